@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The Concurrency Playground's one build script.
+#
+#   ./build.sh serve [--port N] [--no-isolation]   set up, build and serve on http://127.0.0.1:8000
+#   ./build.sh test                                set up (browser included) and run every test
+#   ./build.sh build                               build both wasm flavours and the vendor files
+#   ./build.sh dist                                a static site in dist/ (with a _headers file)
+#   ./build.sh bench                               benchmarks: native vs wasm, threads, workers
+#   ./build.sh setup                               only install what is missing
+set -euo pipefail
+cd "$(dirname "$0")"
+
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+WASM=wasm32-unknown-unknown
+# Shared memory needs all of these (see ../shared/TOOLCHAIN.md: without --shared-memory current
+# rustc emits a non-shared memory and wasm-bindgen silently emits single-threaded glue).
+THREAD_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -C link-arg=--shared-memory \
+-C link-arg=--max-memory=1073741824 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
+-C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+WASM_OPT_FEATURES="--enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+--enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+setup() {
+  say "setup: Rust targets and components"
+  rustup target add "$WASM" >/dev/null
+  rustup component add rust-src clippy rustfmt >/dev/null
+  if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
+    say "setup: wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match the crate exactly; --locked fails on this index)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "setup: npm packages"
+    npm ci --no-audit --no-fund
+  fi
+}
+
+setup_browser() {
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    say "setup: Debian chromium and chromium-driver"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
+build() {
+  say "build: threaded wasm (shared memory, std rebuilt with atomics)"
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --release --lib --target "$WASM" \
+    --features threads -Z build-std=panic_abort,std --target-dir target/threads
+  say "build: plain wasm (isolated workers, pages without cross-origin isolation)"
+  cargo build --release --lib --target "$WASM"
+  bindgen target/threads/$WASM/release/playground.wasm www/pkg/threads
+  bindgen target/$WASM/release/playground.wasm www/pkg/plain
+  vendor
+}
+
+# wasm-bindgen, then npm binaryen's wasm-opt (Debian's binaryen 108 corrupts this output).
+bindgen() {
+  rm -rf "$2"
+  wasm-bindgen --target web --no-typescript --out-dir "$2" "$1"
+  node_modules/.bin/wasm-opt -O3 $WASM_OPT_FEATURES "$2/playground_bg.wasm" -o "$2/playground_bg.wasm"
+}
+
+# Browser copies of the npm front-end libraries (no bundler: plain ES modules).
+vendor() {
+  rm -rf www/vendor && mkdir -p www/vendor/highlight
+  cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
+  cp node_modules/uplot/dist/uPlot.d.ts www/vendor/uPlot.esm.d.ts
+  local hl=node_modules/@highlightjs/cdn-assets
+  cp $hl/es/core.min.js $hl/es/languages/rust.min.js $hl/es/languages/python.min.js $hl/styles/github.min.css www/vendor/highlight/
+  cp tools/vendor-types/highlight/*.d.ts www/vendor/highlight/
+}
+
+serve() {
+  setup
+  build
+  exec node tools/serve.mjs "$@"
+}
+
+run_tests() {
+  setup
+  setup_browser
+  build
+  say "test: formatting and lints"
+  cargo fmt --check
+  cargo clippy --all-targets -- -D warnings
+  cargo clippy --lib --target "$WASM" -- -D warnings
+  say "test: native Rust tests"
+  cargo test
+  say "test: front-end type check"
+  node_modules/.bin/tsc -p jsconfig.json
+  say "test: wasm and end-to-end tests in headless Chromium"
+  node --test --test-concurrency=1 tests/browser/
+}
+
+dist() {
+  setup
+  build
+  rm -rf dist
+  cp -r www dist
+  node tools/headers.mjs > dist/_headers
+  say "dist: $(du -sh dist | cut -f1) in dist/ (serve it with any static host; see dist/_headers)"
+}
+
+bench() {
+  setup
+  setup_browser
+  build
+  say "bench: native"
+  for example in examples/bench_*.rs; do
+    [ -e "$example" ] || continue
+    cargo run -q --release --example "$(basename "$example" .rs)"
+  done
+  say "bench: headless Chromium"
+  node tests/bench/browser-bench.mjs
+}
+
+command=${1:-serve}
+[ $# -gt 0 ] && shift
+case "$command" in
+  setup) setup; setup_browser ;;
+  build) setup; build ;;
+  serve) serve "$@" ;;
+  test) run_tests ;;
+  dist) dist ;;
+  bench) bench ;;
+  *) echo "usage: $0 [serve|test|build|dist|bench|setup]" >&2; exit 2 ;;
+esac

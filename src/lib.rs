@@ -1,0 +1,16 @@
+//! Concurrency Playground: topics that run real threads, isolated workers and async tasks,
+//! natively (for tests and benchmarks) and in the browser (compiled to WebAssembly).
+//!
+//! Everything here is plain Rust except `web`, the only file that exports to JavaScript.
+
+pub mod clock;
+pub mod engines;
+pub mod params;
+pub mod report;
+pub mod run;
+pub mod runner;
+pub mod topic;
+pub mod topics;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

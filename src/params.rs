@@ -1,0 +1,288 @@
+//! Parameter schemas and their validation: the one source of truth for limits.
+//! The page builds its form from the schema and shows these messages next to the fields.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Kind {
+    Int { min: i64, max: i64 },
+    Float { min: f64, max: f64, step: f64 },
+    Choice { options: Vec<(String, String)> },
+    Bool,
+    Text { max_len: usize },
+}
+
+/// One field of a topic's parameter form.
+#[derive(Clone, Debug, Serialize)]
+pub struct Param {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    #[serde(flatten)]
+    pub kind: Kind,
+    pub default: Value,
+}
+
+impl Param {
+    pub fn int(name: &'static str, label: &'static str, default: i64, min: i64, max: i64) -> Param {
+        Param { name, label, help: "", kind: Kind::Int { min, max }, default: default.into() }
+    }
+
+    pub fn float(name: &'static str, label: &'static str, default: f64, min: f64, max: f64, step: f64) -> Param {
+        Param { name, label, help: "", kind: Kind::Float { min, max, step }, default: default.into() }
+    }
+
+    pub fn choice(name: &'static str, label: &'static str, default: &str, options: &[(&str, &str)]) -> Param {
+        let options = options.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect();
+        Param { name, label, help: "", kind: Kind::Choice { options }, default: default.into() }
+    }
+
+    pub fn flag(name: &'static str, label: &'static str, default: bool) -> Param {
+        Param { name, label, help: "", kind: Kind::Bool, default: default.into() }
+    }
+
+    pub fn text(name: &'static str, label: &'static str, default: &str, max_len: usize) -> Param {
+        Param { name, label, help: "", kind: Kind::Text { max_len }, default: default.into() }
+    }
+
+    pub fn help(mut self, help: &'static str) -> Param {
+        self.help = help;
+        self
+    }
+
+    /// Checks one raw value (a JSON value, or the string a URL or form field holds).
+    pub fn parse(&self, raw: &Value) -> Result<Value, String> {
+        let text = match raw {
+            Value::String(s) => Some(s.trim().to_string()),
+            _ => None,
+        };
+        match &self.kind {
+            Kind::Int { min, max } => {
+                let n = match (raw, &text) {
+                    (Value::Number(n), _) => {
+                        n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+                    }
+                    (_, Some(t)) => t.replace('_', "").parse::<i64>().ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| format!("{} must be a whole number", self.label))?;
+                if n < *min || n > *max {
+                    return Err(format!("{} must be between {} and {}", self.label, group(*min), group(*max)));
+                }
+                Ok(n.into())
+            }
+            Kind::Float { min, max, .. } => {
+                let f = match (raw, &text) {
+                    (Value::Number(n), _) => n.as_f64(),
+                    (_, Some(t)) => t.parse::<f64>().ok(),
+                    _ => None,
+                }
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| format!("{} must be a number", self.label))?;
+                if f < *min || f > *max {
+                    return Err(format!("{} must be between {min} and {max}", self.label));
+                }
+                Ok(f.into())
+            }
+            Kind::Choice { options } => {
+                let value = text.unwrap_or_default();
+                if options.iter().any(|(v, _)| *v == value) {
+                    Ok(value.into())
+                } else {
+                    let names: Vec<&str> = options.iter().map(|(v, _)| v.as_str()).collect();
+                    Err(format!("{} must be one of: {}", self.label, names.join(", ")))
+                }
+            }
+            Kind::Bool => match (raw, text.as_deref()) {
+                (Value::Bool(b), _) => Ok((*b).into()),
+                (_, Some("true" | "1" | "on" | "yes")) => Ok(true.into()),
+                (_, Some("false" | "0" | "off" | "no")) => Ok(false.into()),
+                _ => Err(format!("{} must be true or false", self.label)),
+            },
+            Kind::Text { max_len } => {
+                let value = text.ok_or_else(|| format!("{} must be text", self.label))?;
+                if value.chars().count() > *max_len {
+                    return Err(format!("{} must be at most {max_len} characters", self.label));
+                }
+                Ok(value.into())
+            }
+        }
+    }
+}
+
+/// Formats 10000000 as "10,000,000" so limits read easily.
+pub fn group(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+/// Validated parameter values, complete (every schema field present).
+#[derive(Clone, Debug, Default)]
+pub struct Params(Map<String, Value>);
+
+impl Params {
+    fn get(&self, name: &str) -> &Value {
+        self.0.get(name).unwrap_or_else(|| panic!("no parameter named {name}"))
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        self.get(name).as_i64().unwrap_or_default()
+    }
+
+    /// A whole-number parameter whose schema minimum is not negative.
+    pub fn count(&self, name: &str) -> usize {
+        self.int(name).max(0) as usize
+    }
+
+    pub fn float(&self, name: &str) -> f64 {
+        self.get(name).as_f64().unwrap_or_default()
+    }
+
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).as_str().unwrap_or_default()
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name).as_bool().unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> Value {
+        Value::Object(self.0.clone())
+    }
+}
+
+/// The outcome of validating raw values against a schema.
+#[derive(Debug, Default)]
+pub struct Validated {
+    pub params: Params,
+    /// Problems with given values; in lenient mode these fields fell back to defaults.
+    pub errors: Vec<FieldError>,
+}
+
+/// Validates `raw` (a JSON object) against `schema`. Missing fields take their defaults. In
+/// lenient mode (values from a URL) an invalid value also takes its default, and the error
+/// is still reported so the page can say what it ignored.
+pub fn validate(schema: &[Param], raw: &Value, lenient: bool) -> Validated {
+    let empty = Map::new();
+    let raw = raw.as_object().unwrap_or(&empty);
+    let mut out = Validated::default();
+    for param in schema {
+        let value = match raw.get(param.name) {
+            None | Some(Value::Null) => param.default.clone(),
+            Some(given) => match param.parse(given) {
+                Ok(value) => value,
+                Err(message) => {
+                    out.errors.push(FieldError::new(param.name, message));
+                    if !lenient {
+                        continue;
+                    }
+                    param.default.clone()
+                }
+            },
+        };
+        out.params.0.insert(param.name.to_string(), value);
+    }
+    for key in raw.keys() {
+        if !schema.iter().any(|p| p.name == key) {
+            out.errors.push(FieldError::new(key, format!("unknown parameter \"{}\"", shorten(key))));
+        }
+    }
+    out
+}
+
+/// The first 40 characters of text that came from outside, for messages.
+pub fn shorten(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Vec<Param> {
+        vec![
+            Param::int("n", "Numbers", 10, 1, 100),
+            Param::float("scale", "Time scale", 0.5, 0.01, 1.0, 0.01),
+            Param::choice("kind", "Kind", "io", &[("io", "I/O"), ("cpu", "CPU")]),
+            Param::flag("gil", "GIL", true),
+        ]
+    }
+
+    #[test]
+    fn defaults_fill_missing_fields() {
+        let v = validate(&schema(), &json!({}), false);
+        assert!(v.errors.is_empty());
+        assert_eq!(v.params.int("n"), 10);
+        assert_eq!(v.params.text("kind"), "io");
+        assert!(v.params.flag("gil"));
+    }
+
+    #[test]
+    fn strings_from_urls_are_parsed() {
+        let v = validate(&schema(), &json!({"n": "1_000", "scale": "0.25", "gil": "false"}), false);
+        assert_eq!(v.errors, vec![FieldError::new("n", "Numbers must be between 1 and 100")]);
+        let v = validate(&schema(), &json!({"n": " 42 ", "scale": "0.25", "gil": "off"}), false);
+        assert!(v.errors.is_empty(), "{:?}", v.errors);
+        assert_eq!(v.params.int("n"), 42);
+        assert_eq!(v.params.float("scale"), 0.25);
+        assert!(!v.params.flag("gil"));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_a_message() {
+        let v = validate(&schema(), &json!({"n": "ten", "scale": 5, "kind": "gpu", "gil": "maybe"}), false);
+        let messages: Vec<&str> = v.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "Numbers must be a whole number",
+                "Time scale must be between 0.01 and 1",
+                "Kind must be one of: io, cpu",
+                "GIL must be true or false"
+            ]
+        );
+        let v = validate(&schema(), &json!({"n": 2.5, "scale": "NaN"}), false);
+        assert_eq!(v.errors.len(), 2);
+    }
+
+    #[test]
+    fn lenient_mode_falls_back_to_defaults_and_reports() {
+        let v = validate(&schema(), &json!({"n": "-3", "zzz": "1"}), true);
+        assert_eq!(v.params.int("n"), 10);
+        assert_eq!(v.errors.len(), 2);
+        assert_eq!(v.errors[1].message, "unknown parameter \"zzz\"");
+    }
+
+    #[test]
+    fn groups_digits() {
+        assert_eq!(group(10_000_000), "10,000,000");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(-1000), "-1,000");
+    }
+}

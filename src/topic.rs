@@ -1,0 +1,105 @@
+//! What a topic is: metadata the page renders, a parameter schema, modes, and the code that runs.
+
+use futures::future::LocalBoxFuture;
+use serde::Serialize;
+
+use crate::params::{FieldError, Param, Params};
+use crate::run::{Run, RunResult};
+
+/// How a mode runs its work; decides what the page needs to run it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Model {
+    /// One lane, one thing after another.
+    Sequential,
+    /// Wasm threads sharing one memory (needs a cross-origin isolated page).
+    Threads,
+    /// Isolated workers, each with its own memory, talking by messages.
+    Workers,
+    /// Futures on one event loop.
+    Async,
+}
+
+impl Model {
+    pub fn needs_shared_memory(self) -> bool {
+        self == Model::Threads
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Mode {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub model: Model,
+}
+
+impl Mode {
+    pub const fn new(id: &'static str, label: &'static str, model: Model) -> Mode {
+        Mode { id, label, model }
+    }
+}
+
+/// A named set of parameter values, e.g. the original durations or a large input.
+#[derive(Clone, Debug, Serialize)]
+pub struct Preset {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub values: serde_json::Value,
+}
+
+/// A function an isolated worker can run: JSON in, JSON out (the message is copied, like a pickle).
+pub type JobFn = fn(&str) -> Result<String, String>;
+
+pub type RunFn = fn(Run, Params) -> LocalBoxFuture<'static, RunResult<()>>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Chapter {
+    #[serde(rename = "Foundations")]
+    Foundations,
+    #[serde(rename = "Threads and synchronization")]
+    Threads,
+    #[serde(rename = "Processes (isolated workers)")]
+    Processes,
+    #[serde(rename = "Async")]
+    Async,
+    #[serde(rename = "Patterns and scale")]
+    Patterns,
+}
+
+#[derive(Clone, Serialize)]
+pub struct Topic {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub chapter: Chapter,
+    /// One sentence for the topic list.
+    pub summary: &'static str,
+    /// A few paragraphs separated by blank lines, shown as plain text.
+    pub explanation: &'static str,
+    pub params: Vec<Param>,
+    pub presets: Vec<Preset>,
+    pub modes: Vec<Mode>,
+    /// The Rust code that runs (the topic file's code section).
+    pub code: &'static str,
+    /// A short Python program that does the same, for comparison.
+    pub python: &'static str,
+    #[serde(skip)]
+    pub check: fn(&Params) -> Result<(), FieldError>,
+    #[serde(skip)]
+    pub run: RunFn,
+    #[serde(skip)]
+    pub jobs: &'static [(&'static str, JobFn)],
+}
+
+/// No cross-field constraints.
+pub fn no_check(_: &Params) -> Result<(), FieldError> {
+    Ok(())
+}
+
+/// The code section of a topic file (between its `// CODE START` and `// CODE END` lines),
+/// cut out by build.rs: `topic_code!("cpu_map.rs")`.
+#[macro_export]
+macro_rules! topic_code {
+    ($file:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/code/", $file))
+    };
+}

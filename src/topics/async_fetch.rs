@@ -1,0 +1,229 @@
+//! async-fetch: many HTTP requests gathered through one shared client.
+
+use serde_json::json;
+
+use crate::params::{FieldError, Param, Params};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+
+const DEFAULT_URLS: &str =
+    "sim/delay/1, sim/delay/2, sim/status/404, sim/json, sim/html, sim/blackhole, https://unreachable.invalid/";
+const MAX_URLS: usize = 30;
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "async-fetch",
+        title: "Async HTTP: gather many requests",
+        chapter: Chapter::Async,
+        summary: "Requests with different delays, a 404, a host that never answers and one that does not exist: one by one, then gathered.",
+        explanation: "A request spends almost all its time waiting for the other side. Sent one after another, the waits add up; gathered on one event loop, they all wait at the same time, so the total is about the slowest single request.\n\n\
+All requests go through one shared client, as with one aiohttp.ClientSession in Python: it holds the settings (here the timeout) and counts what it sent. Every request ends in its own way: a status code (200, 404...), or an error (a timeout for the host that never answers, a network error for the host that does not exist). One failure does not stop the others.\n\n\
+The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only.",
+        params: vec![
+            Param::text("urls", "URLs", DEFAULT_URLS, 2000).help("Comma-separated, at most 30. sim/... is the built-in service."),
+            Param::float("timeout_s", "Timeout (s)", 0.6, 0.05, 30.0, 0.05).help("Per request, in real seconds."),
+            Param::float("time_scale", "Time scale", 0.2, 0.01, 1.0, 0.01).help("Multiplies the built-in service's delays."),
+        ],
+        presets: vec![Preset {
+            id: "original",
+            label: "Original delays (timeout 5 s)",
+            values: json!({"time_scale": 1.0, "timeout_s": 5.0}),
+        }],
+        modes: vec![
+            Mode::new("one-by-one", "One by one", Model::Sequential),
+            Mode::new("gathered", "Gathered", Model::Async),
+        ],
+        code: crate::topic_code!("async_fetch.rs"),
+        python: PYTHON,
+        check: |p| {
+            let n = split_urls(p.text("urls")).len();
+            if n == 0 || n > MAX_URLS {
+                return Err(FieldError::new("urls", format!("give 1 to {MAX_URLS} comma-separated URLs")));
+            }
+            Ok(())
+        },
+        run: |run, params| Box::pin(run_async_fetch(run, params)),
+        jobs: &[],
+    }
+}
+
+const PYTHON: &str = r#"import asyncio, time
+import aiohttp
+
+URLS = ["https://httpbin.org/delay/1", "https://httpbin.org/delay/2",
+        "https://httpbin.org/status/404", "https://httpbin.org/json",
+        "https://10.255.255.1/", "https://unreachable.invalid/"]
+
+async def get(session, url):
+    start = time.perf_counter()
+    try:
+        async with session.get(url) as response:
+            body = await response.text()
+            return url, response.status, len(body), time.perf_counter() - start
+    except Exception as error:              # one failure stays with its request
+        return url, repr(error), 0, time.perf_counter() - start
+
+async def main():
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout) as session:   # one shared client
+        start = time.perf_counter()
+        results = await asyncio.gather(*(get(session, u) for u in URLS))
+        for r in results:
+            print(r)
+        print("total", time.perf_counter() - start)   # ~ the slowest request
+
+asyncio.run(main())
+"#;
+
+fn split_urls(text: &str) -> Vec<String> {
+    text.split([',', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect()
+}
+
+// CODE START
+use std::cell::Cell;
+
+use crate::engines::net::{self, Fetched};
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+
+/// One client for every request: its settings, and what it has sent.
+struct Client {
+    timeout_ms: f64,
+    time_scale: f64,
+    sent: Cell<usize>,
+}
+
+impl Client {
+    async fn get(&self, run: &Run, lane: &str, url: &str) -> Result<Fetched, String> {
+        self.sent.set(self.sent.get() + 1);
+        let start = run.now();
+        let outcome = net::fetch(run, &net::with_scale(url, self.time_scale), self.timeout_ms).await;
+        run.span(lane, format!("GET {url}"), SpanKind::Io, start, run.now());
+        match &outcome {
+            Ok(r) => run.log(lane, format!("{url}: {} ({} bytes, {:.0} ms)", r.status, r.body.len(), r.ms())),
+            Err(e) => run.log(lane, format!("error: {e}")),
+        }
+        outcome
+    }
+}
+
+/// How one request ended, with how long it took.
+struct Outcome {
+    url: String,
+    answer: Result<Fetched, String>,
+    ms: f64,
+}
+
+async fn get_timed(run: &Run, client: &Client, k: usize, url: &str) -> Outcome {
+    let start = run.now();
+    let answer = client.get(run, &format!("task {}", k + 1), url).await;
+    Outcome { url: url.to_string(), answer, ms: run.now() - start }
+}
+
+async fn run_async_fetch(run: Run, p: Params) -> RunResult<()> {
+    let urls = split_urls(p.text("urls"));
+    let client =
+        Client { timeout_ms: p.float("timeout_s") * 1000.0, time_scale: p.float("time_scale"), sent: Cell::new(0) };
+
+    let one_by_one = run.measure("one-by-one", async {
+        let mut outcomes = Vec::new();
+        for (k, url) in urls.iter().enumerate() {
+            outcomes.push(get_timed(&run, &client, k, url).await); // waits for each answer in turn
+            run.check()?;
+        }
+        Ok(outcomes)
+    });
+    if let Some(outcomes) = one_by_one.await? {
+        report(&run, "one-by-one", &outcomes);
+    }
+
+    let gathered = run.measure("gathered", async {
+        // Every request is started before any answer is in: the waits overlap.
+        let outcomes =
+            futures::future::join_all(urls.iter().enumerate().map(|(k, url)| get_timed(&run, &client, k, url))).await;
+        run.check()?;
+        Ok(outcomes)
+    });
+    let Some(outcomes) = gathered.await? else { return Ok(()) };
+    report(&run, "gathered", &outcomes);
+
+    let slowest = outcomes.iter().map(|o| o.ms).fold(0.0, f64::max);
+    let sum: f64 = outcomes.iter().map(|o| o.ms).sum();
+    if let Some(total) = run.wall_ms("gathered") {
+        run.verify(
+            total >= slowest * 0.95 && total <= slowest * 1.2 + 60.0,
+            format!("gathered: {total:.0} ms ~ the slowest request ({slowest:.0} ms), not their sum ({sum:.0} ms)"),
+        );
+        run.value("gathered_ms", total);
+    }
+    run.verify(
+        outcomes.len() == urls.len(),
+        format!("{} of {} requests ended with a status or an error of their own", outcomes.len(), urls.len()),
+    );
+    run.value("slowest_ms", slowest);
+    run.value("sent", client.sent.get());
+    let results: Vec<_> = outcomes
+        .iter()
+        .map(|o| match &o.answer {
+            Ok(r) => json!({"url": o.url, "status": r.status, "bytes": r.body.len(), "ms": o.ms, "via": r.via}),
+            Err(e) => json!({"url": o.url, "error": e, "ms": o.ms}),
+        })
+        .collect();
+    run.value("results", results);
+    Ok(())
+}
+
+/// A table row per request; statuses and errors are shown as text.
+fn report(run: &Run, mode: &str, outcomes: &[Outcome]) {
+    let rows = outcomes
+        .iter()
+        .enumerate()
+        .map(|(k, o)| {
+            let (status, kind, bytes, via) = match &o.answer {
+                Ok(r) => (r.status.to_string(), r.content_type.clone(), r.body.len().to_string(), r.via.to_string()),
+                Err(e) => (format!("error: {e}"), String::new(), String::new(), String::new()),
+            };
+            vec![(k + 1).to_string(), o.url.clone(), status, kind, bytes, format!("{:.0}", o.ms), via]
+        })
+        .collect();
+    run.table(
+        &format!("Requests ({mode})"),
+        &["#", "URL", "status or error", "type", "bytes", "ms", "answered by"],
+        rows,
+    );
+    let ok = outcomes.iter().filter(|o| o.answer.as_ref().is_ok_and(|r| r.status < 400)).count();
+    run.result(mode, format!("{ok} of {} answered 2xx/3xx", outcomes.len()));
+}
+// CODE END
+
+#[cfg(test)]
+mod tests {
+    use crate::report::RunStatus;
+    use crate::run::Capabilities;
+    use crate::runner::{run_topic, Outcome};
+    use serde_json::json;
+
+    #[test]
+    fn gathered_takes_the_slowest_and_every_request_reports() {
+        let caps = Capabilities { threads: false, cores: 2 };
+        let params = json!({"time_scale": 0.05, "timeout_s": 0.15});
+        let Outcome::Finished { report } = futures::executor::block_on(run_topic("async-fetch", &params, caps)) else {
+            panic!("rejected")
+        };
+        assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        let results = report.values["results"].as_array().unwrap();
+        assert_eq!(results.len(), 7);
+        let field = |i: usize, k: &str| results[i][k].clone();
+        assert_eq!(field(0, "status"), 200);
+        assert_eq!(field(2, "status"), 404);
+        assert!(field(5, "error").as_str().unwrap().contains("timed out"));
+        assert!(field(6, "error").as_str().unwrap().contains("unreachable"));
+        // The slowest is the timeout (150 ms); delay/2 at scale 0.05 is 100 ms.
+        let gathered = report.values["gathered_ms"].as_f64().unwrap();
+        assert!((150.0..250.0).contains(&gathered), "{gathered}");
+        let one_by_one = report.modes[0].wall_ms.unwrap();
+        assert!(one_by_one >= 150.0 + 50.0 + 100.0, "{one_by_one}");
+        assert_eq!(report.values["sent"], 14);
+        assert_eq!(report.tables.len(), 2);
+    }
+}

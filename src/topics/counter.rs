@@ -1,0 +1,254 @@
+//! counter: N threads x M increments of one shared counter: unsynchronized, with a mutex,
+//! with an atomic. Correctness and throughput side by side.
+
+use serde_json::json;
+
+use crate::params::{group, FieldError, Param, Params};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+
+const MAX_TOTAL: i64 = 100_000_000;
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "counter",
+        title: "A shared counter: no lock, a mutex, an atomic",
+        chapter: Chapter::Threads,
+        summary: "N threads each add 1 to one counter M times: unsynchronized increments get lost; a mutex and an atomic are exact, at different speeds.",
+        explanation: "counter += 1 looks like one step but is three: load the value, add one, store it back. Two threads that load the same value both store the same result, and one increment is lost. With millions of increments on several cores this happens constantly.\n\n\
+A mutex makes the three steps one critical section: exact, but every increment now takes and releases a lock, and threads queue for it. An atomic fetch-add asks the processor to do the load, add and store as one indivisible instruction: also exact, and much cheaper, though cores still pass the counter's cache line back and forth.\n\n\
+Each mode reports the final count and how many increments per second all its threads managed together, timed from the moment every thread is ready. In Python, the GIL hides some of this, but counter += 1 is still not atomic there, and threading.Lock is the fix.",
+        params: vec![
+            Param::int("threads", "Threads (N)", 4, 1, 64),
+            Param::int("increments", "Increments per thread (M)", 2_000_000, 1, 25_000_000),
+        ],
+        presets: vec![
+            Preset { id: "one-thread", label: "One thread (no contention)", values: json!({"threads": 1, "increments": 1_000_000}) },
+            Preset { id: "two-threads", label: "Two threads x 1,000,000", values: json!({"threads": 2, "increments": 1_000_000}) },
+        ],
+        modes: vec![
+            Mode::new("unsync", "Unsynchronized load + store", Model::Threads),
+            Mode::new("mutex", "Mutex around each increment", Model::Threads),
+            Mode::new("atomic", "Atomic fetch_add", Model::Threads),
+        ],
+        code: crate::topic_code!("counter.rs"),
+        python: PYTHON,
+        check,
+        run: |run, params| Box::pin(run_counter(run, params)),
+        jobs: &[],
+    }
+}
+
+const PYTHON: &str = r#"import threading, time
+
+N, M = 4, 2_000_000
+counter = 0
+lock = threading.Lock()
+
+def unsafe_add():
+    global counter
+    for _ in range(M):
+        counter += 1            # load, add, store: not atomic
+
+def locked_add():
+    global counter
+    for _ in range(M):
+        with lock:
+            counter += 1
+
+for work in (unsafe_add, locked_add):
+    counter = 0
+    threads = [threading.Thread(target=work) for _ in range(N)]
+    start = time.perf_counter()
+    for t in threads: t.start()
+    for t in threads: t.join()
+    seconds = time.perf_counter() - start
+    print(work.__name__, counter, "of", N * M, f"{N * M / seconds:,.0f} increments/s")
+# Python has no atomic integer in the standard library; itertools.count() is a common trick.
+"#;
+
+fn check(p: &Params) -> Result<(), FieldError> {
+    let total = p.int("threads") * p.int("increments");
+    if total > MAX_TOTAL {
+        return Err(FieldError::new(
+            "increments",
+            format!("N x M is {}; keep it at most {}", group(total), group(MAX_TOTAL)),
+        ));
+    }
+    Ok(())
+}
+
+// CODE START
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::engines::threads;
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Way {
+    Unsync,
+    Mutex,
+    Atomic,
+}
+
+/// The shared counter, in the two forms the modes use.
+#[derive(Default)]
+struct Shared {
+    atomic: AtomicU64,
+    locked: Mutex<u64>,
+    /// Threads that are started and waiting to begin together.
+    ready: AtomicUsize,
+}
+
+/// Increments between two looks at the Stop button.
+const CHUNK: usize = 1 << 14;
+
+async fn run_counter(run: Run, p: Params) -> RunResult<()> {
+    let (n, m) = (p.count("threads"), p.count("increments"));
+    let expected = (n * m) as u64;
+    let mut rows = Vec::new();
+    for (mode, way) in [("unsync", Way::Unsync), ("mutex", Way::Mutex), ("atomic", Way::Atomic)] {
+        let Some((count, ms)) = run.measure(mode, count_with(&run, way, n, m)).await? else { continue };
+        let per_sec = expected as f64 / (ms.max(1e-3) / 1000.0);
+        let lost = expected - count;
+        let outcome = if lost == 0 { "exact".to_string() } else { format!("{} lost", group(lost as i64)) };
+        run.result(mode, format!("{} of {}: {outcome}", group(count as i64), group(expected as i64)));
+        run.note(mode, format!("{} increments/s ({ms:.1} ms counting)", human(per_sec)));
+        match way {
+            Way::Unsync if lost == 0 && n > 1 => {
+                run.log("main", "unsynchronized: nothing lost this time (lucky timing); the code is still wrong")
+            }
+            Way::Unsync if lost > 0 => run
+                .log("main", format!("unsynchronized: {} increments overwritten by other threads", group(lost as i64))),
+            Way::Unsync => {}
+            _ => run.verify(
+                count == expected,
+                format!("{mode}: exactly {} (got {})", group(expected as i64), group(count as i64)),
+            ),
+        }
+        run.value(&format!("{mode}_count"), count);
+        run.value(&format!("{mode}_per_sec"), per_sec);
+        rows.push(vec![mode.to_string(), group(count as i64), group(lost as i64), human(per_sec)]);
+    }
+    run.value("expected", expected);
+    run.table("Counters side by side", &["mode", "final count", "lost", "increments/s"], rows);
+    Ok(())
+}
+
+/// N threads each add 1 to the counter M times, starting together; returns the final count
+/// and the milliseconds from the first thread starting to count to the last one finishing.
+async fn count_with(run: &Run, way: Way, n: usize, m: usize) -> RunResult<(u64, f64)> {
+    let shared = Arc::new(Shared::default());
+    let mut handles = Vec::new();
+    for t in 1..=n {
+        let (run, shared) = (run.clone(), shared.clone());
+        handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<(f64, f64)> {
+            let lane = format!("thread {t}");
+            // Wait until every thread exists, so they really count at the same time.
+            let arrived = run.now();
+            shared.ready.fetch_add(1, Ordering::SeqCst);
+            let mut spins = 0u32;
+            while shared.ready.load(Ordering::SeqCst) < n {
+                std::hint::spin_loop(); // spin (rather than sleep) so all start within microseconds
+                spins = spins.wrapping_add(1);
+                if spins.is_multiple_of(4096) {
+                    run.check()?;
+                    std::thread::yield_now();
+                }
+            }
+            let start = run.now();
+            run.span(&lane, "wait for the others to start", SpanKind::Wait, arrived, start);
+            let mut left = m;
+            while left > 0 {
+                run.check()?;
+                let chunk = left.min(CHUNK);
+                match way {
+                    Way::Unsync => {
+                        for _ in 0..chunk {
+                            let value = shared.atomic.load(Ordering::Relaxed); // load
+                            shared.atomic.store(value + 1, Ordering::Relaxed); // store: may overwrite others
+                        }
+                    }
+                    Way::Mutex => {
+                        for _ in 0..chunk {
+                            *shared.locked.lock().unwrap() += 1; // lock, add, unlock
+                        }
+                    }
+                    Way::Atomic => {
+                        for _ in 0..chunk {
+                            shared.atomic.fetch_add(1, Ordering::Relaxed); // one indivisible step
+                        }
+                    }
+                }
+                left -= chunk;
+            }
+            let end = run.now();
+            run.span(&lane, format!("{} increments", group(m as i64)), SpanKind::Run, start, end);
+            Ok((start, end))
+        })?);
+    }
+    let times = threads::join_all(handles).await?.into_iter().collect::<RunResult<Vec<_>>>()?;
+    let first = times.iter().map(|t| t.0).fold(f64::INFINITY, f64::min);
+    let last = times.iter().map(|t| t.1).fold(0.0, f64::max);
+    let count = if way == Way::Mutex { *shared.locked.lock().unwrap() } else { shared.atomic.load(Ordering::SeqCst) };
+    Ok((count, last - first))
+}
+
+/// 12345678.0 -> "12.3 M".
+fn human(x: f64) -> String {
+    match x {
+        x if x >= 1e9 => format!("{:.2} G", x / 1e9),
+        x if x >= 1e6 => format!("{:.1} M", x / 1e6),
+        x if x >= 1e3 => format!("{:.1} k", x / 1e3),
+        x => format!("{x:.0}"),
+    }
+}
+// CODE END
+
+#[cfg(test)]
+mod tests {
+    use crate::report::{Report, RunStatus};
+    use crate::run::Capabilities;
+    use crate::runner::{run_topic, Outcome};
+    use serde_json::json;
+
+    fn run(params: serde_json::Value) -> Report {
+        let caps = Capabilities { threads: true, cores: 2 };
+        match futures::executor::block_on(run_topic("counter", &params, caps)) {
+            Outcome::Finished { report } => *report,
+            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
+        }
+    }
+
+    #[test]
+    fn mutex_and_atomic_are_exact_and_every_throughput_is_shown() {
+        let report = run(json!({"threads": 4, "increments": 30_000}));
+        assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        assert_eq!(report.values["mutex_count"], 120_000);
+        assert_eq!(report.values["atomic_count"], 120_000);
+        let unsync = report.values["unsync_count"].as_u64().unwrap();
+        assert!(unsync <= 120_000);
+        for mode in ["unsync", "mutex", "atomic"] {
+            let per_sec = report.values[&format!("{mode}_per_sec")].as_f64().unwrap();
+            assert!(per_sec.is_finite() && per_sec > 0.0, "{mode}: {per_sec}");
+            let row = report.modes.iter().find(|m| m.id == mode).unwrap();
+            assert!(row.note.as_ref().unwrap().contains("increments/s"), "{:?}", row.note);
+            assert_eq!(row.lanes, 4);
+        }
+        // The table reports the unsynchronized loss as measured.
+        let table = &report.tables[0];
+        assert_eq!(table.rows[0][2].replace(',', "").parse::<u64>().unwrap(), 120_000 - unsync);
+    }
+
+    #[test]
+    fn too_many_increments_are_refused() {
+        let caps = Capabilities { threads: true, cores: 2 };
+        let params = json!({"threads": 64, "increments": 10_000_000});
+        let Outcome::Rejected { errors, .. } = futures::executor::block_on(run_topic("counter", &params, caps)) else {
+            panic!("ran")
+        };
+        assert_eq!(errors[0].field, "increments");
+    }
+}

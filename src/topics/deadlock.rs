@@ -1,0 +1,509 @@
+//! deadlock: threads take two locks in opposite orders and get stuck; a watchdog notices that
+//! nobody progresses, shows who holds and who waits for which lock, and cancels them. The fixed
+//! versions (one global lock order; try-lock with a timeout and back-off) finish.
+
+use serde_json::json;
+
+use crate::params::{FieldError, Param, Params};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "deadlock",
+        title: "Deadlock: detect it, then avoid it",
+        chapter: Chapter::Threads,
+        summary: "Two threads take two locks in opposite orders and wait for each other forever; a watchdog catches it. One lock order, or try-lock with back-off, fixes it.",
+        explanation: "Thread 1 takes lock A and then wants lock B; thread 2 takes lock B and then wants lock A. Each holds what the other needs, and each waits for the other to let go: nobody ever will. That is a deadlock. Nothing crashes, the program just stops moving.\n\n\
+Here a watchdog on the main event loop looks at the threads' progress counters every few milliseconds. When none has moved for the timeout, it reads who holds which lock and who waits for which, finds the cycle of waiting, and cancels the stuck threads: their lock attempts watch an abort flag, so they give up, release what they hold and end cleanly.\n\n\
+Two fixes: give the locks one global order (everybody takes A before B), so a cycle cannot form; or try the second lock with a timeout, and when it does not come, release the first one, back off for a random moment and try again. Both versions finish every transfer. With more than two threads the locks form a ring, like the dining philosophers.",
+        params: vec![
+            Param::int("threads", "Threads (each needs two locks)", 2, 2, 8)
+                .help("Thread k takes lock k, then lock k+1 (the last wraps around to the first): a ring of locks."),
+            Param::int("rounds", "Transfers per thread", 3, 1, 20),
+            Param::int("hold_ms", "Work while holding the first lock (ms)", 100, 1, 2000),
+            Param::int("work_ms", "Work while holding both (ms)", 50, 0, 2000),
+            Param::int("watchdog_ms", "Watchdog timeout (ms)", 600, 10, 10_000)
+                .help("Declare a deadlock when no thread made progress for this long."),
+            Param::int("try_ms", "Try-lock timeout (ms)", 50, 1, 2000).help("Fixed version 2: how long to try for the second lock."),
+            Param::int("backoff_ms", "Longest random back-off (ms)", 100, 1, 2000),
+            Param::float("time_scale", "Time scale", 0.5, 0.01, 1.0, 0.01).help("Multiplies every duration above."),
+        ],
+        presets: vec![
+            Preset { id: "original", label: "Original durations", values: json!({"time_scale": 1.0}) },
+            Preset { id: "philosophers", label: "Five philosophers", values: json!({"threads": 5, "rounds": 2}) },
+        ],
+        modes: vec![
+            Mode::new("deadlock", "Opposite orders (deadlocks)", Model::Threads),
+            Mode::new("ordered", "Fix 1: one global lock order", Model::Threads),
+            Mode::new("trylock", "Fix 2: try-lock with timeout and back-off", Model::Threads),
+        ],
+        code: crate::topic_code!("deadlock.rs"),
+        python: PYTHON,
+        check,
+        run: |run, params| Box::pin(run_deadlock(run, params)),
+        jobs: &[],
+    }
+}
+
+const PYTHON: &str = r#"import random, threading, time
+
+a, b = threading.Lock(), threading.Lock()
+
+def transfer(first, second, name):
+    with first:
+        time.sleep(0.1)             # the other thread takes its first lock meanwhile
+        with second:                # deadlock: each waits for the other's lock forever
+            print(name, "transferred")
+
+# Fix 1: one global order: every thread takes a before b.
+def transfer_ordered(name):
+    with a:
+        time.sleep(0.1)
+        with b:
+            print(name, "transferred")
+
+# Fix 2: try the second lock with a timeout; on failure let go and back off.
+def transfer_trylock(first, second, name):
+    while True:
+        with first:
+            time.sleep(0.1)
+            if second.acquire(timeout=0.05):
+                try:
+                    print(name, "transferred"); return
+                finally:
+                    second.release()
+        time.sleep(random.uniform(0, 0.1))   # back off, then retry
+
+t1 = threading.Thread(target=transfer, args=(a, b, "thread 1"), daemon=True)
+t2 = threading.Thread(target=transfer, args=(b, a, "thread 2"), daemon=True)
+t1.start(); t2.start()
+t1.join(timeout=1)
+print("deadlocked:", t1.is_alive() and t2.is_alive())   # Python cannot cancel them
+"#;
+
+fn check(p: &Params) -> Result<(), FieldError> {
+    // A thread legitimately goes quiet while it works holding locks, or backs off: the
+    // watchdog must wait longer than that, or it would call a slow thread deadlocked.
+    let quiet = p.int("hold_ms").max(p.int("work_ms")).max(p.int("try_ms") + p.int("backoff_ms"));
+    if p.int("watchdog_ms") <= quiet {
+        return Err(FieldError::new(
+            "watchdog_ms",
+            format!("The watchdog timeout must be longer than a thread can legitimately be quiet ({quiet} ms)"),
+        ));
+    }
+    Ok(())
+}
+
+// CODE START
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::engines::{tasks, threads};
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    /// Thread k takes lock k, then lock k+1: opposite orders, a cycle can form.
+    Opposite,
+    /// Every thread takes the lower-numbered lock first.
+    Ordered,
+    /// Like Opposite, but the second lock is tried with a timeout; on failure, back off.
+    TryLock,
+}
+
+/// A lock that knows who holds it, and whose waiters can time out or be cancelled.
+struct TrackedLock {
+    name: String,
+    holder: Mutex<Option<usize>>,
+    freed: Condvar,
+}
+
+/// What the watchdog can see, and how it cancels.
+struct Board {
+    locks: Vec<TrackedLock>,
+    /// Per thread: bumped at every lock taken or released.
+    progress: Vec<AtomicU64>,
+    /// Per thread: the lock it is waiting for, if any.
+    waiting: Mutex<Vec<Option<usize>>>,
+    /// Set by the watchdog: every lock attempt gives up.
+    abort: AtomicBool,
+    /// Threads that have ended (finished or cancelled).
+    ended: AtomicUsize,
+    /// Threads that are started and waiting to begin together.
+    ready: AtomicUsize,
+}
+
+enum Attempt<'a> {
+    Got(Held<'a>),
+    TimedOut,
+    Aborted,
+}
+
+/// A lock being held; dropping it releases the lock (also when a thread is cancelled).
+struct Held<'a> {
+    board: &'a Board,
+    lock: usize,
+    me: usize,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let lock = &self.board.locks[self.lock];
+        *lock.holder.lock().unwrap() = None;
+        lock.freed.notify_all();
+        self.board.progress[self.me].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Board {
+    /// Thread `me` tries to take lock `l`, for at most `timeout` ms (None: forever), and
+    /// gives up at once when the watchdog sets the abort flag.
+    fn acquire(&self, run: &Run, me: usize, l: usize, timeout: Option<f64>) -> RunResult<Attempt<'_>> {
+        let lock = &self.locks[l];
+        let lane = format!("thread {}", me + 1);
+        let asked = run.now();
+        self.waiting.lock().unwrap()[me] = Some(l);
+        let mut holder = lock.holder.lock().unwrap();
+        let outcome = loop {
+            if self.abort.load(Ordering::SeqCst) || run.is_cancelled() {
+                break Attempt::Aborted;
+            }
+            if holder.is_none() {
+                *holder = Some(me);
+                break Attempt::Got(Held { board: self, lock: l, me });
+            }
+            if timeout.is_some_and(|t| run.now() - asked >= t) {
+                break Attempt::TimedOut;
+            }
+            holder = lock.freed.wait_timeout(holder, Duration::from_millis(2)).unwrap().0;
+        };
+        drop(holder);
+        self.waiting.lock().unwrap()[me] = None;
+        let label = match &outcome {
+            Attempt::Got(_) => {
+                self.progress[me].fetch_add(1, Ordering::SeqCst);
+                format!("wait for {}", lock.name)
+            }
+            Attempt::TimedOut => format!("gave up on {}", lock.name),
+            Attempt::Aborted => format!("wait for {} (deadlocked, cancelled)", lock.name),
+        };
+        if run.now() - asked > 0.05 {
+            run.span(&lane, label, SpanKind::Wait, asked, run.now());
+        }
+        run.check()?;
+        Ok(outcome)
+    }
+
+    fn holder(&self, l: usize) -> Option<usize> {
+        *self.locks[l].holder.lock().unwrap()
+    }
+}
+
+struct Settings {
+    variant: Variant,
+    threads: usize,
+    rounds: usize,
+    hold: f64,
+    work: f64,
+    watchdog: f64,
+    try_ms: f64,
+    backoff: f64,
+}
+
+/// How a thread ended.
+enum Ended {
+    Done { retries: usize },
+    Cancelled,
+}
+
+/// What the watchdog found.
+#[derive(serde::Serialize)]
+struct Deadlock {
+    after_ms: f64,
+    /// Per thread: (thread, locks it holds, the lock it waits for, who holds that).
+    rows: Vec<Vec<String>>,
+    /// The threads waiting in a circle, e.g. ["thread 1", "thread 2"].
+    cycle: Vec<String>,
+}
+
+async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
+    let scale = p.float("time_scale");
+    let settings = |variant| Settings {
+        variant,
+        threads: p.count("threads"),
+        rounds: p.count("rounds"),
+        hold: p.float("hold_ms") * scale,
+        work: p.float("work_ms") * scale,
+        watchdog: p.float("watchdog_ms") * scale,
+        try_ms: p.float("try_ms") * scale,
+        backoff: p.float("backoff_ms") * scale,
+    };
+    let total = p.count("threads") * p.count("rounds");
+
+    if let Some((found, ended, free)) = run.measure("deadlock", transfers(&run, settings(Variant::Opposite))).await? {
+        let cancelled = ended.iter().filter(|e| matches!(e, Ended::Cancelled)).count();
+        match &found {
+            Some(d) => {
+                run.result("deadlock", format!("deadlock detected after {:.0} ms without progress", d.after_ms));
+                run.note("deadlock", format!("waiting in a circle: {} -> {}", d.cycle.join(" -> "), d.cycle[0]));
+                run.verify(
+                    !d.cycle.is_empty(),
+                    format!("the watchdog found a cycle of {} threads, each waiting for the next", d.cycle.len()),
+                );
+                run.verify(
+                    cancelled >= d.cycle.len(),
+                    format!("{cancelled} stuck threads were cancelled, gave up their locks and ended"),
+                );
+            }
+            None => {
+                run.result("deadlock", "no deadlock this time: the timing let every thread through");
+                run.note("deadlock", "lucky timing; the lock orders are still wrong");
+            }
+        }
+        run.verify(free, "after the run every lock is free again");
+        run.value("deadlock", json!({"detected": found.is_some(), "cancelled": cancelled, "found": found}));
+    }
+
+    for (mode, variant) in [("ordered", Variant::Ordered), ("trylock", Variant::TryLock)] {
+        let Some((found, ended, free)) = run.measure(mode, transfers(&run, settings(variant))).await? else { continue };
+        let done = ended.iter().filter(|e| matches!(e, Ended::Done { .. })).count();
+        let retries: usize = ended.iter().map(|e| if let Ended::Done { retries } = e { *retries } else { 0 }).sum();
+        run.verify(
+            found.is_none() && done == ended.len() && free,
+            format!("{mode}: every thread finished its {} transfers; the watchdog never fired", p.count("rounds")),
+        );
+        run.result(mode, format!("{} transfers done", done * p.count("rounds")));
+        if variant == Variant::TryLock {
+            run.note(mode, format!("{retries} times a thread gave up its first lock and backed off"));
+        }
+        run.value(mode, json!({"completed": done * p.count("rounds"), "expected": total, "retries": retries, "deadlock": found.is_some()}));
+    }
+    Ok(())
+}
+
+/// Runs the threads and the watchdog side by side. Returns what the watchdog found (if it
+/// fired), how each thread ended, and whether all locks were free at the end.
+async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<Ended>, bool)> {
+    let n = s.threads;
+    let board = Arc::new(Board {
+        locks: (0..n)
+            .map(|l| TrackedLock {
+                name: format!("lock {}", (b'A' + l as u8) as char),
+                holder: Mutex::new(None),
+                freed: Condvar::new(),
+            })
+            .collect(),
+        progress: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        waiting: Mutex::new(vec![None; n]),
+        abort: AtomicBool::new(false),
+        ended: AtomicUsize::new(0),
+        ready: AtomicUsize::new(0),
+    });
+    let s = Arc::new(s);
+    let mut handles = Vec::new();
+    for me in 0..n {
+        let (run, board, s) = (run.clone(), board.clone(), s.clone());
+        handles.push(threads::spawn(format!("thread {}", me + 1), move || {
+            let ended = worker(&run, &board, &s, me);
+            board.ended.fetch_add(1, Ordering::SeqCst);
+            ended
+        })?);
+    }
+    let (found, ended) = futures::join!(watchdog(run, &board, &s), threads::join_all(handles));
+    let ended = ended?.into_iter().collect::<RunResult<Vec<_>>>()?;
+    let found = found?;
+    let free = (0..n).all(|l| board.holder(l).is_none());
+    Ok((found, ended, free))
+}
+
+/// One thread: `rounds` transfers, each needing its two locks.
+fn worker(run: &Run, board: &Board, s: &Settings, me: usize) -> RunResult<Ended> {
+    let lane = format!("thread {}", me + 1);
+    let (left, right) = (me, (me + 1) % s.threads);
+    let (first, second) = match s.variant {
+        Variant::Ordered => (left.min(right), left.max(right)),
+        _ => (left, right),
+    };
+    let name = |l: usize| board.locks[l].name.clone();
+    let mut rng = fastrand::Rng::with_seed(crate::clock::now_ms() as u64 + me as u64);
+    // Start together, so the threads really overlap.
+    board.ready.fetch_add(1, Ordering::SeqCst);
+    while board.ready.load(Ordering::SeqCst) < s.threads {
+        threads::sleep(run, 0.2)?;
+    }
+    let mut retries = 0;
+    for round in 1..=s.rounds {
+        loop {
+            let Attempt::Got(held_first) = board.acquire(run, me, first, None)? else {
+                return Ok(Ended::Cancelled);
+            };
+            run.log(&lane, format!("round {round}: took {}, now wants {}", name(first), name(second)));
+            run.timed(&lane, &format!("holding {}", name(first)), SpanKind::Run, || threads::sleep(run, s.hold))?;
+            let timeout = if s.variant == Variant::TryLock { Some(s.try_ms) } else { None };
+            match board.acquire(run, me, second, timeout)? {
+                Attempt::Got(held_second) => {
+                    let label = format!("holding {} + {}: transfer {round}", name(first), name(second));
+                    run.timed(&lane, &label, SpanKind::Run, || threads::sleep(run, s.work))?;
+                    drop(held_second);
+                    drop(held_first);
+                    run.log(&lane, format!("round {round}: transfer done, released both"));
+                    break;
+                }
+                Attempt::TimedOut => {
+                    drop(held_first); // let go, so the other thread can finish
+                    retries += 1;
+                    let pause = rng.f64() * s.backoff;
+                    run.log(
+                        &lane,
+                        format!("no {} within {:.0} ms: released {}, backing off", name(second), s.try_ms, name(first)),
+                    );
+                    run.timed(&lane, "back off", SpanKind::Io, || threads::sleep(run, pause))?;
+                }
+                Attempt::Aborted => {
+                    run.log(&lane, format!("cancelled by the watchdog while waiting for {}", name(second)));
+                    return Ok(Ended::Cancelled); // held_first is dropped: lock released
+                }
+            }
+        }
+    }
+    Ok(Ended::Done { retries })
+}
+
+/// Polls the progress counters from the event loop. When none moved for `s.watchdog` ms,
+/// reports who holds and who waits for which lock, and cancels the threads.
+async fn watchdog(run: &Run, board: &Board, s: &Settings) -> RunResult<Option<Deadlock>> {
+    let poll = (s.watchdog / 10.0).clamp(1.0, 20.0);
+    let snapshot = || board.progress.iter().map(|p| p.load(Ordering::SeqCst)).collect::<Vec<_>>();
+    let (mut last, mut since) = (snapshot(), run.now());
+    while board.ended.load(Ordering::SeqCst) < s.threads {
+        tasks::sleep(run, poll).await?;
+        let now = snapshot();
+        if now != last || board.ready.load(Ordering::SeqCst) < s.threads {
+            // Progress (or threads still starting up): restart the clock.
+            (last, since) = (now, run.now());
+            continue;
+        }
+        let quiet = run.now() - since;
+        if quiet < s.watchdog || board.ended.load(Ordering::SeqCst) == s.threads {
+            continue;
+        }
+        // Nobody moved for the whole timeout: read the wait-for graph.
+        run.span("watchdog", "no progress", SpanKind::Wait, since, run.now());
+        let waiting = board.waiting.lock().unwrap().clone();
+        let thread = |t: usize| format!("thread {}", t + 1);
+        let mut rows = Vec::new();
+        for (t, wants) in waiting.iter().enumerate() {
+            let holds: Vec<String> =
+                (0..s.threads).filter(|&l| board.holder(l) == Some(t)).map(|l| board.locks[l].name.clone()).collect();
+            let holds = if holds.is_empty() { "nothing".to_string() } else { holds.join(", ") };
+            let (wants, held_by) = match *wants {
+                Some(l) => (board.locks[l].name.clone(), board.holder(l).map(thread).unwrap_or("nobody".into())),
+                None => ("-".into(), "-".into()),
+            };
+            run.log("watchdog", format!("{} holds {holds} and waits for {wants} (held by {held_by})", thread(t)));
+            rows.push(vec![thread(t), holds, wants, held_by]);
+        }
+        let next = |t: usize| waiting[t].and_then(|l| board.holder(l));
+        let cycle: Vec<String> = find_cycle(next, s.threads).into_iter().map(thread).collect();
+        run.log("watchdog", format!("no progress for {quiet:.0} ms: deadlock. Cancelling the stuck threads."));
+        run.table("Who holds what (watchdog)", &["thread", "holds", "waits for", "which is held by"], rows.clone());
+        board.abort.store(true, Ordering::SeqCst);
+        for lock in &board.locks {
+            lock.freed.notify_all();
+        }
+        return Ok(Some(Deadlock { after_ms: quiet, rows, cycle }));
+    }
+    Ok(None)
+}
+
+/// Follows "waits for a lock held by" from each thread until a thread repeats: that is a cycle
+/// of threads each waiting for the next, which none of them can ever leave.
+fn find_cycle(next: impl Fn(usize) -> Option<usize>, n: usize) -> Vec<usize> {
+    for start in 0..n {
+        let mut path = vec![start];
+        while let Some(u) = next(path[path.len() - 1]) {
+            if let Some(i) = path.iter().position(|&t| t == u) {
+                return path.split_off(i);
+            }
+            path.push(u);
+        }
+    }
+    Vec::new()
+}
+// CODE END
+
+#[cfg(test)]
+mod tests {
+    use crate::report::{Report, RunStatus, SpanKind};
+    use crate::run::Capabilities;
+    use crate::runner::{run_topic, Outcome};
+    use serde_json::json;
+
+    fn run(params: serde_json::Value) -> Report {
+        let caps = Capabilities { threads: true, cores: 2 };
+        match futures::executor::block_on(run_topic("deadlock", &params, caps)) {
+            Outcome::Finished { report } => *report,
+            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
+        }
+    }
+
+    fn fast(extra: serde_json::Value) -> serde_json::Value {
+        // A generous watchdog: on a loaded machine a sleeping thread can oversleep a lot.
+        let mut params =
+            json!({"hold_ms": 20, "work_ms": 5, "watchdog_ms": 200, "try_ms": 10, "backoff_ms": 20, "time_scale": 1.0});
+        params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        params
+    }
+
+    #[test]
+    fn the_watchdog_detects_the_deadlock_and_the_fixed_versions_complete() {
+        for _ in 0..2 {
+            // Twice: the run after a deadlock works just the same.
+            let report = run(fast(json!({})));
+            assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+            assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+            let d = &report.values["deadlock"];
+            assert_eq!(d["detected"], true, "{d}");
+            assert_eq!(d["cancelled"], 2);
+            assert_eq!(d["found"]["cycle"], json!(["thread 1", "thread 2"]));
+            // Who holds and who waits for which lock: thread 1 holds A and waits for B, and vice versa.
+            assert_eq!(d["found"]["rows"][0], json!(["thread 1", "lock A", "lock B", "thread 2"]));
+            assert_eq!(d["found"]["rows"][1], json!(["thread 2", "lock B", "lock A", "thread 1"]));
+            assert!(d["found"]["after_ms"].as_f64().unwrap() >= 200.0);
+            assert_eq!(report.tables[0].rows.len(), 2);
+            // The deadlocked wait is drawn as waiting, and the mode ended soon after detection.
+            assert!(report
+                .spans
+                .iter()
+                .any(|s| s.mode == "deadlock" && s.kind == SpanKind::Wait && s.label.contains("deadlocked")));
+            // It ends soon after the detection (not hanging): start-up + hold + timeout + slack.
+            let wall = report.modes[0].wall_ms.unwrap();
+            assert!(wall < 20.0 + 200.0 + 500.0, "{wall}");
+            for mode in ["ordered", "trylock"] {
+                assert_eq!(report.values[mode]["completed"], 6, "{mode}");
+                assert_eq!(report.values[mode]["deadlock"], false, "{mode}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_ring_of_five_deadlocks_and_its_fixes_finish() {
+        let report = run(fast(json!({"threads": 5, "rounds": 2})));
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        assert_eq!(report.values["deadlock"]["found"]["cycle"].as_array().unwrap().len(), 5);
+        assert_eq!(report.values["ordered"]["completed"], 10);
+        assert_eq!(report.values["trylock"]["completed"], 10);
+    }
+
+    #[test]
+    fn a_watchdog_shorter_than_the_work_is_refused() {
+        let caps = Capabilities { threads: true, cores: 2 };
+        let params = json!({"hold_ms": 500, "watchdog_ms": 400});
+        let Outcome::Rejected { errors, .. } = futures::executor::block_on(run_topic("deadlock", &params, caps)) else {
+            panic!("ran")
+        };
+        assert_eq!(errors[0].field, "watchdog_ms");
+    }
+}

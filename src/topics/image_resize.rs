@@ -1,0 +1,925 @@
+//! image-resize: a pool of isolated workers decodes PNG files, fits them within a box and encodes
+//! thumbnails; a broken file reports its error while the others finish.
+
+use serde_json::json;
+
+use crate::params::{Param, Params};
+use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "image-resize",
+        title: "Thumbnails on a process pool",
+        chapter: Chapter::Processes,
+        summary: "Workers decode images, shrink them to fit within 800 x 600 and encode thumbnails; one broken file fails alone.",
+        explanation: "Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes the PNG, shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a new PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
+The batch is made in the page: a few generated pictures of different shapes (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. That file's call fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
+Files are bytes, and bytes must be copied to reach a worker: here they travel as base64 text inside the message (a third larger than the file), which is what Python's pickling of the bytes amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding. Decoding, resizing and encoding are our own Rust: a small PNG codec on the fdeflate compression crate, and an area-averaging resampler (every thumbnail pixel is the average of the source pixels it covers).",
+        params: vec![
+            Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
+            Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
+            Param::int("workers", "Workers", 2, 1, 8),
+            Param::choice("size", "Generated images", "normal", &[
+                ("tiny", "tiny (a quarter: 400 x 300 and so on)"),
+                ("small", "small (half size)"),
+                ("normal", "normal (1600 x 1200, 1200 x 1600, 3000 x 750, 500 x 500)"),
+                ("large", "large (double size)"),
+            ]),
+            Param::flag("broken", "Include a broken file", true),
+            Param::int("preview", "Preview width (px)", 160, 40, 400)
+                .help("The thumbnails shown here are shrunk once more to this width; their real size is in the table."),
+        ],
+        presets: vec![
+            Preset { id: "tiny-box", label: "Small box (200 x 200)", values: json!({"max_w": 200, "max_h": 200}) },
+            Preset { id: "large", label: "Large images, 4 workers", values: json!({"size": "large", "workers": 4}) },
+        ],
+        modes: vec![
+            Mode::new("sequential", "One after another (main)", Model::Sequential),
+            Mode::new("pool", "Pool of isolated workers", Model::Workers),
+        ],
+        code: crate::topic_code!("image_resize.rs"),
+        python: PYTHON,
+        check: no_check,
+        run: |run, params| Box::pin(run_image_resize(run, params)),
+        jobs: &[("image-resize/thumbnail", thumbnail_job)],
+    }
+}
+
+const PYTHON: &str = r#"import io
+from concurrent.futures import ProcessPoolExecutor
+from PIL import Image
+
+def thumbnail(name, data, box=(800, 600)):
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.thumbnail(box)                     # fit within the box, keep proportions
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        return name, image.size, out.getvalue(), None
+    except Exception as error:                   # a broken file fails alone
+        return name, None, None, str(error)
+
+if __name__ == "__main__":
+    files = {name: open(name, "rb").read() for name in ["sunset.png", "tower.png", "panorama.png", "icon.png", "broken.png"]}
+    with ProcessPoolExecutor(2) as pool:         # the bytes are pickled to each worker
+        for name, size, png, error in pool.map(thumbnail, files.keys(), files.values()):
+            print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
+"#;
+
+// CODE START
+use crate::clock::now_ms;
+use crate::engines::tasks::Pacer;
+use crate::engines::workers::Pool;
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+
+/// What one call returns: the sizes, the thumbnail as PNG, a small preview, and where the time went.
+struct Thumb {
+    name: String,
+    input: (u32, u32),
+    output: (u32, u32),
+    png: String,
+    preview: (u32, u32),
+    preview_rgba: String,
+    decode_ms: f64,
+    resize_ms: f64,
+    encode_ms: f64,
+}
+
+impl Thumb {
+    fn to_json(&self) -> String {
+        let t = self;
+        json!({"name": t.name, "input": t.input, "output": t.output, "png": t.png, "preview": t.preview,
+            "preview_rgba": t.preview_rgba, "decode_ms": t.decode_ms, "resize_ms": t.resize_ms, "encode_ms": t.encode_ms})
+        .to_string()
+    }
+
+    fn from_json(text: &str) -> Result<Thumb, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let size = |k: &str| (v[k][0].as_u64().unwrap_or(0) as u32, v[k][1].as_u64().unwrap_or(0) as u32);
+        let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        Ok(Thumb {
+            name: text("name"),
+            input: size("input"),
+            output: size("output"),
+            png: text("png"),
+            preview: size("preview"),
+            preview_rgba: text("preview_rgba"),
+            decode_ms: v["decode_ms"].as_f64().unwrap_or(0.0),
+            resize_ms: v["resize_ms"].as_f64().unwrap_or(0.0),
+            encode_ms: v["encode_ms"].as_f64().unwrap_or(0.0),
+        })
+    }
+}
+
+/// The largest image a worker agrees to decode (pixels), so a hostile file cannot exhaust memory.
+const MAX_PIXELS: u64 = 50_000_000;
+
+async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
+    let (max_w, max_h) = (p.int("max_w") as u32, p.int("max_h") as u32);
+    // Make the batch here (as a page would), one picture at a time so Stop is heard in between.
+    let mut pacer = Pacer::new(&run);
+    let mut batch = Vec::new();
+    for (name, w, h, pattern) in shapes(p.text("size")) {
+        let start = run.now();
+        batch.push((name.to_string(), encode_png(&paint(pattern, w, h), (w, h))?));
+        run.span("main", format!("make {name}"), SpanKind::Run, start, run.now());
+        pacer.tick(&run).await?;
+    }
+    if p.flag("broken") {
+        batch.push(("broken.png".to_string(), broken_file(&batch[0].1)));
+    }
+    let calls: Vec<String> = batch
+        .iter()
+        .map(|(name, bytes)| {
+            json!({"name": name, "data": base64_encode(bytes), "max_w": max_w, "max_h": max_h, "preview": p.int("preview")})
+                .to_string()
+        })
+        .collect();
+    for (name, bytes) in &batch {
+        run.log("main", format!("{name}: {} bytes", bytes.len()));
+    }
+
+    // The same function, called here one file after another...
+    let sequential = run.measure("sequential", async {
+        let mut pacer = Pacer::new(&run);
+        let mut out = Vec::new();
+        for (call, (name, _)) in calls.iter().zip(&batch) {
+            out.push(run.timed("main", name, SpanKind::Run, || thumbnail_job(call)));
+            pacer.tick(&run).await?;
+        }
+        Ok(out)
+    });
+    let sequential = sequential.await?;
+
+    // ...and on a pool, where every idle worker takes the next file.
+    let pooled = run.measure("pool", async {
+        let pool = Pool::start(&run, p.count("workers").min(calls.len())).await?;
+        let out = pool.map(&run, "image-resize/thumbnail", calls.clone(), |k| batch[k].0.clone()).await?;
+        Ok((out, pool.traffic()))
+    });
+    let pooled = pooled.await?;
+
+    let results = match (&pooled, &sequential) {
+        (Some((out, _)), _) => out,
+        (None, Some(out)) => out,
+        (None, None) => return Ok(()),
+    };
+    let mut rows = Vec::new();
+    let (mut shapes_ok, mut made, mut errors) = (true, 0, Vec::new());
+    for ((name, bytes), result) in batch.iter().zip(results) {
+        match result.as_ref().map(|text| Thumb::from_json(text)) {
+            Ok(Ok(thumb)) => {
+                made += 1;
+                // Check the real output: the size written in the thumbnail's own PNG header.
+                let written = png_size(&base64_decode(&thumb.png).unwrap_or_default());
+                let expected = fit(thumb.input, (max_w, max_h));
+                shapes_ok &= written == Some(expected) && thumb.output == expected;
+                let preview = base64_decode(&thumb.preview_rgba).unwrap_or_default();
+                run.image(
+                    format!("{name}: {} x {} -> {} x {}", thumb.input.0, thumb.input.1, thumb.output.0, thumb.output.1),
+                    thumb.preview.0,
+                    thumb.preview.1,
+                    preview,
+                );
+                rows.push(vec![
+                    name.clone(),
+                    format!("{} x {}", thumb.input.0, thumb.input.1),
+                    bytes.len().to_string(),
+                    format!("{} x {}", thumb.output.0, thumb.output.1),
+                    (thumb.png.len() * 3 / 4).to_string(),
+                    format!("{:.1} / {:.1} / {:.1}", thumb.decode_ms, thumb.resize_ms, thumb.encode_ms),
+                ]);
+            }
+            Ok(Err(e)) => errors.push((name.clone(), format!("unreadable answer: {e}"))),
+            Err(message) => {
+                run.log("main", format!("{name} failed: {message}"));
+                rows.push(vec![
+                    name.clone(),
+                    "?".into(),
+                    bytes.len().to_string(),
+                    "error".into(),
+                    "-".into(),
+                    message.clone(),
+                ]);
+                errors.push((name.clone(), message.clone()));
+            }
+        }
+    }
+    run.table(
+        "Thumbnails",
+        &["file", "input", "input bytes", "thumbnail", "thumbnail bytes", "decode / resize / encode ms"],
+        rows,
+    );
+    let broken = batch.iter().filter(|(name, _)| name.starts_with("broken")).count();
+    run.verify(
+        shapes_ok && made == batch.len() - broken,
+        format!("{made} thumbnails fit within {max_w} x {max_h} with their proportions (checked in each PNG's header)"),
+    );
+    if broken > 0 {
+        let reported =
+            errors.iter().any(|(name, message)| name.starts_with("broken") && message.contains(name.as_str()));
+        run.verify(reported, "the broken file's error came back with its name; the others finished");
+    }
+    if let (Some((pool_out, traffic)), Some(seq_out)) = (&pooled, &sequential) {
+        // The same files give the same thumbnails wherever they are made (timings aside).
+        let images = |out: &Vec<Result<String, String>>| -> Vec<Option<(String, String)>> {
+            let parse = |t: &String| Thumb::from_json(t).ok().map(|t| (t.png, t.preview_rgba));
+            out.iter().map(|r| r.as_ref().ok().and_then(parse)).collect()
+        };
+        run.verify(
+            images(pool_out) == images(seq_out),
+            "the pool's thumbnails are byte for byte the ones made one after another",
+        );
+        run.note(
+            "pool",
+            format!(
+                "{} bytes crossed as base64 text in {} messages, {:.1} ms in transit; {:.1} ms computing in the workers",
+                traffic.bytes, traffic.messages, traffic.copy_ms, traffic.compute_ms
+            ),
+        );
+        run.value("bytes", traffic.bytes);
+        run.value("copy_ms", traffic.copy_ms);
+        run.value("compute_ms", traffic.compute_ms);
+    }
+    for mode in ["sequential", "pool"] {
+        run.result(mode, format!("{made} thumbnails, {} error(s)", errors.len()));
+    }
+    let sizes: Vec<_> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().and_then(|t| Thumb::from_json(t).ok()))
+        .map(|t| json!({"name": t.name, "input": t.input, "output": t.output}))
+        .collect();
+    run.value("thumbnails", sizes);
+    run.value("errors", errors.iter().map(|(n, m)| json!({"name": n, "error": m})).collect::<Vec<_>>());
+    Ok(())
+}
+
+/// The size that fits within `bound` keeping the proportions; never larger than the original.
+fn fit((w, h): (u32, u32), (max_w, max_h): (u32, u32)) -> (u32, u32) {
+    let scale = (max_w as f64 / w as f64).min(max_h as f64 / h as f64);
+    if scale >= 1.0 {
+        return (w, h);
+    }
+    (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1))
+}
+
+/// What a worker does with one file: decode, fit within the box, encode; errors name the file.
+fn thumbnail_job(input: &str) -> Result<String, String> {
+    let call: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
+    let name = call["name"].as_str().unwrap_or("?").to_string();
+    let bytes = base64_decode(call["data"].as_str().unwrap_or_default()).map_err(|e| format!("{name}: {e}"))?;
+    let bound = (call["max_w"].as_u64().unwrap_or(800) as u32, call["max_h"].as_u64().unwrap_or(600) as u32);
+    let preview_w = call["preview"].as_u64().unwrap_or(160) as u32;
+
+    let t0 = now_ms();
+    let (width, height, rgba) = decode_png(&bytes).map_err(|e| format!("{name}: cannot decode: {e}"))?;
+    let t1 = now_ms();
+    let output = fit((width, height), bound);
+    let thumb = resize(&rgba, (width, height), output);
+    let t2 = now_ms();
+    let png = encode_png(&thumb, output).map_err(|e| format!("{name}: cannot encode: {e}"))?;
+    let t3 = now_ms();
+    let preview = fit(output, (preview_w, preview_w));
+    let small = resize(&thumb, output, preview);
+    let answer = Thumb {
+        name,
+        input: (width, height),
+        output,
+        png: base64_encode(&png),
+        preview,
+        preview_rgba: base64_encode(&small),
+        decode_ms: t1 - t0,
+        resize_ms: t2 - t1,
+        encode_ms: t3 - t2,
+    };
+    Ok(answer.to_json())
+}
+
+/// Area-averaging resize: each output pixel is the average of the source pixels it covers
+/// (weighted by how much of each it covers), done across then down. Colours are weighted by
+/// alpha so transparent pixels do not darken their neighbours.
+fn resize(src: &[u8], (sw, sh): (u32, u32), (dw, dh): (u32, u32)) -> Vec<u8> {
+    let (sw, sh, dw, dh) = (sw as usize, sh as usize, dw as usize, dh as usize);
+    let across = weights(sw, dw);
+    let down = weights(sh, dh);
+    // Across: sh rows of dw premultiplied pixels.
+    let mut mid = vec![0f32; dw * sh * 4];
+    for y in 0..sh {
+        let row = &src[y * sw * 4..(y + 1) * sw * 4];
+        for (x, taps) in across.iter().enumerate() {
+            let mut acc = [0f32; 4];
+            for &(i, wt) in taps {
+                let p = &row[i * 4..i * 4 + 4];
+                let a = p[3] as f32 * wt;
+                acc[0] += p[0] as f32 * a;
+                acc[1] += p[1] as f32 * a;
+                acc[2] += p[2] as f32 * a;
+                acc[3] += a;
+            }
+            mid[(y * dw + x) * 4..(y * dw + x) * 4 + 4].copy_from_slice(&acc);
+        }
+    }
+    // Down: combine rows, then undo the alpha weighting.
+    let mut out = vec![0u8; dw * dh * 4];
+    for (y, taps) in down.iter().enumerate() {
+        for x in 0..dw {
+            let mut acc = [0f32; 4];
+            for &(j, wt) in taps {
+                let m = &mid[(j * dw + x) * 4..(j * dw + x) * 4 + 4];
+                for c in 0..4 {
+                    acc[c] += m[c] * wt;
+                }
+            }
+            let o = &mut out[(y * dw + x) * 4..(y * dw + x) * 4 + 4];
+            let alpha = acc[3];
+            if alpha > 0.0 {
+                for c in 0..3 {
+                    o[c] = (acc[c] / alpha).round().clamp(0.0, 255.0) as u8;
+                }
+            }
+            o[3] = alpha.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}
+
+/// For each of `dst` output pixels, the source pixels it covers and their weights (summing to 1).
+fn weights(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
+    let step = src as f64 / dst as f64;
+    (0..dst)
+        .map(|k| {
+            let (a, b) = (k as f64 * step, ((k + 1) as f64 * step).min(src as f64));
+            let mut taps = Vec::new();
+            let mut i = a.floor() as usize;
+            while (i as f64) < b && i < src {
+                let cover = (b.min(i as f64 + 1.0) - a.max(i as f64)).max(0.0);
+                if cover > 0.0 {
+                    taps.push((i, (cover / (b - a)) as f32));
+                }
+                i += 1;
+            }
+            taps
+        })
+        .collect()
+}
+// CODE END
+
+// ----- helpers the page does not show: the generated batch, base64, reading a PNG header -----
+
+/// The generated pictures: name, size and pattern; `size` scales them all.
+fn shapes(size: &str) -> Vec<(&'static str, u32, u32, Pattern)> {
+    let scale = match size {
+        "tiny" => 0.25,
+        "small" => 0.5,
+        "large" => 2.0,
+        _ => 1.0,
+    };
+    let scaled = |n: u32| ((n as f64 * scale) as u32).max(1);
+    [
+        ("sunset.png", 1600, 1200, Pattern::Sunset),
+        ("tower.png", 1200, 1600, Pattern::Rings),
+        ("panorama.png", 3000, 750, Pattern::Hills),
+        ("icon.png", 500, 500, Pattern::Checker),
+    ]
+    .into_iter()
+    .map(|(name, w, h, pattern)| (name, scaled(w), scaled(h), pattern))
+    .collect()
+}
+
+/// A real PNG's header (signature and IHDR chunk), then bytes that are not image data at all.
+fn broken_file(real: &[u8]) -> Vec<u8> {
+    let mut bytes = real[..33].to_vec();
+    bytes.extend(b"\0\0\0\x40IDAT".iter().chain(b"this was never an image, just text pretending to be one.. "));
+    bytes
+}
+
+#[derive(Clone, Copy)]
+enum Pattern {
+    Sunset,
+    Rings,
+    Hills,
+    Checker,
+}
+
+/// Paints a recognizable RGBA picture of w x h pixels.
+fn paint(pattern: Pattern, w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity((w * h * 4) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
+            let rgb: [f32; 3] = match pattern {
+                Pattern::Sunset => {
+                    let sun = ((u - 0.5).powi(2) + ((v - 0.62) * 0.75).powi(2)).sqrt() < 0.12;
+                    if v > 0.7 {
+                        [20.0, 40.0 + 60.0 * (v - 0.7), 90.0 + 100.0 * v]
+                    } else if sun {
+                        [255.0, 220.0, 90.0]
+                    } else {
+                        [250.0 - 90.0 * (1.0 - v), 120.0 + 60.0 * v, 160.0 - 80.0 * v]
+                    }
+                }
+                Pattern::Rings => {
+                    let r = ((u - 0.5).powi(2) + (v - 0.5).powi(2)).sqrt();
+                    let band = ((r * 24.0) as i32) % 3;
+                    [[40.0, 120.0, 200.0], [240.0, 240.0, 240.0], [230.0, 80.0, 60.0]][band as usize]
+                }
+                Pattern::Hills => {
+                    let ridge = 0.55 + 0.12 * wave(u * 3.0) + 0.06 * wave(u * 7.5 + 0.3);
+                    if v > ridge {
+                        [40.0 + 60.0 * v, 110.0 + 40.0 * wave(u * 1.1), 50.0]
+                    } else {
+                        [120.0 + 100.0 * v, 170.0 + 60.0 * v, 235.0]
+                    }
+                }
+                Pattern::Checker => {
+                    let dark = ((x * 8 / w) + (y * 8 / h)).is_multiple_of(2);
+                    let dot = ((u - 0.5).powi(2) + (v - 0.5).powi(2)).sqrt() < 0.3;
+                    match (dot, dark) {
+                        (true, _) => [250.0, 190.0, 30.0],
+                        (false, true) => [60.0, 60.0, 70.0],
+                        (false, false) => [210.0, 210.0, 220.0],
+                    }
+                }
+            };
+            out.extend(rgb.map(|c| c.clamp(0.0, 255.0) as u8));
+            out.push(255);
+        }
+    }
+    out
+}
+
+// ----- a small PNG codec (decoding any standard PNG to RGBA, encoding RGBA), on fdeflate -----
+
+const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
+
+/// Decodes a PNG (grey, RGB, palette, with alpha or not, 1 to 16 bits, interlaced or not) to RGBA.
+fn decode_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+    if bytes.len() < 8 || &bytes[..8] != SIGNATURE {
+        return Err("not a PNG file (its first bytes are wrong)".into());
+    }
+    let (mut header, mut palette, mut trns, mut data) = (None, Vec::new(), Vec::new(), Vec::new());
+    let mut at = 8;
+    loop {
+        let chunk = bytes.get(at..at + 8).ok_or("the file ends before its last chunk")?;
+        let len = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
+        let kind = &chunk[4..8];
+        let body = bytes.get(at + 8..at + 8 + len).ok_or("a chunk runs past the end of the file")?;
+        let crc = bytes.get(at + 8 + len..at + 12 + len).ok_or("a chunk has no checksum")?;
+        if crc32(&bytes[at + 4..at + 8 + len]).to_be_bytes() != crc {
+            return Err(format!("the {} chunk is damaged (checksum mismatch)", String::from_utf8_lossy(kind)));
+        }
+        match kind {
+            b"IHDR" if body.len() == 13 => header = Some(body.to_vec()),
+            b"PLTE" => palette = body.to_vec(),
+            b"tRNS" => trns = body.to_vec(),
+            b"IDAT" => data.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let h = header.ok_or("no IHDR header chunk")?;
+    let word = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let (w, ht, depth, color, interlaced) = (word(0), word(4), h[8], h[9], h[12] == 1);
+    let channels = match (color, depth) {
+        (0, 1 | 2 | 4 | 8 | 16) => 1,
+        (3, 1 | 2 | 4 | 8) => 1,
+        (4, 8 | 16) => 2,
+        (2, 8 | 16) => 3,
+        (6, 8 | 16) => 4,
+        _ => return Err(format!("colour type {color} with {depth}-bit samples is not a valid PNG")),
+    };
+    if w == 0 || ht == 0 || u64::from(w) * u64::from(ht) > MAX_PIXELS {
+        return Err(format!("{w} x {ht} pixels is empty or more than {MAX_PIXELS}"));
+    }
+    let passes: &[(u32, u32, u32, u32)] = if interlaced {
+        &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    } else {
+        &[(0, 0, 1, 1)]
+    };
+    let bits = channels * depth as usize;
+    let size =
+        |pw: u32, ph: u32| if pw == 0 || ph == 0 { 0 } else { ph as usize * (1 + (pw as usize * bits).div_ceil(8)) };
+    let sub_images: Vec<(u32, u32, u32, u32, u32, u32)> = passes
+        .iter()
+        .map(|&(x0, y0, dx, dy)| (x0, y0, dx, dy, (w + dx - 1 - x0) / dx, (ht + dy - 1 - y0) / dy))
+        .collect();
+    let raw = inflate(&data, sub_images.iter().map(|p| size(p.4, p.5)).sum())?;
+    let mut rgba = vec![0u8; w as usize * ht as usize * 4];
+    let mut offset = 0;
+    for (x0, y0, dx, dy, pw, ph) in sub_images {
+        if pw == 0 || ph == 0 {
+            continue;
+        }
+        let stride = (pw as usize * bits).div_ceil(8);
+        let rows = unfilter(&raw[offset..offset + size(pw, ph)], stride, bits.div_ceil(8))?;
+        offset += size(pw, ph);
+        for y in 0..ph as usize {
+            let row = &rows[y * stride..(y + 1) * stride];
+            let ty = (y0 + y as u32 * dy) as usize;
+            if depth == 8 && (color == 6 || color == 2 && trns.is_empty()) {
+                // The common case, 8-bit RGB(A): copy the samples straight across.
+                for (x, p) in row.chunks_exact(channels).enumerate() {
+                    let at = (ty * w as usize + (x0 + x as u32 * dx) as usize) * 4;
+                    rgba[at..at + 3].copy_from_slice(&p[..3]);
+                    rgba[at + 3] = if channels == 4 { p[3] } else { 255 };
+                }
+                continue;
+            }
+            for x in 0..pw as usize {
+                let sample = |c: usize| -> u16 {
+                    let bit = (x * channels + c) * depth as usize;
+                    match depth {
+                        16 => u16::from_be_bytes([row[bit / 8], row[bit / 8 + 1]]),
+                        8 => row[bit / 8] as u16,
+                        _ => (row[bit / 8] >> (8 - depth as usize - bit % 8)) as u16 & ((1 << depth) - 1),
+                    }
+                };
+                let to8 = |v: u16| match depth {
+                    16 => (v >> 8) as u8,
+                    8 => v as u8,
+                    _ => (v as u32 * 255 / ((1 << depth) - 1)) as u8,
+                };
+                let key = |i: usize| trns.get(i * 2..i * 2 + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+                let px: [u8; 4] = match color {
+                    0 => {
+                        let v = sample(0);
+                        [to8(v), to8(v), to8(v), if key(0) == Some(v) { 0 } else { 255 }]
+                    }
+                    3 => {
+                        let i = sample(0) as usize;
+                        let rgb = palette.get(i * 3..i * 3 + 3).ok_or("a pixel points past the palette")?;
+                        [rgb[0], rgb[1], rgb[2], trns.get(i).copied().unwrap_or(255)]
+                    }
+                    4 => [to8(sample(0)), to8(sample(0)), to8(sample(0)), to8(sample(1))],
+                    2 => {
+                        let (r, g, b) = (sample(0), sample(1), sample(2));
+                        let clear = key(0) == Some(r) && key(1) == Some(g) && key(2) == Some(b);
+                        [to8(r), to8(g), to8(b), if clear { 0 } else { 255 }]
+                    }
+                    _ => [to8(sample(0)), to8(sample(1)), to8(sample(2)), to8(sample(3))],
+                };
+                let at = (ty * w as usize + (x0 + x as u32 * dx) as usize) * 4;
+                rgba[at..at + 4].copy_from_slice(&px);
+            }
+        }
+    }
+    Ok((w, ht, rgba))
+}
+
+/// Inflates a zlib stream that must give exactly `expected` bytes.
+fn inflate(data: &[u8], expected: usize) -> Result<Vec<u8>, String> {
+    let mut decompressor = fdeflate::Decompressor::new();
+    let mut out = vec![0u8; expected];
+    let (mut read, mut written) = (0, 0);
+    while !decompressor.is_done() && written < expected {
+        let (used, made) = decompressor
+            .read(&data[read..], &mut out, written, true)
+            .map_err(|e| format!("the compressed image data is corrupt ({e:?})"))?;
+        (read, written) = (read + used, written + made);
+        if used == 0 && made == 0 {
+            break;
+        }
+    }
+    if written < expected {
+        return Err(format!("the image data ends early ({written} of {expected} bytes)"));
+    }
+    Ok(out)
+}
+
+/// Undoes PNG's per-row filters: every row starts with a filter byte, then `stride` bytes.
+fn unfilter(raw: &[u8], stride: usize, bpp: usize) -> Result<Vec<u8>, String> {
+    let rows = raw.len() / (stride + 1);
+    let mut out = vec![0u8; (rows + 1) * stride]; // row 0 stays zero: the "row above" the first
+    for y in 0..rows {
+        let line = &raw[y * (stride + 1)..(y + 1) * (stride + 1)];
+        let (above, below) = out.split_at_mut((y + 1) * stride);
+        let (prev, cur) = (&above[y * stride..], &mut below[..stride]);
+        let line = &line[1..];
+        match raw[y * (stride + 1)] {
+            0 => cur.copy_from_slice(line),
+            1 => {
+                cur[..bpp].copy_from_slice(&line[..bpp]);
+                for i in bpp..stride {
+                    cur[i] = line[i].wrapping_add(cur[i - bpp]);
+                }
+            }
+            2 => cur.iter_mut().zip(line.iter().zip(prev)).for_each(|(c, (l, p))| *c = l.wrapping_add(*p)),
+            3 => {
+                for i in 0..stride {
+                    let a = if i >= bpp { cur[i - bpp] as u16 } else { 0 };
+                    cur[i] = line[i].wrapping_add(((a + prev[i] as u16) / 2) as u8);
+                }
+            }
+            4 => {
+                for i in 0..stride {
+                    let (a, c) = if i >= bpp { (cur[i - bpp], prev[i - bpp]) } else { (0, 0) };
+                    cur[i] = line[i].wrapping_add(paeth(a, prev[i], c));
+                }
+            }
+            f => return Err(format!("unknown row filter {f}")),
+        }
+    }
+    out.drain(..stride);
+    Ok(out)
+}
+
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let p = a as i16 + b as i16 - c as i16;
+    let (pa, pb, pc) = ((p - a as i16).abs(), (p - b as i16).abs(), (p - c as i16).abs());
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+/// Encodes RGBA as a PNG: each row gets the filter that makes it smallest, then fdeflate compresses.
+fn encode_png(rgba: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
+    let stride = w as usize * 4;
+    if rgba.len() != stride * h as usize {
+        return Err("the pixel buffer does not match the size".into());
+    }
+    let mut filtered = Vec::with_capacity((stride + 1) * h as usize);
+    let zero = vec![0u8; stride];
+    let mut trials = vec![vec![0u8; stride]; 5];
+    for y in 0..h as usize {
+        let row = &rgba[y * stride..(y + 1) * stride];
+        let prev = if y > 0 { &rgba[(y - 1) * stride..y * stride] } else { &zero[..] };
+        for i in 0..stride {
+            let (a, b) = (if i >= 4 { row[i - 4] } else { 0 }, prev[i]);
+            let c = if i >= 4 { prev[i - 4] } else { 0 };
+            let x = row[i];
+            trials[0][i] = x;
+            trials[1][i] = x.wrapping_sub(a);
+            trials[2][i] = x.wrapping_sub(b);
+            trials[3][i] = x.wrapping_sub(((a as u16 + b as u16) / 2) as u8);
+            trials[4][i] = x.wrapping_sub(paeth(a, b, c));
+        }
+        // The usual heuristic: the filter whose bytes are closest to zero compresses best.
+        let score = |t: &Vec<u8>| t.iter().map(|&v| (v as i8).unsigned_abs() as u32).sum::<u32>();
+        let best = (0..5).min_by_key(|&f| score(&trials[f])).unwrap_or(0);
+        filtered.push(best as u8);
+        filtered.extend_from_slice(&trials[best]);
+    }
+    let mut out = SIGNATURE.to_vec();
+    let mut header = Vec::new();
+    header.extend(w.to_be_bytes());
+    header.extend(h.to_be_bytes());
+    header.extend([8, 6, 0, 0, 0]); // 8-bit RGBA, deflate, standard filters, not interlaced
+    for (kind, body) in [(b"IHDR", header), (b"IDAT", fdeflate::compress_to_vec(&filtered)), (b"IEND", Vec::new())] {
+        out.extend((body.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend(kind);
+        out.extend(&body);
+        let crc = crc32(&out[start..]);
+        out.extend(crc.to_be_bytes());
+    }
+    Ok(out)
+}
+
+/// The CRC-32 every PNG chunk ends with.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= byte as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A smooth-looking wave between -1 and 1 with period 1 (cheaper than sin, which needs libm in wasm).
+fn wave(t: f32) -> f32 {
+    let f = t - t.floor();
+    let tri = 4.0 * (f - 0.5).abs() - 1.0;
+    tri * (1.5 - 0.5 * tri * tri)
+}
+
+/// Width and height from a PNG's IHDR chunk (bytes 16..24), without decoding the image.
+fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    Some((word(16), word(20)))
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text.bytes().filter(|&c| c != b'=') {
+        let v = BASE64.iter().position(|&b| b == c).ok_or_else(|| format!("not base64: {:?}", c as char))?;
+        acc = acc << 6 | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Report, RunStatus};
+    use crate::run::Capabilities;
+    use crate::runner::{run_topic, Outcome};
+
+    fn run(params: serde_json::Value) -> Report {
+        let caps = Capabilities { threads: false, cores: 2 };
+        match futures::executor::block_on(run_topic("image-resize", &params, caps)) {
+            Outcome::Finished { report } => *report,
+            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
+        }
+    }
+
+    #[test]
+    fn thumbnails_fit_for_every_shape_and_the_broken_file_fails_alone() {
+        let report = run(json!({"size": "tiny", "max_w": 200, "max_h": 150, "preview": 60}));
+        assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        assert_eq!(report.checks.len(), 3);
+        let sizes: Vec<(String, Vec<u64>, Vec<u64>)> = report.values["thumbnails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let pair = |k: &str| t[k].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+                (t["name"].as_str().unwrap().to_string(), pair("input"), pair("output"))
+            })
+            .collect();
+        let expected = [
+            ("sunset.png", [400, 300], [200, 150]),  // landscape 4:3: both sides touch the box
+            ("tower.png", [300, 400], [113, 150]),   // portrait: the height decides
+            ("panorama.png", [750, 187], [200, 50]), // wide: the width decides
+            ("icon.png", [125, 125], [125, 125]),    // already inside the box: kept
+        ];
+        assert_eq!(sizes.len(), 4);
+        for ((name, input, output), (en, ei, eo)) in sizes.iter().zip(expected) {
+            assert_eq!((name.as_str(), input.as_slice(), output.as_slice()), (en, &ei[..], &eo[..]));
+        }
+        let errors = report.values["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0]["name"], "broken.png");
+        assert!(errors[0]["error"].as_str().unwrap().starts_with("broken.png: cannot decode"), "{errors:?}");
+        // Previews are shown, each at most 60 px wide, with the right number of bytes.
+        assert_eq!(report.images.len(), 4);
+        assert!(report.images.iter().all(|i| i.width <= 60 && i.rgba.len() == (i.width * i.height * 4) as usize));
+        assert!(report.values["bytes"].as_u64().unwrap() > 10_000);
+    }
+
+    #[test]
+    fn fit_keeps_proportions_and_never_enlarges() {
+        assert_eq!(fit((1600, 1200), (800, 600)), (800, 600));
+        assert_eq!(fit((1200, 1600), (800, 600)), (450, 600));
+        assert_eq!(fit((3000, 750), (800, 600)), (800, 200));
+        assert_eq!(fit((500, 500), (800, 600)), (500, 500));
+        assert_eq!(fit((10_000, 3), (800, 600)), (800, 1));
+    }
+
+    #[test]
+    fn resize_averages_areas_and_png_round_trips() {
+        // Two columns, black and white, shrunk to one pixel: mid grey.
+        let src = [0, 0, 0, 255, 255, 255, 255, 255];
+        assert_eq!(resize(&src, (2, 1), (1, 1)), vec![128, 128, 128, 255]);
+        let picture = paint(Pattern::Rings, 37, 23);
+        let png = encode_png(&picture, (37, 23)).unwrap();
+        assert_eq!(png_size(&png), Some((37, 23)));
+        assert_eq!(decode_png(&png).unwrap(), (37, 23, picture));
+        for bytes in [&b""[..], b"f", b"fo", b"foo", b"foob", &png[..50]] {
+            assert_eq!(base64_decode(&base64_encode(bytes)).unwrap(), bytes);
+        }
+        assert_eq!(base64_encode(b"Man"), "TWFu");
+        assert_eq!(base64_encode(b"Ma"), "TWE=");
+    }
+
+    /// Our decoder reads what the png crate writes, in every colour type and depth.
+    #[test]
+    fn decodes_png_crate_output_of_every_kind() {
+        use png::{BitDepth, ColorType};
+        let (w, h) = (13u32, 7u32);
+        let cases: [(ColorType, BitDepth, usize); 9] = [
+            (ColorType::Grayscale, BitDepth::One, 1),
+            (ColorType::Grayscale, BitDepth::Four, 1),
+            (ColorType::Grayscale, BitDepth::Eight, 1),
+            (ColorType::Grayscale, BitDepth::Sixteen, 2),
+            (ColorType::GrayscaleAlpha, BitDepth::Eight, 2),
+            (ColorType::Rgb, BitDepth::Eight, 3),
+            (ColorType::Rgb, BitDepth::Sixteen, 6),
+            (ColorType::Rgba, BitDepth::Sixteen, 8),
+            (ColorType::Indexed, BitDepth::Two, 1),
+        ];
+        for (color, depth, _) in cases {
+            let bits = color.samples() * depth as usize;
+            let stride = (w as usize * bits).div_ceil(8);
+            let data: Vec<u8> = (0..stride * h as usize).map(|i| (i * 37 % 251) as u8).collect();
+            let mut file = Vec::new();
+            let mut encoder = png::Encoder::new(&mut file, w, h);
+            encoder.set_color(color);
+            encoder.set_depth(depth);
+            if color == ColorType::Indexed {
+                encoder.set_palette((0..12u8).map(|i| i * 20).collect::<Vec<_>>());
+                encoder.set_trns(vec![0u8, 128, 255, 7]);
+            }
+            let mut writer = encoder.write_header().unwrap();
+            writer.write_image_data(&data).unwrap();
+            writer.finish().unwrap();
+            // The png crate's own reading, expanded to 8-bit RGBA, is the reference.
+            let mut decoder = png::Decoder::new(std::io::Cursor::new(&file));
+            decoder.set_transformations(png::Transformations::normalize_to_color8() | png::Transformations::ALPHA);
+            let mut reader = decoder.read_info().unwrap();
+            let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
+            let frame = reader.next_frame(&mut buffer).unwrap();
+            let reference: Vec<u8> = match frame.color_type {
+                ColorType::GrayscaleAlpha => buffer.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
+                _ => buffer,
+            };
+            let (dw, dh, ours) = decode_png(&file).unwrap_or_else(|e| panic!("{color:?} {depth:?}: {e}"));
+            assert_eq!((dw, dh), (w, h));
+            assert_eq!(ours, reference, "{color:?} {depth:?}");
+        }
+    }
+
+    /// The png crate reads what our encoder writes.
+    #[test]
+    fn png_crate_reads_our_output() {
+        let picture = paint(Pattern::Sunset, 41, 29);
+        let file = encode_png(&picture, (41, 29)).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&file)).read_info().unwrap();
+        let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buffer).unwrap();
+        assert_eq!(buffer, picture);
+    }
+
+    /// An interlaced (Adam7) file, built by hand: seven passes, each a small filtered image.
+    #[test]
+    fn decodes_interlaced_files() {
+        let (w, h) = (11usize, 9usize);
+        let picture = paint(Pattern::Checker, w as u32, h as u32);
+        let mut raw = Vec::new();
+        for (x0, y0, dx, dy) in
+            [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        {
+            let xs: Vec<usize> = (x0..w).step_by(dx).collect();
+            for y in (y0..h).step_by(dy) {
+                if xs.is_empty() {
+                    break;
+                }
+                raw.push(0);
+                for &x in &xs {
+                    raw.extend_from_slice(&picture[(y * w + x) * 4..(y * w + x) * 4 + 4]);
+                }
+            }
+        }
+        let mut file = encode_png(&picture, (w as u32, h as u32)).unwrap();
+        // Rebuild the file with the interlace flag set and the pass-by-pass data.
+        file.truncate(8);
+        let mut header = Vec::new();
+        header.extend((w as u32).to_be_bytes());
+        header.extend((h as u32).to_be_bytes());
+        header.extend([8, 6, 0, 0, 1]);
+        for (kind, body) in [(b"IHDR", header), (b"IDAT", fdeflate::compress_to_vec(&raw)), (b"IEND", Vec::new())] {
+            file.extend((body.len() as u32).to_be_bytes());
+            let start = file.len();
+            file.extend(kind);
+            file.extend(&body);
+            let crc = crc32(&file[start..]);
+            file.extend(crc.to_be_bytes());
+        }
+        assert_eq!(decode_png(&file).unwrap(), (w as u32, h as u32, picture));
+    }
+
+    #[test]
+    fn damaged_files_give_reasons() {
+        let file = encode_png(&paint(Pattern::Hills, 20, 10), (20, 10)).unwrap();
+        assert!(decode_png(b"GIF89a...").unwrap_err().contains("not a PNG"));
+        assert!(decode_png(&file[..file.len() - 30]).is_err());
+        let mut flipped = file.clone();
+        flipped[45] ^= 0xFF;
+        assert!(decode_png(&flipped).unwrap_err().contains("checksum"));
+    }
+}

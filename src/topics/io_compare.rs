@@ -1,0 +1,188 @@
+//! io-compare: many short waits, one after another vs a thread pool vs async tasks.
+
+use serde_json::json;
+
+use crate::params::{Param, Params};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "io-compare",
+        title: "I/O-bound work: sequential, threads, async",
+        chapter: Chapter::Foundations,
+        summary: "Ten waits of 100 ms: one after another (~1 s), on a pool of threads or as async tasks (~0.1 s).",
+        explanation: "Waiting for a network answer or a disk keeps a program busy doing nothing. Done one after another, N waits of L ms take N x L.\n\n\
+A pool of P threads waits for P things at once: the total drops to about ceil(N / P) x L. Each thread is a real operating-system (here: Web Worker) thread that sleeps while it waits.\n\n\
+Async tasks wait on one thread: each task starts its wait and gives the event loop back, so all N waits overlap and the total is about one wait, with no extra threads at all.",
+        params: vec![
+            Param::int("count", "Waits (N)", 10, 1, 1000),
+            Param::int("latency_ms", "Latency per wait (ms)", 100, 1, 5000),
+            Param::int("pool", "Pool size (P)", 10, 1, 64),
+        ],
+        presets: vec![Preset { id: "small-pool", label: "Pool of 3", values: json!({"pool": 3}) }],
+        modes: vec![
+            Mode::new("sequential", "Sequential", Model::Sequential),
+            Mode::new("threads", "Thread pool (P threads)", Model::Threads),
+            Mode::new("async", "Async tasks", Model::Async),
+        ],
+        code: crate::topic_code!("io_compare.rs"),
+        python: PYTHON,
+        check: |p| {
+            let total = p.int("count") * p.int("latency_ms");
+            if total > 120_000 {
+                return Err(crate::params::FieldError::new(
+                    "latency_ms",
+                    format!("N x latency is {} ms; keep the sequential run at most 120,000 ms", crate::params::group(total)),
+                ));
+            }
+            Ok(())
+        },
+        run: |run, params| Box::pin(run_io_compare(run, params)),
+        jobs: &[],
+    }
+}
+
+const PYTHON: &str = r#"import asyncio, time
+from concurrent.futures import ThreadPoolExecutor
+
+def wait(i):
+    time.sleep(0.1)          # a blocking I/O call
+    return i
+
+start = time.perf_counter()
+[wait(i) for i in range(10)]
+print("sequential", time.perf_counter() - start)    # ~1.0 s
+
+start = time.perf_counter()
+with ThreadPoolExecutor(max_workers=10) as pool:
+    list(pool.map(wait, range(10)))
+print("threads", time.perf_counter() - start)       # ~0.1 s
+
+async def await_one(i):
+    await asyncio.sleep(0.1)  # gives the event loop back while waiting
+    return i
+
+async def main():
+    await asyncio.gather(*(await_one(i) for i in range(10)))
+
+start = time.perf_counter()
+asyncio.run(main())
+print("async", time.perf_counter() - start)         # ~0.1 s
+"#;
+
+// CODE START
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use crate::engines::{tasks, threads};
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+
+async fn run_io_compare(run: Run, p: Params) -> RunResult<()> {
+    let (n, latency, pool) = (p.count("count"), p.float("latency_ms"), p.count("pool"));
+
+    let sequential = run.measure("sequential", async {
+        for i in 0..n {
+            run.timed_async("main", &format!("wait {}", i + 1), SpanKind::Io, tasks::sleep(&run, latency)).await?;
+        }
+        Ok(())
+    });
+    if sequential.await?.is_some() {
+        run.result("sequential", format!("{n} waits done"));
+    }
+    let pool_from = run.now();
+    let mut startup = 0.0;
+    if let Some((done, last_start)) = run.measure("threads", thread_pool(&run, n, latency, pool)).await? {
+        startup = last_start - pool_from;
+        run.result("threads", format!("{done} waits done"));
+        run.note("threads", format!("{startup:.0} ms until the last thread had started"));
+    }
+    let gathered = run.measure("async", async {
+        let waits = (0..n).map(|i| {
+            let run = &run;
+            async move {
+                run.timed_async(&format!("task {}", i + 1), "await sleep", SpanKind::Io, tasks::sleep(run, latency))
+                    .await
+            }
+        });
+        futures::future::try_join_all(waits).await.map(|done| done.len())
+    });
+    if let Some(done) = gathered.await? {
+        run.result("async", format!("{done} waits done"));
+    }
+
+    // Compare with the ideal times, allowing for timer and start-up overhead.
+    let ideal = |mode: &str| match mode {
+        "sequential" => n as f64 * latency,
+        "threads" => n.div_ceil(pool) as f64 * latency,
+        _ => latency,
+    };
+    for mode in ["sequential", "threads", "async"] {
+        if let Some(wall) = run.wall_ms(mode) {
+            // Starting threads is not waiting: it is shown and allowed for separately.
+            let expected = ideal(mode) + if mode == "threads" { startup } else { 0.0 };
+            run.verify(
+                wall >= ideal(mode) * 0.95 && wall <= expected * 1.5 + 60.0,
+                format!(
+                    "{mode}: {wall:.0} ms, ideal {expected:.0} ms{}",
+                    if mode == "threads" { " (waits + thread start-up)" } else { "" }
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// P threads take waits from one queue; each wait blocks its thread (like time.sleep).
+/// Returns how many waits ran and when the last thread had started (thread start-up is real
+/// work in a browser: each thread is a new Web Worker).
+async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize) -> RunResult<(usize, f64)> {
+    let queue = Arc::new(Mutex::new((0..n).collect::<VecDeque<_>>()));
+    let mut handles = Vec::new();
+    for t in 0..pool.min(n) {
+        let (run2, queue) = (run.clone(), queue.clone());
+        let lane = format!("thread {}", t + 1);
+        handles.push(threads::spawn_traced(run, lane.clone(), move || -> RunResult<(usize, f64)> {
+            let started = run2.now();
+            let mut done = 0;
+            loop {
+                // Take the next wait and let go of the queue before waiting.
+                let Some(i) = queue.lock().unwrap().pop_front() else { break };
+                run2.timed(&lane, &format!("wait {}", i + 1), SpanKind::Io, || threads::sleep(&run2, latency))?;
+                done += 1;
+            }
+            Ok((done, started))
+        })?);
+    }
+    let (mut done, mut last_start) = (0, 0.0f64);
+    for outcome in threads::join_all(handles).await? {
+        let (count, started) = outcome?;
+        done += count;
+        last_start = last_start.max(started);
+    }
+    Ok((done, last_start))
+}
+// CODE END
+
+#[cfg(test)]
+mod tests {
+    use crate::report::RunStatus;
+    use crate::run::Capabilities;
+    use crate::runner::{run_topic, Outcome};
+    use serde_json::json;
+
+    #[test]
+    fn waits_overlap_in_threads_and_async() {
+        let caps = Capabilities { threads: true, cores: 2 };
+        let params = json!({"count": 6, "latency_ms": 40, "pool": 3});
+        let Outcome::Finished { report } = futures::executor::block_on(run_topic("io-compare", &params, caps)) else {
+            panic!()
+        };
+        assert_eq!(report.status, RunStatus::Ok);
+        let wall = |id: &str| report.modes.iter().find(|m| m.id == id).unwrap().wall_ms.unwrap();
+        assert!(wall("sequential") >= 240.0);
+        assert!(wall("threads") >= 80.0 && wall("threads") < 200.0, "{}", wall("threads"));
+        assert!(wall("async") >= 40.0 && wall("async") < 120.0, "{}", wall("async"));
+        assert_eq!(report.modes.iter().find(|m| m.id == "async").unwrap().lanes, 6);
+    }
+}

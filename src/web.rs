@@ -1,0 +1,110 @@
+//! The only web boundary: what JavaScript calls. Everything else is plain Rust.
+//! Values cross as JSON strings, so the page and the workers share one simple protocol.
+
+use wasm_bindgen::prelude::*;
+
+use crate::run::Capabilities;
+use crate::{runner, topics};
+
+/// Sends Rust panics to whoever owns this worker (the page, the engine or the spawning thread)
+/// as a `{type: "panic", message}` message before the wasm instance traps.
+#[wasm_bindgen]
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
+        let global = js_sys::global();
+        let note = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&note, &"type".into(), &"panic".into());
+        let _ = js_sys::Reflect::set(&note, &"message".into(), &message.into());
+        if let Ok(post) = js_sys::Reflect::get(&global, &"postMessage".into()) {
+            if let Some(post) = post.dyn_ref::<js_sys::Function>() {
+                let _ = post.call1(&global, &note);
+            }
+        }
+    }));
+}
+
+/// True for the build with shared memory and wasm threads.
+#[wasm_bindgen]
+pub fn threaded_build() -> bool {
+    cfg!(feature = "threads")
+}
+
+/// Chapters and topics with their schemas, code and modes, as JSON.
+#[wasm_bindgen]
+pub fn catalog() -> String {
+    topics::catalog_json()
+}
+
+/// Validates parameters: `{ok, params, errors: [{field, message}]}` as JSON.
+#[wasm_bindgen]
+pub fn check_params(topic: &str, params_json: &str, lenient: bool) -> String {
+    let raw: serde_json::Value = serde_json::from_str(params_json).unwrap_or_default();
+    let answer = match topics::find(topic) {
+        Some(topic) => serde_json::to_value(runner::check(topic, &raw, lenient)).unwrap_or_default(),
+        None => {
+            serde_json::json!({"ok": false, "params": {}, "errors": [{"field": "topic", "message": "unknown topic"}]})
+        }
+    };
+    answer.to_string()
+}
+
+/// Runs a topic; resolves to the outcome (a report, or why nothing ran) as JSON.
+#[wasm_bindgen]
+pub async fn run_topic(topic: String, params_json: String, threads: bool, cores: u32) -> String {
+    let raw: serde_json::Value = serde_json::from_str(&params_json).unwrap_or_default();
+    let caps = Capabilities { threads: threads && cfg!(feature = "threads"), cores: cores as usize };
+    let outcome = runner::run_topic(&topic, &raw, caps).await;
+    serde_json::to_string(&outcome)
+        .unwrap_or_else(|e| format!("{{\"outcome\":\"rejected\",\"message\":\"{e}\",\"errors\":[]}}"))
+}
+
+/// The threads self-test of the diagnostics page: `[{name, ok, detail}]` as JSON.
+#[wasm_bindgen]
+pub async fn self_test(threads: u32) -> String {
+    serde_json::to_string(&crate::engines::selftest::run(threads as usize).await).unwrap_or_default()
+}
+
+/// One benchmark measurement (see `engines::bench::measure`): `{"Ok": number}` or `{"Err": text}`.
+#[wasm_bindgen]
+pub async fn bench(name: String, arg: f64) -> String {
+    let outcome = crate::engines::bench::measure(&name, arg).await.map_err(|e| e.to_string());
+    serde_json::to_string(&outcome).unwrap_or_default()
+}
+
+/// Presses Stop on the current run.
+#[wasm_bindgen]
+pub fn stop_run() {
+    runner::cancel_current();
+}
+
+/// What the current run recorded since the last call, as JSON (empty when nothing runs).
+#[wasm_bindgen]
+pub fn drain_run() -> String {
+    runner::drain_current().map(|d| serde_json::to_string(&d).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Runs one job in an isolated worker: `{"Ok": output}` or `{"Err": message}`.
+#[wasm_bindgen]
+pub fn run_job(job: &str, input: &str) -> String {
+    serde_json::to_string(&crate::engines::workers::run_named_job(job, input)).unwrap_or_default()
+}
+
+/// Starts rayon's global pool (wasm-bindgen-rayon): `initThreadPool(n)` in JavaScript.
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Entry point of a new wasm thread (called by thread_worker.js).
+#[cfg(feature = "threads")]
+#[wasm_bindgen]
+pub fn thread_entry(entry: u32) {
+    // SAFETY: `entry` was made by `threads::spawn` for exactly this thread.
+    unsafe { crate::engines::threads::run_entry(entry) }
+}
+
+/// The simulated network service (engines/net.rs), for the service worker (www/sw.js):
+/// `{status, content_type, body, delay_ms, never_answers}` as JSON.
+#[wasm_bindgen]
+pub fn sim_respond(method: &str, path_and_query: &str) -> String {
+    serde_json::to_string(&crate::engines::net::respond(method, path_and_query)).unwrap_or_default()
+}

@@ -1,0 +1,266 @@
+// The async topics (kitchen and catalog 20-27) in headless Chromium, driven through the page:
+// defaults and edited parameters, with the service worker answering the simulated network, in a
+// page without cross-origin isolation, inside an iframe on an ordinary site, and Stop.
+// Screenshots go to $SCREENSHOT_DIR when it is set.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { chromium } from 'playwright-core';
+
+import { CHROMIUM_ARGS, checks, launch, openPage, startServer, timings } from './harness.mjs';
+
+const TOPICS = ['kitchen', 'async-basics', 'async-fetch', 'async-stream', 'background-tasks', 'async-queue', 'async-pipeline', 'mixed', 'scraper'];
+
+/** Edited parameters per topic (typed into the form), and what the run must then show. */
+const EDITED = {
+  kitchen: { values: { time_scale: 0.03 }, expect: { sequential: /every step added up/, concurrent: /the longer dish/ } },
+  'async-basics': { values: { names: 'Ada, Grace, Alan, Barbara', wait_s: 0.5 }, expect: { gathered: /^4 tasks: Ada, Grace, Alan, Barbara/ } },
+  'async-fetch': {
+    values: { urls: 'sim/delay/0.5, sim/status/500, sim/xml, sim/blackhole', timeout_s: 0.4, time_scale: 0.5 },
+    expect: { gathered: /^2 of 4 answered 2xx\/3xx/ },
+  },
+  'async-stream': { values: { records: 5, interval_ms: 50 }, select: { storage: 'memory' }, expect: { stream: /^5 records written/ } },
+  'background-tasks': { values: { tasks: 12, seed: 3 }, expect: { background: /^12 tasks finished, 0 left in the set/ } },
+  'async-queue': { values: { items: 12, max_size: 3, consumers: 3, consume_ms: 60 }, expect: { queue: /consumer 1: \d+, consumer 2: \d+, consumer 3: \d+/ } },
+  'async-pipeline': { values: { items: 5, buffer: 1, time_scale: 0.3 }, expect: { bounded: /^5 squares; generator at most 1 ahead/ } },
+  mixed: { values: { inputs: 3, limit: 3000000, workers: 2 }, expect: { pool: /^216816 primes below 3000000/, 'on-loop': /^216816 primes/ } },
+  scraper: {
+    values: { urls: 'sim/site/shop, sim/site/blog/3, sim/site/missing, https://example.com/', concurrency: 2, politeness_s: 0.2 },
+    expect: { scrape: /^2 of 4 pages fetched/ },
+  },
+};
+
+// The simulated site answers 404s and 500s on purpose, the black hole is aborted, and a host that
+// does not exist fails: the browser logs each as a failed load. Anything else is a real error.
+const EXPECTED_NETWORK_NOISE = /Failed to load resource|net::ERR_/;
+
+let server;
+let plainServer;
+let browser;
+const shots = process.env.SCREENSHOT_DIR;
+if (shots) mkdirSync(shots, { recursive: true });
+
+before(async () => {
+  server = await startServer({ isolation: true });
+  plainServer = await startServer({ isolation: false });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await plainServer?.close();
+});
+
+/** Opens a topic in a page controlled by the service worker (registered, then reloaded). */
+async function openControlled(base, query) {
+  const opened = await openPage(browser, `${base}index.html?${query}`);
+  const controlled = await opened.page.evaluate(async () => (await import('./js/service-worker.js')).registerServiceWorker());
+  assert.equal(controlled, true, 'the service worker controls the page');
+  await opened.page.reload();
+  await opened.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  return opened;
+}
+
+/** Clicks Run (and Stop after a while), waits for the end; returns the status text. */
+async function run(page, { stopAfterMs } = {}) {
+  await page.click('#run');
+  await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+  if (stopAfterMs !== undefined) {
+    await page.waitForTimeout(stopAfterMs);
+    await page.click('#stop');
+  }
+  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
+  return (await page.textContent('#results .status')) ?? '';
+}
+
+/** A result table by its title: rows of cell texts. */
+async function table(page, title) {
+  return page.$$eval(
+    'section.result-table',
+    (sections, wanted) => {
+      const found = sections.find((s) => s.querySelector('h3')?.textContent === wanted);
+      return found ? [...found.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')) : null;
+    },
+    title,
+  );
+}
+
+async function shoot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+function realErrors(errors) {
+  return errors.filter((e) => !EXPECTED_NETWORK_NOISE.test(e));
+}
+
+describe('async topics, page controlled by the service worker', () => {
+  for (const id of TOPICS) {
+    test(`${id}: defaults run and every check passes`, async () => {
+      const { page, context, errors } = await openControlled(server.url, `topic=${id}`);
+      try {
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
+        const list = await checks(page);
+        assert.ok(list.length > 0, 'no self-checks shown');
+        for (const check of list) assert.ok(check.ok, check.text);
+        await shoot(page, id);
+        assert.deepEqual(realErrors(errors), []);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test(`${id}: edited parameters typed into the form`, async () => {
+      const { values, select = {}, expect } = EDITED[id];
+      const { page, context, errors } = await openControlled(server.url, `topic=${id}`);
+      try {
+        for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
+        for (const [name, value] of Object.entries(select)) await page.selectOption(`#param-${name}`, value);
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+        await shoot(page, `${id}-edited`);
+        assert.deepEqual(realErrors(errors), []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('async-fetch: requests are real fetches answered by the service worker; errors stay per request', async () => {
+    const { page, context } = await openControlled(server.url, 'topic=async-fetch');
+    try {
+      assert.match(await run(page), /^Finished/);
+      const rows = await table(page, 'Requests (gathered)');
+      assert.equal(rows.length, 7);
+      const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
+      assert.equal(byUrl['sim/delay/1'][2], '200');
+      assert.equal(byUrl['sim/delay/1'][6], 'service worker');
+      assert.equal(byUrl['sim/status/404'][2], '404');
+      assert.match(byUrl['sim/blackhole'][2], /timed out/);
+      assert.match(byUrl['https://unreachable.invalid/'][2], /blocked by the browser \(CORS\) or unreachable/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('offline: the page reloads from the cache and the simulated network still answers', async () => {
+    const { page, context, errors } = await openControlled(server.url, 'topic=async-fetch');
+    try {
+      await context.setOffline(true);
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.match(await run(page), /^Finished/);
+      const rows = await table(page, 'Requests (gathered)');
+      assert.equal(rows[0][2], '200');
+      assert.equal(rows[0][6], 'service worker');
+      for (const check of await checks(page)) assert.ok(check.ok, check.text);
+      assert.deepEqual(realErrors(errors), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('scraper: titles and links from the simulated site, error pages on their own rows, a JSON download', async () => {
+    const { page, context } = await openControlled(server.url, 'topic=scraper');
+    try {
+      assert.match(await run(page), /^Finished/);
+      const rows = await table(page, 'Pages');
+      const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
+      assert.equal(byUrl['sim/site/index'][5], 'Sim Shop & Blog: home');
+      assert.equal(byUrl['sim/site/blog/2'][5], 'Post 2: queues & back-pressure');
+      assert.equal(byUrl['sim/site/shop'][6], '10');
+      assert.equal(byUrl['sim/site/old-page'][2], '404');
+      assert.equal(byUrl['sim/site/broken'][2], '500');
+      assert.match(byUrl['sim/blackhole'][2], /timed out/);
+      const note = (await timings(page)).scrape.note;
+      assert.match(note, /at most [123] requests at once/);
+      assert.equal(await page.textContent('a[download="pages.json"]'), 'Download pages.json');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('async-stream: Stop in the middle still closes the file (OPFS in the engine worker)', async () => {
+    const { page, context, errors } = await openControlled(server.url, 'topic=async-stream&records=200&interval_ms=50');
+    try {
+      const status = await run(page, { stopAfterMs: 700 });
+      assert.match(status, /^Stopped/, status);
+      const log = (await page.textContent('pre.log')) ?? '';
+      assert.match(log, /opened async-stream\.jsonl in browser storage \(OPFS\)/);
+      assert.match(log, /closed async-stream\.jsonl \(\d+ lines/);
+      assert.equal(await page.textContent('a[download="async-stream.jsonl"]'), 'Download async-stream.jsonl');
+      for (const check of await checks(page)) assert.ok(check.ok, check.text);
+      await shoot(page, 'async-stream-stopped');
+      assert.deepEqual(realErrors(errors), []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('async topics without cross-origin isolation', () => {
+  for (const id of ['kitchen', 'async-fetch', 'mixed', 'scraper']) {
+    test(`${id}: runs in a page that is not isolated`, async () => {
+      const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      try {
+        assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        for (const row of Object.values(await timings(page))) assert.equal(row.status, 'ok');
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+        assert.deepEqual(realErrors(errors), []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('async-fetch and scraper run inside an iframe on an ordinary course site', async () => {
+    // A course site on the public internet embedding a playground on another public host. Here
+    // the playground is on 127.0.0.1, which Chromium shields from public pages (local network
+    // access checks); a separate browser without those checks stands in for two public hosts.
+    const publicBrowser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [...CHROMIUM_ARGS, '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessForNavigations'],
+    });
+    const context = await publicBrowser.newContext({ viewport: { width: 1100, height: 1400 } });
+    const page = await context.newPage();
+    try {
+      await page.route('https://course.example/**', (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<!doctype html><title>A course</title><h1>Lesson 4: async</h1>
+            <iframe id="demo" src="${plainServer.url}index.html?topic=async-fetch" width="1000" height="1200"></iframe>`,
+        }),
+      );
+      await page.goto('https://course.example/lesson');
+      const frame = (await (await page.waitForSelector('#demo')).contentFrame()) ?? assert.fail('no playground frame');
+      await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await frame.evaluate(() => self.crossOriginIsolated), false);
+      for (const id of ['async-fetch', 'scraper']) {
+        if (id !== 'async-fetch') {
+          await frame.goto(`${plainServer.url}index.html?topic=${id}`);
+          await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        }
+        await frame.click('#run');
+        await frame.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+        await frame.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
+        assert.match((await frame.textContent('#results .status')) ?? '', /^Finished/);
+        for (const check of await checks(frame)) assert.ok(check.ok, check.text);
+      }
+      await shoot(page, 'scraper-in-iframe');
+    } finally {
+      await context.close();
+      await publicBrowser.close();
+    }
+  });
+});

@@ -1,0 +1,202 @@
+// End to end, as a learner would: the first three topics from their forms, URL state, bad input,
+// Stop, the embed view in an iframe of another origin with its postMessage API, and the fallback
+// of a page served without isolation headers. No console errors anywhere.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { checks, launch, openPage, runAndWait, startServer, timings, toMs } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function runTopic(id, query = '') {
+  const session = await openPage(browser, `${server.url}?topic=${id}${query}`);
+  const status = await runAndWait(session.page);
+  return { ...session, status, modes: await timings(session.page), checks: await checks(session.page) };
+}
+
+test('cpu-map with defaults: exact sums everywhere, every worker lane used, a real speedup', async () => {
+  const { page, status, modes, checks: found, errors, context } = await runTopic('cpu-map');
+  assert.match(status, /Finished/);
+  assert.deepEqual(Object.keys(modes), ['sequential', 'threads', 'rayon', 'workers']);
+  for (const [id, mode] of Object.entries(modes)) {
+    assert.equal(mode.status, 'ok', id);
+    assert.equal(mode.lanes, id === 'sequential' ? 1 : 2, `${id} lanes`);
+    assert.equal(mode.result, modes.sequential.result);
+  }
+  assert.ok(found.length > 0 && found.every((c) => c.ok), JSON.stringify(found));
+  assert.ok(await page.isVisible('.timeline-chart'));
+  assert.equal(await page.locator('.history tbody tr').count(), 1);
+  await page.screenshot({ path: 'test-results/cpu-map.png', fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('gil with defaults: GIL threads gain nothing, the other modes scale, one exact sum', async () => {
+  const { page, status, modes, checks: found, errors, context } = await runTopic('gil');
+  assert.match(status, /Finished/);
+  assert.ok(found.every((c) => c.ok), JSON.stringify(found));
+  const speedup = (id) => Number(modes[id].speedup.replace('×', ''));
+  assert.ok(speedup('gil') < 1.25, `GIL threads ${speedup('gil')}x`);
+  // Two cores, other agents busy: ask only for a clear gain over the GIL.
+  assert.ok(speedup('nogil') > speedup('gil') * 1.2, `no-GIL ${speedup('nogil')}x vs GIL ${speedup('gil')}x`);
+  assert.ok(speedup('workers') > speedup('gil') * 1.1, `workers ${speedup('workers')}x`);
+  assert.ok((await page.locator('.timeline-mode rect.span-wait').count()) > 0, 'waiting for the GIL is drawn');
+  await page.screenshot({ path: 'test-results/gil.png', fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('io-compare with defaults: ~1 s sequential, ~0.1 s on the pool and async', async () => {
+  const { status, modes, checks: found, errors, context } = await runTopic('io-compare');
+  assert.match(status, /Finished/);
+  assert.ok(found.every((c) => c.ok), JSON.stringify(found));
+  assert.ok(toMs(modes.sequential.wall) >= 1000 && toMs(modes.sequential.wall) < 1500, modes.sequential.wall);
+  // Threads first start (each is a Web Worker); the checks allow for that, the table shows it.
+  assert.ok(toMs(modes.threads.wall) < toMs(modes.sequential.wall) / 2, modes.threads.wall);
+  assert.match(modes.threads.note, /until the last thread had started/);
+  assert.ok(toMs(modes.async.wall) < 250, modes.async.wall);
+  assert.equal(modes.threads.lanes, 10);
+  assert.equal(modes.async.lanes, 10);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('edited parameters go into the URL, a reload restores them, and they are used', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?topic=io-compare`);
+  await page.fill('#param-count', '4');
+  await page.fill('#param-pool', '2');
+  await page.waitForFunction(() => location.search.includes('count=4') && location.search.includes('pool=2'));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.inputValue('#param-count'), '4');
+  assert.equal(await page.inputValue('#param-pool'), '2');
+  await runAndWait(page);
+  const modes = await timings(page);
+  assert.equal(modes.async.lanes, 4);
+  assert.equal(modes.threads.lanes, 2);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an invalid value shows a message next to its field and nothing runs', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?topic=cpu-map`);
+  await page.fill('#param-workers', 'many');
+  await page.waitForFunction(() => document.querySelector('#param-workers-error')?.textContent);
+  assert.equal(await page.textContent('#param-workers-error'), 'Workers (W) must be a whole number');
+  await page.fill('#param-workers', '500');
+  await page.waitForFunction(() => document.querySelector('#param-workers-error')?.textContent?.includes('between'));
+  await page.click('#run');
+  await page.waitForTimeout(300);
+  assert.equal(await page.textContent('#results'), 'Press Run to start.');
+  assert.equal(await page.getAttribute('#param-workers', 'aria-invalid'), 'true');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('invalid URL parameters fall back to defaults with a visible notice', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?topic=gil&limit=abc&switch_ms=-4&bogus=1`);
+  const notices = await page.$$eval('.notice[role=alert]', (n) => n.map((x) => x.textContent));
+  assert.equal(notices.length, 3, notices.join('\n'));
+  assert.match(notices[0], /Ignored limit=abc/);
+  assert.equal(await page.inputValue('#param-limit'), '300000000');
+  const home = await openPage(browser, `${server.url}?topic=%3Cscript%3E`);
+  assert.match(await home.page.textContent('.notice'), /There is no topic “<script>”/);
+  assert.equal(await home.page.locator('script:not([src])').count(), 0);
+  assert.deepEqual([...errors, ...home.errors], []);
+  await context.close();
+  await home.context.close();
+});
+
+test('Stop ends a long run quickly and the next run works', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?topic=cpu-map&tasks=8&numbers=200000000`);
+  await page.click('#run');
+  await page.waitForSelector('progress');
+  await page.waitForTimeout(700);
+  const pressed = Date.now();
+  await page.click('#stop');
+  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 5000 });
+  const took = Date.now() - pressed;
+  assert.ok(took < 600, `Stop took ${took} ms`);
+  assert.match(await page.textContent('#results .status'), /Stopped/);
+  await page.fill('#param-tasks', '2');
+  await page.fill('#param-numbers', '1000000');
+  assert.match(await runAndWait(page), /Finished/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the embed view works in an iframe on another origin and answers postMessage', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'course-'));
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><title>A course page</title><link rel="icon" href="data:,"><h1>Course</h1>
+<iframe id="demo" src="${server.url}embed.html?topic=gil&limit=2000000" width="1000" height="700" allow="cross-origin-isolated"></iframe>
+<script>
+  window.messages = [];
+  addEventListener('message', (e) => window.messages.push(e.data));
+  window.runDemo = (params) => document.getElementById('demo').contentWindow.postMessage({ type: 'run', topic: 'gil', params, requestId: 7 }, '*');
+</script>`,
+  );
+  const course = await startServer({ root: dir, isolation: false });
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(course.url);
+  await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+  const frame = page.frame({ url: /embed\.html/ });
+  assert.ok(frame);
+  assert.equal(await frame.inputValue('#param-limit'), '2000000');
+  await page.evaluate(() => window.runDemo({ limit: 3000000 }));
+  await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
+  const result = await page.evaluate(() => window.messages.find((m) => m.type === 'result'));
+  assert.equal(result.requestId, 7);
+  assert.equal(result.topic, 'gil');
+  assert.equal(result.params.limit, 3000000);
+  assert.equal(result.modes.length, 4);
+  assert.ok(result.lanes >= 2 && result.speedup > 0);
+  assert.equal(result.values.sum, '8999995500000500000');
+  await page.evaluate(() => window.runDemo({ limit: 'lots' }));
+  await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
+  const error = await page.evaluate(() => window.messages.find((m) => m.type === 'error'));
+  assert.equal(error.errors[0].field, 'limit');
+  await page.screenshot({ path: 'test-results/embed.png', fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+  await course.close();
+});
+
+test('without isolation headers the page says why threads are off, and other modes still run', async () => {
+  const plain = await startServer({ isolation: false });
+  const { page, errors, context } = await openPage(browser, `${plain.url}?topic=gil&limit=4000000`);
+  assert.match(await page.textContent('#isolation'), /Threads off/);
+  assert.match(await page.textContent('.notice.isolation'), /cross-origin isolated/);
+  assert.match(await page.getAttribute('.notice.isolation a', 'href'), /index\.html\?topic=gil&limit=4000000/);
+  assert.match(await runAndWait(page), /Finished/);
+  const modes = await timings(page);
+  assert.equal(modes.single.status, 'ok');
+  assert.equal(modes.workers.status, 'ok');
+  assert.equal(modes.gil.status, 'unavailable');
+  assert.match(modes.gil.note, /not cross-origin isolated/);
+  assert.ok((await checks(page)).every((c) => c.ok));
+  await page.screenshot({ path: 'test-results/not-isolated.png', fullPage: true });
+  // A new context: in this one the service worker now adds the isolation headers itself.
+  const second = await openPage(browser, `${plain.url}?topic=io-compare&count=3`);
+  await runAndWait(second.page);
+  const io = await timings(second.page);
+  assert.equal(io.threads.status, 'unavailable');
+  assert.equal(io.async.status, 'ok');
+  assert.deepEqual([...errors, ...second.errors], []);
+  await context.close();
+  await second.context.close();
+  await plain.close();
+});

@@ -1,0 +1,204 @@
+// The process-style topics (catalog 14-19) in headless Chromium. Isolated workers need no
+// cross-origin isolation, so everything here runs on a page WITHOUT the isolation headers (an
+// ordinary static host), with defaults and with parameters typed into the form, and inside an
+// iframe on another origin driven through the embed API. footprint also runs isolated, where its
+// thread row is measured. Screenshots go to $SCREENSHOT_DIR when it is set.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { checks, launch, openPage, startServer, timings } from './harness.mjs';
+
+const TOPICS = ['process-basics', 'process-pool', 'ipc-queues', 'image-resize', 'process-executor', 'footprint'];
+
+/** Edited parameters per topic (typed into the form), and what the run must then show. */
+const EDITED = {
+  'process-basics': { values: { workers: 2, limit: 3000000 }, expect: { workers: /^2 sums of 8999995500000500000$/ } },
+  'process-pool': { values: { lo: 0, hi: 200000, ranges: 8, workers: 2 }, expect: { pool: /^17,984 primes$/, sequential: /^17,984 primes$/ } },
+  'ipc-queues': { values: { numbers: 9, workers: 3, time_scale: 0.2 }, expect: { workers: /^9 squares$/ } },
+  'image-resize': { values: { max_w: 200, max_h: 200, workers: 3 }, expect: { pool: /^4 thumbnails, 1 error/ } },
+  'process-executor': { values: { powers: '2^10, 3^4', squares: 3 }, expect: { executor: /^5 results, 1 exception/ } },
+  footprint: { values: { samples: 2, payload_kb: 64 }, expect: { worker: /median of 2/ } },
+};
+
+let plainServer;
+let isolatedServer;
+let parentServer;
+let browser;
+const shots = process.env.SCREENSHOT_DIR;
+if (shots) mkdirSync(shots, { recursive: true });
+
+before(async () => {
+  plainServer = await startServer({ isolation: false });
+  isolatedServer = await startServer({ isolation: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await plainServer?.close();
+  await isolatedServer?.close();
+  await parentServer?.close();
+});
+
+/** Clicks Run, waits for the run to start and to end; returns the status text. */
+async function run(page) {
+  await page.click('#run');
+  await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 90_000 });
+  return (await page.textContent('#results .status')) ?? '';
+}
+
+async function shoot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+/** The text of the first result table that mentions `title`. */
+async function tableText(page, title) {
+  return page.$$eval('#results table', (tables, wanted) => tables.map((t) => t.textContent ?? '').find((text) => text.includes(wanted)) ?? '', title);
+}
+
+describe('process topics on a page without cross-origin isolation', () => {
+  for (const id of TOPICS) {
+    test(`${id}: defaults run on isolated workers, every check passes`, async () => {
+      const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      try {
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, row] of Object.entries(rows)) {
+          // Only footprint has a thread mode; it must say why it cannot run here.
+          if (mode === 'thread') assert.match(row.note, /cross-origin isolated/);
+          else assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
+        }
+        const workerMode = Object.entries(rows).find(([mode]) => ['workers', 'pool', 'executor', 'worker'].includes(mode));
+        assert.ok(workerMode, 'a mode on isolated workers');
+        assert.ok(workerMode[1].lanes >= 1, 'the workers are drawn on lanes');
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+        await shoot(page, id);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test(`${id}: edited parameters typed into the form`, async () => {
+      const { values, expect } = EDITED[id];
+      const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      try {
+        for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
+        if (id === 'image-resize') await page.selectOption('#param-size', 'small');
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+        const url = new URL(page.url());
+        for (const [name, value] of Object.entries(values)) assert.equal(url.searchParams.get(name), String(value));
+        await shoot(page, `${id}-edited`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('process-pool: the log explains the outcome with the measured numbers, and bytes crossed are shown', async () => {
+    const { page, context } = await openPage(browser, `${plainServer.url}index.html?topic=process-pool`);
+    try {
+      assert.match(await run(page), /^Finished/);
+      const rows = await timings(page);
+      assert.match(rows.pool.note, /bytes crossed in \d+ messages/);
+      const output = (await page.textContent('#results')) ?? '';
+      // The verdict names both measured wall times, as shown in the timing table.
+      const verdict = /The pool (won|lost): ([\d.]+ ms) against ([\d.]+ ms) for one loop/.exec(output);
+      assert.ok(verdict, 'verdict in the output');
+      assert.equal(verdict[1], 'lost', 'on the tiny default, starting workers costs more than the work');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('image-resize: thumbnails are shown and the broken file is reported', async () => {
+    const { page, context } = await openPage(browser, `${plainServer.url}index.html?topic=image-resize&size=small`);
+    try {
+      assert.match(await run(page), /^Finished/);
+      const images = await page.$$eval('#results img, #results canvas', (els) => els.length);
+      assert.ok(images >= 4, `${images} thumbnails shown`);
+      const output = (await page.textContent('#results')) ?? '';
+      assert.match(output, /broken\.png: cannot decode/);
+      assert.match(await tableText(page, 'thumbnail bytes'), /sunset\.png800 x 600/);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('process topics inside an iframe on another (non-isolated) site', () => {
+  test('a course page embeds process-pool and ipc-queues and reads their results', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'course-'));
+    writeFileSync(
+      join(dir, 'course.html'),
+      `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<iframe id="topic" src="${plainServer.url}embed.html?topic=process-pool" width="900" height="700"></iframe>
+<script>
+  window.results = [];
+  const frame = document.getElementById('topic');
+  window.addEventListener('message', (event) => {
+    if (event.data?.type === 'ready') {
+      frame.contentWindow.postMessage({ type: 'run', topic: 'process-pool', params: {}, requestId: 1 }, '*');
+    } else if (event.data?.type === 'result' || event.data?.type === 'error') {
+      window.results.push(event.data);
+      // One run at a time: the second request goes out when the first has answered.
+      if (event.data.requestId === 1) frame.contentWindow.postMessage({ type: 'run', topic: 'ipc-queues', params: { time_scale: 0.1 }, requestId: 2 }, '*');
+    }
+  });
+</script>`,
+    );
+    parentServer = await startServer({ isolation: false, root: dir });
+    const { page, context, errors } = await openPage(browser, null);
+    try {
+      await page.goto(`${parentServer.url}course.html`);
+      await page.waitForFunction(() => /** @type {any} */ (window).results.length === 2, null, { timeout: 90_000 });
+      const results = await page.evaluate(() => /** @type {any} */ (window).results);
+      const pool = results.find((r) => r.requestId === 1);
+      const queues = results.find((r) => r.requestId === 2);
+      assert.equal(pool.type, 'result', JSON.stringify(pool));
+      assert.equal(queues.type, 'result', JSON.stringify(queues));
+      assert.equal(pool.status, 'ok');
+      assert.equal(pool.values.count, 501);
+      assert.ok(pool.checks.every((c) => c.ok), JSON.stringify(pool.checks));
+      assert.equal(queues.status, 'ok');
+      assert.equal(queues.values.results.length, 20);
+      await shoot(page, 'processes-iframe');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('footprint on a cross-origin isolated page', () => {
+  test('measures one more thread as well, and says how', async () => {
+    const { page, context, errors } = await openPage(browser, `${isolatedServer.url}index.html?topic=footprint&samples=3`);
+    try {
+      assert.match(await run(page), /^Finished/);
+      const rows = await timings(page);
+      assert.equal(rows.thread.status, 'ok');
+      assert.equal(rows.worker.status, 'ok');
+      const table = await tableText(page, 'how it was measured');
+      for (const what of ['start one more thread', 'memory of one more thread', 'start one more isolated worker', 'memory of one more worker', 'large message round trip']) {
+        assert.ok(table.includes(what), what);
+      }
+      // In the browser every worker reports its own wasm memory (whole 64 KiB pages).
+      assert.match(table, /memory of one more worker[^]*?\d+(\.\d+)? (MiB|KiB)/);
+      await shoot(page, 'footprint-isolated');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});

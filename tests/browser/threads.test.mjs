@@ -1,0 +1,160 @@
+// The threads-and-synchronization topics (catalog 6-13) in headless Chromium, driven through the
+// page as a person would: defaults, edited parameters typed into the form, Stop, and a page
+// without cross-origin isolation (where they must say why and never hang). Screenshots go to
+// test-results/threads-*.png.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+
+import { checks, launch, openPage, startServer, timings } from './harness.mjs';
+
+const TOPICS = ['threads-basics', 'race', 'bank', 'counter', 'producer-consumer', 'primitives', 'deadlock', 'thread-pool'];
+
+/** Edited parameters per topic (typed into the form), and what the run must then show. */
+const EDITED = {
+  'threads-basics': { values: { wait_ms: 400, numbers: 3, gap_ms: 50, time_scale: 0.5 }, expect: { printer: /3 numbers printed/ } },
+  race: { values: { threads: 4, withdrawals: 50, pause_ms: 0.5 }, expect: { safe: /^final 800 \(expected 800\)/ } },
+  bank: { values: { threads: 4, transactions: 6, seed: 99, balance: 30 }, expect: { locked: /^final balance \d+/ } },
+  counter: { values: { threads: 2, increments: 1000000 }, expect: { mutex: /^2,000,000 of 2,000,000: exact/, atomic: /^2,000,000 of 2,000,000: exact/ } },
+  'producer-consumer': { values: { queue_size: 1, items: 4, consumers: 2, time_scale: 0.2 }, expect: { threads: /^8 items consumed/ } },
+  primitives: { values: { threads: 6, permits: 3, hold_ms: 100 }, expect: { semaphore: /at most [123] inside at once \(permits: 3\)/ } },
+  deadlock: { values: { threads: 3, rounds: 2, time_scale: 0.3 }, expect: { deadlock: /^deadlock detected/, ordered: /^6 transfers done/, trylock: /^6 transfers done/ } },
+  'thread-pool': { values: { queries: 6, pool: 2, fail: 0, time_scale: 0.2 }, expect: { completed: /^order \[/, map: /^order \[1, 2, 3, 4, 5, 6\]/ } },
+};
+
+let server;
+let plainServer;
+let browser;
+mkdirSync('test-results', { recursive: true });
+
+before(async () => {
+  server = await startServer({ isolation: true });
+  plainServer = await startServer({ isolation: false });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await plainServer?.close();
+});
+
+/**
+ * Clicks Run (and Stop after `stopAfterMs`, if given) and waits for this run's final status,
+ * which is a new element (the previous run's status is marked stale first); returns its text.
+ * @param {import('playwright-core').Page} page
+ * @param {{stopAfterMs?: number}} [options]
+ */
+async function run(page, options = {}) {
+  await page.evaluate(() => document.querySelector('#results .status')?.setAttribute('data-stale', 'true'));
+  await page.click('#run');
+  if (options.stopAfterMs !== undefined) {
+    await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+    await page.waitForTimeout(options.stopAfterMs);
+    await page.click('#stop');
+  }
+  const done = '#results .status:not(.running):not([data-stale])';
+  await page.waitForFunction((selector) => !document.body.dataset.running && document.querySelector(selector), done, { timeout: 60_000 });
+  return (await page.textContent(done)) ?? '';
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: `test-results/threads-${name}.png`, fullPage: true });
+}
+
+describe('threads topics, cross-origin isolated page', () => {
+  for (const id of TOPICS) {
+    test(`${id}: defaults run, every check passes, waiting is on the timeline`, async () => {
+      const { page, context, errors } = await openPage(browser, `${server.url}index.html?topic=${id}`);
+      try {
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
+        const list = await checks(page);
+        assert.ok(list.length > 0, 'no self-checks shown');
+        for (const check of list) assert.ok(check.ok, check.text);
+        // Time blocked on a lock, a queue, a condition or a join is drawn as waiting.
+        assert.ok((await page.locator('.timeline-mode rect.span-wait').count()) > 0, 'no waiting drawn');
+        await shoot(page, id);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test(`${id}: edited parameters typed into the form`, async () => {
+      const { values, expect } = EDITED[id];
+      const { page, context, errors } = await openPage(browser, `${server.url}index.html?topic=${id}`);
+      try {
+        for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+        // The edited values are kept in the address bar, so the run can be shared.
+        const url = new URL(page.url());
+        for (const [name, value] of Object.entries(values)) assert.equal(url.searchParams.get(name), String(value));
+        await shoot(page, `${id}-edited`);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('deadlock: Stop during the deadlock ends the run at once, and the next run works', async () => {
+    const { page, context, errors } = await openPage(browser, `${server.url}index.html?topic=deadlock&watchdog_ms=10000&time_scale=1`);
+    try {
+      const started = Date.now();
+      const status = await run(page, { stopAfterMs: 800 });
+      assert.match(status, /^Stopped/, status);
+      assert.ok(Date.now() - started < 5000);
+      await page.fill('#param-watchdog_ms', '300');
+      await page.fill('#param-time_scale', '0.3');
+      assert.match(await run(page), /^Finished/);
+      const rows = await timings(page);
+      assert.match(rows.deadlock.result, /^deadlock detected/);
+      // The watchdog's table of who holds and who waits for which lock.
+      const table = await page.$$eval('table', (tables) =>
+        tables.map((t) => t.textContent ?? '').find((text) => text.includes('waits for')),
+      );
+      assert.ok(table?.includes('lock A') && table.includes('lock B'), table);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('producer-consumer: the queue length is plotted', async () => {
+    const { page, context } = await openPage(browser, `${server.url}index.html?topic=producer-consumer&time_scale=0.1`);
+    try {
+      assert.match(await run(page), /^Finished/);
+      assert.equal(await page.locator('[data-chart="queue"]').count(), 1);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('threads topics, page without cross-origin isolation', () => {
+  for (const id of TOPICS) {
+    test(`${id}: says threads are unavailable and does not hang`, async () => {
+      const { page, context } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      try {
+        const status = await run(page);
+        assert.match(status, /^Finished/, status);
+        const rows = await timings(page);
+        for (const [mode, row] of Object.entries(rows)) {
+          if (row.status === 'unavailable') assert.match(row.note, /cross-origin isolated/, mode);
+          else assert.equal(row.status, 'ok', mode); // a mode that needs no threads still runs
+        }
+        assert.ok(Object.values(rows).some((row) => row.status === 'unavailable'));
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});

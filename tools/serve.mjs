@@ -1,0 +1,73 @@
+// A small static server for the playground. It sends the headers that make the page
+// cross-origin isolated (needed for SharedArrayBuffer, so for wasm threads) on every file,
+// workers included. `--no-isolation` leaves them out, as an ordinary static host would.
+//
+//   node tools/serve.mjs [--root www] [--port 8000] [--no-isolation] [--quiet]
+
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** The isolation headers, shared with `build.sh dist` (which writes them to `_headers`). */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  // Chromium 137+: isolates this document even inside an iframe on a non-isolated page.
+  'Document-Isolation-Policy': 'isolate-and-require-corp',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
+
+/** Starts a server; resolves to it once listening. */
+export function serve({ root = 'www', port = 8000, isolation = true, quiet = false } = {}) {
+  const base = resolve(root);
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    let path = normalize(join(base, decodeURIComponent(url.pathname)));
+    if (path !== base && !path.startsWith(base + sep)) {
+      response.writeHead(403).end('forbidden');
+      return;
+    }
+    try {
+      if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
+      const body = await readFile(path);
+      const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' };
+      if (isolation) Object.assign(headers, ISOLATION_HEADERS);
+      response.writeHead(200, headers).end(body);
+    } catch {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+    if (!quiet) console.log(request.method, url.pathname);
+  });
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => done(server));
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const option = (name, fallback) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : fallback;
+  };
+  const port = Number(option('--port', process.env.PORT ?? 8000));
+  const isolation = !args.includes('--no-isolation');
+  const server = await serve({ root: option('--root', 'www'), port, isolation, quiet: args.includes('--quiet') });
+  const address = server.address();
+  const shown = typeof address === 'object' && address ? address.port : port;
+  console.log(`Concurrency Playground: http://127.0.0.1:${shown}/ ${isolation ? '(cross-origin isolated)' : '(no isolation headers)'}`);
+}

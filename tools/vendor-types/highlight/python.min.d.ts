@@ -1,0 +1,3 @@
+// A highlight.js grammar (the CDN build ships no types).
+declare const grammar: unknown;
+export default grammar;

@@ -1,0 +1,60 @@
+// The last runs of each topic, kept in localStorage so they can be compared across reloads.
+// Storage may be blocked (e.g. in a third-party iframe): then history lives in memory only.
+
+import { h, ms } from './dom.js';
+
+const KEEP = 8;
+const memory = new Map();
+
+function load(topic) {
+  try {
+    return JSON.parse(localStorage.getItem(`history:${topic}`) ?? '[]');
+  } catch {
+    return memory.get(topic) ?? [];
+  }
+}
+
+function save(topic, entries) {
+  memory.set(topic, entries);
+  try {
+    localStorage.setItem(`history:${topic}`, JSON.stringify(entries));
+  } catch {
+    // Storage is unavailable; memory keeps this session's runs.
+  }
+}
+
+/** Remembers a finished run's parameters and per-mode wall times. */
+export function remember(report) {
+  const entry = {
+    at: report.started_at,
+    status: report.status,
+    params: report.params,
+    modes: report.modes.map((m) => ({ id: m.id, label: m.label, wall: m.wall_ms, speedup: m.speedup, status: m.status })),
+  };
+  save(report.topic, [entry, ...load(report.topic)].slice(0, KEEP));
+}
+
+/** A table of the last runs: one row per run, one column per mode. */
+export function historyTable(topic) {
+  const entries = load(topic.id);
+  if (!entries.length) return h('p', { class: 'muted', text: 'No runs yet.' });
+  const columns = ['When', 'Parameters', ...topic.modes.map((m) => m.label)];
+  const rows = entries.map((e) =>
+    h(
+      'tr',
+      {},
+      h('td', { text: new Date(e.at).toLocaleTimeString() }),
+      h('td', { class: 'params-cell', text: Object.entries(e.params).map(([k, v]) => `${k}=${v}`).join(' ') }),
+      ...topic.modes.map((m) => {
+        const mode = e.modes.find((x) => x.id === m.id);
+        const text = !mode ? '' : mode.wall === null ? mode.status : `${ms(mode.wall)}${mode.speedup ? ` (${mode.speedup.toFixed(2)}×)` : ''}`;
+        return h('td', { class: 'num', text });
+      }),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h('table', { class: 'data history' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))), h('tbody', {}, ...rows)),
+  );
+}

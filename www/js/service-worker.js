@@ -1,0 +1,55 @@
+// Registers the playground's service worker (www/sw.js): the built-in simulated network that the
+// async topics fetch from, offline caching, and isolation headers on static hosts.
+//
+// Call it before starting the engine worker: a worker is controlled by a service worker only if
+// one was in charge when the worker was created, and the engine's fetch calls must reach it.
+// (If they don't, the Rust side notices the missing `x-playground-sim` header and simulates the
+// network in its own process instead, so the topics still run, without real fetch calls.)
+
+/** Where sw.js is: the site root, next to index.html; its scope is that directory. */
+const SW_URL = new URL('../sw.js', import.meta.url);
+
+/**
+ * Registers sw.js and resolves once this page is controlled by it.
+ * Resolves to false when service workers are unavailable here or control does not come in time.
+ * @param {{timeoutMs?: number}} [options]
+ * @returns {Promise<boolean>}
+ */
+export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
+  // Missing on plain http: pages other than localhost (not a secure context), in some private
+  // windows, and in some browsers inside third-party iframes.
+  if (!('serviceWorker' in navigator)) return false;
+  const container = navigator.serviceWorker;
+  /** @type {ServiceWorkerRegistration} */
+  let registration;
+  try {
+    // An ES module service worker (sw.js imports the wasm glue). Browsers without module service
+    // workers throw here; so does a third-party iframe whose storage is blocked (SecurityError).
+    registration = await container.register(SW_URL, { type: 'module' });
+  } catch (error) {
+    console.warn('service worker not registered:', error);
+    return false;
+  }
+  if (container.controller) return true;
+
+  const controlled = new Promise((resolve) => container.addEventListener('controllerchange', () => resolve(true), { once: true }));
+  const gaveUp = new Promise((resolve) => setTimeout(() => resolve(false), timeoutMs));
+
+  // First visit: the page was loaded before any service worker existed, so nothing controls it
+  // until the new worker activates and calls clients.claim() ("controllerchange" then fires).
+  // Shift+Reload: the browser deliberately bypasses the service worker for this page load; the
+  // worker is active but will not claim by itself, so we ask it to (see the "message" handler).
+  const ready = container.ready.then((active) => {
+    if (container.controller) return true;
+    active.active?.postMessage({ type: 'claim' });
+    return controlled;
+  });
+  const outcome = await Promise.race([ready, controlled, gaveUp]);
+  if (!outcome) console.warn('service worker registered but not in control of this page yet', registration.scope);
+  return Boolean(outcome);
+}
+
+// Note for cross-origin isolation on static hosts: the headers sw.js adds only apply to
+// responses it serves. The document of a first visit came straight from the server, so that page
+// is not isolated; it becomes isolated on the next load (a reload after the first control, if
+// the page wants threads at once). Check `crossOriginIsolated` rather than assuming.

@@ -1,0 +1,28 @@
+// The topic and its parameters live in the URL, so a reload or a shared link shows the same page.
+
+/** @returns {{topic: string | null, params: Record<string, string>}} */
+export function readUrl(location = window.location) {
+  const query = new URLSearchParams(location.search);
+  const topic = query.get('topic');
+  /** @type {Record<string, string>} */
+  const params = {};
+  for (const [key, value] of query) if (key !== 'topic') params[key] = value;
+  return { topic, params };
+}
+
+/** The query string for a topic with the values that differ from their defaults. */
+export function queryFor(topic, values, defaults = {}) {
+  const query = new URLSearchParams({ topic: topic.id });
+  for (const param of topic.params) {
+    const value = values[param.name];
+    if (value === undefined || value === '' || String(value) === String(defaults[param.name] ?? param.default)) continue;
+    query.set(param.name, String(value));
+  }
+  return `?${query}`;
+}
+
+/** Updates the address bar without adding a history entry per keystroke. */
+export function writeUrl(topic, values) {
+  const url = `${window.location.pathname}${queryFor(topic, values)}`;
+  if (url !== `${window.location.pathname}${window.location.search}`) history.replaceState(null, '', url);
+}

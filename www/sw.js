@@ -1,0 +1,163 @@
+// The playground's service worker (an ES module: register it with {type: 'module'}).
+//
+// 1. The simulated network: requests under `sim/` (anywhere below this worker's scope, e.g.
+//    `sim/delay/2` or `engine/sim/delay/2` as resolved from the engine worker) are answered here,
+//    by the same Rust function the native tests use (`respond` in src/engines/net.rs, exported
+//    as `sim_respond` from the plain wasm build). So topics make real `fetch` calls that work
+//    offline, on a static host and in an embed.
+// 2. Every other request goes to the network; same-origin answers are kept in a cache and served
+//    from it when the network is gone, so the playground works offline after one visit.
+// 3. Responses made here carry the cross-origin isolation headers (COOP/COEP/CORP), so a static
+//    host that cannot set headers still gets an isolated page (after a reload through us).
+
+import init, { sim_respond } from './pkg/plain/playground.js';
+
+const CACHE = 'playground-v1';
+const SIM_HEADER = 'x-playground-sim';
+/** How long the host that never answers keeps a request open when nobody aborts it. */
+const BLACKHOLE_MS = 120_000;
+
+/** @type {Promise<unknown> | null} */
+let ready = null;
+
+/** Loads the plain wasm build once (top-level await is not allowed in a service worker). */
+function engine() {
+  ready ??= init({ module_or_path: new URL('./pkg/plain/playground_bg.wasm', import.meta.url) }).catch((error) => {
+    ready = null;
+    throw error;
+  });
+  return ready;
+}
+
+self.addEventListener('install', (event) => {
+  // Take over from an older version at once instead of waiting for every tab to close.
+  self.skipWaiting();
+  event.waitUntil(engine().catch(() => undefined));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+      // Control the pages that are already open (the first visit), not only the next ones.
+      await self.clients.claim();
+    })(),
+  );
+});
+
+// A page loaded with Shift+Reload is not controlled even though we are active; it asks us to claim it.
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'claim') event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin === self.location.origin) {
+    const sim = simPath(url.pathname);
+    if (sim !== null) {
+      event.respondWith(simulate(request, sim + url.search));
+      return;
+    }
+  }
+  // A quirk of Chromium: these requests fail when a service worker forwards them.
+  if (request.cache === 'only-if-cached' && request.mode !== 'same-origin') return;
+  event.respondWith(passThrough(event, request));
+});
+
+/**
+ * `sim/...` relative to the scope, or null when the path is not part of the simulated service.
+ * @param {string} pathname
+ */
+function simPath(pathname) {
+  const scope = new URL(self.registration.scope).pathname;
+  if (!pathname.startsWith(scope)) return null;
+  const rel = pathname.slice(scope.length);
+  if (rel === 'sim' || rel.startsWith('sim/')) return rel;
+  const at = rel.indexOf('/sim/');
+  return at >= 0 ? rel.slice(at + 1) : null;
+}
+
+/**
+ * Answers one simulated request after the delay the Rust service asks for.
+ * @param {Request} request
+ * @param {string} path
+ */
+async function simulate(request, path) {
+  try {
+    await engine();
+  } catch (error) {
+    // No simulation header: the page's Rust code sees that and simulates in its own process.
+    return new Response(`the simulated network could not start: ${error}`, { status: 503 });
+  }
+  /** @type {{status: number, content_type: string, body: string, delay_ms: number, never_answers: boolean}} */
+  const answer = JSON.parse(sim_respond(request.method, path));
+  const wait = answer.never_answers ? BLACKHOLE_MS : answer.delay_ms;
+  const aborted = await sleep(wait, request.signal);
+  if (aborted) return Response.error();
+  const headers = isolate(new Headers({ 'Content-Type': answer.content_type, 'Cache-Control': 'no-store' }), false);
+  headers.set(SIM_HEADER, '1');
+  const nullBody = [204, 205, 304].includes(answer.status) || request.method === 'HEAD';
+  return new Response(nullBody ? null : answer.body, { status: answer.status, headers });
+}
+
+/**
+ * Waits `ms`, or until the page gives up on the request (its AbortController). True if aborted.
+ * @param {number} ms
+ * @param {AbortSignal} signal
+ */
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(true);
+    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Network first; same-origin GETs are cached on the way and served from the cache offline.
+ * @param {FetchEvent} event
+ * @param {Request} request
+ */
+async function passThrough(event, request) {
+  const sameOrigin = new URL(request.url).origin === self.location.origin;
+  const cacheable = sameOrigin && request.method === 'GET';
+  let response;
+  try {
+    response = await fetch(request);
+    if (cacheable && response.ok && response.type === 'basic') {
+      const copy = response.clone();
+      event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)).catch(() => undefined));
+    }
+  } catch (error) {
+    const cached = cacheable ? await caches.match(request, { ignoreSearch: request.mode === 'navigate' }) : undefined;
+    if (!cached) throw error;
+    response = cached;
+  }
+  if (!sameOrigin || response.status === 0 || response.type === 'opaqueredirect') return response;
+  const document = request.destination === 'document' || request.destination === 'iframe';
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: isolate(new Headers(response.headers), document),
+  });
+}
+
+/**
+ * Adds the isolation headers a response lacks (the server's own values win). A document gets
+ * CORP cross-origin so that an isolated course page may still embed it in an iframe.
+ * @param {Headers} headers
+ * @param {boolean} document
+ */
+function isolate(headers, document) {
+  const wanted = {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': document ? 'cross-origin' : 'same-origin',
+  };
+  for (const [name, value] of Object.entries(wanted)) if (!headers.has(name)) headers.set(name, value);
+  return headers;
+}
