@@ -15,7 +15,10 @@ export class IsolatedPools {
   }
 
   compiled() {
-    this.module ??= WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', this.glueUrl)));
+    this.module ??= WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', this.glueUrl))).catch((error) => {
+      this.module = null; // let the next pool try again
+      throw error;
+    });
     return this.module;
   }
 
