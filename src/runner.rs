@@ -78,3 +78,28 @@ pub fn cancel_current() {
 pub fn drain_current() -> Option<Drained> {
     CURRENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Run::drain)
 }
+
+/// Test helpers: run a topic natively to the end, on this thread.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    /// Runs `topic` with `params` (`threads`: whether shared-memory threads are available) and
+    /// returns its report; panics if the parameters are rejected.
+    pub fn run_native(topic: &str, params: Value, threads: bool) -> Report {
+        let caps = Capabilities { threads, cores: 2 };
+        match futures::executor::block_on(run_topic(topic, &params, caps)) {
+            Outcome::Finished { report } => *report,
+            Outcome::Rejected { message, errors } => panic!("{topic} rejected {params}: {message} {errors:?}"),
+        }
+    }
+
+    /// What `topic` says is wrong with `params`; panics if it ran instead.
+    pub fn rejected_native(topic: &str, params: Value) -> Vec<FieldError> {
+        let caps = Capabilities { threads: true, cores: 2 };
+        match futures::executor::block_on(run_topic(topic, &params, caps)) {
+            Outcome::Rejected { errors, .. } => errors,
+            Outcome::Finished { report } => panic!("{topic} ran with {params}: {:?}", report.status),
+        }
+    }
+}

@@ -121,17 +121,13 @@ async fn run_async_basics(run: Run, p: Params) -> RunResult<()> {
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn gathered_takes_one_wait_and_greetings_come_first() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"names": "Ada, Grace, Alan", "wait_s": 1.0, "time_scale": 0.05});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("async-basics", &params, caps)) else {
-            panic!("rejected")
-        };
+        let report = run_native("async-basics", params, false);
         assert_eq!(report.status, RunStatus::Ok);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let gathered = report.values["gathered_ms"].as_f64().unwrap();

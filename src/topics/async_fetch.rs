@@ -198,17 +198,13 @@ fn report(run: &Run, mode: &str, outcomes: &[Outcome]) {
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn gathered_takes_the_slowest_and_every_request_reports() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"time_scale": 0.05, "timeout_s": 0.15});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("async-fetch", &params, caps)) else {
-            panic!("rejected")
-        };
+        let report = run_native("async-fetch", params, false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let results = report.values["results"].as_array().unwrap();

@@ -192,18 +192,13 @@ where
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn backpressure_keeps_the_generator_close_and_results_are_right() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"items": 8, "buffer": 2, "generate_ms": 10, "square_ms": 30, "time_scale": 1.0});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("async-pipeline", &params, caps))
-        else {
-            panic!("rejected")
-        };
+        let report = run_native("async-pipeline", params, false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["bounded_printed"], json!([1, 4, 9, 16, 25, 36, 49, 64]));

@@ -171,17 +171,13 @@ async fn run_async_queue(run: Run, p: Params) -> RunResult<()> {
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn the_queue_stays_bounded_and_every_item_is_handled_once() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"items": 20, "max_size": 5, "consumers": 2, "produce_ms": 0, "consume_ms": 10});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("async-queue", &params, caps)) else {
-            panic!("rejected")
-        };
+        let report = run_native("async-queue", params, false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         // The producer is much faster, so the queue reaches its bound, never more.

@@ -262,6 +262,7 @@ mod tests {
     use crate::engines::tasks;
     use crate::report::{Report, RunStatus};
     use crate::run::{Capabilities, Run};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     fn lines(report: &Report) -> Vec<serde_json::Value> {
@@ -270,13 +271,8 @@ mod tests {
 
     #[test]
     fn writes_one_json_line_per_record_and_closes() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"records": 6, "interval_ms": 10, "storage": "memory"});
-        let crate::runner::Outcome::Finished { report } =
-            futures::executor::block_on(crate::runner::run_topic("async-stream", &params, caps))
-        else {
-            panic!("rejected")
-        };
+        let report = run_native("async-stream", params, false);
         assert_eq!(report.status, RunStatus::Ok);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let seqs: Vec<u64> = lines(&report).iter().map(|l| l["seq"].as_u64().unwrap()).collect();

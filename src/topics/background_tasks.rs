@@ -154,18 +154,13 @@ async fn run_background(run: Run, p: Params) -> RunResult<()> {
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn the_set_empties_and_the_main_flow_finishes_first() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"tasks": 6, "time_scale": 0.2, "main_steps": 2});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("background-tasks", &params, caps))
-        else {
-            panic!("rejected")
-        };
+        let report = run_native("background-tasks", params, false);
         assert_eq!(report.status, RunStatus::Ok);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let v = |k: &str| report.values[k].as_f64().unwrap();

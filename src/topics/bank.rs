@@ -268,17 +268,8 @@ fn describe(tx: &Tx) -> String {
 #[cfg(test)]
 mod tests {
     use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("bank", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     fn int(report: &Report, key: &str) -> i64 {
         report.values[key].as_i64().unwrap()
@@ -286,8 +277,8 @@ mod tests {
 
     #[test]
     fn the_books_balance_and_never_go_negative() {
-        let report =
-            run(json!({"balance": 50, "threads": 3, "transactions": 8, "seed": 7, "think_ms": 10, "hold_ms": 1}));
+        let params = json!({"balance": 50, "threads": 3, "transactions": 8, "seed": 7, "think_ms": 10, "hold_ms": 1});
+        let report = run_native("bank", params, true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(int(&report, "final"), 50 + int(&report, "deposits") - int(&report, "withdrawn"));
@@ -315,21 +306,17 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_transactions() {
         let params = json!({"seed": 123, "think_ms": 5, "hold_ms": 1});
-        let (a, b) = (run(params.clone()), run(params));
+        let (a, b) = (run_native("bank", params.clone(), true), run_native("bank", params, true));
         assert_eq!(a.values["planned"], b.values["planned"]);
         assert_eq!(a.values["executed"], b.values["executed"]);
         assert_eq!(a.values["executed"], a.values["planned"]);
-        let c = run(json!({"seed": 124, "think_ms": 5, "hold_ms": 1}));
+        let c = run_native("bank", json!({"seed": 124, "think_ms": 5, "hold_ms": 1}), true);
         assert_ne!(a.values["planned"], c.values["planned"]);
     }
 
     #[test]
     fn amounts_must_make_sense() {
-        let caps = Capabilities { threads: true, cores: 2 };
-        let params = json!({"min_amount": 500, "max_amount": 100});
-        let Outcome::Rejected { errors, .. } = futures::executor::block_on(run_topic("bank", &params, caps)) else {
-            panic!("ran")
-        };
+        let errors = rejected_native("bank", json!({"min_amount": 500, "max_amount": 100}));
         assert_eq!(errors[0].field, "max_amount");
     }
 }

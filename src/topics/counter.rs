@@ -208,22 +208,13 @@ fn human(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::RunStatus;
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("counter", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn mutex_and_atomic_are_exact_and_every_throughput_is_shown() {
-        let report = run(json!({"threads": 4, "increments": 30_000}));
+        let report = run_native("counter", json!({"threads": 4, "increments": 30_000}), true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["mutex_count"], 120_000);
@@ -244,11 +235,7 @@ mod tests {
 
     #[test]
     fn too_many_increments_are_refused() {
-        let caps = Capabilities { threads: true, cores: 2 };
-        let params = json!({"threads": 64, "increments": 10_000_000});
-        let Outcome::Rejected { errors, .. } = futures::executor::block_on(run_topic("counter", &params, caps)) else {
-            panic!("ran")
-        };
+        let errors = rejected_native("counter", json!({"threads": 64, "increments": 10_000_000}));
         assert_eq!(errors[0].field, "increments");
     }
 }

@@ -321,20 +321,11 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
-
-    fn run(params: serde_json::Value) -> crate::report::Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("cpu-map", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
+    use crate::runner::testing::{rejected_native, run_native};
 
     #[test]
     fn every_mode_gives_the_exact_sums_and_uses_every_lane() {
-        let report = run(json!({"tasks": 4, "numbers": 300_000, "workers": 2}));
+        let report = run_native("cpu-map", json!({"tasks": 4, "numbers": 300_000, "workers": 2}), true);
         assert_eq!(report.status, crate::report::RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.modes.len(), 4);
@@ -346,7 +337,7 @@ mod tests {
 
     #[test]
     fn sweep_plots_measured_ideal_and_fit() {
-        let report = run(json!({"tasks": 4, "numbers": 200_000, "workers": 1, "sweep": 3}));
+        let report = run_native("cpu-map", json!({"tasks": 4, "numbers": 200_000, "workers": 1, "sweep": 3}), true);
         assert_eq!(report.series.len(), 3);
         assert!(report.series.iter().all(|s| s.points.len() == 3));
         assert_eq!(report.tables[0].rows.len(), 3);
@@ -354,10 +345,7 @@ mod tests {
 
     #[test]
     fn too_much_work_is_refused() {
-        let caps = Capabilities { threads: true, cores: 2 };
-        let outcome =
-            futures::executor::block_on(run_topic("cpu-map", &json!({"tasks": 64, "numbers": 500_000_000}), caps));
-        let Outcome::Rejected { errors, .. } = outcome else { panic!("ran") };
+        let errors = rejected_native("cpu-map", json!({"tasks": 64, "numbers": 500_000_000}));
         assert_eq!(errors[0].field, "numbers");
     }
 

@@ -436,18 +436,9 @@ fn find_cycle(next: impl Fn(usize) -> Option<usize>, n: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::{RunStatus, SpanKind};
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("deadlock", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     fn fast(extra: serde_json::Value) -> serde_json::Value {
         // A generous watchdog: on a loaded machine a sleeping thread can oversleep a lot.
@@ -461,7 +452,7 @@ mod tests {
     fn the_watchdog_detects_the_deadlock_and_the_fixed_versions_complete() {
         for _ in 0..2 {
             // Twice: the run after a deadlock works just the same.
-            let report = run(fast(json!({})));
+            let report = run_native("deadlock", fast(json!({})), true);
             assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
             assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
             let d = &report.values["deadlock"];
@@ -490,7 +481,7 @@ mod tests {
 
     #[test]
     fn a_ring_of_five_deadlocks_and_its_fixes_finish() {
-        let report = run(fast(json!({"threads": 5, "rounds": 2})));
+        let report = run_native("deadlock", fast(json!({"threads": 5, "rounds": 2})), true);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["deadlock"]["found"]["cycle"].as_array().unwrap().len(), 5);
         assert_eq!(report.values["ordered"]["completed"], 10);
@@ -499,11 +490,7 @@ mod tests {
 
     #[test]
     fn a_watchdog_shorter_than_the_work_is_refused() {
-        let caps = Capabilities { threads: true, cores: 2 };
-        let params = json!({"hold_ms": 500, "watchdog_ms": 400});
-        let Outcome::Rejected { errors, .. } = futures::executor::block_on(run_topic("deadlock", &params, caps)) else {
-            panic!("ran")
-        };
+        let errors = rejected_native("deadlock", json!({"hold_ms": 500, "watchdog_ms": 400}));
         assert_eq!(errors[0].field, "watchdog_ms");
     }
 }

@@ -276,16 +276,11 @@ fn bytes(value: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use crate::report::{ModeStatus, Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     fn run(threads: bool) -> Report {
-        let caps = Capabilities { threads, cores: 2 };
-        match futures::executor::block_on(run_topic("footprint", &json!({"samples": 3, "payload_kb": 256}), caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
+        run_native("footprint", json!({"samples": 3, "payload_kb": 256}), threads)
     }
 
     #[test]

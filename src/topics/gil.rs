@@ -165,16 +165,11 @@ fn half_job(input: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use crate::report::{ModeStatus, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     fn run(threads: bool) -> crate::report::Report {
-        let caps = Capabilities { threads, cores: 2 };
-        match futures::executor::block_on(run_topic("gil", &json!({"limit": 3_000_000, "switch_ms": 1}), caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, .. } => panic!("{message}"),
-        }
+        run_native("gil", json!({"limit": 3_000_000, "switch_ms": 1}), threads)
     }
 
     #[test]

@@ -167,17 +167,13 @@ async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize) -> RunResul
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn waits_overlap_in_threads_and_async() {
-        let caps = Capabilities { threads: true, cores: 2 };
         let params = json!({"count": 6, "latency_ms": 40, "pool": 3});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("io-compare", &params, caps)) else {
-            panic!()
-        };
+        let report = run_native("io-compare", params, true);
         assert_eq!(report.status, RunStatus::Ok);
         let wall = |id: &str| report.modes.iter().find(|m| m.id == id).unwrap().wall_ms.unwrap();
         assert!(wall("sequential") >= 240.0);

@@ -237,22 +237,13 @@ fn square_job(input: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::{RunStatus, SpanKind};
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: false, cores: 2 };
-        match futures::executor::block_on(run_topic("ipc-queues", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn twenty_results_each_number_once_spread_over_workers() {
-        let report = run(json!({"time_scale": 0.05, "seed": 7}));
+        let report = run_native("ipc-queues", json!({"time_scale": 0.05, "seed": 7}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let results = report.values["results"].as_array().unwrap();
@@ -285,7 +276,8 @@ mod tests {
         // One worker gets long pauses only if it is unlucky; with a shared queue a fast worker takes
         // more items. Make pauses very uneven and check that counts differ from an even 5/5/5/5 split
         // or that at least the arrival order differs from a round-robin deal.
-        let report = run(json!({"time_scale": 0.05, "pause_min_ms": 0, "pause_max_ms": 400, "seed": 3}));
+        let params = json!({"time_scale": 0.05, "pause_min_ms": 0, "pause_max_ms": 400, "seed": 3});
+        let report = run_native("ipc-queues", params, false);
         let per_worker: Vec<u64> =
             report.values["per_worker"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
         let results = report.values["results"].as_array().unwrap();
@@ -295,9 +287,7 @@ mod tests {
 
     #[test]
     fn pauses_must_be_ordered() {
-        let caps = Capabilities { threads: false, cores: 2 };
-        let params = json!({"pause_min_ms": 500, "pause_max_ms": 100});
-        let outcome = futures::executor::block_on(run_topic("ipc-queues", &params, caps));
-        assert!(matches!(outcome, Outcome::Rejected { .. }));
+        let errors = rejected_native("ipc-queues", json!({"pause_min_ms": 500, "pause_max_ms": 100}));
+        assert_eq!(errors[0].field, "pause_max_ms");
     }
 }

@@ -199,22 +199,13 @@ fn cook_job(input: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::RunStatus;
+    use crate::runner::testing::run_native;
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: false, cores: 2 };
-        match futures::executor::block_on(run_topic("kitchen", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn sequential_is_the_sum_and_the_others_the_longer_dish() {
-        let report = run(json!({"time_scale": 0.02}));
+        let report = run_native("kitchen", json!({"time_scale": 0.02}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let value = |k: &str| report.values[k].as_f64().unwrap();

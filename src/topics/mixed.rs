@@ -213,17 +213,13 @@ fn primes_job(input: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
     fn heartbeat_stays_low_on_the_pool_and_stalls_on_the_loop() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"inputs": 2, "limit": 600_000, "workers": 2, "fetch_delay_s": 0.03});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("mixed", &params, caps)) else {
-            panic!("rejected")
-        };
+        let report = run_native("mixed", params, false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["primes"], 49_098);

@@ -420,22 +420,14 @@ fn min_max(values: &[f64]) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::{RunStatus, SpanKind};
+    use crate::runner::testing::run_native;
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("primitives", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn the_semaphore_admits_at_most_n_and_barrier_parties_leave_after_the_last_arrives() {
-        let report = run(json!({"threads": 6, "permits": 2, "hold_ms": 40, "time_scale": 1.0}));
+        let report =
+            run_native("primitives", json!({"threads": 6, "permits": 2, "hold_ms": 40, "time_scale": 1.0}), true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         // Semaphore: the recorded peak, and the recorded "inside" curve, never exceed 2.
@@ -464,7 +456,8 @@ mod tests {
 
     #[test]
     fn a_single_permit_is_a_lock() {
-        let report = run(json!({"threads": 3, "permits": 1, "hold_ms": 10, "time_scale": 1.0}));
+        let report =
+            run_native("primitives", json!({"threads": 3, "permits": 1, "hold_ms": 10, "time_scale": 1.0}), true);
         assert_eq!(report.values["semaphore_peak"], 1);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
     }

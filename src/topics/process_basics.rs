@@ -210,24 +210,15 @@ fn sum_job(input: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::{RunStatus, SpanKind};
+    use crate::runner::testing::{rejected_native, run_native};
     use crate::topics::kernels::sum_squares_formula;
     use serde_json::json;
-
-    fn run(params: serde_json::Value, threads: bool) -> Report {
-        let caps = Capabilities { threads, cores: 2 };
-        match futures::executor::block_on(run_topic("process-basics", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn workers_give_the_sequential_sums_and_report_distinct_ids() {
         // No shared-memory threads needed: this runs the same in a non-isolated page.
-        let report = run(json!({"workers": 4, "limit": 300_000}), false);
+        let report = run_native("process-basics", json!({"workers": 4, "limit": 300_000}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.checks.len(), 3);
@@ -248,9 +239,7 @@ mod tests {
 
     #[test]
     fn too_much_work_is_refused() {
-        let caps = Capabilities { threads: false, cores: 2 };
-        let params = json!({"workers": 16, "limit": 200_000_000});
-        let outcome = futures::executor::block_on(run_topic("process-basics", &params, caps));
-        assert!(matches!(outcome, Outcome::Rejected { .. }));
+        let errors = rejected_native("process-basics", json!({"workers": 16, "limit": 200_000_000}));
+        assert_eq!(errors[0].field, "limit");
     }
 }

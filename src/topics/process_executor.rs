@@ -210,22 +210,13 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::RunStatus;
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: false, cores: 2 };
-        match futures::executor::block_on(run_topic("process-executor", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn results_in_input_order_and_the_overflow_reported_with_its_input() {
-        let report = run(json!({}));
+        let report = run_native("process-executor", json!({}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let results: Vec<Option<String>> = serde_json::from_value(report.values["results"].clone()).unwrap();
@@ -245,7 +236,7 @@ mod tests {
 
     #[test]
     fn without_the_failing_call_everything_completes() {
-        let report = run(json!({"failing": false, "squares": 20, "workers": 3}));
+        let report = run_native("process-executor", json!({"failing": false, "squares": 20, "workers": 3}), false);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["results"].as_array().unwrap().len(), 24);
         assert_eq!(report.values["failed"], json!([]));
@@ -254,10 +245,7 @@ mod tests {
 
     #[test]
     fn bad_powers_are_refused_with_a_reason() {
-        let caps = Capabilities { threads: false, cores: 2 };
-        let outcome =
-            futures::executor::block_on(run_topic("process-executor", &json!({"powers": "2^31, five^2"}), caps));
-        let Outcome::Rejected { errors, .. } = outcome else { panic!("ran") };
+        let errors = rejected_native("process-executor", json!({"powers": "2^31, five^2"}));
         assert_eq!(errors[0].field, "powers");
         assert!(errors[0].message.contains("five"));
     }

@@ -256,22 +256,13 @@ fn primes_job(input: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::RunStatus;
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: false, cores: 2 };
-        match futures::executor::block_on(run_topic("process-pool", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn default_finds_501_primes_flattened_in_range_order() {
-        let report = run(json!({}));
+        let report = run_native("process-pool", json!({}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.checks.len(), 4);
@@ -293,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_larger_span_matches_the_sieve_on_every_worker_lane() {
-        let report = run(json!({"lo": 0, "hi": 300_000, "ranges": 6, "workers": 3}));
+        let report = run_native("process-pool", json!({"lo": 0, "hi": 300_000, "ranges": 6, "workers": 3}), false);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["count"], 25_997);
         assert_eq!(report.modes.iter().find(|m| m.id == "pool").unwrap().lanes, 4, "3 workers + main");
@@ -303,16 +294,14 @@ mod tests {
     #[ignore = "slow in debug builds: cargo test --release -- --ignored"]
     fn large_preset_finds_664579_primes() {
         let preset = crate::topics::find("process-pool").unwrap().presets.iter().find(|p| p.id == "large").unwrap();
-        let report = run(preset.values.clone());
+        let report = run_native("process-pool", preset.values.clone(), false);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["count"], 664_579);
     }
 
     #[test]
     fn inverted_span_is_refused() {
-        let caps = Capabilities { threads: false, cores: 2 };
-        let outcome = futures::executor::block_on(run_topic("process-pool", &json!({"lo": 50, "hi": 10}), caps));
-        let Outcome::Rejected { errors, .. } = outcome else { panic!("ran") };
+        let errors = rejected_native("process-pool", json!({"lo": 50, "hi": 10}));
         assert_eq!(errors[0].field, "hi");
     }
 }

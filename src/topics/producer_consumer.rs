@@ -327,22 +327,13 @@ async fn run_producer_consumer(run: Run, p: Params) -> RunResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::{RunStatus, SpanKind};
+    use crate::runner::testing::run_native;
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("producer-consumer", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn every_item_is_consumed_exactly_once_and_the_queue_length_is_plotted() {
-        let report = run(json!({"time_scale": 0.05, "seed": 3}));
+        let report = run_native("producer-consumer", json!({"time_scale": 0.05, "seed": 3}), true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let mut consumed: Vec<String> =
@@ -368,7 +359,7 @@ mod tests {
     fn a_small_queue_makes_fast_producers_wait() {
         let params = json!({"queue_size": 1, "items": 6, "produce_min_ms": 0, "produce_max_ms": 2,
             "consume_min_ms": 10, "consume_max_ms": 20, "time_scale": 1.0, "seed": 9, "consumers": 2});
-        let report = run(params);
+        let report = run_native("producer-consumer", params, true);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["longest"], 1);
         assert!(report.spans.iter().any(|s| s.lane.starts_with("producer") && s.kind == SpanKind::Wait));

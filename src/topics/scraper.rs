@@ -356,8 +356,7 @@ mod tests {
     use super::{parse, resolve};
     use crate::engines::net;
     use crate::report::RunStatus;
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
 
     #[test]
@@ -377,11 +376,8 @@ mod tests {
 
     #[test]
     fn at_most_n_at_once_titles_match_and_errors_stay_per_page() {
-        let caps = Capabilities { threads: false, cores: 2 };
         let params = json!({"concurrency": 3, "politeness_s": 0.5, "timeout_s": 0.2, "time_scale": 0.05});
-        let Outcome::Finished { report } = futures::executor::block_on(run_topic("scraper", &params, caps)) else {
-            panic!("rejected")
-        };
+        let report = run_native("scraper", params, false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["max_in_flight"], 3);

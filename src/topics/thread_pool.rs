@@ -296,17 +296,8 @@ fn report(run: &Run, done: &Done) {
 #[cfg(test)]
 mod tests {
     use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::run_native;
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("thread-pool", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     fn order(report: &Report, key: &str) -> Vec<u64> {
         report.values[key].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect()
@@ -314,7 +305,8 @@ mod tests {
 
     #[test]
     fn completion_order_submission_order_and_the_error() {
-        let report = run(json!({"duration_ms": 100, "jitter_pct": 80, "fail": 2, "seed": 11, "time_scale": 1.0}));
+        let params = json!({"duration_ms": 100, "jitter_pct": 80, "fail": 2, "seed": 11, "time_scale": 1.0});
+        let report = run_native("thread-pool", params, true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         // Completion order: sorted by the finish times the pool threads recorded.
@@ -346,7 +338,8 @@ mod tests {
 
     #[test]
     fn without_a_failure_all_answer_and_the_pool_bounds_the_time() {
-        let report = run(json!({"duration_ms": 60, "jitter_pct": 0, "fail": 0, "time_scale": 1.0}));
+        let report =
+            run_native("thread-pool", json!({"duration_ms": 60, "jitter_pct": 0, "fail": 0, "time_scale": 1.0}), true);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert!(report.values["completed_errors"].as_array().unwrap().is_empty());
         // 5 queries on 3 threads: two rounds of 60 ms (three would be 180; loaded machines oversleep).

@@ -177,22 +177,14 @@ async fn printer(run: &Run, numbers: usize, gap: f64) -> RunResult<(Vec<&'static
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{ModeStatus, Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::report::{ModeStatus, RunStatus, SpanKind};
+    use crate::runner::testing::run_native;
     use serde_json::json;
-
-    fn run(params: serde_json::Value, threads: bool) -> Report {
-        let caps = Capabilities { threads, cores: 2 };
-        match futures::executor::block_on(run_topic("threads-basics", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     #[test]
     fn both_threads_show_and_the_total_is_one_wait_not_two() {
-        let report = run(json!({"wait_ms": 1000, "time_scale": 0.15, "numbers": 3, "gap_ms": 100}), true);
+        let params = json!({"wait_ms": 1000, "time_scale": 0.15, "numbers": 3, "gap_ms": 100});
+        let report = run_native("threads-basics", params, true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         // The output shows both threads starting and finishing.
@@ -221,7 +213,8 @@ mod tests {
 
     #[test]
     fn without_threads_the_baseline_still_runs() {
-        let report = run(json!({"wait_ms": 100, "time_scale": 0.1, "numbers": 1, "gap_ms": 1}), false);
+        let report =
+            run_native("threads-basics", json!({"wait_ms": 100, "time_scale": 0.1, "numbers": 1, "gap_ms": 1}), false);
         let status: Vec<ModeStatus> = report.modes.iter().map(|m| m.status).collect();
         assert_eq!(status, [ModeStatus::Ok, ModeStatus::Unavailable, ModeStatus::Unavailable]);
     }
