@@ -151,55 +151,68 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
 /// stops another thread from writing between our read and our write.)
 async fn unsafe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread: usize, pause: f64) -> RunResult<i64> {
     let balance = Arc::new(AtomicI64::new(start));
-    let ready = Arc::new(AtomicUsize::new(0));
-    let mut handles = Vec::new();
-    for t in 1..=n_threads {
-        let (run, balance, ready) = (run.clone(), balance.clone(), ready.clone());
-        handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<()> {
-            let lane = format!("thread {t}");
-            start_together(&run, &lane, &ready, n_threads)?;
-            for _ in 0..per_thread {
-                let began = run.now();
-                let seen = balance.load(Ordering::SeqCst); // read
-                threads::sleep(&run, pause)?; // pause: others may read the same value now
-                balance.store(seen - 1, Ordering::SeqCst); // write back
-                let now = run.now();
-                run.span(&lane, format!("read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
-                run.sample("balance", "unsafe", ("time (ms)", "balance"), (now, (seen - 1) as f64));
-            }
-            Ok(())
-        })?);
-    }
-    for outcome in threads::join_all(handles).await? {
-        outcome?;
-    }
+    withdraw_on_threads(run, &balance, n_threads, per_thread, move |run, lane, balance| {
+        let began = run.now();
+        let seen = balance.load(Ordering::SeqCst); // read
+        threads::sleep(run, pause)?; // pause: others may read the same value now
+        balance.store(seen - 1, Ordering::SeqCst); // write back
+        let now = run.now();
+        run.span(lane, format!("read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
+        run.sample("balance", "unsafe", ("time (ms)", "balance"), (now, (seen - 1) as f64));
+        Ok(())
+    })
+    .await?;
     Ok(balance.load(Ordering::SeqCst))
 }
 
 /// The same read, pause and write, but only while holding the lock.
 async fn safe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread: usize, pause: f64) -> RunResult<i64> {
     let balance = Arc::new(Mutex::new(start));
+    withdraw_on_threads(run, &balance, n_threads, per_thread, move |run, lane, balance| {
+        let asked = run.now();
+        let mut guard = balance.lock().unwrap(); // blocks while another thread is inside
+        let got = run.now();
+        let seen = *guard;
+        threads::sleep(run, pause)?;
+        *guard = seen - 1;
+        drop(guard); // let the next thread in
+        let now = run.now();
+        if got - asked > 0.02 {
+            run.span(lane, "wait for the lock", SpanKind::Wait, asked, got);
+        }
+        run.span(lane, format!("locked: read {seen}, wrote {}", seen - 1), SpanKind::Io, got, now);
+        run.sample("balance", "safe (lock)", ("time (ms)", "balance"), (now, (seen - 1) as f64));
+        Ok(())
+    })
+    .await?;
+    let final_balance = *balance.lock().unwrap();
+    Ok(final_balance)
+}
+
+/// Starts `n_threads` threads ("thread 1", ...) that each call `withdraw` on the shared `balance`
+/// `per_thread` times, all beginning at once, and waits for them all: the Python loop that starts
+/// and joins the threads.
+async fn withdraw_on_threads<B, F>(
+    run: &Run,
+    balance: &Arc<B>,
+    n_threads: usize,
+    per_thread: usize,
+    withdraw: F,
+) -> RunResult<()>
+where
+    B: Send + Sync + 'static,
+    F: Fn(&Run, &str, &B) -> RunResult<()> + Send + Sync + 'static,
+{
+    let withdraw = Arc::new(withdraw);
     let ready = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for t in 1..=n_threads {
-        let (run, balance, ready) = (run.clone(), balance.clone(), ready.clone());
+        let (run, balance, withdraw, ready) = (run.clone(), balance.clone(), withdraw.clone(), ready.clone());
         handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<()> {
             let lane = format!("thread {t}");
             start_together(&run, &lane, &ready, n_threads)?;
             for _ in 0..per_thread {
-                let asked = run.now();
-                let mut guard = balance.lock().unwrap(); // blocks while another thread is inside
-                let got = run.now();
-                let seen = *guard;
-                threads::sleep(&run, pause)?;
-                *guard = seen - 1;
-                drop(guard); // let the next thread in
-                let now = run.now();
-                if got - asked > 0.02 {
-                    run.span(&lane, "wait for the lock", SpanKind::Wait, asked, got);
-                }
-                run.span(&lane, format!("locked: read {seen}, wrote {}", seen - 1), SpanKind::Io, got, now);
-                run.sample("balance", "safe (lock)", ("time (ms)", "balance"), (now, (seen - 1) as f64));
+                withdraw(&run, &lane, &balance)?;
             }
             Ok(())
         })?);
@@ -207,9 +220,9 @@ async fn safe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread: u
     for outcome in threads::join_all(handles).await? {
         outcome?;
     }
-    let final_balance = *balance.lock().unwrap();
-    Ok(final_balance)
+    Ok(())
 }
+
 /// Waits until all `n` threads have started (starting one takes a while, in a browser tens
 /// of milliseconds), so they really run at the same time, as they would in Python.
 fn start_together(run: &Run, lane: &str, ready: &AtomicUsize, n: usize) -> RunResult<()> {
@@ -226,17 +239,8 @@ fn start_together(run: &Run, lane: &str, ready: &AtomicUsize, n: usize) -> RunRe
 #[cfg(test)]
 mod tests {
     use crate::report::{Report, RunStatus, SpanKind};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::{rejected_native, run_native};
     use serde_json::json;
-
-    fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: true, cores: 2 };
-        match futures::executor::block_on(run_topic("race", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
-    }
 
     fn int(report: &Report, mode: &str, key: &str) -> i64 {
         report.values[mode][key].as_i64().unwrap_or_else(|| panic!("{mode}.{key} missing: {:?}", report.values))
@@ -245,7 +249,8 @@ mod tests {
     #[test]
     fn safe_ends_at_exactly_the_expected_balance_on_every_run() {
         for _ in 0..3 {
-            let report = run(json!({"balance": 200, "threads": 8, "withdrawals": 25, "pause_ms": 0.1}));
+            let report =
+                run_native("race", json!({"balance": 200, "threads": 8, "withdrawals": 25, "pause_ms": 0.1}), true);
             assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
             assert_eq!(int(&report, "safe", "final_balance"), 0);
             assert_eq!(int(&report, "safe", "lost"), 0);
@@ -260,7 +265,8 @@ mod tests {
 
     #[test]
     fn unsafe_lost_updates_come_from_the_real_final_balance() {
-        let report = run(json!({"balance": 1000, "threads": 10, "withdrawals": 20, "pause_ms": 0.3}));
+        let report =
+            run_native("race", json!({"balance": 1000, "threads": 10, "withdrawals": 20, "pause_ms": 0.3}), true);
         let final_balance = int(&report, "unsafe", "final_balance");
         let lost = int(&report, "unsafe", "lost");
         assert_eq!(lost, final_balance - (1000 - 200));
@@ -277,7 +283,7 @@ mod tests {
 
     #[test]
     fn one_thread_loses_nothing_and_says_why() {
-        let report = run(json!({"balance": 50, "threads": 1, "withdrawals": 30, "pause_ms": 0.0}));
+        let report = run_native("race", json!({"balance": 50, "threads": 1, "withdrawals": 30, "pause_ms": 0.0}), true);
         assert_eq!(int(&report, "unsafe", "lost"), 0);
         assert_eq!(int(&report, "unsafe", "final_balance"), 20);
         let row = report.modes.iter().find(|m| m.id == "unsafe").unwrap();
@@ -286,11 +292,7 @@ mod tests {
 
     #[test]
     fn too_long_a_locked_run_is_refused() {
-        let caps = Capabilities { threads: true, cores: 2 };
-        let params = json!({"threads": 64, "withdrawals": 1000, "pause_ms": 10});
-        let Outcome::Rejected { errors, .. } = futures::executor::block_on(run_topic("race", &params, caps)) else {
-            panic!("ran")
-        };
+        let errors = rejected_native("race", json!({"threads": 64, "withdrawals": 1000, "pause_ms": 10}));
         assert_eq!(errors[0].field, "pause_ms");
     }
 }
