@@ -43,6 +43,11 @@ impl Gil {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Waits for a change of the state, or 5 ms at most, so a waiting loop also hears Stop.
+    fn wait_a_little<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.changed.wait_timeout(state, Duration::from_millis(5)).map(|r| r.0).unwrap_or_else(|e| e.into_inner().0)
+    }
+
     /// Calls `slice` until it returns false. Each call is a short piece of work that must run
     /// while holding the GIL (when it is on). Time spent holding it and waiting for it is drawn
     /// on `lane`.
@@ -92,11 +97,7 @@ impl Gil {
         state.waiting += 1;
         while state.holder.is_some() {
             // A timed wait, so Stop is heard even while another thread holds the lock.
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(5))
-                .map(|r| r.0)
-                .unwrap_or_else(|e| e.into_inner().0);
+            state = self.wait_a_little(state);
             if run.is_cancelled() {
                 state.waiting -= 1;
                 return run.check();
@@ -123,11 +124,7 @@ impl Gil {
         self.changed.notify_all();
         if forced {
             while state.waiting > 0 && state.holder.is_none_or(|h| h == me) {
-                state = self
-                    .changed
-                    .wait_timeout(state, Duration::from_millis(5))
-                    .map(|r| r.0)
-                    .unwrap_or_else(|e| e.into_inner().0);
+                state = self.wait_a_little(state);
             }
         }
     }

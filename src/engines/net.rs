@@ -298,6 +298,11 @@ impl Fetched {
     }
 }
 
+/// The URLs in a learner's list: separated by commas or new lines, blanks dropped.
+pub fn split_urls(text: &str) -> Vec<String> {
+    text.split([',', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect()
+}
+
 /// True for a full URL with a scheme (`https://...`); other URLs name the simulated service.
 pub fn is_external(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();

@@ -73,21 +73,11 @@ impl Pool {
             Either::Right(_) => return Err(RunError::Stopped),
         };
         let lane = Pool::lane(worker);
-        run.span(
-            &lane,
-            format!("{label} (message in)"),
-            SpanKind::Copy,
-            run.since_start(done.sent),
-            run.since_start(done.start),
-        );
-        run.span(&lane, label, SpanKind::Run, run.since_start(done.start), run.since_start(done.end));
-        run.span(
-            &lane,
-            format!("{label} (message out)"),
-            SpanKind::Copy,
-            run.since_start(done.end),
-            run.since_start(done.received),
-        );
+        let span =
+            |what: String, kind, from, to| run.span(&lane, what, kind, run.since_start(from), run.since_start(to));
+        span(format!("{label} (message in)"), SpanKind::Copy, done.sent, done.start);
+        span(label.to_string(), SpanKind::Run, done.start, done.end);
+        span(format!("{label} (message out)"), SpanKind::Copy, done.end, done.received);
         let mut traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
         traffic.messages += 2;
         traffic.bytes += done.bytes_in + done.bytes_out;

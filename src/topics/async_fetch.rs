@@ -35,7 +35,7 @@ The sim/... addresses are a test service built into the playground: in the brows
         code: crate::topic_code!("async_fetch.rs"),
         python: PYTHON,
         check: |p| {
-            let n = split_urls(p.text("urls")).len();
+            let n = net::split_urls(p.text("urls")).len();
             if n == 0 || n > MAX_URLS {
                 return Err(FieldError::new("urls", format!("give 1 to {MAX_URLS} comma-separated URLs")));
             }
@@ -73,10 +73,6 @@ async def main():
 
 asyncio.run(main())
 "#;
-
-fn split_urls(text: &str) -> Vec<String> {
-    text.split([',', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect()
-}
 
 // CODE START
 use std::cell::Cell;
@@ -120,7 +116,7 @@ async fn get_timed(run: &Run, client: &Client, k: usize, url: &str) -> Outcome {
 }
 
 async fn run_async_fetch(run: Run, p: Params) -> RunResult<()> {
-    let urls = split_urls(p.text("urls"));
+    let urls = net::split_urls(p.text("urls"));
     let client =
         Client { timeout_ms: p.float("timeout_s") * 1000.0, time_scale: p.float("time_scale"), sent: Cell::new(0) };
 

@@ -32,7 +32,7 @@ Every page ends with its own status: 200, a missing page (404), a broken one (50
         code: crate::topic_code!("scraper.rs"),
         python: PYTHON,
         check: |p| {
-            let n = split_urls(p.text("urls")).len();
+            let n = net::split_urls(p.text("urls")).len();
             if n == 0 || n > MAX_URLS {
                 return Err(FieldError::new("urls", format!("give 1 to {MAX_URLS} comma-separated pages")));
             }
@@ -74,10 +74,6 @@ async def main(urls, n=3):
 
 asyncio.run(main(["https://example.com/", "https://example.org/"]))
 "#;
-
-fn split_urls(text: &str) -> Vec<String> {
-    text.split([',', '\n']).map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect()
-}
 
 // CODE START
 use std::cell::{Cell, RefCell};
@@ -265,7 +261,7 @@ fn resolve(base: &str, href: &str) -> Option<String> {
 }
 
 async fn run_scraper(run: Run, p: Params) -> RunResult<()> {
-    let urls = split_urls(p.text("urls"));
+    let urls = net::split_urls(p.text("urls"));
     let n = p.count("concurrency");
     let scale = p.float("time_scale");
     let cfg = Settings {
