@@ -48,12 +48,14 @@ setup_browser() {
 
 build() {
   say "build: threaded wasm (shared memory, std rebuilt with atomics)"
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --release --lib --target "$WASM" \
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
     --features threads -Z build-std=panic_abort,std --target-dir target/threads
   say "build: plain wasm (isolated workers, pages without cross-origin isolation)"
-  cargo build --release --lib --target "$WASM"
-  bindgen target/threads/$WASM/release/playground.wasm www/pkg/threads
-  bindgen target/$WASM/release/playground.wasm www/pkg/plain
+  cargo build --profile wasm --lib --target "$WASM"
+  bindgen target/threads/$WASM/wasm/playground.wasm www/pkg/threads
+  bindgen target/$WASM/wasm/playground.wasm www/pkg/plain
+  say "build: topic texts (fetched by the page per topic, not in the wasm)"
+  cargo run --quiet --release --bin export_texts -- www/pkg/texts
   vendor
 }
 

@@ -73,14 +73,18 @@ pub struct Topic {
     pub chapter: Chapter,
     /// One sentence for the topic list.
     pub summary: &'static str,
-    /// A few paragraphs separated by blank lines, shown as plain text.
+    /// A few paragraphs separated by blank lines, shown as plain text. This and `code` and `python`
+    /// are the topic's texts: see `prose!`.
+    #[serde(skip)]
     pub explanation: &'static str,
     pub params: Vec<Param>,
     pub presets: Vec<Preset>,
     pub modes: Vec<Mode>,
     /// The Rust code that runs (the topic file's code section).
+    #[serde(skip)]
     pub code: &'static str,
     /// A short Python program that does the same, for comparison.
+    #[serde(skip)]
     pub python: &'static str,
     #[serde(skip)]
     pub check: fn(&Params) -> Result<(), FieldError>,
@@ -95,11 +99,41 @@ pub fn no_check(_: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A topic's long texts (explanation, code, Python) exist only in native builds: the build runs
+/// the `export-texts` binary, which writes them to `www/pkg/texts/<id>.json` for the page to
+/// fetch when it shows the topic. In the wasm they would be a fifth of the first download, for
+/// texts a learner reads one topic at a time.
+#[cfg(not(target_arch = "wasm32"))]
+#[macro_export]
+macro_rules! prose {
+    ($text:expr) => {
+        $text
+    };
+}
+
+#[cfg(target_arch = "wasm32")]
+#[macro_export]
+macro_rules! prose {
+    ($text:expr) => {{
+        let _ = $text;
+        ""
+    }};
+}
+
 /// The code section of a topic file (between its `// CODE START` and `// CODE END` lines),
-/// cut out by build.rs: `topic_code!("cpu_map.rs")`.
+/// cut out by build.rs: `topic_code!("cpu_map.rs")`. A text like `prose!`.
+#[cfg(not(target_arch = "wasm32"))]
 #[macro_export]
 macro_rules! topic_code {
     ($file:literal) => {
         include_str!(concat!(env!("OUT_DIR"), "/code/", $file))
+    };
+}
+
+#[cfg(target_arch = "wasm32")]
+#[macro_export]
+macro_rules! topic_code {
+    ($file:literal) => {
+        ""
     };
 }

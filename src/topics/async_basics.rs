@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "Async basics: await and gather",
         chapter: Chapter::Async,
         summary: "Tasks that greet, wait 1 s and say goodbye: awaited one by one, then gathered on one event loop.",
-        explanation: "An async function does not run when you call it: it returns a future, a paused computation. Awaiting it runs it until it has to wait (here for a timer); at that point it hands the event loop back, and the loop runs whatever else is ready.\n\n\
+        explanation: crate::prose!("An async function does not run when you call it: it returns a future, a paused computation. Awaiting it runs it until it has to wait (here for a timer); at that point it hands the event loop back, and the loop runs whatever else is ready.\n\n\
 Awaited one after another, each task's wait comes after the previous one's, so N tasks take N waits. Gathered (join_all here, asyncio.gather in Python), every task starts its wait before any has finished, so all the waits overlap and the total is about one wait, on a single thread.\n\n\
-Watch the log: every greeting comes first, then every goodbye. The timeline shows each task on its own lane, mostly waiting.",
+Watch the log: every greeting comes first, then every goodbye. The timeline shows each task on its own lane, mostly waiting."),
         params: vec![
             Param::text("names", "Names", "Ada, Grace", 200).help("Comma-separated: one task per name (at most 20)."),
             Param::float("wait_s", "Wait (s)", 1.0, 0.0, 10.0, 0.1),
@@ -25,7 +25,7 @@ Watch the log: every greeting comes first, then every goodbye. The timeline show
             Mode::new("gathered", "Gathered (join_all)", Model::Async),
         ],
         code: crate::topic_code!("async_basics.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: |p| {
             let n = names(p.text("names")).len();
             if n == 0 || n > 20 {

@@ -15,9 +15,9 @@ pub fn topic() -> Topic {
         title: "Async HTTP: gather many requests",
         chapter: Chapter::Async,
         summary: "Requests with different delays, a 404, a host that never answers and one that does not exist: one by one, then gathered.",
-        explanation: "A request spends almost all its time waiting for the other side. Sent one after another, the waits add up; gathered on one event loop, they all wait at the same time, so the total is about the slowest single request.\n\n\
+        explanation: crate::prose!("A request spends almost all its time waiting for the other side. Sent one after another, the waits add up; gathered on one event loop, they all wait at the same time, so the total is about the slowest single request.\n\n\
 All requests go through one shared client, as with one aiohttp.ClientSession in Python: it holds the settings (here the timeout) and counts what it sent. Every request ends in its own way: a status code (200, 404...), or an error (a timeout for the host that never answers, a network error for the host that does not exist). One failure does not stop the others.\n\n\
-The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only.",
+The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only."),
         params: vec![
             Param::text("urls", "URLs", DEFAULT_URLS, 2000).help("Comma-separated, at most 30. sim/... is the built-in service."),
             Param::float("timeout_s", "Timeout (s)", 0.6, 0.05, 30.0, 0.05).help("Per request, in real seconds."),
@@ -33,7 +33,7 @@ The sim/... addresses are a test service built into the playground: in the brows
             Mode::new("gathered", "Gathered", Model::Async),
         ],
         code: crate::topic_code!("async_fetch.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: |p| {
             let n = net::split_urls(p.text("urls")).len();
             if n == 0 || n > MAX_URLS {

@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "An async pipeline with backpressure",
         chapter: Chapter::Async,
         summary: "Generate a number (0.1 s), square it slowly (0.3 s), print it: bounded channels make the fast stage wait for the slow one.",
-        explanation: "A pipeline is a chain of stages, each a task, connected by channels: one stage generates numbers (0.1 s each), the next squares them (0.3 s each), the last prints. All three work at the same time on one event loop, each on a different item.\n\n\
+        explanation: crate::prose!("A pipeline is a chain of stages, each a task, connected by channels: one stage generates numbers (0.1 s each), the next squares them (0.3 s each), the last prints. All three work at the same time on one event loop, each on a different item.\n\n\
 The generator is three times faster than the squarer. With bounded channels (a buffer of 2 by default), the generator's send waits as soon as the buffer is full: that wait is backpressure, and it keeps the generator at most a buffer ahead of the squarer. Memory stays bounded however many items flow through.\n\n\
-The unbounded variant takes away the limit: the generator races ahead and the items pile up in the channel. The total time is the same, set by the slowest stage; only the memory differs. Compare the two lines of the chart.",
+The unbounded variant takes away the limit: the generator races ahead and the items pile up in the channel. The total time is the same, set by the slowest stage; only the memory differs. Compare the two lines of the chart."),
         params: vec![
             Param::int("items", "Items", 6, 1, 200),
             Param::int("buffer", "Channel buffer", 2, 1, 50),
@@ -27,7 +27,7 @@ The unbounded variant takes away the limit: the generator races ahead and the it
             Mode::new("unbounded", "Unbounded channels", Model::Async),
         ],
         code: crate::topic_code!("async_pipeline.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_pipeline(run, params)),
         jobs: &[],

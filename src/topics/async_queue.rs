@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "A bounded async queue",
         chapter: Chapter::Async,
         summary: "One producer puts 20 items into a queue of at most 10; two consumers take them (0.1 s each); stop sentinels end them.",
-        explanation: "A queue decouples who makes work from who does it. The producer puts items in; consumers take them out as fast as they can. Here everything is a task on one event loop, and the queue is an async channel: a consumer that finds it empty waits without blocking anyone, and wakes when an item arrives.\n\n\
+        explanation: crate::prose!("A queue decouples who makes work from who does it. The producer puts items in; consumers take them out as fast as they can. Here everything is a task on one event loop, and the queue is an async channel: a consumer that finds it empty waits without blocking anyone, and wakes when an item arrives.\n\n\
 The queue is bounded (10 items by default). When it is full, the producer's put waits until a consumer has taken something: the chart of the queue length rises to the bound and stays under it, and the producer's lane shows its waits. Without a bound a fast producer would fill memory with work nobody has done yet.\n\n\
-To finish, the producer puts one stop sentinel (None) per consumer after the last item; each consumer stops when it takes one. Every item is taken exactly once, by whichever consumer was free.",
+To finish, the producer puts one stop sentinel (None) per consumer after the last item; each consumer stops when it takes one. Every item is taken exactly once, by whichever consumer was free."),
         params: vec![
             Param::int("items", "Items", 20, 1, 500),
             Param::int("max_size", "Queue bound", 10, 1, 100),
@@ -25,7 +25,7 @@ To finish, the producer puts one stop sentinel (None) per consumer after the las
         presets: vec![Preset { id: "tiny-bound", label: "Bound of 2", values: json!({"max_size": 2}) }],
         modes: vec![Mode::new("queue", "Producer, queue, consumers", Model::Async)],
         code: crate::topic_code!("async_queue.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_async_queue(run, params)),
         jobs: &[],

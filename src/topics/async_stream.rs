@@ -9,9 +9,9 @@ pub fn topic() -> Topic {
         title: "Async streams and a writer that always closes",
         chapter: Chapter::Async,
         summary: "A stream yields a record every 0.1 s; a writer appends each as a JSON line to a file and is closed on exit, even after Stop.",
-        explanation: "An async generator is a source of values that arrive over time: here a stream that yields one record every 0.1 s. The consumer awaits the next record; while the stream waits for its timer, the event loop is free for other work.\n\n\
+        explanation: crate::prose!("An async generator is a source of values that arrive over time: here a stream that yields one record every 0.1 s. The consumer awaits the next record; while the stream waits for its timer, the event loop is free for other work.\n\n\
 Each record is written as one line of JSON to a file. The writer is opened before the loop and closed after it whether the loop finished, failed or was stopped: Python writes this as `async with`, Rust as a close call on every way out, backed by a guard (Drop) for the unexpected ones. Press Stop in the middle: the log still says the file was closed, and the part written so far can be downloaded.\n\n\
-In the browser the file lives in the Origin Private File System (OPFS), the page's own private disk, written through a synchronous access handle in the engine's worker. Where that is not available, or if you choose memory, the file is kept in memory; the output says which one was used.",
+In the browser the file lives in the Origin Private File System (OPFS), the page's own private disk, written through a synchronous access handle in the engine's worker. Where that is not available, or if you choose memory, the file is kept in memory; the output says which one was used."),
         params: vec![
             Param::int("records", "Records", 10, 1, 500),
             Param::int("interval_ms", "Interval (ms)", 100, 1, 2000).help("Time between two records (the original: 100 ms)."),
@@ -25,7 +25,7 @@ In the browser the file lives in the Origin Private File System (OPFS), the page
         presets: vec![],
         modes: vec![Mode::new("stream", "Stream to a file", Model::Async)],
         code: crate::topic_code!("async_stream.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_async_stream(run, params)),
         jobs: &[],

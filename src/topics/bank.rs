@@ -12,9 +12,9 @@ pub fn topic() -> Topic {
         title: "A bank account under a lock",
         chapter: Chapter::Threads,
         summary: "Three threads make random deposits and withdrawals on one account; a lock keeps every check-then-update whole, so it never goes negative.",
-        explanation: "A withdrawal must check the balance and then take the money. If another thread could withdraw between the check and the update, both could pass the check and the account would go below zero. Holding a lock across the check and the update makes the pair indivisible: that is a critical section.\n\n\
+        explanation: crate::prose!("A withdrawal must check the balance and then take the money. If another thread could withdraw between the check and the update, both could pass the check and the account would go below zero. Holding a lock across the check and the update makes the pair indivisible: that is a critical section.\n\n\
 Each thread here makes a few transactions, each a deposit or a withdrawal of a random amount, with a random pause before each one. A withdrawal larger than the current balance is refused. The seed fixes which transactions each thread makes; the order in which the threads get the lock still depends on timing, so which withdrawals get refused can change from run to run.\n\n\
-The ledger lists every transaction in the order it really happened. The run checks the books: the final balance equals the start plus the deposits minus the accepted withdrawals, and the balance was never negative.",
+The ledger lists every transaction in the order it really happened. The run checks the books: the final balance equals the start plus the deposits minus the accepted withdrawals, and the balance was never negative."),
         params: vec![
             Param::int("balance", "Starting balance", 100, 0, 1_000_000),
             Param::int("threads", "Threads", 3, 1, 16),
@@ -32,7 +32,7 @@ The ledger lists every transaction in the order it really happened. The run chec
         ],
         modes: vec![Mode::new("locked", "Threads sharing one account under a lock", Model::Threads)],
         code: crate::topic_code!("bank.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_bank(run, params)),
         jobs: &[],

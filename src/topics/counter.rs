@@ -14,9 +14,9 @@ pub fn topic() -> Topic {
         title: "A shared counter: no lock, a mutex, an atomic",
         chapter: Chapter::Threads,
         summary: "N threads each add 1 to one counter M times: unsynchronized increments get lost; a mutex and an atomic are exact, at different speeds.",
-        explanation: "counter += 1 looks like one step but is three: load the value, add one, store it back. Two threads that load the same value both store the same result, and one increment is lost. With millions of increments on several cores this happens constantly.\n\n\
+        explanation: crate::prose!("counter += 1 looks like one step but is three: load the value, add one, store it back. Two threads that load the same value both store the same result, and one increment is lost. With millions of increments on several cores this happens constantly.\n\n\
 A mutex makes the three steps one critical section: exact, but every increment now takes and releases a lock, and threads queue for it. An atomic fetch-add asks the processor to do the load, add and store as one indivisible instruction: also exact, and much cheaper, though cores still pass the counter's cache line back and forth.\n\n\
-Each mode reports the final count and how many increments per second all its threads managed together, timed from the moment every thread is ready. In Python, the GIL hides some of this, but counter += 1 is still not atomic there, and threading.Lock is the fix.",
+Each mode reports the final count and how many increments per second all its threads managed together, timed from the moment every thread is ready. In Python, the GIL hides some of this, but counter += 1 is still not atomic there, and threading.Lock is the fix."),
         params: vec![
             Param::int("threads", "Threads (N)", 4, 1, 64),
             Param::int("increments", "Increments per thread (M)", 2_000_000, 1, 25_000_000),
@@ -31,7 +31,7 @@ Each mode reports the final count and how many increments per second all its thr
             Mode::new("atomic", "Atomic fetch_add", Model::Threads),
         ],
         code: crate::topic_code!("counter.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_counter(run, params)),
         jobs: &[],

@@ -13,9 +13,9 @@ pub fn topic() -> Topic {
         title: "CPU-bound work on a pool",
         chapter: Chapter::Foundations,
         summary: "Sum i*i over ranges: one core vs a pool of threads, rayon and isolated workers.",
-        explanation: "Some work only needs the processor: here each task sums i*i over its own range of numbers, exactly (in 128-bit integers). Done one task after another, only one core is busy.\n\n\
+        explanation: crate::prose!("Some work only needs the processor: here each task sums i*i over its own range of numbers, exactly (in 128-bit integers). Done one task after another, only one core is busy.\n\n\
 A pool hands the tasks to W workers. With W threads sharing one memory, or W isolated workers that each have their own, several cores work at once and the time drops, up to the number of cores this machine has. rayon does the same with a work-stealing pool that also splits each task.\n\n\
-Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns.",
+Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
             Param::int("numbers", "Numbers per task", 25_000_000, 1, 500_000_000)
@@ -34,7 +34,7 @@ Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2,
             Mode::new("workers", "Isolated workers (W)", Model::Workers),
         ],
         code: crate::topic_code!("cpu_map.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_cpu_map(run, params)),
         jobs: &[("cpu-map/sum", sum_job)],

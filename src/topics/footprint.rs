@@ -12,9 +12,9 @@ pub fn topic() -> Topic {
         title: "Footprint: a thread vs a process",
         chapter: Chapter::Processes,
         summary: "Measure what one more thread and one more isolated worker cost to start, in memory, and per message.",
-        explanation: "Threads are cheap to start and share everything; processes cost more and share nothing. This topic measures by how much, in this browser, instead of quoting rules of thumb.\n\n\
+        explanation: crate::prose!("Threads are cheap to start and share everything; processes cost more and share nothing. This topic measures by how much, in this browser, instead of quoting rules of thumb.\n\n\
 One more thread: a Web Worker that runs the same WebAssembly module on the same shared memory, started and joined with an empty body. Its stack and thread-local storage come out of the memory all threads share, so the shared memory is measured while several threads are alive. Threads need a cross-origin isolated page; where the page is not isolated that row says so and the rest still runs.\n\n\
-One more isolated worker: a Web Worker that loads and instantiates its own copy of the module, with its own memory, before it can take a job. Each worker reports the size of its own memory; the JavaScript engine's own heap for the worker comes on top and a page cannot read it without special permissions. Then messages: a tiny one and a large one are sent to a worker and back, since every argument and result crosses by copy. The table says how each figure was measured.",
+One more isolated worker: a Web Worker that loads and instantiates its own copy of the module, with its own memory, before it can take a job. Each worker reports the size of its own memory; the JavaScript engine's own heap for the worker comes on top and a page cannot read it without special permissions. Then messages: a tiny one and a large one are sent to a worker and back, since every argument and result crosses by copy. The table says how each figure was measured."),
         params: vec![
             Param::int("samples", "Repetitions", 5, 1, 20).help("How many threads and workers to start, one at a time (the median is shown)."),
             Param::int("payload_kb", "Large message (KB)", 1024, 1, 16_384).help("The size of the large message sent to a worker and back."),
@@ -25,7 +25,7 @@ One more isolated worker: a Web Worker that loads and instantiates its own copy 
             Mode::new("worker", "One more isolated worker", Model::Workers),
         ],
         code: crate::topic_code!("footprint.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_footprint(run, params)),
         jobs: &[("footprint/probe", probe_job), ("footprint/echo", echo_job)],

@@ -12,9 +12,9 @@ pub fn topic() -> Topic {
         title: "The GIL: threads vs processes on CPU work",
         chapter: Chapter::Foundations,
         summary: "Two threads under a global interpreter lock gain nothing on CPU work; without it, and as processes, they scale.",
-        explanation: "CPython has a global interpreter lock (GIL): only the thread holding it runs Python code. A thread keeps it for a switch interval (5 ms by default) and then hands it over if another thread is waiting. Threads still help while they wait for I/O, because waiting releases the lock, but on pure computation two threads under the GIL take turns and finish no sooner than one.\n\n\
+        explanation: crate::prose!("CPython has a global interpreter lock (GIL): only the thread holding it runs Python code. A thread keeps it for a switch interval (5 ms by default) and then hands it over if another thread is waiting. Threads still help while they wait for I/O, because waiting releases the lock, but on pure computation two threads under the GIL take turns and finish no sooner than one.\n\n\
 This topic sums i*i below a limit, split in two halves. The simulated GIL is a real lock that each thread must hold to compute a slice; watch the timeline: under the GIL the two lanes alternate, without it they run side by side. Isolated workers (like multiprocessing) each have their own memory and no shared lock, so they scale too.\n\n\
-Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code.",
+Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code."),
         params: vec![
             Param::int("limit", "Sum i*i below", 300_000_000, 1_000, 2_000_000_000)
                 .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: big enough that starting threads and workers does not hide the computation."),
@@ -29,7 +29,7 @@ Rust has no GIL: the lock here is simulated on purpose, so you can switch it on 
             Mode::new("workers", "2 isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("gil.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_gil(run, params)),
         jobs: &[("gil/sum", half_job)],

@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "I/O-bound work: sequential, threads, async",
         chapter: Chapter::Foundations,
         summary: "Ten waits of 100 ms: one after another (~1 s), on a pool of threads or as async tasks (~0.1 s).",
-        explanation: "Waiting for a network answer or a disk keeps a program busy doing nothing. Done one after another, N waits of L ms take N x L.\n\n\
+        explanation: crate::prose!("Waiting for a network answer or a disk keeps a program busy doing nothing. Done one after another, N waits of L ms take N x L.\n\n\
 A pool of P threads waits for P things at once: the total drops to about ceil(N / P) x L. Each thread is a real operating-system (here: Web Worker) thread that sleeps while it waits.\n\n\
-Async tasks wait on one thread: each task starts its wait and gives the event loop back, so all N waits overlap and the total is about one wait, with no extra threads at all.",
+Async tasks wait on one thread: each task starts its wait and gives the event loop back, so all N waits overlap and the total is about one wait, with no extra threads at all."),
         params: vec![
             Param::int("count", "Waits (N)", 10, 1, 1000),
             Param::int("latency_ms", "Latency per wait (ms)", 100, 1, 5000),
@@ -26,7 +26,7 @@ Async tasks wait on one thread: each task starts its wait and gives the event lo
             Mode::new("async", "Async tasks", Model::Async),
         ],
         code: crate::topic_code!("io_compare.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: |p| {
             let total = p.int("count") * p.int("latency_ms");
             if total > 120_000 {

@@ -12,9 +12,9 @@ pub fn topic() -> Topic {
         title: "Queues between processes",
         chapter: Chapter::Processes,
         summary: "Four workers take numbers from one work queue, square them after a random pause, put results on a result queue, and stop on pills.",
-        explanation: "Processes share no memory, so they share queues instead. A work queue holds the numbers 1 to 20; whichever worker is idle takes the next one, squares it after a random pause (as if the work took 0.1 to 0.3 s), and puts (worker, n, n*n) on a result queue. Nobody decides in advance who gets which number: a worker that drew short pauses simply comes back for more, so the work spreads by itself.\n\n\
+        explanation: crate::prose!("Processes share no memory, so they share queues instead. A work queue holds the numbers 1 to 20; whichever worker is idle takes the next one, squares it after a random pause (as if the work took 0.1 to 0.3 s), and puts (worker, n, n*n) on a result queue. Nobody decides in advance who gets which number: a worker that drew short pauses simply comes back for more, so the work spreads by itself.\n\n\
 How do workers know the work is over? After the numbers, the queue holds one stop pill per worker (Python code often uses None). A worker that draws a pill leaves its loop and ends; because every worker eventually draws exactly one pill, all of them stop and none waits forever.\n\n\
-Here the queue is kept by the page and every item travels to the worker as a message, copied like a pickle; the answer travels back the same way. The chart follows both queue lengths over time, the table shows how the work was shared, and the results are shown sorted by n although they arrived in another order.",
+Here the queue is kept by the page and every item travels to the worker as a message, copied like a pickle; the answer travels back the same way. The chart follows both queue lengths over time, the table shows how the work was shared, and the results are shown sorted by n although they arrived in another order."),
         params: vec![
             Param::int("numbers", "Numbers (1..N)", 20, 1, 200).help("How many numbers go on the work queue."),
             Param::int("workers", "Workers", 4, 1, 16),
@@ -30,7 +30,7 @@ Here the queue is kept by the page and every item travels to the worker as a mes
         ],
         modes: vec![Mode::new("workers", "Isolated workers and two queues", Model::Workers)],
         code: crate::topic_code!("ipc_queues.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_ipc_queues(run, params)),
         jobs: &[("ipc-queues/square", square_job)],

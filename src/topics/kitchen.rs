@@ -11,10 +11,10 @@ pub fn topic() -> Topic {
         title: "Concurrency vs parallelism: one cook or two",
         chapter: Chapter::Foundations,
         summary: "Pasta (2 s + 5 s) and sauce (3 s + 4 s): one after the other, interleaved by one cook, or two cooks at once.",
-        explanation: "Two dishes, each made of steps that are mostly waiting: the pasta needs 2 s for the water to boil and 5 s to cook, the sauce 3 s of frying and 4 s of simmering. Made one after the other, dinner takes the sum of every step.\n\n\
+        explanation: crate::prose!("Two dishes, each made of steps that are mostly waiting: the pasta needs 2 s for the water to boil and 5 s to cook, the sauce 3 s of frying and 4 s of simmering. Made one after the other, dinner takes the sum of every step.\n\n\
 Concurrency is one cook who starts the water, and while it heats starts the sauce: the waits overlap on a single event loop, so dinner takes about as long as the longer dish. Nobody works faster; the cook just never stands idle watching a pot.\n\n\
 Parallelism is two cooks (two isolated workers, each with its own memory), one per dish. It also takes about as long as the longer dish, plus the time to hire the cooks. An isolated worker has no shared memory to sleep on, so each step there is a busy wait on the clock: the cook really stands at the stove, and each cook needs its own core.\n\n\
-For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds).",
+For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds)."),
         params: vec![Param::float("time_scale", "Time scale", 0.05, 0.01, 1.0, 0.01)
             .help("Multiplies every step: 1 gives the original 2 + 5 s and 3 + 4 s.")],
         presets: vec![Preset { id: "original", label: "Original durations (2+5 s, 3+4 s)", values: json!({"time_scale": 1.0}) }],
@@ -24,7 +24,7 @@ For waiting, both end the same; for work that needs the processor only the secon
             Mode::new("parallel", "Parallel (two isolated workers)", Model::Workers),
         ],
         code: crate::topic_code!("kitchen.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_kitchen(run, params)),
         jobs: &[("kitchen/cook", cook_job)],

@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "Mixing async I/O and CPU work",
         chapter: Chapter::Async,
         summary: "Fetch inputs concurrently, then count primes on a worker pool while a heartbeat shows the event loop stays free; or run it on the loop and watch it stall.",
-        explanation: "Real programs mix both kinds of work: first wait for data (requests), then compute on it. Async is the right tool for the waiting, but an event loop has one thread: while it computes, nothing else on it runs. No timer fires, no answer is read, no button is handled.\n\n\
+        explanation: crate::prose!("Real programs mix both kinds of work: first wait for data (requests), then compute on it. Async is the right tool for the waiting, but an event loop has one thread: while it computes, nothing else on it runs. No timer fires, no answer is read, no button is handled.\n\n\
 A heartbeat task makes that visible. Every 15 ms it asks for a timer and measures how late it wakes up. While the loop is free the delay stays near zero.\n\n\
-In the pool variant the inputs are fetched concurrently, then the prime counting is sent to isolated workers (run_in_executor with a process pool in Python) and awaited: the loop only waits for their answers, and the heartbeat keeps beating. In the on-loop variant the same counting runs directly on the loop, in one plain loop with no await inside: the heartbeat stops for the whole computation and its delay jumps to the time the computation took.",
+In the pool variant the inputs are fetched concurrently, then the prime counting is sent to isolated workers (run_in_executor with a process pool in Python) and awaited: the loop only waits for their answers, and the heartbeat keeps beating. In the on-loop variant the same counting runs directly on the loop, in one plain loop with no await inside: the heartbeat stops for the whole computation and its delay jumps to the time the computation took."),
         params: vec![
             Param::int("inputs", "Inputs to fetch", 4, 1, 16),
             Param::int("limit", "Count primes below", 4_000_000, 1000, 10_000_000).help("Split into one range per input."),
@@ -26,7 +26,7 @@ In the pool variant the inputs are fetched concurrently, then the prime counting
             Mode::new("on-loop", "Fetch, then CPU on the event loop", Model::Async),
         ],
         code: crate::topic_code!("mixed.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_mixed(run, params)),
         jobs: &[("mixed/primes", primes_job)],

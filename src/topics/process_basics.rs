@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "Processes: start, work, report",
         chapter: Chapter::Processes,
         summary: "Four isolated workers each sum i*i below 1,000,000 and report their own id; starting them has a cost of its own.",
-        explanation: "A process is a program with its own memory. Python's multiprocessing starts a new interpreter for each Process, hands it a function and its arguments, and the child reports back by message. Here an isolated worker plays the process: a Web Worker with its own copy of the WebAssembly module and its own memory, which shares nothing with the page but the messages it receives and sends.\n\n\
+        explanation: crate::prose!("A process is a program with its own memory. Python's multiprocessing starts a new interpreter for each Process, hands it a function and its arguments, and the child reports back by message. Here an isolated worker plays the process: a Web Worker with its own copy of the WebAssembly module and its own memory, which shares nothing with the page but the messages it receives and sends.\n\n\
 Each worker computes the same sum of i*i below the limit and answers with the number it identifies itself by (like os.getpid()), so you can see that every task really ran somewhere else. The same sums are then computed one after another on the main lane, and the results must match exactly.\n\n\
-Starting a worker is not free: the browser creates a thread for it, loads and compiles the module and sets up its memory before any work begins. The timeline draws that start-up as its own segment at the head of every worker lane, and the table below splits the parallel time into start-up, message copying and computing. With a small limit the start-up dominates; raise the limit and the computing takes over.",
+Starting a worker is not free: the browser creates a thread for it, loads and compiles the module and sets up its memory before any work begins. The timeline draws that start-up as its own segment at the head of every worker lane, and the table below splits the parallel time into start-up, message copying and computing. With a small limit the start-up dominates; raise the limit and the computing takes over."),
         params: vec![
             Param::int("workers", "Workers", 4, 1, 16).help("How many isolated workers to start; each does one sum."),
             Param::int("limit", "Sum i*i below", 1_000_000, 1, 200_000_000)
@@ -29,7 +29,7 @@ Starting a worker is not free: the browser creates a thread for it, loads and co
             Mode::new("workers", "Isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("process_basics.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_process_basics(run, params)),
         jobs: &[("process-basics/sum", sum_job)],

@@ -12,9 +12,9 @@ pub fn topic() -> Topic {
         title: "A process executor: map, order, errors",
         chapter: Chapter::Processes,
         summary: "Map power and square over inputs on a process-style executor: results in input order, a failing call reported with its input.",
-        explanation: "An executor hides the pool behind one call: give it a function and a list of inputs, and it hands every input to a free worker and gives back the results, in the order of the inputs, whatever order they finished in. Python's ProcessPoolExecutor.map does this; here the workers are isolated workers and each call's input and result are copied across as messages.\n\n\
+        explanation: crate::prose!("An executor hides the pool behind one call: give it a function and a list of inputs, and it hands every input to a free worker and gives back the results, in the order of the inputs, whatever order they finished in. Python's ProcessPoolExecutor.map does this; here the workers are isolated workers and each call's input and result are copied across as messages.\n\n\
 The functions are power(base, exp) over a few pairs such as 2^31 and 5^20, and square(n) for 1 to 5. Python's integers never overflow, so to have a call that fails the power function here works in 64-bit integers and raises an overflow error when the result does not fit (10^19 is just too big). That exception is caught in the worker, sent back instead of a result, and reported next to the input that caused it; the other calls complete normally.\n\n\
-Each call is tiny, so on a pool most of the time goes into starting workers and passing messages: the note next to the executor's time shows it. An executor pays off when each call does real work.",
+Each call is tiny, so on a pool most of the time goes into starting workers and passing messages: the note next to the executor's time shows it. An executor pays off when each call does real work."),
         params: vec![
             Param::text("powers", "Powers (base^exp, comma separated)", "2^31, 5^20, 10^10, 3^15", 200)
                 .help("Each pair is one call of power(base, exp); bases and exponents are whole numbers."),
@@ -31,7 +31,7 @@ Each call is tiny, so on a pool most of the time goes into starting workers and 
             Mode::new("executor", "Executor on isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("process_executor.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_process_executor(run, params)),
         jobs: &[("process-executor/call", call_job)],

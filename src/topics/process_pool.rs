@@ -11,9 +11,9 @@ pub fn topic() -> Topic {
         title: "A pool of processes: primes in ranges",
         chapter: Chapter::Processes,
         summary: "Find primes in ranges on a pool of isolated workers; a tiny job loses to the pool's overhead, a large one wins.",
-        explanation: "A process pool keeps a few workers and hands each a call to make: here a function with two arguments, the start and end of a range, that returns the primes in it by trial division. The pool sends every call's arguments as a message, the worker sends back its list, and the lists are joined in range order, like Pool.starmap in Python.\n\n\
+        explanation: crate::prose!("A process pool keeps a few workers and hands each a call to make: here a function with two arguments, the start and end of a range, that returns the primes in it by trial division. The pool sends every call's arguments as a message, the worker sends back its list, and the lists are joined in range order, like Pool.starmap in Python.\n\n\
 Nothing is free on the way. The workers must be started, every argument and every result is copied across as text (Python pickles it), and the page must unpack the answers. For the default four ranges between 1,000 and 5,000 (501 primes) the computing takes about a millisecond, so all that overhead makes the pool slower than a plain loop.\n\n\
-Try the large preset: all primes below 10,000,000 (there are 664,579) in 16 ranges. Now the computing takes seconds and the same overhead is small beside it, so two or more workers finish sooner than one loop. After each run the log explains the outcome with that run's own numbers: start-up, bytes copied and copy time next to the computing time.",
+Try the large preset: all primes below 10,000,000 (there are 664,579) in 16 ranges. Now the computing takes seconds and the same overhead is small beside it, so two or more workers finish sooner than one loop. After each run the log explains the outcome with that run's own numbers: start-up, bytes copied and copy time next to the computing time."),
         params: vec![
             Param::int("lo", "From", 1000, 0, 20_000_000).help("The first number to test."),
             Param::int("hi", "Up to (not included)", 5000, 1, 20_000_000).help("Numbers below this are tested."),
@@ -29,7 +29,7 @@ Try the large preset: all primes below 10,000,000 (there are 664,579) in 16 rang
             Mode::new("pool", "Pool of isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("process_pool.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_process_pool(run, params)),
         jobs: &[("process-pool/primes", primes_job)],

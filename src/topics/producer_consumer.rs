@@ -12,9 +12,9 @@ pub fn topic() -> Topic {
         title: "Producers and consumers on a bounded queue",
         chapter: Chapter::Threads,
         summary: "2 producers make 5 items each, 3 consumers take them from a bounded thread-safe queue; sentinels tell the consumers to stop.",
-        explanation: "A queue decouples threads that make work from threads that do it. Producers put items in, consumers take them out, and neither needs to know about the other. The queue is thread-safe: a lock guards it, and two condition variables let a consumer sleep while it is empty and a producer sleep while it is full.\n\n\
+        explanation: crate::prose!("A queue decouples threads that make work from threads that do it. Producers put items in, consumers take them out, and neither needs to know about the other. The queue is thread-safe: a lock guards it, and two condition variables let a consumer sleep while it is empty and a producer sleep while it is full.\n\n\
 The bound matters. With a small maximum size, fast producers must wait for slow consumers (back-pressure) and memory stays small; with a large one the queue fills up instead. The chart shows the queue length over time, and the timeline shows who waits on the queue: producers when it is full, consumers when it is empty.\n\n\
-How do consumers know that no more items will come? When the last producer is done it puts one stop sentinel (Python code often uses None) per consumer on the queue. A consumer that takes a sentinel stops. The run checks from its records that every item was consumed exactly once.",
+How do consumers know that no more items will come? When the last producer is done it puts one stop sentinel (Python code often uses None) per consumer on the queue. A consumer that takes a sentinel stops. The run checks from its records that every item was consumed exactly once."),
         params: vec![
             Param::int("producers", "Producers", 2, 1, 16),
             Param::int("items", "Items per producer", 5, 1, 100),
@@ -38,7 +38,7 @@ How do consumers know that no more items will come? When the last producer is do
         ],
         modes: vec![Mode::new("threads", "Producer and consumer threads", Model::Threads)],
         code: crate::topic_code!("producer_consumer.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_producer_consumer(run, params)),
         jobs: &[],

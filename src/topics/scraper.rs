@@ -14,9 +14,9 @@ pub fn topic() -> Topic {
         title: "An async scraper: a semaphore and good manners",
         chapter: Chapter::Async,
         summary: "Fetch many pages with at most N requests at once and a pause after each; extract the title and the first 10 links; errors stay with their page.",
-        explanation: "A scraper spends its time waiting for pages, so async suits it: one task per page, all on one event loop. Starting every request at once would be rude to the site (and may get you blocked), so a semaphore with N permits lets at most N requests run at the same time (3 by default). A task waits for a permit, fetches, parses, then pauses (the politeness delay) before it gives the permit back.\n\n\
+        explanation: crate::prose!("A scraper spends its time waiting for pages, so async suits it: one task per page, all on one event loop. Starting every request at once would be rude to the site (and may get you blocked), so a semaphore with N permits lets at most N requests run at the same time (3 by default). A task waits for a permit, fetches, parses, then pauses (the politeness delay) before it gives the permit back.\n\n\
 Each page is parsed with a real HTML parser (the tl crate), not a regular expression: the page's title and the first 10 links, made absolute. The simulated site hides a link inside an HTML comment and mixes quoting styles, so a regex would get it wrong. Fetched text is only data: it is shown as text, never as HTML.\n\n\
-Every page ends with its own status: 200, a missing page (404), a broken one (500), a host that never answers (timeout). The results go to a table and a JSON download. The built-in site works offline; full https:// addresses work when the site allows other pages to read it (CORS), and otherwise say so on their own row.",
+Every page ends with its own status: 200, a missing page (404), a broken one (500), a host that never answers (timeout). The results go to a table and a JSON download. The built-in site works offline; full https:// addresses work when the site allows other pages to read it (CORS), and otherwise say so on their own row."),
         params: vec![
             Param::text("urls", "Pages", DEFAULT_URLS, 3000).help("Comma-separated, at most 50. sim/site/... is the built-in site."),
             Param::int("concurrency", "At most N at once", 3, 1, 16),
@@ -30,7 +30,7 @@ Every page ends with its own status: 200, a missing page (404), a broken one (50
         ],
         modes: vec![Mode::new("scrape", "Scrape with a semaphore", Model::Async)],
         code: crate::topic_code!("scraper.rs"),
-        python: PYTHON,
+        python: crate::prose!(PYTHON),
         check: |p| {
             let n = net::split_urls(p.text("urls")).len();
             if n == 0 || n > MAX_URLS {

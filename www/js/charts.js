@@ -1,7 +1,10 @@
 // Line charts for a run's series (sweeps, queue lengths, heartbeat delays), drawn by uPlot.
 
-import uPlot from '../vendor/uPlot.esm.js';
 import { h } from './dom.js';
+
+/** uPlot loads with the first chart: most topics never draw one. */
+let uPlotModule = null;
+const loadUPlot = () => (uPlotModule ??= import('../vendor/uPlot.esm.js').then((m) => m.default));
 
 const COLORS = ['#2563eb', '#9ca3af', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d'];
 
@@ -21,7 +24,7 @@ export function renderCharts(series, width) {
 
 function chart(name, list, width) {
   const figure = h('figure', { class: 'chart' }, h('figcaption', { text: `${list[0].y} by ${list[0].x}` }));
-  const data = uPlot.join(list.map((s) => [s.points.map((p) => p[0]), s.points.map((p) => p[1])]));
+  const columns = list.map((s) => [s.points.map((p) => p[0]), s.points.map((p) => p[1])]);
   const options = {
     width: Math.max(width, 280),
     height: 240,
@@ -41,6 +44,6 @@ function chart(name, list, width) {
   };
   const holder = h('div', { class: 'chart-canvas', dataset: { chart: name }, role: 'img', 'aria-label': `${list[0].y} by ${list[0].x}: ${list.map((s) => s.name).join(', ')}` });
   figure.append(holder);
-  new uPlot(options, data, holder);
+  loadUPlot().then((uPlot) => new uPlot(options, uPlot.join(columns), holder));
   return figure;
 }

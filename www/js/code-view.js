@@ -1,19 +1,34 @@
 // The code that runs (Rust, straight from the topic's source file) and its Python equivalent,
-// highlighted by highlight.js (it escapes the text itself; we never build HTML).
+// highlighted by highlight.js (it escapes the text itself; we never build HTML). Both the texts
+// and the highlighter load after the page is usable: they are below the fold.
 
-import hljs from '../vendor/highlight/core.min.js';
-import python from '../vendor/highlight/python.min.js';
-import rust from '../vendor/highlight/rust.min.js';
 import { h } from './dom.js';
+import { withTexts } from './texts.js';
 
-hljs.registerLanguage('rust', rust);
-hljs.registerLanguage('python', python);
+/** @type {Promise<any> | null} */
+let highlighter = null;
+function loadHighlighter() {
+  highlighter ??= Promise.all([
+    import('../vendor/highlight/core.min.js'),
+    import('../vendor/highlight/rust.min.js'),
+    import('../vendor/highlight/python.min.js'),
+  ]).then(([{ default: hljs }, { default: rust }, { default: python }]) => {
+    hljs.registerLanguage('rust', rust);
+    hljs.registerLanguage('python', python);
+    return hljs;
+  });
+  return highlighter;
+}
 
 /** Tabs "Rust (runs here)" and "Python equivalent", keyboard operable. */
 export function codeView(topic) {
+  return withTexts(topic, 'code-view', async (texts) => [...tabsView(texts, await loadHighlighter())]);
+}
+
+function tabsView(texts, hljs) {
   const tabs = [
-    { id: 'rust', label: 'Rust (the code that runs)', code: topic.code },
-    { id: 'python', label: 'Python equivalent', code: topic.python },
+    { id: 'rust', label: 'Rust (the code that runs)', code: texts.code },
+    { id: 'python', label: 'Python equivalent', code: texts.python },
   ];
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Code' });
   const panels = tabs.map((tab) => {
@@ -40,5 +55,5 @@ export function codeView(topic) {
   }
   list.append(...buttons);
   select(0);
-  return h('div', { class: 'code-view' }, list, ...panels);
+  return [list, ...panels];
 }

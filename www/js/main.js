@@ -9,6 +9,7 @@ import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
 import { renderLive, renderReport } from './results.js';
 import { registerServiceWorker } from './service-worker.js';
+import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
 
 const EMBED = document.body.dataset.view === 'embed';
@@ -189,7 +190,7 @@ async function showTopic(topic, rawParams) {
     h('p', { class: 'summary', text: topic.summary }),
     ...notices.map((n) => h('p', { class: 'notice', role: 'alert', text: n })),
     isolationNotice(topic),
-    h('div', { class: 'explanation' }, ...topic.explanation.split(/\n\s*\n/).map((p) => h('p', { text: p.trim() }))),
+    explanationView(topic),
     h('section', { class: 'panel' }, h('h2', { text: 'Parameters' }), controls),
     h('section', { class: 'panel' }, h('h2', { text: 'Results' }), results),
     h('section', { class: 'panel' }, h('h2', { text: 'Last runs' }), history),
