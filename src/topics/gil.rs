@@ -169,7 +169,7 @@ mod tests {
     use serde_json::json;
 
     fn run(threads: bool) -> crate::report::Report {
-        run_native("gil", json!({"limit": 3_000_000, "switch_ms": 1}), threads)
+        run_native("gil", json!({"limit": 20_000_000, "switch_ms": 1}), threads)
     }
 
     #[test]
