@@ -1,16 +1,16 @@
 // The async topics (kitchen and catalog 20-27) in headless Chromium, driven through the page:
 // defaults and edited parameters, with the service worker answering the simulated network, in a
 // page without cross-origin isolation, inside an iframe on an ordinary site, and Stop.
-// Screenshots go to $SCREENSHOT_DIR when it is set.
+// Screenshots go to test-results/.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_ARGS, checks, launch, openPage, startServer, timings } from './harness.mjs';
+import { CHROMIUM_ARGS, checks, openPage, runAndWait, shoot, startServer, table, timings, useBrowser } from './harness.mjs';
+
+const env = useBrowser();
 
 const TOPICS = ['kitchen', 'async-basics', 'async-fetch', 'async-stream', 'background-tasks', 'async-queue', 'async-pipeline', 'mixed', 'scraper'];
 
@@ -37,60 +37,15 @@ const EDITED = {
 // does not exist fails: the browser logs each as a failed load. Anything else is a real error.
 const EXPECTED_NETWORK_NOISE = /Failed to load resource|net::ERR_/;
 
-let server;
-let plainServer;
-let browser;
-const shots = process.env.SCREENSHOT_DIR;
-if (shots) mkdirSync(shots, { recursive: true });
-
-before(async () => {
-  server = await startServer({ isolation: true });
-  plainServer = await startServer({ isolation: false });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await plainServer?.close();
-});
 
 /** Opens a topic in a page controlled by the service worker (registered, then reloaded). */
 async function openControlled(base, query) {
-  const opened = await openPage(browser, `${base}index.html?${query}`);
+  const opened = await openPage(env.browser, `${base}index.html?${query}`);
   const controlled = await opened.page.evaluate(async () => (await import('./js/service-worker.js')).registerServiceWorker());
   assert.equal(controlled, true, 'the service worker controls the page');
   await opened.page.reload();
   await opened.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   return opened;
-}
-
-/** Clicks Run (and Stop after a while), waits for the end; returns the status text. */
-async function run(page, { stopAfterMs } = {}) {
-  await page.click('#run');
-  await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
-  if (stopAfterMs !== undefined) {
-    await page.waitForTimeout(stopAfterMs);
-    await page.click('#stop');
-  }
-  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
-  return (await page.textContent('#results .status')) ?? '';
-}
-
-/** A result table by its title: rows of cell texts. */
-async function table(page, title) {
-  return page.$$eval(
-    'section.result-table',
-    (sections, wanted) => {
-      const found = sections.find((s) => s.querySelector('h3')?.textContent === wanted);
-      return found ? [...found.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')) : null;
-    },
-    title,
-  );
-}
-
-async function shoot(page, name) {
-  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
 function realErrors(errors) {
@@ -100,9 +55,9 @@ function realErrors(errors) {
 describe('async topics, page controlled by the service worker', () => {
   for (const id of TOPICS) {
     test(`${id}: defaults run and every check passes`, async () => {
-      const { page, context, errors } = await openControlled(server.url, `topic=${id}`);
+      const { page, context, errors } = await openControlled(env.url, `topic=${id}`);
       try {
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
@@ -118,11 +73,11 @@ describe('async topics, page controlled by the service worker', () => {
 
     test(`${id}: edited parameters typed into the form`, async () => {
       const { values, select = {}, expect } = EDITED[id];
-      const { page, context, errors } = await openControlled(server.url, `topic=${id}`);
+      const { page, context, errors } = await openControlled(env.url, `topic=${id}`);
       try {
         for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
         for (const [name, value] of Object.entries(select)) await page.selectOption(`#param-${name}`, value);
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
@@ -136,9 +91,9 @@ describe('async topics, page controlled by the service worker', () => {
   }
 
   test('async-fetch: requests are real fetches answered by the service worker; errors stay per request', async () => {
-    const { page, context } = await openControlled(server.url, 'topic=async-fetch');
+    const { page, context } = await openControlled(env.url, 'topic=async-fetch');
     try {
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const rows = await table(page, 'Requests (gathered)');
       assert.equal(rows.length, 7);
       const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
@@ -153,12 +108,12 @@ describe('async topics, page controlled by the service worker', () => {
   });
 
   test('offline: the page reloads from the cache and the simulated network still answers', async () => {
-    const { page, context, errors } = await openControlled(server.url, 'topic=async-fetch');
+    const { page, context, errors } = await openControlled(env.url, 'topic=async-fetch');
     try {
       await context.setOffline(true);
       await page.reload();
       await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const rows = await table(page, 'Requests (gathered)');
       assert.equal(rows[0][2], '200');
       assert.equal(rows[0][6], 'service worker');
@@ -170,9 +125,9 @@ describe('async topics, page controlled by the service worker', () => {
   });
 
   test('scraper: titles and links from the simulated site, error pages on their own rows, a JSON download', async () => {
-    const { page, context } = await openControlled(server.url, 'topic=scraper');
+    const { page, context } = await openControlled(env.url, 'topic=scraper');
     try {
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const rows = await table(page, 'Pages');
       const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
       assert.equal(byUrl['sim/site/index'][5], 'Sim Shop & Blog: home');
@@ -190,9 +145,9 @@ describe('async topics, page controlled by the service worker', () => {
   });
 
   test('async-stream: Stop in the middle still closes the file (OPFS in the engine worker)', async () => {
-    const { page, context, errors } = await openControlled(server.url, 'topic=async-stream&records=200&interval_ms=50');
+    const { page, context, errors } = await openControlled(env.url, 'topic=async-stream&records=200&interval_ms=50');
     try {
-      const status = await run(page, { stopAfterMs: 700 });
+      const status = await runAndWait(page, { stopAfterMs: 700 });
       assert.match(status, /^Stopped/, status);
       const log = (await page.textContent('pre.log')) ?? '';
       assert.match(log, /opened async-stream\.jsonl in browser storage \(OPFS\)/);
@@ -210,10 +165,10 @@ describe('async topics, page controlled by the service worker', () => {
 describe('async topics without cross-origin isolation', () => {
   for (const id of ['kitchen', 'async-fetch', 'mixed', 'scraper']) {
     test(`${id}: runs in a page that is not isolated`, async () => {
-      const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
       try {
         assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         for (const row of Object.values(await timings(page))) assert.equal(row.status, 'ok');
         for (const check of await checks(page)) assert.ok(check.ok, check.text);
@@ -239,7 +194,7 @@ describe('async topics without cross-origin isolation', () => {
         route.fulfill({
           contentType: 'text/html',
           body: `<!doctype html><title>A course</title><h1>Lesson 4: async</h1>
-            <iframe id="demo" src="${plainServer.url}index.html?topic=async-fetch" width="1000" height="1200"></iframe>`,
+            <iframe id="demo" src="${env.plainUrl}index.html?topic=async-fetch" width="1000" height="1200"></iframe>`,
         }),
       );
       await page.goto('https://course.example/lesson');
@@ -248,7 +203,7 @@ describe('async topics without cross-origin isolation', () => {
       assert.equal(await frame.evaluate(() => self.crossOriginIsolated), false);
       for (const id of ['async-fetch', 'scraper']) {
         if (id !== 'async-fetch') {
-          await frame.goto(`${plainServer.url}index.html?topic=${id}`);
+          await frame.goto(`${env.plainUrl}index.html?topic=${id}`);
           await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
         }
         await frame.click('#run');

@@ -1,6 +1,9 @@
 // Shared by the browser tests: serve www/ (with or without isolation headers), start Debian's
 // chromium through playwright-core, and collect console errors so tests can insist on none.
 
+import { mkdirSync } from 'node:fs';
+import { after, before } from 'node:test';
+
 import { chromium } from 'playwright-core';
 import { serve } from '../../tools/serve.mjs';
 
@@ -51,12 +54,63 @@ export async function gotoReady(page, url) {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
 }
 
-/** Presses Run and waits for the run to end; returns the status line's text. */
-export async function runAndWait(page, timeout = 60_000) {
+/**
+ * Starts the servers and the browser before a test file's tests and closes them after: `env.url`
+ * (isolation headers), `env.plainUrl` (none), `env.browser`.
+ */
+export function useBrowser() {
+  /** @type {{url: string, plainUrl: string, browser: import('playwright-core').Browser}} */
+  const env = /** @type {any} */ ({});
+  /** @type {{close: () => Promise<unknown>}[]} */
+  const open = [];
+  before(async () => {
+    const [isolated, plain] = await Promise.all([startServer({ isolation: true }), startServer({ isolation: false })]);
+    open.push(isolated, plain);
+    env.url = isolated.url;
+    env.plainUrl = plain.url;
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await Promise.all(open.map((server) => server.close()));
+  });
+  return env;
+}
+
+/**
+ * Presses Run (and Stop after `stopAfterMs`, if given) and waits for this run to end: the page
+ * counts finished runs in `body.dataset.runs`. Returns the status line's text.
+ * @param {import('playwright-core').Page} page
+ * @param {{stopAfterMs?: number, timeout?: number}} [options]
+ */
+export async function runAndWait(page, { stopAfterMs, timeout = 90_000 } = {}) {
   const before = await page.evaluate(() => Number(document.body.dataset.runs ?? 0));
   await page.click('#run');
+  if (stopAfterMs !== undefined) {
+    await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+    await page.waitForTimeout(stopAfterMs);
+    await page.click('#stop');
+  }
   await page.waitForFunction((n) => Number(document.body.dataset.runs ?? 0) > n, before, { timeout });
-  return page.textContent('#results .status');
+  return (await page.textContent('#results .status')) ?? '';
+}
+
+/** A full-page screenshot in test-results/ (look at them after a run). */
+export async function shoot(page, name) {
+  mkdirSync('test-results', { recursive: true });
+  await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
+}
+
+/** A result table by its title: rows of cell texts, or null. */
+export async function table(page, title) {
+  return page.$$eval(
+    'section.result-table',
+    (sections, wanted) => {
+      const found = sections.find((s) => s.querySelector('h3')?.textContent === wanted);
+      return found ? [...found.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')) : null;
+    },
+    title,
+  );
 }
 
 /** Reads the timing table: {modeId: {wall, speedup, status, result, lanes}}. */

@@ -1,13 +1,14 @@
 // The threads-and-synchronization topics (catalog 6-13) in headless Chromium, driven through the
 // page as a person would: defaults, edited parameters typed into the form, Stop, and a page
-// without cross-origin isolation (where they must say why and never hang). Screenshots go to
-// test-results/threads-*.png.
+// without cross-origin isolation (where they must say why and never hang). Screenshots go
+// to test-results/.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 
-import { checks, launch, openPage, startServer, timings } from './harness.mjs';
+import { checks, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
+
+const env = useBrowser();
 
 const TOPICS = ['threads-basics', 'race', 'bank', 'counter', 'producer-consumer', 'primitives', 'deadlock', 'thread-pool'];
 
@@ -23,52 +24,13 @@ const EDITED = {
   'thread-pool': { values: { queries: 6, pool: 2, fail: 0, time_scale: 0.2 }, expect: { completed: /^order \[/, map: /^order \[1, 2, 3, 4, 5, 6\]/ } },
 };
 
-let server;
-let plainServer;
-let browser;
-mkdirSync('test-results', { recursive: true });
-
-before(async () => {
-  server = await startServer({ isolation: true });
-  plainServer = await startServer({ isolation: false });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await plainServer?.close();
-});
-
-/**
- * Clicks Run (and Stop after `stopAfterMs`, if given) and waits for this run's final status,
- * which is a new element (the previous run's status is marked stale first); returns its text.
- * @param {import('playwright-core').Page} page
- * @param {{stopAfterMs?: number}} [options]
- */
-async function run(page, options = {}) {
-  await page.evaluate(() => document.querySelector('#results .status')?.setAttribute('data-stale', 'true'));
-  await page.click('#run');
-  if (options.stopAfterMs !== undefined) {
-    await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
-    await page.waitForTimeout(options.stopAfterMs);
-    await page.click('#stop');
-  }
-  const done = '#results .status:not(.running):not([data-stale])';
-  await page.waitForFunction((selector) => !document.body.dataset.running && document.querySelector(selector), done, { timeout: 60_000 });
-  return (await page.textContent(done)) ?? '';
-}
-
-async function shoot(page, name) {
-  await page.screenshot({ path: `test-results/threads-${name}.png`, fullPage: true });
-}
 
 describe('threads topics, cross-origin isolated page', () => {
   for (const id of TOPICS) {
     test(`${id}: defaults run, every check passes, waiting is on the timeline`, async () => {
-      const { page, context, errors } = await openPage(browser, `${server.url}index.html?topic=${id}`);
+      const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=${id}`);
       try {
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
@@ -86,10 +48,10 @@ describe('threads topics, cross-origin isolated page', () => {
 
     test(`${id}: edited parameters typed into the form`, async () => {
       const { values, expect } = EDITED[id];
-      const { page, context, errors } = await openPage(browser, `${server.url}index.html?topic=${id}`);
+      const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=${id}`);
       try {
         for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
@@ -106,15 +68,15 @@ describe('threads topics, cross-origin isolated page', () => {
   }
 
   test('deadlock: Stop during the deadlock ends the run at once, and the next run works', async () => {
-    const { page, context, errors } = await openPage(browser, `${server.url}index.html?topic=deadlock&watchdog_ms=10000&time_scale=1`);
+    const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=deadlock&watchdog_ms=10000&time_scale=1`);
     try {
       const started = Date.now();
-      const status = await run(page, { stopAfterMs: 800 });
+      const status = await runAndWait(page, { stopAfterMs: 800 });
       assert.match(status, /^Stopped/, status);
       assert.ok(Date.now() - started < 5000);
       await page.fill('#param-watchdog_ms', '300');
       await page.fill('#param-time_scale', '0.3');
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const rows = await timings(page);
       assert.match(rows.deadlock.result, /^deadlock detected/);
       // The watchdog's table of who holds and who waits for which lock.
@@ -129,9 +91,9 @@ describe('threads topics, cross-origin isolated page', () => {
   });
 
   test('producer-consumer: the queue length is plotted', async () => {
-    const { page, context } = await openPage(browser, `${server.url}index.html?topic=producer-consumer&time_scale=0.1`);
+    const { page, context } = await openPage(env.browser, `${env.url}index.html?topic=producer-consumer&time_scale=0.1`);
     try {
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       assert.equal(await page.locator('[data-chart="queue"]').count(), 1);
     } finally {
       await context.close();
@@ -142,9 +104,9 @@ describe('threads topics, cross-origin isolated page', () => {
 describe('threads topics, page without cross-origin isolation', () => {
   for (const id of TOPICS) {
     test(`${id}: says threads are unavailable and does not hang`, async () => {
-      const { page, context } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      const { page, context } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
       try {
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, row] of Object.entries(rows)) {

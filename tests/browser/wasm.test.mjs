@@ -4,8 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import { launch, openPage, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, useBrowser } from './harness.mjs';
+
+const env = useBrowser();
 
 /** Reads the memory's limits flags from a wasm binary's import or memory section. */
 function memoryKind(path) {
@@ -56,19 +58,8 @@ test('the threaded build imports a shared memory; the plain build does not', () 
   assert.equal(memoryKind('www/pkg/plain/playground_bg.wasm'), 'not-shared');
 });
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
 test('in Chromium, wasm threads overlap in time and locks, conditions and channels work', async () => {
-  const { page, errors, context } = await openPage(browser, `${server.url}diagnostics.html`);
+  const { page, errors, context } = await openPage(env.browser, `${env.url}diagnostics.html`);
   const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
   assert.equal(rows.length, 4, 'four self-test checks');
   for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
