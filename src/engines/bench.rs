@@ -157,7 +157,7 @@ pub async fn measure(name: &str, arg: f64) -> RunResult<f64> {
         "atomic-2-per-s" => increments_per_sec_async(IncrementKind::Atomic, 2, n as u64).await,
         "thread-start-ms" => {
             let start = now_ms();
-            threads::spawn("bench start", || ())?.join().await?;
+            threads::spawn_new("bench start", || ())?.join().await?;
             Ok(now_ms() - start)
         }
         "waits-100ms-ms" => {

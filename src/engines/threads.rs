@@ -32,19 +32,37 @@ impl<T> JoinHandle<T> {
     }
 }
 
-/// Starts a real thread running `work`.
+/// Starts a real thread running `work`. In the browser it may run on a thread whose earlier work
+/// has finished (see thread_worker.js): starting a Web Worker is slow, reusing one is not.
 pub fn spawn<T, F>(name: impl Into<String>, work: F) -> RunResult<JoinHandle<T>>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let name = name.into();
+    start(name.into(), work, false)
+}
+
+/// Like [`spawn`], but never reuses a finished thread: in the browser always a new Web Worker.
+/// For measuring what a new thread costs.
+pub fn spawn_new<T, F>(name: impl Into<String>, work: F) -> RunResult<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    start(name.into(), work, true)
+}
+
+fn start<T, F>(name: String, work: F, fresh: bool) -> RunResult<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let (send, result) = oneshot::channel();
     let body: Body = Box::new(move || {
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(&*p));
         let _ = send.send(outcome);
     });
-    imp::spawn(&name, body).map_err(RunError::Failed)?;
+    imp::spawn(&name, body, fresh).map_err(RunError::Failed)?;
     Ok(JoinHandle { name, result })
 }
 
@@ -93,7 +111,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
-    pub fn spawn(name: &str, body: super::Body) -> Result<(), String> {
+    /// Native threads are cheap to start: always a new one.
+    pub fn spawn(name: &str, body: super::Body, _fresh: bool) -> Result<(), String> {
         std::thread::Builder::new()
             .name(name.to_string())
             .spawn(body)
@@ -116,6 +135,7 @@ mod imp {
             main_js: JsString,
             entry: u32,
             name: &str,
+            fresh: bool,
         ) -> Result<(), JsValue>;
     }
 
@@ -126,10 +146,10 @@ mod imp {
         static GLUE_URL: JsString;
     }
 
-    pub fn spawn(name: &str, body: super::Body) -> Result<(), String> {
+    pub fn spawn(name: &str, body: super::Body, fresh: bool) -> Result<(), String> {
         let entry = Box::into_raw(Box::new(body)) as u32;
         let glue = GLUE_URL.with(Clone::clone);
-        spawn_thread(wasm_bindgen::module(), wasm_bindgen::memory(), glue, entry, name).map_err(|e| {
+        spawn_thread(wasm_bindgen::module(), wasm_bindgen::memory(), glue, entry, name, fresh).map_err(|e| {
             // The thread never started: take the closure back so it is dropped.
             drop(unsafe { Box::from_raw(entry as *mut super::Body) });
             format!("could not start {name}: {e:?}")
@@ -148,7 +168,7 @@ mod imp {
 
 #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 mod imp {
-    pub fn spawn(name: &str, _body: super::Body) -> Result<(), String> {
+    pub fn spawn(name: &str, _body: super::Body, _fresh: bool) -> Result<(), String> {
         Err(format!("cannot start {name}: this build has no shared-memory threads"))
     }
 }

@@ -13,7 +13,7 @@ pub fn topic() -> Topic {
         chapter: Chapter::Processes,
         summary: "Measure what one more thread and one more isolated worker cost to start, in memory, and per message.",
         explanation: crate::prose!("Threads are cheap to start and share everything; processes cost more and share nothing. This topic measures by how much, in this browser, instead of quoting rules of thumb.\n\n\
-One more thread: a Web Worker that runs the same WebAssembly module on the same shared memory, started and joined with an empty body. Its stack and thread-local storage come out of the memory all threads share, so the shared memory is measured while several threads are alive. Threads need a cross-origin isolated page; where the page is not isolated that row says so and the rest still runs.\n\n\
+One more thread: a Web Worker that runs the same WebAssembly module on the same shared memory, started and joined with an empty body. Starting a Web Worker takes far longer than starting a native thread, so the playground keeps a finished thread alive for a while and runs the next spawned thread on it, the way thread pools do: the second row measures that cheaper start. Its stack and thread-local storage come out of the memory all threads share, so the shared memory is measured while several threads are alive. Threads need a cross-origin isolated page; where the page is not isolated that row says so and the rest still runs.\n\n\
 One more isolated worker: a Web Worker that loads and instantiates its own copy of the module, with its own memory, before it can take a job. Each worker reports the size of its own memory; the JavaScript engine's own heap for the worker comes on top and a page cannot read it without special permissions. Then messages: a tiny one and a large one are sent to a worker and back, since every argument and result crosses by copy. The table says how each figure was measured."),
         params: vec![
             Param::int("samples", "Repetitions", 5, 1, 20).help("How many threads and workers to start, one at a time (the median is shown)."),
@@ -97,18 +97,29 @@ async fn run_footprint(run: Run, p: Params) -> RunResult<()> {
     Ok(())
 }
 
-/// Spawns and joins an empty thread `n` times; then keeps `n` threads alive at once and reads
-/// how much the shared memory grew for their stacks.
+/// Spawns and joins an empty thread `n` times on a new Web Worker each, then `n` times reusing a
+/// finished one; then keeps `n` new threads alive at once and reads how much the shared memory
+/// grew for their stacks.
 async fn one_more_thread(run: &Run, n: usize) -> RunResult<Vec<Figure>> {
     let mut start_ms = Vec::new();
-    for k in 0..n {
-        let t0 = run.now();
-        threads::spawn(format!("thread {}", k + 1), || ())?.join().await?;
-        let t1 = run.now();
-        run.span(format!("thread {}", k + 1), "spawn + join (empty)", SpanKind::Spawn, t0, t1);
-        start_ms.push(t1 - t0);
+    let mut reuse_ms = Vec::new();
+    for (fresh, samples) in [(true, &mut start_ms), (false, &mut reuse_ms)] {
+        for k in 0..n {
+            let lane = format!("thread {}", k + 1);
+            let t0 = run.now();
+            if fresh {
+                threads::spawn_new(&lane, || ())?.join().await?;
+            } else {
+                threads::spawn(&lane, || ())?.join().await?;
+            }
+            let t1 = run.now();
+            let label = if fresh { "spawn + join (empty), new" } else { "spawn + join (empty), reused" };
+            run.span(lane, label, SpanKind::Spawn, t0, t1);
+            samples.push(t1 - t0);
+        }
     }
     run.value("thread_start_ms", median(&start_ms));
+    run.value("thread_reuse_ms", median(&reuse_ms));
 
     // Memory: n threads parked on a condition variable while we read the memory size.
     let before = memory_now();
@@ -117,7 +128,7 @@ async fn one_more_thread(run: &Run, n: usize) -> RunResult<Vec<Figure>> {
     let mut handles = Vec::new();
     for k in 0..n {
         let (started, release) = (started.clone(), release.clone());
-        handles.push(threads::spawn(format!("parked {}", k + 1), move || {
+        handles.push(threads::spawn_new(format!("parked {}", k + 1), move || {
             started.fetch_add(1, Ordering::SeqCst);
             let (lock, wake) = &*release;
             let mut go = lock.lock().unwrap();
@@ -146,11 +157,14 @@ async fn one_more_thread(run: &Run, n: usize) -> RunResult<Vec<Figure>> {
     let start = Figure {
         what: "start one more thread",
         samples: start_ms,
-        how: format!(
-            "threads::spawn of an empty closure, then join, timed on the run clock, {n} times one after another"
-        ),
+        how: format!("threads::spawn_new of an empty closure (a new thread each time), then join, timed on the run clock, {n} times one after another"),
     };
-    Ok(vec![start, memory])
+    let reuse = Figure {
+        what: "start a thread on a finished one",
+        samples: reuse_ms,
+        how: format!("threads::spawn of an empty closure, which runs on a thread whose work has ended (the browser keeps them a while, like a pool), then join, {n} times"),
+    };
+    Ok(vec![start, reuse, memory])
 }
 
 /// Starts `n` one-worker pools one after another (each stays alive), asks each worker for its
@@ -287,9 +301,14 @@ mod tests {
     fn measures_threads_and_workers_and_says_how() {
         let report = run(true);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
-        for key in
-            ["thread_start_ms", "worker_start_ms", "worker_first_job_ms", "small_round_trip_ms", "large_round_trip_ms"]
-        {
+        for key in [
+            "thread_start_ms",
+            "thread_reuse_ms",
+            "worker_start_ms",
+            "worker_first_job_ms",
+            "small_round_trip_ms",
+            "large_round_trip_ms",
+        ] {
             let v = report.values[key].as_f64().unwrap_or_else(|| panic!("{key} missing"));
             assert!(v > 0.0 && v < 5000.0, "{key} = {v}");
         }
@@ -297,9 +316,9 @@ mod tests {
         assert!(report.values["large_round_trip_ms"].as_f64() > report.values["small_round_trip_ms"].as_f64());
         assert!(report.values["thread_memory_bytes"].is_number());
         let table = &report.tables[0];
-        assert_eq!(table.rows.len(), 7);
+        assert_eq!(table.rows.len(), 8);
         assert!(table.rows.iter().all(|r| r[3].len() > 10), "every figure says how it was measured");
-        assert_eq!(report.spans.iter().filter(|s| s.lane.starts_with("thread ")).count(), 3);
+        assert_eq!(report.spans.iter().filter(|s| s.lane.starts_with("thread ")).count(), 6);
     }
 
     #[test]

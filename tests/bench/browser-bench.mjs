@@ -118,7 +118,8 @@ const footprint = await runTopic('footprint', { samples: 5, payload_kb: 1024 });
 const v = footprint.report.values;
 console.log('\nstart-up and messages (footprint topic, medians of 5)');
 row('start one isolated worker (spawn + wasm instance) ms', fmt(v.worker_start_ms));
-row('start one thread ms', fmt(v.thread_start_ms));
+row('start one thread (new Web Worker) ms', fmt(v.thread_start_ms));
+row('start one thread on a finished one (reused) ms', fmt(v.thread_reuse_ms));
 row('message round trip, small (ms)', fmt(v.small_round_trip_ms, 3));
 row('message round trip, 1 MB (ms)', fmt(v.large_round_trip_ms));
 
