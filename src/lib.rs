@@ -3,6 +3,7 @@
 //!
 //! Everything here is plain Rust except `web`, the only file that exports to JavaScript.
 
+pub mod base64;
 pub mod clock;
 pub mod engines;
 pub mod params;

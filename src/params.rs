@@ -2,17 +2,43 @@
 //! The page builds its form from the schema and shows these messages next to the fields.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
+
+use crate::base64;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Kind {
-    Int { min: i64, max: i64 },
-    Float { min: f64, max: f64, step: f64 },
-    Choice { options: Vec<(String, String)> },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+        step: f64,
+    },
+    Choice {
+        options: Vec<(String, String)>,
+    },
     Bool,
-    Text { max_len: usize },
+    Text {
+        max_len: usize,
+    },
+    /// Files the learner picks. Never in a URL; the bytes arrive as base64 (see `Param::files`).
+    Files {
+        accept: &'static str,
+        max_files: usize,
+        max_bytes: u64,
+    },
 }
+
+/// How many files a file parameter takes, and how many bytes in all: they are copied to the
+/// engine and to every worker, so a few photos, not an album.
+pub const MAX_FILES: usize = 8;
+pub const MAX_FILE_BYTES: u64 = 20_000_000;
+/// Longer names are refused rather than cut, so a message always names the real file.
+const MAX_NAME_CHARS: usize = 255;
 
 /// One field of a topic's parameter form.
 #[derive(Clone, Debug, Serialize)]
@@ -45,6 +71,16 @@ impl Param {
 
     pub fn text(name: &'static str, label: &'static str, default: &str, max_len: usize) -> Param {
         Param { name, label, help: "", kind: Kind::Text { max_len }, default: default.into() }
+    }
+
+    /// Files the learner picks (`accept` as in `<input type=file accept=...>`, a hint for the picker).
+    /// The value is a list of `{name, data}` with `data` the file's bytes in base64: JSON carries
+    /// text, and base64 is a third larger where an array of numbers would be about four times.
+    /// Validation adds each file's `size`; a list of `{name, size}` without data (what the page
+    /// sends when the files are over the limits, rather than reading them) gets the limit's message.
+    pub fn files(name: &'static str, label: &'static str, accept: &'static str) -> Param {
+        let kind = Kind::Files { accept, max_files: MAX_FILES, max_bytes: MAX_FILE_BYTES };
+        Param { name, label, help: "", kind, default: json!([]) }
     }
 
     pub fn help(mut self, help: &'static str) -> Param {
@@ -108,7 +144,50 @@ impl Param {
                 }
                 Ok(value.into())
             }
+            Kind::Files { max_files, max_bytes, .. } => self.parse_files(raw, *max_files, *max_bytes),
         }
+    }
+
+    fn parse_files(&self, raw: &Value, max_files: usize, max_bytes: u64) -> Result<Value, String> {
+        let label = self.label;
+        let items = raw.as_array().ok_or_else(|| format!("{label} must be a list of files"))?;
+        if items.len() > max_files {
+            return Err(format!("{label}: at most {max_files} files, not {}", items.len()));
+        }
+        let mut files = Vec::new();
+        for item in items {
+            let name = item["name"].as_str().map(str::trim).filter(|n| !n.is_empty());
+            let name = name.ok_or_else(|| format!("{label}: every file needs a name"))?;
+            if name.chars().count() > MAX_NAME_CHARS {
+                return Err(format!("{label}: the name {}... is over {MAX_NAME_CHARS} characters", shorten(name)));
+            }
+            let data = item["data"].as_str();
+            let size = match data {
+                Some(data) => base64::decoded_len(data)
+                    .map_err(|e| format!("{label}: {} did not arrive as base64 ({e})", shorten(name)))?
+                    as u64,
+                None => item["size"].as_u64().unwrap_or(0),
+            };
+            files.push((name, data, size));
+        }
+        let total: u64 = files.iter().map(|f| f.2).sum();
+        if total > max_bytes {
+            return Err(format!("{label} may total at most {}, not {}", megabytes(max_bytes), megabytes(total)));
+        }
+        let files = files.into_iter().map(|(name, data, size)| match data {
+            Some(data) => Ok(json!({"name": name, "size": size, "data": data})),
+            None => Err(format!("{label}: {} could not be read", shorten(name))),
+        });
+        files.collect::<Result<Vec<_>, _>>().map(Value::Array)
+    }
+}
+
+/// 20000000 as "20 MB", 20040000 as "20.1 MB": rounded up, so a size over a limit never reads as equal to it.
+fn megabytes(bytes: u64) -> String {
+    let tenths = bytes.div_ceil(100_000);
+    match tenths % 10 {
+        0 => format!("{} MB", tenths / 10),
+        d => format!("{}.{d} MB", tenths / 10),
     }
 }
 
@@ -171,9 +250,42 @@ impl Params {
         self.get(name).as_bool().unwrap_or_default()
     }
 
+    /// How many files a file parameter holds (without decoding them).
+    pub fn file_count(&self, name: &str) -> usize {
+        self.get(name).as_array().map_or(0, Vec::len)
+    }
+
+    /// The files of a file parameter, decoded (validation checked the base64).
+    pub fn files(&self, name: &str) -> Vec<File> {
+        let items = self.get(name).as_array().map(Vec::as_slice).unwrap_or_default();
+        let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_string();
+        let decode = |item: &Value| base64::decode(&text(item, "data")).unwrap_or_default();
+        items.iter().map(|item| File { name: text(item, "name"), bytes: decode(item) }).collect()
+    }
+
     pub fn to_json(&self) -> Value {
         Value::Object(self.0.clone())
     }
+}
+
+/// One file of a file parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Validated values as a report shows them (and the page keeps in its history, and the embed API
+/// posts back): file parameters become `[{name, size}]`, without their bytes.
+pub fn without_file_data(schema: &[Param], mut values: Value) -> Value {
+    for param in schema.iter().filter(|p| matches!(p.kind, Kind::Files { .. })) {
+        if let Some(Value::Array(files)) = values.get_mut(param.name) {
+            for file in files.iter_mut() {
+                *file = json!({"name": file["name"], "size": file["size"]});
+            }
+        }
+    }
+    values
 }
 
 /// The outcome of validating raw values against a schema.
@@ -277,6 +389,62 @@ mod tests {
         assert_eq!(v.params.int("n"), 10);
         assert_eq!(v.errors.len(), 2);
         assert_eq!(v.errors[1].message, "unknown parameter \"zzz\"");
+    }
+
+    fn files_schema() -> Vec<Param> {
+        vec![Param::int("n", "Numbers", 10, 1, 100), Param::files("files", "Your images", "image/png")]
+    }
+
+    #[test]
+    fn files_arrive_as_base64_and_are_checked() {
+        let v = validate(&files_schema(), &json!({}), false);
+        assert!(v.errors.is_empty());
+        assert_eq!(v.params.files("files"), vec![]);
+        let given =
+            json!({"files": [{"name": " a.png ", "data": base64::encode(b"\x89PNG")}, {"name": "b", "data": ""}]});
+        let v = validate(&files_schema(), &given, false);
+        assert!(v.errors.is_empty(), "{:?}", v.errors);
+        let file = |name: &str, bytes: &[u8]| File { name: name.into(), bytes: bytes.to_vec() };
+        assert_eq!(v.params.files("files"), vec![file("a.png", b"\x89PNG"), file("b", b"")]);
+        // Reports keep the names and sizes, not the bytes.
+        let shown = without_file_data(&files_schema(), v.params.to_json());
+        assert_eq!(shown, json!({"n": 10, "files": [{"name": "a.png", "size": 4}, {"name": "b", "size": 0}]}));
+    }
+
+    #[test]
+    fn files_over_the_limits_or_unreadable_get_a_message() {
+        let message = |files: Value| {
+            let v = validate(&files_schema(), &json!({ "files": files }), false);
+            assert!(v.params.to_json().get("files").is_none(), "a bad value is left out");
+            v.errors.into_iter().map(|e| (e.field, e.message)).next().unwrap()
+        };
+        let many: Vec<Value> = (0..9).map(|i| json!({"name": format!("{i}.png"), "data": ""})).collect();
+        assert_eq!(message(json!(many)), ("files".into(), "Your images: at most 8 files, not 9".into()));
+        // Without data (the page does not read files over the limit), the sizes decide.
+        let big = json!([{"name": "a.jpg", "size": 12_000_000}, {"name": "b.jpg", "size": 8_000_001}]);
+        assert_eq!(message(big).1, "Your images may total at most 20 MB, not 20.1 MB");
+        let unread = json!([{"name": "a.jpg", "size": 10}]);
+        assert_eq!(message(unread).1, "Your images: a.jpg could not be read");
+        let garbled = json!([{"name": "a.jpg", "data": "abc!"}]);
+        assert_eq!(message(garbled).1, "Your images: a.jpg did not arrive as base64 (not base64: '!')");
+        assert_eq!(message(json!([{"data": ""}])).1, "Your images: every file needs a name");
+        let long = "x".repeat(300);
+        assert!(message(json!([{ "name": long, "data": "" }])).1.ends_with("is over 255 characters"));
+        // A URL can only hold text: lenient mode ignores it and says so.
+        let v = validate(&files_schema(), &json!({"files": "cat.png"}), true);
+        assert_eq!(v.errors, vec![FieldError::new("files", "Your images must be a list of files")]);
+        assert_eq!(v.params.files("files"), vec![]);
+        assert_eq!(megabytes(20_000_000), "20 MB");
+        assert_eq!(megabytes(1), "0.1 MB");
+    }
+
+    #[test]
+    fn the_file_kind_tells_the_form_its_limits() {
+        let schema = serde_json::to_value(Param::files("files", "Your images", "image/png,.png")).unwrap();
+        assert_eq!(schema["type"], "files");
+        assert_eq!(schema["accept"], "image/png,.png");
+        assert_eq!((schema["max_files"].as_u64(), schema["max_bytes"].as_u64()), (Some(8), Some(20_000_000)));
+        assert_eq!(schema["default"], json!([]));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::params::{shorten, validate, FieldError, Params};
+use crate::params::{shorten, validate, without_file_data, FieldError, Params};
 use crate::report::Report;
 use crate::run::{Capabilities, Drained, Run};
 use crate::topic::Topic;
@@ -62,7 +62,8 @@ pub async fn run_topic(id: &str, raw: &Value, caps: Capabilities) -> Outcome {
     let run = Run::new(topic, caps);
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(run.clone());
     let outcome = (topic.run)(run.clone(), params).await;
-    let report = run.finish(checked.params, outcome);
+    // The report names picked files but does not carry their bytes back to the page.
+    let report = run.finish(without_file_data(&topic.params, checked.params), outcome);
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
     Outcome::Finished { report: Box::new(report) }
 }

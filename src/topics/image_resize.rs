@@ -1,31 +1,35 @@
-//! image-resize: a pool of isolated workers decodes PNG files, fits them within a box and encodes
-//! thumbnails; a broken file reports its error while the others finish.
+//! image-resize: a pool of isolated workers decodes PNG and JPEG files (pictures made in the page
+//! and files the learner picks), fits them within a box and encodes thumbnails; a file that cannot
+//! be decoded reports its error while the others finish.
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::params::{FieldError, Param, Params};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
         id: "image-resize",
         title: "Thumbnails on a process pool",
         chapter: Chapter::Processes,
-        summary: "Workers decode images, shrink them to fit within 800 x 600 and encode thumbnails; one broken file fails alone.",
-        explanation: "Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes the PNG, shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a new PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
-The batch is made in the page: a few generated pictures of different shapes (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. That file's call fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
-Files are bytes, and bytes must be copied to reach a worker: here they travel as base64 text inside the message (a third larger than the file), which is what Python's pickling of the bytes amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding. Decoding, resizing and encoding are our own Rust: a small PNG codec on the fdeflate compression crate, and an area-averaging resampler (every thumbnail pixel is the average of the source pixels it covers).",
+        summary: "Workers decode images (generated ones, and PNG or JPEG files you pick), shrink them to fit within 800 x 600 and encode thumbnails; a broken file fails alone.",
+        explanation: crate::prose!("Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes it (PNG or JPEG), shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
+The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
+Files are bytes, and bytes must be copied to reach a worker: here they travel as base64 text inside the message (a third larger than the file), which is what Python's pickling of the bytes amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything."),
         params: vec![
             Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
             Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
             Param::int("workers", "Workers", 2, 1, 8),
             Param::choice("size", "Generated images", "normal", &[
+                ("none", "none (only your files)"),
                 ("tiny", "tiny (a quarter: 400 x 300 and so on)"),
                 ("small", "small (half size)"),
                 ("normal", "normal (1600 x 1200, 1200 x 1600, 3000 x 750, 500 x 500)"),
                 ("large", "large (double size)"),
             ]),
             Param::flag("broken", "Include a broken file", true),
+            Param::files("files", "Your images", "image/png,image/jpeg,.png,.jpg,.jpeg")
+                .help("PNG or JPEG files from your computer (up to 8 files, 20 MB in all), after the generated ones. They stay in this page."),
             Param::int("preview", "Preview width (px)", 160, 40, 400)
                 .help("The thumbnails shown here are shrunk once more to this width; their real size is in the table."),
         ],
@@ -38,35 +42,45 @@ Files are bytes, and bytes must be copied to reach a worker: here they travel as
             Mode::new("pool", "Pool of isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("image_resize.rs"),
-        python: PYTHON,
-        check: no_check,
+        python: crate::prose!(PYTHON),
+        check: something_to_resize,
         run: |run, params| Box::pin(run_image_resize(run, params)),
         jobs: &[("image-resize/thumbnail", thumbnail_job)],
     }
 }
 
-const PYTHON: &str = r#"import io
+/// Without generated pictures, the broken file or picked files, there would be nothing to do.
+fn something_to_resize(p: &Params) -> Result<(), FieldError> {
+    if p.text("size") == "none" && !p.flag("broken") && p.file_count("files") == 0 {
+        return Err(FieldError::new("files", "Pick some images, or choose generated ones: there is nothing to resize"));
+    }
+    Ok(())
+}
+
+const PYTHON: &str = r#"import io, sys
 from concurrent.futures import ProcessPoolExecutor
 from PIL import Image
 
 def thumbnail(name, data, box=(800, 600)):
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))     # PNG, JPEG, or "cannot identify image file"
         image.thumbnail(box)                     # fit within the box, keep proportions
         out = io.BytesIO()
-        image.save(out, "PNG")
+        image.convert("RGBA").save(out, "PNG")
         return name, image.size, out.getvalue(), None
     except Exception as error:                   # a broken file fails alone
         return name, None, None, str(error)
 
 if __name__ == "__main__":
-    files = {name: open(name, "rb").read() for name in ["sunset.png", "tower.png", "panorama.png", "icon.png", "broken.png"]}
+    names = ["sunset.png", "tower.png", "panorama.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
+    files = {name: open(name, "rb").read() for name in names}
     with ProcessPoolExecutor(2) as pool:         # the bytes are pickled to each worker
         for name, size, png, error in pool.map(thumbnail, files.keys(), files.values()):
             print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
 "#;
 
 // CODE START
+use crate::base64;
 use crate::clock::now_ms;
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::Pool;
@@ -126,13 +140,17 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
         run.span("main", format!("make {name}"), SpanKind::Run, start, run.now());
         pacer.tick(&run).await?;
     }
-    if p.flag("broken") {
-        batch.push(("broken.png".to_string(), broken_file(&batch[0].1)));
-    }
+    let broken = p.flag("broken").then(|| {
+        batch.push(("broken.png".to_string(), broken_file()));
+        batch.len() - 1
+    });
+    let generated = batch.len();
+    // Then the learner's own files (PNG, JPEG, or anything else), handled exactly like ours.
+    batch.extend(p.files("files").into_iter().map(|file| (file.name, file.bytes)));
     let calls: Vec<String> = batch
         .iter()
         .map(|(name, bytes)| {
-            json!({"name": name, "data": base64_encode(bytes), "max_w": max_w, "max_h": max_h, "preview": p.int("preview")})
+            json!({"name": name, "data": base64::encode(bytes), "max_w": max_w, "max_h": max_h, "preview": p.int("preview")})
                 .to_string()
         })
         .collect();
@@ -166,16 +184,17 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
         (None, None) => return Ok(()),
     };
     let mut rows = Vec::new();
-    let (mut shapes_ok, mut made, mut errors) = (true, 0, Vec::new());
-    for ((name, bytes), result) in batch.iter().zip(results) {
+    // Which files failed (their place in the batch, and the message that came back).
+    let (mut shapes_ok, mut made, mut errors) = (true, 0, Vec::<(usize, String)>::new());
+    for (k, ((name, bytes), result)) in batch.iter().zip(results).enumerate() {
         match result.as_ref().map(|text| Thumb::from_json(text)) {
             Ok(Ok(thumb)) => {
                 made += 1;
                 // Check the real output: the size written in the thumbnail's own PNG header.
-                let written = png_size(&base64_decode(&thumb.png).unwrap_or_default());
+                let written = png_size(&base64::decode(&thumb.png).unwrap_or_default());
                 let expected = fit(thumb.input, (max_w, max_h));
                 shapes_ok &= written == Some(expected) && thumb.output == expected;
-                let preview = base64_decode(&thumb.preview_rgba).unwrap_or_default();
+                let preview = base64::decode(&thumb.preview_rgba).unwrap_or_default();
                 run.image(
                     format!("{name}: {} x {} -> {} x {}", thumb.input.0, thumb.input.1, thumb.output.0, thumb.output.1),
                     thumb.preview.0,
@@ -191,7 +210,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
                     format!("{:.1} / {:.1} / {:.1}", thumb.decode_ms, thumb.resize_ms, thumb.encode_ms),
                 ]);
             }
-            Ok(Err(e)) => errors.push((name.clone(), format!("unreadable answer: {e}"))),
+            Ok(Err(e)) => errors.push((k, format!("{name}: unreadable answer: {e}"))),
             Err(message) => {
                 run.log("main", format!("{name} failed: {message}"));
                 rows.push(vec![
@@ -202,7 +221,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
                     "-".into(),
                     message.clone(),
                 ]);
-                errors.push((name.clone(), message.clone()));
+                errors.push((k, message.clone()));
             }
         }
     }
@@ -211,15 +230,20 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
         &["file", "input", "input bytes", "thumbnail", "thumbnail bytes", "decode / resize / encode ms"],
         rows,
     );
-    let broken = batch.iter().filter(|(name, _)| name.starts_with("broken")).count();
+    // Every generated picture but the broken file must come out; a picked file may fail.
+    let generated_made = (0..generated).all(|k| Some(k) == broken || errors.iter().all(|(e, _)| *e != k));
     run.verify(
-        shapes_ok && made == batch.len() - broken,
+        shapes_ok && generated_made,
         format!("{made} thumbnails fit within {max_w} x {max_h} with their proportions (checked in each PNG's header)"),
     );
-    if broken > 0 {
-        let reported =
-            errors.iter().any(|(name, message)| name.starts_with("broken") && message.contains(name.as_str()));
-        run.verify(reported, "the broken file's error came back with its name; the others finished");
+    if broken.is_some() || !errors.is_empty() {
+        let named = errors.iter().all(|(k, message)| message.starts_with(&format!("{}: ", batch[*k].0)));
+        let broken_failed = broken.is_none_or(|b| errors.iter().any(|(k, _)| *k == b));
+        let names: Vec<&str> = errors.iter().map(|(k, _)| batch[*k].0.as_str()).collect();
+        run.verify(
+            named && broken_failed && made + errors.len() == batch.len(),
+            format!("every error came back with its file's name ({}); the others finished", names.join(", ")),
+        );
     }
     if let (Some((pool_out, traffic)), Some(seq_out)) = (&pooled, &sequential) {
         // The same files give the same thumbnails wherever they are made (timings aside).
@@ -251,7 +275,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
         .map(|t| json!({"name": t.name, "input": t.input, "output": t.output}))
         .collect();
     run.value("thumbnails", sizes);
-    run.value("errors", errors.iter().map(|(n, m)| json!({"name": n, "error": m})).collect::<Vec<_>>());
+    run.value("errors", errors.iter().map(|(k, m)| json!({"name": batch[*k].0, "error": m})).collect::<Vec<_>>());
     Ok(())
 }
 
@@ -268,12 +292,12 @@ fn fit((w, h): (u32, u32), (max_w, max_h): (u32, u32)) -> (u32, u32) {
 fn thumbnail_job(input: &str) -> Result<String, String> {
     let call: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
     let name = call["name"].as_str().unwrap_or("?").to_string();
-    let bytes = base64_decode(call["data"].as_str().unwrap_or_default()).map_err(|e| format!("{name}: {e}"))?;
+    let bytes = base64::decode(call["data"].as_str().unwrap_or_default()).map_err(|e| format!("{name}: {e}"))?;
     let bound = (call["max_w"].as_u64().unwrap_or(800) as u32, call["max_h"].as_u64().unwrap_or(600) as u32);
     let preview_w = call["preview"].as_u64().unwrap_or(160) as u32;
 
     let t0 = now_ms();
-    let (width, height, rgba) = decode_png(&bytes).map_err(|e| format!("{name}: cannot decode: {e}"))?;
+    let (width, height, rgba) = decode(&bytes).map_err(|e| format!("{name}: cannot decode: {e}"))?;
     let t1 = now_ms();
     let output = fit((width, height), bound);
     let thumb = resize(&rgba, (width, height), output);
@@ -286,14 +310,23 @@ fn thumbnail_job(input: &str) -> Result<String, String> {
         name,
         input: (width, height),
         output,
-        png: base64_encode(&png),
+        png: base64::encode(&png),
         preview,
-        preview_rgba: base64_encode(&small),
+        preview_rgba: base64::encode(&small),
         decode_ms: t1 - t0,
         resize_ms: t2 - t1,
         encode_ms: t3 - t2,
     };
     Ok(answer.to_json())
+}
+
+/// Tells the format by the file's first bytes (its "magic number"), not by its name.
+fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+    match bytes {
+        [0x89, b'P', b'N', b'G', ..] => decode_png(bytes),
+        [0xFF, 0xD8, 0xFF, ..] => decode_jpeg(bytes),
+        _ => Err("not a PNG or JPEG file".into()),
+    }
 }
 
 /// Area-averaging resize: each output pixel is the average of the source pixels it covers
@@ -365,11 +398,12 @@ fn weights(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
 }
 // CODE END
 
-// ----- helpers the page does not show: the generated batch, base64, reading a PNG header -----
+// ----- helpers the page does not show: the generated batch, the decoders, reading a PNG header -----
 
 /// The generated pictures: name, size and pattern; `size` scales them all.
 fn shapes(size: &str) -> Vec<(&'static str, u32, u32, Pattern)> {
     let scale = match size {
+        "none" => return Vec::new(),
         "tiny" => 0.25,
         "small" => 0.5,
         "large" => 2.0,
@@ -388,7 +422,8 @@ fn shapes(size: &str) -> Vec<(&'static str, u32, u32, Pattern)> {
 }
 
 /// A real PNG's header (signature and IHDR chunk), then bytes that are not image data at all.
-fn broken_file(real: &[u8]) -> Vec<u8> {
+fn broken_file() -> Vec<u8> {
+    let real = encode_png(&paint(Pattern::Checker, 8, 8), (8, 8)).unwrap_or_default();
     let mut bytes = real[..33].to_vec();
     bytes.extend(b"\0\0\0\x40IDAT".iter().chain(b"this was never an image, just text pretending to be one.. "));
     bytes
@@ -490,9 +525,7 @@ fn decode_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
         (6, 8 | 16) => 4,
         _ => return Err(format!("colour type {color} with {depth}-bit samples is not a valid PNG")),
     };
-    if w == 0 || ht == 0 || u64::from(w) * u64::from(ht) > MAX_PIXELS {
-        return Err(format!("{w} x {ht} pixels is empty or more than {MAX_PIXELS}"));
-    }
+    allowed_size(w, ht)?;
     let passes: &[(u32, u32, u32, u32)] = if interlaced {
         &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
     } else {
@@ -566,6 +599,31 @@ fn decode_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
         }
     }
     Ok((w, ht, rgba))
+}
+
+/// Refuses an image from its header's size, before any memory is set aside for its pixels.
+fn allowed_size(w: u32, h: u32) -> Result<(), String> {
+    if w == 0 || h == 0 || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!("{w} x {h} pixels is empty or more than {MAX_PIXELS}"));
+    }
+    Ok(())
+}
+
+/// Decodes a JPEG (baseline or progressive; grey, colour or CMYK) to RGBA with zune-jpeg.
+fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
+    use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+    // zune-jpeg's own cap is 16384 pixels a side; MAX_PIXELS is ours, so a long panorama passes.
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::RGBA)
+        .set_max_width(usize::from(u16::MAX))
+        .set_max_height(usize::from(u16::MAX));
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|e| format!("a damaged JPEG header ({e})"))?;
+    let (w, h) = decoder.dimensions().ok_or("a JPEG without a size")?;
+    let (w, h) = (w as u32, h as u32);
+    allowed_size(w, h)?;
+    let rgba = decoder.decode().map_err(|e| format!("damaged JPEG data ({e})"))?;
+    Ok((w, h, rgba))
 }
 
 /// Inflates a zlib stream that must give exactly `expected` bytes.
@@ -709,52 +767,15 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((word(16), word(20)))
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|&c| c != b'=') {
-        let v = BASE64.iter().position(|&b| b == c).ok_or_else(|| format!("not base64: {:?}", c as char))?;
-        acc = acc << 6 | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::{Report, RunStatus};
-    use crate::run::Capabilities;
-    use crate::runner::{run_topic, Outcome};
+    use crate::runner::testing::{rejected_native, run_native};
+    use jpeg_encoder::ColorType;
 
     fn run(params: serde_json::Value) -> Report {
-        let caps = Capabilities { threads: false, cores: 2 };
-        match futures::executor::block_on(run_topic("image-resize", &params, caps)) {
-            Outcome::Finished { report } => *report,
-            Outcome::Rejected { message, errors } => panic!("{message} {errors:?}"),
-        }
+        run_native("image-resize", params, false)
     }
 
     #[test]
@@ -810,11 +831,6 @@ mod tests {
         let png = encode_png(&picture, (37, 23)).unwrap();
         assert_eq!(png_size(&png), Some((37, 23)));
         assert_eq!(decode_png(&png).unwrap(), (37, 23, picture));
-        for bytes in [&b""[..], b"f", b"fo", b"foo", b"foob", &png[..50]] {
-            assert_eq!(base64_decode(&base64_encode(bytes)).unwrap(), bytes);
-        }
-        assert_eq!(base64_encode(b"Man"), "TWFu");
-        assert_eq!(base64_encode(b"Ma"), "TWE=");
     }
 
     /// Our decoder reads what the png crate writes, in every colour type and depth.
@@ -921,5 +937,94 @@ mod tests {
         let mut flipped = file.clone();
         flipped[45] ^= 0xFF;
         assert!(decode_png(&flipped).unwrap_err().contains("checksum"));
+    }
+
+    type Encoder<'a> = jpeg_encoder::Encoder<&'a mut Vec<u8>>;
+
+    /// Pixels as a JPEG made by an independent encoder (RGBA, or one grey byte a pixel).
+    fn jpeg(pixels: &[u8], (w, h): (u32, u32), setup: impl FnOnce(&mut Encoder)) -> Vec<u8> {
+        let color = if pixels.len() == (w * h) as usize { ColorType::Luma } else { ColorType::Rgba };
+        let mut file = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut file, 95);
+        setup(&mut encoder);
+        encoder.encode(pixels, w as u16, h as u16, color).unwrap();
+        file
+    }
+
+    /// JPEG is lossy: the decoded pixels must be close to the painted ones, on average.
+    fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as f64).sum::<f64>() / a.len() as f64
+    }
+
+    #[test]
+    fn decodes_baseline_progressive_and_grey_jpegs() {
+        let (w, h) = (61u32, 43u32); // not multiples of 8 or 16: partial blocks at the edges
+        let picture = paint(Pattern::Sunset, w, h);
+        let grey: Vec<u8> = picture.chunks_exact(4).flat_map(|p| [p[1], p[1], p[1], 255]).collect();
+        let cases = [
+            ("baseline 4:2:0", jpeg(&picture, (w, h), |_| {}), &picture),
+            ("progressive", jpeg(&picture, (w, h), |e| e.set_progressive(true)), &picture),
+            ("restart markers", jpeg(&picture, (w, h), |e| e.set_restart_interval(2)), &picture),
+            ("grey", jpeg(&grey.iter().step_by(4).copied().collect::<Vec<_>>(), (w, h), |_| {}), &grey),
+        ];
+        for (kind, file, expected) in cases {
+            let (dw, dh, rgba) = decode(&file).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!((dw, dh, rgba.len()), (w, h, (w * h * 4) as usize), "{kind}");
+            assert!(rgba.chunks_exact(4).all(|p| p[3] == 255), "{kind}: opaque");
+            let difference = mean_difference(&rgba, expected);
+            assert!(difference < 4.0, "{kind}: mean difference {difference}");
+        }
+    }
+
+    #[test]
+    fn jpegs_too_large_damaged_or_other_formats_are_refused() {
+        let mut file = jpeg(&paint(Pattern::Rings, 16, 16), (16, 16), |_| {});
+        // The frame header (SOF0, FF C0) holds the height and the width: claim 60000 x 60000.
+        let sof = file.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+        file[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        assert_eq!(decode(&file).unwrap_err(), "60000 x 60000 pixels is empty or more than 50000000");
+        assert!(decode(&file[..sof]).unwrap_err().contains("JPEG"), "cut before its frame header");
+        assert_eq!(decode(b"hello, this is text").unwrap_err(), "not a PNG or JPEG file");
+        assert_eq!(decode(b"GIF89a").unwrap_err(), "not a PNG or JPEG file");
+        assert_eq!(decode(b"").unwrap_err(), "not a PNG or JPEG file");
+    }
+
+    #[test]
+    fn picked_files_join_the_batch_and_a_bad_one_fails_alone() {
+        let photo = jpeg(&paint(Pattern::Hills, 64, 48), (64, 48), |_| {});
+        let drawing = encode_png(&paint(Pattern::Checker, 30, 60), (30, 60)).unwrap();
+        let file = |name: &str, bytes: &[u8]| json!({"name": name, "data": base64::encode(bytes)});
+        let files = [file("photo.jpg", &photo), file("notes.txt", b"shopping list"), file("drawing.png", &drawing)];
+        let report = run(json!({"size": "tiny", "broken": true, "files": files, "max_w": 40, "max_h": 40}));
+        assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        let thumbnails = report.values["thumbnails"].as_array().unwrap();
+        let names: Vec<&str> = thumbnails.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["sunset.png", "tower.png", "panorama.png", "icon.png", "photo.jpg", "drawing.png"]);
+        assert_eq!((&thumbnails[4]["input"], &thumbnails[4]["output"]), (&json!([64, 48]), &json!([40, 30])));
+        assert_eq!(thumbnails[5]["output"], json!([20, 40]));
+        let errors: Vec<(&str, &str)> = report.values["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["name"].as_str().unwrap(), e["error"].as_str().unwrap()))
+            .collect();
+        assert_eq!(errors[1], ("notes.txt", "notes.txt: cannot decode: not a PNG or JPEG file"));
+        assert_eq!(errors[0].0, "broken.png");
+        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("6 thumbnails, 2 error(s)"));
+        // The report lists the files, not their bytes.
+        let listed = json!([{"name": "photo.jpg", "size": photo.len()}, {"name": "notes.txt", "size": 13}, {"name": "drawing.png", "size": drawing.len()}]);
+        assert_eq!(report.params["files"], listed);
+    }
+
+    #[test]
+    fn only_picked_files_is_fine_but_nothing_at_all_is_refused() {
+        let drawing = encode_png(&paint(Pattern::Rings, 9, 9), (9, 9)).unwrap();
+        let files = json!([{"name": "a.png", "data": base64::encode(&drawing)}]);
+        let report = run(json!({"size": "none", "broken": false, "files": files}));
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        assert_eq!(report.values["thumbnails"][0]["output"], json!([9, 9]));
+        let errors = rejected_native("image-resize", json!({"size": "none", "broken": false}));
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["files"]);
     }
 }

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { checks, launch, openPage, startServer, timings } from './harness.mjs';
+import { checks, launch, openPage, shoot as keepScreenshot, startServer, table, timings } from './harness.mjs';
 
 const TOPICS = ['process-basics', 'process-pool', 'ipc-queues', 'image-resize', 'process-executor', 'footprint'];
 
@@ -131,6 +131,68 @@ describe('process topics on a page without cross-origin isolation', () => {
       const output = (await page.textContent('#results')) ?? '';
       assert.match(output, /broken\.png: cannot decode/);
       assert.match(await tableText(page, 'thumbnail bytes'), /sunset\.png800 x 600/);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('image-resize with files the learner picks', () => {
+  test('image-resize: picked PNG and JPEG files become thumbnails, a text file fails with its name', async () => {
+    const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=image-resize&size=tiny&max_w=200&max_h=200`);
+    try {
+      // The browser's own encoders make the files: a 1000 x 500 JPEG photo and a 90 x 120 PNG.
+      const encode = (type, width, height) =>
+        page.evaluate(
+          async ([type, width, height]) => {
+            const canvas = new OffscreenCanvas(width, height);
+            const g = canvas.getContext('2d');
+            g.fillStyle = g.createLinearGradient(0, 0, width, height);
+            g.fillStyle.addColorStop(0, '#1d4ed8');
+            g.fillStyle.addColorStop(1, '#f59e0b');
+            g.fillRect(0, 0, width, height);
+            g.fillStyle = '#fff';
+            g.beginPath();
+            g.arc(width / 2, height / 2, Math.min(width, height) / 3, 0, 7);
+            g.fill();
+            return [...new Uint8Array(await (await canvas.convertToBlob({ type, quality: 0.9 })).arrayBuffer())];
+          },
+          [type, width, height],
+        );
+      const photo = { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(await encode('image/jpeg', 1000, 500)) };
+      const drawing = { name: 'drawing.png', mimeType: 'image/png', buffer: Buffer.from(await encode('image/png', 90, 120)) };
+      const notes = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture at all') };
+
+      // Over the limit: Rust's message appears next to the field.
+      const many = Array.from({ length: 9 }, (_, i) => ({ name: `n${i}.txt`, mimeType: 'text/plain', buffer: Buffer.from('x') }));
+      await page.setInputFiles('#param-files', many);
+      await page.waitForFunction(() => document.getElementById('param-files-error')?.textContent !== '');
+      assert.equal(await page.textContent('#param-files-error'), 'Your images: at most 8 files, not 9');
+
+      await page.setInputFiles('#param-files', [drawing, photo, notes]);
+      await page.waitForFunction(() => document.getElementById('param-files-error')?.textContent === '');
+      const listed = await page.$$eval('#param-files-list li', (items) => items.map((li) => li.textContent));
+      assert.equal(listed.length, 3);
+      assert.match(listed[0], /^drawing\.png \(\d+\.\d KB\)$/);
+      assert.equal(listed[1], `photo.jpg (${(photo.buffer.length / 1e3).toFixed(1)} KB)`);
+      assert.equal(listed[2], 'notes.txt (20 bytes)');
+
+      assert.match(await run(page), /^Finished/);
+      // Columns: file, input, input bytes, thumbnail, thumbnail bytes, timings or the error.
+      const rows = (await table(page, 'Thumbnails')) ?? [];
+      const row = Object.fromEntries(rows.map(([file, input, , thumbnail, , last]) => [file, { input, thumbnail, last }]));
+      assert.deepEqual(rows.map((r) => r[0]).slice(-4), ['broken.png', 'drawing.png', 'photo.jpg', 'notes.txt'], 'picked files come after the generated ones');
+      assert.deepEqual([row['photo.jpg'].input, row['photo.jpg'].thumbnail], ['1000 x 500', '200 x 100']);
+      assert.deepEqual([row['drawing.png'].input, row['drawing.png'].thumbnail], ['90 x 120', '90 x 120'], 'smaller than the box: kept');
+      assert.equal(row['sunset.png'].thumbnail, '200 x 150');
+      assert.deepEqual(row['notes.txt'], { input: '?', thumbnail: 'error', last: 'notes.txt: cannot decode: not a PNG or JPEG file' });
+      assert.match((await timings(page)).pool.result, /^6 thumbnails, 2 error/);
+      for (const check of await checks(page)) assert.ok(check.ok, check.text);
+      // Files stay out of the address bar; the history names them without their bytes.
+      assert.equal(new URL(page.url()).searchParams.get('files'), null);
+      assert.match((await page.textContent('.history-view')) ?? '', /files=drawing\.png,photo\.jpg,notes\.txt/);
+      await keepScreenshot(page, 'image-resize-files');
+      assert.deepEqual(errors, []);
     } finally {
       await context.close();
     }

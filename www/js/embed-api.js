@@ -2,6 +2,8 @@
 //   iframe.contentWindow.postMessage({type: 'run', topic, params, requestId}, '*')
 // answers {type: 'result', requestId, topic, status, modes, speedup, values, lanes, checks}
 // or {type: 'error', requestId, message, errors}. On load it posts {type: 'ready', topics}.
+// A file parameter may be passed as [{name, data}] with data in base64 (never through the URL);
+// the result's params list the files as {name, size}, without their bytes.
 
 /** Short, serializable summary of a report for the parent page. */
 export function summarize(report) {

@@ -44,7 +44,7 @@ export function historyTable(topic) {
       'tr',
       {},
       h('td', { text: new Date(e.at).toLocaleTimeString() }),
-      h('td', { class: 'params-cell', text: Object.entries(e.params).map(([k, v]) => `${k}=${v}`).join(' ') }),
+      h('td', { class: 'params-cell', text: Object.entries(e.params).filter(([, v]) => !isEmptyList(v)).map(([k, v]) => `${k}=${shown(v)}`).join(' ') }),
       ...topic.modes.map((m) => {
         const mode = e.modes.find((x) => x.id === m.id);
         const text = !mode ? '' : mode.wall === null ? mode.status : `${ms(mode.wall)}${mode.speedup ? ` (${mode.speedup.toFixed(2)}×)` : ''}`;
@@ -58,3 +58,8 @@ export function historyTable(topic) {
     h('table', { class: 'data history' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))), h('tbody', {}, ...rows)),
   );
 }
+
+const isEmptyList = (v) => Array.isArray(v) && !v.length;
+
+/** A value as text; a list of picked files (reports give `{name, size}`, never the bytes) by their names. */
+const shown = (v) => (Array.isArray(v) ? v.map((f) => f?.name ?? f).join(',') : v);

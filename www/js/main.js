@@ -135,7 +135,9 @@ async function showTopic(topic, rawParams) {
       class: 'preset',
       text: p.label,
       onclick: () => {
-        form.setValues({ ...Object.fromEntries(topic.params.map((x) => [x.name, x.default])), ...p.values });
+        // A preset sets the other fields, not the learner's picked files.
+        const settings = topic.params.filter((x) => x.type !== 'files');
+        form.setValues({ ...Object.fromEntries(settings.map((x) => [x.name, x.default])), ...p.values });
         syncUrl(topic, form.values());
         validateSoon(form.values());
       },
@@ -172,6 +174,7 @@ async function showTopic(topic, rawParams) {
 
   async function runForm() {
     if (state.running) return;
+    await form.settled();
     const answer = await engine.check(topic.id, form.values(), false);
     const unplaced = form.setErrors(answer.errors);
     if (!answer.ok) {

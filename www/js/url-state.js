@@ -10,10 +10,12 @@ export function readUrl(location = window.location) {
   return { topic, params };
 }
 
-/** The query string for a topic with the values that differ from their defaults. */
+/** The query string for a topic with the values that differ from their defaults. Picked files are
+ * never in it (they are the learner's, and too big): a reload or a shared link has none. */
 export function queryFor(topic, values, defaults = {}) {
   const query = new URLSearchParams({ topic: topic.id });
   for (const param of topic.params) {
+    if (param.type === 'files') continue;
     const value = values[param.name];
     if (value === undefined || value === '' || String(value) === String(defaults[param.name] ?? param.default)) continue;
     query.set(param.name, String(value));
