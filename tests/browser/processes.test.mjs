@@ -2,15 +2,25 @@
 // cross-origin isolation, so everything here runs on a page WITHOUT the isolation headers (an
 // ordinary static host), with defaults and with parameters typed into the form, and inside an
 // iframe on another origin driven through the embed API. footprint also runs isolated, where its
-// thread row is measured. Screenshots go to $SCREENSHOT_DIR when it is set.
+// thread row is measured. Screenshots go to test-results/.
 
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { checks, launch, openPage, shoot as keepScreenshot, startServer, table, timings } from './harness.mjs';
+import { checks, openPage, runAndWait, shoot, startServer, table, timings, toMs, useBrowser } from './harness.mjs';
+
+const env = useBrowser();
+/** @type {{close: () => Promise<unknown>} | undefined} the course site of the iframe test */
+let parentServer;
+after(() => parentServer?.close());
+
+/** The text of the first result table that mentions `title`. */
+async function tableText(page, title) {
+  return page.$$eval('#results table', (tables, wanted) => tables.map((t) => t.textContent ?? '').find((text) => text.includes(wanted)) ?? '', title);
+}
 
 const TOPICS = ['process-basics', 'process-pool', 'ipc-queues', 'image-resize', 'process-executor', 'footprint'];
 
@@ -24,49 +34,12 @@ const EDITED = {
   footprint: { values: { samples: 2, payload_kb: 64 }, expect: { worker: /median of 2/ } },
 };
 
-let plainServer;
-let isolatedServer;
-let parentServer;
-let browser;
-const shots = process.env.SCREENSHOT_DIR;
-if (shots) mkdirSync(shots, { recursive: true });
-
-before(async () => {
-  plainServer = await startServer({ isolation: false });
-  isolatedServer = await startServer({ isolation: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await plainServer?.close();
-  await isolatedServer?.close();
-  await parentServer?.close();
-});
-
-/** Clicks Run, waits for the run to start and to end; returns the status text. */
-async function run(page) {
-  await page.click('#run');
-  await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
-  await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 90_000 });
-  return (await page.textContent('#results .status')) ?? '';
-}
-
-async function shoot(page, name) {
-  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-/** The text of the first result table that mentions `title`. */
-async function tableText(page, title) {
-  return page.$$eval('#results table', (tables, wanted) => tables.map((t) => t.textContent ?? '').find((text) => text.includes(wanted)) ?? '', title);
-}
-
 describe('process topics on a page without cross-origin isolation', () => {
   for (const id of TOPICS) {
     test(`${id}: defaults run on isolated workers, every check passes`, async () => {
-      const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
       try {
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, row] of Object.entries(rows)) {
@@ -87,11 +60,11 @@ describe('process topics on a page without cross-origin isolation', () => {
 
     test(`${id}: edited parameters typed into the form`, async () => {
       const { values, expect } = EDITED[id];
-      const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=${id}`);
+      const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
       try {
         for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
         if (id === 'image-resize') await page.selectOption('#param-size', 'small');
-        const status = await run(page);
+        const status = await runAndWait(page);
         assert.match(status, /^Finished/, status);
         const rows = await timings(page);
         for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
@@ -107,9 +80,9 @@ describe('process topics on a page without cross-origin isolation', () => {
   }
 
   test('process-pool: the log explains the outcome with the measured numbers, and bytes crossed are shown', async () => {
-    const { page, context } = await openPage(browser, `${plainServer.url}index.html?topic=process-pool`);
+    const { page, context } = await openPage(env.browser, `${env.plainUrl}index.html?topic=process-pool`);
     try {
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const rows = await timings(page);
       assert.match(rows.pool.note, /bytes crossed in \d+ messages/);
       const output = (await page.textContent('#results')) ?? '';
@@ -123,9 +96,9 @@ describe('process topics on a page without cross-origin isolation', () => {
   });
 
   test('image-resize: thumbnails are shown and the broken file is reported', async () => {
-    const { page, context } = await openPage(browser, `${plainServer.url}index.html?topic=image-resize&size=small`);
+    const { page, context } = await openPage(env.browser, `${env.plainUrl}index.html?topic=image-resize&size=small`);
     try {
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const images = await page.$$eval('#results img, #results canvas', (els) => els.length);
       assert.ok(images >= 4, `${images} thumbnails shown`);
       const output = (await page.textContent('#results')) ?? '';
@@ -139,7 +112,7 @@ describe('process topics on a page without cross-origin isolation', () => {
 
 describe('image-resize with files the learner picks', () => {
   test('image-resize: picked PNG and JPEG files become thumbnails, a text file fails with its name', async () => {
-    const { page, context, errors } = await openPage(browser, `${plainServer.url}index.html?topic=image-resize&size=tiny&max_w=200&max_h=200`);
+    const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=image-resize&size=tiny&max_w=200&max_h=200`);
     try {
       // The browser's own encoders make the files: a 1000 x 500 JPEG photo and a 90 x 120 PNG.
       const encode = (type, width, height) =>
@@ -177,7 +150,7 @@ describe('image-resize with files the learner picks', () => {
       assert.equal(listed[1], `photo.jpg (${(photo.buffer.length / 1e3).toFixed(1)} KB)`);
       assert.equal(listed[2], 'notes.txt (20 bytes)');
 
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       // Columns: file, input, input bytes, thumbnail, thumbnail bytes, timings or the error.
       const rows = (await table(page, 'Thumbnails')) ?? [];
       const row = Object.fromEntries(rows.map(([file, input, , thumbnail, , last]) => [file, { input, thumbnail, last }]));
@@ -191,7 +164,7 @@ describe('image-resize with files the learner picks', () => {
       // Files stay out of the address bar; the history names them without their bytes.
       assert.equal(new URL(page.url()).searchParams.get('files'), null);
       assert.match((await page.textContent('.history-view')) ?? '', /files=drawing\.png,photo\.jpg,notes\.txt/);
-      await keepScreenshot(page, 'image-resize-files');
+      await shoot(page, 'image-resize-files');
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
@@ -205,7 +178,7 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
     writeFileSync(
       join(dir, 'course.html'),
       `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
-<iframe id="topic" src="${plainServer.url}embed.html?topic=process-pool" width="900" height="700"></iframe>
+<iframe id="topic" src="${env.plainUrl}embed.html?topic=process-pool" width="900" height="700"></iframe>
 <script>
   window.results = [];
   const frame = document.getElementById('topic');
@@ -221,7 +194,7 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
 </script>`,
     );
     parentServer = await startServer({ isolation: false, root: dir });
-    const { page, context, errors } = await openPage(browser, null);
+    const { page, context, errors } = await openPage(env.browser, null);
     try {
       await page.goto(`${parentServer.url}course.html`);
       await page.waitForFunction(() => /** @type {any} */ (window).results.length === 2, null, { timeout: 90_000 });
@@ -245,18 +218,22 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
 
 describe('footprint on a cross-origin isolated page', () => {
   test('measures one more thread as well, and says how', async () => {
-    const { page, context, errors } = await openPage(browser, `${isolatedServer.url}index.html?topic=footprint&samples=3`);
+    const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=footprint&samples=3`);
     try {
-      assert.match(await run(page), /^Finished/);
+      assert.match(await runAndWait(page), /^Finished/);
       const rows = await timings(page);
       assert.equal(rows.thread.status, 'ok');
       assert.equal(rows.worker.status, 'ok');
-      const table = await tableText(page, 'how it was measured');
-      for (const what of ['start one more thread', 'memory of one more thread', 'start one more isolated worker', 'memory of one more worker', 'large message round trip']) {
-        assert.ok(table.includes(what), what);
+      const text = await tableText(page, 'how it was measured');
+      for (const what of ['start one more thread', 'start a thread on a finished one', 'memory of one more thread', 'start one more isolated worker', 'memory of one more worker', 'large message round trip']) {
+        assert.ok(text.includes(what), what);
       }
       // In the browser every worker reports its own wasm memory (whole 64 KiB pages).
-      assert.match(table, /memory of one more worker[^]*?\d+(\.\d+)? (MiB|KiB)/);
+      assert.match(text, /memory of one more worker[^]*?\d+(\.\d+)? (MiB|KiB)/);
+      // A new thread is a new Web Worker; a finished one is reused far faster.
+      const median = Object.fromEntries((await table(page, 'What one more costs')).map(([what, value]) => [what, toMs(value)]));
+      const [fresh, reused] = [median['start one more thread'], median['start a thread on a finished one']];
+      assert.ok(reused < fresh / 2, `reused ${reused} ms vs new ${fresh} ms`);
       await shoot(page, 'footprint-isolated');
       assert.deepEqual(errors, []);
     } finally {
