@@ -157,8 +157,9 @@ fn new_instance_id() -> u32 {
 
 #[cfg(target_arch = "wasm32")]
 fn new_instance_id() -> u32 {
-    // Every wasm instance has its own statics, so a counter would say 1 everywhere: draw a number.
-    1000 + (js_sys::Math::random() * 64_000.0) as u32
+    // Every wasm instance has its own statics, so a counter would say 1 everywhere: draw a number
+    // below Linux's largest process id (2^22), so that two instances practically never match.
+    1 + (js_sys::Math::random() * 4_194_303.0) as u32
 }
 
 /// The size of this instance's wasm linear memory in bytes (64 KiB pages); `None` natively.

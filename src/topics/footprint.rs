@@ -170,7 +170,7 @@ async fn one_more_thread(run: &Run, n: usize) -> RunResult<Vec<Figure>> {
 /// Starts `n` one-worker pools one after another (each stays alive), asks each worker for its
 /// memory size, then times a tiny and a large message to the last one and back.
 async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<Figure>> {
-    let (mut start_ms, mut first_ms, mut memory) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut start_ms, mut first_ms, mut memory, mut ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut pools = Vec::new();
     for k in 0..n {
         let t0 = run.now();
@@ -193,6 +193,7 @@ async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<F
         if let Some(m) = answer["memory_bytes"].as_f64() {
             memory.push(m);
         }
+        ids.push(answer["id"].to_string());
         start_ms.push(t1 - t0);
         first_ms.push(t2 - t1);
         pools.push(pool);
@@ -214,6 +215,21 @@ async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<F
             return Err("the large message came back changed".into());
         }
     }
+    ids.sort();
+    ids.dedup();
+    run.verify(
+        ids.len() == n,
+        format!("the {n} workers are {} separate instances (each answered with its own id)", ids.len()),
+    );
+    run.verify(
+        median(&large) > median(&small),
+        format!(
+            "{} KB came back unchanged and took longer than 1 byte ({:.2} ms vs {:.3} ms): messages are copied",
+            payload / 1024,
+            median(&large),
+            median(&small)
+        ),
+    );
     let traffic = pool.traffic();
     run.note("worker", format!("{} messages, {} bytes copied by the last worker", traffic.messages, traffic.bytes));
     run.value("worker_start_ms", median(&start_ms));

@@ -22,11 +22,12 @@ Files are bytes, and bytes must be copied to reach a worker: here they travel as
             Param::int("workers", "Workers", 2, 1, 8),
             Param::choice("size", "Generated images", "normal", &[
                 ("none", "none (only your files)"),
-                ("tiny", "tiny (a quarter: 400 x 300 and so on)"),
+                ("tiny", "tiny (quarter size)"),
                 ("small", "small (half size)"),
-                ("normal", "normal (1600 x 1200, 1200 x 1600, 3000 x 750, 500 x 500)"),
+                ("normal", "normal"),
                 ("large", "large (double size)"),
-            ]),
+            ])
+            .help("Normal: 1600 x 1200, 1200 x 1600, 3000 x 750 and 500 x 500 pixels."),
             Param::flag("broken", "Include a broken file", true),
             Param::files("files", "Your images", "image/png,image/jpeg,.png,.jpg,.jpeg")
                 .help("PNG or JPEG files from your computer (up to 8 files, 20 MB in all), after the generated ones. They stay in this page."),

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_ARGS, checks, openPage, runAndWait, shoot, startServer, table, timings, useBrowser } from './harness.mjs';
+import { CHROMIUM_ARGS, checks, onPage, openPage, runAndWait, runFromForm, shoot, table, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -54,40 +54,20 @@ function realErrors(errors) {
 
 describe('async topics, page controlled by the service worker', () => {
   for (const id of TOPICS) {
-    test(`${id}: defaults run and every check passes`, async () => {
-      const { page, context, errors } = await openControlled(env.url, `topic=${id}`);
-      try {
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        const rows = await timings(page);
-        for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
-        const list = await checks(page);
-        assert.ok(list.length > 0, 'no self-checks shown');
-        for (const check of list) assert.ok(check.ok, check.text);
-        await shoot(page, id);
-        assert.deepEqual(realErrors(errors), []);
-      } finally {
-        await context.close();
-      }
-    });
+    const open = () => openControlled(env.url, `topic=${id}`);
+    const ignore = EXPECTED_NETWORK_NOISE;
 
-    test(`${id}: edited parameters typed into the form`, async () => {
-      const { values, select = {}, expect } = EDITED[id];
-      const { page, context, errors } = await openControlled(env.url, `topic=${id}`);
-      try {
-        for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
-        for (const [name, value] of Object.entries(select)) await page.selectOption(`#param-${name}`, value);
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        const rows = await timings(page);
-        for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
-        for (const check of await checks(page)) assert.ok(check.ok, check.text);
-        await shoot(page, `${id}-edited`);
-        assert.deepEqual(realErrors(errors), []);
-      } finally {
-        await context.close();
-      }
-    });
+    test(`${id}: defaults run and every check passes`, () =>
+      onPage(
+        open,
+        async ({ page }) => {
+          const rows = await runFromForm(page, { shot: id });
+          for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
+        },
+        { ignore },
+      ));
+
+    test(`${id}: edited parameters typed into the form`, () => onPage(open, ({ page }) => runFromForm(page, { ...EDITED[id], shot: `${id}-edited` }).then(() => undefined), { ignore }));
   }
 
   test('async-fetch: requests are real fetches answered by the service worker; errors stay per request', async () => {

@@ -1,6 +1,7 @@
 // Shared by the browser tests: serve www/ (with or without isolation headers), start Debian's
 // chromium through playwright-core, and collect console errors so tests can insist on none.
 
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before } from 'node:test';
 
@@ -93,6 +94,52 @@ export async function runAndWait(page, { stopAfterMs, timeout = 90_000 } = {}) {
   }
   await page.waitForFunction((n) => Number(document.body.dataset.runs ?? 0) > n, before, { timeout });
   return (await page.textContent('#results .status')) ?? '';
+}
+
+/**
+ * A learner's run from the form: types `values`, picks `select`, presses Run. Asserts that the run
+ * finished, that self-checks are shown and all pass, and that each mode's result matches `expect`;
+ * saves screenshot `shot`; then reloads the page and asserts the edited values are back (they
+ * live in the address bar, so the run can be shared). Returns the timing rows.
+ * @param {import('playwright-core').Page} page
+ * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string}} [edits]
+ */
+export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot } = {}) {
+  for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
+  for (const [name, value] of Object.entries(select)) await page.selectOption(`#param-${name}`, value);
+  const status = await runAndWait(page);
+  assert.match(status, /^Finished/, status);
+  const rows = await timings(page);
+  for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
+  const list = await checks(page);
+  assert.ok(list.length > 0, 'no self-checks shown');
+  for (const check of list) assert.ok(check.ok, check.text);
+  if (shot) await shoot(page, shot);
+  const edited = Object.entries({ ...values, ...select });
+  if (edited.length) {
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    for (const [name, value] of edited) assert.equal(await page.inputValue(`#param-${name}`), String(value), `${name} after a reload`);
+  }
+  return rows;
+}
+
+/**
+ * Opens a page with `open`, runs `body` on it, insists on no console errors (except those
+ * matching `ignore`), and closes it whatever happened.
+ * @template {{page: import('playwright-core').Page, context: import('playwright-core').BrowserContext, errors: string[]}} S
+ * @param {() => Promise<S>} open
+ * @param {(session: S) => Promise<void>} body
+ * @param {{ignore?: RegExp}} [options]
+ */
+export async function onPage(open, body, { ignore } = {}) {
+  const session = await open();
+  try {
+    await body(session);
+    assert.deepEqual(session.errors.filter((e) => !ignore?.test(e)), []);
+  } finally {
+    await session.context.close();
+  }
 }
 
 /** A full-page screenshot in test-results/ (look at them after a run). */

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { checks, openPage, runAndWait, shoot, startServer, table, timings, toMs, useBrowser } from './harness.mjs';
+import { checks, onPage, openPage, runAndWait, runFromForm, shoot, startServer, table, timings, toMs, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 /** @type {{close: () => Promise<unknown>} | undefined} the course site of the iframe test */
@@ -29,19 +29,18 @@ const EDITED = {
   'process-basics': { values: { workers: 2, limit: 3000000 }, expect: { workers: /^2 sums of 8999995500000500000$/ } },
   'process-pool': { values: { lo: 0, hi: 200000, ranges: 8, workers: 2 }, expect: { pool: /^17,984 primes$/, sequential: /^17,984 primes$/ } },
   'ipc-queues': { values: { numbers: 9, workers: 3, time_scale: 0.2 }, expect: { workers: /^9 squares$/ } },
-  'image-resize': { values: { max_w: 200, max_h: 200, workers: 3 }, expect: { pool: /^4 thumbnails, 1 error/ } },
+  'image-resize': { values: { max_w: 200, max_h: 200, workers: 3 }, select: { size: 'small' }, expect: { pool: /^4 thumbnails, 1 error/ } },
   'process-executor': { values: { powers: '2^10, 3^4', squares: 3 }, expect: { executor: /^5 results, 1 exception/ } },
   footprint: { values: { samples: 2, payload_kb: 64 }, expect: { worker: /median of 2/ } },
 };
 
 describe('process topics on a page without cross-origin isolation', () => {
   for (const id of TOPICS) {
-    test(`${id}: defaults run on isolated workers, every check passes`, async () => {
-      const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
-      try {
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        const rows = await timings(page);
+    const open = () => openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
+
+    test(`${id}: defaults run on isolated workers, every check passes`, () =>
+      onPage(open, async ({ page }) => {
+        const rows = await runFromForm(page, { shot: id });
         for (const [mode, row] of Object.entries(rows)) {
           // Only footprint has a thread mode; it must say why it cannot run here.
           if (mode === 'thread') assert.match(row.note, /cross-origin isolated/);
@@ -50,33 +49,9 @@ describe('process topics on a page without cross-origin isolation', () => {
         const workerMode = Object.entries(rows).find(([mode]) => ['workers', 'pool', 'executor', 'worker'].includes(mode));
         assert.ok(workerMode, 'a mode on isolated workers');
         assert.ok(workerMode[1].lanes >= 1, 'the workers are drawn on lanes');
-        for (const check of await checks(page)) assert.ok(check.ok, check.text);
-        await shoot(page, id);
-        assert.deepEqual(errors, []);
-      } finally {
-        await context.close();
-      }
-    });
+      }));
 
-    test(`${id}: edited parameters typed into the form`, async () => {
-      const { values, expect } = EDITED[id];
-      const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
-      try {
-        for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
-        if (id === 'image-resize') await page.selectOption('#param-size', 'small');
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        const rows = await timings(page);
-        for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
-        for (const check of await checks(page)) assert.ok(check.ok, check.text);
-        const url = new URL(page.url());
-        for (const [name, value] of Object.entries(values)) assert.equal(url.searchParams.get(name), String(value));
-        await shoot(page, `${id}-edited`);
-        assert.deepEqual(errors, []);
-      } finally {
-        await context.close();
-      }
-    });
+    test(`${id}: edited parameters typed into the form`, () => onPage(open, ({ page }) => runFromForm(page, { ...EDITED[id], shot: `${id}-edited` }).then(() => undefined)));
   }
 
   test('process-pool: the log explains the outcome with the measured numbers, and bytes crossed are shown', async () => {

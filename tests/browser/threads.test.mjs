@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { checks, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
+import { onPage, openPage, runAndWait, runFromForm, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -27,44 +27,17 @@ const EDITED = {
 
 describe('threads topics, cross-origin isolated page', () => {
   for (const id of TOPICS) {
-    test(`${id}: defaults run, every check passes, waiting is on the timeline`, async () => {
-      const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=${id}`);
-      try {
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        const rows = await timings(page);
+    const open = () => openPage(env.browser, `${env.url}index.html?topic=${id}`);
+
+    test(`${id}: defaults run, every check passes, waiting is on the timeline`, () =>
+      onPage(open, async ({ page }) => {
+        const rows = await runFromForm(page, { shot: id });
         for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
-        const list = await checks(page);
-        assert.ok(list.length > 0, 'no self-checks shown');
-        for (const check of list) assert.ok(check.ok, check.text);
         // Time blocked on a lock, a queue, a condition or a join is drawn as waiting.
         assert.ok((await page.locator('.timeline-mode rect.span-wait').count()) > 0, 'no waiting drawn');
-        await shoot(page, id);
-        assert.deepEqual(errors, []);
-      } finally {
-        await context.close();
-      }
-    });
+      }));
 
-    test(`${id}: edited parameters typed into the form`, async () => {
-      const { values, expect } = EDITED[id];
-      const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=${id}`);
-      try {
-        for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        const rows = await timings(page);
-        for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
-        for (const check of await checks(page)) assert.ok(check.ok, check.text);
-        // The edited values are kept in the address bar, so the run can be shared.
-        const url = new URL(page.url());
-        for (const [name, value] of Object.entries(values)) assert.equal(url.searchParams.get(name), String(value));
-        await shoot(page, `${id}-edited`);
-        assert.deepEqual(errors, []);
-      } finally {
-        await context.close();
-      }
-    });
+    test(`${id}: edited parameters typed into the form`, () => onPage(open, ({ page }) => runFromForm(page, { ...EDITED[id], shot: `${id}-edited` }).then(() => undefined)));
   }
 
   test('deadlock: Stop during the deadlock ends the run at once, and the next run works', async () => {

@@ -45,13 +45,19 @@ function groupByMode(spans, modes) {
       const lanes = [...new Set(list.map((s) => s.lane))].sort(naturally);
       return {
         mode,
-        label: modes.find((m) => m.id === mode)?.label ?? mode,
+        label: modeLabel(modes, mode),
         spans: list,
         lanes,
         start: Math.min(...list.map((s) => s.start)),
         end: Math.max(...list.map((s) => s.end)),
       };
     });
+}
+
+/** A mode's label; spans recorded outside every mode are the run's own preparation. */
+function modeLabel(modes, id) {
+  if (!id) return 'Preparation (not timed as a mode)';
+  return modes.find((m) => m.id === id)?.label ?? id;
 }
 
 /** Sorts "thread 2" before "thread 10". */
@@ -123,7 +129,7 @@ export function timelineTable(spans, modes) {
     h(
       'tr',
       {},
-      h('td', { text: modes.find((m) => m.id === s.mode)?.label ?? s.mode }),
+      h('td', { text: modeLabel(modes, s.mode) }),
       h('td', { text: s.lane }),
       h('td', { text: s.label }),
       h('td', { text: KINDS[s.kind] ?? s.kind }),
