@@ -31,8 +31,12 @@ export const ISOLATION_HEADERS = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
 
-/** Starts a server; resolves to it once listening. */
-export function serve({ root = 'www', port = 8000, isolation = true, quiet = false } = {}) {
+/**
+ * Starts a server; resolves to it once listening. `onServed(path, body)` sees every file sent
+ * (the benchmark counts a first load's bytes with it, workers' requests included).
+ * @param {{root?: string, port?: number, isolation?: boolean, quiet?: boolean, onServed?: (path: string, body: Buffer) => void}} [options]
+ */
+export function serve({ root = 'www', port = 8000, isolation = true, quiet = false, onServed } = {}) {
   const base = resolve(root);
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -47,6 +51,7 @@ export function serve({ root = 'www', port = 8000, isolation = true, quiet = fal
       const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' };
       if (isolation) Object.assign(headers, ISOLATION_HEADERS);
       response.writeHead(200, headers).end(body);
+      onServed?.(url.pathname, body);
     } catch {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
     }

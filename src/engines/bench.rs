@@ -162,7 +162,7 @@ pub async fn measure(name: &str, arg: f64) -> RunResult<f64> {
         }
         "waits-100ms-ms" => {
             let start = now_ms();
-            let waits = (0..n).map(|_| futures_timer::Delay::new(std::time::Duration::from_millis(100)));
+            let waits = (0..n).map(|_| crate::engines::tasks::delay(100.0));
             futures::future::join_all(waits).await;
             Ok(now_ms() - start)
         }

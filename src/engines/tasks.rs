@@ -1,21 +1,22 @@
 //! Async tasks: futures on one event loop (the engine worker's, in the browser), with timers.
 //! Use `futures::join!`/`join_all` to gather them and `futures::channel` to connect them.
 
-use std::time::Duration;
-
 use futures::future::{select, Either};
-use futures_timer::Delay;
 
 use crate::run::{Run, RunError, RunResult};
 
 /// Waits `ms` milliseconds without blocking the loop; ends early with `Stopped` on Stop.
 pub async fn sleep(run: &Run, ms: f64) -> RunResult<()> {
     run.check()?;
-    let delay = Delay::new(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-    match select(delay, Box::pin(run.stopped())).await {
+    match select(Box::pin(delay(ms)), Box::pin(run.stopped())).await {
         Either::Left(_) => Ok(()),
         Either::Right(_) => Err(RunError::Stopped),
     }
+}
+
+/// Resolves after `ms` milliseconds (no Stop: for benchmarks and engines).
+pub async fn delay(ms: f64) {
+    timer::delay(ms.max(0.0)).await
 }
 
 /// Lets the event loop handle other work (messages, timers) before continuing.
@@ -75,5 +76,141 @@ mod imp {
             }
         })
         .await
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod timer {
+    use std::time::Duration;
+
+    /// futures-timer keeps every timer in one heap served by one helper thread.
+    pub async fn delay(ms: f64) {
+        futures_timer::Delay::new(Duration::from_secs_f64(ms / 1000.0)).await
+    }
+}
+
+/// The event loop's timers, kept like asyncio keeps them: a heap ordered by deadline and ONE
+/// `setTimeout` for the earliest. (One `setTimeout` per sleeping task, as futures-timer does in
+/// the browser, makes 100,000 concurrent sleeps take several times their length.)
+#[cfg(target_arch = "wasm32")]
+mod timer {
+    use std::cell::RefCell;
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashMap};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    use crate::clock::now_ms;
+
+    #[derive(Default)]
+    struct Timers {
+        /// (deadline in whole microseconds, id): the smallest first.
+        heap: BinaryHeap<Reverse<(u64, u64)>>,
+        /// Who to wake; a cancelled sleep is removed here and skipped when it leaves the heap.
+        wakers: HashMap<u64, Waker>,
+        next_id: u64,
+        /// The deadline the pending `setTimeout` fires for, if one is pending.
+        armed: Option<u64>,
+        /// `fire` as a JavaScript function, made once.
+        callback: Option<Closure<dyn FnMut()>>,
+    }
+
+    thread_local! {
+        static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+    }
+
+    fn micros(ms: f64) -> u64 {
+        (ms * 1000.0) as u64
+    }
+
+    pub fn delay(ms: f64) -> Sleep {
+        Sleep { deadline: micros(now_ms() + ms), id: None }
+    }
+
+    pub struct Sleep {
+        deadline: u64,
+        id: Option<u64>,
+    }
+
+    impl Future for Sleep {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if micros(now_ms()) >= self.deadline {
+                if let Some(id) = self.id.take() {
+                    TIMERS.with(|t| t.borrow_mut().wakers.remove(&id));
+                }
+                return Poll::Ready(());
+            }
+            let deadline = self.deadline;
+            let id = TIMERS.with(|t| {
+                let mut t = t.borrow_mut();
+                let id = self.id.unwrap_or_else(|| {
+                    t.next_id += 1;
+                    let id = t.next_id;
+                    t.heap.push(Reverse((deadline, id)));
+                    id
+                });
+                t.wakers.insert(id, cx.waker().clone());
+                id
+            });
+            self.id = Some(id);
+            arm();
+            Poll::Pending
+        }
+    }
+
+    impl Drop for Sleep {
+        fn drop(&mut self) {
+            if let Some(id) = self.id {
+                // try_with: the thread-local may already be gone when a thread ends.
+                let _ = TIMERS.try_with(|t| t.borrow_mut().wakers.remove(&id));
+            }
+        }
+    }
+
+    /// Makes sure a `setTimeout` is pending for the earliest deadline.
+    fn arm() {
+        TIMERS.with(|t| {
+            let mut t = t.borrow_mut();
+            let Some(&Reverse((earliest, _))) = t.heap.peek() else { return };
+            if t.armed.is_some_and(|armed| armed <= earliest) {
+                return;
+            }
+            let callback = t.callback.get_or_insert_with(|| Closure::new(fire));
+            let wait_ms = (earliest.saturating_sub(micros(now_ms())) as f64 / 1000.0).ceil() as i32;
+            let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+            if scope
+                .set_timeout_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), wait_ms)
+                .is_ok()
+            {
+                t.armed = Some(earliest);
+            }
+        });
+    }
+
+    /// The `setTimeout` callback: wakes every sleep whose deadline has passed, then re-arms.
+    fn fire() {
+        let due: Vec<Waker> = TIMERS.with(|t| {
+            let mut t = t.borrow_mut();
+            t.armed = None;
+            let now = micros(now_ms());
+            let mut due = Vec::new();
+            while let Some(&Reverse((deadline, id))) = t.heap.peek() {
+                if deadline > now {
+                    break;
+                }
+                t.heap.pop();
+                due.extend(t.wakers.remove(&id));
+            }
+            due
+        });
+        // Wake outside the borrow: a woken task may poll a new sleep at once.
+        due.into_iter().for_each(Waker::wake);
+        arm();
     }
 }
