@@ -46,12 +46,23 @@ export function serve({ root = 'www', port = 8000, isolation = true, quiet = fal
       return;
     }
     try {
-      if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
-      const body = await readFile(path);
-      const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' };
+      let info = await stat(path);
+      if (info.isDirectory()) {
+        path = join(path, 'index.html');
+        info = await stat(path);
+      }
+      // Revalidation, as static hosts do: a file fetched twice (say by the service worker and
+      // by the page) crosses the network once.
+      const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+      const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: etag };
       if (isolation) Object.assign(headers, ISOLATION_HEADERS);
-      response.writeHead(200, headers).end(body);
-      onServed?.(url.pathname, body);
+      if (request.headers['if-none-match'] === etag) {
+        response.writeHead(304, headers).end();
+      } else {
+        const body = await readFile(path);
+        response.writeHead(200, headers).end(body);
+        onServed?.(url.pathname, body);
+      }
     } catch {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
     }

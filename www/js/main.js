@@ -8,7 +8,7 @@ import { Engine } from './engine-client.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
 import { renderLive, renderReport } from './results.js';
-import { registerServiceWorker } from './service-worker.js';
+import { registerServiceWorker, warmServiceWorker } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
 
@@ -42,6 +42,7 @@ async function boot() {
   window.addEventListener('popstate', () => route());
   if (EMBED) listen(runFromParent, state.catalog.topics.map((t) => t.id));
   document.body.dataset.ready = 'true';
+  warmServiceWorker();
 }
 
 function showIsolation() {

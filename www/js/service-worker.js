@@ -49,6 +49,11 @@ export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
   return Boolean(outcome);
 }
 
+/** Asks the controlling service worker to load its wasm now (call once the page is usable). */
+export function warmServiceWorker() {
+  navigator.serviceWorker?.controller?.postMessage({ type: 'warm' });
+}
+
 // Note for cross-origin isolation on static hosts: the headers sw.js adds only apply to
 // responses it serves. The document of a first visit came straight from the server, so that page
 // is not isolated; it becomes isolated on the next load (a reload after the first control, if
