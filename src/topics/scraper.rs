@@ -333,10 +333,11 @@ async fn run_scraper(run: Run, p: Params) -> RunResult<()> {
                 format!("{:.0}", p.load_ms),
                 p.title.clone().unwrap_or_default(),
                 p.links.len().to_string(),
+                p.links.join("\n"),
             ]
         })
         .collect();
-    run.table("Pages", &["#", "URL", "status", "bytes", "load ms", "title", "links (first 10)"], rows);
+    run.table("Pages", &["#", "URL", "status", "bytes", "load ms", "title", "links", "first 10 links"], rows);
     let json = serde_json::to_string_pretty(&pages).map_err(|e| e.to_string())?;
     run.file("pages.json", "application/json", json);
     run.result("scrape", format!("{ok} of {} pages fetched", pages.len()));

@@ -113,6 +113,7 @@ describe('async topics, page controlled by the service worker', () => {
       assert.equal(byUrl['sim/site/index'][5], 'Sim Shop & Blog: home');
       assert.equal(byUrl['sim/site/blog/2'][5], 'Post 2: queues & back-pressure');
       assert.equal(byUrl['sim/site/shop'][6], '10');
+      assert.equal(byUrl['sim/site/index'][7].split('\n')[0], 'sim/site/about', 'the links themselves are listed');
       assert.equal(byUrl['sim/site/old-page'][2], '404');
       assert.equal(byUrl['sim/site/broken'][2], '500');
       assert.match(byUrl['sim/blackhole'][2], /timed out/);
