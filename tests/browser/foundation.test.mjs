@@ -168,6 +168,9 @@ test('the embed view works in an iframe on another origin and answers postMessag
   await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
   const error = await page.evaluate(() => window.messages.find((m) => m.type === 'error'));
   assert.equal(error.errors[0].field, 'limit');
+  // The embed shows the rejected value next to its message.
+  assert.equal(await frame.inputValue('#param-limit'), 'lots');
+  assert.match(await frame.textContent('#param-limit-error'), /whole number/);
   await shoot(page, 'embed');
   assert.deepEqual(errors, []);
   await context.close();

@@ -310,6 +310,8 @@ async function runFromParent(topicId, params) {
     await showTopic(topic, {});
   }
   const answer = await engine.check(topicId, params, false);
+  // The form shows what the parent asked for, so each message sits next to the value it is about.
+  if (!answer.ok) state.form.setValues(params);
   state.form.setErrors(answer.errors);
   if (!answer.ok) return { message: 'Some parameters are not valid.', errors: answer.errors };
   state.form.setValues(answer.params);
