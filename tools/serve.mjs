@@ -32,13 +32,15 @@ export const ISOLATION_HEADERS = {
 };
 
 /**
- * Starts a server; resolves to it once listening. `onServed(path, body)` sees every file sent
- * (the benchmark counts a first load's bytes with it, workers' requests included).
- * @param {{root?: string, port?: number, isolation?: boolean, quiet?: boolean, onServed?: (path: string, body: Buffer) => void}} [options]
+ * Starts a server; resolves to it once listening. `onServed(path, body, arrived)` sees every file
+ * sent and when its request arrived (the benchmark counts a first load's bytes with it, workers'
+ * requests included).
+ * @param {{root?: string, port?: number, isolation?: boolean, quiet?: boolean, onServed?: (path: string, body: Buffer, arrived: number) => void}} [options]
  */
 export function serve({ root = 'www', port = 8000, isolation = true, quiet = false, onServed } = {}) {
   const base = resolve(root);
   const server = createServer(async (request, response) => {
+    const arrived = Date.now();
     const url = new URL(request.url ?? '/', 'http://localhost');
     let path = normalize(join(base, decodeURIComponent(url.pathname)));
     if (path !== base && !path.startsWith(base + sep)) {
@@ -61,7 +63,7 @@ export function serve({ root = 'www', port = 8000, isolation = true, quiet = fal
       } else {
         const body = await readFile(path);
         response.writeHead(200, headers).end(body);
-        onServed?.(url.pathname, body);
+        onServed?.(url.pathname, body, arrived);
       }
     } catch {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');

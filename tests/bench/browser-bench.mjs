@@ -22,7 +22,7 @@ const native = JSON.parse(execFileSync('cargo', ['run', '-q', '--release', '--ex
 // Every file the server sends, with its gzip size: the page's and its workers' requests alike.
 /** @type {{path: string, gzip: number, at: number}[] | null} */
 let served = null;
-const server = await startServer({ onServed: (path, body) => served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at: Date.now() }) });
+const server = await startServer({ onServed: (path, body, at) => served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at }) });
 const browser = await launch();
 
 // ---- first load: bytes (gzip) and time until a run can start ----
@@ -35,8 +35,11 @@ const browser = await launch();
     const opened = Date.now();
     await page.goto(`${server.url}?topic=cpu-map`);
     await page.waitForSelector('body[data-ready="true"]');
-    const readyMs = await page.evaluate(() => performance.now());
-    const ready = Date.now();
+    // The page's own mark, on the same clock as the server's timestamps (one machine).
+    const [readyMs, ready] = await page.evaluate(() => {
+      const mark = performance.getEntriesByName('playground-ready')[0];
+      return [mark.startTime, performance.timeOrigin + mark.startTime];
+    });
     await page.waitForTimeout(2000); // what loads right after: rayon's threads, texts, the workers' module
     const sum = (list) => list.reduce((total, file) => total + file.gzip, 0);
     loads.push({ readyMs, beforeReady: sum(served.filter((f) => f.at <= ready)), all: sum(served), files: served.map((f) => f.path) });
