@@ -17,8 +17,10 @@ pub struct JobDone {
     /// The job's JSON output, or its error message.
     pub output: Result<String, String>,
     /// Absolute clock times (ms since the Unix epoch) when the message was sent, when the worker
-    /// started the job, when it ended, and when the answer was back.
+    /// had it (and began its pause, if any), when it started the job, when it ended, and when
+    /// the answer was back.
     pub sent: f64,
+    pub paused: f64,
     pub start: f64,
     pub end: f64,
     pub received: f64,
@@ -33,6 +35,8 @@ pub struct Traffic {
     pub bytes: usize,
     pub copy_ms: f64,
     pub compute_ms: f64,
+    /// Time workers spent in the pauses asked with [`Pool::run_job_after`].
+    pub sleep_ms: f64,
 }
 
 /// A pool of isolated workers, started for one run and stopped when dropped.
@@ -67,7 +71,21 @@ impl Pool {
 
     /// Runs `job` on worker `worker` and records its copy and compute spans labelled `label`.
     pub async fn run_job(&self, run: &Run, worker: usize, job: &str, input: String, label: &str) -> RunResult<JobDone> {
-        let work = imp::run_job(&self.handle, worker, job, input);
+        self.run_job_after(run, worker, 0.0, job, input, label).await
+    }
+
+    /// Like [`Pool::run_job`], but the worker first sleeps `pause_ms` (like `time.sleep` in a
+    /// process: it waits on a timer and leaves its core free), drawn as a sleeping span.
+    pub async fn run_job_after(
+        &self,
+        run: &Run,
+        worker: usize,
+        pause_ms: f64,
+        job: &str,
+        input: String,
+        label: &str,
+    ) -> RunResult<JobDone> {
+        let work = imp::run_job(&self.handle, worker, job, input, pause_ms.max(0.0));
         let done = match select(Box::pin(work), Box::pin(run.stopped())).await {
             Either::Left((done, _)) => done.map_err(RunError::Failed)?,
             Either::Right(_) => return Err(RunError::Stopped),
@@ -75,14 +93,18 @@ impl Pool {
         let lane = Pool::lane(worker);
         let span =
             |what: String, kind, from, to| run.span(&lane, what, kind, run.since_start(from), run.since_start(to));
-        span(format!("{label} (message in)"), SpanKind::Copy, done.sent, done.start);
+        span(format!("{label} (message in)"), SpanKind::Copy, done.sent, done.paused);
+        if done.start > done.paused {
+            span(format!("{label} (sleep)"), SpanKind::Io, done.paused, done.start);
+        }
         span(label.to_string(), SpanKind::Run, done.start, done.end);
         span(format!("{label} (message out)"), SpanKind::Copy, done.end, done.received);
         let mut traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
         traffic.messages += 2;
         traffic.bytes += done.bytes_in + done.bytes_out;
-        traffic.copy_ms += (done.start - done.sent) + (done.received - done.end);
+        traffic.copy_ms += (done.paused - done.sent) + (done.received - done.end);
         traffic.compute_ms += done.end - done.start;
+        traffic.sleep_ms += done.start - done.paused;
         Ok(done)
     }
 
@@ -174,22 +196,6 @@ pub fn instance_memory_bytes() -> Option<u64> {
     }
 }
 
-/// Pauses a job for `ms` milliseconds inside an isolated worker. Natively the worker is a thread
-/// and sleeps. In the browser it is a Web Worker on non-shared memory, where a blocking sleep
-/// would need `Atomics.wait` on a shared buffer (not available there) and jobs are synchronous
-/// calls, so the pause watches the clock instead (it keeps that worker's core busy meanwhile).
-pub fn job_pause(ms: f64) {
-    let end = crate::clock::now_ms() + ms.max(0.0);
-    #[cfg(not(target_arch = "wasm32"))]
-    while crate::clock::now_ms() < end {
-        std::thread::sleep(std::time::Duration::from_secs_f64((end - crate::clock::now_ms()).max(0.0) / 1000.0));
-    }
-    #[cfg(target_arch = "wasm32")]
-    while crate::clock::now_ms() < end {
-        std::hint::spin_loop();
-    }
-}
-
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
     use std::sync::mpsc;
@@ -199,7 +205,8 @@ mod imp {
     use super::JobDone;
     use crate::clock::now_ms;
 
-    type Request = (String, String, f64, oneshot::Sender<JobDone>);
+    /// (job, input, pause in ms, when it was sent, where to answer)
+    type Request = (String, String, f64, f64, oneshot::Sender<JobDone>);
 
     pub struct Handle(Vec<mpsc::Sender<Request>>);
 
@@ -212,13 +219,15 @@ mod imp {
             std::thread::Builder::new()
                 .name(format!("worker {}", i + 1))
                 .spawn(move || {
-                    for (job, input, sent, reply) in receive {
+                    for (job, input, pause_ms, sent, reply) in receive {
+                        let paused = now_ms();
+                        std::thread::sleep(std::time::Duration::from_secs_f64(pause_ms / 1000.0));
                         let start = now_ms();
                         let output = super::run_named_job(&job, &input);
                         let end = now_ms();
                         let bytes_out = output.as_ref().map_or_else(String::len, String::len);
-                        let done =
-                            JobDone { output, sent, start, end, received: 0.0, bytes_in: input.len(), bytes_out };
+                        let bytes_in = input.len();
+                        let done = JobDone { output, sent, paused, start, end, received: 0.0, bytes_in, bytes_out };
                         let _ = reply.send(done);
                     }
                 })
@@ -229,9 +238,16 @@ mod imp {
         Ok((Handle(senders), spawned))
     }
 
-    pub async fn run_job(handle: &Handle, worker: usize, job: &str, input: String) -> Result<JobDone, String> {
+    pub async fn run_job(
+        handle: &Handle,
+        worker: usize,
+        job: &str,
+        input: String,
+        pause_ms: f64,
+    ) -> Result<JobDone, String> {
         let (reply, answer) = oneshot::channel();
-        handle.0[worker].send((job.to_string(), input, now_ms(), reply)).map_err(|_| "worker is gone".to_string())?;
+        let request = (job.to_string(), input, pause_ms, now_ms(), reply);
+        handle.0[worker].send(request).map_err(|_| "worker is gone".to_string())?;
         let mut done = answer.await.map_err(|_| format!("worker {} crashed", worker + 1))?;
         done.received = now_ms();
         Ok(done)
@@ -256,7 +272,7 @@ mod imp {
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStart)]
         fn pool_start(size: u32) -> js_sys::Promise;
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolRun)]
-        fn pool_run(pool: u32, worker: u32, job: &str, input: String) -> js_sys::Promise;
+        fn pool_run(pool: u32, worker: u32, job: &str, input: String, pause_ms: f64) -> js_sys::Promise;
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStop)]
         fn pool_stop(pool: u32);
     }
@@ -280,8 +296,14 @@ mod imp {
         Ok((Handle(started.id), started.spawned))
     }
 
-    pub async fn run_job(handle: &Handle, worker: usize, job: &str, input: String) -> Result<JobDone, String> {
-        let text = call(pool_run(handle.0, worker as u32, job, input)).await?;
+    pub async fn run_job(
+        handle: &Handle,
+        worker: usize,
+        job: &str,
+        input: String,
+        pause_ms: f64,
+    ) -> Result<JobDone, String> {
+        let text = call(pool_run(handle.0, worker as u32, job, input, pause_ms)).await?;
         serde_json::from_str(&text).map_err(|e| e.to_string())
     }
 

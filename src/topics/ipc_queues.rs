@@ -80,7 +80,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::engines::workers::{instance_id, job_pause, Pool};
+use crate::engines::workers::{instance_id, Pool};
 use crate::run::{Run, RunError, RunResult};
 
 /// What the work queue holds: a number with the pause its work will take, or a stop pill.
@@ -133,8 +133,10 @@ async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
                     match item {
                         Some(Item::Number { n, pause_ms }) => {
                             run.log(Pool::lane(w), format!("took {n} from the work queue"));
-                            let input = json!({"n": n, "pause_ms": pause_ms}).to_string();
-                            let done = pool.run_job(run, w, "ipc-queues/square", input, &format!("{n}²")).await?;
+                            // The worker sleeps (time.sleep in Python), then squares.
+                            let input = json!({"n": n}).to_string();
+                            let label = format!("{n}²");
+                            let done = pool.run_job_after(run, w, pause_ms, "ipc-queues/square", input, &label).await?;
                             let answer: serde_json::Value =
                                 serde_json::from_str(&done.output?).map_err(|e| e.to_string())?;
                             let square = answer["square"].as_u64().ok_or("no square in the answer")?;
@@ -188,8 +190,8 @@ async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
         "workers",
         format!(
             "{} messages, {} bytes copied, {:.2} ms in transit (copying and waiting to be delivered); \
-             {:.0} ms of work (pauses) in the workers",
-            traffic.messages, traffic.bytes, traffic.copy_ms, traffic.compute_ms
+             in the workers {:.0} ms asleep (the pauses) and {:.2} ms squaring",
+            traffic.messages, traffic.bytes, traffic.copy_ms, traffic.sleep_ms, traffic.compute_ms
         ),
     );
     if arrival != sorted {
@@ -223,14 +225,13 @@ async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
     Ok(())
 }
 
-/// What a worker does with one item: pause, then square; or acknowledge a stop pill.
+/// What a worker does with one item (after its pause): square it; or acknowledge a stop pill.
 fn square_job(input: &str) -> Result<String, String> {
     let item: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
     if item["stop"] == true {
         return Ok(format!("worker #{} stops", instance_id()));
     }
     let n = item["n"].as_u64().ok_or("no number in the item")?;
-    job_pause(item["pause_ms"].as_f64().unwrap_or(0.0));
     Ok(json!({"worker": instance_id(), "n": n, "square": n * n}).to_string())
 }
 // CODE END

@@ -168,7 +168,7 @@ async fn run_process_basics(run: Run, p: Params) -> RunResult<()> {
                     format!("task {}", k + 1),
                     Pool::lane(k),
                     format!("#{}", a.worker_id),
-                    format!("{:.2}", (d.start - d.sent) + (d.received - d.end)),
+                    format!("{:.2}", (d.paused - d.sent) + (d.received - d.end)),
                     format!("{:.2}", d.end - d.start),
                     a.sum.clone(),
                 ]

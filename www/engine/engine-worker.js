@@ -21,7 +21,7 @@ Object.assign(self, {
         channel.port2.postMessage(null);
       }),
     poolStart: (size) => pools.start(size),
-    poolRun: (pool, worker, job, input) => pools.run(pool, worker, job, input),
+    poolRun: (pool, worker, job, input, pauseMs) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (pool) => pools.stop(pool),
   },
 });

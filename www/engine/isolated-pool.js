@@ -32,11 +32,11 @@ export class IsolatedPools {
     return JSON.stringify({ id, spawned });
   }
 
-  /** Runs a job; resolves to JSON matching `JobDone` in src/engines/workers.rs. */
-  run(id, worker, job, input) {
+  /** Runs a job after a pause; resolves to JSON matching `JobDone` in src/engines/workers.rs. */
+  run(id, worker, job, input, pauseMs = 0) {
     const pool = this.pools.get(id);
     if (!pool) return Promise.reject('this pool was stopped');
-    return pool.run(worker, job, input);
+    return pool.run(worker, job, input, pauseMs);
   }
 
   stop(id) {
@@ -64,6 +64,7 @@ class Pool {
     return new Promise((resolve, reject) => {
       worker.addEventListener('message', ({ data }) => {
         if (data.type === 'ready') resolve([start, now()]);
+        else if (data.type === 'failed') reject(`worker ${i + 1} could not load the wasm: ${data.message}`);
         else if (data.type === 'done') this.settle(data);
         else if (data.type === 'panic') this.crash(i, data.message);
       });
@@ -75,21 +76,21 @@ class Pool {
     });
   }
 
-  run(worker, job, input) {
+  run(worker, job, input, pauseMs) {
     const seq = this.seq++;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, sent: now(), bytesIn: input.length, worker });
-      this.workers[worker].postMessage({ type: 'job', seq, job, input });
+      this.workers[worker].postMessage({ type: 'job', seq, job, input, pauseMs });
     });
   }
 
-  settle({ seq, output, start, end }) {
+  settle({ seq, output, paused, start, end }) {
     const job = this.pending.get(seq);
     if (!job) return;
     this.pending.delete(seq);
     const result = JSON.parse(output);
     const bytesOut = (result.Ok ?? result.Err ?? '').length;
-    job.resolve(JSON.stringify({ output: result, sent: job.sent, start, end, received: now(), bytes_in: job.bytesIn, bytes_out: bytesOut }));
+    job.resolve(JSON.stringify({ output: result, sent: job.sent, paused, start, end, received: now(), bytes_in: job.bytesIn, bytes_out: bytesOut }));
   }
 
   /** A panic traps the worker's wasm instance: fail its jobs and replace it with a fresh one. */
@@ -97,7 +98,7 @@ class Pool {
     for (const [seq, job] of this.pending) {
       if (job.worker !== i) continue;
       this.pending.delete(seq);
-      job.resolve(JSON.stringify({ output: { Err: `worker ${i + 1} crashed: ${message}` }, sent: job.sent, start: job.sent, end: now(), received: now(), bytes_in: job.bytesIn, bytes_out: 0 }));
+      job.resolve(JSON.stringify({ output: { Err: `worker ${i + 1} crashed: ${message}` }, sent: job.sent, paused: job.sent, start: job.sent, end: now(), received: now(), bytes_in: job.bytesIn, bytes_out: 0 }));
     }
     this.workers[i]?.terminate();
     this.spawn(i).catch(() => {});

@@ -3,22 +3,36 @@
 const now = () => performance.timeOrigin + performance.now();
 /** @type {any} */
 let glue;
+/** Jobs run one at a time, in the order they came, even while one sleeps before it starts. */
+let queue = Promise.resolve();
 
-self.addEventListener('message', async ({ data }) => {
-  if (data.type === 'init') {
-    glue = await import(data.glue);
-    await glue.default({ module_or_path: data.module });
+self.addEventListener('message', ({ data }) => {
+  if (data.type === 'init') queue = queue.then(() => init(data.glue, data.module));
+  else if (data.type === 'job') queue = queue.then(() => job(data));
+});
+
+async function init(glueUrl, module) {
+  try {
+    glue = await import(glueUrl);
+    await glue.default({ module_or_path: module });
     glue.install_panic_hook();
     self.postMessage({ type: 'ready' });
-  } else if (data.type === 'job') {
-    const start = now();
-    let output;
-    try {
-      output = glue.run_job(data.job, data.input);
-    } catch (error) {
-      // The panic hook already told the pool; a trapped instance cannot be trusted again.
-      output = JSON.stringify({ Err: `crashed: ${error}` });
-    }
-    self.postMessage({ type: 'done', seq: data.seq, output, start, end: now() });
+  } catch (error) {
+    self.postMessage({ type: 'failed', message: String(error) });
   }
-});
+}
+
+/** Sleeps `pauseMs` on a timer (no shared memory to block on here, and no core kept busy), then runs the job. */
+async function job({ seq, job: name, input, pauseMs }) {
+  const paused = now();
+  if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  const start = now();
+  let output;
+  try {
+    output = glue.run_job(name, input);
+  } catch (error) {
+    // The panic hook already told the pool; a trapped instance cannot be trusted again.
+    output = JSON.stringify({ Err: `crashed: ${error}` });
+  }
+  self.postMessage({ type: 'done', seq, output, paused, start, end: now() });
+}
