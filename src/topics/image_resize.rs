@@ -15,7 +15,7 @@ pub fn topic() -> Topic {
         summary: "Workers decode images (generated ones, and PNG or JPEG files you pick), shrink them to fit within 800 x 600 and encode thumbnails; a broken file fails alone.",
         explanation: crate::prose!("Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes it (PNG or JPEG), shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
 The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
-Files are bytes, and bytes must be copied to reach a worker: here they travel as base64 text inside the message (a third larger than the file), which is what Python's pickling of the bytes amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything."),
+Files are bytes, and bytes must be copied to reach a worker: here they travel as base64 text inside the message (a third larger than the file), which is what Python's pickling of the bytes amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A phone stores a photo as its sensor saw it, with an EXIF note saying how to turn it; the worker turns it upright before shrinking it (Pillow: ImageOps.exif_transpose). A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything."),
         params: vec![
             Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
             Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
@@ -60,11 +60,12 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
 
 const PYTHON: &str = r#"import io, sys
 from concurrent.futures import ProcessPoolExecutor
-from PIL import Image
+from PIL import Image, ImageOps
 
 def thumbnail(name, data, box=(800, 600)):
     try:
         image = Image.open(io.BytesIO(data))     # PNG, JPEG, or "cannot identify image file"
+        image = ImageOps.exif_transpose(image)   # phone photos: turn upright first
         image.thumbnail(box)                     # fit within the box, keep proportions
         out = io.BytesIO()
         image.convert("RGBA").save(out, "PNG")
@@ -624,7 +625,54 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
     let (w, h) = (w as u32, h as u32);
     allowed_size(w, h)?;
     let rgba = decoder.decode().map_err(|e| format!("damaged JPEG data ({e})"))?;
-    Ok((w, h, rgba))
+    let orientation = decoder.exif().and_then(|tiff| exif_orientation(tiff)).unwrap_or(1);
+    Ok(upright(orientation, w, h, rgba))
+}
+
+/// The EXIF "Orientation" tag (0x0112, 1 to 8) of a JPEG's TIFF block, if it has one. Cameras
+/// store a photo as the sensor saw it and say here how to turn it for viewing.
+fn exif_orientation(tiff: &[u8]) -> Option<u16> {
+    let big_endian = match tiff.get(..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let number = |at: usize, len: usize| {
+        let bytes = tiff.get(at..at + len)?;
+        let fold = |acc: u32, b: &u8| (acc << 8) | u32::from(*b);
+        Some(if big_endian { bytes.iter().fold(0, fold) } else { bytes.iter().rev().fold(0, fold) })
+    };
+    let ifd = number(4, 4)? as usize;
+    let entries = number(ifd, 2)? as usize;
+    let entry = (0..entries).map(|k| ifd + 2 + 12 * k).find(|&at| number(at, 2) == Some(0x0112))?;
+    number(entry + 8, 2).map(|v| v as u16)
+}
+
+/// Turns RGBA pixels upright for EXIF orientation `o`, as Pillow's ImageOps.exif_transpose does:
+/// 2-4 mirror or turn half round, 5-8 also swap width and height (a phone held upright gives 6).
+fn upright(o: u16, w: u32, h: u32, rgba: Vec<u8>) -> (u32, u32, Vec<u8>) {
+    if !(2..=8).contains(&o) {
+        return (w, h, rgba);
+    }
+    let (new_w, new_h) = if o >= 5 { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; rgba.len()];
+    for y in 0..new_h {
+        for x in 0..new_w {
+            // Where the upright pixel (x, y) is in the stored picture.
+            let (sx, sy) = match o {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (y, h - 1 - x),
+                7 => (w - 1 - y, h - 1 - x),
+                _ => (w - 1 - y, x),
+            };
+            let (from, to) = (((sy * w + sx) * 4) as usize, ((y * new_w + x) * 4) as usize);
+            out[to..to + 4].copy_from_slice(&rgba[from..from + 4]);
+        }
+    }
+    (new_w, new_h, out)
 }
 
 /// Inflates a zlib stream that must give exactly `expected` bytes.
@@ -950,6 +998,36 @@ mod tests {
         setup(&mut encoder);
         encoder.encode(pixels, w as u16, h as u16, color).unwrap();
         file
+    }
+
+    /// An APP1 segment with a little-endian TIFF block holding only the Orientation tag.
+    fn exif_orientation_segment(orientation: u8) -> Vec<u8> {
+        let mut exif = b"Exif\0\0II*\0\x08\0\0\0\x01\0".to_vec();
+        exif.extend([0x12, 0x01, 3, 0, 1, 0, 0, 0, orientation, 0, 0, 0, 0, 0, 0, 0]);
+        exif
+    }
+
+    #[test]
+    fn photos_are_turned_upright_by_their_exif_orientation() {
+        // Stored 32 x 16: left half red, right half blue.
+        let (w, h) = (32u32, 16u32);
+        let stored: Vec<u8> =
+            (0..w * h).flat_map(|i| if i % w < w / 2 { [220, 20, 20, 255] } else { [20, 20, 220, 255] }).collect();
+        let red_at = |rgba: &[u8], width: u32, x: u32, y: u32| rgba[((y * width + x) * 4) as usize] > 128;
+        for (orientation, size, red_corner) in
+            [(1, (32, 16), (0, 0)), (3, (32, 16), (31, 0)), (6, (16, 32), (0, 0)), (8, (16, 32), (0, 31))]
+        {
+            let file = jpeg(&stored, (w, h), |e| e.add_app_segment(1, exif_orientation_segment(orientation)).unwrap());
+            let (dw, dh, rgba) = decode(&file).unwrap();
+            assert_eq!((dw, dh), size, "orientation {orientation}");
+            assert!(red_at(&rgba, dw, red_corner.0, red_corner.1), "orientation {orientation}: red at {red_corner:?}");
+        }
+        // Turning the other six ways and back is the identity.
+        let pixels: Vec<u8> = (0..6 * 4 * 4).map(|i| i as u8).collect();
+        for (there, back) in [(2, 2), (3, 3), (4, 4), (5, 5), (6, 8), (7, 7)] {
+            let (tw, th, turned) = upright(there, 6, 4, pixels.clone());
+            assert_eq!(upright(back, tw, th, turned), (6, 4, pixels.clone()), "orientation {there}");
+        }
     }
 
     /// JPEG is lossy: the decoded pixels must be close to the painted ones, on average.
