@@ -24,6 +24,12 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Starts `n` idle threads for later spawns to reuse (see `threads::warm`).
+#[wasm_bindgen]
+pub fn warm_threads(n: u32) -> Result<(), String> {
+    crate::engines::threads::warm(n as usize).map_err(|e| e.to_string())
+}
+
 /// True for the build with shared memory and wasm threads.
 #[wasm_bindgen]
 pub fn threaded_build() -> bool {

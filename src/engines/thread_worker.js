@@ -10,7 +10,8 @@
 
 const PREFIX = 'wasm-thread:';
 const MAX_IDLE = 16;
-const IDLE_MS = 30_000;
+const IDLE_MS = 30_000; // how long an idle thread beyond the first KEEP waits for work
+const KEEP = navigator.hardwareConcurrency || 2; // this many idle threads stay however long
 const live = new Set(); // keep Worker objects reachable so no browser collects a running thread
 /** @type {{worker: Worker, timer: ReturnType<typeof setTimeout>}[]} threads waiting for work */
 const idle = [];
@@ -75,6 +76,7 @@ function park(worker) {
   if (idle.length >= MAX_IDLE) return retire(worker);
   const entry = { worker, timer: /** @type {any} */ (0) };
   entry.timer = setTimeout(() => {
+    if (idle.length <= KEEP) return;
     idle.splice(idle.indexOf(entry), 1);
     retire(worker);
   }, IDLE_MS);

@@ -66,6 +66,12 @@ where
     Ok(JoinHandle { name, result })
 }
 
+/// Starts `n` threads that end at once, so that the next `n` spawns find a thread ready (in the
+/// browser: Web Workers already running the module), as a runtime's pool of threads would.
+pub fn warm(n: usize) -> RunResult<()> {
+    (0..n).try_for_each(|k| spawn_new(format!("idle {}", k + 1), || ()).map(drop))
+}
+
 /// Like [`spawn`], and draws the thread's start-up (from this call until its code runs) as a
 /// `Spawn` span on `lane`: in the browser a new thread is a new Web Worker, which takes a while.
 pub fn spawn_traced<T, F>(run: &Run, lane: impl Into<String>, work: F) -> RunResult<JoinHandle<T>>

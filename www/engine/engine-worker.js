@@ -6,7 +6,7 @@
 import { IsolatedPools } from './isolated-pool.js';
 
 const flavor = self.crossOriginIsolated ? 'threads' : 'plain';
-const PRECOMPILE_AFTER_MS = 1500;
+const WARM_UP_AFTER_MS = 1500;
 const glueUrl = new URL(`../pkg/${flavor}/playground.js`, import.meta.url).href;
 const pools = new IsolatedPools(new URL('../pkg/plain/playground.js', import.meta.url).href);
 
@@ -43,12 +43,16 @@ async function boot() {
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
   self.postMessage({ type: 'ready', catalog: engine.catalog(), caps, bootMs: performance.now() - started });
-  // rayon's pool starts after "ready" so the first paint does not wait for it. The isolated
-  // workers' module is compiled a little later, off the first load: compiling is a once-per-page
-  // cost (like having Python on disk), while each worker's own start-up stays inside the runs
-  // that measure it. (A run that needs a pool sooner compiles it then.)
+  // rayon's pool starts after "ready" so the first paint does not wait for it. A little later,
+  // off the first load: one idle thread per core (a new wasm thread is a Web Worker, tens of
+  // milliseconds to start; a runtime keeps threads around the same way), and the isolated
+  // workers' module is compiled (a once-per-page cost, like having Python on disk). Each
+  // isolated worker's own start-up stays inside the runs that measure it.
   if (threads) rayonPool = engine.initThreadPool(caps.cores);
-  setTimeout(() => pools.compiled().catch(() => {}), PRECOMPILE_AFTER_MS);
+  setTimeout(() => {
+    if (threads && !running) engine.warm_threads(caps.cores);
+    pools.compiled().catch(() => {});
+  }, WARM_UP_AFTER_MS);
 }
 
 /** Posts what the running topic recorded since the last look. */
