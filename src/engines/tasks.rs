@@ -128,7 +128,9 @@ mod timer {
     }
 
     pub fn delay(ms: f64) -> Sleep {
-        Sleep { deadline: micros(now_ms() + ms), id: None }
+        // Deadline 0: no wait at all (not even a turn of the loop).
+        let deadline = if ms > 0.0 { micros(now_ms() + ms) } else { 0 };
+        Sleep { deadline, id: None }
     }
 
     pub struct Sleep {
@@ -140,25 +142,30 @@ mod timer {
         type Output = ();
 
         fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if micros(now_ms()) >= self.deadline {
-                if let Some(id) = self.id.take() {
-                    TIMERS.with(|t| t.borrow_mut().wakers.remove(&id));
+            let deadline = self.deadline;
+            let fired = TIMERS.with(|t| {
+                let mut t = t.borrow_mut();
+                match self.id {
+                    // `fire` takes the waker out of the map when the deadline has passed.
+                    Some(id) => match t.wakers.get_mut(&id) {
+                        None => return true,
+                        Some(waker) => waker.clone_from(cx.waker()),
+                    },
+                    None if deadline == 0 => return true,
+                    None => {
+                        t.next_id += 1;
+                        let id = t.next_id;
+                        t.heap.push(Reverse((deadline, id)));
+                        t.wakers.insert(id, cx.waker().clone());
+                        self.id = Some(id);
+                    }
                 }
+                false
+            });
+            if fired {
+                self.id = None;
                 return Poll::Ready(());
             }
-            let deadline = self.deadline;
-            let id = TIMERS.with(|t| {
-                let mut t = t.borrow_mut();
-                let id = self.id.unwrap_or_else(|| {
-                    t.next_id += 1;
-                    let id = t.next_id;
-                    t.heap.push(Reverse((deadline, id)));
-                    id
-                });
-                t.wakers.insert(id, cx.waker().clone());
-                id
-            });
-            self.id = Some(id);
             arm();
             Poll::Pending
         }
