@@ -152,7 +152,7 @@ mod tests {
             python: "",
             check: crate::topic::no_check,
             run: |_, _| Box::pin(async { Ok(()) }),
-            jobs: &[],
+            needs: crate::topic::needs_nothing,
         }
     }
 

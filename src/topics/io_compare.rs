@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -38,7 +38,7 @@ Async tasks wait on one thread: each task starts its wait and gives the event lo
             Ok(())
         },
         run: |run, params| Box::pin(run_io_compare(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("pool").min(p.count("count"))),
     }
 }
 
