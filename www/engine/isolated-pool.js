@@ -63,7 +63,7 @@ class IsolatedWorker {
     if (this.dead) return Promise.resolve({ error: 'the worker had crashed', sent, paused: sent, start: sent, end: sent, received: sent });
     return new Promise((resolve) => {
       this.pending.set(seq, { resolve, sent });
-      this.worker.postMessage({ type: 'job', seq, job, input, pauseMs }, [input.buffer]);
+      this.worker.postMessage({ type: 'job', seq, job, input, pauseMs }, { transfer: [input.buffer] });
     });
   }
 

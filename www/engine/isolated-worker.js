@@ -32,7 +32,7 @@ async function job({ seq, job: name, input, pauseMs }) {
   const start = now();
   try {
     const output = glue.run_job(name, input);
-    self.postMessage({ type: 'done', seq, output, paused, start, end: now() }, [output.buffer]);
+    self.postMessage({ type: 'done', seq, output, paused, start, end: now() }, { transfer: [output.buffer] });
   } catch (error) {
     // The panic hook already told the pool; a trapped instance cannot be trusted again.
     self.postMessage({ type: 'done', seq, error: `crashed: ${error}`, paused, start, end: now() });
