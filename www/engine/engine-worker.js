@@ -4,6 +4,13 @@
 // build (shared memory); otherwise the plain one, where only thread modes are unavailable.
 
 import { IsolatedPools } from './isolated-pool.js';
+import { installWorkerShim } from './worker-host.js';
+
+// The page makes every worker the engine asks for (worker-host.js says why): this port goes to
+// it first, and `new Worker` here (threads, rayon, isolated workers) asks over it.
+const host = new MessageChannel();
+installWorkerShim(host.port1);
+self.postMessage({ type: 'worker-host', port: host.port2 }, { transfer: [host.port2] });
 
 const flavor = self.crossOriginIsolated ? 'threads' : 'plain';
 /** Threads or isolated workers kept warm for one topic, at most. */

@@ -1,6 +1,8 @@
 // The page's side of the engine worker: requests, progress, Stop, and recovery. If a demo panics
 // or Stop is not honoured quickly, the worker is replaced so the next run starts clean.
 
+import { WorkerHost } from '../engine/worker-host.js';
+
 const HARD_STOP_MS = 400;
 
 /**
@@ -19,11 +21,14 @@ export class Engine {
   }
 
   start() {
+    // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
+    this.host = new WorkerHost();
     this.worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
     /** @type {Promise<Ready>} */
     this.ready = new Promise((resolve, reject) => {
       this.worker.addEventListener('message', ({ data }) => {
-        if (data.type === 'ready') resolve(data);
+        if (data.type === 'worker-host') this.host.serve(data.port);
+        else if (data.type === 'ready') resolve(data);
         else if (data.type === 'failed') reject(new Error(data.message));
         else this.receive(data);
       });
@@ -34,6 +39,7 @@ export class Engine {
   /** Replaces a stuck or broken engine worker; the run in progress ends with `outcome`. */
   restart(outcome) {
     this.worker.terminate();
+    this.host.terminateAll(); // made by the page, they would outlive the engine
     for (const [id, request] of this.pending) {
       this.pending.delete(id);
       request.resolve(request.kind === 'run' ? outcome : { ok: false, params: {}, errors: [] });
