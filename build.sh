@@ -37,12 +37,12 @@ setup() {
 }
 
 setup_browser() {
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    say "setup: Debian chromium and chromium-driver"
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/firefox-esr ]; then
+    say "setup: Debian chromium, chromium-driver and firefox-esr (a downloaded browser build does not run here)"
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver firefox-esr >/dev/null
   fi
 }
 
@@ -94,7 +94,7 @@ run_tests() {
   cargo test
   say "test: front-end type check"
   node_modules/.bin/tsc -p jsconfig.json
-  say "test: wasm and end-to-end tests in headless Chromium"
+  say "test: wasm and end-to-end tests in headless Chromium, and the catalog in headless Firefox"
   node --test --test-concurrency=1 tests/browser/
 }
 

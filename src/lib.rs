@@ -12,6 +12,7 @@ pub mod run;
 pub mod runner;
 pub mod topic;
 pub mod topics;
+pub mod watchdog;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -100,6 +100,34 @@ struct State {
     tables: Vec<Table>,
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
+    /// Waits going on now (see [`Run::waiting`]), for the stall watchdog.
+    waits: Vec<OpenWait>,
+    next_wait: u64,
+    /// Why the watchdog ended the run (see [`Run::abort`]).
+    aborted: Option<String>,
+}
+
+/// A wait in progress: who waits for what, since when (run time).
+#[derive(Clone, Debug)]
+pub struct OpenWait {
+    pub(crate) id: u64,
+    /// The waiting thread (`engines::threads`), when it is one of them.
+    pub thread: Option<usize>,
+    pub lane: String,
+    pub label: String,
+    pub since: f64,
+}
+
+/// Marks a wait as going on until dropped (see [`Run::waiting`]).
+pub struct Waiting {
+    run: Run,
+    id: u64,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.run.state().waits.retain(|w| w.id != self.id);
+    }
 }
 
 impl Run {
@@ -177,10 +205,12 @@ impl Run {
         state.spans.push(Span { mode, lane: lane.into(), label: label.into(), kind, start, end });
     }
 
-    /// Runs `work` and records it as a span.
+    /// Runs `work` and records it as a span (a `Wait` span is also an open wait while it lasts).
     pub fn timed<T>(&self, lane: &str, label: &str, kind: SpanKind, work: impl FnOnce() -> T) -> T {
         let start = self.now();
+        let waiting = (kind == SpanKind::Wait).then(|| self.waiting(lane, label));
         let out = work();
+        drop(waiting);
         self.span(lane, label, kind, start, self.now());
         out
     }
@@ -191,6 +221,40 @@ impl Run {
         let out = work.await;
         self.span(lane, label, kind, start, self.now());
         out
+    }
+
+    /// Says that this thread waits for `label` (a lock, a queue, a signal) until the guard is
+    /// dropped: if the run then stops making progress, the watchdog names what waited on what.
+    pub fn waiting(&self, lane: &str, label: &str) -> Waiting {
+        let thread = crate::engines::threads::current_thread();
+        let since = self.now();
+        let mut state = self.state();
+        state.next_wait += 1;
+        let id = state.next_wait;
+        state.waits.push(OpenWait { id, thread, lane: lane.into(), label: label.into(), since });
+        Waiting { run: self.clone(), id }
+    }
+
+    /// The waits going on now.
+    pub fn open_waits(&self) -> Vec<OpenWait> {
+        self.state().waits.clone()
+    }
+
+    /// Changes whenever the run records something the page would show (log, span, progress,
+    /// chart point, check): the watchdog's measure of progress.
+    pub fn activity(&self) -> u64 {
+        let state = self.state();
+        let points: usize = state.series.iter().map(|s| s.points.len()).sum();
+        let progress = state.progress.as_ref().map_or(0, |p| p.done.to_bits());
+        [state.log.len(), state.spans.len(), points, state.checks.len(), state.rows.len()]
+            .iter()
+            .fold(progress, |acc, n| acc.wrapping_mul(1_000_003).wrapping_add(*n as u64))
+    }
+
+    /// Ends the run as Stop would, but as failed with `reason` (the watchdog's message).
+    pub fn abort(&self, reason: String) {
+        self.state().aborted.get_or_insert(reason);
+        self.cancel();
     }
 
     pub fn progress(&self, done: f64, total: f64, label: impl Into<String>) {
@@ -347,10 +411,11 @@ impl Run {
                 row.speedup = row.wall_ms.filter(|w| *w > 0.0).map(|w| base / w);
             }
         }
-        let (status, error) = match outcome {
-            Ok(()) => (RunStatus::Ok, None),
-            Err(RunError::Stopped) => (RunStatus::Stopped, Some("stopped".to_string())),
-            Err(RunError::Failed(m)) => (RunStatus::Failed, Some(m)),
+        let (status, error) = match (outcome, state.aborted.take()) {
+            (Ok(()), _) => (RunStatus::Ok, None),
+            (Err(RunError::Stopped), Some(reason)) => (RunStatus::Failed, Some(reason)),
+            (Err(RunError::Stopped), None) => (RunStatus::Stopped, Some("stopped".to_string())),
+            (Err(RunError::Failed(m)), _) => (RunStatus::Failed, Some(m)),
         };
         Report {
             topic: self.0.topic.clone(),

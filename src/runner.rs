@@ -80,6 +80,19 @@ pub fn drain_current() -> Option<Drained> {
     CURRENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Run::drain)
 }
 
+/// Changes whenever the current run records something (see [`Run::activity`]).
+pub fn activity_current() -> Option<u64> {
+    CURRENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Run::activity)
+}
+
+/// Ends the current run, quiet for `quiet_ms`, if it will not end by itself; returns why.
+pub fn watchdog_current(quiet_ms: f64) -> Option<String> {
+    let run = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+    let reason = crate::watchdog::stall_report(&run, quiet_ms)?;
+    run.abort(reason.clone());
+    Some(reason)
+}
+
 /// Test helpers: run a topic natively to the end, on this thread.
 #[cfg(test)]
 pub mod testing {

@@ -90,6 +90,21 @@ pub fn drain_run() -> String {
     runner::drain_current().map(|d| serde_json::to_string(&d).unwrap_or_default()).unwrap_or_default()
 }
 
+/// A number that changes whenever the current run records something (0 when none runs): the
+/// engine's watchdog compares it between looks.
+#[wasm_bindgen]
+pub fn run_activity() -> f64 {
+    // Kept below 2^53 so that it survives the trip through a JavaScript number.
+    runner::activity_current().map_or(0.0, |a| (a >> 11) as f64)
+}
+
+/// Ends the current run if, quiet for `quiet_ms`, it will not end by itself (see `watchdog`);
+/// returns the message that says why, or nothing.
+#[wasm_bindgen]
+pub fn watchdog(quiet_ms: f64) -> Option<String> {
+    runner::watchdog_current(quiet_ms)
+}
+
 /// Runs one job in an isolated worker: encoded input in, encoded `Result` out (see `workers::Job`).
 #[wasm_bindgen]
 pub fn run_job(job: &str, input: &[u8]) -> Vec<u8> {

@@ -2,7 +2,10 @@
 //! Web Worker running the same wasm module on the same shared memory (`thread_worker.js`).
 //! `std::sync` locks, condition variables, channels and `std::thread::sleep` work in both.
 
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use futures::channel::oneshot;
 
@@ -58,12 +61,54 @@ where
     T: Send + 'static,
 {
     let (send, result) = oneshot::channel();
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    live().push(ThreadInfo { id, name: name.clone(), asked: crate::clock::now_ms(), begun: None });
     let body: Body = Box::new(move || {
+        if let Some(me) = live().iter_mut().find(|t| t.id == id) {
+            me.begun = Some(crate::clock::now_ms());
+        }
+        CURRENT.with(|c| c.set(Some(id)));
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(&*p));
+        CURRENT.with(|c| c.set(None)); // the thread may run another closure next
+        live().retain(|t| t.id != id);
         let _ = send.send(outcome);
     });
-    imp::spawn(&name, body, fresh).map_err(RunError::Failed)?;
+    if let Err(e) = imp::spawn(&name, body, fresh) {
+        live().retain(|t| t.id != id);
+        return Err(RunError::Failed(e));
+    }
     Ok(JoinHandle { name, result })
+}
+
+/// A thread started by [`spawn`] whose closure has not returned: for the stall watchdog.
+#[derive(Clone, Debug)]
+pub struct ThreadInfo {
+    pub id: usize,
+    pub name: String,
+    /// When it was asked for, and when its closure began ([`crate::clock::now_ms`]).
+    pub asked: f64,
+    pub begun: Option<f64>,
+}
+
+static LIVE: Mutex<Vec<ThreadInfo>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    static CURRENT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn live() -> std::sync::MutexGuard<'static, Vec<ThreadInfo>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The threads asked for whose closures have not returned, oldest first.
+pub fn live_threads() -> Vec<ThreadInfo> {
+    live().clone()
+}
+
+/// Which of those threads this code runs on, if any.
+pub fn current_thread() -> Option<usize> {
+    CURRENT.with(Cell::get)
 }
 
 /// Makes sure `n` idle threads wait for work, so that the next `n` spawns find a thread ready (in

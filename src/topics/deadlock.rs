@@ -165,6 +165,7 @@ impl Board {
         let lane = format!("thread {}", me + 1);
         let asked = run.now();
         self.waiting.lock().unwrap()[me] = Some(l);
+        let _waiting = run.waiting(&lane, &lock.name); // the engine's own watchdog can name it too
         let mut holder = lock.holder.lock().unwrap();
         let outcome = loop {
             if self.abort.load(Ordering::SeqCst) || run.is_cancelled() {

@@ -1,11 +1,13 @@
 // Shared by the browser tests: serve www/ (with or without isolation headers), start Debian's
-// chromium through playwright-core, and collect console errors so tests can insist on none.
+// chromium through playwright-core (or firefox-esr through puppeteer-core), and collect console
+// errors so tests can insist on none.
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 import { serve } from '../../tools/serve.mjs';
 
 export const CHROMIUM_ARGS = [
@@ -18,6 +20,33 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** On top of puppeteer's own (no updates, safe browsing, telemetry upload): nothing leaves 127.0.0.1. */
+export const FIREFOX_PREFS = {
+  'app.update.auto': false,
+  'browser.region.network.url': '',
+  'extensions.systemAddon.update.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'network.dns.disablePrefetch': true,
+  'network.prefetch-next': false,
+  'network.trr.mode': 5,
+  'toolkit.telemetry.enabled': false,
+  'toolkit.telemetry.server': '',
+};
+
+/**
+ * Debian's firefox-esr, headless, driven over WebDriver BiDi. (A Firefox that puppeteer would
+ * download does not run here; Debian's does.)
+ */
+export async function launchFirefox() {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: FIREFOX_PREFS,
+  });
+}
 
 /** Starts a static server on a free port; resolves to {url, close}. */
 export async function startServer({ isolation = true, root = 'www', onServed = undefined } = {}) {

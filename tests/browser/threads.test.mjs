@@ -63,6 +63,23 @@ describe('threads topics, cross-origin isolated page', () => {
     }
   });
 
+  test("deadlock: when the engine's watchdog is quicker than the topic's, it ends the stalled run, names what each thread waits for, and the next run works", async () => {
+    const { page, context, errors } = await openPage(env.browser, `${env.url}index.html?topic=deadlock&watchdog_ms=10000&time_scale=0.3`);
+    try {
+      await page.evaluate(() => sessionStorage.setItem('playground.stallMs', '1500'));
+      const status = await runAndWait(page);
+      assert.match(status, /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /, status);
+      assert.match(status, /thread 1 waits for lock [AB]/, status);
+      assert.match(status, /thread 2 waits for lock [AB]/, status);
+      await page.evaluate(() => sessionStorage.removeItem('playground.stallMs'));
+      await page.fill('#param-watchdog_ms', '300');
+      assert.match(await runAndWait(page), /^Finished/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('producer-consumer: the queue length is plotted', async () => {
     const { page, context } = await openPage(env.browser, `${env.url}index.html?topic=producer-consumer&time_scale=0.1`);
     try {

@@ -82,13 +82,17 @@ function drain(id) {
   if (text) self.postMessage({ type: 'progress', id, drained: JSON.parse(text) });
 }
 
-async function run(id, topic, params) {
+async function run(id, topic, params, stallMs) {
   if (running) {
     self.postMessage({ type: 'done', id, outcome: { outcome: 'rejected', message: 'Another run is still going.', errors: [] } });
     return;
   }
   running = true;
-  const timer = setInterval(() => drain(id), 100);
+  const watch = watchdog(id, stallMs);
+  const timer = setInterval(() => {
+    drain(id);
+    watch.tick();
+  }, 100);
   try {
     if (rayonPool) await rayonPool;
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
@@ -103,10 +107,56 @@ async function run(id, topic, params) {
     self.postMessage({ type: 'done', id, outcome }, { transfer });
   } finally {
     clearInterval(timer);
+    watch.stop();
     running = false;
     if (deferredPrepare) prepare(deferredPrepare.topic, deferredPrepare.params);
     deferredPrepare = null;
   }
+}
+
+// ----- watchdog: no eternal "Running..." -----
+// A run that records nothing for STALL_MS while every thread it started waits (or one never
+// started) will not end by itself: Rust (src/watchdog.rs) says who waited for what and ends it,
+// and the report shows that. Threads stuck where they cannot see that (a lock taken without a
+// timeout) keep the run from ending: after WIND_DOWN_MS the page replaces the whole engine. A
+// heartbeat tells the page that this worker itself is not blocked (engine-client.js).
+
+/** Quiet this long (no log line, span, progress or chart point) before the watchdog looks closer. */
+const STALL_MS = 15_000;
+const WIND_DOWN_MS = 2_000;
+const HEARTBEAT_MS = 1_000;
+
+/** @param {number} id the run @param {number} [stallMs] */
+function watchdog(id, stallMs = STALL_MS) {
+  let last = engine.run_activity();
+  let changed = performance.now();
+  let beat = changed;
+  let fired = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let windDown;
+  return {
+    tick() {
+      const now = performance.now();
+      if (now - beat >= HEARTBEAT_MS) {
+        beat = now;
+        self.postMessage({ type: 'alive', id });
+      }
+      const activity = engine.run_activity();
+      if (activity !== last) {
+        last = activity;
+        changed = now;
+        return;
+      }
+      if (fired || now - changed < stallMs) return;
+      const reason = engine.watchdog(now - changed);
+      if (!reason) return;
+      fired = true;
+      windDown = setTimeout(() => self.postMessage({ type: 'stuck', id, message: `The run did not end: ${reason}` }), WIND_DOWN_MS);
+    },
+    stop() {
+      clearTimeout(windDown);
+    },
+  };
 }
 
 /** The diagnostics page's checks: is the memory really shared, and do threads work? */
@@ -123,7 +173,7 @@ self.addEventListener('message', async ({ data }) => {
       self.postMessage({ type: 'checked', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
       break;
     case 'run':
-      await run(data.id, data.topic, data.params);
+      await run(data.id, data.topic, data.params, data.stallMs);
       break;
     case 'prepare':
       prepare(data.topic, data.params);

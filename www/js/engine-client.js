@@ -4,11 +4,22 @@
 import { WorkerHost } from '../engine/worker-host.js';
 
 const HARD_STOP_MS = 400;
+/** A run whose engine has said nothing (not even its heartbeat) for this long has a blocked engine. */
+const ENGINE_SILENT_MS = 10_000;
 
 /**
  * @typedef {{threads: boolean, cores: number, isolated: boolean, flavor: string}} Caps
  * @typedef {{catalog: any, caps: Caps, bootMs: number}} Ready
  */
+
+/** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
+function stallOverride() {
+  try {
+    return Number(sessionStorage.getItem('playground.stallMs')) || undefined;
+  } catch {
+    return undefined; // storage refused (a third-party embed)
+  }
+}
 
 export class Engine {
   constructor() {
@@ -27,6 +38,7 @@ export class Engine {
     /** @type {Promise<Ready>} */
     this.ready = new Promise((resolve, reject) => {
       this.worker.addEventListener('message', ({ data }) => {
+        this.heard = performance.now();
         if (data.type === 'worker-host') this.host.serve(data.port);
         else if (data.type === 'ready') resolve(data);
         else if (data.type === 'failed') reject(new Error(data.message));
@@ -49,6 +61,11 @@ export class Engine {
   }
 
   receive(data) {
+    if (data.type === 'alive') return;
+    if (data.type === 'stuck') {
+      if (data.id === this.running) this.restart({ outcome: 'crashed', message: data.message });
+      return;
+    }
     if (data.type === 'panic') {
       // A Rust panic traps the wasm instance: nothing in it can be trusted afterwards.
       this.restart({ outcome: 'crashed', message: `The demo panicked: ${data.message}` });
@@ -69,8 +86,29 @@ export class Engine {
     return new Promise((resolve) => {
       this.pending.set(id, { resolve, onProgress, kind });
       this.worker.postMessage({ ...message, id });
-      if (kind === 'run') this.running = id;
+      if (kind === 'run') {
+        this.running = id;
+        this.watchSilence(id);
+      }
     });
+  }
+
+  // ----- watchdog: an engine that stops answering during a run -----
+  // The engine posts a heartbeat every second while it runs (engine-worker.js, which also ends
+  // runs whose threads all wait). If even that stops, the engine's own thread is blocked (it
+  // was, in Firefox, inside `new Worker()`): nothing in it can end the run, so it is replaced.
+
+  /** @param {number} id the run */
+  watchSilence(id) {
+    this.heard = performance.now();
+    const timer = setInterval(() => {
+      if (this.running !== id) clearInterval(timer);
+      else if (performance.now() - this.heard > ENGINE_SILENT_MS) {
+        clearInterval(timer);
+        const seconds = Math.round(ENGINE_SILENT_MS / 1000);
+        this.restart({ outcome: 'crashed', message: `The engine stopped answering for ${seconds} s during the run (its thread was blocked), so it was restarted.` });
+      }
+    }, 1000);
   }
 
   /** Validates parameters in Rust: `{ok, params, errors}`. */
@@ -88,7 +126,7 @@ export class Engine {
   /** Runs a topic; `onProgress` gets what the run recorded so far, about ten times a second. */
   async run(topic, params, onProgress) {
     await this.ready;
-    return this.request({ type: 'run', topic, params }, 'run', onProgress);
+    return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress);
   }
 
   /** The threads self-test (diagnostics page): `{caps, shared, findings}`. */
