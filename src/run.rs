@@ -347,7 +347,9 @@ impl Run {
         if !self.can_run(mode) {
             row.status = ModeStatus::Unavailable;
             row.note = Some(
-                "needs shared-memory threads: this page is not cross-origin isolated. Open it in a full page.".into(),
+                "needs shared-memory threads: this page is not cross-origin isolated (open it in a full page), or \
+                 this browser cannot share wasm memory with workers."
+                    .into(),
             );
             self.state().rows.push(row);
             return Ok(None);

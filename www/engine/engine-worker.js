@@ -12,7 +12,26 @@ const host = new MessageChannel();
 installWorkerShim(host.port1);
 self.postMessage({ type: 'worker-host', port: host.port2 }, { transfer: [host.port2] });
 
-const flavor = self.crossOriginIsolated ? 'threads' : 'plain';
+const flavor = canShareMemory() ? 'threads' : 'plain';
+
+/**
+ * Can a shared wasm memory go to another worker? Not without cross-origin isolation, and not in
+ * WebKitGTK 2.50 even with it (postMessage throws DataCloneError; its SharedArrayBuffer global is
+ * hidden), where the threaded build would load and then never start a thread.
+ */
+function canShareMemory() {
+  if (!self.crossOriginIsolated) return false;
+  const { port1, port2 } = new MessageChannel();
+  try {
+    port1.postMessage(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
 /** Threads or isolated workers kept warm for one topic, at most. */
 const MAX_WARM = 32;
 const glueUrl = new URL(`../pkg/${flavor}/playground.js`, import.meta.url).href;
