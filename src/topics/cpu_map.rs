@@ -18,7 +18,7 @@ A pool hands the tasks to W workers. With W threads sharing one memory, or W iso
 Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
-            Param::int("numbers", "Numbers per task", 25_000_000, 1, 500_000_000)
+            Param::int("numbers", "Numbers per task", 250_000_000, 1, 500_000_000)
                 .help("Each task sums i*i over this many consecutive numbers (original: 100,000,000)."),
             Param::int("workers", "Workers (W)", 2, 1, 64).help("Threads in the pool, and isolated workers."),
             Param::int("sweep", "Sweep up to", 0, 0, 16).help("Rerun the pool with 1..N workers and plot the speedup (0: off)."),

@@ -16,8 +16,8 @@ pub fn topic() -> Topic {
 This topic sums i*i below a limit, split in two halves. The simulated GIL is a real lock that each thread must hold to compute a slice; watch the timeline: under the GIL the two lanes alternate, without it they run side by side. Isolated workers (like multiprocessing) each have their own memory and no shared lock, so they scale too.\n\n\
 Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code."),
         params: vec![
-            Param::int("limit", "Sum i*i below", 300_000_000, 1_000, 2_000_000_000)
-                .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: big enough that starting threads and workers does not hide the computation."),
+            Param::int("limit", "Sum i*i below", 600_000_000, 1_000, 2_000_000_000)
+                .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: about half a second or more of work, so that what the threads and workers save shows."),
             Param::float("switch_ms", "Switch interval (ms)", 5.0, 0.1, 100.0, 0.1)
                 .help("How long a thread may hold the GIL while another waits (CPython: 5 ms)."),
         ],

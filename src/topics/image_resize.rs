@@ -27,7 +27,7 @@ Files are bytes, and bytes must be copied to reach a worker: here each call (the
                 ("normal", "normal"),
                 ("large", "large (double size)"),
             ])
-            .help("Normal: 1600 x 1200, 1200 x 1600, 3000 x 750 and 500 x 500 pixels."),
+            .help("Normal: 1600 x 1200, 1200 x 1600, 3000 x 750, 2000 x 1000, 1400 x 1400 and 500 x 500 pixels."),
             Param::flag("broken", "Include a broken file", true),
             Param::files("files", "Your images", "image/png,image/jpeg,.png,.jpg,.jpeg")
                 .help("PNG or JPEG files from your computer (up to 8 files, 20 MB in all), after the generated ones. They stay in this page."),
@@ -74,7 +74,7 @@ def thumbnail(name, data, box=(800, 600)):
         return name, None, None, str(error)
 
 if __name__ == "__main__":
-    names = ["sunset.png", "tower.png", "panorama.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
+    names = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
     files = {name: open(name, "rb").read() for name in names}
     with ProcessPoolExecutor(2) as pool:         # the bytes are pickled to each worker
         for name, size, png, error in pool.map(thumbnail, files.keys(), files.values()):
@@ -401,6 +401,8 @@ fn shapes(size: &str) -> Vec<(&'static str, u32, u32, Pattern)> {
         ("sunset.png", 1600, 1200, Pattern::Sunset),
         ("tower.png", 1200, 1600, Pattern::Rings),
         ("panorama.png", 3000, 750, Pattern::Hills),
+        ("garden.png", 2000, 1000, Pattern::Hills),
+        ("target.png", 1400, 1400, Pattern::Rings),
         ("icon.png", 500, 500, Pattern::Checker),
     ]
     .into_iter()
@@ -832,9 +834,11 @@ mod tests {
             ("sunset.png", [400, 300], [200, 150]),  // landscape 4:3: both sides touch the box
             ("tower.png", [300, 400], [113, 150]),   // portrait: the height decides
             ("panorama.png", [750, 187], [200, 50]), // wide: the width decides
-            ("icon.png", [125, 125], [125, 125]),    // already inside the box: kept
+            ("garden.png", [500, 250], [200, 100]),
+            ("target.png", [350, 350], [150, 150]),
+            ("icon.png", [125, 125], [125, 125]), // already inside the box: kept
         ];
-        assert_eq!(sizes.len(), 4);
+        assert_eq!(sizes.len(), 6);
         for ((name, input, output), (en, ei, eo)) in sizes.iter().zip(expected) {
             assert_eq!((name.as_str(), input.as_slice(), output.as_slice()), (en, &ei[..], &eo[..]));
         }
@@ -843,7 +847,7 @@ mod tests {
         assert_eq!(errors[0]["name"], "broken.png");
         assert!(errors[0]["error"].as_str().unwrap().starts_with("broken.png: cannot decode"), "{errors:?}");
         // Previews are shown, each at most 60 px wide, with the right number of bytes.
-        assert_eq!(report.images.len(), 4);
+        assert_eq!(report.images.len(), 6);
         assert!(report.images.iter().all(|i| i.width <= 60 && i.rgba.len() == (i.width * i.height * 4) as usize));
         assert!(report.values["bytes"].as_u64().unwrap() > 10_000);
     }
@@ -1065,9 +1069,10 @@ mod tests {
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let thumbnails = report.values["thumbnails"].as_array().unwrap();
         let names: Vec<&str> = thumbnails.iter().map(|t| t["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["sunset.png", "tower.png", "panorama.png", "icon.png", "photo.jpg", "drawing.png"]);
-        assert_eq!((&thumbnails[4]["input"], &thumbnails[4]["output"]), (&json!([64, 48]), &json!([40, 30])));
-        assert_eq!(thumbnails[5]["output"], json!([20, 40]));
+        let generated = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png"];
+        assert_eq!(names, [&generated[..], &["photo.jpg", "drawing.png"]].concat());
+        assert_eq!((&thumbnails[6]["input"], &thumbnails[6]["output"]), (&json!([64, 48]), &json!([40, 30])));
+        assert_eq!(thumbnails[7]["output"], json!([20, 40]));
         let errors: Vec<(&str, &str)> = report.values["errors"]
             .as_array()
             .unwrap()
@@ -1076,7 +1081,7 @@ mod tests {
             .collect();
         assert_eq!(errors[1], ("notes.txt", "notes.txt: cannot decode: not a PNG or JPEG file"));
         assert_eq!(errors[0].0, "broken.png");
-        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("6 thumbnails, 2 error(s)"));
+        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("8 thumbnails, 2 error(s)"));
         // The report lists the files, not their bytes.
         let listed = json!([{"name": "photo.jpg", "size": photo.len()}, {"name": "notes.txt", "size": 13}, {"name": "drawing.png", "size": drawing.len()}]);
         assert_eq!(report.params["files"], listed);
