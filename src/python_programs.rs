@@ -403,3 +403,56 @@ fn every_topic_has_a_spec_and_a_complete_program() {
         );
     }
 }
+
+/// Form fields with no constant in the Python, or one with another value, and why.
+const NO_CONSTANT: &[(&str, &str)] = &[
+    ("async-fetch", "urls"), // the form's sim/... paths are the page's service: URLS builds on BASE
+    ("async-fetch", "timeout_s"), // 0.6 s goes with the page's time scale 0.2; 5 s is the original's
+    ("scraper", "urls"),     // the pages both services have (the public one has no sim/site)
+    ("async-stream", "storage"), // browser storage; the Python writes a file
+    ("async-fetch", "time_scale"), // the Python talks to a real service: its delays are its own
+    ("scraper", "time_scale"), // the same
+    ("cpu-map", "sweep"),    // the page's chart, not part of the program
+    ("image-resize", "size"), // the Python makes its own images (its sizes are in the program)
+    ("image-resize", "files"), // the learner's files are the program's arguments
+    ("image-resize", "preview"), // how the page shows thumbnails
+];
+
+/// The value of constant `name` in `program`: from `NAME = value` or `A, NAME = 1, value`.
+fn constant(program: &str, name: &str) -> Option<String> {
+    program.lines().find_map(|line| {
+        let code = line.split(" #").next()?.trim_end();
+        let (names, values) = code.split_once(" = ")?;
+        let names: Vec<&str> = names.split(", ").collect();
+        let at = names.iter().position(|n| *n == name)?;
+        let values: Vec<&str> = if names.len() == 1 { vec![values] } else { values.split(", ").collect() };
+        values.get(at).map(|v| v.trim().to_string())
+    })
+}
+
+#[test]
+fn the_python_constants_are_the_form_fields_with_their_defaults() {
+    let mut wrong = Vec::new();
+    for topic in topics::all() {
+        for param in &topic.params {
+            if NO_CONSTANT.contains(&(topic.id, param.name)) {
+                continue;
+            }
+            let name = param.name.to_uppercase();
+            let Some(value) = constant(topic.python, &name) else {
+                wrong.push(format!("{}: no constant {name} for the field {:?}", topic.id, param.name));
+                continue;
+            };
+            let same = match &param.default {
+                Value::Number(n) => value.replace('_', "").parse::<f64>().ok() == n.as_f64(),
+                Value::String(s) => value == format!("{s:?}"),
+                Value::Bool(b) => value == if *b { "True" } else { "False" },
+                _ => true,
+            };
+            if !same {
+                wrong.push(format!("{}: {name} = {value}, but the form's default is {}", topic.id, param.default));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
