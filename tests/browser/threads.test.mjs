@@ -34,7 +34,7 @@ describe('threads topics, cross-origin isolated page', () => {
         const rows = await runFromForm(page, { shot: id });
         for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
         // Time blocked on a lock, a queue, a condition or a join is drawn as waiting.
-        assert.ok((await page.locator('.timeline-mode rect.span-wait').count()) > 0, 'no waiting drawn');
+        assert.ok((await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0, 'no waiting drawn');
       }));
 
     test(`${id}: edited parameters typed into the form`, () => onPage(open, ({ page }) => runFromForm(page, { ...EDITED[id], shot: `${id}-edited` }).then(() => undefined)));

@@ -69,10 +69,37 @@ function prepare(topic, params) {
   if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
 }
 
+/** Spans and log lines of the current run already posted in progress messages. */
+const posted = { spans: 0, log: 0 };
+/**
+ * Spans or log lines per progress message at most, sent as JSON text: the page's main thread
+ * takes each message in one go, parses text about twice as fast as it copies objects, and a busy
+ * run can record 50,000 spans between two looks (seconds of copying at once).
+ */
+const PER_MESSAGE = 2000;
+let lastProgress = null;
+
+/** Posts spans and log lines in progress messages of a bounded size. */
+function post(id, log, spans, progress, text = '') {
+  posted.spans += spans.length;
+  posted.log += log.length;
+  lastProgress = progress;
+  if (text && log.length <= PER_MESSAGE && spans.length <= PER_MESSAGE) {
+    self.postMessage({ type: 'progress', id, drained: text });
+    return;
+  }
+  for (let i = 0; i === 0 || i < Math.max(log.length, spans.length); i += PER_MESSAGE) {
+    const drained = { log: log.slice(i, i + PER_MESSAGE), spans: spans.slice(i, i + PER_MESSAGE), progress };
+    self.postMessage({ type: 'progress', id, drained: JSON.stringify(drained) });
+  }
+}
+
 /** Posts what the running topic recorded since the last look. */
 function drain(id) {
   const text = engine.drain_run();
-  if (text) self.postMessage({ type: 'progress', id, drained: JSON.parse(text) });
+  if (!text) return;
+  const { log, spans, progress } = JSON.parse(text);
+  post(id, log, spans, progress, text);
 }
 
 async function run(id, topic, params) {
@@ -81,17 +108,33 @@ async function run(id, topic, params) {
     return;
   }
   running = true;
+  posted.spans = posted.log = 0;
+  lastProgress = null;
   const timer = setInterval(() => drain(id), 100);
   try {
     if (rayonPool) await rayonPool;
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);
     const outcome = JSON.parse(text);
-    // Images travel as typed arrays (transferred, not copied a second time).
+    // Images and chart points travel as typed arrays (transferred, not copied a second time),
+    // and spans and log lines only in progress messages (engine-client.js puts them back in
+    // the report): a run at the form's limits records 200,000 spans and points, which the
+    // page's main thread would take seconds to copy in one message.
     const transfer = [];
     for (const image of outcome.report?.images ?? []) {
       image.rgba = new Uint8ClampedArray(image.rgba);
       transfer.push(image.rgba.buffer);
+    }
+    for (const series of outcome.report?.series ?? []) {
+      series.points = Float64Array.from(series.points.flat());
+      transfer.push(series.points.buffer);
+    }
+    const report = outcome.report;
+    if (report) {
+      post(id, report.log.slice(posted.log), report.spans.slice(posted.spans), lastProgress);
+      report.spans = [];
+      report.log = [];
+      report.posted = { ...posted };
     }
     self.postMessage({ type: 'done', id, outcome }, { transfer });
   } finally {

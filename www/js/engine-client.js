@@ -10,7 +10,7 @@ const HARD_STOP_MS = 400;
 
 export class Engine {
   constructor() {
-    /** @type {Map<number, {resolve: (v: any) => void, onProgress?: (d: any) => void, kind: string}>} */
+    /** @type {Map<number, {resolve: (v: any) => void, onProgress?: (d: any) => void, kind: string, spans: any[], log: any[]}>} */
     this.pending = new Map();
     this.nextId = 1;
     /** @type {number | null} id of the run in progress */
@@ -50,10 +50,21 @@ export class Engine {
     }
     const request = this.pending.get(data.id);
     if (!request) return;
-    if (data.type === 'progress') request.onProgress?.(data.drained);
-    else {
+    if (data.type === 'progress') {
+      const drained = JSON.parse(data.drained); // JSON text: parsed faster than objects are copied
+      for (const span of drained.spans) request.spans.push(span);
+      for (const line of drained.log) request.log.push(line);
+      request.onProgress?.(drained);
+    } else {
       this.pending.delete(data.id);
       if (data.id === this.running) this.running = null;
+      const report = data.outcome?.report;
+      // The engine sends spans and log lines only in progress messages.
+      if (report?.posted) {
+        report.spans = request.spans.slice(0, report.posted.spans).concat(report.spans);
+        report.log = request.log.slice(0, report.posted.log).concat(report.log);
+        delete report.posted;
+      }
       request.resolve(data.type === 'done' ? data.outcome : data.result);
     }
   }
@@ -61,7 +72,7 @@ export class Engine {
   request(message, kind, onProgress) {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve, onProgress, kind });
+      this.pending.set(id, { resolve, onProgress, kind, spans: [], log: [] });
       this.worker.postMessage({ ...message, id });
       if (kind === 'run') this.running = id;
     });
