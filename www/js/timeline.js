@@ -148,16 +148,22 @@ export class TimelineView {
     })();
   }
 
-  /** The finished run's spans: drawn at once when few, else in slices; returns the element. */
+  /**
+   * The finished run's spans ({mode, lane, label, kind, start, end}, in the order recorded):
+   * drawn at once when few, else in slices; returns the element.
+   * @param {any[]} spans
+   * @param {any[]} modes mode rows (for labels and order)
+   */
   show(spans, modes) {
     this.modes = modes;
     this.version++; // a live redraw still going stops at its next pause
     this.again = false;
     if (!this.groups.continuedBy(spans)) this.groups = new Groups();
     const sliced = spans.length > AT_ONCE_SPANS;
-    if (sliced) replace(this.element, h('p', { class: 'muted', text: `Drawing ${spans.length.toLocaleString('en-US')} spans…` }));
+    // What the run drew while it went on stays until the finished drawing replaces it.
+    if (sliced && !this.element.childElementCount) replace(this.element, h('p', { class: 'muted', text: `Drawing ${spans.length.toLocaleString('en-US')} spans…` }));
     this.element.dataset.drawn = 'false';
-    this.finishing = (async () => {
+    (async () => {
       const version = this.version;
       const slicer = new Slicer(sliced, () => version === this.version);
       for (let from = this.groups.count; from < spans.length; from += 1024) {
@@ -198,16 +204,6 @@ export class TimelineView {
     if (shown[0] !== this.legend || shown.length !== figures.length + 1 || figures.some((f, i) => shown[i + 1] !== f)) replace(this.element, this.legend, ...figures);
     this.element.dataset.drawn = 'true';
   }
-}
-
-/**
- * A finished run's timeline, at once when small, else filled in slices.
- * @param {any[]} spans {mode, lane, label, kind, start, end}
- * @param {any[]} modes mode rows (for labels and order)
- * @param {number} width pixels
- */
-export function renderTimeline(spans, modes, width) {
-  return new TimelineView(width).show(spans, modes);
 }
 
 /** A mode's label; spans recorded outside every mode are the run's own preparation. */
