@@ -12,9 +12,15 @@ use std::process::Command;
 
 use futures::executor::block_on;
 use playground::clock::now_ms;
-use playground::engines::workers::Pool;
+use playground::engines::workers::{Job, Pool};
 use playground::run::{Capabilities, Run};
 use playground::topics;
+use playground::topics::kernels::{primes_in, split};
+
+// The bench's own jobs (a native worker runs the job it is handed, so they need no registering).
+static ECHO: Job<Vec<u8>, Vec<u8>> = Job { name: "bench/echo", run: Ok, warm_up: Vec::new };
+static PRIMES: Job<(u64, u64), Vec<u64>> =
+    Job { name: "bench/primes", run: |(lo, hi)| Ok(primes_in(lo, hi)), warm_up: || (0, 1000) };
 
 fn main() {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -30,8 +36,8 @@ fn main() {
     let spawn: Vec<f64> = (0..20)
         .map(|_| {
             let t0 = now_ms();
-            let pool = block_on(Pool::start(&run, 1)).expect("pool starts");
-            block_on(pool.run_job(&run, 0, "footprint/probe", String::new(), "probe")).expect("probe");
+            let pool = block_on(Pool::start_cold(&run, 1)).expect("pool starts");
+            block_on(pool.run_job(&run, 0, &ECHO, &Vec::new(), "probe")).expect("probe");
             now_ms() - t0
         })
         .collect();
@@ -39,11 +45,11 @@ fn main() {
 
     let pool = block_on(Pool::start(&run, 1)).expect("pool starts");
     for (label, size) in [("round trip, 1-byte message", 1usize), ("round trip, 1 MB message (echoed)", 1 << 20)] {
-        let payload = "x".repeat(size);
+        let payload = vec![b'x'; size];
         let times: Vec<f64> = (0..30)
             .map(|_| {
                 let t0 = now_ms();
-                let done = block_on(pool.run_job(&run, 0, "footprint/echo", payload.clone(), "echo")).expect("echo");
+                let done = block_on(pool.run_job(&run, 0, &ECHO, &payload, "echo")).expect("echo");
                 assert_eq!(done.output.map(|o| o.len()), Ok(size));
                 now_ms() - t0
             })
@@ -54,17 +60,13 @@ fn main() {
 
     // The process-pool large preset, straight through the pool.
     println!();
-    let calls: Vec<String> = playground::topics::kernels::split(0, limit, ranges)
-        .into_iter()
-        .map(|(lo, hi)| format!("[{lo},{hi}]"))
-        .collect();
+    let calls = split(0, limit, ranges);
     let mut rust_ms = Vec::new();
     for workers in [1, 2] {
         let t0 = now_ms();
         let pool = block_on(Pool::start(&run, workers)).expect("pool starts");
-        let answers = block_on(pool.map(&run, "process-pool/primes", calls.clone(), |k| format!("range {k}"))).unwrap();
-        let count: usize =
-            answers.into_iter().map(|a| serde_json::from_str::<Vec<u64>>(&a.unwrap()).unwrap().len()).sum();
+        let answers = block_on(pool.map(&run, &PRIMES, calls.clone(), |k| format!("range {k}"))).unwrap();
+        let count: usize = answers.into_iter().map(|a| a.unwrap().len()).sum();
         let wall = now_ms() - t0;
         rust_ms.push(wall);
         println!("primes below {limit} in {ranges} ranges, {workers} worker(s): {count} primes in {:.0} ms", wall);

@@ -47,8 +47,29 @@ pub struct Preset {
     pub values: serde_json::Value,
 }
 
-/// A function an isolated worker can run: JSON in, JSON out (the message is copied, like a pickle).
-pub type JobFn = fn(&str) -> Result<String, String>;
+/// How many threads and isolated workers a run can use at once with given parameters. The page
+/// asks the engine to have them started when it shows the topic (and when the form changes), so
+/// that a run measures threads and workers, not their start-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Needs {
+    pub threads: usize,
+    pub workers: usize,
+}
+
+impl Needs {
+    pub fn threads(threads: usize) -> Needs {
+        Needs { threads, workers: 0 }
+    }
+
+    pub fn workers(workers: usize) -> Needs {
+        Needs { threads: 0, workers }
+    }
+}
+
+/// For topics that start no threads and no isolated workers.
+pub fn needs_nothing(_: &Params) -> Needs {
+    Needs::default()
+}
 
 pub type RunFn = fn(Run, Params) -> LocalBoxFuture<'static, RunResult<()>>;
 
@@ -90,8 +111,9 @@ pub struct Topic {
     pub check: fn(&Params) -> Result<(), FieldError>,
     #[serde(skip)]
     pub run: RunFn,
+    /// What a run can use at once (see [`Needs`]).
     #[serde(skip)]
-    pub jobs: &'static [(&'static str, JobFn)],
+    pub needs: fn(&Params) -> Needs,
 }
 
 /// No cross-field constraints.

@@ -91,10 +91,26 @@ pub fn drain_run() -> String {
     runner::drain_current().map(|d| serde_json::to_string(&d).unwrap_or_default()).unwrap_or_default()
 }
 
-/// Runs one job in an isolated worker: `{"Ok": output}` or `{"Err": message}`.
+/// Runs one job in an isolated worker: encoded input in, encoded `Result` out (see `workers::Job`).
 #[wasm_bindgen]
-pub fn run_job(job: &str, input: &str) -> String {
-    serde_json::to_string(&crate::engines::workers::run_named_job(job, input)).unwrap_or_default()
+pub fn run_job(job: &str, input: &[u8]) -> Vec<u8> {
+    crate::engines::workers::run_named_job(topics::JOBS, job, input)
+}
+
+/// Runs every isolated-worker job once on a small input, so the browser has compiled their hot
+/// code (the shared kernels included) before the first timed run.
+#[wasm_bindgen]
+pub fn warm_up() {
+    topics::warm_up_jobs();
+}
+
+/// What a run of `topic` with these parameters can use at once: `{threads, workers}` as JSON
+/// (nothing for an unknown topic or unreadable parameters: it is only a hint).
+#[wasm_bindgen]
+pub fn needs(topic: &str, params_json: &str) -> String {
+    let raw: serde_json::Value = serde_json::from_str(params_json).unwrap_or_default();
+    let needs = topics::find(topic).map(|t| (t.needs)(&crate::params::validate(&t.params, &raw, true).params));
+    serde_json::to_string(&needs.unwrap_or_default()).unwrap_or_default()
 }
 
 /// Starts rayon's global pool (wasm-bindgen-rayon): `initThreadPool(n)` in JavaScript.

@@ -3,34 +3,41 @@
 // whose worker helper also spawns itself). wasm-bindgen copies this file next to its glue.
 //
 // Starting a Worker and instantiating the module costs tens of milliseconds, against tens of
-// microseconds for a native thread. So a thread whose closure has returned stays alive for a
-// while, idle, and the next spawn runs on it (as Emscripten's pthread pool does); its stack and
-// thread-locals are reused. `spawnThread(..., fresh = true)` always starts a new Worker, for
-// measuring that cost.
+// microseconds for a native thread. So threads are pooled, as Emscripten's pthread pool does:
+// `warmThreads(n)` starts idle threads ahead of time (the engine asks when the page shows a
+// topic), a thread whose closure has returned waits for the next spawn, and a spawn takes an
+// idle thread, even one still loading (its start message waits in the Worker's queue). A reused
+// thread keeps its stack and thread-locals. `spawnThread(..., fresh = true)` always starts a new
+// Worker, for measuring that cost.
 
 const PREFIX = 'wasm-thread:';
-const MAX_IDLE = 16;
-const IDLE_MS = 30_000; // how long an idle thread beyond the first KEEP waits for work
-const KEEP = navigator.hardwareConcurrency || 2; // this many idle threads stay however long
+const MAX_IDLE = 32;
+const IDLE_MS = 30_000; // how long an idle thread beyond the kept ones waits for work
+/** Idle threads that stay however long: one per core, or what the shown topic can use. */
+let keep = navigator.hardwareConcurrency || 2;
 const live = new Set(); // keep Worker objects reachable so no browser collects a running thread
-/** @type {{worker: Worker, timer: ReturnType<typeof setTimeout>}[]} threads waiting for work */
+/** @typedef {{worker: Worker, ready: boolean, timer?: ReturnType<typeof setTimeout>}} Idle */
+/** @type {Idle[]} threads waiting for work, the ready ones last (taken first) */
 const idle = [];
 
 if (typeof WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
-  /** @type {any} */
-  let glue = null;
-  /** @type {any} */
-  let exports = null;
+  /** @type {Promise<{glue: any, exports: any}> | null} once this thread has instantiated the module */
+  let loading = null;
   self.addEventListener('message', async ({ data }) => {
     if (data?.type === 'wasm-thread-retire') {
-      exports?.__wbindgen_thread_destroy(); // frees this thread's stack and thread-locals
+      (await loading)?.exports.__wbindgen_thread_destroy(); // frees this thread's stack and thread-locals
       self.close();
       return;
     }
-    if (data?.type !== 'wasm-thread-start') return;
-    if (!glue) {
-      glue = await import(data.glue);
-      exports = await glue.default({ module_or_path: data.module, memory: data.memory });
+    if (data?.type !== 'wasm-thread-start' && data?.type !== 'wasm-thread-warm') return;
+    loading ??= import(data.glue).then(async (glue) => ({
+      glue,
+      exports: await glue.default({ module_or_path: data.module, memory: data.memory }),
+    }));
+    const { glue } = await loading;
+    if (data.type === 'wasm-thread-warm') {
+      self.postMessage({ type: 'wasm-thread-warmed' });
+      return;
     }
     try {
       glue.thread_entry(data.entry);
@@ -54,10 +61,28 @@ export function spawnThread(module, memory, glue, entry, name, fresh) {
     reused.worker.postMessage(start);
     return;
   }
+  newThread(name).postMessage(start);
+}
+
+/** Makes sure `n` idle threads exist (capped), starting the missing ones in the background. */
+export function warmThreads(module, memory, glue, n) {
+  keep = Math.max(navigator.hardwareConcurrency || 2, Math.min(n, MAX_IDLE));
+  for (let i = idle.length; i < keep; i++) {
+    const worker = newThread(`idle ${i + 1}`);
+    idle.unshift({ worker, ready: false }); // not ready yet: taken after the ready ones
+    worker.postMessage({ type: 'wasm-thread-warm', module, memory, glue });
+  }
+}
+
+function newThread(name) {
   const worker = new Worker(import.meta.url, { type: 'module', name: PREFIX + name });
   live.add(worker);
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === 'wasm-thread-idle') park(worker);
+    else if (data?.type === 'wasm-thread-warmed') {
+      const entry = idle.find((e) => e.worker === worker);
+      if (entry) entry.ready = true;
+    }
     // Panics travel up the chain of spawners to the engine, which tells the page.
     else if (data?.type === 'panic') {
       live.delete(worker);
@@ -68,15 +93,16 @@ export function spawnThread(module, memory, glue, entry, name, fresh) {
     live.delete(worker);
     self.postMessage({ type: 'panic', message: `${name} failed to start: ${event.message}` });
   });
-  worker.postMessage(start);
+  return worker;
 }
 
 /** Keeps a finished thread for the next spawn, or retires it when enough are waiting. */
 function park(worker) {
   if (idle.length >= MAX_IDLE) return retire(worker);
-  const entry = { worker, timer: /** @type {any} */ (0) };
+  /** @type {Idle} */
+  const entry = { worker, ready: true };
   entry.timer = setTimeout(() => {
-    if (idle.length <= KEEP) return;
+    if (idle.length <= keep || !idle.includes(entry)) return;
     idle.splice(idle.indexOf(entry), 1);
     retire(worker);
   }, IDLE_MS);

@@ -66,10 +66,11 @@ where
     Ok(JoinHandle { name, result })
 }
 
-/// Starts `n` threads that end at once, so that the next `n` spawns find a thread ready (in the
-/// browser: Web Workers already running the module), as a runtime's pool of threads would.
+/// Makes sure `n` idle threads wait for work, so that the next `n` spawns find a thread ready (in
+/// the browser: Web Workers already running the module, started in the background), as a
+/// runtime's pool of threads would. Natively threads start in microseconds: nothing to do.
 pub fn warm(n: usize) -> RunResult<()> {
-    (0..n).try_for_each(|k| spawn_new(format!("idle {}", k + 1), || ()).map(drop))
+    imp::warm(n).map_err(RunError::Failed)
 }
 
 /// Like [`spawn`], and draws the thread's start-up (from this call until its code runs) as a
@@ -117,6 +118,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
+    pub fn warm(_n: usize) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Native threads are cheap to start: always a new one.
     pub fn spawn(name: &str, body: super::Body, _fresh: bool) -> Result<(), String> {
         std::thread::Builder::new()
@@ -143,6 +148,8 @@ mod imp {
             name: &str,
             fresh: bool,
         ) -> Result<(), JsValue>;
+        #[wasm_bindgen(js_name = warmThreads, catch)]
+        fn warm_threads(module: JsValue, memory: JsValue, main_js: JsString, n: u32) -> Result<(), JsValue>;
     }
 
     #[wasm_bindgen]
@@ -150,6 +157,12 @@ mod imp {
         // The URL of wasm-bindgen's JS glue, which a new thread imports (as wasm-bindgen-rayon does).
         #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
         static GLUE_URL: JsString;
+    }
+
+    pub fn warm(n: usize) -> Result<(), String> {
+        let glue = GLUE_URL.with(Clone::clone);
+        warm_threads(wasm_bindgen::module(), wasm_bindgen::memory(), glue, n as u32)
+            .map_err(|e| format!("could not start idle threads: {e:?}"))
     }
 
     pub fn spawn(name: &str, body: super::Body, fresh: bool) -> Result<(), String> {
@@ -174,6 +187,10 @@ mod imp {
 
 #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 mod imp {
+    pub fn warm(_n: usize) -> Result<(), String> {
+        Ok(())
+    }
+
     pub fn spawn(name: &str, _body: super::Body, _fresh: bool) -> Result<(), String> {
         Err(format!("cannot start {name}: this build has no shared-memory threads"))
     }

@@ -1,21 +1,77 @@
 //! Isolated workers: this playground's processes. Each has its own memory (in the browser, a Web
-//! Worker with its own wasm instance) and runs named jobs: JSON goes in and out by message, copied
-//! like a pickle. Natively each worker is a thread that shares nothing with the caller but messages.
+//! Worker with its own wasm instance) and runs jobs sent by message: a job's input and output are
+//! serde types that cross as compact bytes (postcard), copied like a pickle. Natively each worker
+//! is a thread that shares nothing with the caller but messages.
+//!
+//! Like a long-lived `ProcessPoolExecutor`, the workers outlive a run: [`Pool::start`] takes
+//! warm ones (module instantiated, hot code already run once) and starts more only when needed;
+//! [`Pool::start_cold`] always starts new ones, for topics whose lesson is the start-up cost.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use futures::future::{select, Either};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
 
+/// A function an isolated worker can run, found by `name` in the worker's own instance. Topics
+/// declare theirs as statics and register them with the catalog.
+pub struct Job<I, O> {
+    pub name: &'static str,
+    pub run: fn(I) -> Result<O, String>,
+    /// A small input that exercises the job's hot code: every worker runs each job once on it
+    /// when it starts, because browsers compile a wasm function's optimized code only after some
+    /// calls (and use it from the next call on), so a first timed job would otherwise run slow.
+    pub warm_up: fn() -> I,
+}
+
+/// A [`Job`] with its types erased: bytes in, bytes out (what crosses between instances).
+pub trait AnyJob: Sync {
+    fn name(&self) -> &'static str;
+    /// Decodes the input, runs the job, encodes its `Result` (a bad input is an `Err` too).
+    fn call(&self, input: &[u8]) -> Vec<u8>;
+    fn warm_up(&self);
+}
+
+impl<I: Serialize + DeserializeOwned, O: Serialize + DeserializeOwned> AnyJob for Job<I, O> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn call(&self, input: &[u8]) -> Vec<u8> {
+        let output = match postcard::take_from_bytes::<I>(input) {
+            Ok((input, [])) => (self.run)(input),
+            Ok(_) => Err(format!("{}: unreadable input: bytes left over", self.name)),
+            Err(e) => Err(format!("{}: unreadable input: {e}", self.name)),
+        };
+        encode(&output)
+    }
+
+    fn warm_up(&self) {
+        let _ = (self.run)((self.warm_up)());
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).expect("serde types of jobs encode")
+}
+
+/// Runs job `name` from `jobs` on `input`, as an isolated worker does with each message.
+pub fn run_named_job(jobs: &[&dyn AnyJob], name: &str, input: &[u8]) -> Vec<u8> {
+    match jobs.iter().find(|job| job.name() == name) {
+        Some(job) => job.call(input),
+        None => encode(&Err::<(), String>(format!("no job named {}", crate::params::shorten(name)))),
+    }
+}
+
 /// What one job did, as measured by the worker that ran it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct JobDone {
-    /// The job's JSON output, or its error message.
-    pub output: Result<String, String>,
+#[derive(Clone, Debug)]
+pub struct JobDone<O> {
+    /// The job's output, or its error (or the worker's crash) as a message.
+    pub output: Result<O, String>,
     /// Absolute clock times (ms since the Unix epoch) when the message was sent, when the worker
     /// had it (and began its pause, if any), when it started the job, when it ended, and when
     /// the answer was back.
@@ -26,6 +82,16 @@ pub struct JobDone {
     pub received: f64,
     pub bytes_in: usize,
     pub bytes_out: usize,
+}
+
+/// A job's answer as it crosses back: encoded output (or the worker's crash) and timings.
+struct RawDone {
+    output: Result<Vec<u8>, String>,
+    sent: f64,
+    paused: f64,
+    start: f64,
+    end: f64,
+    received: f64,
 }
 
 /// Bytes and time spent moving messages, for the "what crossed" line of pool topics.
@@ -39,20 +105,38 @@ pub struct Traffic {
     pub sleep_ms: f64,
 }
 
-/// A pool of isolated workers, started for one run and stopped when dropped.
+/// Isolated workers lent to one run, given back (or, if busy, replaced) when dropped.
 pub struct Pool {
     handle: imp::Handle,
     size: usize,
     traffic: Mutex<Traffic>,
 }
 
+/// Starts `n` workers in the background (if fewer are warm), so that a later [`Pool::start`]
+/// finds them ready: what the page asks for when it shows a topic.
+pub fn warm(n: usize) {
+    imp::warm(n);
+}
+
 impl Pool {
-    /// Starts `size` workers, each drawn on its own lane with its start-up span.
+    /// Takes `size` warm workers (starting any that are missing, drawn with their start-up span).
     pub async fn start(run: &Run, size: usize) -> RunResult<Pool> {
+        Pool::open(run, size, false).await
+    }
+
+    /// Starts `size` new workers, each drawn on its own lane with its start-up span: for
+    /// measuring what starting a worker costs.
+    pub async fn start_cold(run: &Run, size: usize) -> RunResult<Pool> {
+        Pool::open(run, size, true).await
+    }
+
+    async fn open(run: &Run, size: usize, cold: bool) -> RunResult<Pool> {
         run.check()?;
-        let (handle, spawned) = imp::start(size).await.map_err(RunError::Failed)?;
-        for (i, (start, end)) in spawned.into_iter().enumerate() {
-            run.span(Pool::lane(i), "start worker", SpanKind::Spawn, run.since_start(start), run.since_start(end));
+        let (handle, spawned) = imp::start(size, cold).await.map_err(RunError::Failed)?;
+        for (i, started) in spawned.into_iter().enumerate() {
+            if let Some((start, end)) = started {
+                run.span(Pool::lane(i), "start worker", SpanKind::Spawn, run.since_start(start), run.since_start(end));
+            }
         }
         Ok(Pool { handle, size, traffic: Mutex::new(Traffic::default()) })
     }
@@ -70,65 +154,95 @@ impl Pool {
     }
 
     /// Runs `job` on worker `worker` and records its copy and compute spans labelled `label`.
-    pub async fn run_job(&self, run: &Run, worker: usize, job: &str, input: String, label: &str) -> RunResult<JobDone> {
+    pub async fn run_job<I, O>(
+        &self,
+        run: &Run,
+        worker: usize,
+        job: &'static Job<I, O>,
+        input: &I,
+        label: &str,
+    ) -> RunResult<JobDone<O>>
+    where
+        I: Serialize + DeserializeOwned + 'static,
+        O: Serialize + DeserializeOwned + 'static,
+    {
         self.run_job_after(run, worker, 0.0, job, input, label).await
     }
 
     /// Like [`Pool::run_job`], but the worker first sleeps `pause_ms` (like `time.sleep` in a
     /// process: it waits on a timer and leaves its core free), drawn as a sleeping span.
-    pub async fn run_job_after(
+    pub async fn run_job_after<I, O>(
         &self,
         run: &Run,
         worker: usize,
         pause_ms: f64,
-        job: &str,
-        input: String,
+        job: &'static Job<I, O>,
+        input: &I,
         label: &str,
-    ) -> RunResult<JobDone> {
-        let work = imp::run_job(&self.handle, worker, job, input, pause_ms.max(0.0));
-        let done = match select(Box::pin(work), Box::pin(run.stopped())).await {
+    ) -> RunResult<JobDone<O>>
+    where
+        I: Serialize + DeserializeOwned + 'static,
+        O: Serialize + DeserializeOwned + 'static,
+    {
+        let input = encode(input);
+        let bytes_in = input.len();
+        let work = imp::run_job(&self.handle, worker, job as &'static dyn AnyJob, input, pause_ms.max(0.0));
+        let raw = match select(Box::pin(work), Box::pin(run.stopped())).await {
             Either::Left((done, _)) => done.map_err(RunError::Failed)?,
             Either::Right(_) => return Err(RunError::Stopped),
         };
         let lane = Pool::lane(worker);
         let span =
             |what: String, kind, from, to| run.span(&lane, what, kind, run.since_start(from), run.since_start(to));
-        span(format!("{label} (message in)"), SpanKind::Copy, done.sent, done.paused);
-        if done.start > done.paused {
-            span(format!("{label} (sleep)"), SpanKind::Io, done.paused, done.start);
+        span(format!("{label} (message in)"), SpanKind::Copy, raw.sent, raw.paused);
+        if raw.start > raw.paused {
+            span(format!("{label} (sleep)"), SpanKind::Io, raw.paused, raw.start);
         }
-        span(label.to_string(), SpanKind::Run, done.start, done.end);
-        span(format!("{label} (message out)"), SpanKind::Copy, done.end, done.received);
+        span(label.to_string(), SpanKind::Run, raw.start, raw.end);
+        span(format!("{label} (message out)"), SpanKind::Copy, raw.end, raw.received);
+        let bytes_out = raw.output.as_ref().map_or(0, Vec::len);
         let mut traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
         traffic.messages += 2;
-        traffic.bytes += done.bytes_in + done.bytes_out;
-        traffic.copy_ms += (done.paused - done.sent) + (done.received - done.end);
-        traffic.compute_ms += done.end - done.start;
-        traffic.sleep_ms += done.start - done.paused;
-        Ok(done)
+        traffic.bytes += bytes_in + bytes_out;
+        traffic.copy_ms += (raw.paused - raw.sent) + (raw.received - raw.end);
+        traffic.compute_ms += raw.end - raw.start;
+        traffic.sleep_ms += raw.start - raw.paused;
+        drop(traffic);
+        let output = raw.output.and_then(|bytes| {
+            postcard::from_bytes::<Result<O, String>>(&bytes)
+                .map_err(|e| format!("{}: unreadable answer: {e}", job.name))?
+        });
+        let RawDone { sent, paused, start, end, received, .. } = raw;
+        Ok(JobDone { output, sent, paused, start, end, received, bytes_in, bytes_out })
     }
 
     /// Maps `job` over `inputs` through one shared queue: every idle worker takes the next input,
     /// like `Pool.map` in Python. Results come back in input order.
-    pub async fn map(
+    pub async fn map<I, O>(
         &self,
         run: &Run,
-        job: &str,
-        inputs: Vec<String>,
+        job: &'static Job<I, O>,
+        inputs: Vec<I>,
         label: impl Fn(usize) -> String,
-    ) -> RunResult<Vec<Result<String, String>>> {
+    ) -> RunResult<Vec<Result<O, String>>>
+    where
+        I: Serialize + DeserializeOwned + 'static,
+        O: Serialize + DeserializeOwned + 'static,
+    {
         let count = inputs.len();
         let queue = Mutex::new(inputs.into_iter().enumerate().collect::<VecDeque<_>>());
-        let results = Mutex::new(vec![None; count]);
+        let results: Mutex<Vec<Option<Result<O, String>>>> = Mutex::new((0..count).map(|_| None).collect());
         let worker_loop = |worker: usize| {
             let (queue, results, label) = (&queue, &results, &label);
             async move {
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                     let Some((index, input)) = next else { return Ok::<(), RunError>(()) };
-                    let done = self.run_job(run, worker, job, input, &label(index)).await?;
-                    results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(done.output);
-                    let finished = results.lock().unwrap_or_else(|e| e.into_inner()).iter().flatten().count();
+                    let done = self.run_job(run, worker, job, &input, &label(index)).await?;
+                    let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+                    results[index] = Some(done.output);
+                    let finished = results.iter().flatten().count();
+                    drop(results);
                     run.progress(finished as f64, count as f64, "jobs done");
                 }
             }
@@ -149,14 +263,6 @@ impl Pool {
 impl Drop for Pool {
     fn drop(&mut self) {
         imp::stop(&self.handle);
-    }
-}
-
-/// Runs a named job from the topic registry: what an isolated worker does with each message.
-pub fn run_named_job(job: &str, input: &str) -> Result<String, String> {
-    match crate::topics::job(job) {
-        Some(function) => function(input),
-        None => Err(format!("no job named {job}")),
     }
 }
 
@@ -202,15 +308,18 @@ mod imp {
 
     use futures::channel::oneshot;
 
-    use super::JobDone;
+    use super::{AnyJob, RawDone};
     use crate::clock::now_ms;
 
     /// (job, input, pause in ms, when it was sent, where to answer)
-    type Request = (String, String, f64, f64, oneshot::Sender<JobDone>);
+    type Request = (&'static dyn AnyJob, Vec<u8>, f64, f64, oneshot::Sender<RawDone>);
 
     pub struct Handle(Vec<mpsc::Sender<Request>>);
 
-    pub async fn start(size: usize) -> Result<(Handle, Vec<(f64, f64)>), String> {
+    /// Native threads start in microseconds: nothing to keep warm.
+    pub fn warm(_n: usize) {}
+
+    pub async fn start(size: usize, _cold: bool) -> Result<(Handle, Vec<Option<(f64, f64)>>), String> {
         let mut senders = Vec::new();
         let mut spawned = Vec::new();
         for i in 0..size {
@@ -223,17 +332,14 @@ mod imp {
                         let paused = now_ms();
                         std::thread::sleep(std::time::Duration::from_secs_f64(pause_ms / 1000.0));
                         let start = now_ms();
-                        let output = super::run_named_job(&job, &input);
+                        let output = Ok(job.call(&input));
                         let end = now_ms();
-                        let bytes_out = output.as_ref().map_or_else(String::len, String::len);
-                        let bytes_in = input.len();
-                        let done = JobDone { output, sent, paused, start, end, received: 0.0, bytes_in, bytes_out };
-                        let _ = reply.send(done);
+                        let _ = reply.send(RawDone { output, sent, paused, start, end, received: 0.0 });
                     }
                 })
                 .map_err(|e| format!("could not start worker: {e}"))?;
             senders.push(send);
-            spawned.push((start, now_ms()));
+            spawned.push(Some((start, now_ms())));
         }
         Ok((Handle(senders), spawned))
     }
@@ -241,13 +347,12 @@ mod imp {
     pub async fn run_job(
         handle: &Handle,
         worker: usize,
-        job: &str,
-        input: String,
+        job: &'static dyn AnyJob,
+        input: Vec<u8>,
         pause_ms: f64,
-    ) -> Result<JobDone, String> {
+    ) -> Result<RawDone, String> {
         let (reply, answer) = oneshot::channel();
-        let request = (job.to_string(), input, pause_ms, now_ms(), reply);
-        handle.0[worker].send(request).map_err(|_| "worker is gone".to_string())?;
+        handle.0[worker].send((job, input, pause_ms, now_ms(), reply)).map_err(|_| "worker is gone".to_string())?;
         let mut done = answer.await.map_err(|_| format!("worker {} crashed", worker + 1))?;
         done.received = now_ms();
         Ok(done)
@@ -264,15 +369,17 @@ mod imp {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
 
-    use super::JobDone;
+    use super::{AnyJob, RawDone};
 
     // Implemented by the engine worker (www/engine/isolated-pool.js), which owns the Web Workers.
     #[wasm_bindgen]
     extern "C" {
+        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolWarm)]
+        fn pool_warm(size: u32);
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStart)]
-        fn pool_start(size: u32) -> js_sys::Promise;
+        fn pool_start(size: u32, cold: bool) -> js_sys::Promise;
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolRun)]
-        fn pool_run(pool: u32, worker: u32, job: &str, input: String, pause_ms: f64) -> js_sys::Promise;
+        fn pool_run(pool: u32, worker: u32, job: &str, input: Vec<u8>, pause_ms: f64) -> js_sys::Promise;
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStop)]
         fn pool_stop(pool: u32);
     }
@@ -282,29 +389,48 @@ mod imp {
     #[derive(Deserialize)]
     struct Started {
         id: u32,
-        spawned: Vec<(f64, f64)>,
+        spawned: Vec<Option<(f64, f64)>>,
     }
 
-    async fn call(promise: js_sys::Promise) -> Result<String, String> {
-        let value = JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))?;
-        value.as_string().ok_or_else(|| "the worker host answered with no text".to_string())
+    fn message(error: JsValue) -> String {
+        error.as_string().unwrap_or_else(|| format!("{error:?}"))
     }
 
-    pub async fn start(size: usize) -> Result<(Handle, Vec<(f64, f64)>), String> {
-        let text = call(pool_start(size as u32)).await?;
+    pub fn warm(n: usize) {
+        pool_warm(n as u32);
+    }
+
+    pub async fn start(size: usize, cold: bool) -> Result<(Handle, Vec<Option<(f64, f64)>>), String> {
+        let text = JsFuture::from(pool_start(size as u32, cold)).await.map_err(message)?;
+        let text = text.as_string().ok_or("the worker host answered with no text")?;
         let started: Started = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         Ok((Handle(started.id), started.spawned))
     }
 
+    /// The answer is `{output: Uint8Array} | {error: string}` plus the clock times of `RawDone`.
     pub async fn run_job(
         handle: &Handle,
         worker: usize,
-        job: &str,
-        input: String,
+        job: &'static dyn AnyJob,
+        input: Vec<u8>,
         pause_ms: f64,
-    ) -> Result<JobDone, String> {
-        let text = call(pool_run(handle.0, worker as u32, job, input, pause_ms)).await?;
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+    ) -> Result<RawDone, String> {
+        let answer =
+            JsFuture::from(pool_run(handle.0, worker as u32, job.name(), input, pause_ms)).await.map_err(message)?;
+        let field = |key: &str| js_sys::Reflect::get(&answer, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let time = |key: &str| field(key).as_f64().unwrap_or(0.0);
+        let output = match field("output").dyn_into::<js_sys::Uint8Array>() {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(_) => Err(field("error").as_string().unwrap_or_else(|| "the worker sent no answer".into())),
+        };
+        Ok(RawDone {
+            output,
+            sent: time("sent"),
+            paused: time("paused"),
+            start: time("start"),
+            end: time("end"),
+            received: time("received"),
+        })
     }
 
     pub fn stop(handle: &Handle) {

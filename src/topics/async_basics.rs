@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -34,7 +34,7 @@ Watch the log: every greeting comes first, then every goodbye. The timeline show
             Ok(())
         },
         run: |run, params| Box::pin(run_async_basics(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 const DEFAULT_URLS: &str =
     "sim/delay/1, sim/delay/2, sim/status/404, sim/json, sim/html, sim/blackhole, https://unreachable.invalid/";
@@ -42,7 +42,7 @@ The sim/... addresses are a test service built into the playground: in the brows
             Ok(())
         },
         run: |run, params| Box::pin(run_async_fetch(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -30,7 +30,7 @@ The unbounded variant takes away the limit: the generator races ahead and the it
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_pipeline(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

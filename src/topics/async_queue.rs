@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -28,7 +28,7 @@ To finish, the producer puts one stop sentinel (None) per consumer after the las
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_async_queue(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

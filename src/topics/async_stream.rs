@@ -1,7 +1,7 @@
 //! async-stream: an async generator feeding an async writer that is always closed.
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -28,7 +28,7 @@ In the browser the file lives in the Origin Private File System (OPFS), the page
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_async_stream(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

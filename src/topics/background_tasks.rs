@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -33,7 +33,7 @@ The main flow starts the tasks and goes straight on with its own short steps; it
             no_check(p)
         },
         run: |run, params| Box::pin(run_background(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -35,7 +35,7 @@ The ledger lists every transaction in the order it really happened. The run chec
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_bank(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("threads")),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{group, FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 const MAX_TOTAL: i64 = 100_000_000;
 
@@ -34,7 +34,7 @@ Each mode reports the final count and how many increments per second all its thr
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_counter(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("threads")),
     }
 }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
 
 const MAX_NUMBERS: i64 = 2_000_000_000;
 
@@ -18,7 +18,7 @@ A pool hands the tasks to W workers. With W threads sharing one memory, or W iso
 Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
-            Param::int("numbers", "Numbers per task", 25_000_000, 1, 500_000_000)
+            Param::int("numbers", "Numbers per task", 250_000_000, 1, 500_000_000)
                 .help("Each task sums i*i over this many consecutive numbers (original: 100,000,000)."),
             Param::int("workers", "Workers (W)", 2, 1, 64).help("Threads in the pool, and isolated workers."),
             Param::int("sweep", "Sweep up to", 0, 0, 16).help("Rerun the pool with 1..N workers and plot the speedup (0: off)."),
@@ -37,7 +37,7 @@ Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2,
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_cpu_map(run, params)),
-        jobs: &[("cpu-map/sum", sum_job)],
+        needs: |p| Needs { threads: p.count("workers").max(p.count("sweep")) + 1, workers: p.count("workers").min(p.count("tasks")) },
     }
 }
 
@@ -83,7 +83,8 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::engines::tasks::Pacer;
-use crate::engines::{threads, workers::Pool};
+use crate::engines::threads;
+use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
@@ -215,22 +216,18 @@ async fn with_rayon(run: &Run, ranges: &[Range], progress: &Progress) -> RunResu
 /// W isolated workers: each range is sent as a message, each sum comes back as one.
 async fn isolated_workers(run: &Run, ranges: &[Range], w: usize) -> RunResult<Vec<u128>> {
     let pool = Pool::start(run, w.min(ranges.len())).await?;
-    let inputs = ranges.iter().map(|&(lo, hi)| json!({"lo": lo, "hi": hi}).to_string()).collect();
-    let outputs = pool.map(run, "cpu-map/sum", inputs, |k| format!("task {}", k + 1)).await?;
+    let outputs = pool.map(run, &SUM, ranges.to_vec(), |k| format!("task {}", k + 1)).await?;
     let traffic = pool.traffic();
     run.note(
         "workers",
         format!("{} messages, {} bytes copied in {:.2} ms", traffic.messages, traffic.bytes, traffic.copy_ms),
     );
-    outputs.into_iter().map(|out| Ok(out?.parse::<u128>().map_err(|e| e.to_string())?)).collect()
+    outputs.into_iter().map(|out| Ok(out?)).collect()
 }
 
-/// What an isolated worker runs for each message: {"lo":..,"hi":..} -> the sum as text.
-fn sum_job(input: &str) -> Result<String, String> {
-    let range: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
-    let bound = |key: &str| range[key].as_u64().ok_or(format!("missing {key}"));
-    Ok(sum_squares(bound("lo")?, bound("hi")?).to_string())
-}
+/// What an isolated worker runs for each message: a range in, its sum out.
+pub static SUM: Job<Range, u128> =
+    Job { name: "cpu-map/sum", run: |(lo, hi)| Ok(sum_squares(lo, hi)), warm_up: || (0, 1 << 20) };
 
 /// Reruns the thread pool (or the workers, without threads) with 1..=max workers.
 async fn sweep(run: &Run, ranges: &[Range], max: usize) -> RunResult<()> {
@@ -243,8 +240,7 @@ async fn sweep(run: &Run, ranges: &[Range], max: usize) -> RunResult<()> {
             thread_pool(run, ranges, w, &Progress::silent(), false).await?;
         } else {
             let pool = Pool::start(run, w).await?;
-            let inputs = ranges.iter().map(|&(lo, hi)| json!({"lo": lo, "hi": hi}).to_string()).collect();
-            pool.map(run, "cpu-map/sum", inputs, |k| format!("sweep task {}", k + 1)).await?;
+            pool.map(run, &SUM, ranges.to_vec(), |k| format!("sweep task {}", k + 1)).await?;
         }
         times.push(run.now() - start);
     }

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -41,7 +41,7 @@ Two fixes: give the locks one global order (everybody takes A before B), so a cy
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_deadlock(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("threads") + 1),
     }
 }
 

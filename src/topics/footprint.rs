@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -28,7 +28,7 @@ One more isolated worker: a Web Worker that loads and instantiates its own copy 
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_footprint(run, params)),
-        jobs: &[("footprint/probe", probe_job), ("footprint/echo", echo_job)],
+        needs: |_| Needs::threads(1),
     }
 }
 
@@ -62,7 +62,7 @@ here.send(None); p.join()
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::engines::workers::{instance_id, instance_memory_bytes, Pool};
+use crate::engines::workers::{instance_id, instance_memory_bytes, Job, Pool};
 use crate::engines::{tasks, threads};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
@@ -174,26 +174,18 @@ async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<F
     let mut pools = Vec::new();
     for k in 0..n {
         let t0 = run.now();
-        let pool = Pool::start(run, 1).await?;
+        let pool = Pool::start_cold(run, 1).await?;
         let t1 = run.now();
-        let probe = pool.run_job(run, 0, "footprint/probe", String::new(), "first job").await?;
+        let answer = pool.run_job(run, 0, &PROBE, &(), "first job").await?.output?;
         let t2 = run.now();
         run.span("main", format!("start worker {}", k + 1), SpanKind::Spawn, t0, t1);
-        let answer: serde_json::Value = serde_json::from_str(&probe.output?).map_err(|e| e.to_string())?;
+        let memory_bytes = answer.memory_bytes.map(|m| m as f64);
         run.log(
             "main",
-            format!(
-                "worker {} (#{}) ready after {:.1} ms; its memory: {}",
-                k + 1,
-                answer["id"],
-                t1 - t0,
-                bytes(answer["memory_bytes"].as_f64())
-            ),
+            format!("worker {} (#{}) ready after {:.1} ms; its memory: {}", k + 1, answer.id, t1 - t0, bytes(memory_bytes)),
         );
-        if let Some(m) = answer["memory_bytes"].as_f64() {
-            memory.push(m);
-        }
-        ids.push(answer["id"].to_string());
+        memory.extend(memory_bytes);
+        ids.push(answer.id);
         start_ms.push(t1 - t0);
         first_ms.push(t2 - t1);
         pools.push(pool);
@@ -202,14 +194,14 @@ async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<F
     let mut small = Vec::new();
     for _ in 0..20 {
         let t0 = run.now();
-        pool.run_job(run, 0, "footprint/echo", "x".into(), "tiny message").await?;
+        pool.run_job(run, 0, &ECHO, &vec![b'x'], "tiny message").await?;
         small.push(run.now() - t0);
     }
     let mut large = Vec::new();
-    let text = "x".repeat(payload);
+    let text = vec![b'x'; payload];
     for _ in 0..3 {
         let t0 = run.now();
-        let back = pool.run_job(run, 0, "footprint/echo", text.clone(), "large message").await?;
+        let back = pool.run_job(run, 0, &ECHO, &text, "large message").await?;
         large.push(run.now() - t0);
         if back.output?.len() != payload {
             return Err("the large message came back changed".into());
@@ -245,7 +237,7 @@ async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<F
         "each worker's own wasm memory (memory pages x 64 KiB, read inside the worker); the JS engine's heap for the worker comes on top and is not readable here".to_string()
     };
     Ok(vec![
-        Figure { what: "start one more isolated worker", samples: start_ms, how: format!("Pool::start with one worker: create it, load and instantiate the module, until it reports ready; {n} times, each kept alive") },
+        Figure { what: "start one more isolated worker", samples: start_ms, how: format!("Pool::start_cold with one worker: create it, load and instantiate the module, until it reports ready; {n} times, each kept alive") },
         Figure { what: "first job on a fresh worker", samples: first_ms, how: "an empty job sent right after start-up, until its answer is back".into() },
         Figure { what: "memory of one more worker", samples: memory, how: memory_how },
         Figure { what: "tiny message round trip", samples: small, how: "a 1-byte job input echoed back, 20 times".into() },
@@ -254,13 +246,20 @@ async fn one_more_worker(run: &Run, n: usize, payload: usize) -> RunResult<Vec<F
 }
 
 /// A worker's answer to "who are you and how big is your memory?".
-fn probe_job(_: &str) -> Result<String, String> {
-    Ok(json!({"id": instance_id(), "memory_bytes": instance_memory_bytes()}).to_string())
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Probe {
+    id: u32,
+    memory_bytes: Option<u64>,
 }
 
-fn echo_job(input: &str) -> Result<String, String> {
-    Ok(input.to_string())
-}
+pub static PROBE: Job<(), Probe> = Job {
+    name: "footprint/probe",
+    run: |()| Ok(Probe { id: instance_id(), memory_bytes: instance_memory_bytes() }),
+    warm_up: || (),
+};
+
+/// Sends the bytes back as they came: a message's round trip.
+pub static ECHO: Job<Vec<u8>, Vec<u8>> = Job { name: "footprint/echo", run: Ok, warm_up: Vec::new };
 
 /// This instance's memory: the wasm memory in the browser (shared by all threads in the threaded
 /// build), the resident set size natively on Linux.

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -16,8 +16,8 @@ pub fn topic() -> Topic {
 This topic sums i*i below a limit, split in two halves. The simulated GIL is a real lock that each thread must hold to compute a slice; watch the timeline: under the GIL the two lanes alternate, without it they run side by side. Isolated workers (like multiprocessing) each have their own memory and no shared lock, so they scale too.\n\n\
 Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code."),
         params: vec![
-            Param::int("limit", "Sum i*i below", 300_000_000, 1_000, 2_000_000_000)
-                .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: big enough that starting threads and workers does not hide the computation."),
+            Param::int("limit", "Sum i*i below", 600_000_000, 1_000, 2_000_000_000)
+                .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: about half a second or more of work, so that what the threads and workers save shows."),
             Param::float("switch_ms", "Switch interval (ms)", 5.0, 0.1, 100.0, 0.1)
                 .help("How long a thread may hold the GIL while another waits (CPython: 5 ms)."),
         ],
@@ -32,7 +32,7 @@ Rust has no GIL: the lock here is simulated on purpose, so you can switch it on 
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_gil(run, params)),
-        jobs: &[("gil/sum", half_job)],
+        needs: |_| Needs { threads: 2, workers: 2 },
     }
 }
 
@@ -66,7 +66,8 @@ use std::sync::Arc;
 
 use crate::engines::gil::Gil;
 use crate::engines::tasks::Pacer;
-use crate::engines::{threads, workers::Pool};
+use crate::engines::threads;
+use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
@@ -147,19 +148,16 @@ async fn two_threads(run: &Run, halves: &[(u64, u64)], gil: Arc<Gil>) -> RunResu
 /// Two isolated workers, one half each: nothing shared, so nothing to lock.
 async fn two_workers(run: &Run, halves: &[(u64, u64)]) -> RunResult<u128> {
     let pool = Pool::start(run, 2).await?;
-    let inputs = halves.iter().map(|&(lo, hi)| json!([lo, hi]).to_string()).collect();
     let mut total = 0;
-    for out in pool.map(run, "gil/sum", inputs, |k| format!("half {}", k + 1)).await? {
-        total += out?.parse::<u128>().map_err(|e| e.to_string())?;
+    for out in pool.map(run, &HALF, halves.to_vec(), |k| format!("half {}", k + 1)).await? {
+        total += out?;
     }
     Ok(total)
 }
 
-/// An isolated worker's job: "[lo, hi]" -> the sum as text.
-fn half_job(input: &str) -> Result<String, String> {
-    let (lo, hi): (u64, u64) = serde_json::from_str(input).map_err(|e| e.to_string())?;
-    Ok(sum_squares(lo, hi).to_string())
-}
+/// An isolated worker's job: one half in, its sum out.
+pub static HALF: Job<(u64, u64), u128> =
+    Job { name: "gil/sum", run: |(lo, hi)| Ok(sum_squares(lo, hi)), warm_up: || (0, 1 << 20) };
 // CODE END
 
 #[cfg(test)]

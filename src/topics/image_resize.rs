@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -15,7 +15,7 @@ pub fn topic() -> Topic {
         summary: "Workers decode images (generated ones, and PNG or JPEG files you pick), shrink them to fit within 800 x 600 and encode thumbnails; a broken file fails alone.",
         explanation: crate::prose!("Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes it (PNG or JPEG), shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
 The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
-Files are bytes, and bytes must be copied to reach a worker: here they travel as base64 text inside the message (a third larger than the file), which is what Python's pickling of the bytes amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A phone stores a photo as its sensor saw it, with an EXIF note saying how to turn it; the worker turns it upright before shrinking it (Pillow: ImageOps.exif_transpose). A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything."),
+Files are bytes, and bytes must be copied to reach a worker: here each call (the file's bytes, its name and the box) is encoded into one binary message and copied across, which is what Python's pickling of the call amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A phone stores a photo as its sensor saw it, with an EXIF note saying how to turn it; the worker turns it upright before shrinking it (Pillow: ImageOps.exif_transpose). A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything."),
         params: vec![
             Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
             Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
@@ -27,7 +27,7 @@ Files are bytes, and bytes must be copied to reach a worker: here they travel as
                 ("normal", "normal"),
                 ("large", "large (double size)"),
             ])
-            .help("Normal: 1600 x 1200, 1200 x 1600, 3000 x 750 and 500 x 500 pixels."),
+            .help("Normal: 1600 x 1200, 1200 x 1600, 3000 x 750, 2000 x 1000, 1400 x 1400 and 500 x 500 pixels."),
             Param::flag("broken", "Include a broken file", true),
             Param::files("files", "Your images", "image/png,image/jpeg,.png,.jpg,.jpeg")
                 .help("PNG or JPEG files from your computer (up to 8 files, 20 MB in all), after the generated ones. They stay in this page."),
@@ -46,7 +46,7 @@ Files are bytes, and bytes must be copied to reach a worker: here they travel as
         python: crate::prose!(PYTHON),
         check: something_to_resize,
         run: |run, params| Box::pin(run_image_resize(run, params)),
-        jobs: &[("image-resize/thumbnail", thumbnail_job)],
+        needs: |p| Needs::workers(p.count("workers")),
     }
 }
 
@@ -84,7 +84,7 @@ def thumbnail(name, data, box=(800, 600)):
         return name, None, None, str(error)
 
 if __name__ == "__main__":
-    names = ["sunset.png", "tower.png", "panorama.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
+    names = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
     files = {name: open(name, "rb").read() for name in names}
     with ProcessPoolExecutor(2) as pool:         # the bytes are pickled to each worker
         for name, size, png, error in pool.map(thumbnail, files.keys(), files.values()):
@@ -92,50 +92,33 @@ if __name__ == "__main__":
 "#;
 
 // CODE START
-use crate::base64;
 use crate::clock::now_ms;
 use crate::engines::tasks::Pacer;
-use crate::engines::workers::Pool;
+use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
+/// One call: a file and what to make of it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Call {
+    name: String,
+    data: Vec<u8>,
+    bound: (u32, u32),
+    preview: u32,
+}
+
 /// What one call returns: the sizes, the thumbnail as PNG, a small preview, and where the time went.
-struct Thumb {
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Thumb {
     name: String,
     input: (u32, u32),
     output: (u32, u32),
-    png: String,
+    png: Vec<u8>,
     preview: (u32, u32),
-    preview_rgba: String,
+    preview_rgba: Vec<u8>,
     decode_ms: f64,
     resize_ms: f64,
     encode_ms: f64,
-}
-
-impl Thumb {
-    fn to_json(&self) -> String {
-        let t = self;
-        json!({"name": t.name, "input": t.input, "output": t.output, "png": t.png, "preview": t.preview,
-            "preview_rgba": t.preview_rgba, "decode_ms": t.decode_ms, "resize_ms": t.resize_ms, "encode_ms": t.encode_ms})
-        .to_string()
-    }
-
-    fn from_json(text: &str) -> Result<Thumb, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let size = |k: &str| (v[k][0].as_u64().unwrap_or(0) as u32, v[k][1].as_u64().unwrap_or(0) as u32);
-        let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-        Ok(Thumb {
-            name: text("name"),
-            input: size("input"),
-            output: size("output"),
-            png: text("png"),
-            preview: size("preview"),
-            preview_rgba: text("preview_rgba"),
-            decode_ms: v["decode_ms"].as_f64().unwrap_or(0.0),
-            resize_ms: v["resize_ms"].as_f64().unwrap_or(0.0),
-            encode_ms: v["encode_ms"].as_f64().unwrap_or(0.0),
-        })
-    }
 }
 
 /// The largest image a worker agrees to decode (pixels), so a hostile file cannot exhaust memory.
@@ -159,12 +142,10 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     let generated = batch.len();
     // Then the learner's own files (PNG, JPEG, or anything else), handled exactly like ours.
     batch.extend(p.files("files").into_iter().map(|file| (file.name, file.bytes)));
-    let calls: Vec<String> = batch
+    let preview = p.int("preview") as u32;
+    let calls: Vec<Call> = batch
         .iter()
-        .map(|(name, bytes)| {
-            json!({"name": name, "data": base64::encode(bytes), "max_w": max_w, "max_h": max_h, "preview": p.int("preview")})
-                .to_string()
-        })
+        .map(|(name, data)| Call { name: name.clone(), data: data.clone(), bound: (max_w, max_h), preview })
         .collect();
     for (name, bytes) in &batch {
         run.log("main", format!("{name}: {} bytes", bytes.len()));
@@ -175,7 +156,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
         let mut pacer = Pacer::new(&run);
         let mut out = Vec::new();
         for (call, (name, _)) in calls.iter().zip(&batch) {
-            out.push(run.timed("main", name, SpanKind::Run, || thumbnail_job(call)));
+            out.push(run.timed("main", name, SpanKind::Run, || thumbnail(call.clone())));
             pacer.tick(&run).await?;
         }
         Ok(out)
@@ -185,7 +166,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     // ...and on a pool, where every idle worker takes the next file.
     let pooled = run.measure("pool", async {
         let pool = Pool::start(&run, p.count("workers").min(calls.len())).await?;
-        let out = pool.map(&run, "image-resize/thumbnail", calls.clone(), |k| batch[k].0.clone()).await?;
+        let out = pool.map(&run, &THUMBNAIL, calls.clone(), |k| batch[k].0.clone()).await?;
         Ok((out, pool.traffic()))
     });
     let pooled = pooled.await?;
@@ -199,14 +180,14 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     // Which files failed (their place in the batch, and the message that came back).
     let (mut shapes_ok, mut made, mut errors) = (true, 0, Vec::<(usize, String)>::new());
     for (k, ((name, bytes), result)) in batch.iter().zip(results).enumerate() {
-        match result.as_ref().map(|text| Thumb::from_json(text)) {
-            Ok(Ok(thumb)) => {
+        match result {
+            Ok(thumb) => {
                 made += 1;
                 // Check the real output: the size written in the thumbnail's own PNG header.
-                let written = png_size(&base64::decode(&thumb.png).unwrap_or_default());
+                let written = png_size(&thumb.png);
                 let expected = fit(thumb.input, (max_w, max_h));
                 shapes_ok &= written == Some(expected) && thumb.output == expected;
-                let preview = base64::decode(&thumb.preview_rgba).unwrap_or_default();
+                let preview = thumb.preview_rgba.clone();
                 run.image(
                     format!("{name}: {} x {} -> {} x {}", thumb.input.0, thumb.input.1, thumb.output.0, thumb.output.1),
                     thumb.preview.0,
@@ -218,11 +199,10 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
                     format!("{} x {}", thumb.input.0, thumb.input.1),
                     bytes.len().to_string(),
                     format!("{} x {}", thumb.output.0, thumb.output.1),
-                    (thumb.png.len() * 3 / 4).to_string(),
+                    thumb.png.len().to_string(),
                     format!("{:.1} / {:.1} / {:.1}", thumb.decode_ms, thumb.resize_ms, thumb.encode_ms),
                 ]);
             }
-            Ok(Err(e)) => errors.push((k, format!("{name}: unreadable answer: {e}"))),
             Err(message) => {
                 run.log("main", format!("{name} failed: {message}"));
                 rows.push(vec![
@@ -259,9 +239,8 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     }
     if let (Some((pool_out, traffic)), Some(seq_out)) = (&pooled, &sequential) {
         // The same files give the same thumbnails wherever they are made (timings aside).
-        let images = |out: &Vec<Result<String, String>>| -> Vec<Option<(String, String)>> {
-            let parse = |t: &String| Thumb::from_json(t).ok().map(|t| (t.png, t.preview_rgba));
-            out.iter().map(|r| r.as_ref().ok().and_then(parse)).collect()
+        let images = |out: &Vec<Result<Thumb, String>>| -> Vec<Option<(Vec<u8>, Vec<u8>)>> {
+            out.iter().map(|r| r.as_ref().ok().map(|t| (t.png.clone(), t.preview_rgba.clone()))).collect()
         };
         run.verify(
             images(pool_out) == images(seq_out),
@@ -270,7 +249,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
         run.note(
             "pool",
             format!(
-                "{} bytes crossed as base64 text in {} messages, {:.1} ms in transit; {:.1} ms computing in the workers",
+                "{} bytes crossed in {} binary messages, {:.1} ms in transit; {:.1} ms computing in the workers",
                 traffic.bytes, traffic.messages, traffic.copy_ms, traffic.compute_ms
             ),
         );
@@ -283,7 +262,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     }
     let sizes: Vec<_> = results
         .iter()
-        .filter_map(|r| r.as_ref().ok().and_then(|t| Thumb::from_json(t).ok()))
+        .filter_map(|r| r.as_ref().ok())
         .map(|t| json!({"name": t.name, "input": t.input, "output": t.output}))
         .collect();
     run.value("thumbnails", sizes);
@@ -301,12 +280,8 @@ fn fit((w, h): (u32, u32), (max_w, max_h): (u32, u32)) -> (u32, u32) {
 }
 
 /// What a worker does with one file: decode, fit within the box, encode; errors name the file.
-fn thumbnail_job(input: &str) -> Result<String, String> {
-    let call: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
-    let name = call["name"].as_str().unwrap_or("?").to_string();
-    let bytes = base64::decode(call["data"].as_str().unwrap_or_default()).map_err(|e| format!("{name}: {e}"))?;
-    let bound = (call["max_w"].as_u64().unwrap_or(800) as u32, call["max_h"].as_u64().unwrap_or(600) as u32);
-    let preview_w = call["preview"].as_u64().unwrap_or(160) as u32;
+fn thumbnail(call: Call) -> Result<Thumb, String> {
+    let Call { name, data: bytes, bound, preview: preview_w } = call;
 
     let t0 = now_ms();
     let (width, height, rgba) = decode(&bytes).map_err(|e| format!("{name}: cannot decode: {e}"))?;
@@ -322,15 +297,25 @@ fn thumbnail_job(input: &str) -> Result<String, String> {
         name,
         input: (width, height),
         output,
-        png: base64::encode(&png),
+        png,
         preview,
-        preview_rgba: base64::encode(&small),
+        preview_rgba: small,
         decode_ms: t1 - t0,
         resize_ms: t2 - t1,
         encode_ms: t3 - t2,
     };
-    Ok(answer.to_json())
+    Ok(answer)
 }
+
+/// A worker makes thumbnails; it warms up on a small picture of our own.
+pub static THUMBNAIL: Job<Call, Thumb> = Job {
+    name: "image-resize/thumbnail",
+    run: thumbnail,
+    warm_up: || {
+        let data = encode_png(&paint(Pattern::Rings, 96, 64), (96, 64)).unwrap_or_default();
+        Call { name: "warm-up.png".into(), data, bound: (48, 32), preview: 16 }
+    },
+};
 
 /// Tells the format by the file's first bytes (its "magic number"), not by its name.
 fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
@@ -426,6 +411,8 @@ fn shapes(size: &str) -> Vec<(&'static str, u32, u32, Pattern)> {
         ("sunset.png", 1600, 1200, Pattern::Sunset),
         ("tower.png", 1200, 1600, Pattern::Rings),
         ("panorama.png", 3000, 750, Pattern::Hills),
+        ("garden.png", 2000, 1000, Pattern::Hills),
+        ("target.png", 1400, 1400, Pattern::Rings),
         ("icon.png", 500, 500, Pattern::Checker),
     ]
     .into_iter()
@@ -628,7 +615,7 @@ const JOB_MEMORY: u64 = 512 << 20;
 
 /// What making one file's thumbnail holds at its peak, counted from the file's header.
 #[derive(Debug)]
-struct Needs {
+struct MemoryNeeds {
     size: (u32, u32),
     /// "16-bit RGBA PNG", "progressive JPEG", ...: what makes decoding cost what it does.
     what: String,
@@ -638,7 +625,7 @@ struct Needs {
     peak: u64,
 }
 
-impl Needs {
+impl MemoryNeeds {
     fn refusal(&self, name: &str) -> String {
         let mb = |b: u64| b.div_ceil(1_000_000);
         format!(
@@ -648,10 +635,10 @@ impl Needs {
     }
 }
 
-/// Counts every buffer a job holds for `bytes` fitted within `bound`: the job's input (base64
-/// text, its parsed copy, the decoded file), the decoder's buffers, the RGBA pixels, and the
+/// Counts every buffer a job holds for `bytes` fitted within `bound`: the file (in the batch, in
+/// the job's message, in the call), the decoder's buffers, the RGBA pixels, and the
 /// resizer's (a float row buffer, the weights, the thumbnail). Errors when the header cannot be read.
-fn memory_needed(bytes: &[u8], bound: (u32, u32)) -> Result<Needs, String> {
+fn memory_needed(bytes: &[u8], bound: (u32, u32)) -> Result<MemoryNeeds, String> {
     let file = bytes.len() as u64;
     let (size, what, decoder) = match bytes {
         [0x89, b'P', b'N', b'G', ..] => png_decoder_memory(bytes)?,
@@ -665,8 +652,8 @@ fn memory_needed(bytes: &[u8], bound: (u32, u32)) -> Result<Needs, String> {
     let (dw, dh) = fit(size, bound);
     let (dw, dh) = (u64::from(dw), u64::from(dh));
     let resize = pixels + dw * h * 16 + dw * dh * 4 * 2 + (w + h + 2 * (dw + dh)) * 8 + (dw + dh) * 24;
-    let input = file * 4 / 3 * 2 + file;
-    Ok(Needs { size, what, decode, peak: input + decode.max(resize) })
+    let input = file * 3;
+    Ok(MemoryNeeds { size, what, decode, peak: input + decode.max(resize) })
 }
 
 /// Refuses, before decoding, a file whose decoder alone would hold more than a job may (the run's
@@ -942,6 +929,7 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
+    use crate::base64;
     use super::*;
     use crate::report::{Report, RunStatus};
     use crate::runner::testing::{rejected_native, run_native};
@@ -970,9 +958,11 @@ mod tests {
             ("sunset.png", [400, 300], [200, 150]),  // landscape 4:3: both sides touch the box
             ("tower.png", [300, 400], [113, 150]),   // portrait: the height decides
             ("panorama.png", [750, 187], [200, 50]), // wide: the width decides
-            ("icon.png", [125, 125], [125, 125]),    // already inside the box: kept
+            ("garden.png", [500, 250], [200, 100]),
+            ("target.png", [350, 350], [150, 150]),
+            ("icon.png", [125, 125], [125, 125]), // already inside the box: kept
         ];
-        assert_eq!(sizes.len(), 4);
+        assert_eq!(sizes.len(), 6);
         for ((name, input, output), (en, ei, eo)) in sizes.iter().zip(expected) {
             assert_eq!((name.as_str(), input.as_slice(), output.as_slice()), (en, &ei[..], &eo[..]));
         }
@@ -981,7 +971,7 @@ mod tests {
         assert_eq!(errors[0]["name"], "broken.png");
         assert!(errors[0]["error"].as_str().unwrap().starts_with("broken.png: cannot decode"), "{errors:?}");
         // Previews are shown, each at most 60 px wide, with the right number of bytes.
-        assert_eq!(report.images.len(), 4);
+        assert_eq!(report.images.len(), 6);
         assert!(report.images.iter().all(|i| i.width <= 60 && i.rgba.len() == (i.width * i.height * 4) as usize));
         assert!(report.values["bytes"].as_u64().unwrap() > 10_000);
     }
@@ -1256,9 +1246,10 @@ mod tests {
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let thumbnails = report.values["thumbnails"].as_array().unwrap();
         let names: Vec<&str> = thumbnails.iter().map(|t| t["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["sunset.png", "tower.png", "panorama.png", "icon.png", "photo.jpg", "drawing.png"]);
-        assert_eq!((&thumbnails[4]["input"], &thumbnails[4]["output"]), (&json!([64, 48]), &json!([40, 30])));
-        assert_eq!(thumbnails[5]["output"], json!([20, 40]));
+        let generated = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png"];
+        assert_eq!(names, [&generated[..], &["photo.jpg", "drawing.png"]].concat());
+        assert_eq!((&thumbnails[6]["input"], &thumbnails[6]["output"]), (&json!([64, 48]), &json!([40, 30])));
+        assert_eq!(thumbnails[7]["output"], json!([20, 40]));
         let errors: Vec<(&str, &str)> = report.values["errors"]
             .as_array()
             .unwrap()
@@ -1267,7 +1258,7 @@ mod tests {
             .collect();
         assert_eq!(errors[1], ("notes.txt", "notes.txt: cannot decode: not a PNG or JPEG file"));
         assert_eq!(errors[0].0, "broken.png");
-        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("6 thumbnails, 2 error(s)"));
+        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("8 thumbnails, 2 error(s)"));
         // The report lists the files, not their bytes.
         let listed = json!([{"name": "photo.jpg", "size": photo.len()}, {"name": "notes.txt", "size": 13}, {"name": "drawing.png", "size": drawing.len()}]);
         assert_eq!(report.params["files"], listed);

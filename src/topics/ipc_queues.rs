@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -33,7 +33,7 @@ Here the queue is kept by the page and every item travels to the worker as a mes
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_ipc_queues(run, params)),
-        jobs: &[("ipc-queues/square", square_job)],
+        needs: |p| Needs::workers(p.count("workers")),
     }
 }
 
@@ -80,7 +80,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use crate::engines::workers::{instance_id, Pool};
+use crate::engines::workers::{instance_id, Job, Pool};
 use crate::run::{Run, RunError, RunResult};
 
 /// What the work queue holds: a number with the pause its work will take, or a stop pill.
@@ -134,13 +134,11 @@ async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
                         Some(Item::Number { n, pause_ms }) => {
                             run.log(Pool::lane(w), format!("took {n} from the work queue"));
                             // The worker sleeps (time.sleep in Python), then squares.
-                            let input = json!({"n": n}).to_string();
                             let label = format!("{n}²");
-                            let done = pool.run_job_after(run, w, pause_ms, "ipc-queues/square", input, &label).await?;
-                            let answer: serde_json::Value =
-                                serde_json::from_str(&done.output?).map_err(|e| e.to_string())?;
-                            let square = answer["square"].as_u64().ok_or("no square in the answer")?;
-                            let worker_id = answer["worker"].as_u64().unwrap_or(0) as u32;
+                            let done =
+                                pool.run_job_after(run, w, pause_ms, &SQUARE, &Message::Number(n), &label).await?;
+                            let Reply { worker_id, square } = done.output?;
+                            let square = square.ok_or("no square in the answer")?;
                             run.log(Pool::lane(w), format!("put ({}, {n}, {square}) on the result queue", w + 1));
                             result_queue.lock().unwrap().push(Answer {
                                 worker: w,
@@ -153,10 +151,8 @@ async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
                         }
                         Some(Item::Stop) => {
                             // The pill travels to the worker like any item; the worker answers and leaves.
-                            let done = pool
-                                .run_job(run, w, "ipc-queues/square", json!({"stop": true}).to_string(), "stop pill")
-                                .await?;
-                            run.log(Pool::lane(w), format!("took a stop pill: {}", done.output?));
+                            let done = pool.run_job(run, w, &SQUARE, &Message::Stop, "stop pill").await?;
+                            run.log(Pool::lane(w), format!("took a stop pill: worker #{} stops", done.output?.worker_id));
                             return Ok::<(), RunError>(());
                         }
                         None => {
@@ -225,15 +221,32 @@ async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
     Ok(())
 }
 
-/// What a worker does with one item (after its pause): square it; or acknowledge a stop pill.
-fn square_job(input: &str) -> Result<String, String> {
-    let item: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
-    if item["stop"] == true {
-        return Ok(format!("worker #{} stops", instance_id()));
-    }
-    let n = item["n"].as_u64().ok_or("no number in the item")?;
-    Ok(json!({"worker": instance_id(), "n": n, "square": n * n}).to_string())
+/// An item as it travels to a worker.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub enum Message {
+    Number(u64),
+    Stop,
 }
+
+/// A worker's answer: who it is, and the square (none for a stop pill).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Reply {
+    worker_id: u32,
+    square: Option<u64>,
+}
+
+/// What a worker does with one item (after its pause): square it; or acknowledge a stop pill.
+pub static SQUARE: Job<Message, Reply> = Job {
+    name: "ipc-queues/square",
+    run: |message| {
+        let square = match message {
+            Message::Number(n) => Some(n.checked_mul(n).ok_or("the square does not fit in 64 bits")?),
+            Message::Stop => None,
+        };
+        Ok(Reply { worker_id: instance_id(), square })
+    },
+    warm_up: || Message::Number(3),
+};
 // CODE END
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -27,7 +27,7 @@ For waiting, both end the same; for work that needs the processor only the secon
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_kitchen(run, params)),
-        jobs: &[("kitchen/cook", cook_job)],
+        needs: |_| Needs::workers(2),
     }
 }
 
@@ -67,7 +67,8 @@ if __name__ == "__main__":
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ms;
-use crate::engines::{tasks, workers::Pool};
+use crate::engines::tasks;
+use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -78,14 +79,14 @@ const DISHES: [(&str, &[(&str, f64)]); 2] = [
 ];
 
 #[derive(Serialize, Deserialize)]
-struct Order {
+pub struct Order {
     dish: String,
     steps: Vec<(String, f64)>,
 }
 
 /// What a cook did: each step with its absolute start and end times.
 #[derive(Serialize, Deserialize)]
-struct Cooked {
+pub struct Cooked {
     steps: Vec<(String, f64, f64)>,
 }
 
@@ -121,15 +122,14 @@ async fn run_kitchen(run: Run, p: Params) -> RunResult<()> {
         let cooks = DISHES.iter().enumerate().map(|(w, (dish, steps))| {
             let order =
                 Order { dish: dish.to_string(), steps: steps.iter().map(|(s, t)| (s.to_string(), ms(*t))).collect() };
-            let input = serde_json::to_string(&order).unwrap_or_default();
             let (run, pool) = (&run, &pool);
-            async move { pool.run_job(run, w, "kitchen/cook", input, &format!("cook the {dish}")).await }
+            async move { pool.run_job(run, w, &COOK, &order, &format!("cook the {dish}")).await }
         });
         let done = futures::future::try_join_all(cooks).await?;
         let (mut first, mut last) = (f64::MAX, 0.0f64);
         for (job, (dish, _)) in done.iter().zip(DISHES) {
-            let cooked: Cooked = serde_json::from_str(&job.output.clone()?).map_err(|e| e.to_string())?;
-            for (step, start, end) in cooked.steps {
+            let cooked = job.output.as_ref().map_err(Clone::clone)?;
+            for (step, start, end) in cooked.steps.iter().cloned() {
                 let (start, end) = (run.since_start(start), run.since_start(end));
                 run.log(format!("{dish} cook"), format!("{step}: {start:.0} to {end:.0} ms"));
                 (first, last) = (first.min(start), last.max(end));
@@ -180,8 +180,7 @@ async fn cook_async(run: &Run, lane: &str, dish: &str, steps: &[(&str, f64)], sc
 /// waits by watching the clock: a busy wait that keeps this worker's core to itself. Each step
 /// ends at its planned time from the start (like a cook following a kitchen timer), so a moment
 /// when the busy machine gives the core to someone else does not push every later step back.
-fn cook_job(input: &str) -> Result<String, String> {
-    let order: Order = serde_json::from_str(input).map_err(|e| e.to_string())?;
+fn cook(order: Order) -> Result<Cooked, String> {
     let mut cooked = Cooked { steps: Vec::new() };
     let begin = now_ms();
     let mut deadline = begin;
@@ -193,8 +192,11 @@ fn cook_job(input: &str) -> Result<String, String> {
         }
         cooked.steps.push((format!("{}: {step}", order.dish), start, now_ms()));
     }
-    serde_json::to_string(&cooked).map_err(|e| e.to_string())
+    Ok(cooked)
 }
+
+pub static COOK: Job<Order, Cooked> =
+    Job { name: "kitchen/cook", run: cook, warm_up: || Order { dish: "tea".into(), steps: vec![("boil".into(), 0.0)] } };
 // CODE END
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -29,7 +29,7 @@ In the pool variant the inputs are fetched concurrently, then the prime counting
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_mixed(run, params)),
-        jobs: &[("mixed/primes", primes_job)],
+        needs: |p| Needs::workers(p.count("workers").min(p.count("inputs"))),
     }
 }
 
@@ -69,7 +69,8 @@ asyncio.run(main())
 // CODE START
 use std::cell::Cell;
 
-use crate::engines::{net, tasks, workers::Pool};
+use crate::engines::workers::{Job, Pool};
+use crate::engines::{net, tasks};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::primes_in;
@@ -184,12 +185,11 @@ async fn run_mixed(run: Run, p: Params) -> RunResult<()> {
 async fn on_pool(run: &Run, inputs: &[(u64, u64)], workers: usize) -> RunResult<(usize, f64)> {
     let pool = Pool::start(run, workers.min(inputs.len())).await?;
     let start = run.now();
-    let jobs = inputs.iter().map(|&(lo, hi)| json!({"lo": lo, "hi": hi}).to_string()).collect();
-    let counts = pool.map(run, "mixed/primes", jobs, |i| format!("primes in range {}", i + 1)).await?;
+    let counts = pool.map(run, &PRIMES, inputs.to_vec(), |i| format!("primes in range {}", i + 1)).await?;
     let cpu_ms = run.now() - start;
     let mut total = 0;
     for count in counts {
-        total += count?.parse::<usize>().map_err(|e| e.to_string())?;
+        total += count?;
     }
     Ok((total, cpu_ms))
 }
@@ -202,12 +202,9 @@ fn on_the_loop(run: &Run, inputs: &[(u64, u64)]) -> (usize, f64) {
     (total, run.now() - start)
 }
 
-/// What a pool worker does: {"lo":..,"hi":..} -> how many primes lie in lo..hi.
-fn primes_job(input: &str) -> Result<String, String> {
-    let range: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
-    let bound = |key: &str| range[key].as_u64().ok_or(format!("missing {key}"));
-    Ok(primes_in(bound("lo")?, bound("hi")?).len().to_string())
-}
+/// What a pool worker does: a range in, how many primes lie in it out.
+pub static PRIMES: Job<(u64, u64), usize> =
+    Job { name: "mixed/primes", run: |(lo, hi)| Ok(primes_in(lo, hi).len()), warm_up: || (0, 20_000) };
 // CODE END
 
 #[cfg(test)]

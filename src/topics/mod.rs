@@ -4,79 +4,65 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use crate::topic::{Chapter, JobFn, Topic};
+use crate::engines::workers::AnyJob;
+use crate::topic::{Chapter, Topic};
 
 pub mod kernels;
 
-mod async_basics;
-mod async_fetch;
-mod async_pipeline;
-mod async_queue;
-mod async_stream;
-mod background_tasks;
-mod bank;
-mod counter;
-mod cpu_map;
-mod deadlock;
-mod footprint;
-mod gil;
-mod image_resize;
-mod io_compare;
-mod ipc_queues;
-mod kitchen;
-mod mixed;
-mod primitives;
-mod process_basics;
-mod process_executor;
-mod process_pool;
-mod producer_consumer;
-mod race;
-mod scraper;
-mod thread_pool;
-mod threads_basics;
+/// Registers every topic, in catalog order, with the isolated-worker jobs it declares:
+/// `module [module::JOB, ...]`. A topic is one module and one line here.
+macro_rules! catalog {
+    ($($topic:ident $([$($job:path),+])?),+ $(,)?) => {
+        $(mod $topic;)+
 
-/// Every topic, in catalog order.
-pub fn all() -> &'static [Topic] {
-    static TOPICS: OnceLock<Vec<Topic>> = OnceLock::new();
-    TOPICS.get_or_init(|| {
-        vec![
-            kitchen::topic(),
-            cpu_map::topic(),
-            gil::topic(),
-            io_compare::topic(),
-            threads_basics::topic(),
-            race::topic(),
-            bank::topic(),
-            counter::topic(),
-            producer_consumer::topic(),
-            primitives::topic(),
-            deadlock::topic(),
-            thread_pool::topic(),
-            process_basics::topic(),
-            process_pool::topic(),
-            ipc_queues::topic(),
-            image_resize::topic(),
-            process_executor::topic(),
-            footprint::topic(),
-            async_basics::topic(),
-            async_fetch::topic(),
-            async_stream::topic(),
-            background_tasks::topic(),
-            async_queue::topic(),
-            async_pipeline::topic(),
-            mixed::topic(),
-            scraper::topic(),
-        ]
-    })
+        /// Every topic, in catalog order.
+        pub fn all() -> &'static [Topic] {
+            static TOPICS: OnceLock<Vec<Topic>> = OnceLock::new();
+            TOPICS.get_or_init(|| vec![$($topic::topic()),+])
+        }
+
+        /// Every job an isolated worker can run: a worker finds its job here by name, without
+        /// building the catalog.
+        pub static JOBS: &[&dyn AnyJob] = &[$($($(&$job),+,)?)+];
+    };
+}
+
+catalog! {
+    kitchen [kitchen::COOK],
+    cpu_map [cpu_map::SUM],
+    gil [gil::HALF],
+    io_compare,
+    threads_basics,
+    race,
+    bank,
+    counter,
+    producer_consumer,
+    primitives,
+    deadlock,
+    thread_pool,
+    process_basics [process_basics::SUM],
+    process_pool [process_pool::PRIMES],
+    ipc_queues [ipc_queues::SQUARE],
+    image_resize [image_resize::THUMBNAIL],
+    process_executor [process_executor::CALL],
+    footprint [footprint::PROBE, footprint::ECHO],
+    async_basics,
+    async_fetch,
+    async_stream,
+    background_tasks,
+    async_queue,
+    async_pipeline,
+    mixed [mixed::PRIMES],
+    scraper,
 }
 
 pub fn find(id: &str) -> Option<&'static Topic> {
     all().iter().find(|t| t.id == id)
 }
 
-/// A job an isolated worker can run, by name (jobs are declared by the topics).
-pub fn job(name: &str) -> Option<JobFn> {
-    all().iter().flat_map(|t| t.jobs.iter()).find(|(n, _)| *n == name).map(|(_, f)| *f)
+/// Runs every job once on its warm-up input (see `Job::warm_up`).
+pub fn warm_up_jobs() {
+    JOBS.iter().for_each(|job| job.warm_up());
 }
 
 #[derive(Serialize)]
@@ -117,9 +103,24 @@ mod tests {
                 assert!(v.errors.is_empty(), "{} preset {}: {:?}", topic.id, preset.id, v.errors);
             }
         }
-        for (name, _) in all().iter().flat_map(|t| t.jobs.iter()) {
-            assert!(job(name).is_some());
+        let mut names: Vec<&str> = JOBS.iter().map(|job| job.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), JOBS.len(), "job names are unique");
+    }
+
+    #[test]
+    fn every_job_warms_up_and_answers_bad_input_with_an_error() {
+        warm_up_jobs();
+        for job in JOBS {
+            let answer = crate::engines::workers::run_named_job(JOBS, job.name(), &[0xff; 3]);
+            // Every answer is an encoded Result (variant 0: Ok, 1: Err); a garbled input is an Err.
+            assert_eq!(answer.first(), Some(&1), "{} accepted a garbled input", job.name());
+            let (message, _) = postcard::take_from_bytes::<String>(&answer[1..]).unwrap();
+            assert!(message.starts_with(&format!("{}: unreadable input", job.name())), "{message}");
         }
+        let unknown = crate::engines::workers::run_named_job(JOBS, "no/such-job", &[]);
+        assert_eq!(postcard::from_bytes::<Result<(), String>>(&unknown), Ok(Err("no job named no/such-job".into())));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -37,7 +37,7 @@ A barrier makes a group wait until all of its members have arrived; then all go 
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_primitives(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("threads") + 2),
     }
 }
 

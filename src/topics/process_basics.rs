@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -13,7 +13,8 @@ pub fn topic() -> Topic {
         summary: "Four isolated workers each sum i*i below 1,000,000 and report their own id; starting them has a cost of its own.",
         explanation: crate::prose!("A process is a program with its own memory. Python's multiprocessing starts a new interpreter for each Process, hands it a function and its arguments, and the child reports back by message. Here an isolated worker plays the process: a Web Worker with its own copy of the WebAssembly module and its own memory, which shares nothing with the page but the messages it receives and sends.\n\n\
 Each worker computes the same sum of i*i below the limit and answers with the number it identifies itself by (like os.getpid()), so you can see that every task really ran somewhere else. The same sums are then computed one after another on the main lane, and the results must match exactly.\n\n\
-Starting a worker is not free: the browser creates a thread for it, loads and compiles the module and sets up its memory before any work begins. The timeline draws that start-up as its own segment at the head of every worker lane, and the table below splits the parallel time into start-up, message copying and computing. With a small limit the start-up dominates; raise the limit and the computing takes over."),
+Starting a worker is not free: the browser creates a thread for it, loads and compiles the module and sets up its memory before any work begins. The first parallel mode starts new workers, as multiprocessing.Process does; the timeline draws that start-up as its own segment at the head of every worker lane, and the tables split the parallel time into start-up, message copying and computing. With a small limit the start-up dominates; raise the limit and the computing takes over.\n\n\
+The second parallel mode sends the same tasks to workers that were started before you pressed Run (the page starts them when it shows this topic), as a long-lived Pool or ProcessPoolExecutor would: it pays only for the messages."),
         params: vec![
             Param::int("workers", "Workers", 4, 1, 16).help("How many isolated workers to start; each does one sum."),
             Param::int("limit", "Sum i*i below", 1_000_000, 1, 200_000_000)
@@ -26,13 +27,14 @@ Starting a worker is not free: the browser creates a thread for it, loads and co
         }],
         modes: vec![
             Mode::new("sequential", "One after another (main)", Model::Sequential),
-            Mode::new("workers", "Isolated workers", Model::Workers),
+            Mode::new("workers", "New workers (started by Run)", Model::Workers),
+            Mode::new("pool", "Warm pool (started before)", Model::Workers),
         ],
         code: crate::topic_code!("process_basics.rs"),
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_process_basics(run, params)),
-        jobs: &[("process-basics/sum", sum_job)],
+        needs: |p| Needs::workers(p.count("workers")),
     }
 }
 
@@ -74,7 +76,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 
 // CODE START
 use crate::engines::tasks::Pacer;
-use crate::engines::workers::{instance_id, Pool};
+use crate::engines::workers::{instance_id, Job, JobDone, Pool, Traffic};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
@@ -82,12 +84,12 @@ use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
 /// Numbers summed on the main lane between two looks at the Stop button.
 const SLICE: u64 = 1 << 20;
 
-/// What one worker answers: its task, who it is, and its sum (as text: it does not fit in JSON numbers).
+/// What one worker answers: its task, who it is, and its sum.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Answer {
+pub struct Answer {
     task: usize,
     worker_id: u32,
-    sum: String,
+    sum: u128,
 }
 
 async fn run_process_basics(run: Run, p: Params) -> RunResult<()> {
@@ -110,102 +112,121 @@ async fn run_process_basics(run: Run, p: Params) -> RunResult<()> {
     });
     let sequential = sequential.await?;
 
-    let parallel = run.measure("workers", async {
-        // Start-up on its own: every worker lane begins with a "start worker" segment.
-        let started = run.now();
-        let pool = Pool::start(&run, workers).await?;
-        let startup_ms = run.now() - started;
-        run.log("main", format!("{workers} workers started in {startup_ms:.1} ms"));
-
-        // One task per worker, all sent at once; each answer is a message back.
-        let calls = (0..workers).map(|task| {
-            let (run, pool) = (&run, &pool);
-            async move {
-                let input = json!({"task": task, "limit": limit}).to_string();
-                let done = pool.run_job(run, task, "process-basics/sum", input, &format!("task {}", task + 1)).await?;
-                let answer: Answer = serde_json::from_str(&done.output.clone()?).map_err(|e| e.to_string())?;
-                run.log(
-                    Pool::lane(task),
-                    format!("task {} ran in worker #{}: {}", answer.task + 1, answer.worker_id, answer.sum),
-                );
-                Ok::<_, crate::run::RunError>((answer, done))
-            }
-        });
-        let answers = futures::future::try_join_all(calls).await?;
-        Ok((answers, startup_ms, pool.traffic()))
-    });
-    let parallel = parallel.await?;
+    let fresh = run.measure("workers", on_workers(&run, workers, limit, true)).await?;
+    let warm = run.measure("pool", on_workers(&run, workers, limit, false)).await?;
 
     let expected = sum_squares_formula(0, limit);
     if let Some(sums) = &sequential {
         run.result("sequential", format!("{} sums of {expected}", sums.len()));
         run.verify(sums.iter().all(|s| *s == expected), format!("the sequential sums equal the formula: {expected}"));
     }
-    if let Some((answers, startup_ms, traffic)) = &parallel {
-        let sums: Vec<u128> = answers.iter().map(|(a, _)| a.sum.parse().unwrap_or(0)).collect();
-        let mut ids: Vec<u32> = answers.iter().map(|(a, _)| a.worker_id).collect();
-        run.result("workers", format!("{} sums of {expected}", sums.len()));
-        let same = sequential.as_ref().map_or(sums.iter().all(|s| *s == expected), |seq| *seq == sums);
-        run.verify(same, "every worker's sum equals the sequential one");
-        ids.sort_unstable();
-        ids.dedup();
-        run.verify(ids.len() == workers, format!("{} tasks ran in {} different workers", workers, ids.len()));
-
-        let compute: Vec<f64> = answers.iter().map(|(_, d)| d.end - d.start).collect();
-        let longest = compute.iter().copied().fold(0.0, f64::max);
-        run.note(
-            "workers",
-            format!(
-                "start-up {startup_ms:.1} ms; {} bytes copied in {} messages ({:.2} ms); compute {:.1} ms (longest worker)",
-                traffic.bytes, traffic.messages, traffic.copy_ms, longest
-            ),
-        );
-        let rows = answers
-            .iter()
-            .enumerate()
-            .map(|(k, (a, d))| {
-                vec![
-                    format!("task {}", k + 1),
-                    Pool::lane(k),
-                    format!("#{}", a.worker_id),
-                    format!("{:.2}", (d.paused - d.sent) + (d.received - d.end)),
-                    format!("{:.2}", d.end - d.start),
-                    a.sum.clone(),
-                ]
-            })
-            .collect();
-        run.table("Who did what", &["task", "lane", "worker id", "messages ms", "compute ms", "sum"], rows);
-        let wall = run.wall_ms("workers").unwrap_or(0.0);
-        let seq = run.wall_ms("sequential").map_or("not run".into(), |w| format!("{w:.1}"));
-        run.table(
-            "Where the parallel time went",
-            &["part", "ms"],
-            vec![
-                vec!["starting the workers (all of them)".into(), format!("{startup_ms:.1}")],
-                vec!["messages in transit (copy + delivery, summed)".into(), format!("{:.2}", traffic.copy_ms)],
-                vec!["computing (longest single worker)".into(), format!("{longest:.1}")],
-                vec!["wall time, workers".into(), format!("{wall:.1}")],
-                vec!["wall time, one after another".into(), seq],
-            ],
-        );
-        run.value("worker_ids", &ids);
-        run.value("startup_ms", startup_ms);
-        run.value("bytes", traffic.bytes);
-        run.value("copy_ms", traffic.copy_ms);
-        run.value("compute_ms", longest);
+    for (mode, outcome) in [("workers", &fresh), ("pool", &warm)] {
+        if let Some(outcome) = outcome {
+            report_workers(&run, mode, outcome, sequential.as_deref(), expected);
+        }
+    }
+    if let (Some(fresh), Some(warm)) = (&fresh, &warm) {
+        run.value("startup_ms", fresh.startup_ms);
+        run.value("warm_startup_ms", warm.startup_ms);
     }
     run.value("sum", expected.to_string());
     Ok(())
 }
 
-/// What each isolated worker runs: {"task", "limit"} -> {"task", "worker_id", "sum"}.
-fn sum_job(input: &str) -> Result<String, String> {
-    let args: serde_json::Value = serde_json::from_str(input).map_err(|e| e.to_string())?;
-    let task = args["task"].as_u64().ok_or("missing task")? as usize;
-    let limit = args["limit"].as_u64().ok_or("missing limit")?;
-    let answer = Answer { task, worker_id: instance_id(), sum: sum_squares(0, limit).to_string() };
-    serde_json::to_string(&answer).map_err(|e| e.to_string())
+/// What one parallel mode did: each task's answer with its timings, start-up, and traffic.
+struct OnWorkers {
+    answers: Vec<JobDone<Answer>>,
+    startup_ms: f64,
+    traffic: Traffic,
 }
+
+/// One task per worker, all sent at once; each answer is a message back. `fresh`: start new
+/// workers for this run (and time that on its own) instead of taking warm ones.
+async fn on_workers(run: &Run, workers: usize, limit: u64, fresh: bool) -> RunResult<OnWorkers> {
+    let started = run.now();
+    let pool = if fresh { Pool::start_cold(run, workers).await? } else { Pool::start(run, workers).await? };
+    let startup_ms = run.now() - started;
+    run.log("main", format!("{workers} workers {} in {startup_ms:.1} ms", if fresh { "started" } else { "ready" }));
+    let calls = (0..workers).map(|task| {
+        let pool = &pool;
+        async move {
+            let done = pool.run_job(run, task, &SUM, &(task, limit), &format!("task {}", task + 1)).await?;
+            let answer = done.output.as_ref().map_err(Clone::clone)?;
+            run.log(
+                Pool::lane(task),
+                format!("task {} ran in worker #{}: {}", answer.task + 1, answer.worker_id, answer.sum),
+            );
+            Ok::<_, crate::run::RunError>(done)
+        }
+    });
+    let answers = futures::future::try_join_all(calls).await?;
+    Ok(OnWorkers { answers, startup_ms, traffic: pool.traffic() })
+}
+
+/// Checks one parallel mode against the sequential sums and tables where its time went.
+fn report_workers(run: &Run, mode: &str, outcome: &OnWorkers, sequential: Option<&[u128]>, expected: u128) {
+    let OnWorkers { answers, startup_ms, traffic } = outcome;
+    let answer = |d: &JobDone<Answer>| d.output.as_ref().ok().map_or((0, 0), |a| (a.sum, a.worker_id));
+    let sums: Vec<u128> = answers.iter().map(|d| answer(d).0).collect();
+    let mut ids: Vec<u32> = answers.iter().map(|d| answer(d).1).collect();
+    run.result(mode, format!("{} sums of {expected}", sums.len()));
+    let same = sequential.map_or(sums.iter().all(|s| *s == expected), |seq| seq == sums);
+    run.verify(same, format!("{mode}: every worker's sum equals the sequential one"));
+    ids.sort_unstable();
+    ids.dedup();
+    run.verify(ids.len() == answers.len(), format!("{mode}: {} tasks ran in {} different workers", answers.len(), ids.len()));
+
+    let longest = answers.iter().map(|d| d.end - d.start).fold(0.0, f64::max);
+    run.note(
+        mode,
+        format!(
+            "start-up {startup_ms:.1} ms; {} bytes copied in {} messages ({:.2} ms); compute {:.1} ms (longest worker)",
+            traffic.bytes, traffic.messages, traffic.copy_ms, longest
+        ),
+    );
+    let rows = answers
+        .iter()
+        .enumerate()
+        .map(|(k, d)| {
+            let (sum, id) = answer(d);
+            vec![
+                format!("task {}", k + 1),
+                Pool::lane(k),
+                format!("#{id}"),
+                format!("{:.2}", (d.paused - d.sent) + (d.received - d.end)),
+                format!("{:.2}", d.end - d.start),
+                sum.to_string(),
+            ]
+        })
+        .collect();
+    run.table(&format!("Who did what ({mode})"), &["task", "lane", "worker id", "messages ms", "compute ms", "sum"], rows);
+    let wall = run.wall_ms(mode).unwrap_or(0.0);
+    let seq = run.wall_ms("sequential").map_or("not run".into(), |w| format!("{w:.1}"));
+    run.table(
+        &format!("Where the parallel time went ({mode})"),
+        &["part", "ms"],
+        vec![
+            vec!["starting the workers (all of them)".into(), format!("{startup_ms:.1}")],
+            vec!["messages in transit (copy + delivery, summed)".into(), format!("{:.2}", traffic.copy_ms)],
+            vec!["computing (longest single worker)".into(), format!("{longest:.1}")],
+            vec![format!("wall time, {mode}"), format!("{wall:.1}")],
+            vec!["wall time, one after another".into(), seq],
+        ],
+    );
+    if mode == "workers" {
+        run.value("worker_ids", &ids);
+        run.value("bytes", traffic.bytes);
+        run.value("copy_ms", traffic.copy_ms);
+        run.value("compute_ms", longest);
+    }
+}
+
+/// What each isolated worker runs: (task, limit) in; the task, who ran it, and the sum out.
+pub static SUM: Job<(usize, u64), Answer> = Job {
+    name: "process-basics/sum",
+    run: |(task, limit)| Ok(Answer { task, worker_id: instance_id(), sum: sum_squares(0, limit) }),
+    warm_up: || (0, 1 << 20),
+};
 // CODE END
 
 #[cfg(test)]
@@ -221,7 +242,7 @@ mod tests {
         let report = run_native("process-basics", json!({"workers": 4, "limit": 300_000}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
-        assert_eq!(report.checks.len(), 3);
+        assert_eq!(report.checks.len(), 5);
         assert_eq!(report.values["sum"], sum_squares_formula(0, 300_000).to_string());
         assert_eq!(report.values["worker_ids"].as_array().unwrap().len(), 4);
         let workers = report.modes.iter().find(|m| m.id == "workers").unwrap();
@@ -235,6 +256,9 @@ mod tests {
         }
         assert!(report.values["bytes"].as_u64().unwrap() > 0);
         assert_eq!(report.tables[0].rows.len(), 4);
+        // The warm pool ran the same tasks; its start-up is (nearly) nothing.
+        let pool = report.modes.iter().find(|m| m.id == "pool").unwrap();
+        assert_eq!(pool.lanes, 4);
     }
 
     #[test]

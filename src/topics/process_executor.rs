@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -34,7 +34,7 @@ Each call is tiny, so on a pool most of the time goes into starting workers and 
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_process_executor(run, params)),
-        jobs: &[("process-executor/call", call_job)],
+        needs: |p| Needs::workers(p.count("workers")),
     }
 }
 
@@ -83,12 +83,12 @@ fn parse_powers(text: &str) -> Result<Vec<(i64, u32)>, String> {
 }
 
 // CODE START
-use crate::engines::workers::Pool;
+use crate::engines::workers::{Job, Pool};
 use crate::run::{Run, RunResult};
 
 /// One call for the executor: which function, with which arguments.
-#[derive(Clone, Debug, PartialEq)]
-enum Call {
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Call {
     Power(i64, u32),
     Square(i64),
 }
@@ -101,12 +101,12 @@ impl Call {
         }
     }
 
-    fn to_message(&self) -> String {
+    /// Runs the call: what a worker does with each message.
+    fn call(self) -> Result<i64, String> {
         match self {
-            Call::Power(base, exp) => json!({"fn": "power", "args": [base, exp]}),
-            Call::Square(n) => json!({"fn": "square", "args": [n]}),
+            Call::Power(base, exp) => power(base, exp),
+            Call::Square(n) => square(n),
         }
-        .to_string()
     }
 }
 
@@ -119,17 +119,9 @@ fn square(n: i64) -> Result<i64, String> {
     n.checked_mul(n).ok_or(format!("OverflowError: {n}^2 does not fit in 64 bits"))
 }
 
-/// What a worker runs for each message: decode the call, run it, send back the result or the error.
-fn call_job(message: &str) -> Result<String, String> {
-    let call: serde_json::Value = serde_json::from_str(message).map_err(|e| e.to_string())?;
-    let arg = |i: usize| call["args"][i].as_i64().ok_or(format!("bad argument {i} in {message}"));
-    let result = match call["fn"].as_str() {
-        Some("power") => power(arg(0)?, arg(1)? as u32)?,
-        Some("square") => square(arg(0)?)?,
-        _ => return Err(format!("no function in {message}")),
-    };
-    Ok(result.to_string())
-}
+/// What a worker runs for each message: the call arrives decoded (the function and its
+/// arguments), and its result or its error goes back.
+pub static CALL: Job<Call, i64> = Job { name: "process-executor/call", run: Call::call, warm_up: || Call::Square(3) };
 
 async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
     let mut calls: Vec<Call> = parse_powers(p.text("powers"))?.into_iter().map(|(b, e)| Call::Power(b, e)).collect();
@@ -141,7 +133,7 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
     // The reference: the same calls in a plain loop, here.
     let sequential = run.measure("sequential", async {
         Ok(run.timed("main", "all calls", crate::report::SpanKind::Run, || {
-            calls.iter().map(|c| call_job(&c.to_message())).collect::<Vec<_>>()
+            calls.iter().cloned().map(Call::call).collect::<Vec<_>>()
         }))
     });
     let sequential = sequential.await?;
@@ -149,8 +141,7 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
     // The executor: map over the inputs; each idle worker takes the next call.
     let mapped = run.measure("executor", async {
         let pool = Pool::start(&run, p.count("workers").min(calls.len().max(1))).await?;
-        let messages = calls.iter().map(Call::to_message).collect();
-        let results = pool.map(&run, "process-executor/call", messages, |k| calls[k].label()).await?;
+        let results = pool.map(&run, &CALL, calls.clone(), |k| calls[k].label()).await?;
         Ok((results, pool.traffic()))
     });
     let Some((results, traffic)) = mapped.await? else { return Ok(()) };
@@ -162,7 +153,7 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
             Err(error) => run.log("main", format!("{} raised {error}", call.label())),
         }
         let (value, error) = match result {
-            Ok(v) => (v.clone(), String::new()),
+            Ok(v) => (v.to_string(), String::new()),
             Err(e) => (String::new(), e.clone()),
         };
         rows.push(vec![call.label(), value, error]);
@@ -171,14 +162,11 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
 
     let failed: Vec<String> = calls.iter().zip(&results).filter(|(_, r)| r.is_err()).map(|(c, _)| c.label()).collect();
     let completed = results.len() - failed.len();
-    let expected: Vec<Result<String, String>> = calls
+    let expected: Vec<Result<i64, String>> = calls
         .iter()
-        .map(|c| {
-            match c {
-                Call::Power(b, e) => power(*b, *e),
-                Call::Square(n) => square(*n),
-            }
-            .map(|v| v.to_string())
+        .map(|c| match c {
+            Call::Power(b, e) => power(*b, *e),
+            Call::Square(n) => square(*n),
         })
         .collect();
     run.verify(results == expected, format!("{} results in input order, each equal to a direct call", results.len()));
@@ -202,7 +190,7 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
             traffic.messages, traffic.bytes, traffic.copy_ms, traffic.compute_ms
         ),
     );
-    run.value("results", results.iter().map(|r| r.as_ref().ok()).collect::<Vec<_>>());
+    run.value("results", results.iter().map(|r| r.as_ref().ok().map(i64::to_string)).collect::<Vec<_>>());
     run.value("failed", &failed);
     Ok(())
 }

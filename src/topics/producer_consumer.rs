@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -41,7 +41,7 @@ How do consumers know that no more items will come? When the last producer is do
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_producer_consumer(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("producers") + p.count("consumers")),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{group, FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -34,7 +34,7 @@ The safe mode holds a lock (a mutex) around the read, the pause and the write, s
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_race(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("threads")),
     }
 }
 

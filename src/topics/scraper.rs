@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 const DEFAULT_URLS: &str = "sim/site/index, sim/site/about, sim/site/blog, sim/site/blog/1, sim/site/blog/2, sim/site/shop, sim/site/contact, sim/site/old-page, sim/site/broken, sim/blackhole";
 const MAX_URLS: usize = 50;
@@ -39,7 +39,7 @@ Every page ends with its own status: 200, a missing page (404), a broken one (50
             Ok(())
         },
         run: |run, params| Box::pin(run_scraper(run, params)),
-        jobs: &[],
+        needs: needs_nothing,
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -42,7 +42,7 @@ A task that fails does not bring the pool down: its error is stored in its futur
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_thread_pool(run, params)),
-        jobs: &[],
+        needs: |p| Needs::threads(p.count("pool")),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -32,7 +32,7 @@ In the third mode one thread prints numbers while the main flow prints letters. 
         python: crate::prose!(PYTHON),
         check: no_check,
         run: |run, params| Box::pin(run_threads_basics(run, params)),
-        jobs: &[],
+        needs: |_| Needs::threads(3),
     }
 }
 

@@ -6,7 +6,8 @@
 import { IsolatedPools } from './isolated-pool.js';
 
 const flavor = self.crossOriginIsolated ? 'threads' : 'plain';
-const WARM_UP_AFTER_MS = 1500;
+/** Threads or isolated workers kept warm for one topic, at most. */
+const MAX_WARM = 32;
 const glueUrl = new URL(`../pkg/${flavor}/playground.js`, import.meta.url).href;
 const pools = new IsolatedPools(new URL('../pkg/plain/playground.js', import.meta.url).href);
 
@@ -20,7 +21,8 @@ Object.assign(self, {
         channel.port1.onmessage = () => resolve(undefined);
         channel.port2.postMessage(null);
       }),
-    poolStart: (size) => pools.start(size),
+    poolWarm: (size) => pools.warm(size).catch(() => {}),
+    poolStart: (size, cold) => pools.start(size, cold),
     poolRun: (pool, worker, job, input, pauseMs) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (pool) => pools.stop(pool),
   },
@@ -34,6 +36,8 @@ let exports;
 let rayonPool = null;
 let caps = { threads: false, cores: 1, isolated: self.crossOriginIsolated, flavor };
 let running = false;
+/** @type {{topic: string, params: any} | null} a prepare that came during a run, for after it */
+let deferredPrepare = null;
 
 async function boot() {
   const started = performance.now();
@@ -43,16 +47,26 @@ async function boot() {
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
   self.postMessage({ type: 'ready', catalog: engine.catalog(), caps, bootMs: performance.now() - started });
-  // rayon's pool starts after "ready" so the first paint does not wait for it. A little later,
-  // off the first load: one idle thread per core (a new wasm thread is a Web Worker, tens of
-  // milliseconds to start; a runtime keeps threads around the same way), and the isolated
-  // workers' module is compiled (a once-per-page cost, like having Python on disk). Each
-  // isolated worker's own start-up stays inside the runs that measure it.
+  // After "ready", so the first paint does not wait: rayon's pool starts, and every isolated-
+  // worker job runs once here, so the kernels that sequential and thread modes share are
+  // optimized before the first timed run (a browser optimizes a wasm function only after it has
+  // run a while, and uses that code from its next call on; threads share the compiled module).
   if (threads) rayonPool = engine.initThreadPool(caps.cores);
-  setTimeout(() => {
-    if (threads && !running) engine.warm_threads(caps.cores);
-    pools.compiled().catch(() => {});
-  }, WARM_UP_AFTER_MS);
+  engine.warm_up();
+}
+
+/**
+ * Starts, in the background, the threads and isolated workers a run of `topic` with `params`
+ * can use at once (the topic says how many), so that a run measures them and not their start.
+ */
+function prepare(topic, params) {
+  if (running) {
+    deferredPrepare = { topic, params };
+    return;
+  }
+  const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
+  if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(needs.threads, MAX_WARM));
+  if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
 }
 
 /** Posts what the running topic recorded since the last look. */
@@ -83,6 +97,8 @@ async function run(id, topic, params) {
   } finally {
     clearInterval(timer);
     running = false;
+    if (deferredPrepare) prepare(deferredPrepare.topic, deferredPrepare.params);
+    deferredPrepare = null;
   }
 }
 
@@ -101,6 +117,9 @@ self.addEventListener('message', async ({ data }) => {
       break;
     case 'run':
       await run(data.id, data.topic, data.params);
+      break;
+    case 'prepare':
+      prepare(data.topic, data.params);
       break;
     case 'selftest':
       self.postMessage({ type: 'checked', id: data.id, result: await selfTest() });

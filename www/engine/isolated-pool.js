@@ -1,7 +1,93 @@
-// Pools of isolated workers: each Worker instantiates its own copy of the plain (non-shared)
-// wasm build and runs jobs sent by message. This is the playground's `multiprocessing`.
+// Isolated workers: each Worker instantiates its own copy of the plain (non-shared) wasm build
+// and runs jobs sent by message. This is the playground's `multiprocessing`.
+//
+// Like a long-lived ProcessPoolExecutor, workers outlive a run: the page asks for them when it
+// shows a topic (`warm`), they instantiate the module and run every job once on a small input
+// (so the browser has optimized the hot code before anything is timed), and a run borrows them
+// (`start`) and gives them back (`stop`). A worker that crashed, or was still busy when its run
+// was stopped, is terminated and replaced. `start(size, cold = true)` starts new workers instead,
+// for the topics that measure what starting one costs.
 
 const now = () => performance.timeOrigin + performance.now();
+/** Idle workers kept between runs; more than this are terminated when given back. */
+const MAX_KEPT = 32;
+
+/**
+ * What a job's answer looks like to Rust (`RawDone` in src/engines/workers.rs).
+ * @typedef {{output?: Uint8Array, error?: string, sent: number, paused: number, start: number, end: number, received: number}} Answer
+ */
+
+class IsolatedWorker {
+  /**
+   * @param {string} glueUrl @param {WebAssembly.Module} module @param {string} name
+   * @param {boolean} warmUp run every job once before reporting ready
+   */
+  constructor(glueUrl, module, name, warmUp) {
+    this.started = now();
+    /** @type {number | null} when it reported ready */
+    this.readyAt = null;
+    this.dead = false;
+    this.seq = 0;
+    /** @type {Map<number, {resolve: (answer: Answer) => void, sent: number}>} */
+    this.pending = new Map();
+    this.worker = new Worker(new URL('isolated-worker.js', import.meta.url), { type: 'module', name });
+    /** @type {Promise<void>} */
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.addEventListener('message', ({ data }) => {
+        if (data.type === 'ready') {
+          this.readyAt = now();
+          resolve();
+        } else if (data.type === 'failed') {
+          this.crash(`could not load the wasm: ${data.message}`);
+          reject(`${name} could not load the wasm: ${data.message}`);
+        } else if (data.type === 'done') this.settle(data);
+        else if (data.type === 'panic') this.crash(data.message);
+      });
+      this.worker.addEventListener('error', (event) => {
+        this.crash(event.message);
+        reject(`${name} failed: ${event.message}`);
+      });
+    });
+    this.ready.catch(() => {}); // a start that fails is reported to whoever awaits it
+    this.worker.postMessage({ type: 'init', glue: glueUrl, module, warmUp });
+  }
+
+  get busy() {
+    return this.pending.size > 0;
+  }
+
+  /** Sends a job; the input's bytes are transferred, not copied a second time. @returns {Promise<Answer>} */
+  run(job, input, pauseMs) {
+    const seq = this.seq++;
+    const sent = now();
+    if (this.dead) return Promise.resolve({ error: 'the worker had crashed', sent, paused: sent, start: sent, end: sent, received: sent });
+    return new Promise((resolve) => {
+      this.pending.set(seq, { resolve, sent });
+      this.worker.postMessage({ type: 'job', seq, job, input, pauseMs }, { transfer: [input.buffer] });
+    });
+  }
+
+  settle({ seq, output, error, paused, start, end }) {
+    const job = this.pending.get(seq);
+    if (!job) return;
+    this.pending.delete(seq);
+    job.resolve({ output, error, sent: job.sent, paused, start, end, received: now() });
+  }
+
+  /** A panic traps the wasm instance: its jobs fail with the message, and it is never reused. */
+  crash(message) {
+    if (this.dead) return;
+    this.dead = true;
+    const at = now();
+    for (const job of this.pending.values()) job.resolve({ error: `crashed: ${message}`, sent: job.sent, paused: job.sent, start: job.sent, end: at, received: at });
+    this.pending.clear();
+    this.worker.terminate();
+  }
+
+  terminate() {
+    this.crash('stopped');
+  }
+}
 
 export class IsolatedPools {
   /** @param {string} glueUrl the plain build's wasm-bindgen glue */
@@ -9,9 +95,12 @@ export class IsolatedPools {
     this.glueUrl = glueUrl;
     /** @type {Promise<WebAssembly.Module> | null} compiled once, instantiated by every worker */
     this.module = null;
-    /** @type {Map<number, Pool>} */
+    /** @type {IsolatedWorker[]} warm workers no run has borrowed (ready or still starting) */
+    this.idle = [];
+    /** @type {Map<number, IsolatedWorker[]>} the workers each running pool has borrowed */
     this.pools = new Map();
     this.nextId = 1;
+    this.named = 0;
   }
 
   compiled() {
@@ -22,91 +111,67 @@ export class IsolatedPools {
     return this.module;
   }
 
-  /** Starts `size` workers; resolves to JSON `{id, spawned: [[start, end], ...]}`. */
-  async start(size) {
-    const module = await this.compiled();
-    const pool = new Pool(this.glueUrl, module);
-    const spawned = await Promise.all(Array.from({ length: size }, (_, i) => pool.spawn(i)));
+  async spawn(warmUp) {
+    return new IsolatedWorker(this.glueUrl, await this.compiled(), `isolated ${++this.named}`, warmUp);
+  }
+
+  /** Makes sure `n` warm workers wait for work (started in the background). */
+  async warm(n) {
+    this.idle = this.idle.filter((w) => !w.dead);
+    const missing = Math.min(n, MAX_KEPT) - this.idle.length;
+    for (let i = 0; i < missing; i++) this.idle.push(await this.spawn(true));
+  }
+
+  /**
+   * Lends `size` workers to a run: warm ones first (unless `cold`), new ones for the rest.
+   * Resolves to JSON `{id, spawned}`: per worker the [start, ready] clock times of a start this
+   * run waited for, or null for a worker that was ready already.
+   */
+  async start(size, cold = false) {
+    const taken = now();
+    const workers = [];
+    const waited = [];
+    for (let i = 0; i < size; i++) {
+      let worker = cold ? undefined : this.takeIdle();
+      const fresh = !worker;
+      worker ??= await this.spawn(!cold);
+      workers.push(worker);
+      waited.push(fresh || worker.readyAt === null);
+    }
+    await Promise.all(workers.map((w) => w.ready));
+    const spawned = workers.map((w, i) => (waited[i] ? [Math.max(w.started, taken), /** @type {number} */ (w.readyAt)] : null));
     const id = this.nextId++;
-    this.pools.set(id, pool);
+    this.pools.set(id, workers);
     return JSON.stringify({ id, spawned });
   }
 
-  /** Runs a job after a pause; resolves to JSON matching `JobDone` in src/engines/workers.rs. */
-  run(id, worker, job, input, pauseMs = 0) {
-    const pool = this.pools.get(id);
-    if (!pool) return Promise.reject('this pool was stopped');
-    return pool.run(worker, job, input, pauseMs);
+  takeIdle() {
+    let worker;
+    while ((worker = this.idle.shift()) && worker.dead);
+    return worker;
   }
 
-  stop(id) {
-    this.pools.get(id)?.terminate();
-    this.pools.delete(id);
-  }
-}
-
-class Pool {
-  constructor(glueUrl, module) {
-    this.glueUrl = glueUrl;
-    this.module = module;
-    /** @type {Worker[]} */
-    this.workers = [];
-    /** @type {Map<number, {resolve: (v: string) => void, reject: (e: string) => void, sent: number, bytesIn: number, worker: number}>} */
-    this.pending = new Map();
-    this.seq = 0;
-  }
-
-  /** Starts worker `i` and resolves to its [start, end] clock times once it can take jobs. */
-  spawn(i) {
-    const start = now();
-    const worker = new Worker(new URL('isolated-worker.js', import.meta.url), { type: 'module', name: `worker ${i + 1}` });
-    this.workers[i] = worker;
-    return new Promise((resolve, reject) => {
-      worker.addEventListener('message', ({ data }) => {
-        if (data.type === 'ready') resolve([start, now()]);
-        else if (data.type === 'failed') reject(`worker ${i + 1} could not load the wasm: ${data.message}`);
-        else if (data.type === 'done') this.settle(data);
-        else if (data.type === 'panic') this.crash(i, data.message);
-      });
-      worker.addEventListener('error', (event) => {
-        reject(`worker ${i + 1} failed: ${event.message}`);
-        this.crash(i, event.message);
-      });
-      worker.postMessage({ type: 'init', glue: this.glueUrl, module: this.module });
-    });
-  }
-
-  run(worker, job, input, pauseMs) {
-    const seq = this.seq++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, sent: now(), bytesIn: input.length, worker });
-      this.workers[worker].postMessage({ type: 'job', seq, job, input, pauseMs });
-    });
-  }
-
-  settle({ seq, output, paused, start, end }) {
-    const job = this.pending.get(seq);
-    if (!job) return;
-    this.pending.delete(seq);
-    const result = JSON.parse(output);
-    const bytesOut = (result.Ok ?? result.Err ?? '').length;
-    job.resolve(JSON.stringify({ output: result, sent: job.sent, paused, start, end, received: now(), bytes_in: job.bytesIn, bytes_out: bytesOut }));
-  }
-
-  /** A panic traps the worker's wasm instance: fail its jobs and replace it with a fresh one. */
-  crash(i, message) {
-    for (const [seq, job] of this.pending) {
-      if (job.worker !== i) continue;
-      this.pending.delete(seq);
-      job.resolve(JSON.stringify({ output: { Err: `worker ${i + 1} crashed: ${message}` }, sent: job.sent, paused: job.sent, start: job.sent, end: now(), received: now(), bytes_in: job.bytesIn, bytes_out: 0 }));
+  /** Runs a job after a pause; resolves to an `Answer`. A crashed worker is replaced first. */
+  async run(id, index, job, input, pauseMs = 0) {
+    const workers = this.pools.get(id);
+    if (!workers) throw 'this pool was stopped';
+    if (workers[index].dead) {
+      workers[index] = await this.spawn(true);
+      await workers[index].ready;
     }
-    this.workers[i]?.terminate();
-    this.spawn(i).catch(() => {});
+    return workers[index].run(job, input, pauseMs);
   }
 
-  terminate() {
-    for (const worker of this.workers) worker.terminate();
-    for (const job of this.pending.values()) job.reject('stopped');
-    this.pending.clear();
+  /** Gives a run's workers back; busy ones (Stop pressed mid-job) are replaced by fresh ones. */
+  stop(id) {
+    for (const worker of this.pools.get(id) ?? []) {
+      if (worker.dead) continue;
+      if (worker.busy) {
+        worker.terminate();
+        this.spawn(true).then((fresh) => this.idle.push(fresh), () => {});
+      } else if (this.idle.length < MAX_KEPT) this.idle.push(worker);
+      else worker.terminate();
+    }
+    this.pools.delete(id);
   }
 }

@@ -73,6 +73,12 @@ export class Engine {
     return this.request({ type: 'check', topic, params, lenient }, 'check');
   }
 
+  /** Has the threads and isolated workers a run of `topic` can use started in the background. */
+  async prepare(topic, params) {
+    await this.ready;
+    this.worker.postMessage({ type: 'prepare', topic, params });
+  }
+
   /** Runs a topic; `onProgress` gets what the run recorded so far, about ten times a second. */
   async run(topic, params, onProgress) {
     await this.ready;

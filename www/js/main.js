@@ -120,12 +120,14 @@ async function showTopic(topic, rawParams) {
   });
   state.form = form;
   syncUrl(topic, checked.params);
+  engine.prepare(topic.id, checked.params);
   let timer = 0;
   const validateSoon = (values) => {
     clearTimeout(timer);
     timer = window.setTimeout(async () => {
       const answer = await engine.check(topic.id, values, false);
       replace(formStatus, ...form.setErrors(answer.errors));
+      if (answer.ok) engine.prepare(topic.id, answer.params);
     }, 150);
   };
 
