@@ -45,6 +45,34 @@ pub fn failed_allocation() -> usize {
     FAILED.load(Ordering::Relaxed)
 }
 
+/// Memory taken by [`fill`], never given back (the engine it was for is replaced).
+static HOARD: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// Fault injection: takes all the memory there is but about `leave` bytes, so that small
+/// allocations still succeed and the next large one fails for real. Returns the bytes taken.
+pub fn fill(leave: usize) -> usize {
+    let mut hoard = HOARD.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut chunk, mut taken) = (64usize << 20, 0);
+    while chunk >= 4096 {
+        let mut block = Vec::new();
+        // try_reserve fails without aborting: these failures are expected, not the fault itself.
+        if block.try_reserve_exact(chunk).is_ok() {
+            taken += chunk;
+            hoard.push(block);
+        } else {
+            chunk /= 2;
+        }
+    }
+    let mut freed = 0;
+    while freed < leave {
+        let Some(block) = hoard.pop() else { break };
+        freed += block.capacity();
+        taken -= block.capacity();
+    }
+    FAILED.store(0, Ordering::Relaxed);
+    taken
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -401,13 +401,19 @@ pub fn validate_given(schema: &[Param], given: &Given, lenient: bool) -> Validat
         };
         out.params.0.insert(param.name.to_string(), value);
     }
-    for key in raw.keys() {
-        if !schema.iter().any(|p| p.name == key) {
-            out.errors.push(FieldError::new(&cut(key), format!("unknown parameter \"{}\"", cut(key))));
-        }
+    let unknown: Vec<&String> = raw.keys().filter(|key| !schema.iter().any(|p| p.name == *key)).collect();
+    for key in unknown.iter().take(MAX_UNKNOWN_LISTED) {
+        out.errors.push(FieldError::new(&cut(key), format!("unknown parameter \"{}\"", cut(key))));
+    }
+    if unknown.len() > MAX_UNKNOWN_LISTED {
+        let more = unknown.len() - MAX_UNKNOWN_LISTED;
+        out.errors.push(FieldError::new("params", format!("and {more} more unknown parameters")));
     }
     out
 }
+
+/// Unknown names listed one by one; past this, one line says how many more (an answer stays small).
+const MAX_UNKNOWN_LISTED: usize = 10;
 
 /// The first 40 characters of text that came from outside, for messages.
 pub fn shorten(text: &str) -> String {
@@ -473,6 +479,14 @@ mod tests {
         );
         let v = validate(&schema(), &json!({"n": 2.5, "scale": "NaN"}), false);
         assert_eq!(v.errors.len(), 2);
+    }
+
+    #[test]
+    fn many_unknown_names_are_counted_not_listed() {
+        let raw: Map<String, Value> = (0..1000).map(|i| (format!("x{i}"), json!(1))).collect();
+        let v = validate(&schema(), &Value::Object(raw), false);
+        assert_eq!(v.errors.len(), MAX_UNKNOWN_LISTED + 1);
+        assert_eq!(v.errors.last().unwrap().message, "and 990 more unknown parameters");
     }
 
     #[test]

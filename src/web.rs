@@ -140,6 +140,13 @@ pub fn failed_allocation_bytes() -> f64 {
     crate::memory::failed_allocation() as f64
 }
 
+/// Fault injection for the tests (see engine-worker.js `fault`): fills the memory but for about
+/// `leave_bytes`, so the run's next large allocation fails; returns the bytes taken.
+#[wasm_bindgen]
+pub fn fault_fill_memory(leave_bytes: u32) -> f64 {
+    crate::memory::fill(leave_bytes as usize) as f64
+}
+
 /// Fault injection for the tests (see engine-worker.js `fault`): a wasm thread that panics.
 /// Only code running inside the engine worker can reach it; the page never asks for it.
 #[wasm_bindgen]
