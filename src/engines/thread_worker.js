@@ -24,6 +24,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
   /** @type {Promise<{glue: any, exports: any}> | null} once this thread has instantiated the module */
   let loading = null;
   self.addEventListener('message', async ({ data }) => {
+    if (data?.type === 'wasm-thread-life') return holdLife(data.life);
     if (data?.type === 'wasm-thread-retire') {
       (await loading)?.exports.__wbindgen_thread_destroy(); // frees this thread's stack and thread-locals
       self.close();
@@ -77,8 +78,11 @@ export function warmThreads(module, memory, glue, n) {
 function newThread(name) {
   const worker = new Worker(import.meta.url, { type: 'module', name: PREFIX + name });
   live.add(worker);
+  const life = `playground-thread-${globalThis.crypto?.randomUUID?.() ?? Math.random()}`;
+  worker.postMessage({ type: 'wasm-thread-life', life });
   worker.addEventListener('message', ({ data }) => {
-    if (data?.type === 'wasm-thread-idle') park(worker);
+    if (data?.type === 'wasm-thread-alive') watchLife(life, () => lost(worker, name));
+    else if (data?.type === 'wasm-thread-idle') park(worker);
     else if (data?.type === 'wasm-thread-warmed') {
       const entry = idle.find((e) => e.worker === worker);
       if (entry) entry.ready = true;
@@ -94,6 +98,33 @@ function newThread(name) {
     self.postMessage({ type: 'panic', message: `${name} failed to start: ${event.message}` });
   });
   return worker;
+}
+
+// ----- a thread that ends without a word (the browser ended its Worker) -----
+// It holds a Web Lock while it lives; its spawner is granted the lock when it ends (see
+// www/engine/liveness.js: this file is copied next to the wasm glue, so it keeps its own copy).
+
+function holdLife(life) {
+  navigator.locks?.request(life, () => {
+    self.postMessage({ type: 'wasm-thread-alive' });
+    return new Promise(() => {}); // held until this thread ends
+  });
+}
+
+function watchLife(life, onLost) {
+  navigator.locks?.request(life, () => onLost()).catch(() => {});
+}
+
+/** An idle thread that is gone is forgotten; a running one fails its run (the engine is replaced). */
+function lost(worker, name) {
+  if (!live.delete(worker)) return; // retired or crashed on purpose
+  const waiting = idle.findIndex((e) => e.worker === worker);
+  if (waiting >= 0) {
+    clearTimeout(idle[waiting].timer);
+    idle.splice(waiting, 1);
+    return;
+  }
+  self.postMessage({ type: 'panic', lost: true, message: `${name} was lost: the browser ended its worker` });
 }
 
 /** Keeps a finished thread for the next spawn, or retires it when enough are waiting. */

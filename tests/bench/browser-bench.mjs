@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { launch, openPage, runAndWait, startServer, timings, toMs } from '../browser/harness.mjs';
+import { endurance } from './endurance.mjs';
 
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -163,6 +164,8 @@ row('start one thread (new Web Worker) ms', fmt(v.thread_start_ms));
 row('start one thread on a finished one (reused) ms', fmt(v.thread_reuse_ms), 'target <= 3 ms');
 row('message round trip, small (ms)', fmt(v.small_round_trip_ms, 3));
 row('message round trip, 1 MB (ms)', fmt(v.large_round_trip_ms));
+
+await endurance(server.url, row);
 
 await browser.close();
 await server.close();

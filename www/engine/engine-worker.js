@@ -144,7 +144,7 @@ async function handle(data) {
       self.postMessage({ type: 'alive' });
       break;
     case 'fault':
-      fault(data);
+      await fault(data);
       break;
   }
 }
@@ -196,7 +196,9 @@ self.addEventListener('unhandledrejection', (event) => {
  * never sends it): `fill-memory` takes the wasm memory but for `leaveBytes`, so the next large
  * allocation fails for real; `thread-panic` starts a wasm thread that panics.
  */
-function fault({ kind, leaveBytes = 2 << 20 }) {
+async function fault({ kind, leaveBytes = 2 << 20 }) {
+  // Once rayon's threads have started: a thread that cannot start would be another fault.
+  if (rayonPool) await rayonPool;
   if (kind === 'fill-memory') engine.fault_fill_memory(leaveBytes);
   else if (kind === 'thread-panic') engine.fault_thread_panic();
 }
