@@ -31,11 +31,20 @@ export async function endurance(url, row) {
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
     const metric = (name) => metrics.find((m) => m.name === name)?.value ?? NaN;
-    const total = await page.evaluate(async () => {
+    const { total, parts } = await page.evaluate(async () => {
       const measure = /** @type {any} */ (performance).measureUserAgentSpecificMemory;
-      return measure ? (await measure.call(performance)).bytes : NaN;
+      if (!measure) return { total: NaN, parts: {} };
+      const result = await measure.call(performance);
+      // Where it is: the page, the engine, threads, isolated workers, rayon's threads.
+      const parts = {};
+      for (const entry of result.breakdown) {
+        const url = entry.attribution[0]?.url ?? '';
+        const kind = /engine-worker/.test(url) ? 'engine' : /thread_worker/.test(url) ? 'threads' : /isolated-worker/.test(url) ? 'isolated' : /^blob:/.test(url) ? 'rayon' : entry.attribution.length ? 'page' : 'shared';
+        parts[kind] = (parts[kind] ?? 0) + entry.bytes;
+      }
+      return { total: result.bytes, parts };
     });
-    return { runs, heap: metric('JSHeapUsedSize'), nodes: metric('Nodes'), workers: page.workers().length, total };
+    return { runs, heap: metric('JSHeapUsedSize'), nodes: metric('Nodes'), workers: page.workers().length, total, parts };
   };
 
   const samples = [];
@@ -56,6 +65,7 @@ export async function endurance(url, row) {
   console.log(`\nendurance: ${RUNS} runs on one page (cpu-map, io-compare, process-basics in turn), sampled at the first run and every ${EVERY}`);
   console.log(`${'after runs'.padEnd(12)}${'JS heap'.padStart(12)}${'DOM nodes'.padStart(12)}${'workers'.padStart(10)}${'all memory'.padStart(14)}`);
   for (const s of samples) console.log(`${String(s.runs).padEnd(12)}${mb(s.heap).padStart(12)}${String(s.nodes).padStart(12)}${String(s.workers).padStart(10)}${(Number.isFinite(s.total) ? mb(s.total) : 'n/a').padStart(14)}`);
+  for (const s of samples) console.log(`  after ${s.runs}: ${Object.entries(s.parts).map(([k, b]) => `${k} ${mb(b)}`).join(', ')}`);
   // Flat: from the sample after 50 runs (everything warm) to the last, within a little noise.
   const [warm, last] = [samples[1], samples[samples.length - 1]];
   const flat = (a, b, slack, floor) => b <= a * (1 + slack) + floor;
