@@ -407,25 +407,6 @@ describe('faults end their run with a message, and the next run passes', () => {
     );
   });
 
-  test('idle threads lost before a run are not handed work', async () => {
-    await onPage(
-      () => openPage(env.browser, `${env.url}?topic=race`),
-      async ({ page }) => {
-        // The page warms threads for the shown topic; end them all while they wait for work (a
-        // busy thread cannot be ended from here: its event loop is blocked in wasm).
-        const threads = () => page.workers().filter((w) => w.url().includes('thread_worker.js'));
-        for (let i = 0; i < 100 && threads().length < 2; i++) await page.waitForTimeout(100);
-        assert.ok(threads().length >= 2, 'the page warmed threads');
-        await page.waitForTimeout(500);
-        for (const w of threads()) await w.evaluate(() => self.close()).catch(() => {});
-        // A spawn that took a dead thread would wait for it forever.
-        assert.match(await runAndWait(page, { timeout: 60_000 }), /^Finished/);
-        assert.ok((await checks(page)).every((c) => c.ok));
-      },
-      { ignore },
-    );
-  });
-
   test('isolated workers, then the engine itself, lost mid-run', async () => {
     await onPage(
       () => openPage(env.browser, `${env.url}?topic=process-pool&lo=0&hi=6000000&ranges=32&workers=2`),

@@ -66,7 +66,7 @@ function prepare(topic, params) {
     return;
   }
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
-  if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(needs.threads, MAX_WARM));
+  if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
   if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
 }
 

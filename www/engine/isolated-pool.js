@@ -11,7 +11,7 @@
 import { lifeName, watchLife } from './liveness.js';
 
 const now = () => performance.timeOrigin + performance.now();
-/** Idle workers kept between runs; more than this are terminated when given back. */
+/** Idle workers kept at most, whatever a topic asks for. */
 const MAX_KEPT = 32;
 
 /**
@@ -106,6 +106,8 @@ export class IsolatedPools {
     this.pools = new Map();
     this.nextId = 1;
     this.named = 0;
+    /** how many idle workers to keep: what the shown topic can use (each holds its own memory) */
+    this.keep = navigator.hardwareConcurrency || 2;
   }
 
   compiled() {
@@ -122,7 +124,9 @@ export class IsolatedPools {
 
   /** Makes sure `n` warm workers wait for work (started in the background). */
   async warm(n) {
+    this.keep = Math.max(Math.min(n, MAX_KEPT), navigator.hardwareConcurrency || 2);
     this.idle = this.idle.filter((w) => !w.dead);
+    while (this.idle.length > this.keep) this.idle.pop()?.terminate();
     const missing = Math.min(n, MAX_KEPT) - this.idle.length;
     for (let i = 0; i < missing; i++) this.idle.push(await this.spawn(true));
   }
@@ -174,7 +178,7 @@ export class IsolatedPools {
       if (worker.busy) {
         worker.terminate();
         this.spawn(true).then((fresh) => this.idle.push(fresh), () => {});
-      } else if (this.idle.length < MAX_KEPT) this.idle.push(worker);
+      } else if (this.idle.length < this.keep) this.idle.push(worker);
       else worker.terminate();
     }
     this.pools.delete(id);

@@ -71,8 +71,7 @@ export class Engine {
     }
     if (data.type === 'panic') {
       // A Rust panic traps the wasm instance: nothing in it can be trusted afterwards.
-      const message = data.lost ? `A thread was lost (${data.message}). The engine was restarted: you can run again.` : `The demo panicked: ${data.message}`;
-      this.restart({ outcome: 'crashed', message });
+      this.restart({ outcome: 'crashed', message: `The demo panicked: ${data.message}` });
       return;
     }
     const request = this.pending.get(data.id);
