@@ -100,6 +100,8 @@ struct State {
     tables: Vec<Table>,
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
+    /// While set, spans are not recorded (see [`Run::set_tracing`]).
+    muted: bool,
 }
 
 impl Run {
@@ -173,6 +175,9 @@ impl Run {
     /// Records a span; `start` and `end` are run times ([`Run::now`]).
     pub fn span(&self, lane: impl Into<String>, label: impl Into<String>, kind: SpanKind, start: f64, end: f64) {
         let mut state = self.state();
+        if state.muted {
+            return;
+        }
         let mode = state.mode.clone();
         state.spans.push(Span { mode, lane: lane.into(), label: label.into(), kind, start, end });
     }
@@ -191,6 +196,12 @@ impl Run {
         let out = work.await;
         self.span(lane, label, kind, start, self.now());
         out
+    }
+
+    /// Turns span recording off (and on again): for repeated measurements, such as a sweep after
+    /// the modes, whose spans would otherwise be drawn inside the last mode's timeline.
+    pub fn set_tracing(&self, on: bool) {
+        self.state().muted = !on;
     }
 
     pub fn progress(&self, done: f64, total: f64, label: impl Into<String>) {

@@ -54,6 +54,8 @@ catalog! {
     async_pipeline,
     mixed [mixed::PRIMES],
     scraper,
+    actor [actor::HANDLE],
+    compare [compare::WORK],
 }
 
 pub fn find(id: &str) -> Option<&'static Topic> {
