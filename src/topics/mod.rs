@@ -55,6 +55,7 @@ catalog! {
     mixed [mixed::PRIMES],
     scraper,
     actor [actor::HANDLE],
+    task_queue [task_queue::EXECUTE],
     compare [compare::WORK],
 }
 
