@@ -100,6 +100,7 @@ struct State {
     tables: Vec<Table>,
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
+    links: Vec<Link>,
     /// While set, spans are not recorded (see [`Run::set_tracing`]).
     muted: bool,
 }
@@ -247,6 +248,11 @@ impl Run {
         self.state().images.push(ImageOut { label, width, height, rgba });
     }
 
+    /// Links to another topic (by id), with a sentence saying what it shows.
+    pub fn link(&self, topic: &str, text: impl Into<String>) {
+        self.state().links.push(Link { topic: topic.into(), text: text.into() });
+    }
+
     /// Sets the text shown as a mode's result in the timing table.
     pub fn result(&self, mode: &str, text: impl Into<String>) {
         if let Some(row) = self.state().rows.iter_mut().find(|r| r.id == mode) {
@@ -380,6 +386,7 @@ impl Run {
             tables: std::mem::take(&mut state.tables),
             files: std::mem::take(&mut state.files),
             images: std::mem::take(&mut state.images),
+            links: std::mem::take(&mut state.links),
         }
     }
 }

@@ -32,6 +32,7 @@ catalog! {
     cpu_map [cpu_map::SUM],
     gil [gil::HALF],
     io_compare,
+    decide,
     threads_basics,
     race,
     bank,
