@@ -348,6 +348,9 @@ impl Queue<'_> {
                     let deadline = self.broker.borrow().unacked.get(&message.id).map_or(now, |(_, d)| *d);
                     run.span(&task_lane, "no ack: invisible until the visibility timeout", SpanKind::Wait, now, deadline);
                     run.log(&lane, format!("died running task {} ({crash}); a new worker takes its place", message.id));
+                    // A supervisor starts a new worker process before it asks the broker again.
+                    let ping = Delivery { call: Call::Add(0, 0), attempt: 0 };
+                    self.pool.run_job(run, w, &EXECUTE, &ping, "new worker ready").await?;
                     continue;
                 }
             };
