@@ -284,7 +284,12 @@ impl<'a> Actor<'a> {
                 return Ok(());
             };
             let taken = self.run.now();
-            self.run.span(format!("{from} (waiting)"), format!("{message:?} in the mailbox"), SpanKind::Wait, sent_at, taken);
+            // One lane per sender (each waits for one answer at a time); main's tells get one each.
+            let waiting = match &message {
+                Message::Print(text) => format!("{from}: {text} (waiting)"),
+                _ => format!("{from} (waiting)"),
+            };
+            self.run.span(waiting, format!("{message:?} in the mailbox"), SpanKind::Wait, sent_at, taken);
             let label = format!("{message:?}");
             // Printing and banking take time; opening the account and reading it do not.
             let pause = if matches!(message, Message::Open(_) | Message::Balance) { 0.0 } else { self.handle_ms };

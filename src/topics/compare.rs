@@ -136,18 +136,26 @@ pub fn calibrate(run: &Run) -> f64 {
     let best = (0..5)
         .map(|_| {
             let start = run.now();
-            std::hint::black_box(sum_squares(0, n));
+            std::hint::black_box((0..n).step_by(SLICE as usize).map(|a| compute_slice(a, a + SLICE)).sum::<u128>());
             run.now() - start
         })
         .fold(f64::INFINITY, f64::min);
     n as f64 / best.max(0.001)
 }
 
+/// One slice of a task's CPU part. Never inlined: browsers optimize a wasm function only from
+/// its next call on, so a loop inlined into a rarely re-entered caller (an async task's poll)
+/// would run unoptimized, about 2x slower.
+#[inline(never)]
+fn compute_slice(lo: u64, hi: u64) -> u128 {
+    sum_squares(lo, hi)
+}
+
 /// One task's CPU part, in slices; `between` runs after each slice (false stops early).
 fn compute(numbers: u64, mut between: impl FnMut() -> bool) -> u128 {
     let mut sum = 0;
     for a in (0..numbers).step_by(SLICE as usize) {
-        sum += sum_squares(a, (a + SLICE).min(numbers));
+        sum += compute_slice(a, (a + SLICE).min(numbers));
         if !between() {
             break;
         }
@@ -177,7 +185,7 @@ async fn sequential(run: &Run, w: Workload) -> RunResult<u128> {
         let start = run.now();
         let mut sum = 0;
         for a in (0..w.numbers).step_by(SLICE as usize) {
-            sum += sum_squares(a, (a + SLICE).min(w.numbers));
+            sum += compute_slice(a, (a + SLICE).min(w.numbers));
             pacer.tick(run).await?;
         }
         run.span("main", format!("task {} computes", k + 1), SpanKind::Run, start, run.now());
@@ -203,7 +211,7 @@ async fn on_threads(run: &Run, w: Workload, gil: Gil) -> RunResult<u128> {
                 let mut sum = 0;
                 let mut next = 0;
                 gil.run_slices(&run, t, &lane, &format!("task {} computes", k + 1), || {
-                    sum += sum_squares(next, (next + SLICE).min(w.numbers));
+                    sum += compute_slice(next, (next + SLICE).min(w.numbers));
                     next += SLICE;
                     next < w.numbers
                 })?;
