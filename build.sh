@@ -12,8 +12,11 @@ cd "$(dirname "$0")"
 
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 WASM=wasm32-unknown-unknown
-# Shared memory needs all of these (see ../shared/TOOLCHAIN.md: without --shared-memory current
-# rustc emits a non-shared memory and wasm-bindgen silently emits single-threaded glue).
+# Shared memory needs all of these: without --shared-memory current rustc emits a NON-shared memory
+# with only +atomics,+bulk-memory, and wasm-bindgen then silently emits single-threaded glue (the
+# browser fails with "not a shared typed array"). tests/browser/wasm.test.mjs checks the import.
+# The toolchain is pinned in rust-toolchain.toml; std is rebuilt with these flags (-Z build-std,
+# RUSTC_BOOTSTRAP=1 on that stable release), and any change of them rebuilds std (~35 s).
 THREAD_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -C link-arg=--shared-memory \
 -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
 -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
