@@ -26,6 +26,7 @@ Object.assign(self, {
     poolStart: (size, cold) => pools.start(size, cold),
     poolRun: (pool, worker, job, input, pauseMs) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (pool) => pools.stop(pool),
+    poolKill: (pool, worker) => pools.kill(pool, worker),
   },
 });
 

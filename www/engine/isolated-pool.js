@@ -171,6 +171,14 @@ export class IsolatedPools {
     return workers[index].run(job, input, pauseMs);
   }
 
+  /**
+   * Terminates one worker of a running pool at once (as a process killed mid-task): its pending
+   * jobs answer with an error, and the next job for that index starts a fresh worker.
+   */
+  kill(id, index) {
+    this.pools.get(id)?.[index]?.crash('terminated');
+  }
+
   /** Gives a run's workers back; busy ones (Stop pressed mid-job) are replaced by fresh ones. */
   stop(id) {
     for (const worker of this.pools.get(id) ?? []) {
