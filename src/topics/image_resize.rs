@@ -70,9 +70,13 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
 
 const PYTHON: &str = r#"import io, sys
 from concurrent.futures import ProcessPoolExecutor
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps   # pip install Pillow
 
-def thumbnail(name, data, box=(800, 600)):
+MAX_W, MAX_H = 800, 600   # the box thumbnails fit in
+WORKERS = 2
+BROKEN = True             # include a broken file
+
+def thumbnail(name, data, box=(MAX_W, MAX_H)):
     try:
         image = Image.open(io.BytesIO(data))     # PNG, JPEG, or "cannot identify image file"
         image = ImageOps.exif_transpose(image)   # phone photos: turn upright first
@@ -83,12 +87,25 @@ def thumbnail(name, data, box=(800, 600)):
     except Exception as error:                   # a broken file fails alone
         return name, None, None, str(error)
 
+def generated(name, w, h):                       # the tutorial read files you had; these are made here
+    image = Image.new("RGB", (w, h), (40, 90, 160))
+    ImageDraw.Draw(image).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(250, 200, 60))
+    out = io.BytesIO(); image.save(out, "PNG")
+    return name, out.getvalue()
+
 if __name__ == "__main__":
-    names = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
-    files = {name: open(name, "rb").read() for name in names}
-    with ProcessPoolExecutor(2) as pool:         # the bytes are pickled to each worker
-        for name, size, png, error in pool.map(thumbnail, files.keys(), files.values()):
-            print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
+    sizes = {"sunset.png": (1920, 1080), "tower.png": (900, 1600), "panorama.png": (3000, 700),
+             "garden.png": (1024, 768), "target.png": (600, 600), "icon.png": (64, 64)}
+    files = dict(generated(name, w, h) for name, (w, h) in sizes.items())
+    if BROKEN:
+        files["broken.png"] = b"\x89PNG\r\n\x1a\n this is not really an image"
+    for path in sys.argv[1:]:                    # then yours: python image_resize.py photo.jpg ...
+        files[path] = open(path, "rb").read()
+    with ProcessPoolExecutor(WORKERS) as pool:   # the bytes are pickled to each worker
+        results = list(pool.map(thumbnail, files.keys(), files.values()))
+    for name, size, png, error in results:
+        print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
+    print("thumbnails", sum(error is None for *_, error in results), "errors", sum(error is not None for *_, error in results))
 "#;
 
 // CODE START
