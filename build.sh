@@ -6,6 +6,7 @@
 #   ./build.sh build                               build both wasm flavours and the vendor files
 #   ./build.sh dist                                a static site in dist/ (with a _headers file)
 #   ./build.sh bench                               benchmarks: native vs wasm, threads, workers
+#   ./build.sh size                                what the bytes of each wasm build are (twiggy)
 #   ./build.sh setup                               only install what is missing
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -147,6 +148,24 @@ bench() {
   node tests/bench/browser-bench.mjs
 }
 
+# Each build's size (gzip -9) and largest items: twiggy on a copy that keeps function names.
+size() {
+  setup
+  build
+  command -v twiggy >/dev/null || cargo install twiggy --locked
+  local dir
+  dir=$(mktemp -d)
+  for flavor in threads plain; do
+    say "size: $flavor: $(wc -c < www/pkg/$flavor/playground_bg.wasm) bytes, $(gzip -9c www/pkg/$flavor/playground_bg.wasm | wc -c) gzip"
+    local wasm=target/$WASM/wasm/playground.wasm
+    [ "$flavor" = threads ] && wasm=target/threads/$WASM/wasm/playground.wasm
+    wasm-bindgen --target web --no-typescript --out-dir "$dir/$flavor" "$wasm"
+    node_modules/.bin/wasm-opt -O3 -g $WASM_OPT_FEATURES "$dir/$flavor/playground_bg.wasm" -o "$dir/$flavor/named.wasm"
+    twiggy top -n 25 "$dir/$flavor/named.wasm"
+  done
+  rm -rf "$dir"
+}
+
 command=${1:-serve}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -156,5 +175,6 @@ case "$command" in
   test) run_tests ;;
   dist) dist ;;
   bench) bench ;;
-  *) echo "usage: $0 [serve|test|build|dist|bench|setup]" >&2; exit 2 ;;
+  size) size ;;
+  *) echo "usage: $0 [serve|test|build|dist|bench|size|setup]" >&2; exit 2 ;;
 esac

@@ -40,7 +40,7 @@ test('gil with defaults: GIL threads gain nothing, the other modes scale, one ex
   const { page, status, modes, checks: found, errors, context } = await runTopic('gil');
   assert.match(status, /Finished/);
   assert.ok(found.every((c) => c.ok), JSON.stringify(found));
-  assert.ok((await page.locator('.timeline-mode rect.span-wait').count()) > 0, 'waiting for the GIL is drawn');
+  assert.ok((await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0, 'waiting for the GIL is drawn');
   await shoot(page, 'gil');
   // The lesson: GIL threads gain nothing, threads without it and isolated workers do.
   await holdsOnSomeRun(page, (w, found) => [
