@@ -295,7 +295,8 @@ struct Queue<'a> {
     pool: &'a Pool,
     broker: RefCell<Broker>,
     backend: Backend,
-    busy: RefCell<Vec<Option<usize>>>,
+    /// Per worker: the task it runs and when it started.
+    busy: RefCell<Vec<Option<(usize, f64)>>>,
     done: Cell<bool>,
     finished: RefCell<Vec<(usize, usize, f64)>>,
     task_ms: f64,
@@ -332,7 +333,7 @@ impl Queue<'_> {
             self.plot();
             let task_lane = format!("task {:02}", message.id);
             run.span(&task_lane, "queued", SpanKind::Wait, message.queued_at, run.now());
-            self.busy.borrow_mut()[w] = Some(message.id);
+            self.busy.borrow_mut()[w] = Some((message.id, run.now()));
             self.backend.set(message.id, State::Started);
             let label = format!("task {} {:?} try {}", message.id, message.call, message.attempt + 1);
             let delivery = Delivery { call: message.call.clone(), attempt: message.attempt };
@@ -432,7 +433,10 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
                 if queue.done.get() {
                     return Ok(None);
                 }
-                let busy = queue.busy.borrow().iter().enumerate().find_map(|(w, t)| t.map(|t| (w, t)));
+                // A worker early in its task, so the kill lands mid-task (not as its answer arrives).
+                let now = run.now();
+                let early = |t: &Option<(usize, f64)>| t.filter(|(_, at)| now - at < queue.task_ms * 0.5).map(|(t, _)| t);
+                let busy = queue.busy.borrow().iter().enumerate().find_map(|(w, t)| early(t).map(|t| (w, t)));
                 if let Some((w, task)) = busy {
                     run.log("chaos", format!("killing worker {} in the middle of task {task}", w + 1));
                     pool.kill(&run, w);
