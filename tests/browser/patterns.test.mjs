@@ -34,6 +34,8 @@ for (const id of TOPICS) {
           const backend = await table(page, 'Result backend (get())');
           assert.equal(backend?.length, 11);
           // The timeline as a table names the crash and the wait for the visibility timeout.
+          await page.click('.spans-table summary');
+          while (await page.isVisible('.spans-table .show-more')) await page.click('.spans-table .show-more');
           const spans = await page.$$eval('.spans-table td', (cells) => cells.map((c) => c.textContent ?? '').join('\n'));
           assert.match(spans, /worker \d died: crashed: terminated/);
           assert.match(spans, /no ack: invisible until the visibility timeout/);
