@@ -35,6 +35,7 @@ for (const id of TOPICS) {
           assert.equal(backend?.length, 11);
           // The timeline as a table names the crash and the wait for the visibility timeout.
           await page.click('.spans-table summary');
+          await page.waitForSelector('.spans-table tbody tr'); // built on the details' toggle event
           while (await page.isVisible('.spans-table .show-more')) await page.click('.spans-table .show-more');
           const spans = await page.$$eval('.spans-table td', (cells) => cells.map((c) => c.textContent ?? '').join('\n'));
           assert.match(spans, /worker \d died: crashed: terminated/);
