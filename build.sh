@@ -6,14 +6,18 @@
 #   ./build.sh build                               build both wasm flavours and the vendor files
 #   ./build.sh dist                                a static site in dist/ (with a _headers file)
 #   ./build.sh bench                               benchmarks: native vs wasm, threads, workers
+#   ./build.sh size                                what the bytes of each wasm build are (twiggy)
 #   ./build.sh setup                               only install what is missing
 set -euo pipefail
 cd "$(dirname "$0")"
 
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
 WASM=wasm32-unknown-unknown
-# Shared memory needs all of these (see ../shared/TOOLCHAIN.md: without --shared-memory current
-# rustc emits a non-shared memory and wasm-bindgen silently emits single-threaded glue).
+# Shared memory needs all of these: without --shared-memory current rustc emits a NON-shared memory
+# with only +atomics,+bulk-memory, and wasm-bindgen then silently emits single-threaded glue (the
+# browser fails with "not a shared typed array"). tests/browser/wasm.test.mjs checks the import.
+# The toolchain is pinned in rust-toolchain.toml; std is rebuilt with these flags (-Z build-std,
+# RUSTC_BOOTSTRAP=1 on that stable release), and any change of them rebuilds std (~35 s).
 THREAD_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -C link-arg=--shared-memory \
 -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
 -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
@@ -43,6 +47,27 @@ setup_browser() {
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver firefox-esr >/dev/null
+  fi
+}
+
+# A Python virtual environment for the topics' Python programs (tests/python: src/python_programs.rs),
+# with the packages their "# pip install ..." comments name (read from the exported texts).
+setup_python() {
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    say "setup: Debian python3-venv"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  local packages
+  packages=$(grep -ho 'pip install [A-Za-z0-9 ._-]*' www/pkg/texts/*.json | sed 's/pip install //' | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
+  if [ "$packages" != "$(cat .venv/.packages 2>/dev/null)" ]; then
+    say "setup: Python packages the programs import: $packages"
+    # shellcheck disable=SC2086
+    .venv/bin/python -m pip install -q --disable-pip-version-check $packages
+    printf '%s' "$packages" > .venv/.packages
   fi
 }
 
@@ -92,6 +117,9 @@ run_tests() {
   cargo clippy --lib --target "$WASM" -- -D warnings
   say "test: native Rust tests"
   cargo test
+  say "test: every topic's Python under CPython, against sim-server on 127.0.0.1"
+  setup_python
+  PLAYGROUND_PYTHON="$PWD/.venv/bin/python" cargo test --lib python_programs -- --ignored --nocapture
   say "test: front-end type check"
   node_modules/.bin/tsc -p jsconfig.json
   say "test: wasm and end-to-end tests in headless Chromium, and the catalog in headless Firefox"
@@ -120,6 +148,24 @@ bench() {
   node tests/bench/browser-bench.mjs
 }
 
+# Each build's size (gzip -9) and largest items: twiggy on a copy that keeps function names.
+size() {
+  setup
+  build
+  command -v twiggy >/dev/null || cargo install twiggy --locked
+  local dir
+  dir=$(mktemp -d)
+  for flavor in threads plain; do
+    say "size: $flavor: $(wc -c < www/pkg/$flavor/playground_bg.wasm) bytes, $(gzip -9c www/pkg/$flavor/playground_bg.wasm | wc -c) gzip"
+    local wasm=target/$WASM/wasm/playground.wasm
+    [ "$flavor" = threads ] && wasm=target/threads/$WASM/wasm/playground.wasm
+    wasm-bindgen --target web --no-typescript --out-dir "$dir/$flavor" "$wasm"
+    node_modules/.bin/wasm-opt -O3 -g $WASM_OPT_FEATURES "$dir/$flavor/playground_bg.wasm" -o "$dir/$flavor/named.wasm"
+    twiggy top -n 25 "$dir/$flavor/named.wasm"
+  done
+  rm -rf "$dir"
+}
+
 command=${1:-serve}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -129,5 +175,6 @@ case "$command" in
   test) run_tests ;;
   dist) dist ;;
   bench) bench ;;
-  *) echo "usage: $0 [serve|test|build|dist|bench|setup]" >&2; exit 2 ;;
+  size) size ;;
+  *) echo "usage: $0 [serve|test|build|dist|bench|size|setup]" >&2; exit 2 ;;
 esac

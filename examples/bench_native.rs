@@ -7,6 +7,7 @@ use playground::engines::bench::{measure, median};
 /// (name, work size, repetitions)
 pub const CASES: &[(&str, f64, usize)] = &[
     ("kernel-ms", 100_000_000.0, 5),
+    ("primes-ms", 1_000_000.0, 5),
     ("handoff-ns", 20_000.0, 5),
     ("mutex-1-per-s", 2_000_000.0, 5),
     ("mutex-2-per-s", 1_000_000.0, 5),

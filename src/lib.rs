@@ -6,13 +6,19 @@
 pub mod base64;
 pub mod clock;
 pub mod engines;
+pub mod memory;
 pub mod params;
 pub mod report;
 pub mod run;
 pub mod runner;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sim_server;
 pub mod topic;
 pub mod topics;
 pub mod watchdog;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod python_programs;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -150,6 +150,11 @@ pub async fn measure(name: &str, arg: f64) -> RunResult<f64> {
             std::hint::black_box(crate::topics::kernels::sum_squares(0, n as u64));
             Ok(now_ms() - start)
         }
+        "primes-ms" => {
+            let start = now_ms();
+            std::hint::black_box(crate::topics::kernels::primes_in(0, n as u64).len());
+            Ok(now_ms() - start)
+        }
         "handoff-ns" => lock_handoff_ns_async(n).await,
         "mutex-1-per-s" => increments_per_sec_async(IncrementKind::Mutex, 1, n as u64).await,
         "mutex-2-per-s" => increments_per_sec_async(IncrementKind::Mutex, 2, n as u64).await,

@@ -91,6 +91,21 @@ impl Gil {
         }
     }
 
+    /// Runs `work` while holding the GIL (when it is on): a short stretch of Python code between
+    /// two waits. Waiting itself (a sleep, a socket) happens outside, so other threads run then.
+    pub fn hold<T>(&self, run: &Run, me: usize, lane: &str, label: &str, work: impl FnOnce() -> T) -> RunResult<T> {
+        if self.enabled {
+            self.acquire(run, me, lane)?;
+        }
+        let start = run.now();
+        let out = work();
+        run.span(lane, label, SpanKind::Run, start, run.now());
+        if self.enabled {
+            self.release(me, false);
+        }
+        Ok(out)
+    }
+
     fn acquire(&self, run: &Run, me: usize, lane: &str) -> RunResult<()> {
         let wait_from = run.now();
         let mut state = self.lock();

@@ -1,88 +1,39 @@
 // A wasm thread is a Web Worker running this very file: it instantiates the same module on the
-// same shared memory and calls the Rust closure it was handed (the approach of wasm-bindgen-rayon,
+// same shared memory and calls the Rust entry it was handed (the approach of wasm-bindgen-rayon,
 // whose worker helper also spawns itself). wasm-bindgen copies this file next to its glue.
 //
-// Starting a Worker and instantiating the module costs tens of milliseconds, against tens of
-// microseconds for a native thread. So threads are pooled, as Emscripten's pthread pool does:
-// `warmThreads(n)` starts idle threads ahead of time (the engine asks when the page shows a
-// topic), a thread whose closure has returned waits for the next spawn, and a spawn takes an
-// idle thread, even one still loading (its start message waits in the Worker's queue). A reused
-// thread keeps its stack and thread-locals. `spawnThread(..., fresh = true)` always starts a new
-// Worker, for measuring that cost.
+// The entry runs the thread's first work and then waits, in Rust, for more (see the pool in
+// threads.rs); it returns only when the thread retires, and then the Worker ends.
 
 const PREFIX = 'wasm-thread:';
-const MAX_IDLE = 32;
-const IDLE_MS = 30_000; // how long an idle thread beyond the kept ones waits for work
-/** Idle threads that stay however long: one per core, or what the shown topic can use. */
-let keep = navigator.hardwareConcurrency || 2;
 const live = new Set(); // keep Worker objects reachable so no browser collects a running thread
-/** @typedef {{worker: Worker, ready: boolean, timer?: ReturnType<typeof setTimeout>}} Idle */
-/** @type {Idle[]} threads waiting for work, the ready ones last (taken first) */
-const idle = [];
 
 if (typeof WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
-  /** @type {Promise<{glue: any, exports: any}> | null} once this thread has instantiated the module */
-  let loading = null;
   self.addEventListener('message', async ({ data }) => {
-    if (data?.type === 'wasm-thread-retire') {
-      (await loading)?.exports.__wbindgen_thread_destroy(); // frees this thread's stack and thread-locals
-      self.close();
-      return;
-    }
-    if (data?.type !== 'wasm-thread-start' && data?.type !== 'wasm-thread-warm') return;
-    loading ??= import(data.glue).then(async (glue) => ({
-      glue,
-      exports: await glue.default({ module_or_path: data.module, memory: data.memory }),
-    }));
-    const { glue } = await loading;
-    if (data.type === 'wasm-thread-warm') {
-      self.postMessage({ type: 'wasm-thread-warmed' });
-      return;
-    }
+    if (data?.type !== 'wasm-thread-start') return;
+    const glue = await import(data.glue);
+    const exports = await glue.default({ module_or_path: data.module, memory: data.memory });
     try {
       glue.thread_entry(data.entry);
     } catch (error) {
       // A Rust panic aborts (traps) the thread, and its instance with it: tell whoever spawned
-      // it, and never reuse it.
+      // it (the engine restarts everything: the shared memory cannot be trusted any more).
       self.postMessage({ type: 'panic', message: `${data.name}: ${error}` });
       self.close();
       return;
     }
-    self.postMessage({ type: 'wasm-thread-idle' });
+    exports.__wbindgen_thread_destroy(); // frees this thread's stack and thread-locals
+    self.postMessage({ type: 'wasm-thread-exit' });
+    self.close();
   });
 }
 
-/** Starts a thread (on an idle one, unless `fresh`); `entry` points at the boxed Rust closure. */
-export function spawnThread(module, memory, glue, entry, name, fresh) {
-  const start = { type: 'wasm-thread-start', module, memory, glue, entry, name };
-  const reused = fresh ? undefined : idle.pop();
-  if (reused) {
-    clearTimeout(reused.timer);
-    reused.worker.postMessage(start);
-    return;
-  }
-  newThread(name).postMessage(start);
-}
-
-/** Makes sure `n` idle threads exist (capped), starting the missing ones in the background. */
-export function warmThreads(module, memory, glue, n) {
-  keep = Math.max(navigator.hardwareConcurrency || 2, Math.min(n, MAX_IDLE));
-  for (let i = idle.length; i < keep; i++) {
-    const worker = newThread(`idle ${i + 1}`);
-    idle.unshift({ worker, ready: false }); // not ready yet: taken after the ready ones
-    worker.postMessage({ type: 'wasm-thread-warm', module, memory, glue });
-  }
-}
-
-function newThread(name) {
+/** Starts a new thread that runs the Rust entry at address `entry`. */
+export function startThread(module, memory, glue, entry, name) {
   const worker = new Worker(import.meta.url, { type: 'module', name: PREFIX + name });
   live.add(worker);
   worker.addEventListener('message', ({ data }) => {
-    if (data?.type === 'wasm-thread-idle') park(worker);
-    else if (data?.type === 'wasm-thread-warmed') {
-      const entry = idle.find((e) => e.worker === worker);
-      if (entry) entry.ready = true;
-    }
+    if (data?.type === 'wasm-thread-exit') live.delete(worker);
     // Panics travel up the chain of spawners to the engine, which tells the page.
     else if (data?.type === 'panic') {
       live.delete(worker);
@@ -93,23 +44,5 @@ function newThread(name) {
     live.delete(worker);
     self.postMessage({ type: 'panic', message: `${name} failed to start: ${event.message}` });
   });
-  return worker;
-}
-
-/** Keeps a finished thread for the next spawn, or retires it when enough are waiting. */
-function park(worker) {
-  if (idle.length >= MAX_IDLE) return retire(worker);
-  /** @type {Idle} */
-  const entry = { worker, ready: true };
-  entry.timer = setTimeout(() => {
-    if (idle.length <= keep || !idle.includes(entry)) return;
-    idle.splice(idle.indexOf(entry), 1);
-    retire(worker);
-  }, IDLE_MS);
-  idle.push(entry);
-}
-
-function retire(worker) {
-  live.delete(worker);
-  worker.postMessage({ type: 'wasm-thread-retire' });
+  worker.postMessage({ type: 'wasm-thread-start', module, memory, glue, entry, name });
 }

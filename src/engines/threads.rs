@@ -1,11 +1,21 @@
 //! Real threads sharing one memory. Natively these are `std::thread`s; in the browser each is a
 //! Web Worker running the same wasm module on the same shared memory (`thread_worker.js`).
 //! `std::sync` locks, condition variables, channels and `std::thread::sleep` work in both.
+//!
+//! Starting a Web Worker and instantiating the module costs tens of milliseconds, against tens
+//! of microseconds for a native thread. So threads are pooled, on both platforms alike (as
+//! Emscripten's pthread pool and any thread-pool runtime do): a thread whose work has ended
+//! waits on a condition variable in shared memory for the next [`spawn`], and [`warm`] starts
+//! idle threads ahead of time (the engine asks when the page shows a topic). The hand-over is
+//! synchronous, in shared memory, so a spawn right after a join finds the joined threads idle.
+//! A reused thread keeps its stack and thread-locals. [`spawn_new`] always starts a new one.
 
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use futures::channel::oneshot;
 
@@ -69,18 +79,27 @@ where
         }
         CURRENT.with(|c| c.set(Some(id)));
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(&*p));
-        CURRENT.with(|c| c.set(None)); // the thread may run another closure next
+        CURRENT.with(|c| c.set(None)); // the thread waits for other work next
         live().retain(|t| t.id != id);
         let _ = send.send(outcome);
     });
-    if let Err(e) = imp::spawn(&name, body, fresh) {
+    if !fresh {
+        let mut idle = idle();
+        // More threads waiting (or about to) than work already handed over: one will take this.
+        if idle.waiting > idle.queue.len() {
+            idle.queue.push_back(body);
+            WORK.notify_one();
+            return Ok(JoinHandle { name, result });
+        }
+    }
+    if let Err(e) = imp::start_thread(&name, Entry { body, counted: false }) {
         live().retain(|t| t.id != id);
         return Err(RunError::Failed(e));
     }
     Ok(JoinHandle { name, result })
 }
 
-/// A thread started by [`spawn`] whose closure has not returned: for the stall watchdog.
+/// Work handed to [`spawn`] whose closure has not returned: for the stall watchdog.
 #[derive(Clone, Debug)]
 pub struct ThreadInfo {
     pub id: usize,
@@ -97,7 +116,7 @@ thread_local! {
     static CURRENT: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
-fn live() -> std::sync::MutexGuard<'static, Vec<ThreadInfo>> {
+fn live() -> MutexGuard<'static, Vec<ThreadInfo>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -111,11 +130,80 @@ pub fn current_thread() -> Option<usize> {
     CURRENT.with(Cell::get)
 }
 
-/// Makes sure `n` idle threads wait for work, so that the next `n` spawns find a thread ready (in
-/// the browser: Web Workers already running the module, started in the background), as a
-/// runtime's pool of threads would. Natively threads start in microseconds: nothing to do.
+/// Makes sure `n` threads (at most [`MAX_IDLE`]) wait for work, starting the missing ones in the
+/// background, so that the next `n` spawns find a thread ready; idle threads beyond `n` retire
+/// after a while.
 pub fn warm(n: usize) -> RunResult<()> {
-    imp::warm(n).map_err(RunError::Failed)
+    let n = n.min(MAX_IDLE);
+    let mut state = idle();
+    state.keep = n;
+    let missing = n.saturating_sub(state.waiting - state.queue.len());
+    // Counted as waiting from now on, so that spawns queue work for them while they load.
+    state.waiting += missing;
+    drop(state);
+    for k in 0..missing {
+        if let Err(e) = imp::start_thread(&format!("idle {}", k + 1), Entry { body: Box::new(|| ()), counted: true }) {
+            idle().waiting -= missing - k;
+            return Err(RunError::Failed(e));
+        }
+    }
+    Ok(())
+}
+
+/// Idle threads kept at most; a thread finishing its work beyond that ends.
+const MAX_IDLE: usize = 32;
+/// How long an idle thread beyond the kept ones waits for work before it ends.
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))] // no threads in the plain build
+const IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// Threads waiting for work (or starting, counted ahead), and work handed over to them.
+struct Idle {
+    waiting: usize,
+    keep: usize,
+    queue: VecDeque<Body>,
+}
+
+static IDLE: Mutex<Idle> = Mutex::new(Idle { waiting: 0, keep: 0, queue: VecDeque::new() });
+static WORK: Condvar = Condvar::new();
+
+fn idle() -> MutexGuard<'static, Idle> {
+    IDLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a new thread runs: its first work (nothing, for a thread started by [`warm`], which is
+/// already `counted` as waiting), then the work handed to it while idle, until it retires.
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))] // no threads in the plain build
+struct Entry {
+    body: Body,
+    counted: bool,
+}
+
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))] // no threads in the plain build
+fn thread_main(entry: Entry) {
+    (entry.body)();
+    let mut state = idle();
+    if !entry.counted {
+        if state.waiting >= MAX_IDLE {
+            return;
+        }
+        state.waiting += 1;
+    }
+    loop {
+        if let Some(body) = state.queue.pop_front() {
+            state.waiting -= 1;
+            drop(state);
+            body();
+            state = idle();
+            state.waiting += 1;
+            continue;
+        }
+        let (guard, wait) = WORK.wait_timeout(state, IDLE_FOR).unwrap_or_else(|e| e.into_inner());
+        state = guard;
+        if wait.timed_out() && state.queue.is_empty() && state.waiting > state.keep {
+            state.waiting -= 1;
+            return;
+        }
+    }
 }
 
 /// Like [`spawn`], and draws the thread's start-up (from this call until its code runs) as a
@@ -163,15 +251,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
-    pub fn warm(_n: usize) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// Native threads are cheap to start: always a new one.
-    pub fn spawn(name: &str, body: super::Body, _fresh: bool) -> Result<(), String> {
+    pub fn start_thread(name: &str, entry: super::Entry) -> Result<(), String> {
         std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(body)
+            .spawn(move || super::thread_main(entry))
             .map(drop)
             .map_err(|e| format!("could not start {name}: {e}"))
     }
@@ -184,17 +267,14 @@ mod imp {
 
     #[wasm_bindgen(module = "/src/engines/thread_worker.js")]
     extern "C" {
-        #[wasm_bindgen(js_name = spawnThread, catch)]
-        fn spawn_thread(
+        #[wasm_bindgen(js_name = startThread, catch)]
+        fn start_thread_js(
             module: JsValue,
             memory: JsValue,
-            main_js: JsString,
+            glue: JsString,
             entry: u32,
             name: &str,
-            fresh: bool,
         ) -> Result<(), JsValue>;
-        #[wasm_bindgen(js_name = warmThreads, catch)]
-        fn warm_threads(module: JsValue, memory: JsValue, main_js: JsString, n: u32) -> Result<(), JsValue>;
     }
 
     #[wasm_bindgen]
@@ -204,39 +284,30 @@ mod imp {
         static GLUE_URL: JsString;
     }
 
-    pub fn warm(n: usize) -> Result<(), String> {
+    /// Starts a Web Worker that instantiates this module on this memory and runs `entry`.
+    pub fn start_thread(name: &str, entry: super::Entry) -> Result<(), String> {
+        let entry = Box::into_raw(Box::new(entry)) as u32;
         let glue = GLUE_URL.with(Clone::clone);
-        warm_threads(wasm_bindgen::module(), wasm_bindgen::memory(), glue, n as u32)
-            .map_err(|e| format!("could not start idle threads: {e:?}"))
-    }
-
-    pub fn spawn(name: &str, body: super::Body, fresh: bool) -> Result<(), String> {
-        let entry = Box::into_raw(Box::new(body)) as u32;
-        let glue = GLUE_URL.with(Clone::clone);
-        spawn_thread(wasm_bindgen::module(), wasm_bindgen::memory(), glue, entry, name, fresh).map_err(|e| {
-            // The thread never started: take the closure back so it is dropped.
-            drop(unsafe { Box::from_raw(entry as *mut super::Body) });
+        start_thread_js(wasm_bindgen::module(), wasm_bindgen::memory(), glue, entry, name).map_err(|e| {
+            // The thread never started: take the entry back so it is dropped.
+            drop(unsafe { Box::from_raw(entry as *mut super::Entry) });
             format!("could not start {name}: {e:?}")
         })
     }
 
-    /// Runs a closure handed over by [`spawn`]; called by `thread_worker.js` in the new thread.
+    /// Runs an entry handed over by [`start_thread`]; called by `thread_worker.js` in the new
+    /// thread, and returns when the thread retires.
     ///
     /// # Safety
-    /// `entry` must come from `spawn` and be used once.
+    /// `entry` must come from `start_thread` and be used once.
     pub unsafe fn run_entry(entry: u32) {
-        let body = unsafe { Box::from_raw(entry as *mut super::Body) };
-        body();
+        super::thread_main(*unsafe { Box::from_raw(entry as *mut super::Entry) });
     }
 }
 
 #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 mod imp {
-    pub fn warm(_n: usize) -> Result<(), String> {
-        Ok(())
-    }
-
-    pub fn spawn(name: &str, _body: super::Body, _fresh: bool) -> Result<(), String> {
+    pub fn start_thread(name: &str, _entry: super::Entry) -> Result<(), String> {
         Err(format!("cannot start {name}: this build has no shared-memory threads"))
     }
 }
@@ -265,6 +336,22 @@ mod tests {
             .collect();
         let values = futures::executor::block_on(join_all(handles)).unwrap();
         assert_eq!(values, vec![0, 10, 20]);
+    }
+
+    #[test]
+    fn a_joined_thread_takes_the_next_spawn_and_warm_threads_are_ready() {
+        let first = spawn("first", || std::thread::current().id()).unwrap();
+        let id = futures::executor::block_on(first.join()).unwrap();
+        // The thread that ran `first` may still be on its way to waiting: give it a moment.
+        std::thread::sleep(Duration::from_millis(20));
+        let ids: Vec<_> = (0..20)
+            .map(|_| {
+                futures::executor::block_on(spawn("again", || std::thread::current().id()).unwrap().join()).unwrap()
+            })
+            .collect();
+        assert!(ids.contains(&id), "no spawn reused the finished thread");
+        warm(3).unwrap();
+        assert!(idle().waiting >= 3);
     }
 
     #[test]

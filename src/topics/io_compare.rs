@@ -13,6 +13,7 @@ pub fn topic() -> Topic {
         summary: "Ten waits of 100 ms: one after another (~1 s), on a pool of threads or as async tasks (~0.1 s).",
         explanation: crate::prose!("Waiting for a network answer or a disk keeps a program busy doing nothing. Done one after another, N waits of L ms take N x L.\n\n\
 A pool of P threads waits for P things at once: the total drops to about ceil(N / P) x L. Each thread is a real operating-system (here: Web Worker) thread that sleeps while it waits.\n\n\
+Python's threads hold the GIL while they run Python code, but every blocking call that waits (time.sleep, a socket read) lets go of it first. So the GIL does not stop threads from overlapping their waits: the mode Thread pool under the GIL runs the same pool with a simulated GIL that each thread must hold to prepare its request and to handle the answer, and releases while it waits. It finishes in about the same time as the free threads; on the timeline, the short GIL stretches take turns while the waits overlap.\n\n\
 Async tasks wait on one thread: each task starts its wait and gives the event loop back, so all N waits overlap and the total is about one wait, with no extra threads at all."),
         params: vec![
             Param::int("count", "Waits (N)", 10, 1, 1000),
@@ -23,6 +24,7 @@ Async tasks wait on one thread: each task starts its wait and gives the event lo
         modes: vec![
             Mode::new("sequential", "Sequential", Model::Sequential),
             Mode::new("threads", "Thread pool (P threads)", Model::Threads),
+            Mode::new("gil", "Thread pool under the GIL", Model::Threads),
             Mode::new("async", "Async tasks", Model::Async),
         ],
         code: crate::topic_code!("io_compare.rs"),
@@ -45,36 +47,44 @@ Async tasks wait on one thread: each task starts its wait and gives the event lo
 const PYTHON: &str = r#"import asyncio, time
 from concurrent.futures import ThreadPoolExecutor
 
+COUNT = 10                # waits
+LATENCY_MS = 100          # each wait
+POOL = 10                 # threads in the pool
+
 def wait(i):
-    time.sleep(0.1)          # a blocking I/O call
+    time.sleep(LATENCY_MS / 1000)   # a blocking I/O call
     return i
 
-start = time.perf_counter()
-[wait(i) for i in range(10)]
-print("sequential", time.perf_counter() - start)    # ~1.0 s
-
-start = time.perf_counter()
-with ThreadPoolExecutor(max_workers=10) as pool:
-    list(pool.map(wait, range(10)))
-print("threads", time.perf_counter() - start)       # ~0.1 s
-
 async def await_one(i):
-    await asyncio.sleep(0.1)  # gives the event loop back while waiting
+    await asyncio.sleep(LATENCY_MS / 1000)  # gives the event loop back while waiting
     return i
 
 async def main():
-    await asyncio.gather(*(await_one(i) for i in range(10)))
+    return await asyncio.gather(*(await_one(i) for i in range(COUNT)))
 
-start = time.perf_counter()
-asyncio.run(main())
-print("async", time.perf_counter() - start)         # ~0.1 s
+if __name__ == "__main__":
+    start = time.perf_counter()
+    done = [wait(i) for i in range(COUNT)]
+    print("sequential", time.perf_counter() - start)    # ~1.0 s
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=POOL) as pool:
+        done = list(pool.map(wait, range(COUNT)))
+    print("threads", time.perf_counter() - start)       # ~0.1 s
+
+    start = time.perf_counter()
+    done = asyncio.run(main())
+    print("async", time.perf_counter() - start)         # ~0.1 s
+    print("waits", len(done))
 "#;
 
 // CODE START
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use crate::engines::gil::Gil;
 use crate::engines::{tasks, threads};
+use crate::topics::kernels::sum_squares;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -90,12 +100,16 @@ async fn run_io_compare(run: Run, p: Params) -> RunResult<()> {
     if sequential.await?.is_some() {
         run.result("sequential", format!("{n} waits done"));
     }
-    let pool_from = run.now();
-    let mut startup = 0.0;
-    if let Some((done, last_start)) = run.measure("threads", thread_pool(&run, n, latency, pool)).await? {
-        startup = last_start - pool_from;
-        run.result("threads", format!("{done} waits done"));
-        run.note("threads", format!("{startup:.0} ms until the last thread had started"));
+    let mut startup = [0.0; 2];
+    for (k, (mode, gil)) in [("threads", Gil::new(false, 0.0)), ("gil", Gil::new(true, 5.0))].into_iter().enumerate() {
+        let gil = Arc::new(gil);
+        let pool_from = run.now();
+        if let Some((done, last_start)) = run.measure(mode, thread_pool(&run, n, latency, pool, gil.clone())).await? {
+            startup[k] = last_start - pool_from;
+            run.result(mode, format!("{done} waits done"));
+            let switches = if gil.enabled() { format!("; the GIL changed hands {} times", gil.switches()) } else { String::new() };
+            run.note(mode, format!("{:.0} ms until the last thread had started{switches}", startup[k]));
+        }
     }
     let gathered = run.measure("async", async {
         let waits = (0..n).map(|i| {
@@ -114,18 +128,23 @@ async fn run_io_compare(run: Run, p: Params) -> RunResult<()> {
     // Compare with the ideal times, allowing for timer and start-up overhead.
     let ideal = |mode: &str| match mode {
         "sequential" => n as f64 * latency,
-        "threads" => n.div_ceil(pool) as f64 * latency,
+        "threads" | "gil" => n.div_ceil(pool) as f64 * latency,
         _ => latency,
     };
-    for mode in ["sequential", "threads", "async"] {
+    for mode in ["sequential", "threads", "gil", "async"] {
         if let Some(wall) = run.wall_ms(mode) {
             // Starting threads is not waiting: it is shown and allowed for separately.
-            let expected = ideal(mode) + if mode == "threads" { startup } else { 0.0 };
+            let start_up = match mode {
+                "threads" => startup[0],
+                "gil" => startup[1],
+                _ => 0.0,
+            };
+            let expected = ideal(mode) + start_up;
             run.verify(
                 wall >= ideal(mode) * 0.95 && wall <= expected * 1.5 + 60.0,
                 format!(
                     "{mode}: {wall:.0} ms, ideal {expected:.0} ms{}",
-                    if mode == "threads" { " (waits + thread start-up)" } else { "" }
+                    if start_up > 0.0 { " (waits + thread start-up)" } else { "" }
                 ),
             );
         }
@@ -133,14 +152,16 @@ async fn run_io_compare(run: Run, p: Params) -> RunResult<()> {
     Ok(())
 }
 
-/// P threads take waits from one queue; each wait blocks its thread (like time.sleep).
+/// P threads take waits from one queue; each wait blocks its thread (like time.sleep). Around
+/// each wait a thread runs a little code while holding `gil` (when it is on), as a Python thread
+/// prepares a request and handles its answer; the wait itself releases it.
 /// Returns how many waits ran and when the last thread had started (thread start-up is real
-/// work in a browser: each thread is a new Web Worker).
-async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize) -> RunResult<(usize, f64)> {
+/// work in a browser: each thread is a Web Worker).
+async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize, gil: Arc<Gil>) -> RunResult<(usize, f64)> {
     let queue = Arc::new(Mutex::new((0..n).collect::<VecDeque<_>>()));
     let mut handles = Vec::new();
     for t in 0..pool.min(n) {
-        let (run2, queue) = (run.clone(), queue.clone());
+        let (run2, queue, gil) = (run.clone(), queue.clone(), gil.clone());
         let lane = format!("thread {}", t + 1);
         handles.push(threads::spawn_traced(run, lane.clone(), move || -> RunResult<(usize, f64)> {
             let started = run2.now();
@@ -148,7 +169,13 @@ async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize) -> RunResul
             loop {
                 // Take the next wait and let go of the queue before waiting.
                 let Some(i) = queue.lock().unwrap().pop_front() else { break };
+                if gil.enabled() {
+                    gil.hold(&run2, t, &lane, "prepare (GIL)", || sum_squares(0, 20_000))?;
+                }
                 run2.timed(&lane, &format!("wait {}", i + 1), SpanKind::Io, || threads::sleep(&run2, latency))?;
+                if gil.enabled() {
+                    gil.hold(&run2, t, &lane, "handle answer (GIL)", || sum_squares(0, 20_000))?;
+                }
                 done += 1;
             }
             Ok((done, started))
@@ -178,6 +205,8 @@ mod tests {
         let wall = |id: &str| report.modes.iter().find(|m| m.id == id).unwrap().wall_ms.unwrap();
         assert!(wall("sequential") >= 240.0);
         assert!(wall("threads") >= 80.0 && wall("threads") < 200.0, "{}", wall("threads"));
+        // The GIL is released while a thread waits: the waits still overlap.
+        assert!(wall("gil") >= 80.0 && wall("gil") < 200.0, "{}", wall("gil"));
         assert!(wall("async") >= 40.0 && wall("async") < 120.0, "{}", wall("async"));
         assert_eq!(report.modes.iter().find(|m| m.id == "async").unwrap().lanes, 6);
     }

@@ -1,11 +1,15 @@
 // Browser benchmarks in headless Chromium, with the native figures of the same code for ratios.
-// Targets (printed next to the figures, never asserted): wasm kernel <= 1.3x native; 2 threads and
-// 2 isolated workers >= 1.8x; first load <= 400 KB gzip; first run possible within 1 s.
+// Targets (printed next to the figures, never asserted): wasm kernel <= 1.3x native; large jobs on
+// 2 threads and 2 isolated workers >= 1.85x; each CPU lesson visible on the first click of a fresh
+// page; reused thread start <= 3 ms; first load <= 400 KB gzip; first run possible within 1 s; no
+// task on the page's main thread over 50 ms during any topic's run (tests/bench/longtasks.mjs).
 // This machine has 2 cores (2x is the ceiling) and is noisy: medians of several runs.
 
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { launch, openPage, startServer } from '../browser/harness.mjs';
+import { launch, openPage, runAndWait, startServer, timings, toMs } from '../browser/harness.mjs';
+import { endurance } from './endurance.mjs';
+import { longTaskFigures } from './longtasks.mjs';
 
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -53,6 +57,41 @@ const browser = await launch();
   row('time until the first run can start (median of 3)', `${fmt(median(loads.map((l) => l.readyMs)), 0)} ms`, 'target <= 1000 ms');
 }
 
+// ---- the first click: a learner opens a topic on a fresh page and presses Run at once ----
+// Each CPU lesson with its defaults, in a new browser context each time (nothing warm but what
+// the page starts when it shows the topic); medians of 3 fresh pages, then a second click.
+{
+  const PER_MODE = {
+    'cpu-map': { threads: '>= 1.7x', rayon: '>= 1.7x', workers: '>= 1.7x' },
+    gil: { gil: '<= 1.1x', nogil: '>= 1.7x', workers: '>= 1.7x' },
+    'image-resize': { pool: '>= 1.6x' },
+    kitchen: { parallel: 'within 10% of concurrent' },
+    'io-compare': { threads: '<= 200 ms' },
+    'process-pool': {},
+  };
+  console.log('\nfirst click on a fresh page, defaults (median of 3; speedup over the first mode; then the second click)');
+  for (const [topic, targets] of Object.entries(PER_MODE)) {
+    /** @type {Record<string, number[]>[]} walls per click: [first, second] */
+    const clicks = [{}, {}];
+    for (let i = 0; i < 3; i++) {
+      const { page, context } = await openPage(browser, `${server.url}?topic=${topic}`);
+      for (const walls of clicks) {
+        await runAndWait(page);
+        for (const [mode, row] of Object.entries(await timings(page))) (walls[mode] ??= []).push(toMs(row.wall));
+      }
+      await context.close();
+    }
+    for (const [k, walls] of clicks.entries()) {
+      const modes = Object.keys(walls);
+      const base = median(walls[modes[0]]);
+      const figures = modes.map((mode) => `${mode} ${fmt(median(walls[mode]), 0)} ms${mode === modes[0] ? '' : ` (${fmt(base / median(walls[mode]))}x)`}`);
+      const wanted = Object.entries(targets).map(([mode, target]) => `${mode} ${target}`).join(', ');
+      row(`${topic}, ${k ? 'second' : 'first'} click`, '', k ? '' : wanted && `target: ${wanted}`);
+      console.log(`    ${figures.join('; ')}`);
+    }
+  }
+}
+
 const { page } = await openPage(browser, `${server.url}?topic=cpu-map`);
 // One engine for the whole bench, driven through the page's own client (no eval: the page's
 // Content-Security-Policy forbids it, and the bench runs under the same policy).
@@ -72,6 +111,7 @@ const inEngine = (method, a, b) =>
 console.log('\nwasm (engine worker, threaded build) vs native, medians');
 const CASES = [
   ['kernel-ms', 100_000_000, 5, 'sum of i*i, 100M numbers, one thread (ms)'],
+  ['primes-ms', 1_000_000, 5, 'primes below 1M by trial division, one thread (ms)'],
   ['handoff-ns', 20_000, 5, 'Mutex+Condvar hand-off between 2 threads (ns)'],
   ['mutex-1-per-s', 2_000_000, 5, 'contended Mutex increments/s, 1 thread'],
   ['mutex-2-per-s', 1_000_000, 5, 'contended Mutex increments/s, 2 threads'],
@@ -90,7 +130,7 @@ for (const [name, arg, reps, label] of CASES) {
   const wasm = median(values);
   const base = name === 'waits-100ms-ms' && arg !== 10_000 ? NaN : native[name];
   const ratio = name.endsWith('per-s') ? base / wasm : wasm / base;
-  const target = name === 'kernel-ms' ? 'target <= 1.3x' : name.startsWith('waits') ? `${fmt(wasm / 100)}x one wait (target <= 1.5x)` : '';
+  const target = name === 'kernel-ms' || name === 'primes-ms' ? 'target <= 1.3x' : name.startsWith('waits') ? `${fmt(wasm / 100)}x one wait (target <= 1.5x)` : '';
   row(`${label}: wasm`, fmt(wasm), target);
   if (Number.isFinite(base)) row(`${label}: native`, fmt(base), `wasm/native ${name.endsWith('per-s') ? 'slowdown' : ''} ${fmt(ratio)}x`);
 }
@@ -103,30 +143,33 @@ for (let i = 0; i < 3; i++) {
   for (const m of outcome.report.modes) (speedups[m.id] ??= []).push(m.speedup);
 }
 console.log('\ncpu-map, 4 tasks x 250M numbers, W = 2, start-up included (median of 3 runs, speedup over sequential)');
-for (const [mode, values] of Object.entries(speedups)) row(`speedup: ${mode}`, `${fmt(median(values))}x`, mode === 'sequential' ? '' : 'target >= 1.8x');
+for (const [mode, values] of Object.entries(speedups)) row(`speedup: ${mode}`, `${fmt(median(values))}x`, mode === 'sequential' ? '' : 'target >= 1.85x');
 
 const pool = {};
 for (const workers of [1, 2]) {
   const walls = [];
   for (let i = 0; i < 2; i++) {
     const outcome = await runTopic('process-pool', { lo: 0, hi: 10_000_000, ranges: 16, workers });
-    walls.push(outcome.report.modes.find((m) => m.id !== outcome.report.baseline && m.wall_ms)?.wall_ms);
+    walls.push(outcome.report.modes.find((m) => m.id === 'warm')?.wall_ms);
     pool.count = outcome.report.values.count;
   }
   pool[workers] = median(walls);
 }
-console.log('\nprocess-pool large preset (primes below 10,000,000, 16 ranges), median of 2');
+console.log('\nprocess-pool large preset (primes below 10,000,000, 16 ranges), warm pool, median of 2');
 row('pool of 1 isolated worker (ms)', fmt(pool[1], 0));
-row('pool of 2 isolated workers (ms)', fmt(pool[2], 0), `speedup ${fmt(pool[1] / pool[2])}x, ${pool.count} primes`);
+row('pool of 2 isolated workers (ms)', fmt(pool[2], 0), `speedup ${fmt(pool[1] / pool[2])}x (target >= 1.85x), ${pool.count} primes`);
 
 const footprint = await runTopic('footprint', { samples: 5, payload_kb: 1024 });
 const v = footprint.report.values;
 console.log('\nstart-up and messages (footprint topic, medians of 5)');
 row('start one isolated worker (spawn + wasm instance) ms', fmt(v.worker_start_ms));
 row('start one thread (new Web Worker) ms', fmt(v.thread_start_ms));
-row('start one thread on a finished one (reused) ms', fmt(v.thread_reuse_ms));
+row('start one thread on a finished one (reused) ms', fmt(v.thread_reuse_ms), 'target <= 3 ms');
 row('message round trip, small (ms)', fmt(v.small_round_trip_ms, 3));
 row('message round trip, 1 MB (ms)', fmt(v.large_round_trip_ms));
+
+await longTaskFigures(browser, server.url, row);
+await endurance(server.url, row);
 
 await browser.close();
 await server.close();

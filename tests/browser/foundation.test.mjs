@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checks, openPage, runAndWait, shoot, startServer, timings, toMs, useBrowser } from './harness.mjs';
+import { checks, holdsOnSomeRun, openPage, runAndWait, shoot, startServer, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -30,6 +30,8 @@ test('cpu-map with defaults: exact sums everywhere, every worker lane used, a re
   assert.ok(await page.isVisible('.timeline-chart'));
   assert.equal(await page.locator('.history tbody tr').count(), 1);
   await shoot(page, 'cpu-map');
+  // The lesson, on the first click: every parallel mode clearly beats one core.
+  await holdsOnSomeRun(page, (w) => ['threads', 'rayon', 'workers'].filter((mode) => !(w[mode] * 1.3 < w.sequential)).map((mode) => `${mode} not faster`));
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -38,36 +40,31 @@ test('gil with defaults: GIL threads gain nothing, the other modes scale, one ex
   const { page, status, modes, checks: found, errors, context } = await runTopic('gil');
   assert.match(status, /Finished/);
   assert.ok(found.every((c) => c.ok), JSON.stringify(found));
-  assert.ok((await page.locator('.timeline-mode rect.span-wait').count()) > 0, 'waiting for the GIL is drawn');
+  assert.ok((await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0, 'waiting for the GIL is drawn');
   await shoot(page, 'gil');
-  // Timing claims, on two shared cores: a run that another process disturbed is measured again
-  // (up to three runs on the page); the claims must hold together in one of them.
-  const walls = (rows) => Object.fromEntries(Object.entries(rows).map(([id, row]) => [id, toMs(row.wall)]));
-  const claimsHold = (w) => w.gil > w.single * 0.8 && w.nogil * 1.2 < w.gil && w.workers * 1.1 < w.gil;
-  const attempts = [walls(modes)];
-  while (attempts.length < 3 && !claimsHold(attempts.at(-1))) {
-    await runAndWait(page);
-    attempts.push(walls(await timings(page)));
-  }
-  const last = attempts.at(-1);
-  assert.ok(last.gil > last.single * 0.8, `GIL threads vs single: ${JSON.stringify(attempts)}`);
-  assert.ok(last.nogil * 1.2 < last.gil, `no GIL vs GIL: ${JSON.stringify(attempts)}`);
-  assert.ok(last.workers * 1.1 < last.gil, `workers vs GIL: ${JSON.stringify(attempts)}`);
+  // The lesson: GIL threads gain nothing, threads without it and isolated workers do.
+  await holdsOnSomeRun(page, (w, found) => [
+    ...found.filter((c) => !c.ok).map((c) => c.text),
+    ...(w.gil > w.single * 0.8 ? [] : ['GIL threads beat single']),
+    ...(w.nogil * 1.2 < w.gil ? [] : ['no GIL not faster than GIL']),
+    ...(w.workers * 1.1 < w.gil ? [] : ['workers not faster than GIL']),
+  ]);
   assert.deepEqual(errors, []);
   await context.close();
 });
 
-test('io-compare with defaults: ~1 s sequential, ~0.1 s on the pool and async', async () => {
-  const { status, modes, checks: found, errors, context } = await runTopic('io-compare');
+test('io-compare with defaults: waits add up one after another, overlap on threads (GIL or not) and async', async () => {
+  const { page, status, modes, errors, context } = await runTopic('io-compare');
   assert.match(status, /Finished/);
-  assert.ok(found.every((c) => c.ok), JSON.stringify(found));
-  assert.ok(toMs(modes.sequential.wall) >= 1000 && toMs(modes.sequential.wall) < 1500, modes.sequential.wall);
-  // Threads first start (each is a Web Worker); the checks allow for that, the table shows it.
-  assert.ok(toMs(modes.threads.wall) < toMs(modes.sequential.wall) / 2, modes.threads.wall);
   assert.match(modes.threads.note, /until the last thread had started/);
-  assert.ok(toMs(modes.async.wall) < 250, modes.async.wall);
-  assert.equal(modes.threads.lanes, 10);
-  assert.equal(modes.async.lanes, 10);
+  assert.match(modes.gil.note, /the GIL changed hands \d+ times/);
+  for (const mode of ['threads', 'gil', 'async']) assert.equal(modes[mode].lanes, 10, mode);
+  await shoot(page, 'io-compare');
+  await holdsOnSomeRun(page, (w, found) => [
+    ...found.filter((c) => !c.ok).map((c) => c.text),
+    ...(w.sequential >= 1000 ? [] : ['ten 100 ms waits in a row took under a second']),
+    ...['threads', 'gil', 'async'].filter((mode) => !(w[mode] < w.sequential / 3)).map((mode) => `${mode} did not overlap the waits`),
+  ]);
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -109,7 +106,7 @@ test('invalid URL parameters fall back to defaults with a visible notice', async
   const notices = await page.$$eval('.notice[role=alert]', (n) => n.map((x) => x.textContent));
   assert.equal(notices.length, 3, notices.join('\n'));
   assert.match(notices[0], /Ignored limit=abc/);
-  assert.equal(await page.inputValue('#param-limit'), '300000000');
+  assert.equal(await page.inputValue('#param-limit'), '600000000');
   const home = await openPage(env.browser, `${env.url}?topic=%3Cscript%3E`);
   assert.match(await home.page.textContent('.notice'), /There is no topic “<script>”/);
   assert.equal(await home.page.locator('script:not([src])').count(), 0);
@@ -199,4 +196,27 @@ test('without isolation headers the page says why threads are off, and other mod
   assert.deepEqual([...errors, ...second.errors], []);
   await context.close();
   await second.context.close();
+});
+
+test('code view: Copy and Download .py / .rs on each tab, and the pip line only where the Python needs packages', async () => {
+  const { page, errors, context } = await openPage(env.browser, `${env.url}?topic=scraper`);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.waitForSelector('#code-rust .code-tools');
+  const [rs] = await Promise.all([page.waitForEvent('download'), page.locator('#code-rust').getByRole('button', { name: 'Download .rs' }).click()]);
+  assert.equal(rs.suggestedFilename(), 'scraper.rs');
+  assert.equal(await page.locator('#code-rust .pip').count(), 0);
+  await page.click('#tab-python');
+  const python = page.locator('#code-python');
+  assert.equal(await python.locator('.pip code').textContent(), 'pip install aiohttp beautifulsoup4');
+  const [py] = await Promise.all([page.waitForEvent('download'), python.getByRole('button', { name: 'Download .py' }).click()]);
+  assert.equal(py.suggestedFilename(), 'scraper.py');
+  await python.getByRole('button', { name: 'Copy' }).click();
+  await python.locator('.code-status', { hasText: 'Copied.' }).waitFor();
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^import asyncio[\s\S]*if __name__ == "__main__":/);
+  await page.goto(`${env.url}?topic=race`);
+  await page.click('#tab-python');
+  await page.waitForSelector('#code-python .code-tools');
+  assert.equal(await page.locator('#code-python .pip').count(), 0, 'race needs no packages');
+  assert.deepEqual(errors, []);
+  await context.close();
 });

@@ -4,6 +4,7 @@
 // build (shared memory); otherwise the plain one, where only thread modes are unavailable.
 
 import { IsolatedPools } from './isolated-pool.js';
+import { holdLife } from './liveness.js';
 import { installWorkerShim } from './worker-host.js';
 
 // The page makes every worker the engine asks for (worker-host.js says why): this port goes to
@@ -51,6 +52,7 @@ Object.assign(self, {
     poolStart: (size, cold) => pools.start(size, cold),
     poolRun: (pool, worker, job, input, pauseMs) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (pool) => pools.stop(pool),
+    poolKill: (pool, worker) => pools.kill(pool, worker),
   },
 });
 
@@ -91,14 +93,41 @@ function prepare(topic, params) {
     return;
   }
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
-  if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(needs.threads, MAX_WARM));
+  if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
   if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
+}
+
+/** Spans and log lines of the current run already posted in progress messages. */
+const posted = { spans: 0, log: 0 };
+/**
+ * Spans or log lines per progress message at most, sent as JSON text: the page's main thread
+ * takes each message in one go, parses text about twice as fast as it copies objects, and a busy
+ * run can record 50,000 spans between two looks (seconds of copying at once).
+ */
+const PER_MESSAGE = 2000;
+let lastProgress = null;
+
+/** Posts spans and log lines in progress messages of a bounded size. */
+function post(id, log, spans, progress, text = '') {
+  posted.spans += spans.length;
+  posted.log += log.length;
+  lastProgress = progress;
+  if (text && log.length <= PER_MESSAGE && spans.length <= PER_MESSAGE) {
+    self.postMessage({ type: 'progress', id, drained: text });
+    return;
+  }
+  for (let i = 0; i === 0 || i < Math.max(log.length, spans.length); i += PER_MESSAGE) {
+    const drained = { log: log.slice(i, i + PER_MESSAGE), spans: spans.slice(i, i + PER_MESSAGE), progress };
+    self.postMessage({ type: 'progress', id, drained: JSON.stringify(drained) });
+  }
 }
 
 /** Posts what the running topic recorded since the last look. */
 function drain(id) {
   const text = engine.drain_run();
-  if (text) self.postMessage({ type: 'progress', id, drained: JSON.parse(text) });
+  if (!text) return;
+  const { log, spans, progress } = JSON.parse(text);
+  post(id, log, spans, progress, text);
 }
 
 async function run(id, topic, params, stallMs) {
@@ -107,6 +136,8 @@ async function run(id, topic, params, stallMs) {
     return;
   }
   running = true;
+  posted.spans = posted.log = 0;
+  lastProgress = null;
   const watch = watchdog(id, stallMs);
   const timer = setInterval(() => {
     drain(id);
@@ -117,11 +148,25 @@ async function run(id, topic, params, stallMs) {
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);
     const outcome = JSON.parse(text);
-    // Images travel as typed arrays (transferred, not copied a second time).
+    // Images and chart points travel as typed arrays (transferred, not copied a second time),
+    // and spans and log lines only in progress messages (engine-client.js puts them back in
+    // the report): a run at the form's limits records 200,000 spans and points, which the
+    // page's main thread would take seconds to copy in one message.
     const transfer = [];
     for (const image of outcome.report?.images ?? []) {
       image.rgba = new Uint8ClampedArray(image.rgba);
       transfer.push(image.rgba.buffer);
+    }
+    for (const series of outcome.report?.series ?? []) {
+      series.points = Float64Array.from(series.points.flat());
+      transfer.push(series.points.buffer);
+    }
+    const report = outcome.report;
+    if (report) {
+      post(id, report.log.slice(posted.log), report.spans.slice(posted.spans), lastProgress);
+      report.spans = [];
+      report.log = [];
+      report.posted = { ...posted };
     }
     self.postMessage({ type: 'done', id, outcome }, { transfer });
   } finally {
@@ -158,7 +203,7 @@ function watchdog(id, stallMs = STALL_MS) {
       const now = performance.now();
       if (now - beat >= HEARTBEAT_MS) {
         beat = now;
-        self.postMessage({ type: 'alive', id });
+        self.postMessage({ type: 'heartbeat', id });
       }
       const activity = engine.run_activity();
       if (activity !== last) {
@@ -187,6 +232,14 @@ async function selfTest() {
 }
 
 self.addEventListener('message', async ({ data }) => {
+  try {
+    await handle(data);
+  } catch (error) {
+    failed(data, error);
+  }
+});
+
+async function handle(data) {
   switch (data?.type) {
     case 'check':
       self.postMessage({ type: 'checked', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
@@ -206,7 +259,68 @@ self.addEventListener('message', async ({ data }) => {
     case 'stop':
       engine?.stop_run();
       break;
+    case 'life':
+      await holdLife(data.name);
+      self.postMessage({ type: 'alive' });
+      break;
+    case 'fault':
+      await fault(data);
+      break;
   }
+}
+
+// ----- the supervisor's side in the engine: say what went wrong, the page replaces the engine -----
+
+/**
+ * A request that threw: a wasm trap means the instance is gone (the page restarts the engine);
+ * anything else (say, parameters JSON cannot hold) is answered as that request's error.
+ */
+function failed(data, error) {
+  if (error instanceof WebAssembly.RuntimeError || !engine) {
+    crashed(error);
+    return;
+  }
+  const message = `the request could not be handled: ${String(error?.message ?? error).slice(0, 200)}`;
+  if (data?.type === 'run') self.postMessage({ type: 'done', id: data.id, outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] } });
+  else if (data?.id !== undefined) self.postMessage({ type: 'checked', id: data.id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
+}
+
+let reported = false;
+
+/** Tells the page the engine trapped, with what it knows of memory; only once (it will be replaced). */
+function crashed(error) {
+  if (reported) return;
+  reported = true;
+  let failedAllocation = 0;
+  try {
+    failedAllocation = engine?.failed_allocation_bytes() ?? 0;
+  } catch {
+    // Too far gone to ask: the message says what it can.
+  }
+  const memoryBytes = exports?.memory?.buffer?.byteLength ?? 0;
+  self.postMessage({ type: 'crashed', message: String(error?.message ?? error ?? 'unknown error').slice(0, 300), failedAllocation, memoryBytes, flavor });
+}
+
+// A trap inside an async run surfaces here (the run's promise never settles).
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  crashed(event.error ?? event.message);
 });
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  crashed(event.reason);
+});
+
+/**
+ * Fault injection for the tests, reachable only from code running inside this worker (the page
+ * never sends it): `fill-memory` takes the wasm memory but for `leaveBytes`, so the next large
+ * allocation fails for real; `thread-panic` starts a wasm thread that panics.
+ */
+async function fault({ kind, leaveBytes = 2 << 20 }) {
+  // Once rayon's threads have started: a thread that cannot start would be another fault.
+  if (rayonPool) await rayonPool;
+  if (kind === 'fill-memory') engine.fault_fill_memory(leaveBytes);
+  else if (kind === 'thread-panic') engine.fault_thread_panic();
+}
 
 boot().catch((error) => self.postMessage({ type: 'failed', message: String(error?.stack ?? error) }));

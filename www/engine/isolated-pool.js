@@ -8,8 +8,10 @@
 // was stopped, is terminated and replaced. `start(size, cold = true)` starts new workers instead,
 // for the topics that measure what starting one costs.
 
+import { lifeName, watchLife } from './liveness.js';
+
 const now = () => performance.timeOrigin + performance.now();
-/** Idle workers kept between runs; more than this are terminated when given back. */
+/** Idle workers kept at most, whatever a topic asks for. */
 const MAX_KEPT = 32;
 
 /**
@@ -37,6 +39,8 @@ class IsolatedWorker {
         if (data.type === 'ready') {
           this.readyAt = now();
           resolve();
+          // A worker that ends without a word (the browser ended it) fails its jobs like a crash.
+          watchLife(life, () => this.crash('the worker was lost: the browser ended it (short of memory?)'));
         } else if (data.type === 'failed') {
           this.crash(`could not load the wasm: ${data.message}`);
           reject(`${name} could not load the wasm: ${data.message}`);
@@ -49,7 +53,8 @@ class IsolatedWorker {
       });
     });
     this.ready.catch(() => {}); // a start that fails is reported to whoever awaits it
-    this.worker.postMessage({ type: 'init', glue: glueUrl, module, warmUp });
+    const life = lifeName('isolated');
+    this.worker.postMessage({ type: 'init', glue: glueUrl, module, warmUp, life });
   }
 
   get busy() {
@@ -101,6 +106,8 @@ export class IsolatedPools {
     this.pools = new Map();
     this.nextId = 1;
     this.named = 0;
+    /** how many idle workers to keep: what the shown topic can use (each holds its own memory) */
+    this.keep = navigator.hardwareConcurrency || 2;
   }
 
   compiled() {
@@ -117,7 +124,9 @@ export class IsolatedPools {
 
   /** Makes sure `n` warm workers wait for work (started in the background). */
   async warm(n) {
+    this.keep = Math.max(Math.min(n, MAX_KEPT), navigator.hardwareConcurrency || 2);
     this.idle = this.idle.filter((w) => !w.dead);
+    while (this.idle.length > this.keep) this.idle.pop()?.terminate();
     const missing = Math.min(n, MAX_KEPT) - this.idle.length;
     for (let i = 0; i < missing; i++) this.idle.push(await this.spawn(true));
   }
@@ -162,6 +171,14 @@ export class IsolatedPools {
     return workers[index].run(job, input, pauseMs);
   }
 
+  /**
+   * Terminates one worker of a running pool at once (as a process killed mid-task): its pending
+   * jobs answer with an error, and the next job for that index starts a fresh worker.
+   */
+  kill(id, index) {
+    this.pools.get(id)?.[index]?.crash('terminated');
+  }
+
   /** Gives a run's workers back; busy ones (Stop pressed mid-job) are replaced by fresh ones. */
   stop(id) {
     for (const worker of this.pools.get(id) ?? []) {
@@ -169,7 +186,7 @@ export class IsolatedPools {
       if (worker.busy) {
         worker.terminate();
         this.spawn(true).then((fresh) => this.idle.push(fresh), () => {});
-      } else if (this.idle.length < MAX_KEPT) this.idle.push(worker);
+      } else if (this.idle.length < this.keep) this.idle.push(worker);
       else worker.terminate();
     }
     this.pools.delete(id);

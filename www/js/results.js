@@ -3,7 +3,12 @@
 
 import { renderCharts } from './charts.js';
 import { h, ms, replace } from './dom.js';
-import { renderTimeline, timelineTable } from './timeline.js';
+import { TimelineView, pagedTable, timelineTable } from './timeline.js';
+
+/** The log shows its first and last lines; the ones between come a page at a time on request. */
+const LOG_HEAD = 200;
+const LOG_TAIL = 200;
+const LOG_PAGE = 1000;
 
 const STATUS_TEXT = {
   ok: 'ok',
@@ -12,35 +17,69 @@ const STATUS_TEXT = {
   stopped: 'stopped',
 };
 
+/**
+ * The view of the run in progress in each results container: updated in place (a frame that
+ * rebuilt it all would lay out and repaint the page below it each time); the finished run's
+ * report continues its spans, so its timeline groups them once.
+ * @type {WeakMap<Element, {live: any, timeline: TimelineView, update: () => void}>}
+ */
+const liveViews = new WeakMap();
+
 /** Shows a finished (or stopped) run. */
 export function renderReport(container, report, catalogModes) {
   const width = container.clientWidth || 800;
   const modes = report.modes.length ? report.modes : catalogModes;
+  const timeline = liveViews.get(container)?.timeline ?? new TimelineView(width);
+  liveViews.delete(container);
   replace(
     container,
     statusLine(report),
     checks(report.checks),
     timingTable(report),
     section('Charts', renderCharts(report.series, width - 20), report.series.length > 0),
-    section('Timeline', [renderTimeline(report.spans, modes, width), spansDetails(report.spans, modes)], true, 'timeline-section'),
+    section('Timeline', [timeline.show(report.spans, modes), spansDetails(report.spans, modes)], true, 'timeline-section'),
     section('Output', [logView(report.log)], true, 'output-section'),
     ...report.tables.map((t) => section(t.title, [dataTable(t.columns, t.rows)], true, 'result-table')),
+    section('See also', [links(report.links ?? [])], (report.links ?? []).length > 0, 'links'),
     section('Files', report.files.map(download), report.files.length > 0),
     section('Images', report.images.map(image), report.images.length > 0, 'images'),
   );
 }
 
-/** Shows a run in progress: progress bar, spans so far, the log so far. */
+/** Shows a run in progress: progress bar, spans so far, the last lines of the log. */
 export function renderLive(container, live, catalogModes) {
-  const width = container.clientWidth || 800;
-  const { progress } = live;
-  const bar = h('progress', { max: progress?.total || 1, value: progress?.done ?? 0, 'aria-label': 'Progress' });
-  replace(
-    container,
-    h('p', { class: 'status running', role: 'status' }, 'Running… ', bar, progress ? ` ${progress.label}: ${percent(progress)}` : ''),
-    section('Timeline so far', [renderTimeline(live.spans, catalogModes, width)], live.spans.length > 0, 'timeline-section'),
-    section('Output so far', [logView(live.log)], true, 'output-section'),
-  );
+  let view = liveViews.get(container);
+  if (view?.live !== live) liveViews.set(container, (view = liveView(container, live, catalogModes)));
+  view.update();
+}
+
+function liveView(container, live, modes) {
+  const timeline = new TimelineView(container.clientWidth || 800);
+  const bar = /** @type {HTMLProgressElement} */ (h('progress', { max: 1, value: 0, 'aria-label': 'Progress' }));
+  const label = document.createTextNode('');
+  const timelineSection = /** @type {HTMLElement} */ (section('Timeline so far', [timeline.element], true, 'timeline-section'));
+  timelineSection.hidden = true;
+  const log = h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Output' }, '(nothing printed)');
+  let logged = 0;
+  replace(container, h('p', { class: 'status running', role: 'status' }, 'Running… ', bar, label), timelineSection, section('Output so far', [log], true, 'output-section'));
+  const update = () => {
+    const { progress } = live;
+    bar.max = progress?.total || 1;
+    bar.value = progress?.done ?? 0;
+    label.textContent = progress ? ` ${progress.label}: ${percent(progress)}` : '';
+    if (live.spans.length) {
+      timelineSection.hidden = false;
+      timeline.update(live.spans, modes);
+    }
+    // The log's newest lines, LOG_TAIL at most, added as they come.
+    if (live.log.length > logged) {
+      if (logged === 0) log.replaceChildren();
+      log.append(...live.log.slice(Math.max(logged, live.log.length - LOG_TAIL)).map(logLine));
+      logged = live.log.length;
+      while (log.childElementCount > LOG_TAIL) log.firstElementChild?.remove();
+    }
+  };
+  return { live, timeline, update };
 }
 
 function percent(progress) {
@@ -54,6 +93,11 @@ function statusLine(report) {
     failed: `Failed: ${report.error}`,
   }[report.status];
   return h('p', { class: `status ${report.status}`, role: 'status', text });
+}
+
+/** Links to other topics: [{topic, text}]; the topic's page is `?topic=ID`. */
+function links(list) {
+  return h('ul', { class: 'topic-links' }, ...list.map((l) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(l.topic)}`, text: l.topic }), ` ${l.text}`)));
 }
 
 function checks(list) {
@@ -104,28 +148,54 @@ function section(title, children, show, className = '') {
   return h('section', { class: `result-section ${className}` }, h('h3', { text: title }), ...children);
 }
 
+/** The table is built when first opened: most readers never open it. */
 function spansDetails(spans, modes) {
-  return h('details', { class: 'spans-table' }, h('summary', { text: `Timeline as a table (${spans.length} spans)` }), timelineTable(spans, modes));
+  const details = h('details', { class: 'spans-table' }, h('summary', { text: `Timeline as a table (${spans.length} spans)` }));
+  details.addEventListener('toggle', () => {
+    if (/** @type {HTMLDetailsElement} */ (details).open && details.childElementCount === 1) details.append(timelineTable(spans, modes));
+  });
+  return details;
+}
+
+function logLine(l) {
+  return h('div', { class: 'log-line' }, h('span', { class: 'log-time', text: ms(l.t).padStart(9) }), h('span', { class: 'log-lane', text: ` [${l.lane}] ` }), l.text);
 }
 
 function logView(lines) {
   const pre = h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Output' });
-  pre.append(...lines.map((l) => h('div', { class: 'log-line' }, h('span', { class: 'log-time', text: ms(l.t).padStart(9) }), h('span', { class: 'log-lane', text: ` [${l.lane}] ` }), l.text)));
+  const line = logLine;
   if (!lines.length) pre.append('(nothing printed)');
+  if (lines.length <= LOG_HEAD + LOG_TAIL) {
+    pre.append(...lines.map(line));
+    return pre;
+  }
+  // A long log: the start and the end, and between them a button for the lines left out.
+  let next = LOG_HEAD;
+  const end = lines.length - LOG_TAIL;
+  const gap = h('div', { class: 'log-gap' });
+  const more = h('button', {
+    type: 'button',
+    class: 'show-more',
+    onclick: () => {
+      const until = Math.min(end, next + LOG_PAGE);
+      gap.before(...lines.slice(next, until).map(line));
+      next = until;
+      label();
+    },
+  });
+  const label = () => {
+    more.textContent = `Show ${Math.min(LOG_PAGE, end - next).toLocaleString('en-US')} of the ${(end - next).toLocaleString('en-US')} lines left out here`;
+    gap.hidden = next >= end;
+  };
+  gap.append(more);
+  label();
+  pre.append(...lines.slice(0, LOG_HEAD).map(line), gap, ...lines.slice(end).map(line));
   return pre;
 }
 
+/** A topic's table (a page of rows at a time, for tables of any length). */
 export function dataTable(columns, rows) {
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data' },
-      h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))),
-      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((cell) => h('td', { text: cell }))))),
-    ),
-  );
+  return pagedTable(columns, rows.length, (i) => rows[i]);
 }
 
 function download(file) {
