@@ -56,7 +56,9 @@ export class WorkerHost {
 
   /** @param {{id: number, url: string, options: WorkerOptions, port: MessagePort}} request @param {MessagePort} requester */
   create({ id, url, options, port }, requester) {
-    const worker = new Worker(BOOT_URL, { type: 'module', name: options?.name ?? '' });
+    // The real script's name in the address tells workers apart in DevTools and in tests.
+    const boot = `${BOOT_URL}?${new URLSearchParams({ script: url.startsWith('blob:') ? 'blob' : new URL(url).pathname })}`;
+    const worker = new Worker(boot, { type: 'module', name: options?.name ?? '' });
     this.workers.add(worker);
     // An error the worker did not catch goes to whoever asked for it, as a real parent's would.
     const failed = (/** @type {string} */ message) => requester.postMessage({ type: 'error', id, message: message || `${options?.name ?? url} failed` });
