@@ -164,6 +164,20 @@ pub mod testing {
         }
     }
 
+    /// Like [`run_native`] for topics whose self-checks compare wall times: a run that the other
+    /// tests running at the same time disturbed is measured again, up to three runs; returns the
+    /// first whose checks all pass (or the last).
+    pub fn run_native_timed(topic: &str, params: Value, threads: bool) -> Report {
+        let mut report = run_native(topic, params.clone(), threads);
+        for _ in 1..3 {
+            if report.checks.iter().all(|c| c.ok) {
+                break;
+            }
+            report = run_native(topic, params.clone(), threads);
+        }
+        report
+    }
+
     /// What `topic` says is wrong with `params`; panics if it ran instead.
     pub fn rejected_native(topic: &str, params: Value) -> Vec<FieldError> {
         let caps = Capabilities { threads: true, cores: 2 };

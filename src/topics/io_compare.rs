@@ -194,20 +194,21 @@ async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize, gil: Arc<Gi
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::runner::testing::run_native;
+    use crate::runner::testing::run_native_timed;
     use serde_json::json;
 
     #[test]
     fn waits_overlap_in_threads_and_async() {
         let params = json!({"count": 6, "latency_ms": 40, "pool": 3});
-        let report = run_native("io-compare", params, true);
+        let report = run_native_timed("io-compare", params, true);
         assert_eq!(report.status, RunStatus::Ok);
         let wall = |id: &str| report.modes.iter().find(|m| m.id == id).unwrap().wall_ms.unwrap();
         assert!(wall("sequential") >= 240.0);
-        assert!(wall("threads") >= 80.0 && wall("threads") < 200.0, "{}", wall("threads"));
-        // The GIL is released while a thread waits: the waits still overlap.
-        assert!(wall("gil") >= 80.0 && wall("gil") < 200.0, "{}", wall("gil"));
-        assert!(wall("async") >= 40.0 && wall("async") < 120.0, "{}", wall("async"));
+        // Waits overlap (the GIL is released while a thread waits): clearly under the sequential sum.
+        for mode in ["threads", "gil", "async"] {
+            assert!(wall(mode) < wall("sequential") * 0.75, "{mode}: {} vs {}", wall(mode), wall("sequential"));
+        }
+        assert!(wall("threads") >= 80.0 && wall("gil") >= 80.0 && wall("async") >= 40.0);
         assert_eq!(report.modes.iter().find(|m| m.id == "async").unwrap().lanes, 6);
     }
 }

@@ -207,12 +207,12 @@ pub static COOK: Job<Order, Cooked> =
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::runner::testing::run_native;
+    use crate::runner::testing::run_native_timed;
     use serde_json::json;
 
     #[test]
     fn sequential_is_the_sum_and_the_others_the_longer_dish() {
-        let report = run_native("kitchen", json!({"time_scale": 0.02}), false);
+        let report = run_native_timed("kitchen", json!({"time_scale": 0.02}), false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let value = |k: &str| report.values[k].as_f64().unwrap();

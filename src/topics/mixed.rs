@@ -218,13 +218,13 @@ pub static PRIMES: Job<(u64, u64), usize> =
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;
-    use crate::runner::testing::run_native;
+    use crate::runner::testing::run_native_timed;
     use serde_json::json;
 
     #[test]
     fn heartbeat_stays_low_on_the_pool_and_stalls_on_the_loop() {
         let params = json!({"inputs": 2, "limit": 600_000, "workers": 2, "fetch_delay_s": 0.03});
-        let report = run_native("mixed", params, false);
+        let report = run_native_timed("mixed", params, false);
         assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.values["primes"], 49_098);
