@@ -50,6 +50,27 @@ setup_browser() {
   fi
 }
 
+# A Python virtual environment for the topics' Python programs (tests/python: src/python_programs.rs),
+# with the packages their "# pip install ..." comments name (read from the exported texts).
+setup_python() {
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    say "setup: Debian python3-venv"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  local packages
+  packages=$(grep -ho 'pip install [A-Za-z0-9 ._-]*' www/pkg/texts/*.json | sed 's/pip install //' | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
+  if [ "$packages" != "$(cat .venv/.packages 2>/dev/null)" ]; then
+    say "setup: Python packages the programs import: $packages"
+    # shellcheck disable=SC2086
+    .venv/bin/python -m pip install -q --disable-pip-version-check $packages
+    printf '%s' "$packages" > .venv/.packages
+  fi
+}
+
 build() {
   say "build: threaded wasm (shared memory, std rebuilt with atomics)"
   RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
@@ -96,6 +117,9 @@ run_tests() {
   cargo clippy --lib --target "$WASM" -- -D warnings
   say "test: native Rust tests"
   cargo test
+  say "test: every topic's Python under CPython, against sim-server on 127.0.0.1"
+  setup_python
+  PLAYGROUND_PYTHON="$PWD/.venv/bin/python" cargo test --lib python_programs -- --ignored --nocapture
   say "test: front-end type check"
   node_modules/.bin/tsc -p jsconfig.json
   say "test: wasm and end-to-end tests in headless Chromium"

@@ -6,12 +6,18 @@
 pub mod base64;
 pub mod clock;
 pub mod engines;
+pub mod memory;
 pub mod params;
 pub mod report;
 pub mod run;
 pub mod runner;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sim_server;
 pub mod topic;
 pub mod topics;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod python_programs;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -159,7 +159,7 @@ impl Param {
             let name = item["name"].as_str().map(str::trim).filter(|n| !n.is_empty());
             let name = name.ok_or_else(|| format!("{label}: every file needs a name"))?;
             if name.chars().count() > MAX_NAME_CHARS {
-                return Err(format!("{label}: the name {}... is over {MAX_NAME_CHARS} characters", shorten(name)));
+                return Err(format!("{label}: the name {} is over {MAX_NAME_CHARS} characters", cut(name)));
             }
             let data = item["data"].as_str();
             let size = match data {
@@ -266,6 +266,16 @@ impl Params {
     pub fn to_json(&self) -> Value {
         Value::Object(self.0.clone())
     }
+
+    /// The value of field `name`, if it has one.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// Sets field `name` (lenient checking puts defaults back this way).
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.0.insert(name.to_string(), value);
+    }
 }
 
 /// One file of a file parameter.
@@ -296,15 +306,87 @@ pub struct Validated {
     pub errors: Vec<FieldError>,
 }
 
+/// Parameters as they arrived: the values that could be read, and the fields whose values could not.
+#[derive(Debug, Default)]
+pub struct Given {
+    pub values: Map<String, Value>,
+    /// Fields given a value that is not JSON we can hold (nested too deep, a lone surrogate, a
+    /// number out of range), or the whole set when it is not an object at all (field "params").
+    pub unreadable: Vec<FieldError>,
+}
+
+impl Given {
+    /// Values already read (a JSON object; anything else is reported, never taken as "no values").
+    pub fn from_value(raw: &Value) -> Given {
+        match raw {
+            Value::Object(values) => Given { values: values.clone(), unreadable: vec![] },
+            Value::Null => Given::default(),
+            _ => Given { values: Map::new(), unreadable: vec![not_an_object()] },
+        }
+    }
+
+    /// Reads JSON text field by field, so that one value that cannot be read is reported by its
+    /// name instead of turning the whole set into defaults.
+    pub fn from_json(text: &str) -> Given {
+        use serde_json::value::RawValue;
+        use std::collections::BTreeMap;
+        // Raw values are only skipped over here (no depth limit, escapes unchecked); each is
+        // then read on its own.
+        let fields: BTreeMap<String, Box<RawValue>> = match serde_json::from_str(text) {
+            Ok(fields) => fields,
+            Err(_) if !text.trim_start().starts_with('{') => match serde_json::from_str::<Value>(text) {
+                Ok(value) => return Given::from_value(&value),
+                Err(e) => return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] },
+            },
+            Err(e) => return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] },
+        };
+        let mut given = Given::default();
+        for (key, raw) in fields {
+            match serde_json::from_str::<Value>(raw.get()) {
+                Ok(value) => {
+                    given.values.insert(key, value);
+                }
+                Err(e) => given.unreadable.push(unreadable(&key, &e)),
+            }
+        }
+        given
+    }
+}
+
+fn not_an_object() -> FieldError {
+    FieldError::new("params", "the parameters must be an object of names and values")
+}
+
+fn unreadable(field: &str, error: &serde_json::Error) -> FieldError {
+    // serde's messages name the problem, not the text; drop the position, which means nothing here.
+    let message = error.to_string();
+    let reason = message.split(" at line ").next().unwrap_or_default();
+    let what = if field == "params" { "the parameters".to_string() } else { format!("the value of {}", cut(field)) };
+    FieldError::new(&cut(field), format!("{what} could not be read ({})", shorten(reason)))
+}
+
 /// Validates `raw` (a JSON object) against `schema`. Missing fields take their defaults. In
 /// lenient mode (values from a URL) an invalid value also takes its default, and the error
 /// is still reported so the page can say what it ignored.
 pub fn validate(schema: &[Param], raw: &Value, lenient: bool) -> Validated {
-    let empty = Map::new();
-    let raw = raw.as_object().unwrap_or(&empty);
+    validate_given(schema, &Given::from_value(raw), lenient)
+}
+
+/// Like [`validate`], for values read with [`Given::from_json`]: a value that could not be read
+/// is an error like any invalid value (in lenient mode its field takes the default).
+pub fn validate_given(schema: &[Param], given: &Given, lenient: bool) -> Validated {
+    let raw = &given.values;
     let mut out = Validated::default();
+    out.errors.extend(given.unreadable.iter().cloned());
+    let unread = |name: &str| given.unreadable.iter().any(|e| e.field == name);
     for param in schema {
         let value = match raw.get(param.name) {
+            None if unread(param.name) => {
+                if !lenient {
+                    continue;
+                }
+                param.default.clone()
+            }
             None | Some(Value::Null) => param.default.clone(),
             Some(given) => match param.parse(given) {
                 Ok(value) => value,
@@ -319,17 +401,33 @@ pub fn validate(schema: &[Param], raw: &Value, lenient: bool) -> Validated {
         };
         out.params.0.insert(param.name.to_string(), value);
     }
-    for key in raw.keys() {
-        if !schema.iter().any(|p| p.name == key) {
-            out.errors.push(FieldError::new(key, format!("unknown parameter \"{}\"", shorten(key))));
-        }
+    let unknown: Vec<&String> = raw.keys().filter(|key| !schema.iter().any(|p| p.name == *key)).collect();
+    for key in unknown.iter().take(MAX_UNKNOWN_LISTED) {
+        out.errors.push(FieldError::new(&cut(key), format!("unknown parameter \"{}\"", cut(key))));
+    }
+    if unknown.len() > MAX_UNKNOWN_LISTED {
+        let more = unknown.len() - MAX_UNKNOWN_LISTED;
+        out.errors.push(FieldError::new("params", format!("and {more} more unknown parameters")));
     }
     out
 }
 
+/// Unknown names listed one by one; past this, one line says how many more (an answer stays small).
+const MAX_UNKNOWN_LISTED: usize = 10;
+
 /// The first 40 characters of text that came from outside, for messages.
 pub fn shorten(text: &str) -> String {
     text.chars().take(40).collect()
+}
+
+/// Like [`shorten`], with "…" when something was cut, so a cut name does not pass for the real one.
+pub fn cut(text: &str) -> String {
+    let short = shorten(text);
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
 }
 
 #[cfg(test)]
@@ -381,6 +479,14 @@ mod tests {
         );
         let v = validate(&schema(), &json!({"n": 2.5, "scale": "NaN"}), false);
         assert_eq!(v.errors.len(), 2);
+    }
+
+    #[test]
+    fn many_unknown_names_are_counted_not_listed() {
+        let raw: Map<String, Value> = (0..1000).map(|i| (format!("x{i}"), json!(1))).collect();
+        let v = validate(&schema(), &Value::Object(raw), false);
+        assert_eq!(v.errors.len(), MAX_UNKNOWN_LISTED + 1);
+        assert_eq!(v.errors.last().unwrap().message, "and 990 more unknown parameters");
     }
 
     #[test]

@@ -95,6 +95,14 @@ pub struct FileOut {
     pub text: String,
 }
 
+/// A link to another topic that shows something the run talks about.
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    /// The topic's id (the page links to `?topic=ID`).
+    pub topic: String,
+    pub text: String,
+}
+
 /// An RGBA image to show (e.g. a thumbnail).
 #[derive(Clone, Debug, Serialize)]
 pub struct ImageOut {
@@ -132,4 +140,5 @@ pub struct Report {
     pub tables: Vec<Table>,
     pub files: Vec<FileOut>,
     pub images: Vec<ImageOut>,
+    pub links: Vec<Link>,
 }

@@ -100,6 +100,9 @@ struct State {
     tables: Vec<Table>,
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
+    links: Vec<Link>,
+    /// While set, spans are not recorded (see [`Run::set_tracing`]).
+    muted: bool,
 }
 
 impl Run {
@@ -173,6 +176,9 @@ impl Run {
     /// Records a span; `start` and `end` are run times ([`Run::now`]).
     pub fn span(&self, lane: impl Into<String>, label: impl Into<String>, kind: SpanKind, start: f64, end: f64) {
         let mut state = self.state();
+        if state.muted {
+            return;
+        }
         let mode = state.mode.clone();
         state.spans.push(Span { mode, lane: lane.into(), label: label.into(), kind, start, end });
     }
@@ -191,6 +197,12 @@ impl Run {
         let out = work.await;
         self.span(lane, label, kind, start, self.now());
         out
+    }
+
+    /// Turns span recording off (and on again): for repeated measurements, such as a sweep after
+    /// the modes, whose spans would otherwise be drawn inside the last mode's timeline.
+    pub fn set_tracing(&self, on: bool) {
+        self.state().muted = !on;
     }
 
     pub fn progress(&self, done: f64, total: f64, label: impl Into<String>) {
@@ -234,6 +246,11 @@ impl Run {
 
     pub fn image(&self, label: String, width: u32, height: u32, rgba: Vec<u8>) {
         self.state().images.push(ImageOut { label, width, height, rgba });
+    }
+
+    /// Links to another topic (by id), with a sentence saying what it shows.
+    pub fn link(&self, topic: &str, text: impl Into<String>) {
+        self.state().links.push(Link { topic: topic.into(), text: text.into() });
     }
 
     /// Sets the text shown as a mode's result in the timing table.
@@ -369,6 +386,7 @@ impl Run {
             tables: std::mem::take(&mut state.tables),
             files: std::mem::take(&mut state.files),
             images: std::mem::take(&mut state.images),
+            links: std::mem::take(&mut state.links),
         }
     }
 }

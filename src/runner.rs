@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::params::{shorten, validate, without_file_data, FieldError, Params};
+use crate::params::{cut, validate_given, without_file_data, FieldError, Given, Params};
 use crate::report::Report;
 use crate::run::{Capabilities, Drained, Run};
 use crate::topic::Topic;
@@ -25,15 +25,46 @@ pub struct Checked {
 /// Validates raw parameters for a topic. `lenient` (values from a URL) replaces bad values by
 /// defaults and still lists them; strict (a Run) rejects them.
 pub fn check(topic: &Topic, raw: &Value, lenient: bool) -> Checked {
-    let validated = validate(&topic.params, raw, lenient);
+    check_given(topic, &Given::from_value(raw), lenient)
+}
+
+/// [`check`] for parameters read field by field from JSON text (see [`Given::from_json`]).
+pub fn check_given(topic: &Topic, given: &Given, lenient: bool) -> Checked {
+    let validated = validate_given(&topic.params, given, lenient);
     let mut errors = validated.errors;
-    if errors.is_empty() || lenient {
-        if let Err(e) = (topic.check)(&validated.params) {
+    let mut params = validated.params;
+    if lenient {
+        lenient_cross_check(topic, &mut params, &mut errors);
+    } else if errors.is_empty() {
+        if let Err(e) = (topic.check)(&params) {
             errors.push(e);
         }
     }
     let ok = errors.is_empty();
-    Checked { ok, params: validated.params.to_json(), errors }
+    Checked { ok, params: params.to_json(), errors }
+}
+
+/// In lenient mode, values that fail a cross-field check really are replaced by defaults (the
+/// page says so): first the field the check names, and if that is not enough, every field.
+fn lenient_cross_check(topic: &Topic, params: &mut Params, errors: &mut Vec<FieldError>) {
+    let defaults = || validate_given(&topic.params, &Given::default(), true).params;
+    let Err(first) = (topic.check)(params) else { return };
+    let named = topic.params.iter().find(|p| p.name == first.field && params.value(p.name) != Some(&p.default));
+    errors.push(first.clone());
+    if let Some(param) = named {
+        params.set(param.name, param.default.clone());
+        if (topic.check)(params).is_ok() {
+            return;
+        }
+    }
+    // Not enough: back to the defaults, naming every given value that is dropped.
+    let fallback = defaults();
+    for param in &topic.params {
+        if params.value(param.name) != fallback.value(param.name) && param.name != first.field {
+            errors.push(FieldError::new(param.name, format!("{} (all values were reset)", first.message)));
+        }
+    }
+    *params = fallback;
 }
 
 #[derive(Debug, Serialize)]
@@ -47,16 +78,28 @@ pub enum Outcome {
     Finished {
         report: Box<Report>,
     },
+    /// Nothing ran: every mode of the topic needs something this page lacks (shared-memory threads).
+    Unavailable {
+        message: String,
+    },
 }
 
 /// Runs topic `id` with `raw` parameters to completion (or Stop).
 pub async fn run_topic(id: &str, raw: &Value, caps: Capabilities) -> Outcome {
+    run_topic_given(id, &Given::from_value(raw), caps).await
+}
+
+/// [`run_topic`] for parameters read field by field from JSON text (see [`Given::from_json`]).
+pub async fn run_topic_given(id: &str, given: &Given, caps: Capabilities) -> Outcome {
     let Some(topic) = topics::find(id) else {
-        return Outcome::Rejected { message: format!("There is no topic \"{}\".", shorten(id)), errors: vec![] };
+        return Outcome::Rejected { message: format!("There is no topic \"{}\".", cut(id)), errors: vec![] };
     };
-    let checked = check(topic, raw, false);
+    let checked = check_given(topic, given, false);
     if !checked.ok {
         return Outcome::Rejected { message: "Some parameters are not valid.".into(), errors: checked.errors };
+    }
+    if let Some(message) = nothing_can_run(topic, caps) {
+        return Outcome::Unavailable { message };
     }
     let params: Params = crate::params::validate(&topic.params, &checked.params, false).params;
     let run = Run::new(topic, caps);
@@ -66,6 +109,18 @@ pub async fn run_topic(id: &str, raw: &Value, caps: Capabilities) -> Outcome {
     let report = run.finish(without_file_data(&topic.params, checked.params), outcome);
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
     Outcome::Finished { report: Box::new(report) }
+}
+
+/// Why no mode of `topic` can run with `caps`, if none can (a report of only "unavailable" rows
+/// would read as a run that finished).
+fn nothing_can_run(topic: &Topic, caps: Capabilities) -> Option<String> {
+    if caps.threads || !topic.modes.iter().all(|m| m.model.needs_shared_memory()) {
+        return None;
+    }
+    Some(format!(
+        "Nothing could run here: every mode of \"{}\" uses shared-memory threads, and this page is not cross-origin isolated (an embed on an ordinary site, or a server without the isolation headers). Open it in a full page, where it runs.",
+        topic.title
+    ))
 }
 
 /// Presses Stop on the current run, if any.
@@ -92,6 +147,7 @@ pub mod testing {
         match futures::executor::block_on(run_topic(topic, &params, caps)) {
             Outcome::Finished { report } => *report,
             Outcome::Rejected { message, errors } => panic!("{topic} rejected {params}: {message} {errors:?}"),
+            Outcome::Unavailable { message } => panic!("{topic} did not run: {message}"),
         }
     }
 
@@ -101,6 +157,7 @@ pub mod testing {
         match futures::executor::block_on(run_topic(topic, &params, caps)) {
             Outcome::Rejected { errors, .. } => errors,
             Outcome::Finished { report } => panic!("{topic} ran with {params}: {:?}", report.status),
+            Outcome::Unavailable { message } => panic!("{topic} did not run: {message}"),
         }
     }
 }

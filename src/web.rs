@@ -45,9 +45,10 @@ pub fn catalog() -> String {
 /// Validates parameters: `{ok, params, errors: [{field, message}]}` as JSON.
 #[wasm_bindgen]
 pub fn check_params(topic: &str, params_json: &str, lenient: bool) -> String {
-    let raw: serde_json::Value = serde_json::from_str(params_json).unwrap_or_default();
+    // Field by field: a value that cannot be read is an error for its field, never a default.
+    let given = crate::params::Given::from_json(params_json);
     let answer = match topics::find(topic) {
-        Some(topic) => serde_json::to_value(runner::check(topic, &raw, lenient)).unwrap_or_default(),
+        Some(topic) => serde_json::to_value(runner::check_given(topic, &given, lenient)).unwrap_or_default(),
         None => {
             serde_json::json!({"ok": false, "params": {}, "errors": [{"field": "topic", "message": "unknown topic"}]})
         }
@@ -58,9 +59,9 @@ pub fn check_params(topic: &str, params_json: &str, lenient: bool) -> String {
 /// Runs a topic; resolves to the outcome (a report, or why nothing ran) as JSON.
 #[wasm_bindgen]
 pub async fn run_topic(topic: String, params_json: String, threads: bool, cores: u32) -> String {
-    let raw: serde_json::Value = serde_json::from_str(&params_json).unwrap_or_default();
+    let given = crate::params::Given::from_json(&params_json);
     let caps = Capabilities { threads: threads && cfg!(feature = "threads"), cores: cores as usize };
-    let outcome = runner::run_topic(&topic, &raw, caps).await;
+    let outcome = runner::run_topic_given(&topic, &given, caps).await;
     serde_json::to_string(&outcome)
         .unwrap_or_else(|e| format!("{{\"outcome\":\"rejected\",\"message\":\"{e}\",\"errors\":[]}}"))
 }
@@ -129,4 +130,27 @@ pub fn thread_entry(entry: u32) {
 #[wasm_bindgen]
 pub fn sim_respond(method: &str, path_and_query: &str) -> String {
     serde_json::to_string(&crate::engines::net::respond(method, path_and_query)).unwrap_or_default()
+}
+
+/// Bytes asked for by the last allocation that failed (0 if none did). An allocation that fails
+/// aborts the instance (a trap, and no panic hook runs); the engine reads this afterwards to say
+/// "out of memory" rather than just "crashed".
+#[wasm_bindgen]
+pub fn failed_allocation_bytes() -> f64 {
+    crate::memory::failed_allocation() as f64
+}
+
+/// Fault injection for the tests (see engine-worker.js `fault`): fills the memory but for about
+/// `leave_bytes`, so the run's next large allocation fails; returns the bytes taken.
+#[wasm_bindgen]
+pub fn fault_fill_memory(leave_bytes: u32) -> f64 {
+    crate::memory::fill(leave_bytes as usize) as f64
+}
+
+/// Fault injection for the tests (see engine-worker.js `fault`): a wasm thread that panics.
+/// Only code running inside the engine worker can reach it; the page never asks for it.
+#[wasm_bindgen]
+pub fn fault_thread_panic() -> Result<(), String> {
+    let work = || -> u8 { panic!("injected fault: this thread panicked") };
+    crate::engines::threads::spawn("faulty thread", work).map(drop).map_err(|e| e.to_string())
 }

@@ -145,6 +145,17 @@ impl Pool {
         self.size
     }
 
+    /// Terminates worker `worker` at once, like killing a process mid-task: a job it was running
+    /// answers with an error (its output is lost), and the next job sent to `worker` starts a new
+    /// worker in its place. In the browser the Web Worker is terminated; natively (threads cannot
+    /// be killed) the thread is abandoned: its answer is dropped and a new thread takes its place.
+    pub fn kill(&self, run: &Run, worker: usize) {
+        let at = run.now();
+        imp::kill(&self.handle, worker);
+        run.span(Pool::lane(worker), "killed", SpanKind::Spawn, at, run.now().max(at + 1.0));
+        run.log(Pool::lane(worker), "terminated");
+    }
+
     pub fn lane(worker: usize) -> String {
         format!("worker {}", worker + 1)
     }
@@ -304,7 +315,7 @@ pub fn instance_memory_bytes() -> Option<u64> {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
-    use std::sync::mpsc;
+    use std::sync::{mpsc, Mutex};
 
     use futures::channel::oneshot;
 
@@ -314,34 +325,57 @@ mod imp {
     /// (job, input, pause in ms, when it was sent, where to answer)
     type Request = (&'static dyn AnyJob, Vec<u8>, f64, f64, oneshot::Sender<RawDone>);
 
-    pub struct Handle(Vec<mpsc::Sender<Request>>);
+    /// Per worker: where to send jobs, and how to tell the jobs waiting on it that it was killed.
+    pub struct Handle(Vec<Mutex<Slot>>);
+
+    pub struct Slot {
+        send: mpsc::Sender<Request>,
+        killed: Vec<oneshot::Sender<()>>,
+    }
 
     /// Native threads start in microseconds: nothing to keep warm.
     pub fn warm(_n: usize) {}
 
+    fn start_one(i: usize) -> Result<mpsc::Sender<Request>, String> {
+        let (send, receive) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name(format!("worker {}", i + 1))
+            .spawn(move || {
+                for (job, input, pause_ms, sent, reply) in receive {
+                    let paused = now_ms();
+                    std::thread::sleep(std::time::Duration::from_secs_f64(pause_ms / 1000.0));
+                    let start = now_ms();
+                    let output = Ok(job.call(&input));
+                    let end = now_ms();
+                    let _ = reply.send(RawDone { output, sent, paused, start, end, received: 0.0 });
+                }
+            })
+            .map_err(|e| format!("could not start worker: {e}"))?;
+        Ok(send)
+    }
+
     pub async fn start(size: usize, _cold: bool) -> Result<(Handle, Vec<Option<(f64, f64)>>), String> {
-        let mut senders = Vec::new();
+        let mut slots = Vec::new();
         let mut spawned = Vec::new();
         for i in 0..size {
             let start = now_ms();
-            let (send, receive) = mpsc::channel::<Request>();
-            std::thread::Builder::new()
-                .name(format!("worker {}", i + 1))
-                .spawn(move || {
-                    for (job, input, pause_ms, sent, reply) in receive {
-                        let paused = now_ms();
-                        std::thread::sleep(std::time::Duration::from_secs_f64(pause_ms / 1000.0));
-                        let start = now_ms();
-                        let output = Ok(job.call(&input));
-                        let end = now_ms();
-                        let _ = reply.send(RawDone { output, sent, paused, start, end, received: 0.0 });
-                    }
-                })
-                .map_err(|e| format!("could not start worker: {e}"))?;
-            senders.push(send);
+            slots.push(Mutex::new(Slot { send: start_one(i)?, killed: Vec::new() }));
             spawned.push(Some((start, now_ms())));
         }
-        Ok((Handle(senders), spawned))
+        Ok((Handle(slots), spawned))
+    }
+
+    fn slot(handle: &Handle, worker: usize) -> std::sync::MutexGuard<'_, Slot> {
+        handle.0[worker].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn kill(handle: &Handle, worker: usize) {
+        let mut slot = slot(handle, worker);
+        // Waiting jobs hear it at once; the old thread's answer will find no one listening.
+        slot.killed.clear();
+        if let Ok(send) = start_one(worker) {
+            slot.send = send;
+        }
     }
 
     pub async fn run_job(
@@ -352,10 +386,26 @@ mod imp {
         pause_ms: f64,
     ) -> Result<RawDone, String> {
         let (reply, answer) = oneshot::channel();
-        handle.0[worker].send((job, input, pause_ms, now_ms(), reply)).map_err(|_| "worker is gone".to_string())?;
-        let mut done = answer.await.map_err(|_| format!("worker {} crashed", worker + 1))?;
-        done.received = now_ms();
-        Ok(done)
+        let (killed, kill) = oneshot::channel();
+        let sent = now_ms();
+        {
+            let mut slot = slot(handle, worker);
+            slot.killed.retain(|k| !k.is_canceled());
+            slot.killed.push(killed);
+            slot.send.send((job, input, pause_ms, sent, reply)).map_err(|_| "worker is gone".to_string())?;
+        }
+        match futures::future::select(answer, kill).await {
+            futures::future::Either::Left((answer, _)) => {
+                let mut done = answer.map_err(|_| format!("worker {} crashed", worker + 1))?;
+                done.received = now_ms();
+                Ok(done)
+            }
+            futures::future::Either::Right(_) => {
+                let at = now_ms();
+                let output = Err("crashed: terminated".to_string());
+                Ok(RawDone { output, sent, paused: sent, start: sent, end: at, received: at })
+            }
+        }
     }
 
     pub fn stop(_handle: &Handle) {
@@ -382,6 +432,8 @@ mod imp {
         fn pool_run(pool: u32, worker: u32, job: &str, input: Vec<u8>, pause_ms: f64) -> js_sys::Promise;
         #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStop)]
         fn pool_stop(pool: u32);
+        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolKill)]
+        fn pool_kill(pool: u32, worker: u32);
     }
 
     pub struct Handle(u32);
@@ -435,5 +487,9 @@ mod imp {
 
     pub fn stop(handle: &Handle) {
         pool_stop(handle.0);
+    }
+
+    pub fn kill(handle: &Handle, worker: usize) {
+        pool_kill(handle.0, worker as u32);
     }
 }

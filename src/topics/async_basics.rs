@@ -13,7 +13,8 @@ pub fn topic() -> Topic {
         summary: "Tasks that greet, wait 1 s and say goodbye: awaited one by one, then gathered on one event loop.",
         explanation: crate::prose!("An async function does not run when you call it: it returns a future, a paused computation. Awaiting it runs it until it has to wait (here for a timer); at that point it hands the event loop back, and the loop runs whatever else is ready.\n\n\
 Awaited one after another, each task's wait comes after the previous one's, so N tasks take N waits. Gathered (join_all here, asyncio.gather in Python), every task starts its wait before any has finished, so all the waits overlap and the total is about one wait, on a single thread.\n\n\
-Watch the log: every greeting comes first, then every goodbye. The timeline shows each task on its own lane, mostly waiting."),
+Watch the log: every greeting comes first, then every goodbye. The timeline shows each task on its own lane, mostly waiting.\n\n\
+A pitfall in the original tutorial: it ended with asyncio.run(asyncio.gather(...)). asyncio.run takes a coroutine and gather returns a future, so that line raises ValueError; gather inside an async main() and run main()."),
         params: vec![
             Param::text("names", "Names", "Ada, Grace", 200).help("Comma-separated: one task per name (at most 20)."),
             Param::float("wait_s", "Wait (s)", 1.0, 0.0, 10.0, 0.1),
@@ -40,23 +41,31 @@ Watch the log: every greeting comes first, then every goodbye. The timeline show
 
 const PYTHON: &str = r#"import asyncio, time
 
-async def greet(name, wait=1.0):
+NAMES = "Ada, Grace"
+WAIT_S = 1.0
+TIME_SCALE = 0.5          # 1 restores the original wait
+
+async def greet(name, wait=WAIT_S * TIME_SCALE):
     print(f"Hello, {name}")
     await asyncio.sleep(wait)      # the loop runs other tasks meanwhile
     print(f"Goodbye, {name}")
     return name
 
 async def main():
+    names = [n.strip() for n in NAMES.split(",")]
     start = time.perf_counter()
-    for name in ["Ada", "Grace"]:
-        await greet(name)           # one after another: ~2 s
+    for name in names:
+        await greet(name)           # one after another: N waits
     print("one by one", time.perf_counter() - start)
 
     start = time.perf_counter()
-    await asyncio.gather(greet("Ada"), greet("Grace"))   # together: ~1 s
+    # gather inside a coroutine: asyncio.run(asyncio.gather(...)) raises ValueError (not a coroutine)
+    done = await asyncio.gather(*(greet(n) for n in names))   # together: ~ one wait
     print("gathered", time.perf_counter() - start)
+    print("greeted", len(done))
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 "#;
 
 fn names(text: &str) -> Vec<String> {

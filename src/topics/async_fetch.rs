@@ -46,12 +46,14 @@ The sim/... addresses are a test service built into the playground: in the brows
     }
 }
 
-const PYTHON: &str = r#"import asyncio, time
-import aiohttp
+const PYTHON: &str = r#"import asyncio, os, time
+import aiohttp                       # pip install aiohttp
 
-URLS = ["https://httpbin.org/delay/1", "https://httpbin.org/delay/2",
-        "https://httpbin.org/status/404", "https://httpbin.org/json",
-        "https://10.255.255.1/", "https://unreachable.invalid/"]
+# the public test service; the playground's own (sim-server) when PLAYGROUND_BASE is set
+BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
+URLS = [f"{BASE}/delay/1", f"{BASE}/delay/2", f"{BASE}/status/404", f"{BASE}/json", f"{BASE}/html",
+        f"{BASE}/delay/10"]          # answers after the timeout: a host that never answers in time
+TIMEOUT_S = 5                        # per request (the page's default is 0.6 s at a time scale of 0.2)
 
 async def get(session, url):
     start = time.perf_counter()
@@ -63,15 +65,17 @@ async def get(session, url):
         return url, repr(error), 0, time.perf_counter() - start
 
 async def main():
-    timeout = aiohttp.ClientTimeout(total=5)
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:   # one shared client
         start = time.perf_counter()
         results = await asyncio.gather(*(get(session, u) for u in URLS))
         for r in results:
             print(r)
-        print("total", time.perf_counter() - start)   # ~ the slowest request
+        print("total", time.perf_counter() - start)   # ~ the slowest request, or the timeout
+        print("answered", sum(isinstance(status, int) for _, status, _, _ in results), "of", len(URLS))
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 "#;
 
 // CODE START

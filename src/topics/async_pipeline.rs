@@ -36,27 +36,44 @@ The unbounded variant takes away the limit: the generator races ahead and the it
 
 const PYTHON: &str = r#"import asyncio
 
-async def generate(out, n):
+ITEMS = 6
+BUFFER = 2                # items a stage may run ahead of the next one
+GENERATE_MS = 100
+SQUARE_MS = 300
+TIME_SCALE = 0.5
+
+async def generate(n):                       # stage 1: an async generator
     for i in range(1, n + 1):
-        await asyncio.sleep(0.1)
-        await out.put(i)            # waits while the buffer is full: backpressure
-    await out.put(None)
+        await asyncio.sleep(GENERATE_MS / 1000 * TIME_SCALE)
+        yield i
 
-async def square(inp, out):
-    while (i := await inp.get()) is not None:
-        await asyncio.sleep(0.3)    # the slow stage
-        await out.put(i * i)
-    await out.put(None)
+async def square(numbers):                   # stage 2: the slow one
+    async for i in numbers:
+        await asyncio.sleep(SQUARE_MS / 1000 * TIME_SCALE)
+        yield i * i
 
-async def show(inp):
-    while (x := await inp.get()) is not None:
-        print(x)
+# Chained generators alone run one item at a time (each waits to be asked); a bounded queue lets
+# a stage run up to BUFFER items ahead and then wait for the next one: backpressure.
+async def buffered(stream, size):
+    queue = asyncio.Queue(maxsize=size)
+    async def fill():
+        async for item in stream:
+            await queue.put(item)            # waits while the buffer is full
+        await queue.put(None)
+    filler = asyncio.create_task(fill())
+    while (item := await queue.get()) is not None:
+        yield item
+    await filler
 
 async def main():
-    a, b = asyncio.Queue(maxsize=2), asyncio.Queue(maxsize=2)
-    await asyncio.gather(generate(a, 10), square(a, b), show(b))
+    squares = []
+    async for x in square(buffered(generate(ITEMS), BUFFER)):   # stage 3: print
+        print(x)
+        squares.append(x)
+    print("sum", sum(squares))
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 "#;
 
 // CODE START

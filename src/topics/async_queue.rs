@@ -13,7 +13,8 @@ pub fn topic() -> Topic {
         summary: "One producer puts 20 items into a queue of at most 10; two consumers take them (0.1 s each); stop sentinels end them.",
         explanation: crate::prose!("A queue decouples who makes work from who does it. The producer puts items in; consumers take them out as fast as they can. Here everything is a task on one event loop, and the queue is an async channel: a consumer that finds it empty waits without blocking anyone, and wakes when an item arrives.\n\n\
 The queue is bounded (10 items by default). When it is full, the producer's put waits until a consumer has taken something: the chart of the queue length rises to the bound and stays under it, and the producer's lane shows its waits. Without a bound a fast producer would fill memory with work nobody has done yet.\n\n\
-To finish, the producer puts one stop sentinel (None) per consumer after the last item; each consumer stops when it takes one. Every item is taken exactly once, by whichever consumer was free."),
+To finish, the producer puts one stop sentinel (None) per consumer after the last item; each consumer stops when it takes one. Every item is taken exactly once, by whichever consumer was free.\n\n\
+A pitfall in the original tutorial: it put one None sentinel for two consumers. The first consumer to take it stops; the second waits on an empty queue forever, and gather never returns. Send one sentinel per consumer (or use queue.join() and cancel the consumers)."),
         params: vec![
             Param::int("items", "Items", 20, 1, 500),
             Param::int("max_size", "Queue bound", 10, 1, 100),
@@ -34,26 +35,35 @@ To finish, the producer puts one stop sentinel (None) per consumer after the las
 
 const PYTHON: &str = r#"import asyncio
 
-async def producer(queue, items, consumers):
-    for item in range(items):
-        await asyncio.sleep(0.01)       # make the item
+ITEMS = 20
+MAX_SIZE = 10             # the queue's bound
+CONSUMERS = 2
+PRODUCE_MS = 10           # time to make an item
+CONSUME_MS = 100          # time to handle an item
+TIME_SCALE = 1.0
+
+async def producer(queue):
+    for item in range(ITEMS):
+        await asyncio.sleep(PRODUCE_MS / 1000 * TIME_SCALE)   # make the item
         await queue.put(item)           # waits while the queue is full
-    for _ in range(consumers):
-        await queue.put(None)           # one stop sentinel per consumer
+    for _ in range(CONSUMERS):
+        await queue.put(None)           # one stop sentinel PER consumer (one alone: gather hangs)
 
 async def consumer(name, queue, taken):
     while (item := await queue.get()) is not None:
-        await asyncio.sleep(0.1)        # handle the item
+        await asyncio.sleep(CONSUME_MS / 1000 * TIME_SCALE)   # handle the item
         taken.append((name, item))
 
 async def main():
-    queue = asyncio.Queue(maxsize=10)
+    queue = asyncio.Queue(maxsize=MAX_SIZE)
     taken = []
-    await asyncio.gather(producer(queue, 20, 2),
-                         *(consumer(f"consumer {i}", queue, taken) for i in (1, 2)))
-    assert sorted(item for _, item in taken) == list(range(20))
+    await asyncio.gather(producer(queue),
+                         *(consumer(f"consumer {i}", queue, taken) for i in range(1, CONSUMERS + 1)))
+    assert sorted(item for _, item in taken) == list(range(ITEMS))
+    print("handled", len(taken), "items")
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 "#;
 
 // CODE START

@@ -35,7 +35,10 @@ In the browser the file lives in the Origin Private File System (OPFS), the page
 const PYTHON: &str = r#"import asyncio, json, random, time
 import aiofiles                      # pip install aiofiles
 
-async def records(n, interval=0.1):  # an async generator
+RECORDS = 10
+INTERVAL_MS = 100
+
+async def records(n, interval):      # an async generator
     for seq in range(n):
         await asyncio.sleep(interval)
         yield {"seq": seq, "time": time.time(), "reading": random.random()}
@@ -43,11 +46,15 @@ async def records(n, interval=0.1):  # an async generator
 async def main():
     # the file is closed when the block ends, also on an error or a cancel
     async with aiofiles.open("records.jsonl", "w") as f:
-        async for record in records(10):
+        async for record in records(RECORDS, INTERVAL_MS / 1000):
             await f.write(json.dumps(record) + "\n")
     print("closed")
+    async with aiofiles.open("records.jsonl") as f:
+        lines = [json.loads(line) async for line in f]
+    print("records", len(lines))
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 "#;
 
 // CODE START

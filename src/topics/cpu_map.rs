@@ -15,7 +15,8 @@ pub fn topic() -> Topic {
         summary: "Sum i*i over ranges: one core vs a pool of threads, rayon and isolated workers.",
         explanation: crate::prose!("Some work only needs the processor: here each task sums i*i over its own range of numbers, exactly (in 128-bit integers). Done one task after another, only one core is busy.\n\n\
 A pool hands the tasks to W workers. With W threads sharing one memory, or W isolated workers that each have their own, several cores work at once and the time drops, up to the number of cores this machine has. rayon does the same with a work-stealing pool that also splits each task.\n\n\
-Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns."),
+Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns.\n\n\
+The original tutorial summed the same range in every task; here each task sums its own consecutive range, so a mixed-up result would show."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
             Param::int("numbers", "Numbers per task", 250_000_000, 1, 500_000_000)
@@ -41,23 +42,30 @@ Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2,
     }
 }
 
-const PYTHON: &str = r#"from concurrent.futures import ProcessPoolExecutor
-import time
+const PYTHON: &str = r#"import time
+from concurrent.futures import ProcessPoolExecutor
+
+TASKS = 4
+NUMBERS = 250_000_000     # per task (the tutorial: 3 tasks of 100_000_000)
+WORKERS = 2
 
 def sum_squares(lo, hi):
     return sum(i * i for i in range(lo, hi))
 
-ranges = [(k * N, (k + 1) * N) for k in range(TASKS)]
+if __name__ == "__main__":
+    # consecutive ranges (the tutorial summed the same range each time): every task's sum differs
+    ranges = [(k * NUMBERS, (k + 1) * NUMBERS) for k in range(TASKS)]
 
-start = time.perf_counter()
-sequential = [sum_squares(lo, hi) for lo, hi in ranges]
-print("sequential", time.perf_counter() - start)
+    start = time.perf_counter()
+    sequential = [sum_squares(lo, hi) for lo, hi in ranges]
+    print("sequential", time.perf_counter() - start)
 
-start = time.perf_counter()
-with ProcessPoolExecutor(max_workers=W) as pool:
-    parallel = list(pool.map(sum_squares, *zip(*ranges)))
-print("pool", time.perf_counter() - start)
-assert parallel == sequential
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+        parallel = list(pool.map(sum_squares, *zip(*ranges)))
+    print("pool", time.perf_counter() - start)
+    assert parallel == sequential
+    print("total", sum(parallel))
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {

@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         summary: "Two threads under a global interpreter lock gain nothing on CPU work; without it, and as processes, they scale.",
         explanation: crate::prose!("CPython has a global interpreter lock (GIL): only the thread holding it runs Python code. A thread keeps it for a switch interval (5 ms by default) and then hands it over if another thread is waiting. Threads still help while they wait for I/O, because waiting releases the lock, but on pure computation two threads under the GIL take turns and finish no sooner than one.\n\n\
 This topic sums i*i below a limit, split in two halves. The simulated GIL is a real lock that each thread must hold to compute a slice; watch the timeline: under the GIL the two lanes alternate, without it they run side by side. Isolated workers (like multiprocessing) each have their own memory and no shared lock, so they scale too.\n\n\
-Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code."),
+Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code.\n\n\
+Pitfalls in the original tutorial: it passed a lambda to Pool.starmap, and a lambda cannot be pickled to send to another process (PicklingError); use a function defined at the top of the module. It also had no if __name__ == \"__main__\": guard, which every multiprocessing program needs where children start by importing the file (spawn: macOS, Windows)."),
         params: vec![
             Param::int("limit", "Sum i*i below", 600_000_000, 1_000, 2_000_000_000)
                 .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: about half a second or more of work, so that what the threads and workers save shows."),
@@ -36,29 +37,38 @@ Rust has no GIL: the lock here is simulated on purpose, so you can switch it on 
     }
 }
 
-const PYTHON: &str = r#"import threading, time
+const PYTHON: &str = r#"import sys, threading, time
 from multiprocessing import Pool
 
+LIMIT = 600_000_000       # sum i*i below this (the tutorial: 5_000_000)
+SWITCH_MS = 5.0           # how long a thread may keep the GIL when another one waits
+
+def sum_squares(lo, hi):  # a named function: Pool pickles it by name, a lambda cannot be pickled
+    return sum(i * i for i in range(lo, hi))
+
 def work(lo, hi, out, k):
-    out[k] = sum(i * i for i in range(lo, hi))
+    out[k] = sum_squares(lo, hi)
 
-N = 5_000_000
-halves = [(0, N // 2), (N // 2, N)]
+if __name__ == "__main__":   # Pool's children re-import this file on macOS and Windows
+    sys.setswitchinterval(SWITCH_MS / 1000)
+    halves = [(0, LIMIT // 2), (LIMIT // 2, LIMIT)]
 
-start = time.perf_counter(); out = [0, 0]
-work(0, N, out, 0)
-print("single", time.perf_counter() - start)
+    start = time.perf_counter()
+    single = sum_squares(0, LIMIT)
+    print("single", time.perf_counter() - start)
 
-start = time.perf_counter(); out = [0, 0]
-threads = [threading.Thread(target=work, args=(lo, hi, out, k)) for k, (lo, hi) in enumerate(halves)]
-for t in threads: t.start()
-for t in threads: t.join()
-print("threads (GIL)", time.perf_counter() - start)   # about the same as single
+    start = time.perf_counter(); out = [0, 0]
+    threads = [threading.Thread(target=work, args=(lo, hi, out, k)) for k, (lo, hi) in enumerate(halves)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print("threads (GIL)", time.perf_counter() - start)   # about the same as single
 
-start = time.perf_counter()
-with Pool(2) as pool:
-    parts = pool.starmap(lambda lo, hi: sum(i * i for i in range(lo, hi)), halves)
-print("processes", time.perf_counter() - start)        # about half
+    start = time.perf_counter()
+    with Pool(2) as pool:
+        parts = pool.starmap(sum_squares, halves)
+    print("processes", time.perf_counter() - start)        # about half
+    assert sum(out) == sum(parts) == single
+    print("sum", single)
 "#;
 
 // CODE START

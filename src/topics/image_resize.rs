@@ -51,18 +51,32 @@ Files are bytes, and bytes must be copied to reach a worker: here each call (the
 }
 
 /// Without generated pictures, the broken file or picked files, there would be nothing to do.
+/// A picked file whose thumbnail would need more memory than a job may use is refused here, from
+/// its header, before any work starts (rather than trapping the engine mid-run).
 fn something_to_resize(p: &Params) -> Result<(), FieldError> {
     if p.text("size") == "none" && !p.flag("broken") && p.file_count("files") == 0 {
         return Err(FieldError::new("files", "Pick some images, or choose generated ones: there is nothing to resize"));
+    }
+    let bound = (p.int("max_w") as u32, p.int("max_h") as u32);
+    for file in p.files("files") {
+        // A file whose header cannot be read fails alone in its worker, as any broken file does.
+        let Ok(needs) = memory_needed(&file.bytes, bound) else { continue };
+        if needs.peak > JOB_MEMORY {
+            return Err(FieldError::new("files", needs.refusal(&crate::params::cut(&file.name))));
+        }
     }
     Ok(())
 }
 
 const PYTHON: &str = r#"import io, sys
 from concurrent.futures import ProcessPoolExecutor
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps   # pip install Pillow
 
-def thumbnail(name, data, box=(800, 600)):
+MAX_W, MAX_H = 800, 600   # the box thumbnails fit in
+WORKERS = 2
+BROKEN = True             # include a broken file
+
+def thumbnail(name, data, box=(MAX_W, MAX_H)):
     try:
         image = Image.open(io.BytesIO(data))     # PNG, JPEG, or "cannot identify image file"
         image = ImageOps.exif_transpose(image)   # phone photos: turn upright first
@@ -73,12 +87,25 @@ def thumbnail(name, data, box=(800, 600)):
     except Exception as error:                   # a broken file fails alone
         return name, None, None, str(error)
 
+def generated(name, w, h):                       # the tutorial read files you had; these are made here
+    image = Image.new("RGB", (w, h), (40, 90, 160))
+    ImageDraw.Draw(image).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(250, 200, 60))
+    out = io.BytesIO(); image.save(out, "PNG")
+    return name, out.getvalue()
+
 if __name__ == "__main__":
-    names = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png", "broken.png"] + sys.argv[1:]  # then yours
-    files = {name: open(name, "rb").read() for name in names}
-    with ProcessPoolExecutor(2) as pool:         # the bytes are pickled to each worker
-        for name, size, png, error in pool.map(thumbnail, files.keys(), files.values()):
-            print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
+    sizes = {"sunset.png": (1920, 1080), "tower.png": (900, 1600), "panorama.png": (3000, 700),
+             "garden.png": (1024, 768), "target.png": (600, 600), "icon.png": (64, 64)}
+    files = dict(generated(name, w, h) for name, (w, h) in sizes.items())
+    if BROKEN:
+        files["broken.png"] = b"\x89PNG\r\n\x1a\n this is not really an image"
+    for path in sys.argv[1:]:                    # then yours: python image_resize.py photo.jpg ...
+        files[path] = open(path, "rb").read()
+    with ProcessPoolExecutor(WORKERS) as pool:   # the bytes are pickled to each worker
+        results = list(pool.map(thumbnail, files.keys(), files.values()))
+    for name, size, png, error in results:
+        print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
+    print("thumbnails", sum(error is None for *_, error in results), "errors", sum(error is not None for *_, error in results))
 "#;
 
 // CODE START
@@ -515,6 +542,7 @@ fn decode_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
         _ => return Err(format!("colour type {color} with {depth}-bit samples is not a valid PNG")),
     };
     allowed_size(w, ht)?;
+    decoding_fits(bytes)?;
     let passes: &[(u32, u32, u32, u32)] = if interlaced {
         &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
     } else {
@@ -598,6 +626,118 @@ fn allowed_size(w: u32, h: u32) -> Result<(), String> {
     Ok(())
 }
 
+/// The most memory one thumbnail job may hold at once. The engine's whole wasm memory is 1 GiB
+/// (threads share it) and it also holds the batch; a job past this would trap it mid-run.
+const JOB_MEMORY: u64 = 512 << 20;
+
+/// What making one file's thumbnail holds at its peak, counted from the file's header.
+#[derive(Debug)]
+struct MemoryNeeds {
+    size: (u32, u32),
+    /// "16-bit RGBA PNG", "progressive JPEG", ...: what makes decoding cost what it does.
+    what: String,
+    /// Bytes held while decoding: the decoder's buffers at the file's real sample depth, and the pixels.
+    decode: u64,
+    /// Bytes held at the peak of the whole job, box included.
+    peak: u64,
+}
+
+impl MemoryNeeds {
+    fn refusal(&self, name: &str) -> String {
+        let mb = |b: u64| b.div_ceil(1_000_000);
+        format!(
+            "{name} ({} x {} pixels, {}) would need about {} MB of memory to make its thumbnail; one image may use at most {} MB. Pick a smaller image (fewer pixels, or 8-bit colour).",
+            self.size.0, self.size.1, self.what, mb(self.peak), mb(JOB_MEMORY)
+        )
+    }
+}
+
+/// Counts every buffer a job holds for `bytes` fitted within `bound`: the file (in the batch, in
+/// the job's message, in the call), the decoder's buffers, the RGBA pixels, and the
+/// resizer's (a float row buffer, the weights, the thumbnail). Errors when the header cannot be read.
+fn memory_needed(bytes: &[u8], bound: (u32, u32)) -> Result<MemoryNeeds, String> {
+    let file = bytes.len() as u64;
+    let (size, what, decoder) = match bytes {
+        [0x89, b'P', b'N', b'G', ..] => png_decoder_memory(bytes)?,
+        [0xFF, 0xD8, 0xFF, ..] => jpeg_decoder_memory(bytes)?,
+        _ => return Err("not a PNG or JPEG file".into()),
+    };
+    allowed_size(size.0, size.1)?;
+    let (w, h) = (u64::from(size.0), u64::from(size.1));
+    let pixels = w * h * 4;
+    let decode = decoder + pixels;
+    let (dw, dh) = fit(size, bound);
+    let (dw, dh) = (u64::from(dw), u64::from(dh));
+    let resize = pixels + dw * h * 16 + dw * dh * 4 * 2 + (w + h + 2 * (dw + dh)) * 8 + (dw + dh) * 24;
+    let input = file * 3;
+    Ok(MemoryNeeds { size, what, decode, peak: input + decode.max(resize) })
+}
+
+/// Refuses, before decoding, a file whose decoder alone would hold more than a job may (the run's
+/// check also counts the resizing; this guards jobs that come without that check).
+fn decoding_fits(bytes: &[u8]) -> Result<(), String> {
+    match memory_needed(bytes, (1, 1)) {
+        Ok(needs) if needs.decode > JOB_MEMORY => Err(needs.refusal("the image")),
+        _ => Ok(()),
+    }
+}
+
+/// A PNG's decoding buffers beyond the RGBA pixels: the compressed data, the inflated rows at
+/// the file's bit depth, and the unfiltered rows of the largest pass.
+fn png_decoder_memory(bytes: &[u8]) -> Result<((u32, u32), String, u64), String> {
+    let h = bytes.get(8..33).filter(|h| &h[4..8] == b"IHDR").ok_or("no IHDR header chunk")?;
+    let word = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let (w, ht, depth, color, interlaced) = (word(8), word(12), h[16], h[17], h[20] == 1);
+    let (channels, kind) = match color {
+        0 => (1, "grey"),
+        2 => (3, "RGB"),
+        3 => (1, "palette"),
+        4 => (2, "grey and alpha"),
+        6 => (4, "RGBA"),
+        _ => return Err(format!("colour type {color} is not a valid PNG")),
+    };
+    let bits = channels * u64::from(depth);
+    let passes: &[(u32, u32, u32, u32)] = if interlaced {
+        &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    } else {
+        &[(0, 0, 1, 1)]
+    };
+    let (mut raw, mut largest) = (0u64, 0u64);
+    for &(x0, y0, dx, dy) in passes {
+        let (pw, ph) = (u64::from(w.saturating_add(dx - 1 - x0) / dx), u64::from(ht.saturating_add(dy - 1 - y0) / dy));
+        if pw == 0 || ph == 0 {
+            continue;
+        }
+        let stride = (pw * bits).div_ceil(8);
+        raw += ph * (1 + stride);
+        largest = largest.max((ph + 1) * stride);
+    }
+    let what = format!("{depth}-bit {kind} PNG{}", if interlaced { ", interlaced" } else { "" });
+    Ok(((w, ht), what, bytes.len() as u64 + raw + largest))
+}
+
+/// A JPEG's decoding buffers beyond the RGBA pixels: a progressive file keeps every component's
+/// coefficients (16 bits a sample) until its last scan, and a photo to turn upright is copied once.
+fn jpeg_decoder_memory(bytes: &[u8]) -> Result<((u32, u32), String, u64), String> {
+    use zune_jpeg::zune_core::{bytestream::ZCursor, options::DecoderOptions};
+    let options = DecoderOptions::default().set_max_width(usize::from(u16::MAX)).set_max_height(usize::from(u16::MAX));
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|e| format!("a damaged JPEG header ({e})"))?;
+    let info = decoder.info().ok_or("a JPEG without a size")?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let pixels = u64::from(w) * u64::from(h);
+    let progressive = info.sof.is_progressive();
+    let coefficients = if progressive { pixels * 2 * u64::from(info.components) } else { 0 };
+    let turned = decoder.exif().and_then(|tiff| exif_orientation(tiff)).is_some_and(|o| (2..=8).contains(&o));
+    let what = match (progressive, turned) {
+        (true, true) => "progressive JPEG, turned upright",
+        (true, false) => "progressive JPEG",
+        (false, true) => "JPEG, turned upright",
+        (false, false) => "JPEG",
+    };
+    Ok(((w, h), what.to_string(), coefficients + if turned { pixels * 4 } else { 0 }))
+}
+
 /// Decodes a JPEG (baseline or progressive; grey, colour or CMYK) to RGBA with zune-jpeg.
 fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
     use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
@@ -611,6 +751,7 @@ fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
     let (w, h) = decoder.dimensions().ok_or("a JPEG without a size")?;
     let (w, h) = (w as u32, h as u32);
     allowed_size(w, h)?;
+    decoding_fits(bytes)?;
     let rgba = decoder.decode().map_err(|e| format!("damaged JPEG data ({e})"))?;
     let orientation = decoder.exif().and_then(|tiff| exif_orientation(tiff)).unwrap_or(1);
     Ok(upright(orientation, w, h, rgba))
@@ -1056,6 +1197,59 @@ mod tests {
         assert_eq!(decode(b"hello, this is text").unwrap_err(), "not a PNG or JPEG file");
         assert_eq!(decode(b"GIF89a").unwrap_err(), "not a PNG or JPEG file");
         assert_eq!(decode(b"").unwrap_err(), "not a PNG or JPEG file");
+    }
+
+    /// A PNG with a header and no pixels: enough for the memory count.
+    fn png_header((w, h): (u32, u32), depth: u8, color: u8) -> Vec<u8> {
+        let mut body = [w.to_be_bytes(), h.to_be_bytes()].concat();
+        body.extend([depth, color, 0, 0, 0]);
+        let mut chunk = b"IHDR".to_vec();
+        chunk.extend(&body);
+        let crc = crc32(&chunk);
+        let end = [0, 0, 0, 0, b'I', b'E', b'N', b'D'];
+        let end_crc = crc32(b"IEND").to_be_bytes();
+        [SIGNATURE.as_slice(), &13u32.to_be_bytes(), &chunk, &crc.to_be_bytes(), &end, &end_crc].concat()
+    }
+
+    #[test]
+    fn images_that_would_outgrow_memory_are_refused_from_their_header() {
+        // Issue 15: 7071 x 7071 16-bit RGBA, under the pixel cap, outgrew the engine's 1 GiB.
+        let huge = png_header((7071, 7071), 16, 6);
+        let needs = memory_needed(&huge, (800, 600)).unwrap();
+        // Inflated rows (8 bytes a pixel), the unfiltered copy, and the 8-bit RGBA pixels.
+        assert!(needs.decode > 7071 * 7071 * 20, "{needs:?}");
+        assert!(needs.peak > JOB_MEMORY);
+        // The same pixels at 8 bits of grey need far less, and pass.
+        let grey = memory_needed(&png_header((7071, 7071), 8, 0), (800, 600)).unwrap();
+        assert!(grey.peak < JOB_MEMORY && grey.decode < needs.decode / 2, "{grey:?}");
+        // A bigger box means bigger resizing buffers.
+        let boxed = memory_needed(&png_header((4000, 4000), 8, 6), (4000, 4000)).unwrap();
+        assert!(boxed.peak > memory_needed(&png_header((4000, 4000), 8, 6), (800, 600)).unwrap().peak);
+
+        // The run is refused with a field error before any work starts...
+        let file = |name: &str, bytes: &[u8]| json!({"name": name, "data": base64::encode(bytes)});
+        let files = json!([file("tiny.png", &png_header((9, 9), 8, 6)), file("deep.png", &huge)]);
+        let errors = rejected_native("image-resize", json!({ "files": files }));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "files");
+        assert!(
+            errors[0].message.starts_with("deep.png (7071 x 7071 pixels, 16-bit RGBA PNG) would need about "),
+            "{}",
+            errors[0].message
+        );
+        assert!(errors[0].message.contains("at most 537 MB"), "{}", errors[0].message);
+        // ...and a job that comes without the check is refused before decoding.
+        let refused = decode(&huge).unwrap_err();
+        assert!(refused.starts_with("the image (7071 x 7071 pixels, 16-bit RGBA PNG) would need about "), "{refused}");
+    }
+
+    #[test]
+    fn jpeg_memory_counts_progressive_coefficients() {
+        let pixels = paint(Pattern::Hills, 64, 48);
+        let plain = memory_needed(&jpeg(&pixels, (64, 48), |_| {}), (800, 600)).unwrap();
+        let progressive = memory_needed(&jpeg(&pixels, (64, 48), |e| e.set_progressive(true)), (800, 600)).unwrap();
+        assert_eq!((plain.what.as_str(), progressive.what.as_str()), ("JPEG", "progressive JPEG"));
+        assert_eq!(progressive.decode - plain.decode, 64 * 48 * 2 * 3);
     }
 
     #[test]

@@ -47,29 +47,35 @@ Async tasks wait on one thread: each task starts its wait and gives the event lo
 const PYTHON: &str = r#"import asyncio, time
 from concurrent.futures import ThreadPoolExecutor
 
+COUNT = 10                # waits
+LATENCY_MS = 100          # each wait
+POOL = 10                 # threads in the pool
+
 def wait(i):
-    time.sleep(0.1)          # a blocking I/O call
+    time.sleep(LATENCY_MS / 1000)   # a blocking I/O call
     return i
 
-start = time.perf_counter()
-[wait(i) for i in range(10)]
-print("sequential", time.perf_counter() - start)    # ~1.0 s
-
-start = time.perf_counter()
-with ThreadPoolExecutor(max_workers=10) as pool:
-    list(pool.map(wait, range(10)))
-print("threads", time.perf_counter() - start)       # ~0.1 s
-
 async def await_one(i):
-    await asyncio.sleep(0.1)  # gives the event loop back while waiting
+    await asyncio.sleep(LATENCY_MS / 1000)  # gives the event loop back while waiting
     return i
 
 async def main():
-    await asyncio.gather(*(await_one(i) for i in range(10)))
+    return await asyncio.gather(*(await_one(i) for i in range(COUNT)))
 
-start = time.perf_counter()
-asyncio.run(main())
-print("async", time.perf_counter() - start)         # ~0.1 s
+if __name__ == "__main__":
+    start = time.perf_counter()
+    done = [wait(i) for i in range(COUNT)]
+    print("sequential", time.perf_counter() - start)    # ~1.0 s
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=POOL) as pool:
+        done = list(pool.map(wait, range(COUNT)))
+    print("threads", time.perf_counter() - start)       # ~0.1 s
+
+    start = time.perf_counter()
+    done = asyncio.run(main())
+    print("async", time.perf_counter() - start)         # ~0.1 s
+    print("waits", len(done))
 "#;
 
 // CODE START

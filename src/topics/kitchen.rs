@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("Two dishes, each made of steps that are mostly waiting: the pasta needs 2 s for the water to boil and 5 s to cook, the sauce 3 s of frying and 4 s of simmering. Made one after the other, dinner takes the sum of every step.\n\n\
 Concurrency is one cook who starts the water, and while it heats starts the sauce: the waits overlap on a single event loop, so dinner takes about as long as the longer dish. Nobody works faster; the cook just never stands idle watching a pot.\n\n\
 Parallelism is two cooks (two isolated workers, each with its own memory), one per dish. It also takes about as long as the longer dish, plus the time to hire the cooks. An isolated worker has no shared memory to sleep on, so each step there is a busy wait on the clock: the cook really stands at the stove, and each cook needs its own core.\n\n\
-For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds)."),
+For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds).\n\n\
+A pitfall in the original tutorial: its sequential and async parts ran at module level, outside the if __name__ == \"__main__\": guard, so on macOS and Windows (spawn) every child process re-ran them before cooking. Everything that should run once belongs under the guard."),
         params: vec![Param::float("time_scale", "Time scale", 0.05, 0.01, 1.0, 0.01)
             .help("Multiplies every step: 1 gives the original 2 + 5 s and 3 + 4 s.")],
         presets: vec![Preset { id: "original", label: "Original durations (2+5 s, 3+4 s)", values: json!({"time_scale": 1.0}) }],
@@ -34,33 +35,37 @@ For waiting, both end the same; for work that needs the processor only the secon
 const PYTHON: &str = r#"import asyncio, time
 from multiprocessing import Process
 
+TIME_SCALE = 0.05                    # 1 restores the original seconds (14 s and 7 s)
+
 DISHES = {"pasta": [("boil the water", 2), ("cook the pasta", 5)],
           "sauce": [("chop and fry", 3), ("simmer the sauce", 4)]}
 
 def cook(dish):                      # one worker: blocking waits
     for step, seconds in DISHES[dish]:
-        time.sleep(seconds)
+        time.sleep(seconds * TIME_SCALE)
 
 async def cook_async(dish):          # one cook on the event loop
     for step, seconds in DISHES[dish]:
-        await asyncio.sleep(seconds)  # gives the loop to the other dish
+        await asyncio.sleep(seconds * TIME_SCALE)  # gives the loop to the other dish
 
-start = time.perf_counter()
-for dish in DISHES: cook(dish)
-print("sequential", time.perf_counter() - start)   # ~14 s
-
-start = time.perf_counter()
 async def dinner():
     await asyncio.gather(*(cook_async(d) for d in DISHES))
-asyncio.run(dinner())
-print("concurrent", time.perf_counter() - start)   # ~7 s
 
+# all three parts under the guard: a child process re-imports this file (spawn on macOS and Windows)
 if __name__ == "__main__":
+    start = time.perf_counter()
+    for dish in DISHES: cook(dish)
+    print("sequential", time.perf_counter() - start)   # ~14 s x TIME_SCALE
+
+    start = time.perf_counter()
+    asyncio.run(dinner())
+    print("concurrent", time.perf_counter() - start)   # ~7 s x TIME_SCALE
+
     start = time.perf_counter()
     cooks = [Process(target=cook, args=(d,)) for d in DISHES]
     for c in cooks: c.start()
     for c in cooks: c.join()
-    print("parallel", time.perf_counter() - start)  # ~7 s
+    print("parallel", time.perf_counter() - start)     # ~7 s x TIME_SCALE
 "#;
 
 // CODE START

@@ -33,9 +33,15 @@ In the pool variant the inputs are fetched concurrently, then the prime counting
     }
 }
 
-const PYTHON: &str = r#"import asyncio, time
+const PYTHON: &str = r#"import asyncio, os, time
 from concurrent.futures import ProcessPoolExecutor
-import aiohttp
+import aiohttp                            # pip install aiohttp
+
+BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
+INPUTS = 4                                # requests, each names a range to count primes in
+LIMIT = 4_000_000                         # count primes below this
+WORKERS = 2
+FETCH_DELAY_S = 0.2                       # the simulated service waits this long (httpbin echoes it)
 
 def count_primes(lo, hi):                 # CPU-bound: runs in another process
     return sum(all(n % d for d in range(2, int(n**0.5) + 1)) for n in range(max(lo, 2), hi))
@@ -49,21 +55,23 @@ async def heartbeat(delays):
 async def main():
     delays = []
     beat = asyncio.create_task(heartbeat(delays))
+    step = -(-LIMIT // INPUTS)
     async with aiohttp.ClientSession() as session:
         async def get(url):
             async with session.get(url) as r:
                 return (await r.json())["args"]
-        ranges = await asyncio.gather(*(get(f"https://httpbin.org/get?lo={k*500_000}&hi={(k+1)*500_000}")
-                                        for k in range(4)))
+        ranges = await asyncio.gather(*(get(f"{BASE}/get?lo={k*step}&hi={min((k+1)*step, LIMIT)}&delay={FETCH_DELAY_S}")
+                                        for k in range(INPUTS)))
     loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(WORKERS) as pool:
         counts = await asyncio.gather(*(loop.run_in_executor(pool, count_primes, int(r["lo"]), int(r["hi"]))
                                         for r in ranges))
     # count_primes(...) called directly here would block the loop: max(delays) would jump
     beat.cancel()
     print(sum(counts), "primes; worst heartbeat delay", max(delays))
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
 "#;
 
 // CODE START

@@ -32,6 +32,7 @@ catalog! {
     cpu_map [cpu_map::SUM],
     gil [gil::HALF],
     io_compare,
+    decide,
     threads_basics,
     race,
     bank,
@@ -54,6 +55,9 @@ catalog! {
     async_pipeline,
     mixed [mixed::PRIMES],
     scraper,
+    actor [actor::HANDLE],
+    task_queue [task_queue::EXECUTE],
+    compare [compare::WORK],
 }
 
 pub fn find(id: &str) -> Option<&'static Topic> {

@@ -41,6 +41,10 @@ Try the large preset: all primes below 10,000,000 (there are 664,579) in 16 rang
 const PYTHON: &str = r#"import time
 from multiprocessing import Pool
 
+LO, HI = 1000, 5000       # primes in [LO, HI)
+RANGES = 4                # calls
+WORKERS = 4
+
 def is_prime(n):
     if n < 2: return False
     if n % 2 == 0: return n == 2
@@ -54,13 +58,14 @@ def primes_in(lo, hi):                       # two arguments per call
     return [n for n in range(lo, hi) if is_prime(n)]
 
 if __name__ == "__main__":
-    ranges = [(1000, 2000), (2000, 3000), (3000, 4000), (4000, 5000)]
+    step = -(-(HI - LO) // RANGES)            # 1000-2000, 2000-3000, ... for the defaults
+    ranges = [(lo, min(lo + step, HI)) for lo in range(LO, HI, step)]
     start = time.perf_counter()
     sequential = [p for lo, hi in ranges for p in primes_in(lo, hi)]
     print("sequential", time.perf_counter() - start)
 
     start = time.perf_counter()
-    with Pool(4) as pool:
+    with Pool(WORKERS) as pool:
         chunks = pool.starmap(primes_in, ranges)  # results in range order
     primes = [p for chunk in chunks for p in chunk]
     print("pool", time.perf_counter() - start)

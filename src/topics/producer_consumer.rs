@@ -47,31 +47,43 @@ How do consumers know that no more items will come? When the last producer is do
 
 const PYTHON: &str = r#"import queue, random, threading, time
 
-q = queue.Queue(maxsize=3)         # put() blocks while full, get() while empty
-PRODUCERS, ITEMS, CONSUMERS = 2, 5, 3
+PRODUCERS, ITEMS, CONSUMERS = 2, 5, 3     # ITEMS per producer
+QUEUE_SIZE = 3            # put() blocks while full (the tutorial's queue was unbounded)
+PRODUCE_MIN_MS, PRODUCE_MAX_MS = 100, 500
+CONSUME_MIN_MS, CONSUME_MAX_MS = 200, 800
+TIME_SCALE = 0.5
+SEED = 0                  # 0: new each run
+
+q = queue.Queue(maxsize=QUEUE_SIZE)
 left = PRODUCERS
 left_lock = threading.Lock()
+consumed = []
 
 def producer(p):
     global left
     for n in range(1, ITEMS + 1):
-        time.sleep(random.uniform(0.1, 0.5))
+        time.sleep(random.uniform(PRODUCE_MIN_MS, PRODUCE_MAX_MS) / 1000 * TIME_SCALE)
         q.put(f"P{p}-{n}")
     with left_lock:
         left -= 1
-        if left == 0:                  # the last producer sends the sentinels
+        if left == 0:                  # the last producer sends the sentinels, one per consumer
             for _ in range(CONSUMERS):
                 q.put(None)
 
 def consumer(c):
     while (item := q.get()) is not None:
-        time.sleep(random.uniform(0.2, 0.8))
+        time.sleep(random.uniform(CONSUME_MIN_MS, CONSUME_MAX_MS) / 1000 * TIME_SCALE)
         print(f"consumer {c} consumed {item}")
+        consumed.append(item)          # list.append is atomic in CPython
 
-threads = [threading.Thread(target=producer, args=(p,)) for p in range(1, PRODUCERS + 1)]
-threads += [threading.Thread(target=consumer, args=(c,)) for c in range(1, CONSUMERS + 1)]
-for t in threads: t.start()
-for t in threads: t.join()
+if __name__ == "__main__":
+    random.seed(SEED or None)
+    threads = [threading.Thread(target=producer, args=(p,)) for p in range(1, PRODUCERS + 1)]
+    threads += [threading.Thread(target=consumer, args=(c,)) for c in range(1, CONSUMERS + 1)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    assert sorted(consumed) == sorted(f"P{p}-{n}" for p in range(1, PRODUCERS + 1) for n in range(1, ITEMS + 1))
+    print("consumed", len(consumed), "items, each once")
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {

@@ -40,14 +40,19 @@ The safe mode holds a lock (a mutex) around the read, the pause and the write, s
 
 const PYTHON: &str = r#"import threading, time
 
-balance = 1000
+BALANCE = 1000            # starting balance
+THREADS = 10
+WITHDRAWALS = 100         # per thread, 1 each
+PAUSE_MS = 1.0            # between the read and the write
+
+balance = BALANCE
 lock = threading.Lock()
 
 def withdraw_unsafe(times):
     global balance
     for _ in range(times):
         seen = balance          # read
-        time.sleep(0.001)       # another thread may read the same value now
+        time.sleep(PAUSE_MS / 1000)   # another thread may read the same value now
         balance = seen - 1      # write back: may overwrite someone else's withdrawal
 
 def withdraw_safe(times):
@@ -55,15 +60,17 @@ def withdraw_safe(times):
     for _ in range(times):
         with lock:              # one thread at a time inside
             seen = balance
-            time.sleep(0.001)
+            time.sleep(PAUSE_MS / 1000)
             balance = seen - 1
 
-for target in (withdraw_unsafe, withdraw_safe):
-    balance = 1000
-    threads = [threading.Thread(target=target, args=(100,)) for _ in range(10)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    print(target.__name__, "final", balance, "lost updates", balance - (1000 - 10 * 100))
+if __name__ == "__main__":
+    for target in (withdraw_unsafe, withdraw_safe):
+        balance = BALANCE
+        threads = [threading.Thread(target=target, args=(WITHDRAWALS,)) for _ in range(THREADS)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        lost = balance - (BALANCE - THREADS * WITHDRAWALS)
+        print(target.__name__, "final", balance, "lost updates", lost)
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {

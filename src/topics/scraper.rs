@@ -43,11 +43,18 @@ Every page ends with its own status: 200, a missing page (404), a broken one (50
     }
 }
 
-const PYTHON: &str = r#"import asyncio, json, time
-import aiohttp
+const PYTHON: &str = r#"import asyncio, json, os, time
+import aiohttp                           # pip install aiohttp beautifulsoup4
 from bs4 import BeautifulSoup            # a real HTML parser
 
-async def scrape(session, semaphore, url, delay=0.5):
+BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
+URLS = [f"{BASE}/html", f"{BASE}/json", f"{BASE}/status/404", f"{BASE}/status/500",
+        f"{BASE}/delay/10"]              # answers after the timeout: an error for that page only
+CONCURRENCY = 3                          # at most N requests at once
+POLITENESS_S = 0.5                       # pause after each page before the slot is freed
+TIMEOUT_S = 1.0                          # per page (the page's default, at a time scale of 0.3)
+
+async def scrape(session, semaphore, url, delay=POLITENESS_S):
     async with semaphore:                # at most N of these blocks run at once
         start = time.perf_counter()
         try:
@@ -64,15 +71,19 @@ async def scrape(session, semaphore, url, delay=0.5):
         await asyncio.sleep(delay)       # politeness: pause before freeing the slot
         return page
 
-async def main(urls, n=3):
+async def main(urls, n=CONCURRENCY):
     semaphore = asyncio.Semaphore(n)
-    timeout = aiohttp.ClientTimeout(total=5)
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         pages = await asyncio.gather(*(scrape(session, semaphore, u) for u in urls))
     with open("pages.json", "w") as f:
         json.dump(pages, f, indent=2)
+    for page in pages:
+        print(page["url"], page.get("status", page.get("error")), page.get("title"))
+    print("pages", len(pages), "errors", sum("error" in p for p in pages))
 
-asyncio.run(main(["https://example.com/", "https://example.org/"]))
+if __name__ == "__main__":
+    asyncio.run(main(URLS))
 "#;
 
 // CODE START

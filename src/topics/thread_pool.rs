@@ -49,26 +49,37 @@ A task that fails does not bring the pool down: its error is stored in its futur
 const PYTHON: &str = r#"import random, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+QUERIES = 5
+POOL = 3                  # threads
+DURATION_MS = 500         # each query takes about this
+JITTER_PCT = 60           # random spread of durations
+FAIL = 2                  # the query that fails (0: none)
+SEED = 7
+TIME_SCALE = 0.5
+
 def query(k):
-    time.sleep(0.5 * random.uniform(0.4, 1.6))
-    if k == 2:
+    spread = JITTER_PCT / 100
+    time.sleep(DURATION_MS / 1000 * TIME_SCALE * random.uniform(1 - spread, 1 + spread))
+    if k == FAIL:
         raise ConnectionError(f"query {k}: connection reset")
     return f"query {k}: {k * 7} rows"
 
-with ThreadPoolExecutor(max_workers=3) as pool:
-    futures = {pool.submit(query, k): k for k in range(1, 6)}
-    for f in as_completed(futures):                  # in completion order
-        try:
-            print(f.result())
-        except ConnectionError as e:
-            print("failed:", e)
+if __name__ == "__main__":
+    random.seed(SEED)
+    with ThreadPoolExecutor(max_workers=POOL) as pool:
+        futures = {pool.submit(query, k): k for k in range(1, QUERIES + 1)}
+        for f in as_completed(futures):                  # in completion order
+            try:
+                print(f.result())
+            except ConnectionError as e:
+                print("failed:", e)
 
-    futures = [pool.submit(query, k) for k in range(1, 6)]
-    for f in futures:                                # in submission order, like map
-        try:
-            print(f.result())
-        except ConnectionError as e:
-            print("failed:", e)
+        futures = [pool.submit(query, k) for k in range(1, QUERIES + 1)]
+        for f in futures:                                # in submission order, like map
+            try:
+                print(f.result())
+            except ConnectionError as e:
+                print("failed:", e)
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {

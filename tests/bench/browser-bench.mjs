@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { launch, openPage, runAndWait, startServer, timings, toMs } from '../browser/harness.mjs';
+import { endurance } from './endurance.mjs';
 import { longTaskFigures } from './longtasks.mjs';
 
 const median = (xs) => {
@@ -168,6 +169,7 @@ row('message round trip, small (ms)', fmt(v.small_round_trip_ms, 3));
 row('message round trip, 1 MB (ms)', fmt(v.large_round_trip_ms));
 
 await longTaskFigures(browser, server.url, row);
+await endurance(server.url, row);
 
 await browser.close();
 await server.close();

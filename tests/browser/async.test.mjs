@@ -28,7 +28,7 @@ const EDITED = {
   'async-pipeline': { values: { items: 5, buffer: 1, time_scale: 0.3 }, expect: { bounded: /^5 squares; generator at most 1 ahead/ } },
   mixed: { values: { inputs: 3, limit: 3000000, workers: 2 }, expect: { pool: /^216816 primes below 3000000/, 'on-loop': /^216816 primes/ } },
   scraper: {
-    values: { urls: 'sim/site/shop, sim/site/blog/3, sim/site/missing, https://example.com/', concurrency: 2, politeness_s: 0.2 },
+    values: { urls: 'sim/site/shop, sim/site/blog/3, sim/site/missing, http://127.0.0.1:9/', concurrency: 2, politeness_s: 0.2 },
     expect: { scrape: /^2 of 4 pages fetched/ },
   },
 };

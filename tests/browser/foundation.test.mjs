@@ -197,3 +197,26 @@ test('without isolation headers the page says why threads are off, and other mod
   await context.close();
   await second.context.close();
 });
+
+test('code view: Copy and Download .py / .rs on each tab, and the pip line only where the Python needs packages', async () => {
+  const { page, errors, context } = await openPage(env.browser, `${env.url}?topic=scraper`);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.waitForSelector('#code-rust .code-tools');
+  const [rs] = await Promise.all([page.waitForEvent('download'), page.locator('#code-rust').getByRole('button', { name: 'Download .rs' }).click()]);
+  assert.equal(rs.suggestedFilename(), 'scraper.rs');
+  assert.equal(await page.locator('#code-rust .pip').count(), 0);
+  await page.click('#tab-python');
+  const python = page.locator('#code-python');
+  assert.equal(await python.locator('.pip code').textContent(), 'pip install aiohttp beautifulsoup4');
+  const [py] = await Promise.all([page.waitForEvent('download'), python.getByRole('button', { name: 'Download .py' }).click()]);
+  assert.equal(py.suggestedFilename(), 'scraper.py');
+  await python.getByRole('button', { name: 'Copy' }).click();
+  await python.locator('.code-status', { hasText: 'Copied.' }).waitFor();
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^import asyncio[\s\S]*if __name__ == "__main__":/);
+  await page.goto(`${env.url}?topic=race`);
+  await page.click('#tab-python');
+  await page.waitForSelector('#code-python .code-tools');
+  assert.equal(await page.locator('#code-python .pip').count(), 0, 'race needs no packages');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -4,6 +4,7 @@
 // build (shared memory); otherwise the plain one, where only thread modes are unavailable.
 
 import { IsolatedPools } from './isolated-pool.js';
+import { holdLife } from './liveness.js';
 
 const flavor = self.crossOriginIsolated ? 'threads' : 'plain';
 /** Threads or isolated workers kept warm for one topic, at most. */
@@ -25,6 +26,7 @@ Object.assign(self, {
     poolStart: (size, cold) => pools.start(size, cold),
     poolRun: (pool, worker, job, input, pauseMs) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (pool) => pools.stop(pool),
+    poolKill: (pool, worker) => pools.kill(pool, worker),
   },
 });
 
@@ -154,6 +156,14 @@ async function selfTest() {
 }
 
 self.addEventListener('message', async ({ data }) => {
+  try {
+    await handle(data);
+  } catch (error) {
+    failed(data, error);
+  }
+});
+
+async function handle(data) {
   switch (data?.type) {
     case 'check':
       self.postMessage({ type: 'checked', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
@@ -173,7 +183,68 @@ self.addEventListener('message', async ({ data }) => {
     case 'stop':
       engine?.stop_run();
       break;
+    case 'life':
+      await holdLife(data.name);
+      self.postMessage({ type: 'alive' });
+      break;
+    case 'fault':
+      await fault(data);
+      break;
   }
+}
+
+// ----- the supervisor's side in the engine: say what went wrong, the page replaces the engine -----
+
+/**
+ * A request that threw: a wasm trap means the instance is gone (the page restarts the engine);
+ * anything else (say, parameters JSON cannot hold) is answered as that request's error.
+ */
+function failed(data, error) {
+  if (error instanceof WebAssembly.RuntimeError || !engine) {
+    crashed(error);
+    return;
+  }
+  const message = `the request could not be handled: ${String(error?.message ?? error).slice(0, 200)}`;
+  if (data?.type === 'run') self.postMessage({ type: 'done', id: data.id, outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] } });
+  else if (data?.id !== undefined) self.postMessage({ type: 'checked', id: data.id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
+}
+
+let reported = false;
+
+/** Tells the page the engine trapped, with what it knows of memory; only once (it will be replaced). */
+function crashed(error) {
+  if (reported) return;
+  reported = true;
+  let failedAllocation = 0;
+  try {
+    failedAllocation = engine?.failed_allocation_bytes() ?? 0;
+  } catch {
+    // Too far gone to ask: the message says what it can.
+  }
+  const memoryBytes = exports?.memory?.buffer?.byteLength ?? 0;
+  self.postMessage({ type: 'crashed', message: String(error?.message ?? error ?? 'unknown error').slice(0, 300), failedAllocation, memoryBytes, flavor });
+}
+
+// A trap inside an async run surfaces here (the run's promise never settles).
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  crashed(event.error ?? event.message);
 });
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  crashed(event.reason);
+});
+
+/**
+ * Fault injection for the tests, reachable only from code running inside this worker (the page
+ * never sends it): `fill-memory` takes the wasm memory but for `leaveBytes`, so the next large
+ * allocation fails for real; `thread-panic` starts a wasm thread that panics.
+ */
+async function fault({ kind, leaveBytes = 2 << 20 }) {
+  // Once rayon's threads have started: a thread that cannot start would be another fault.
+  if (rayonPool) await rayonPool;
+  if (kind === 'fill-memory') engine.fault_fill_memory(leaveBytes);
+  else if (kind === 'thread-panic') engine.fault_thread_panic();
+}
 
 boot().catch((error) => self.postMessage({ type: 'failed', message: String(error?.stack ?? error) }));

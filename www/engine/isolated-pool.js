@@ -8,6 +8,8 @@
 // was stopped, is terminated and replaced. `start(size, cold = true)` starts new workers instead,
 // for the topics that measure what starting one costs.
 
+import { lifeName, watchLife } from './liveness.js';
+
 const now = () => performance.timeOrigin + performance.now();
 /** Idle workers kept at most, whatever a topic asks for. */
 const MAX_KEPT = 32;
@@ -37,6 +39,8 @@ class IsolatedWorker {
         if (data.type === 'ready') {
           this.readyAt = now();
           resolve();
+          // A worker that ends without a word (the browser ended it) fails its jobs like a crash.
+          watchLife(life, () => this.crash('the worker was lost: the browser ended it (short of memory?)'));
         } else if (data.type === 'failed') {
           this.crash(`could not load the wasm: ${data.message}`);
           reject(`${name} could not load the wasm: ${data.message}`);
@@ -49,7 +53,8 @@ class IsolatedWorker {
       });
     });
     this.ready.catch(() => {}); // a start that fails is reported to whoever awaits it
-    this.worker.postMessage({ type: 'init', glue: glueUrl, module, warmUp });
+    const life = lifeName('isolated');
+    this.worker.postMessage({ type: 'init', glue: glueUrl, module, warmUp, life });
   }
 
   get busy() {
@@ -164,6 +169,14 @@ export class IsolatedPools {
       await workers[index].ready;
     }
     return workers[index].run(job, input, pauseMs);
+  }
+
+  /**
+   * Terminates one worker of a running pool at once (as a process killed mid-task): its pending
+   * jobs answer with an error, and the next job for that index starts a fresh worker.
+   */
+  kill(id, index) {
+    this.pools.get(id)?.[index]?.crash('terminated');
   }
 
   /** Gives a run's workers back; busy ones (Stop pressed mid-job) are replaced by fresh ones. */

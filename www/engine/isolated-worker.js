@@ -1,5 +1,7 @@
 // One isolated worker: its own wasm instance and memory; it only talks by messages.
 
+import { holdLife } from './liveness.js';
+
 const now = () => performance.timeOrigin + performance.now();
 /** @type {any} */
 let glue;
@@ -7,12 +9,13 @@ let glue;
 let queue = Promise.resolve();
 
 self.addEventListener('message', ({ data }) => {
-  if (data.type === 'init') queue = queue.then(() => init(data.glue, data.module, data.warmUp));
+  if (data.type === 'init') queue = queue.then(() => init(data.glue, data.module, data.warmUp, data.life));
   else if (data.type === 'job') queue = queue.then(() => job(data));
 });
 
-async function init(glueUrl, module, warmUp) {
+async function init(glueUrl, module, warmUp, life) {
   try {
+    await holdLife(life); // released when this worker ends, however it ends (see liveness.js)
     glue = await import(glueUrl);
     await glue.default({ module_or_path: module });
     glue.install_panic_hook();
@@ -34,7 +37,20 @@ async function job({ seq, job: name, input, pauseMs }) {
     const output = glue.run_job(name, input);
     self.postMessage({ type: 'done', seq, output, paused, start, end: now() }, { transfer: [output.buffer] });
   } catch (error) {
-    // The panic hook already told the pool; a trapped instance cannot be trusted again.
-    self.postMessage({ type: 'done', seq, error: `crashed: ${error}`, paused, start, end: now() });
+    // A trapped instance cannot be trusted again: the pool fails this job and replaces the worker.
+    // (A panic already said so through the hook; an allocation that failed aborts without it.)
+    self.postMessage({ type: 'panic', message: trapMessage(error) });
   }
+}
+
+/** What trapped: out of memory (the allocator noted a failed allocation), or the error itself. */
+function trapMessage(error) {
+  let failed = 0;
+  try {
+    failed = glue.failed_allocation_bytes();
+  } catch {
+    // The instance is gone too far to ask; the error says what it can.
+  }
+  if (failed > 0) return `out of memory: it asked for ${(failed / 1e6).toFixed(1)} MB more than its memory could grow to (${error})`;
+  return String(error);
 }

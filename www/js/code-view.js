@@ -22,19 +22,67 @@ function loadHighlighter() {
 
 /** Tabs "Rust (runs here)" and "Python equivalent", keyboard operable. */
 export function codeView(topic) {
-  return withTexts(topic, 'code-view', async (texts) => [...tabsView(texts, await loadHighlighter())]);
+  return withTexts(topic, 'code-view', async (texts) => [...tabsView(texts, await loadHighlighter(), topic.id)]);
 }
 
-function tabsView(texts, hljs) {
+/**
+ * The packages a Python program needs, from its `# pip install ...` comments.
+ * @param {string} python
+ * @returns {string[]}
+ */
+export function pipPackages(python) {
+  const names = [...python.matchAll(/pip install ([A-Za-z0-9 ._-]+)/g)].flatMap((m) => m[1].trim().split(/\s+/));
+  return [...new Set(names)].filter(Boolean);
+}
+
+/**
+ * Copy and Download buttons (and for Python, the pip line it needs) above one code panel.
+ * @param {{ id: string, code: string, file: string }} tab
+ */
+function toolbar(tab) {
+  const status = h('span', { class: 'code-status', role: 'status' });
+  const copy = h('button', {
+    type: 'button',
+    class: 'button',
+    text: 'Copy',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(tab.code);
+        status.textContent = 'Copied.';
+      } catch {
+        status.textContent = 'The browser did not allow copying: select the code and copy it.';
+      }
+    },
+  });
+  const download = h('button', {
+    type: 'button',
+    class: 'button',
+    text: `Download ${tab.file.slice(tab.file.lastIndexOf('.'))}`,
+    onclick: () => {
+      const url = URL.createObjectURL(new Blob([tab.code], { type: 'text/plain' }));
+      const link = h('a', { href: url, download: tab.file, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+  });
+  const packages = tab.id === 'python' ? pipPackages(tab.code) : [];
+  const pip = packages.length ? h('p', { class: 'pip' }, 'Needs packages: ', h('code', { text: `pip install ${packages.join(' ')}` })) : null;
+  return [h('div', { class: 'code-tools' }, copy, download, status), pip];
+}
+
+function tabsView(texts, hljs, id) {
+  const base = id.replaceAll('-', '_');
   const tabs = [
-    { id: 'rust', label: 'Rust (the code that runs)', code: texts.code },
-    { id: 'python', label: 'Python equivalent', code: texts.python },
+    { id: 'rust', label: 'Rust (the code that runs)', code: texts.code, file: `${base}.rs` },
+    { id: 'python', label: 'Python equivalent', code: texts.python, file: `${base}.py` },
   ];
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Code' });
   const panels = tabs.map((tab) => {
     const code = h('code', { class: `language-${tab.id}`, text: tab.code });
     hljs.highlightElement(code);
-    return h('div', { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, tabindex: '0', class: 'code-panel' }, h('pre', {}, code));
+    return h('div', { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, tabindex: '0', class: 'code-panel' }, ...toolbar(tab), h('pre', {}, code));
   });
   const buttons = tabs.map((tab, i) =>
     h('button', { type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `code-${tab.id}`, text: tab.label, onclick: () => select(i), onkeydown: (e) => arrows(e, i) }),

@@ -1,5 +1,9 @@
 // The page's side of the engine worker: requests, progress, Stop, and recovery. If a demo panics
-// or Stop is not honoured quickly, the worker is replaced so the next run starts clean.
+// or traps (out of memory), the worker fails or is lost, or Stop is not honoured quickly, the
+// worker is replaced so the next run starts clean, and the run in progress ends with a message
+// saying what failed and what to try.
+
+import { lifeName, watchLife } from '../engine/liveness.js';
 
 const HARD_STOP_MS = 400;
 
@@ -19,30 +23,52 @@ export class Engine {
   }
 
   start() {
-    this.worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    this.worker = worker;
+    // Whatever a replaced worker still says is about a run that has already ended.
+    const current = () => this.worker === worker;
+    const life = lifeName('engine');
+    let booted = false;
     /** @type {Promise<Ready>} */
     this.ready = new Promise((resolve, reject) => {
-      this.worker.addEventListener('message', ({ data }) => {
-        if (data.type === 'ready') resolve(data);
+      worker.addEventListener('message', ({ data }) => {
+        if (!current()) return;
+        if (data.type === 'ready') {
+          booted = true;
+          resolve(data);
+        }
         else if (data.type === 'failed') reject(new Error(data.message));
+        else if (data.type === 'alive') watchLife(life, () => current() && this.restart({ outcome: 'crashed', message: LOST }));
         else this.receive(data);
       });
-      this.worker.addEventListener('error', (event) => reject(new Error(event.message || 'the engine failed to load')));
+      worker.addEventListener('error', (event) => {
+        if (!current()) return;
+        reject(new Error(event.message || 'the engine failed to load'));
+        // One that never started would fail again: only a running engine is replaced.
+        if (booted) this.restart({ outcome: 'crashed', message: `The engine failed (${String(event.message).slice(0, 200)}). It was restarted: you can run again.` });
+      });
     });
+    this.ready.catch(() => {}); // whoever awaits it hears why
+    worker.postMessage({ type: 'life', name: life });
   }
 
   /** Replaces a stuck or broken engine worker; the run in progress ends with `outcome`. */
   restart(outcome) {
     this.worker.terminate();
+    const unchecked = { ok: false, params: {}, errors: [{ field: 'params', message: 'The engine was restarted before it answered: try again.' }] };
     for (const [id, request] of this.pending) {
       this.pending.delete(id);
-      request.resolve(request.kind === 'run' ? outcome : { ok: false, params: {}, errors: [] });
+      request.resolve(request.kind === 'run' ? outcome : unchecked);
     }
     this.running = null;
     this.start();
   }
 
   receive(data) {
+    if (data.type === 'crashed') {
+      this.restart({ outcome: 'crashed', message: crashMessage(data) });
+      return;
+    }
     if (data.type === 'panic') {
       // A Rust panic traps the wasm instance: nothing in it can be trusted afterwards.
       this.restart({ outcome: 'crashed', message: `The demo panicked: ${data.message}` });
@@ -92,6 +118,7 @@ export class Engine {
 
   /** Runs a topic; `onProgress` gets what the run recorded so far, about ten times a second. */
   async run(topic, params, onProgress) {
+    if (this.running !== null) return { outcome: 'rejected', message: 'Another run is still going.', errors: [] };
     await this.ready;
     return this.request({ type: 'run', topic, params }, 'run', onProgress);
   }
@@ -117,4 +144,16 @@ export class Engine {
       if (this.running === id) this.restart({ outcome: 'crashed', message: 'Stopped: the run did not end by itself, so the engine was restarted.' });
     }, HARD_STOP_MS);
   }
+}
+
+const LOST = 'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.';
+
+/** What a trapped engine reported, as a sentence for the learner: what failed, and what to try. */
+function crashMessage({ message, failedAllocation, memoryBytes, flavor }) {
+  const mb = (bytes) => `${Math.ceil(bytes / 1e6).toLocaleString('en')} MB`;
+  const shared = flavor === 'threads' ? ', shared by all its threads,' : '';
+  if (failedAllocation > 0) {
+    return `The run ran out of memory: it asked for ${mb(failedAllocation)} more when the engine's memory${shared} was at ${mb(memoryBytes)} and could not grow. The engine was restarted. Try smaller files, smaller parameters or fewer workers.`;
+  }
+  return `The engine crashed (${message}). It was restarted: you can run again; if it happens again, try smaller parameters.`;
 }

@@ -17,8 +17,29 @@ const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 /** @type {Engine} */
 let engine;
 
-/** @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, execute: (params: any) => Promise<any>}} */
-const state = { catalog: null, caps: null, topic: null, form: null, running: false, execute: async () => ({}) };
+/**
+ * `claim` names who holds the engine (a Run press, or an embed request) from the moment it is
+ * asked, before anything is awaited, so two requests can never both go ahead.
+ * @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, claim: string | null, execute: (params: any) => Promise<any>}}
+ */
+const state = { catalog: null, caps: null, topic: null, form: null, running: false, claim: null, execute: async () => ({}) };
+
+/**
+ * Takes the engine for `who`, synchronously; returns the release function, or null when another
+ * request holds it.
+ * @returns {(() => void) | null}
+ */
+function claimEngine(who) {
+  if (state.claim !== null) return null;
+  state.claim = who;
+  const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
+  if (run) run.disabled = true;
+  return () => {
+    state.claim = null;
+    const button = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
+    if (button) button.disabled = false;
+  };
+}
 
 async function boot() {
   replace(app, h('p', { class: 'loading', role: 'status', text: 'Loading the engine…' }));
@@ -177,7 +198,16 @@ async function showTopic(topic, rawParams) {
   );
 
   async function runForm() {
-    if (state.running) return;
+    const release = claimEngine(`the run of ${topic.title} started from the form`);
+    if (!release) return;
+    try {
+      await checkAndRun();
+    } finally {
+      release();
+    }
+  }
+
+  async function checkAndRun() {
     await form.settled();
     const answer = await engine.check(topic.id, form.values(), false);
     const unplaced = form.setErrors(answer.errors);
@@ -212,15 +242,24 @@ function syncUrl(topic, values) {
   if (full) full.setAttribute('href', `index.html${queryFor(topic, values)}`);
 }
 
+/** The same topic and values in a full page, where threads can run. */
+function fullPageUrl(topic, values) {
+  return new URL(`index.html${queryFor(topic, values)}`, window.location.href).href;
+}
+
 function isolationNotice(topic) {
   const threadModes = topic.modes.filter((m) => m.model === 'threads');
   if (state.caps.threads || !threadModes.length) return null;
-  const full = new URL(`index.html${queryFor(topic, state.form?.values?.() ?? {})}`, window.location.href);
+  const full = { href: fullPageUrl(topic, state.form?.values?.() ?? {}) };
+  const none = threadModes.length === topic.modes.length;
+  const what = none
+    ? 'Every mode of this topic uses them, so nothing can run here. '
+    : `${threadModes.map((m) => m.label).join(', ')} will show as unavailable; the other modes run normally. `;
   return h(
     'div',
     { class: 'notice isolation', role: 'note' },
-    h('strong', { text: 'Threads are unavailable here. ' }),
-    `Shared-memory threads need a cross-origin isolated page, and this one is not (an embed on an ordinary site, or a server without the isolation headers). ${threadModes.map((m) => m.label).join(', ')} will show as unavailable; the other modes run normally. `,
+    h('strong', { text: none ? 'This topic cannot run here. ' : 'Threads are unavailable here. ' }),
+    `Shared-memory threads need a cross-origin isolated page, and this one is not (an embed on an ordinary site, or a server without the isolation headers). ${what}`,
     h('a', { href: full.href, target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' }),
     '.',
   );
@@ -257,6 +296,7 @@ function embedButton(topic) {
 async function execute(topic, params, view) {
   if (state.running) return { message: 'A run is already in progress.' };
   state.running = true;
+  const claimed = state.claim === null ? claimEngine(`the run of ${topic.title}`) : null;
   view.runButton.disabled = true;
   view.stopButton.disabled = false;
   document.body.dataset.running = 'true';
@@ -272,14 +312,15 @@ async function execute(topic, params, view) {
   });
   cancelAnimationFrame(frame);
   try {
-    return show(outcome, view, topic);
+    return show(outcome, view, topic, params);
   } catch (error) {
     console.error('could not show the run', error);
     replace(view.results, h('p', { class: 'status failed', role: 'alert', text: `The run ended but could not be shown: ${error}` }));
     return { message: String(error) };
   } finally {
     state.running = false;
-    view.runButton.disabled = false;
+    claimed?.();
+    view.runButton.disabled = state.claim !== null;
     view.stopButton.disabled = true;
     delete document.body.dataset.running;
     // Counts finished runs, so tests (and embedding pages) can tell a new result from an old one.
@@ -287,8 +328,14 @@ async function execute(topic, params, view) {
   }
 }
 
-/** Shows how a run ended: its report, why it was refused, or why the engine was restarted. */
-function show(outcome, view, topic) {
+/** Shows how a run ended: its report, why it was refused or could not run here, or why the engine was restarted. */
+function show(outcome, view, topic, params) {
+  if (outcome.outcome === 'unavailable') {
+    const fullPage = fullPageUrl(topic, params);
+    const link = h('a', { href: fullPage, target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' });
+    replace(view.results, h('p', { class: 'status failed', role: 'alert', text: outcome.message }), h('p', {}, link, ', where it runs.'));
+    return { message: outcome.message, fullPage };
+  }
   if (outcome.outcome === 'finished') {
     renderReport(view.results, outcome.report, topic.modes);
     remember(outcome.report);
@@ -300,26 +347,45 @@ function show(outcome, view, topic) {
     replace(view.results, h('p', { class: 'status failed', role: 'alert', text: [outcome.message, ...unplaced].join(' ') }));
     return { message: outcome.message, errors: outcome.errors };
   }
-  replace(view.results, h('p', { class: 'status failed', role: 'alert', text: outcome.message }), h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' }));
+  const restarted = /restarted/.test(outcome.message) ? null : h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' });
+  replace(view.results, h('p', { class: 'status failed', role: 'alert', text: outcome.message }), restarted);
   return { message: outcome.message };
 }
 
-/** The embed API: switch to the topic if needed, show the values in the form, and run. */
-async function runFromParent(topicId, params) {
-  if (state.running) return { message: 'A run is already in progress.' };
+/**
+ * The embed API: switch to the topic if needed, show the values in the form, and run. The engine
+ * is claimed before the first await: a request that comes meanwhile is refused, naming this one.
+ */
+function runFromParent(topicId, params, request) {
+  const release = claimEngine(request);
+  if (!release) {
+    const running = state.claim;
+    return Promise.resolve({ message: `Busy: ${running} is still going. One run at a time: send this request when that one has answered.` });
+  }
+  return checkAndRunFromParent(topicId, params).finally(release);
+}
+
+async function checkAndRunFromParent(topicId, params) {
   const topic = state.catalog.topics.find((t) => t.id === topicId);
   if (state.topic?.id !== topicId) {
     history.replaceState(null, '', `?topic=${encodeURIComponent(topicId)}`);
     await showTopic(topic, {});
   }
   const answer = await engine.check(topicId, params, false);
+  // The page may have moved on meanwhile (the back button): never run another topic's form.
+  if (state.topic?.id !== topicId) return { message: 'The page switched topics before the run started: send the request again.' };
   // The form shows what the parent asked for, so each message sits next to the value it is about.
-  if (!answer.ok) state.form.setValues(params);
+  if (!answer.ok) state.form.setValues(shortValues(params));
   state.form.setErrors(answer.errors);
   if (!answer.ok) return { message: 'Some parameters are not valid.', errors: answer.errors };
   state.form.setValues(answer.params);
   syncUrl(topic, answer.params);
   return state.execute(answer.params);
+}
+
+/** Values as the form may show them: long text from the parent is cut. */
+function shortValues(params) {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v]));
 }
 
 boot();

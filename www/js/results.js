@@ -40,6 +40,7 @@ export function renderReport(container, report, catalogModes) {
     section('Timeline', [timeline.show(report.spans, modes), spansDetails(report.spans, modes)], true, 'timeline-section'),
     section('Output', [logView(report.log)], true, 'output-section'),
     ...report.tables.map((t) => section(t.title, [dataTable(t.columns, t.rows)], true, 'result-table')),
+    section('See also', [links(report.links ?? [])], (report.links ?? []).length > 0, 'links'),
     section('Files', report.files.map(download), report.files.length > 0),
     section('Images', report.images.map(image), report.images.length > 0, 'images'),
   );
@@ -92,6 +93,11 @@ function statusLine(report) {
     failed: `Failed: ${report.error}`,
   }[report.status];
   return h('p', { class: `status ${report.status}`, role: 'status', text });
+}
+
+/** Links to other topics: [{topic, text}]; the topic's page is `?topic=ID`. */
+function links(list) {
+  return h('ul', { class: 'topic-links' }, ...list.map((l) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(l.topic)}`, text: l.topic }), ` ${l.text}`)));
 }
 
 function checks(list) {
