@@ -329,14 +329,15 @@ mod tests {
 
     #[test]
     fn every_mode_gives_the_exact_sums_and_uses_every_lane() {
-        let report = run_native("cpu-map", json!({"tasks": 4, "numbers": 300_000, "workers": 2}), true);
+        // Tasks long enough that the second thread starts before the first has taken them all.
+        let report = run_native("cpu-map", json!({"tasks": 4, "numbers": 1_000_000, "workers": 2}), true);
         assert_eq!(report.status, crate::report::RunStatus::Ok, "{:?}", report.error);
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         assert_eq!(report.modes.len(), 4);
         let threads = report.modes.iter().find(|m| m.id == "threads").unwrap();
         assert_eq!(threads.lanes, 2);
         assert!(report.modes.iter().all(|m| m.speedup.is_some()));
-        assert_eq!(report.values["total"], sum_squares_formula(0, 1_200_000).to_string());
+        assert_eq!(report.values["total"], sum_squares_formula(0, 4_000_000).to_string());
     }
 
     #[test]

@@ -49,6 +49,7 @@ test('race at the form limits: 200,000 spans reach the page and the timeline sta
       assert.ok(inResults < 1500 && whileRunning < 1500, `${inResults} elements in the results, ${whileRunning} while running`);
       // The table is the text alternative: a page of rows at a time.
       await page.click('.spans-table summary');
+      await page.waitForSelector('.spans-table tbody tr'); // built on the details' toggle event
       assert.equal(await page.locator('.spans-table tbody tr').count(), 200);
       await page.click('.spans-table button.show-more');
       assert.equal(await page.locator('.spans-table tbody tr').count(), 400);
