@@ -18,7 +18,6 @@
 //! only its first steps and counts the rest in bulk, 1.00-1.03x. See README "Stepping through a run".
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -55,8 +54,6 @@ struct Step {
     thread: u32,
     /// This thread's step number (counting the steps not kept).
     seq: u64,
-    /// The order the steps were recorded in, across threads: clocks tie (5 us in a browser).
-    order: u64,
     op: Op,
     value: i64,
     /// For a write: the value it overwrote.
@@ -76,12 +73,13 @@ const CONTEXT: usize = 8;
 const WINDOWS: usize = 3;
 /// ...and a sample of the rest, at most this many steps per thread.
 const SAMPLE: usize = 64;
+/// A hot loop keeps recording (into the ring) until its first lost update, for at most this many steps.
+const LOOKOUT: u64 = 4000;
 
 /// Collects the tracks of one mode's threads and turns them into a [`Stepper`].
 pub struct Recorder {
     on: bool,
     head: usize,
-    order: AtomicU64,
     tracks: Mutex<Vec<TrackData>>,
 }
 
@@ -98,6 +96,7 @@ struct TrackData {
     happened: u64,
     /// The value this thread read last (a write's lost updates are counted against it).
     last_read: Option<i64>,
+    lost_seen: bool,
 }
 
 /// One thread's recording; hands itself to its recorder when dropped.
@@ -111,7 +110,7 @@ impl Recorder {
     /// `on: false` records nothing (each step costs one branch); `threads` shares the budget.
     pub fn new(on: bool, threads: usize) -> Arc<Recorder> {
         let head = (HEAD_BUDGET / threads.max(1)).clamp(16, HEAD);
-        Arc::new(Recorder { on, head, order: AtomicU64::new(0), tracks: Mutex::new(Vec::new()) })
+        Arc::new(Recorder { on, head, tracks: Mutex::new(Vec::new()) })
     }
 
     pub fn is_on(&self) -> bool {
@@ -141,10 +140,13 @@ impl Track {
         self.push(op, lock as i64, lock as i64);
     }
 
-    /// Whether the next step would be kept in detail: a hot loop records while this holds and
-    /// then runs unrecorded, telling the track how many steps it did with [`Track::skipped`].
+    /// Whether a hot loop should still record step by step: during the head, around a lost
+    /// update, and, until this thread has seen one, for up to LOOKOUT steps. Then it runs
+    /// unrecorded and says how many steps it did with [`Track::skipped`].
     pub fn wants_detail(&self) -> bool {
-        self.recorder.on && (self.data.kept.len() < self.recorder.head || self.data.after_lost > 0)
+        let d = &self.data;
+        self.recorder.on
+            && (d.kept.len() < self.recorder.head || d.after_lost > 0 || (!d.lost_seen && d.happened < LOOKOUT))
     }
 
     /// Counts `steps` that happened without being recorded.
@@ -156,17 +158,17 @@ impl Track {
         if !self.recorder.on {
             return;
         }
-        let order = self.recorder.order.fetch_add(1, Ordering::Relaxed);
         let d = &mut self.data;
         let read = if op == Op::Write { d.last_read } else { None };
-        let step = Step { thread: d.thread, seq: d.happened, order, op, value, was, read, t: self.run.now() };
+        let step = Step { thread: d.thread, seq: d.happened, op, value, was, read, t: self.run.now() };
         d.happened += 1;
+        let lost = read.is_some_and(|r| r != was);
+        d.lost_seen |= lost;
         if d.kept.len() < self.recorder.head || d.after_lost > 0 {
             d.after_lost = d.after_lost.saturating_sub(1);
             d.kept.push(step);
             return;
         }
-        let lost = read.is_some_and(|r| r != was);
         if lost && d.windows < WINDOWS {
             d.windows += 1;
             d.kept.extend(d.ring.drain(..));
@@ -268,16 +270,16 @@ impl Recorder {
         let happened = tracks.iter().map(|t| t.happened).sum();
         let mut lanes: Vec<(u32, String)> = tracks.iter().map(|t| (t.thread, t.lane.clone())).collect();
         lanes.sort();
-        let mut steps: Vec<Step> = Vec::new();
         let mut cut_short = false;
+        let mut threads: Vec<VecDeque<Step>> = Vec::new();
         for mut track in tracks {
             cut_short |= track.kept.len() as u64 + (track.sample.len() as u64) < track.happened;
             track.kept.append(&mut track.sample);
             track.kept.sort_by_key(|s| s.seq);
             track.kept.dedup_by_key(|s| s.seq);
-            steps.append(&mut track.kept);
+            threads.push(track.kept.into());
         }
-        steps.sort_by_key(|s| s.order);
+        let steps = merge(threads);
         let lane = |thread: u32| lanes.iter().find(|l| l.0 == thread).map_or_else(|| format!("thread {thread}"), |l| l.1.clone());
         let lock_name = |l: i64| names.locks.get(l as usize).cloned().unwrap_or_else(|| format!("lock {l}"));
         let mut findings = lost_updates(&steps, names, &lane);
@@ -319,6 +321,40 @@ impl Recorder {
             graph: graph.map(|g| g.0),
         }
     }
+}
+
+/// Steps closer together than this (ms) may have happened in either order: clocks tick every
+/// 5 us in a browser, and a step is timed just after it happens.
+const SAME_TIME_MS: f64 = 0.01;
+
+/// Merges the threads' steps (each in its own order) by time. Among steps too close in time to
+/// order by the clock, the one consistent with the shared value goes first: a read of the value
+/// last written, or a write over it. Recording never makes the threads agree on an order (a
+/// shared sequence number would make them take turns, and the race would change).
+fn merge(mut threads: Vec<VecDeque<Step>>) -> Vec<Step> {
+    let mut out = Vec::with_capacity(threads.iter().map(|t| t.len()).sum());
+    let mut shared: Option<i64> = None;
+    loop {
+        let heads = threads.iter().enumerate().filter_map(|(i, t)| t.front().map(|s| (i, s)));
+        let Some(earliest) = heads.clone().map(|(_, s)| s.t).min_by(f64::total_cmp) else { break };
+        let close = heads.filter(|(_, s)| s.t <= earliest + SAME_TIME_MS);
+        let consistent = |s: &Step| match s.op {
+            Op::Read => shared == Some(s.value),
+            Op::Write => shared == Some(s.was),
+            _ => false,
+        };
+        let pick = close
+            .min_by(|a, b| consistent(b.1).cmp(&consistent(a.1)).then(a.1.t.total_cmp(&b.1.t)).then(a.1.thread.cmp(&b.1.thread)))
+            .map(|(i, _)| i)
+            .expect("some thread has a step");
+        let step = threads[pick].pop_front().expect("picked a thread with a step");
+        match step.op {
+            Op::Read | Op::Write => shared = Some(step.value),
+            _ => {}
+        }
+        out.push(step);
+    }
+    out
 }
 
 /// Each write that overwrote something other than what its thread had read: the updates made in
@@ -375,14 +411,20 @@ fn wait_cycle(
     let mut holder: Vec<(i64, u32)> = Vec::new();
     let mut waits: Vec<(u32, i64)> = Vec::new();
     for (i, s) in steps.iter().enumerate() {
+        // A thread doing anything is not waiting. Where steps were left out (a sample), state
+        // that cannot still hold is dropped: nobody asks for a lock it holds, or takes a held one.
+        waits.retain(|w| w.0 != s.thread);
         match s.op {
-            Op::LockWait => waits.push((s.thread, s.value)),
+            Op::LockWait => {
+                holder.retain(|h| h != &(s.value, s.thread));
+                waits.push((s.thread, s.value));
+            }
             Op::LockAcquire => {
-                waits.retain(|w| w.0 != s.thread);
+                holder.retain(|h| h.0 != s.value);
                 holder.push((s.value, s.thread));
             }
             Op::LockRelease => holder.retain(|h| h != &(s.value, s.thread)),
-            Op::LockGiveUp => waits.retain(|w| w.0 != s.thread),
+            Op::LockGiveUp => {}
             _ => continue,
         }
         if s.op != Op::LockWait {
