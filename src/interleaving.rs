@@ -38,8 +38,10 @@ pub enum Op {
     LockAcquire,
     /// Let go of the lock.
     LockRelease,
-    /// Stopped waiting without the lock (a try-lock timed out, or the thread was cancelled).
+    /// Stopped waiting without the lock: a try-lock timed out.
     LockGiveUp,
+    /// Stopped waiting without the lock: the thread was cancelled (a watchdog, Stop).
+    LockCancelled,
 }
 
 impl Op {
@@ -75,6 +77,8 @@ const WINDOWS: usize = 3;
 const SAMPLE: usize = 64;
 /// A hot loop keeps recording (into the ring) until its first lost update, for at most this many steps.
 const LOOKOUT: u64 = 4000;
+/// A hot loop watches for lost updates (see [`Track::watching`]) for at most this many steps.
+const WATCH: u64 = 1 << 21;
 
 /// Collects the tracks of one mode's threads and turns them into a [`Stepper`].
 pub struct Recorder {
@@ -97,6 +101,8 @@ struct TrackData {
     /// The value this thread read last (a write's lost updates are counted against it).
     last_read: Option<i64>,
     lost_seen: bool,
+    /// Lost updates kept with their steps.
+    lost_kept: usize,
 }
 
 /// One thread's recording; hands itself to its recorder when dropped.
@@ -149,6 +155,12 @@ impl Track {
             && (d.kept.len() < self.recorder.head || d.after_lost > 0 || (!d.lost_seen && d.happened < LOOKOUT))
     }
 
+    /// Whether a hot loop should still watch for lost updates (cheaply, recording only the ones
+    /// it catches): until this thread kept a few, within its first WATCH steps.
+    pub fn watching(&self) -> bool {
+        self.recorder.on && self.data.lost_kept < WINDOWS && self.data.happened < WATCH
+    }
+
     /// Counts `steps` that happened without being recorded.
     pub fn skipped(&mut self, steps: u64) {
         self.data.happened += steps;
@@ -164,6 +176,7 @@ impl Track {
         d.happened += 1;
         let lost = read.is_some_and(|r| r != was);
         d.lost_seen |= lost;
+        d.lost_kept += usize::from(lost && (d.kept.len() < self.recorder.head || d.after_lost > 0 || d.windows < WINDOWS));
         if d.kept.len() < self.recorder.head || d.after_lost > 0 {
             d.after_lost = d.after_lost.saturating_sub(1);
             d.kept.push(step);
@@ -284,7 +297,7 @@ impl Recorder {
         let lock_name = |l: i64| names.locks.get(l as usize).cloned().unwrap_or_else(|| format!("lock {l}"));
         let mut findings = lost_updates(&steps, names, &lane);
         let graph = wait_cycle(&steps, &lane, &lock_name);
-        if let Some((graph, text)) = &graph {
+        if let Some((graph, text, _)) = &graph {
             findings.push(Finding { step: graph.step, text: text.clone(), lost: 0 });
         }
         let recorded = steps.len() as u64;
@@ -311,7 +324,11 @@ impl Recorder {
         Stepper {
             mode: names.mode.to_string(),
             shared: names.shared.to_string(),
-            finding: if graph.is_some() { "deadlock".into() } else { "lost update".into() },
+            finding: match &graph {
+                Some((_, _, true)) => "wait cycle".into(),
+                Some(_) => "deadlock".into(),
+                None => "lost update".into(),
+            },
             locks: names.locks.to_vec(),
             steps,
             findings,
@@ -328,8 +345,8 @@ impl Recorder {
 const SAME_TIME_MS: f64 = 0.01;
 
 /// Merges the threads' steps (each in its own order) by time. Among steps too close in time to
-/// order by the clock, the one consistent with the shared value goes first: a read of the value
-/// last written, or a write over it. Recording never makes the threads agree on an order (a
+/// order by the clock, one consistent with the shared value goes first (a read of the value last
+/// written, or a write over it), reads before writes. Recording never makes the threads agree on an order (a
 /// shared sequence number would make them take turns, and the race would change).
 fn merge(mut threads: Vec<VecDeque<Step>>) -> Vec<Step> {
     let mut out = Vec::with_capacity(threads.iter().map(|t| t.len()).sum());
@@ -343,8 +360,10 @@ fn merge(mut threads: Vec<VecDeque<Step>>) -> Vec<Step> {
             Op::Write => shared == Some(s.was),
             _ => false,
         };
+        // A read changes nothing, so putting it first never makes a later step inconsistent.
+        let rank = |s: &Step| (!consistent(s), s.op != Op::Read);
         let pick = close
-            .min_by(|a, b| consistent(b.1).cmp(&consistent(a.1)).then(a.1.t.total_cmp(&b.1.t)).then(a.1.thread.cmp(&b.1.thread)))
+            .min_by(|a, b| rank(a.1).cmp(&rank(b.1)).then(a.1.t.total_cmp(&b.1.t)).then(a.1.thread.cmp(&b.1.thread)))
             .map(|(i, _)| i)
             .expect("some thread has a step");
         let step = threads[pick].pop_front().expect("picked a thread with a step");
@@ -407,7 +426,7 @@ fn wait_cycle(
     steps: &[Step],
     lane: &dyn Fn(u32) -> String,
     lock_name: &dyn Fn(i64) -> String,
-) -> Option<(WaitGraph, String)> {
+) -> Option<(WaitGraph, String, bool)> {
     let mut holder: Vec<(i64, u32)> = Vec::new();
     let mut waits: Vec<(u32, i64)> = Vec::new();
     for (i, s) in steps.iter().enumerate() {
@@ -424,7 +443,7 @@ fn wait_cycle(
                 holder.push((s.value, s.thread));
             }
             Op::LockRelease => holder.retain(|h| h != &(s.value, s.thread)),
-            Op::LockGiveUp => {}
+            Op::LockGiveUp | Op::LockCancelled => {}
             _ => continue,
         }
         if s.op != Op::LockWait {
@@ -454,7 +473,7 @@ fn describe_cycle(
     steps: &[Step],
     lane: &dyn Fn(u32) -> String,
     lock_name: &dyn Fn(i64) -> String,
-) -> (WaitGraph, String) {
+) -> (WaitGraph, String, bool) {
     let mut edges = Vec::new();
     let mut parts = Vec::new();
     for &t in cycle {
@@ -468,7 +487,8 @@ fn describe_cycle(
     }
     let mut text = format!("{}: each waits for a lock the next one holds, so none of them can ever move.", parts.join("; "));
     // Did someone give up later (a try-lock timeout) and so break the circle?
-    if let Some(s) = steps[step..].iter().find(|s| s.op == Op::LockGiveUp && cycle.contains(&s.thread)) {
+    let broken = steps[step..].iter().find(|s| s.op == Op::LockGiveUp && cycle.contains(&s.thread));
+    if let Some(s) = broken {
         text = format!(
             "{}: a circle of waiting. {} gave up on {} when its timeout ran out, and that broke it.",
             parts.join("; "),
@@ -477,7 +497,7 @@ fn describe_cycle(
         );
     }
     let graph = WaitGraph { step, edges, cycle: cycle.iter().map(|&t| lane(t)).collect() };
-    (graph, text)
+    (graph, text, broken.is_some())
 }
 
 impl Stepper {

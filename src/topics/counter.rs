@@ -175,18 +175,21 @@ async fn count_with(run: &Run, way: Way, n: usize, m: usize, recorder: &Arc<Reco
             let start = run.now();
             run.span(&lane, "wait for the others to start", SpanKind::Wait, arrived, start);
             let mut left = m;
-            // The first increments step by step on the track, then one per chunk as a sample.
-            while left > 0 && track.wants_detail() {
-                recorded_increment(&shared, way, &mut track);
-                left -= 1;
-            }
             while left > 0 {
                 run.check()?;
-                if recorder.is_on() {
+                // Recording: the first increments step by step, then one per chunk as a sample.
+                if track.wants_detail() || recorder.is_on() {
                     recorded_increment(&shared, way, &mut track);
                     left -= 1;
+                    if track.wants_detail() {
+                        continue;
+                    }
                 }
                 let chunk = left.min(CHUNK);
+                if way == Way::Unsync && track.watching() {
+                    left -= watched_increments(&shared, chunk, &mut track);
+                    continue;
+                }
                 track.skipped(chunk as u64 * steps_per_increment(way));
                 match way {
                     Way::Unsync => {
@@ -245,6 +248,24 @@ fn recorded_increment(shared: &Shared, way: Way, track: &mut Track) {
             shared.atomic.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// Unsynchronized increments whose store is a swap, so each says what it overwrote: until the
+/// track has a few lost updates, one is recorded the moment it happens (recording every step
+/// would slow the loop down too much to lose any). Stops after the first; returns how many ran.
+fn watched_increments(shared: &Shared, chunk: usize, track: &mut Track) -> usize {
+    for done in 1..=chunk {
+        let value = shared.atomic.load(Ordering::Relaxed);
+        let was = shared.atomic.swap(value + 1, Ordering::Relaxed);
+        if was != value {
+            track.skipped(2 * (done as u64 - 1));
+            track.read(value as i64);
+            track.write(value as i64 + 1, was as i64);
+            return done;
+        }
+    }
+    track.skipped(2 * chunk as u64);
+    chunk
 }
 
 fn steps_per_increment(way: Way) -> u64 {
