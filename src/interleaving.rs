@@ -584,6 +584,41 @@ mod tests {
         assert!(s.steps.iter().any(|x| x.value.as_i64().is_some_and(|v| v > 50_000)));
     }
 
+    /// The figure in this file's header: each mode's wall time with recording on and off
+    /// (alternating, medians of 9), and the lost updates, which recording must not change much.
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib overhead -- --ignored --nocapture"]
+    fn overhead_of_recording() {
+        use crate::runner::testing::run_native;
+        use serde_json::json;
+        let cases = [
+            ("race", json!({}), "unsafe", "/unsafe/lost"),
+            ("race", json!({}), "safe", "/safe/lost"),
+            ("counter", json!({}), "unsync", "/unsync_count"),
+            ("counter", json!({}), "mutex", "/mutex_count"),
+        ];
+        for (topic, params, mode, value) in cases {
+            let (mut on, mut off) = (Vec::new(), Vec::new());
+            for i in 0..18 {
+                let record = i % 2 == 0;
+                let mut p = params.clone();
+                p["record"] = record.into();
+                let report = run_native(topic, p, true);
+                let wall = report.modes.iter().find(|m| m.id == mode).unwrap().wall_ms.unwrap();
+                let result = serde_json::Value::Object(report.values.clone()).pointer(value).and_then(|v| v.as_f64()).unwrap();
+                if record { on.push((wall, result)) } else { off.push((wall, result)) }
+            }
+            let median = |v: &mut Vec<(f64, f64)>, k: fn(&(f64, f64)) -> f64| {
+                let mut x: Vec<f64> = v.iter().map(k).collect();
+                x.sort_by(f64::total_cmp);
+                x[x.len() / 2]
+            };
+            let (won, woff) = (median(&mut on, |x| x.0), median(&mut off, |x| x.0));
+            let (ron, roff) = (median(&mut on, |x| x.1), median(&mut off, |x| x.1));
+            println!("{topic} {mode}: {won:.1} ms recorded vs {woff:.1} ms not ({:.3}x); {value}: {ron} vs {roff}", won / woff);
+        }
+    }
+
     #[test]
     fn off_records_nothing() {
         let (run, rec) = (run(), Recorder::new(false, 1));

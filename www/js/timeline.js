@@ -125,6 +125,34 @@ export class TimelineView {
     /** @type {Map<string, Block>} each mode's figure as last drawn (a redraw reuses its canvas) */
     this.blocks = new Map();
     this.legend = legend();
+    /** @type {{mode: string, lane: string, t: number} | null} the step a stepper shows, marked on its lane */
+    this.mark = null;
+  }
+
+  /**
+   * Marks one moment on one lane (a stepper's current step): a line across the mode's lanes and
+   * a ring on the lane. Kept across redraws; `null` removes it.
+   * @param {{mode: string, lane: string, t: number} | null} mark
+   */
+  markStep(mark) {
+    this.mark = mark;
+    this.placeMark();
+  }
+
+  placeMark() {
+    for (const old of this.element.querySelectorAll('.step-marker')) old.remove();
+    const block = this.mark && this.blocks.get(this.mark.mode);
+    const row = block?.frame.rows.get(this.mark?.lane ?? '');
+    if (!this.mark || !block || row === undefined) return;
+    const { frame, chart } = block;
+    const zoom = chart.clientWidth / frame.width || 1;
+    const x = chart.offsetLeft + (LABEL_WIDTH + (this.mark.t - frame.group.start) * frame.scale) * zoom;
+    const px = (n) => `${n.toFixed(1)}px`;
+    const line = h('div', { class: 'step-marker step-marker-line', 'aria-hidden': 'true' });
+    Object.assign(line.style, { left: px(x), top: px(chart.offsetTop), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
+    const ring = h('div', { class: 'step-marker step-marker-ring', 'aria-hidden': 'true', dataset: { lane: this.mark.lane } });
+    Object.assign(ring.style, { left: px(x - 7), top: px(chart.offsetTop + row * LANE_HEIGHT * zoom), width: '14px', height: px(LANE_HEIGHT * zoom) });
+    block.figure.append(line, ring);
   }
 
   /** While a run goes on: `spans` is the run's growing list; redraws at most every LIVE_EVERY_MS. */
@@ -203,6 +231,7 @@ export class TimelineView {
     const shown = [...this.element.children];
     if (shown[0] !== this.legend || shown.length !== figures.length + 1 || figures.some((f, i) => shown[i + 1] !== f)) replace(this.element, this.legend, ...figures);
     this.element.dataset.drawn = 'true';
+    this.placeMark();
   }
 }
 
@@ -213,7 +242,7 @@ function modeLabel(modes, id) {
 }
 
 /**
- * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null}} Block
+ * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: HTMLElement, frame: any}} Block
  */
 
 /**
@@ -252,11 +281,11 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
   if (reuse) {
     reuse.caption.data = caption;
     reuse.note.textContent = notes.join(' ');
-    return reuse;
+    return { ...reuse, frame };
   }
   const block = { caption: document.createTextNode(caption), note: h('p', { class: 'muted', text: notes.join(' ') }), canvas: summarised ? /** @type {HTMLCanvasElement} */ (chart) : null };
   const figure = h('figure', { class: 'timeline-mode' }, h('figcaption', {}, h('strong', { text: label }), block.caption), chart, block.note);
-  return { ...block, figure };
+  return { ...block, figure, chart: /** @type {HTMLElement} */ (/** @type {unknown} */ (chart)), frame };
 }
 
 /** The spans of the shown lanes. */
