@@ -78,7 +78,7 @@ const SAMPLE: usize = 64;
 /// A hot loop keeps recording (into the ring) until its first lost update, for at most this many steps.
 const LOOKOUT: u64 = 4000;
 /// A hot loop watches for lost updates (see [`Track::watching`]) for at most this many steps.
-const WATCH: u64 = 1 << 21;
+const WATCH: u64 = 1 << 16;
 
 /// Collects the tracks of one mode's threads and turns them into a [`Stepper`].
 pub struct Recorder {

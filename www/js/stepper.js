@@ -133,8 +133,9 @@ function stepperView(stepper, label, timeline, marked) {
     at = Math.min(Math.max(index, 0), last);
     const step = steps[at];
     slider.value = String(at + 1);
-    prev.toggleAttribute('disabled', at === 0);
-    next.toggleAttribute('disabled', at === last);
+    // aria-disabled, not disabled: a button that keeps focus at the ends keeps the keys working.
+    prev.setAttribute('aria-disabled', String(at === 0));
+    next.setAttribute('aria-disabled', String(at === last));
     root.dataset.step = String(at);
     if (!step) {
       replace(now, 'No steps were recorded.');
