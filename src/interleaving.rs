@@ -176,7 +176,8 @@ impl Track {
         d.happened += 1;
         let lost = read.is_some_and(|r| r != was);
         d.lost_seen |= lost;
-        d.lost_kept += usize::from(lost && (d.kept.len() < self.recorder.head || d.after_lost > 0 || d.windows < WINDOWS));
+        d.lost_kept +=
+            usize::from(lost && (d.kept.len() < self.recorder.head || d.after_lost > 0 || d.windows < WINDOWS));
         if d.kept.len() < self.recorder.head || d.after_lost > 0 {
             d.after_lost = d.after_lost.saturating_sub(1);
             d.kept.push(step);
@@ -293,7 +294,9 @@ impl Recorder {
             threads.push(track.kept.into());
         }
         let steps = merge(threads);
-        let lane = |thread: u32| lanes.iter().find(|l| l.0 == thread).map_or_else(|| format!("thread {thread}"), |l| l.1.clone());
+        let lane = |thread: u32| {
+            lanes.iter().find(|l| l.0 == thread).map_or_else(|| format!("thread {thread}"), |l| l.1.clone())
+        };
         let lock_name = |l: i64| names.locks.get(l as usize).cloned().unwrap_or_else(|| format!("lock {l}"));
         let mut findings = lost_updates(&steps, names, &lane);
         let graph = wait_cycle(&steps, &lane, &lock_name);
@@ -396,9 +399,12 @@ fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, la
     let me = lane(w.thread);
     let same_thread_read = |j: usize, thread: u32| steps[j].op == Op::Read && steps[j].thread == thread;
     // Where this thread's read is among the kept steps (at the start, if it was not kept).
-    let read_at = (0..write).rev().find(|&j| same_thread_read(j, w.thread)).filter(|&j| steps[j].value == read).unwrap_or(0);
-    let other_write = (0..write).rev().find(|&j| steps[j].op == Op::Write && steps[j].thread != w.thread && steps[j].value == w.was);
-    let mut clauses: Vec<(usize, String)> = vec![(read_at, format!("{me} read {read}")), (write, format!("{me} wrote {}", w.value))];
+    let read_at =
+        (0..write).rev().find(|&j| same_thread_read(j, w.thread)).filter(|&j| steps[j].value == read).unwrap_or(0);
+    let other_write =
+        (0..write).rev().find(|&j| steps[j].op == Op::Write && steps[j].thread != w.thread && steps[j].value == w.was);
+    let mut clauses: Vec<(usize, String)> =
+        vec![(read_at, format!("{me} read {read}")), (write, format!("{me} wrote {}", w.value))];
     match other_write {
         Some(j) => {
             let other = lane(steps[j].thread);
@@ -485,7 +491,8 @@ fn describe_cycle(
         }
         parts.push(format!("{} holds {} and waits for {}", lane(t), holds.join(" and "), lock_name(wants)));
     }
-    let mut text = format!("{}: each waits for a lock the next one holds, so none of them can ever move.", parts.join("; "));
+    let mut text =
+        format!("{}: each waits for a lock the next one holds, so none of them can ever move.", parts.join("; "));
     // Did someone give up later (a try-lock timeout) and so break the circle?
     let broken = steps[step..].iter().find(|s| s.op == Op::LockGiveUp && cycle.contains(&s.thread));
     if let Some(s) = broken {
@@ -504,7 +511,8 @@ impl Stepper {
     /// The steps as embedding pages get them (`values.interleaving`): `{mode, thread, op, value, t}`.
     pub fn interleaving(&self) -> impl Iterator<Item = serde_json::Value> + '_ {
         self.steps.iter().map(move |s| {
-            let mut step = serde_json::json!({"mode": self.mode, "thread": s.thread, "op": s.op, "value": s.value, "t": s.t});
+            let mut step =
+                serde_json::json!({"mode": self.mode, "thread": s.thread, "op": s.op, "value": s.value, "t": s.t});
             if let Some(was) = s.was {
                 step["was"] = was.into();
             }
@@ -605,8 +613,13 @@ mod tests {
                 p["record"] = record.into();
                 let report = run_native(topic, p, true);
                 let wall = report.modes.iter().find(|m| m.id == mode).unwrap().wall_ms.unwrap();
-                let result = serde_json::Value::Object(report.values.clone()).pointer(value).and_then(|v| v.as_f64()).unwrap();
-                if record { on.push((wall, result)) } else { off.push((wall, result)) }
+                let result =
+                    serde_json::Value::Object(report.values.clone()).pointer(value).and_then(|v| v.as_f64()).unwrap();
+                if record {
+                    on.push((wall, result))
+                } else {
+                    off.push((wall, result))
+                }
             }
             let median = |v: &mut Vec<(f64, f64)>, k: fn(&(f64, f64)) -> f64| {
                 let mut x: Vec<f64> = v.iter().map(k).collect();
@@ -615,7 +628,10 @@ mod tests {
             };
             let (won, woff) = (median(&mut on, |x| x.0), median(&mut off, |x| x.0));
             let (ron, roff) = (median(&mut on, |x| x.1), median(&mut off, |x| x.1));
-            println!("{topic} {mode}: {won:.1} ms recorded vs {woff:.1} ms not ({:.3}x); {value}: {ron} vs {roff}", won / woff);
+            println!(
+                "{topic} {mode}: {won:.1} ms recorded vs {woff:.1} ms not ({:.3}x); {value}: {ron} vs {roff}",
+                won / woff
+            );
         }
     }
 
