@@ -425,6 +425,48 @@ mod tests {
     }
 
     #[test]
+    fn every_step_is_recorded_and_the_lost_updates_are_explained_from_them() {
+        let report =
+            run_native("race", json!({"balance": 500, "threads": 5, "withdrawals": 20, "pause_ms": 0.3}), true);
+        let unsafe_steps = report.steppers.iter().find(|s| s.mode == "unsafe").unwrap();
+        assert_eq!((unsafe_steps.recorded, unsafe_steps.happened), (200, 200));
+        // The self-check: the writes over unread balances add up to the real loss.
+        let lost = int(&report, "unsafe", "lost");
+        assert_eq!(unsafe_steps.findings.iter().map(|f| f.lost).sum::<i64>(), lost);
+        assert!(report.checks.iter().any(|c| c.ok && c.text.starts_with("the recorded steps explain all")));
+        for f in &unsafe_steps.findings {
+            assert!(f.text.ends_with("vanished.") || f.text.contains("jumped back"), "{}", f.text);
+            assert_eq!(unsafe_steps.steps[f.step].op, crate::interleaving::Op::Write);
+        }
+        // The embed's list: every step with its mode, the safe mode's locks included.
+        let list = report.values["interleaving"].as_array().unwrap();
+        assert_eq!(list.iter().filter(|s| s["mode"] == "unsafe").count(), 200);
+        assert!(list.iter().any(|s| s["mode"] == "safe" && s["op"] == "lock-release" && s["value"] == "the lock"));
+    }
+
+    #[test]
+    fn the_what_if_sweep_runs_each_thread_count_and_one_thread_loses_nothing() {
+        let params = json!({"threads": 3, "withdrawals": 8, "pause_ms": 0.2, "sweep": "threads", "record": false});
+        let report = run_native("race", params, true);
+        assert!(report.steppers.is_empty());
+        let points = report.values["what_if"]["points"].as_array().unwrap();
+        let xs: Vec<f64> = points.iter().map(|p| p["x"].as_f64().unwrap()).collect();
+        assert_eq!(xs, [1.0, 2.0, 3.0]);
+        assert_eq!(points[0]["lost"], json!([0, 0, 0]));
+        let series = report.series.iter().find(|s| s.chart == "what-if").unwrap();
+        assert_eq!(series.points.len(), 3);
+        // The sweep's runs draw nothing on the timeline: the unsafe steps there are the mode's 24.
+        let unlocked = report.spans.iter().filter(|s| s.label.starts_with("read ")).count();
+        assert_eq!(unlocked, 24);
+    }
+
+    #[test]
+    fn a_sweep_that_would_take_too_long_is_refused() {
+        let errors = rejected_native("race", json!({"threads": 1, "withdrawals": 1000, "pause_ms": 20, "sweep": "pause"}));
+        assert_eq!(errors[0].field, "sweep");
+    }
+
+    #[test]
     fn too_long_a_locked_run_is_refused() {
         let errors = rejected_native("race", json!({"threads": 64, "withdrawals": 1000, "pause_ms": 10}));
         assert_eq!(errors[0].field, "pause_ms");

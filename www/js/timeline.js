@@ -145,13 +145,17 @@ export class TimelineView {
     const row = block?.frame.rows.get(this.mark?.lane ?? '');
     if (!this.mark || !block || row === undefined) return;
     const { frame, chart } = block;
-    const zoom = chart.clientWidth / frame.width || 1;
-    const x = chart.offsetLeft + (LABEL_WIDTH + (this.mark.t - frame.group.start) * frame.scale) * zoom;
-    const px = (n) => `${n.toFixed(1)}px`;
+    // Where the chart is drawn inside its figure (SVG elements have no offsetLeft), and at what zoom.
+    const box = chart.getBoundingClientRect();
+    const around = block.figure.getBoundingClientRect();
+    const zoom = box.width / frame.width || 1;
+    const x = box.left - around.left + (LABEL_WIDTH + (this.mark.t - frame.group.start) * frame.scale) * zoom;
+    const top = box.top - around.top;
+    const px = (n) => `${Number(n).toFixed(1)}px`;
     const line = h('div', { class: 'step-marker step-marker-line', 'aria-hidden': 'true' });
-    Object.assign(line.style, { left: px(x), top: px(chart.offsetTop), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
+    Object.assign(line.style, { left: px(x), top: px(top), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
     const ring = h('div', { class: 'step-marker step-marker-ring', 'aria-hidden': 'true', dataset: { lane: this.mark.lane } });
-    Object.assign(ring.style, { left: px(x - 7), top: px(chart.offsetTop + row * LANE_HEIGHT * zoom), width: '14px', height: px(LANE_HEIGHT * zoom) });
+    Object.assign(ring.style, { left: px(x - 7), top: px(top + row * LANE_HEIGHT * zoom), width: '14px', height: px(LANE_HEIGHT * zoom) });
     block.figure.append(line, ring);
   }
 
@@ -242,7 +246,7 @@ function modeLabel(modes, id) {
 }
 
 /**
- * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: HTMLElement, frame: any}} Block
+ * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: Element, frame: any}} Block
  */
 
 /**
