@@ -304,6 +304,7 @@ impl Recorder {
             findings.push(Finding { step: graph.step, text: text.clone(), lost: 0 });
         }
         let recorded = steps.len() as u64;
+        let lock_only = steps.iter().all(|s| s.op.is_lock());
         let note = if !cut_short {
             format!("Every one of the {} steps was recorded.", crate::params::group(recorded as i64))
         } else {
@@ -327,9 +328,11 @@ impl Recorder {
         Stepper {
             mode: names.mode.to_string(),
             shared: names.shared.to_string(),
+            // Steps on locks alone are looked at for deadlocks; steps on a value, for lost updates.
             finding: match &graph {
                 Some((_, _, true)) => "wait cycle".into(),
                 Some(_) => "deadlock".into(),
+                None if lock_only => "deadlock".into(),
                 None => "lost update".into(),
             },
             locks: names.locks.to_vec(),
@@ -403,21 +406,22 @@ fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, la
         (0..write).rev().find(|&j| same_thread_read(j, w.thread)).filter(|&j| steps[j].value == read).unwrap_or(0);
     let other_write =
         (0..write).rev().find(|&j| steps[j].op == Op::Write && steps[j].thread != w.thread && steps[j].value == w.was);
-    let mut clauses: Vec<(usize, String)> =
-        vec![(read_at, format!("{me} read {read}")), (write, format!("{me} wrote {}", w.value))];
+    // (step, then its place among clauses about the same step, text)
+    let mut clauses: Vec<(usize, u8, String)> =
+        vec![(read_at, 0, format!("{me} read {read}")), (write, 1, format!("{me} wrote {}", w.value))];
     match other_write {
         Some(j) => {
             let other = lane(steps[j].thread);
             let other_read = (0..j).rev().find(|&k| same_thread_read(k, steps[j].thread));
             if let Some(k) = other_read {
-                clauses.push((k, format!("{other} read {}", steps[k].value)));
+                clauses.push((k, 0, format!("{other} read {}", steps[k].value)));
             }
-            clauses.push((j, format!("{other} wrote {}", steps[j].value)));
+            clauses.push((j, 0, format!("{other} wrote {}", steps[j].value)));
         }
-        None => clauses.push((write, format!("(the {} had become {} meanwhile)", names.shared, w.was))),
+        None => clauses.push((write, 0, format!("meanwhile other threads took the {} to {}", names.shared, w.was))),
     }
-    clauses.sort_by_key(|c| c.0);
-    let story: Vec<String> = clauses.into_iter().map(|c| c.1).collect();
+    clauses.sort_by_key(|c| (c.0, c.1));
+    let story: Vec<String> = clauses.into_iter().map(|c| c.2).collect();
     let outcome = match lost {
         1 => format!("one {} vanished", names.update.0),
         n if n > 1 => format!("{n} {} vanished", names.update.1),

@@ -121,7 +121,7 @@ async fn run_counter(run: Run, p: Params) -> RunResult<()> {
         let recorder = Recorder::new(p.flag("record") && way != Way::Atomic, n);
         let Some((count, ms)) = run.measure(mode, count_with(&run, way, n, m, &recorder)).await? else { continue };
         if recorder.is_on() {
-            let locks = ["the mutex".to_string()];
+            let locks = if way == Way::Mutex { vec!["the mutex".to_string()] } else { Vec::new() };
             run.stepper(recorder.finish(&Names { mode, shared: "counter", update: ("increment", "increments"), locks: &locks }));
         }
         let per_sec = expected as f64 / (ms.max(1e-3) / 1000.0);

@@ -552,6 +552,7 @@ mod tests {
             assert_eq!(stepper.finding, "deadlock");
             let ordered = report.steppers.iter().find(|s| s.mode == "ordered").unwrap();
             assert!(ordered.graph.is_none() && ordered.findings.is_empty());
+            assert_eq!(ordered.finding, "deadlock", "locks alone are looked at for deadlocks");
             // Every acquire is followed by its release: 2 threads x 3 rounds x 2 locks.
             let count = |op| ordered.steps.iter().filter(|s| s.op == op).count();
             assert_eq!(count(crate::interleaving::Op::LockAcquire), 12);

@@ -206,7 +206,7 @@ function stateTable(stepper, at) {
     return h('tr', { class: name === current ? 'current' : undefined }, h('th', { scope: 'row', text: name }), ...cells.map((c) => h('td', { text: String(c) })));
   });
   const sharedLine = memory ? h('p', { class: 'step-shared' }, `Shared ${stepper.shared} after this step: `, h('strong', { text: String(shared ?? '—') })) : null;
-  const lockLine = locks ? h('p', { class: 'step-locks' }, [...holders].map(([lock, who]) => `${lock}: ${who ? `held by ${who}` : 'free'}`).join(' · ')) : null;
+  const lockLine = locks ? h('p', { class: 'step-locks' }, 'Locks after this step: ', [...holders].map(([lock, who]) => `${lock} ${who ? `held by ${who}` : 'free'}`).join(' · ')) : null;
   return [
     sharedLine,
     lockLine,
@@ -244,7 +244,11 @@ function waitGraph(graph, steps) {
     const length = Math.hypot(dx, dy) || 1;
     const pad = 30; // stop short of the node's label
     const line = svg('line', { x1: a.x + (dx * pad) / length, y1: a.y + (dy * pad) / length, x2: b.x - (dx * pad) / length, y2: b.y - (dy * pad) / length, class: `wait-edge ${what === 'waits for' ? 'waits' : 'held'}`, 'marker-end': 'url(#wait-arrow)' });
-    picture.append(line, svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4, class: 'wait-edge-label', 'text-anchor': 'middle' }, what));
+    // The label sits beside its arrow, on the outer side of the circle.
+    const [mx, my] = [(a.x + b.x) / 2, (a.y + b.y) / 2];
+    const [nx, ny] = [-dy / length, dx / length];
+    const side = (mx - centre) * nx + (my - centre) * ny >= 0 ? 1 : -1;
+    picture.append(line, svg('text', { x: mx + side * nx * 16, y: my + side * ny * 16 + 4, class: 'wait-edge-label', 'text-anchor': 'middle' }, what));
   }
   for (const [node, { x, y }] of place) {
     const thread = threads.has(node);
