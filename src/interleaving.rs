@@ -531,7 +531,7 @@ mod tests {
     use crate::run::Capabilities;
 
     fn run() -> Run {
-        Run::new(&crate::topics::find("race").unwrap(), Capabilities { threads: true, cores: 2 })
+        Run::new(crate::topics::find("race").unwrap(), Capabilities { threads: true, cores: 2 })
     }
 
     fn names() -> Names<'static> {
