@@ -119,13 +119,13 @@ test('race: the what-if sweep plots lost updates by pause', () =>
 
 test('counter: step to the first lost increment by mouse and keyboard', () =>
   onPage(
-    () => openPage(env.browser, `${env.url}index.html?topic=counter&threads=2&increments=500000`),
+    () => openPage(env.browser, `${env.url}index.html?topic=counter`),
     async ({ page }) => {
       await runUntil(page, (rows) => !/: exact/.test(rows.unsync.result));
       const disabled = await page.locator('.stepper[data-mode="unsync"] .step-finding').isDisabled();
       assert.ok(!disabled, 'increments were lost but none was caught in the recorded steps');
       await stepToFirstFinding(page, 'unsync', 'lost update', /(one increment|\d+ increments) vanished\./);
-      assert.match((await page.locator('.stepper[data-mode="unsync"] .step-note').textContent()) ?? '', /of 2,000,000 steps recorded/);
+      assert.match((await page.locator('.stepper[data-mode="unsync"] .step-note').textContent()) ?? '', / of 16,000,000 steps recorded/);
       await page.locator('.stepper-section').scrollIntoViewIfNeeded();
       await page.locator('.stepper-section').screenshot({ path: '/tmp/stepper-counter.png' });
     },
