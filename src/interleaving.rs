@@ -406,22 +406,23 @@ fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, la
         (0..write).rev().find(|&j| same_thread_read(j, w.thread)).filter(|&j| steps[j].value == read).unwrap_or(0);
     let other_write =
         (0..write).rev().find(|&j| steps[j].op == Op::Write && steps[j].thread != w.thread && steps[j].value == w.was);
-    // (step, then its place among clauses about the same step, text)
-    let mut clauses: Vec<(usize, u8, String)> =
-        vec![(read_at, 0, format!("{me} read {read}")), (write, 1, format!("{me} wrote {}", w.value))];
+    // Told in causal order, whatever order the clocks put the steps in: this thread's read comes
+    // before the writes it did not see, and its own write comes last.
+    let mine_read = format!("{me} read {read}");
+    let mut story = Vec::new();
     match other_write {
         Some(j) => {
             let other = lane(steps[j].thread);
-            let other_read = (0..j).rev().find(|&k| same_thread_read(k, steps[j].thread));
-            if let Some(k) = other_read {
-                clauses.push((k, 0, format!("{other} read {}", steps[k].value)));
+            match (0..j).rev().find(|&k| same_thread_read(k, steps[j].thread)) {
+                Some(k) if k < read_at => story.extend([format!("{other} read {}", steps[k].value), mine_read]),
+                Some(k) => story.extend([mine_read, format!("{other} read {}", steps[k].value)]),
+                None => story.push(mine_read),
             }
-            clauses.push((j, 0, format!("{other} wrote {}", steps[j].value)));
+            story.push(format!("{other} wrote {}", steps[j].value));
         }
-        None => clauses.push((write, 0, format!("meanwhile other threads took the {} to {}", names.shared, w.was))),
+        None => story.extend([mine_read, format!("meanwhile other threads took the {} to {}", names.shared, w.was)]),
     }
-    clauses.sort_by_key(|c| (c.0, c.1));
-    let story: Vec<String> = clauses.into_iter().map(|c| c.2).collect();
+    story.push(format!("{me} wrote {}", w.value));
     let outcome = match lost {
         1 => format!("one {} vanished", names.update.0),
         n if n > 1 => format!("{n} {} vanished", names.update.1),
