@@ -56,9 +56,10 @@ function stepperView(stepper, label, timeline, marked) {
   let playing = 0;
   const findingAt = new Map(stepper.findings.map((f, i) => [f.step, i]));
 
-  const button = (text, attrs, onclick) => h('button', { type: 'button', ...attrs, text, onclick });
-  const prev = button('◀ Previous', { class: 'step-prev', 'aria-keyshortcuts': 'ArrowLeft' }, () => go(at - 1));
-  const next = button('Next ▶', { class: 'step-next', 'aria-keyshortcuts': 'ArrowRight' }, () => go(at + 1));
+  const button = (text, attrs, onclick) => h('button', { type: 'button', ...attrs, onclick }, text);
+  const arrow = (glyph) => h('span', { 'aria-hidden': 'true', text: glyph });
+  const prev = button([arrow('◀ '), 'Previous'], { class: 'step-prev', 'aria-keyshortcuts': 'ArrowLeft' }, () => go(at - 1));
+  const next = button(['Next', arrow(' ▶')], { class: 'step-next', 'aria-keyshortcuts': 'ArrowRight' }, () => go(at + 1));
   const play = button('Play', { class: 'step-play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'P' }, () => toggle());
   const jump = button(`Next ${stepper.finding}`, { class: 'step-finding', 'aria-keyshortcuts': 'N', disabled: stepper.findings.length === 0 }, () => nextFinding());
   const slider = /** @type {HTMLInputElement} */ (h('input', { type: 'range', min: 1, max: last + 1, value: 1, class: 'step-slider', 'aria-label': `Step of ${label}` }));
