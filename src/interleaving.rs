@@ -407,8 +407,10 @@ fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, la
     // Where this thread's read is among the kept steps (at the start, if it was not kept).
     let read_at =
         (0..write).rev().find(|&j| same_thread_read(j, w.thread)).filter(|&j| steps[j].value == read).unwrap_or(0);
-    let other_write =
-        (0..write).rev().find(|&j| steps[j].op == Op::Write && steps[j].thread != w.thread && steps[j].value == w.was);
+    // Who wrote the value this write overwrote: the last such write before it, or (when the
+    // clocks put it a little later) the first one after.
+    let wrote_it = |j: &usize| steps[*j].op == Op::Write && steps[*j].thread != w.thread && steps[*j].value == w.was;
+    let other_write = (0..write).rev().find(wrote_it).or_else(|| (write + 1..steps.len()).find(wrote_it));
     // Told in causal order, whatever order the clocks put the steps in: this thread's read comes
     // before the writes it did not see, and its own write comes last.
     let mine_read = format!("{me} read {read}");
