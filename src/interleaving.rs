@@ -430,7 +430,7 @@ fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, la
     story.push(format!("{me} wrote {}", w.value));
     let outcome = match lost {
         1 => format!("one {} vanished", names.update.0),
-        n if n > 1 => format!("{n} {} vanished", names.update.1),
+        n if n > 1 => format!("{} {} vanished", crate::params::group(n), names.update.1),
         _ => format!("{me} wrote back a value computed from an old read, so the {} jumped back", names.shared),
     };
     format!("{}: {outcome}.", story.join(", "))

@@ -74,7 +74,7 @@ test('race: step to the first lost update by mouse and keyboard, and read why', 
     () => openPage(env.browser, `${env.url}index.html?topic=race&threads=4&withdrawals=40&pause_ms=0.5`),
     async ({ page }) => {
       await runUntil(page, (rows) => /[1-9]\d* updates lost/.test(rows.unsafe.result));
-      const first = await stepToFirstFinding(page, 'unsafe', 'lost update', /thread \d+ read (\d+),.* wrote .*: (one withdrawal|\d+ withdrawals) vanished\./);
+      const first = await stepToFirstFinding(page, 'unsafe', 'lost update', /thread \d+ read (\d+),.* wrote .*: (one withdrawal|[\d,]+ withdrawals) vanished\./);
       // The sentence is about the step shown: the thread that wrote last is the current one.
       const [, writer, value] = /· (thread \d+) wrote (\d+)/.exec(first.now) ?? [];
       assert.ok(writer, first.now);
@@ -124,7 +124,7 @@ test('counter: step to the first lost increment by mouse and keyboard', () =>
       await runUntil(page, (rows) => !/: exact/.test(rows.unsync.result));
       const disabled = await page.locator('.stepper[data-mode="unsync"] .step-finding').isDisabled();
       assert.ok(!disabled, 'increments were lost but none was caught in the recorded steps');
-      await stepToFirstFinding(page, 'unsync', 'lost update', /(one increment|\d+ increments) vanished\./);
+      await stepToFirstFinding(page, 'unsync', 'lost update', /(one increment|[\d,]+ increments) vanished\./);
       assert.match((await page.locator('.stepper[data-mode="unsync"] .step-note').textContent()) ?? '', / of 16,000,000 steps recorded/);
       await page.locator('.stepper-section').scrollIntoViewIfNeeded();
       await page.locator('.stepper-section').screenshot({ path: '/tmp/stepper-counter.png' });
