@@ -6,6 +6,7 @@
 pub mod base64;
 pub mod clock;
 pub mod engines;
+pub mod imaging;
 pub mod memory;
 pub mod params;
 pub mod report;
