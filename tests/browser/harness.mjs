@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -75,7 +76,7 @@ export async function openPage(browser, url, { width = 1280, height = 1000 } = {
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && errors.push(`[worker] ${message.text()}`)));
   if (url) await gotoReady(page, url);
-  return { page, context, errors };
+  return { page, context, errors, close: () => context.close() };
 }
 
 /** Navigates and waits until the playground has loaded its catalog. */
@@ -154,26 +155,114 @@ export async function runFromForm(page, { values = {}, select = {}, expect = {},
 }
 
 /**
- * Opens a page with `open`, runs `body` on it, insists on no console errors (except those
- * matching `ignore`), and closes it whatever happened.
- * @template {{page: import('playwright-core').Page, context: import('playwright-core').BrowserContext, errors: string[]}} S
+ * How every test uses a page: opens it with `open` (`openPage` here, or Firefox's), runs `body`
+ * on it, insists on no console errors (except those matching `ignore`), and closes it whatever
+ * happened. Resolves to what `body` resolved to.
+ * @template {{errors: string[], close: () => Promise<unknown>}} S
+ * @template R
  * @param {() => Promise<S>} open
- * @param {(session: S) => Promise<void>} body
+ * @param {(session: S) => Promise<R>} body
  * @param {{ignore?: RegExp}} [options]
+ * @returns {Promise<R>}
  */
 export async function onPage(open, body, { ignore } = {}) {
   const session = await open();
   try {
-    await body(session);
+    const result = await body(session);
     assert.deepEqual(session.errors.filter((e) => !ignore?.test(e)), []);
+    return result;
   } finally {
-    await session.context.close();
+    await session.close();
   }
 }
 
-/** A full-page screenshot in test-results/ (look at them after a run). */
+/**
+ * The simulated site answers 404s and 500s on purpose, the black hole is aborted, and a host that
+ * does not exist fails: the browser logs each as a failed load. Anything else is a real error.
+ */
+export const EXPECTED_NETWORK_NOISE = /Failed to load resource|net::ERR_/;
+
+/**
+ * The catalog as the home page lists it, in order: [{id, chapter}]. Works with playwright's and
+ * puppeteer's pages alike.
+ * @param {{$$eval: Function}} page
+ * @returns {Promise<{id: string, chapter: string}[]>}
+ */
+export async function readCatalog(page) {
+  return page.$$eval('#topics section', (sections) =>
+    sections.flatMap((section) => {
+      const chapter = section.querySelector('h2')?.textContent ?? '';
+      return [...section.querySelectorAll('a[data-topic]')].map((a) => ({ id: /** @type {HTMLElement} */ (a).dataset.topic ?? '', chapter }));
+    }),
+  );
+}
+
+/**
+ * What the page shows of the last run: its status line, self-checks and timing rows.
+ * @param {{evaluate: Function}} page
+ * @returns {Promise<{status: string, checks: {ok: boolean, text: string}[], modes: {mode: string, status: string, text: string}[]}>}
+ */
+export async function shownRun(page) {
+  return page.evaluate(() => ({
+    status: document.querySelector('#results .status')?.textContent ?? '',
+    checks: [...document.querySelectorAll('.checks li')].map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })),
+    modes: [...document.querySelectorAll('table.timings tbody tr')].map((tr) => ({
+      mode: /** @type {HTMLElement} */ (tr).dataset.mode ?? '',
+      status: tr.className.replace('mode-', ''),
+      text: tr.textContent ?? '',
+    })),
+  }));
+}
+
+/**
+ * The catalog test, for any browser: reads the catalog from the home page at `url` (threads must
+ * be on), then one subtest of `t` per topic, in catalog order: opens the topic's page, runs it
+ * `runs` times with its defaults (`run` presses Run and resolves to `shownRun`), asserts each run
+ * passed, saves a screenshot `catalog/<id>` if `shots`, and insists on no console error.
+ * @template {{page: any, errors: string[], close: () => Promise<unknown>}} S
+ * @param {import('node:test').TestContext} t
+ * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean, ignore?: RegExp}} how
+ */
+export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore }) {
+  const catalog = await onPage(
+    () => open(url),
+    async ({ page }) => {
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), 'true', 'threads on');
+      return readCatalog(page);
+    },
+  );
+  assert.ok(catalog.length > 0, 'the catalog lists topics');
+  for (const { id } of catalog) {
+    await t.test(id, () =>
+      onPage(
+        () => open(`${url}index.html?topic=${id}`),
+        async ({ page }) => {
+          for (let r = 1; r <= runs; r++) assertRunPassed(await run(page), runs > 1 ? `run ${r}` : '');
+          if (shots) await shoot(page, `catalog/${id}`);
+        },
+        { ignore },
+      ),
+    );
+  }
+}
+
+/**
+ * A run with defaults on an isolated page passed: it finished, showed self-checks that all
+ * pass, and every mode ran.
+ * @param {Awaited<ReturnType<typeof shownRun>>} shown
+ * @param {string} [label] prefixed to failures
+ */
+export function assertRunPassed(shown, label = '') {
+  const at = label ? `${label}: ` : '';
+  assert.match(shown.status, /^Finished/, `${at}${shown.status}`);
+  assert.ok(shown.checks.length > 0, `${at}no self-checks shown`);
+  for (const check of shown.checks) assert.ok(check.ok, `${at}${check.text}`);
+  for (const mode of shown.modes) assert.equal(mode.status, 'ok', `${at}${mode.mode}: ${mode.text}`);
+}
+
+/** A full-page screenshot in test-results/ (gitignored; look at them after a run). `name` may hold a folder. */
 export async function shoot(page, name) {
-  mkdirSync('test-results', { recursive: true });
+  mkdirSync(dirname(`test-results/${name}`), { recursive: true });
   await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
 }
 
