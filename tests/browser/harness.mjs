@@ -129,12 +129,13 @@ export async function runAndWait(page, { stopAfterMs, timeout = 90_000 } = {}) {
 /**
  * A learner's run from the form: types `values`, picks `select`, presses Run. Asserts that the run
  * finished, that self-checks are shown and all pass, and that each mode's result matches `expect`;
- * saves screenshot `shot`; then reloads the page and asserts the edited values are back (they
- * live in the address bar, so the run can be shared). Returns the timing rows.
+ * saves screenshot `shot` and calls `inspect` (for what else the results must show); then reloads
+ * the page and asserts the edited values are back (they live in the address bar, so the run can
+ * be shared). Returns the timing rows.
  * @param {import('playwright-core').Page} page
- * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string}} [edits]
+ * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string, inspect?: (page: import('playwright-core').Page) => Promise<void>}} [edits]
  */
-export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot } = {}) {
+export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot, inspect } = {}) {
   for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
   for (const [name, value] of Object.entries(select)) await page.selectOption(`#param-${name}`, value);
   const status = await runAndWait(page);
@@ -145,6 +146,7 @@ export async function runFromForm(page, { values = {}, select = {}, expect = {},
   assert.ok(list.length > 0, 'no self-checks shown');
   for (const check of list) assert.ok(check.ok, check.text);
   if (shot) await shoot(page, shot);
+  if (inspect) await inspect(page);
   const edited = Object.entries({ ...values, ...select });
   if (edited.length) {
     await page.reload();
