@@ -216,12 +216,18 @@ pub fn encode(rgba: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
         filtered.push(best as u8);
         filtered.extend_from_slice(&trials[best]);
     }
+    Ok(file((w, h), false, &filtered))
+}
+
+/// A whole 8-bit RGBA PNG file around `filtered` (the rows, each with its filter byte, of every
+/// pass): signature, IHDR, one IDAT compressed by fdeflate, IEND.
+fn file((w, h): (u32, u32), interlaced: bool, filtered: &[u8]) -> Vec<u8> {
     let mut out = SIGNATURE.to_vec();
     let mut header = Vec::new();
     header.extend(w.to_be_bytes());
     header.extend(h.to_be_bytes());
-    header.extend([8, 6, 0, 0, 0]); // 8-bit RGBA, deflate, standard filters, not interlaced
-    for (kind, body) in [(b"IHDR", header), (b"IDAT", fdeflate::compress_to_vec(&filtered)), (b"IEND", Vec::new())] {
+    header.extend([8, 6, 0, 0, u8::from(interlaced)]);
+    for (kind, body) in [(b"IHDR", header), (b"IDAT", fdeflate::compress_to_vec(filtered)), (b"IEND", Vec::new())] {
         out.extend((body.len() as u32).to_be_bytes());
         let start = out.len();
         out.extend(kind);
@@ -229,7 +235,7 @@ pub fn encode(rgba: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, String> {
         let crc = crc32(&out[start..]);
         out.extend(crc.to_be_bytes());
     }
-    Ok(out)
+    out
 }
 
 /// The CRC-32 every PNG chunk ends with.
@@ -377,22 +383,8 @@ mod tests {
                 }
             }
         }
-        let mut file = encode(&picture, (w as u32, h as u32)).unwrap();
-        // Rebuild the file with the interlace flag set and the pass-by-pass data.
-        file.truncate(8);
-        let mut header = Vec::new();
-        header.extend((w as u32).to_be_bytes());
-        header.extend((h as u32).to_be_bytes());
-        header.extend([8, 6, 0, 0, 1]);
-        for (kind, body) in [(b"IHDR", header), (b"IDAT", fdeflate::compress_to_vec(&raw)), (b"IEND", Vec::new())] {
-            file.extend((body.len() as u32).to_be_bytes());
-            let start = file.len();
-            file.extend(kind);
-            file.extend(&body);
-            let crc = crc32(&file[start..]);
-            file.extend(crc.to_be_bytes());
-        }
-        assert_eq!(decode(&file).unwrap(), (w as u32, h as u32, picture));
+        let interlaced = file((w as u32, h as u32), true, &raw);
+        assert_eq!(decode(&interlaced).unwrap(), (w as u32, h as u32, picture));
     }
 
     #[test]

@@ -70,7 +70,7 @@ describe('async topics, page controlled by the service worker', () => {
   test('offline: the page reloads from the cache and the simulated network still answers', () =>
     onPage(
       () => openControlled(env.url, 'topic=async-fetch'),
-      async ({ page }) => {
+      async ({ page, context }) => {
         await context.setOffline(true);
         await page.reload();
         await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });

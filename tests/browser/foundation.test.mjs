@@ -4,11 +4,8 @@
 // without isolation headers. No console errors anywhere.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { checks, holdsOnSomeRun, onPage, openPage, runAndWait, shoot, startServer, timings, useBrowser } from './harness.mjs';
+import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -145,51 +142,43 @@ test('Stop ends a long run quickly and the next run works', () =>
     },
   ));
 
-test('the embed view works in an iframe on another origin and answers postMessage', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'course-'));
-  writeFileSync(
-    join(dir, 'index.html'),
-    `<!doctype html><title>A course page</title><link rel="icon" href="data:,"><h1>Course</h1>
+test('the embed view works in an iframe on another origin and answers postMessage', () =>
+  onPage(
+    () =>
+      openCoursePage(
+        env.browser,
+        `<!doctype html><title>A course page</title><link rel="icon" href="data:,"><h1>Course</h1>
 <iframe id="demo" src="${env.url}embed.html?topic=gil&limit=2000000" width="1000" height="700" allow="cross-origin-isolated"></iframe>
 <script>
   window.messages = [];
   addEventListener('message', (e) => window.messages.push(e.data));
   window.runDemo = (params) => document.getElementById('demo').contentWindow.postMessage({ type: 'run', topic: 'gil', params, requestId: 7 }, '*');
 </script>`,
-  );
-  const course = await startServer({ root: dir, isolation: false });
-  try {
-    await onPage(
-      () => openPage(env.browser),
-      async ({ page }) => {
-        await page.goto(course.url);
-        await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
-        const frame = page.frame({ url: /embed\.html/ });
-        assert.ok(frame);
-        assert.equal(await frame.inputValue('#param-limit'), '2000000');
-        await page.evaluate(() => window.runDemo({ limit: 3000000 }));
-        await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
-        const result = await page.evaluate(() => window.messages.find((m) => m.type === 'result'));
-        assert.equal(result.requestId, 7);
-        assert.equal(result.topic, 'gil');
-        assert.equal(result.params.limit, 3000000);
-        assert.equal(result.modes.length, 4);
-        assert.ok(result.lanes >= 2 && result.speedup > 0);
-        assert.equal(result.values.sum, '8999995500000500000');
-        await page.evaluate(() => window.runDemo({ limit: 'lots' }));
-        await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
-        const error = await page.evaluate(() => window.messages.find((m) => m.type === 'error'));
-        assert.equal(error.errors[0].field, 'limit');
-        // The embed shows the rejected value next to its message.
-        assert.equal(await frame.inputValue('#param-limit'), 'lots');
-        assert.match(await frame.textContent('#param-limit-error'), /whole number/);
-        await shoot(page, 'embed');
-      },
-    );
-  } finally {
-    await course.close();
-  }
-});
+      ),
+    async ({ page }) => {
+      await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+      const frame = page.frame({ url: /embed\.html/ });
+      assert.ok(frame);
+      assert.equal(await frame.inputValue('#param-limit'), '2000000');
+      await page.evaluate(() => window.runDemo({ limit: 3000000 }));
+      await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
+      const result = await page.evaluate(() => window.messages.find((m) => m.type === 'result'));
+      assert.equal(result.requestId, 7);
+      assert.equal(result.topic, 'gil');
+      assert.equal(result.params.limit, 3000000);
+      assert.equal(result.modes.length, 4);
+      assert.ok(result.lanes >= 2 && result.speedup > 0);
+      assert.equal(result.values.sum, '8999995500000500000');
+      await page.evaluate(() => window.runDemo({ limit: 'lots' }));
+      await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
+      const error = await page.evaluate(() => window.messages.find((m) => m.type === 'error'));
+      assert.equal(error.errors[0].field, 'limit');
+      // The embed shows the rejected value next to its message.
+      assert.equal(await frame.inputValue('#param-limit'), 'lots');
+      assert.match(await frame.textContent('#param-limit-error'), /whole number/);
+      await shoot(page, 'embed');
+    },
+  ));
 
 test('without isolation headers the page says why threads are off, and other modes still run', async () => {
   await onPage(

@@ -3,8 +3,9 @@
 // errors so tests can insist on none.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -77,6 +78,25 @@ export async function openPage(browser, url, { width = 1280, height = 1000 } = {
   page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && errors.push(`[worker] ${message.text()}`)));
   if (url) await gotoReady(page, url);
   return { page, context, errors, close: () => context.close() };
+}
+
+/**
+ * A course page on another origin: `html` served as `file` by a static server without isolation
+ * headers (an ordinary site), opened in a new page. Closing the session stops the server too.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} html
+ */
+export async function openCoursePage(browser, html, file = 'index.html') {
+  const dir = mkdtempSync(join(tmpdir(), 'course-'));
+  writeFileSync(join(dir, file), html);
+  const server = await startServer({ root: dir, isolation: false });
+  const session = await openPage(browser, null);
+  await session.page.goto(`${server.url}${file}`);
+  const close = async () => {
+    await session.close();
+    await server.close();
+  };
+  return { ...session, close };
 }
 
 /** Navigates and waits until the playground has loaded its catalog. */

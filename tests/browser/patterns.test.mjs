@@ -6,11 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import { onPage, openPage, readCatalog, runFromForm, startServer, table, timings, useBrowser } from './harness.mjs';
+import { onPage, openCoursePage, openPage, readCatalog, runFromForm, table, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -71,36 +68,29 @@ test('every Patterns topic in the catalog answers the embed API with its default
   const catalog = await onPage(() => openPage(env.browser, env.url), ({ page }) => readCatalog(page));
   const topics = catalog.filter((topic) => topic.chapter === 'Patterns and scale').map((topic) => topic.id);
   assert.ok(topics.length > 0, 'the chapter has topics');
-  const dir = mkdtempSync(join(tmpdir(), 'course-'));
-  writeFileSync(
-    join(dir, 'index.html'),
-    `<!doctype html><title>A course page</title><link rel="icon" href="data:,">
+  await onPage(
+    () =>
+      openCoursePage(
+        env.browser,
+        `<!doctype html><title>A course page</title><link rel="icon" href="data:,">
 <iframe id="demo" src="${env.url}embed.html?topic=${topics[0]}" width="1000" height="700" allow="cross-origin-isolated"></iframe>
 <script>
   window.messages = [];
   addEventListener('message', (e) => window.messages.push(e.data));
   window.runDemo = (topic, requestId) => document.getElementById('demo').contentWindow.postMessage({ type: 'run', topic, params: {}, requestId }, '*');
 </script>`,
+      ),
+    async ({ page }) => {
+      await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+      for (const [i, topic] of topics.entries()) {
+        await page.evaluate(([t, n]) => window.runDemo(t, n), [topic, i + 1]);
+        await page.waitForFunction((n) => window.messages.some((m) => m.requestId === n), i + 1, { timeout: 90_000 });
+        const answer = await page.evaluate((n) => window.messages.find((m) => m.requestId === n), i + 1);
+        assert.equal(answer.type, 'result', JSON.stringify(answer));
+        assert.equal(answer.topic, topic);
+        assert.equal(answer.status, 'ok');
+        assert.ok(answer.checks.length > 0 && answer.checks.every((c) => c.ok), `${topic}: ${JSON.stringify(answer.checks)}`);
+      }
+    },
   );
-  const course = await startServer({ root: dir, isolation: false });
-  try {
-    await onPage(
-      () => openPage(env.browser),
-      async ({ page }) => {
-        await page.goto(course.url);
-        await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
-        for (const [i, topic] of topics.entries()) {
-          await page.evaluate(([t, n]) => window.runDemo(t, n), [topic, i + 1]);
-          await page.waitForFunction((n) => window.messages.some((m) => m.requestId === n), i + 1, { timeout: 90_000 });
-          const answer = await page.evaluate((n) => window.messages.find((m) => m.requestId === n), i + 1);
-          assert.equal(answer.type, 'result', JSON.stringify(answer));
-          assert.equal(answer.topic, topic);
-          assert.equal(answer.status, 'ok');
-          assert.ok(answer.checks.length > 0 && answer.checks.every((c) => c.ok), `${topic}: ${JSON.stringify(answer.checks)}`);
-        }
-      },
-    );
-  } finally {
-    await course.close();
-  }
 });

@@ -4,18 +4,12 @@
 // iframe on another origin driven through the embed API, and footprint's thread row on an
 // isolated page. Screenshots go to test-results/.
 
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import { checks, onPage, openPage, runAndWait, runFromForm, shoot, startServer, table, timings, toMs, useBrowser } from './harness.mjs';
+import { checks, onPage, openCoursePage, openPage, runAndWait, runFromForm, shoot, table, timings, toMs, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
-/** @type {{close: () => Promise<unknown>} | undefined} the course site of the iframe test */
-let parentServer;
-after(() => parentServer?.close());
 
 /** The text of the first result table that mentions `title`. */
 async function tableText(page, title) {
@@ -141,11 +135,12 @@ describe('image-resize with files the learner picks', () => {
 });
 
 describe('process topics inside an iframe on another (non-isolated) site', () => {
-  test('a course page embeds process-pool and ipc-queues and reads their results', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'course-'));
-    writeFileSync(
-      join(dir, 'course.html'),
-      `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+  test('a course page embeds process-pool and ipc-queues and reads their results', () =>
+    onPage(
+      () =>
+        openCoursePage(
+          env.browser,
+          `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
 <iframe id="topic" src="${env.plainUrl}embed.html?topic=process-pool" width="900" height="700"></iframe>
 <script>
   window.results = [];
@@ -160,12 +155,9 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
     }
   });
 </script>`,
-    );
-    parentServer = await startServer({ isolation: false, root: dir });
-    await onPage(
-      () => openPage(env.browser),
+          'course.html',
+        ),
       async ({ page }) => {
-        await page.goto(`${parentServer.url}course.html`);
         await page.waitForFunction(() => /** @type {any} */ (window).results.length === 2, null, { timeout: 90_000 });
         const results = await page.evaluate(() => /** @type {any} */ (window).results);
         const pool = results.find((r) => r.requestId === 1);
@@ -179,8 +171,7 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
         assert.equal(queues.values.results.length, 20);
         await shoot(page, 'processes-iframe');
       },
-    );
-  });
+    ));
 });
 
 describe('footprint on a cross-origin isolated page', () => {
