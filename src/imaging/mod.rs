@@ -2,9 +2,12 @@
 //! RGBA, fitting them within a box, encoding thumbnails as PNG, and the memory a job will need.
 //! Machinery, not a lesson: the topic file keeps what the page shows.
 //!
-//! Why some of it is hand-written, measured on the plain wasm build (gzip):
+//! Why some of it is hand-written, measured on the plain wasm build (after wasm-opt, gzip -9):
 //! - PNG: our codec on `fdeflate` plus the resampler adds about 37 KB, against about 98 KB for
 //!   the `png` crate and about 180 KB for the `image` crate (PNG and JPEG).
+//! - PNG decoding with `zune-png` 0.5 (its `zune-core` is already here for JPEG), our encoder
+//!   kept: the module grew from 1,289,386 to 1,322,759 bytes, 532,706 to 549,842 gzip (+17 KB),
+//!   and it decoded 1-bit grey rows wrongly where the `png` crate and ours agree. Ours stays.
 //! - JPEG: `zune-jpeg` (+43 KB on each build) rather than a hand-written decoder (baseline,
 //!   progressive, restart markers, CMYK are too much to own); `jpeg-decoder` is smaller (+29 KB)
 //!   but in maintenance mode.
