@@ -208,6 +208,14 @@ pub struct OpfsFile {
 impl OpfsFile {
     /// Creates (or empties) the file `name` in the origin's private directory.
     pub async fn create(name: &str) -> Result<OpfsFile, String> {
+        let file = OpfsFile::open(name).await?;
+        file.handle.truncate_with_f64(0.0).map_err(|e| js_message(&e))?;
+        Ok(file)
+    }
+
+    /// Opens the file `name` in the origin's private directory as it is (made empty if new). The
+    /// handle is exclusive: another tab that holds it makes this fail until it is closed.
+    pub async fn open(name: &str) -> Result<OpfsFile, String> {
         use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
         let why = |e: JsValue| js_message(&e);
         let scope: web_sys::WorkerGlobalScope = js_sys::global().dyn_into().map_err(|_| "not in a worker")?;
@@ -219,8 +227,31 @@ impl OpfsFile {
         let file: FileSystemFileHandle = file.dyn_into().map_err(why)?;
         let handle = JsFuture::from(file.create_sync_access_handle()).await.map_err(why)?;
         let handle: FileSystemSyncAccessHandle = handle.dyn_into().map_err(why)?;
-        handle.truncate_with_f64(0.0).map_err(why)?;
         Ok(OpfsFile { handle, at: 0.0 })
+    }
+
+    /// The whole file.
+    pub fn read_all(&self) -> Result<Vec<u8>, String> {
+        let why = |e: JsValue| js_message(&e);
+        self.handle.flush().map_err(why)?;
+        let size = self.handle.get_size().map_err(why)?;
+        let buffer = js_sys::Uint8Array::new_with_length(size as u32);
+        let options = web_sys::FileSystemReadWriteOptions::new();
+        options.set_at(0.0);
+        self.handle.read_with_js_u8_array_and_options(&buffer, &options).map_err(why)?;
+        Ok(buffer.to_vec())
+    }
+
+    /// Makes `bytes` the whole file, on disk when this returns.
+    pub fn replace(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.handle.truncate_with_f64(0.0).map_err(|e| js_message(&e))?;
+        self.at = 0.0;
+        self.append(bytes)?;
+        self.handle.flush().map_err(|e| js_message(&e))
+    }
+
+    pub fn close(&self) {
+        self.handle.close();
     }
 
     pub fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
@@ -234,17 +265,8 @@ impl OpfsFile {
     }
 
     pub fn read_all_and_close(&mut self) -> Result<Vec<u8>, String> {
-        let why = |e: JsValue| js_message(&e);
-        let result = (|| {
-            self.handle.flush().map_err(why)?;
-            let size = self.handle.get_size().map_err(why)?;
-            let buffer = js_sys::Uint8Array::new_with_length(size as u32);
-            let options = web_sys::FileSystemReadWriteOptions::new();
-            options.set_at(0.0);
-            self.handle.read_with_js_u8_array_and_options(&buffer, &options).map_err(why)?;
-            Ok(buffer.to_vec())
-        })();
-        self.handle.close();
+        let result = self.read_all();
+        self.close();
         result
     }
 }

@@ -460,6 +460,7 @@ fn every_topic_has_a_complete_program_and_every_spec_a_topic() {
 const NO_CONSTANT: &[(&str, &str)] = &[
     ("async-fetch", "urls"), // the form's sim/... paths are the page's service: URLS builds on BASE
     ("async-fetch", "timeout_s"), // 0.6 s goes with the page's time scale 0.2; 5 s is the original's
+    ("task-queue", "resume"), // its broker lives in memory; a real one (Redis) keeps the queue
     ("scraper", "urls"),     // the pages both services have (the public one has no sim/site)
     ("async-stream", "storage"), // browser storage; the Python writes a file
     ("async-fetch", "time_scale"), // the Python talks to a real service: its delays are its own
