@@ -97,7 +97,7 @@ vendor() {
   cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
   cp node_modules/uplot/dist/uPlot.d.ts www/vendor/uPlot.esm.d.ts
   local hl=node_modules/@highlightjs/cdn-assets
-  cp $hl/es/core.min.js $hl/es/languages/rust.min.js $hl/es/languages/python.min.js $hl/styles/github.min.css www/vendor/highlight/
+  cp $hl/es/core.min.js $hl/es/languages/rust.min.js $hl/es/languages/python.min.js www/vendor/highlight/
   cp tools/vendor-types/highlight/*.d.ts www/vendor/highlight/
 }
 

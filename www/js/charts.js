@@ -1,6 +1,6 @@
 // Line charts for a run's series (sweeps, queue lengths, heartbeat delays), drawn by uPlot.
 
-import { h } from './dom.js';
+import { cssRgb, h } from './dom.js';
 
 /**
  * A series' points: [x, y] pairs, or x0, y0, x1, y1, ... in a Float64Array (as the engine sends
@@ -31,11 +31,14 @@ export function renderCharts(series, width) {
 function chart(name, list, width) {
   const figure = h('figure', { class: 'chart' }, h('figcaption', { text: `${list[0].y} by ${list[0].x}` }));
   const columns = list.map((s) => thin(s.points, Math.max(width, 280)));
+  // uPlot draws axes on its canvas, black unless told: the theme's ink and lines.
+  const [ink, line] = ['--ink', '--line'].map(cssRgb);
+  const axis = (label) => ({ label, stroke: ink, grid: { stroke: line }, ticks: { stroke: line } });
   const options = {
     width: Math.max(width, 280),
     height: 240,
     scales: { x: { time: false } },
-    axes: [{ label: list[0].x }, { label: list[0].y }],
+    axes: [axis(list[0].x), axis(list[0].y)],
     series: [
       { label: list[0].x },
       ...list.map((s, i) => ({
