@@ -3,7 +3,9 @@
 // errors so tests can insist on none.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -231,4 +233,63 @@ export function toMs(text) {
   const match = /([\d.]+)\s*(ms|s)/.exec(text);
   if (!match) return NaN;
   return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+/** What the embed posts that answers no command: events about a run, and height reports. */
+const EMBED_EVENTS = ['started', 'progress', 'resize'];
+
+/**
+ * A course page on its own origin (a server of its own: close `server` when done) with the embed
+ * `src` in an iframe: `window.send(message)` posts to it; `window.replies` records the embed's
+ * answers and its ready message in arrival order, `window.events` everything else it posts
+ * (run events, {type: 'resize'}, {subject: 'lti.frameResize'}). Waits for 'ready' unless told.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} src
+ */
+export async function openCoursePage(browser, src, { waitReady = true } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'course-'));
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<iframe id="demo" src="${src}" width="1000" height="700" allow="cross-origin-isolated"></iframe>
+<script src="course.js"></script>`,
+  );
+  writeFileSync(
+    join(dir, 'course.js'),
+    `window.replies = [];
+window.events = [];
+const frame = document.getElementById('demo');
+const events = ${JSON.stringify(EMBED_EVENTS)};
+addEventListener('message', (e) => {
+  if (e.source !== frame.contentWindow) return;
+  if (typeof e.data?.type === 'string' && !events.includes(e.data.type)) window.replies.push(e.data);
+  else window.events.push(e.data);
+});
+window.send = (message) => frame.contentWindow.postMessage(message, '*');`,
+  );
+  const server = await startServer({ root: dir, isolation: false });
+  const session = await openPage(browser, null);
+  await session.page.goto(server.url);
+  if (waitReady) await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+  return { ...session, server };
+}
+
+/** Sends one message from the course page and waits for the answer carrying `requestId`. */
+export async function ask(page, message, timeout = 60_000) {
+  return page.evaluate(
+    ([m, ms]) =>
+      new Promise((resolve, reject) => {
+        const before = window.replies.length;
+        window.send(m);
+        const started = Date.now();
+        const look = () => {
+          const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
+          if (found) resolve(found);
+          else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
+          else setTimeout(look, 20);
+        };
+        look();
+      }),
+    [message, timeout],
+  );
 }

@@ -88,8 +88,10 @@ test('the four topics answer the embed API with their defaults', async () => {
     await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
     for (const [i, topic] of TOPICS.entries()) {
       await page.evaluate(([t, n]) => window.runDemo(t, n), [topic, i + 1]);
-      await page.waitForFunction((n) => window.messages.some((m) => m.requestId === n), i + 1, { timeout: 90_000 });
-      const answer = await page.evaluate((n) => window.messages.find((m) => m.requestId === n), i + 1);
+      // The run's answer, not its 'started' and 'progress' events (which carry its requestId too).
+      const answered = (n) => window.messages.find((m) => m.requestId === n && (m.type === 'result' || m.type === 'error'));
+      await page.waitForFunction(answered, i + 1, { timeout: 90_000 });
+      const answer = await page.evaluate(answered, i + 1);
       assert.equal(answer.type, 'result', JSON.stringify(answer));
       assert.equal(answer.topic, topic);
       assert.equal(answer.status, 'ok');

@@ -100,11 +100,28 @@ export function listen(host, origins) {
   return (/** @type {string} */ by) => runEvents((message) => parent({ ...message, requestId: null, by }));
 }
 
-/** Posts to the parent page: to each allowed origin (the browser drops the others), or to any. */
+/**
+ * Posts to the parent page: to any, or when `origins` restricts it, only to an allowed parent.
+ * Where the browser does not say the parent's origin, to each allowed origin (the browser drops
+ * the others, with a console warning).
+ */
 function toParent(origins) {
+  const parent = parentOrigin();
+  const targets = !origins ? ['*'] : parent ? origins.filter((o) => o === parent) : origins;
   return (/** @type {any} */ message) => {
-    for (const origin of origins ?? ['*']) window.parent.postMessage(message, origin);
+    for (const origin of targets) window.parent.postMessage(message, origin);
   };
+}
+
+/** The origin of the page around the embed, where the browser tells it; else null. */
+function parentOrigin() {
+  const ancestors = window.location.ancestorOrigins;
+  if (ancestors?.length) return ancestors[0];
+  try {
+    return document.referrer ? new URL(document.referrer).origin : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
