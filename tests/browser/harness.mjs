@@ -66,8 +66,8 @@ export async function launch() {
  * A new page that records console errors and uncaught exceptions (from workers too).
  * @param {import('playwright-core').Browser} browser
  */
-export async function openPage(browser, url, { width = 1280, height = 1000 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
+export async function openPage(browser, url, { width = 1280, height = 1000, scale = 1 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
   const page = await context.newPage();
   /** @type {string[]} */
   const errors = [];
