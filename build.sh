@@ -129,9 +129,7 @@ run_tests() {
 dist() {
   setup
   build
-  rm -rf dist
-  cp -r www dist
-  node tools/headers.mjs > dist/_headers
+  node tools/dist.mjs dist
   say "dist: $(du -sh dist | cut -f1) in dist/ (serve it with any static host; see dist/_headers)"
 }
 

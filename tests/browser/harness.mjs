@@ -51,8 +51,8 @@ export async function launchFirefox() {
 }
 
 /** Starts a static server on a free port; resolves to {url, close}. */
-export async function startServer({ isolation = true, root = 'www', onServed = undefined } = {}) {
-  const server = await serve({ root, port: 0, isolation, quiet: true, onServed });
+export async function startServer({ isolation = true, root = 'www', headersFile = undefined, onServed = undefined } = {}) {
+  const server = await serve({ root, port: 0, isolation, headersFile, quiet: true, onServed });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/`, port, close: () => new Promise((done) => server.close(() => done(undefined))) };
