@@ -311,24 +311,48 @@ function embedButton(topic) {
   const box = h('div', { class: 'embed-snippet', hidden: true });
   return h(
     'span',
-    {},
+    { class: 'embed-control' },
     h('button', {
       type: 'button',
       id: 'embed',
       text: 'Embed…',
-      onclick: () => {
-        const src = new URL(`embed.html${queryFor(topic, state.form.values())}`, window.location.href).href;
-        const snippet = `<iframe src="${src}" title="${topic.title}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`;
-        const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': 'Embed code', class: 'snippet' }));
-        area.value = snippet;
-        const copy = h('button', { type: 'button', text: 'Copy', onclick: () => navigator.clipboard?.writeText(snippet).then(() => (copy.textContent = 'Copied')) });
-        replace(box, area, copy);
+      'aria-expanded': 'false',
+      onclick: (event) => {
+        const query = queryFor(topic, state.form.values());
+        const src = new URL(`embed.html${query}`, window.location.href).href;
+        // The values that differ from the defaults, numbers as numbers.
+        const numeric = new Set(topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name));
+        const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic').map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]));
+        // Text inside an HTML attribute quoted with `quote`.
+        const attribute = (text, quote = '"') => text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
+        replace(
+          box,
+          snippetBox('With the helper (resizes itself; the page can run and stop it)', `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`),
+          snippetBox('As a plain iframe', `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`),
+        );
         box.hidden = !box.hidden;
-        area.select();
+        /** @type {HTMLElement} */ (event.currentTarget).setAttribute('aria-expanded', String(!box.hidden));
       },
     }),
     box,
   );
+}
+
+/** A labelled, read-only snippet of embed code and its Copy button. */
+function snippetBox(label, snippet) {
+  const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' }));
+  area.value = snippet;
+  const status = h('span', { class: 'code-status', role: 'status' });
+  const copy = h('button', {
+    type: 'button',
+    text: 'Copy',
+    onclick: () =>
+      navigator.clipboard?.writeText(snippet).then(
+        () => (status.textContent = 'Copied.'),
+        () => (status.textContent = 'The browser did not allow copying: select the text and copy it.'),
+      ),
+  });
+  return h('div', { class: 'snippet-row' }, h('p', { class: 'snippet-label', text: label }), area, copy, status);
 }
 
 /**
