@@ -36,11 +36,12 @@ document.body.append(announcer);
  * `claim` names who holds the engine (a Run press, or an embed request) from the moment it is
  * asked, before anything is awaited, so two requests can never both go ahead; `released`
  * resolves when it lets go, and `stopping` says a stop came meanwhile (a run not yet started then
- * does not start). `by` is who started the run in progress: 'parent', 'learner' or 'autorun'.
- * @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, request: any, runs: number, last: any,
+ * does not start). `by` is who started the run in progress: 'parent', 'learner' or 'autorun'; `runs`
+ * counts the runs that ended, and `last` is how the last one ended (as the embed API says it).
+ * @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number, last: any,
  *   execute: (params: any, events: any) => Promise<any>, runForm: (by: string) => Promise<void>}}
  */
-const state = { catalog: null, caps: null, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, request: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
+const state = { catalog: null, caps: null, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
 
 /**
  * Takes the engine for `who`, synchronously; returns the release function, or null when another
@@ -394,13 +395,12 @@ async function execute(topic, params, view, events, by) {
   } finally {
     state.running = false;
     state.by = null;
-    state.runs++;
     claimed?.();
     view.runButton.disabled = state.claim !== null;
     view.stopButton.disabled = true;
     delete document.body.dataset.running;
     // Counts finished runs, so tests (and embedding pages) can tell a new result from an old one.
-    document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
+    document.body.dataset.runs = String(++state.runs);
   }
 }
 
