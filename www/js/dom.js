@@ -75,6 +75,20 @@ export function cssColour(name) {
 /** The same, as CSS text for a canvas: `rgb(r g b)`. */
 export const cssRgb = (/** @type {string} */ name) => `rgb(${cssColour(name).join(' ')})`;
 
+/**
+ * A closed <details> whose content is built when first opened (most readers never open it).
+ * @param {string} className
+ * @param {string} summary
+ * @param {() => Node} build
+ */
+export function lazyDetails(className, summary, build) {
+  const details = /** @type {HTMLDetailsElement} */ (h('details', { class: className }, h('summary', { text: summary })));
+  details.addEventListener('toggle', () => {
+    if (details.open && details.childElementCount === 1) details.append(build());
+  });
+  return details;
+}
+
 /** Removes every child of `element` and appends `children`. */
 export function replace(element, ...children) {
   element.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));

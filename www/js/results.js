@@ -2,7 +2,7 @@
 // tables, downloads and images. All of it is generic: topics describe themselves in the report.
 
 import { renderCharts } from './charts.js';
-import { h, ms, replace, scrollBox } from './dom.js';
+import { h, lazyDetails, ms, replace, scrollBox } from './dom.js';
 import { TimelineView, pagedTable, timelineTable } from './timeline.js';
 
 /** The log shows its first and last lines; the ones between come a page at a time on request. */
@@ -149,11 +149,7 @@ function section(title, children, show, className = '') {
 
 /** The table is built when first opened: most readers never open it. */
 function spansDetails(spans, modes) {
-  const details = h('details', { class: 'spans-table' }, h('summary', { text: `Timeline as a table (${spans.length} spans)` }));
-  details.addEventListener('toggle', () => {
-    if (/** @type {HTMLDetailsElement} */ (details).open && details.childElementCount === 1) details.append(timelineTable(spans, modes));
-  });
-  return details;
+  return lazyDetails('spans-table', `Timeline as a table (${spans.length} spans)`, () => timelineTable(spans, modes));
 }
 
 function logLine(l) {
