@@ -183,7 +183,7 @@ function runEvents(send) {
   const flush = () => {
     timer = 0;
     last = performance.now();
-    send(pending);
+    send({ ...pending, elapsedMs: Math.round(last - started) });
   };
   return {
     started(info) {
@@ -192,7 +192,7 @@ function runEvents(send) {
     },
     progress({ progress, spans, log }) {
       const fraction = progress && progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
-      pending = { type: 'progress', done: progress?.done ?? null, total: progress?.total ?? null, label: progress?.label ?? null, fraction, spans: spans.length, lines: log.length, elapsedMs: Math.round(performance.now() - started) };
+      pending = { type: 'progress', done: progress?.done ?? null, total: progress?.total ?? null, label: progress?.label ?? null, fraction, spans: spans.length, lines: log.length };
       if (timer) return;
       timer = window.setTimeout(flush, Math.max(0, last + PROGRESS_EVERY_MS - performance.now()));
     },
