@@ -291,31 +291,55 @@ const SPECS: &[Spec] = &[
             expect_eq("pages", after(out, "pages ")?, 5)
         },
     },
-    // The Patterns chapter (issue 10): they run; their answers are not compared yet.
-    Spec { id: "decide", constants: &[], rust: None, check: |out, _| at_least("output lines", out.lines().count(), 1) },
+    Spec {
+        id: "decide",
+        constants: &[("MEASURE", "False")],
+        rust: Some(|| json!({"measure": false})),
+        check: |out, r| {
+            expect_eq(
+                "recommendation",
+                out.lines().find_map(|l| l.strip_prefix("Recommendation: ")).unwrap_or(""),
+                unquoted(value(r, "recommendation")),
+            )
+        },
+    },
     Spec {
         id: "actor",
-        constants: &[],
-        rust: None,
-        check: |out, _| at_least("final balance", count_lines(out, "final balance"), 1),
+        constants: &[("TIME_SCALE", "0.1"), ("HANDLE_MS", "5")],
+        rust: Some(|| json!({"time_scale": 0.1, "handle_ms": 5})),
+        check: |out, r| {
+            for mode in ["stop-flag", "poison-pill"] {
+                expect_eq(
+                    &format!("{mode}: printed"),
+                    after(out, &format!("{mode} printed "))?,
+                    value(r, &format!("{mode}_printed")),
+                )?;
+            }
+            at_least("final balance", count_lines(out, "final balance"), 1)
+        },
     },
     Spec {
         id: "task-queue",
         constants: &[],
-        rust: None,
-        check: |out, _| at_least("output lines", out.lines().count(), 1),
+        rust: Some(|| json!({})),
+        check: |out, r| {
+            at_least("a killed worker", count_lines(out, "killed a worker running"), 1)?;
+            at_least("a redelivery", count_lines(out, "visibility timeout: redelivering"), 1)?;
+            expect_eq("successes", after(out, "successes ")?, value(r, "successes"))
+        },
     },
     Spec {
         id: "compare",
-        constants: &[],
+        constants: &[("CPU_MS", "5"), ("WAIT_MS", "10")],
         rust: None,
-        check: |out, _| at_least("output lines", out.lines().count(), 1),
+        check: |out, _| {
+            for model in ["sequential", "threads (GIL)", "processes", "async + process pool", "async"] {
+                at_least(model, out.lines().filter(|l| l.trim_start().starts_with(&format!("{model}: "))).count(), 1)?;
+            }
+            Ok(())
+        },
     },
 ];
-
-/// Topics whose Python constants are not yet named after the form's fields (issue 10's new
-/// Patterns chapter, merged at the end of issue 11): the suite runs them, this check waits.
-const CONSTANTS_PENDING: &[&str] = &["decide", "actor", "task-queue", "compare"];
 
 /// `program` with each `NAME = value` line's value replaced (the rest of the line, a comment, kept).
 fn with_constants(id: &str, program: &str, constants: &[(&str, &str)]) -> String {
@@ -459,7 +483,7 @@ fn the_python_constants_are_the_form_fields_with_their_defaults() {
     let mut wrong = Vec::new();
     for topic in topics::all() {
         for param in &topic.params {
-            if NO_CONSTANT.contains(&(topic.id, param.name)) || CONSTANTS_PENDING.contains(&topic.id) {
+            if NO_CONSTANT.contains(&(topic.id, param.name)) {
                 continue;
             }
             let name = param.name.to_uppercase();

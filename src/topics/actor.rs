@@ -44,6 +44,13 @@ The bank-account actor owns a balance. Several senders deposit and withdraw at t
 
 const PYTHON: &str = r#"import queue, random, threading, time
 
+TIME_SCALE = 0.6          # multiplies every duration (1 = the original 0.5 s per print)
+SENDERS = 4               # threads sending deposits and withdrawals at once
+OPERATIONS = 8            # operations per sender
+HANDLE_MS = 30            # the bank actor's time per message (times the time scale)
+BALANCE = 100             # opening balance
+SEED = 0                  # 0 draws new amounts every run
+
 class PrinterActor:
     """The tutorial's actor: a mailbox and a thread that handles one message at a time."""
     def __init__(self, use_pill):
@@ -63,7 +70,7 @@ class PrinterActor:
                 continue
             if message is None:          # the poison pill
                 break
-            time.sleep(0.5)
+            time.sleep(0.5 * TIME_SCALE)
             print("Printing:", message)
             self.printed.append(message)
 
@@ -85,7 +92,7 @@ class BankAccount(threading.Thread):
             op, amount, reply = self.mailbox.get()
             if op == "stop":
                 break
-            time.sleep(0.03)
+            time.sleep(HANDLE_MS / 1000 * TIME_SCALE)
             if op == "deposit":
                 self.balance += amount
             elif amount <= self.balance:
@@ -105,26 +112,28 @@ def sender(account, ops, accepted):
         ok, _ = account.ask(op, amount)
         if ok:
             accepted.append(amount if op == "deposit" else -amount)
-        time.sleep(random.uniform(0, 0.03))
+        time.sleep(random.uniform(0, 0.03) * TIME_SCALE)
 
 if __name__ == "__main__":
+    random.seed(SEED or None)
     for use_pill in (False, True):
         printer = PrinterActor(use_pill)
         for i in (1, 2, 3):
             printer.send(f"message {i}")
         time.sleep(0.02)
         printer.stop()
-        print("pill" if use_pill else "flag", "printed", printer.printed)
+        lost = printer.mailbox.qsize()           # still in the mailbox: never printed
+        print("poison-pill" if use_pill else "stop-flag", "printed", len(printer.printed), "lost", lost)
 
-    account, accepted = BankAccount(100), []
+    account, accepted = BankAccount(BALANCE), []
     account.start()
-    senders = [threading.Thread(target=sender, args=(account, 8, accepted)) for _ in range(4)]
+    senders = [threading.Thread(target=sender, args=(account, OPERATIONS, accepted)) for _ in range(SENDERS)]
     for s in senders: s.start()
     for s in senders: s.join()
     _, balance = account.ask("deposit", 0)
     account.mailbox.put(("stop", 0, None))
     account.join()
-    assert balance == 100 + sum(accepted)
+    assert balance == BALANCE + sum(accepted)
     print("final balance", balance)
 "#;
 

@@ -48,7 +48,15 @@ const PYTHON: &str = r#"# A small Celery in the standard library: a broker with 
 #   result = add.delay(2, 3); result.ready(); result.get()
 import multiprocessing as mp, queue, time, uuid
 
-TASK_S, VISIBILITY_S, BACKOFF_S, MAX_RETRIES = 0.15, 0.5, 0.1, 3
+TASKS = 10                # add(i, i) tasks; one more is the flaky task
+WORKERS = 3
+TASK_MS = 150             # each task's duration
+VISIBILITY_MS = 500       # a delivered, unacknowledged message is delivered again after this
+KILL = True               # kill a worker mid-task
+KILL_AT_MS = 250
+MAX_RETRIES = 3
+BACKOFF_MS = 100          # doubled at every retry
+POLL_MS = 50              # how often the client asks ready()
 
 def add(x, y, attempt):
     return x + y
@@ -58,14 +66,14 @@ def flaky(x, attempt):
         raise ConnectionError(f"attempt {attempt} failed")
     return x * 10
 
-TASKS = {"add": add, "flaky": flaky}
+REGISTRY = {"add": add, "flaky": flaky}       # as Celery's app.tasks
 
 def worker(inbox, outbox):
     while True:
         tid, name, args, attempt = inbox.get()
-        time.sleep(TASK_S)                                  # the work
+        time.sleep(TASK_MS / 1000)                          # the work
         try:
-            outbox.put((tid, "ok", TASKS[name](*args, attempt)))
+            outbox.put((tid, "ok", REGISTRY[name](*args, attempt)))
         except Exception as e:
             outbox.put((tid, "error", repr(e)))
 
@@ -84,7 +92,7 @@ class Broker:
         for i, (eta, message) in enumerate(self.ready):
             if eta <= now:
                 del self.ready[i]
-                self.unacked[message[0]] = (message, now + VISIBILITY_S)
+                self.unacked[message[0]] = (message, now + VISIBILITY_MS / 1000)
                 return message
     def ack(self, tid):
         self.unacked.pop(tid, None)
@@ -104,17 +112,17 @@ def main():
         broker.publish((tid, name, args, 0))
         return AsyncResult(tid, backend)
 
-    results = [delay("add", i, i) for i in range(10)] + [delay("flaky", 7)]
+    results = [delay("add", i, i) for i in range(TASKS)] + [delay("flaky", 7)]
     outbox = mp.Queue()
     def start():
         inbox = mp.Queue()
         p = mp.Process(target=worker, args=(inbox, outbox), daemon=True)
         p.start()
         return {"process": p, "inbox": inbox, "task": None}
-    workers = [start() for _ in range(3)]
+    workers = [start() for _ in range(WORKERS)]
     started, killed = time.monotonic(), False
     while not all(r.ready() for r in results):
-        if not killed and time.monotonic() - started > 0.25:
+        if KILL and not killed and time.monotonic() - started > KILL_AT_MS / 1000:
             victim = next((w for w in workers if w["task"]), None)
             if victim:
                 victim["process"].terminate()                # killed mid-task: no ack
@@ -126,7 +134,7 @@ def main():
                 w["task"] = message[0]
                 w["inbox"].put(message)
         try:
-            tid, status, value = outbox.get(timeout=0.01)
+            tid, status, value = outbox.get(timeout=POLL_MS / 1000)   # then ready() again
         except queue.Empty:
             continue
         for w in workers:
@@ -138,11 +146,12 @@ def main():
             backend[tid] = ("SUCCESS", value)
         elif message and message[3] < MAX_RETRIES:          # retry with back-off
             _, name, args, attempt = message
-            broker.publish((tid, name, args, attempt + 1), time.monotonic() + BACKOFF_S * 2 ** attempt)
+            broker.publish((tid, name, args, attempt + 1), time.monotonic() + BACKOFF_MS / 1000 * 2 ** attempt)
             backend[tid] = ("RETRY", value)
         else:
             backend[tid] = ("FAILURE", value)
     print([r.get() for r in results])
+    print("successes", sum(backend[r.id][0] == "SUCCESS" for r in results), "of", len(results))
 
 if __name__ == "__main__":
     main()
