@@ -142,7 +142,8 @@ bench() {
     [ -e "$example" ] || continue
     cargo run -q --release --example "$(basename "$example" .rs)"
   done
-  say "bench: headless Chromium"
+  setup_python
+  say "bench: headless Chromium, and CPython beside it"
   node tests/bench/browser-bench.mjs
 }
 

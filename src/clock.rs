@@ -5,22 +5,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use wasm_bindgen::prelude::*;
-
-    #[wasm_bindgen]
-    extern "C" {
-        type Performance;
-        #[wasm_bindgen(thread_local_v2, js_name = performance)]
-        static PERFORMANCE: Performance;
-        #[wasm_bindgen(method)]
-        fn now(this: &Performance) -> f64;
-        #[wasm_bindgen(method, getter, js_name = timeOrigin)]
-        fn time_origin(this: &Performance) -> f64;
-    }
-
-    pub fn now_ms() -> f64 {
-        PERFORMANCE.with(|p| p.time_origin() + p.now())
-    }
+    pub use crate::host::now_ms;
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,11 +1,15 @@
 //! Concurrency Playground: topics that run real threads, isolated workers and async tasks,
 //! natively (for tests and benchmarks) and in the browser (compiled to WebAssembly).
 //!
-//! Everything here is plain Rust except `web`, the only file that exports to JavaScript.
+//! Everything here is plain Rust except the web boundary: `web`, what JavaScript calls, and
+//! `host`, every call into JavaScript (both compiled only for wasm).
 
 pub mod base64;
 pub mod clock;
 pub mod engines;
+#[cfg(target_arch = "wasm32")]
+pub mod host;
+pub mod imaging;
 pub mod memory;
 pub mod params;
 pub mod report;

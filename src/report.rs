@@ -109,6 +109,8 @@ pub struct ImageOut {
     pub label: String,
     pub width: u32,
     pub height: u32,
+    /// In JSON, base64 like every byte string the page and the engine exchange.
+    #[serde(serialize_with = "crate::base64::serialize")]
     pub rgba: Vec<u8>,
 }
 

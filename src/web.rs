@@ -1,4 +1,4 @@
-//! The only web boundary: what JavaScript calls. Everything else is plain Rust.
+//! What JavaScript calls (the other direction, Rust calling JavaScript, is `host.rs`).
 //! Values cross as JSON strings, so the page and the workers share one simple protocol.
 
 use wasm_bindgen::prelude::*;
@@ -10,18 +10,7 @@ use crate::{runner, topics};
 /// as a `{type: "panic", message}` message before the wasm instance traps.
 #[wasm_bindgen]
 pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info.to_string();
-        let global = js_sys::global();
-        let note = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&note, &"type".into(), &"panic".into());
-        let _ = js_sys::Reflect::set(&note, &"message".into(), &message.into());
-        if let Ok(post) = js_sys::Reflect::get(&global, &"postMessage".into()) {
-            if let Some(post) = post.dyn_ref::<js_sys::Function>() {
-                let _ = post.call1(&global, &note);
-            }
-        }
-    }));
+    std::panic::set_hook(Box::new(|info| crate::host::post_panic(&info.to_string())));
 }
 
 /// Starts `n` idle threads for later spawns to reuse (see `threads::warm`).

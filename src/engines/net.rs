@@ -385,39 +385,14 @@ mod imp {
     use std::cell::Cell;
 
     use futures::future::{select, Either};
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
 
     use super::*;
-
-    #[wasm_bindgen]
-    extern "C" {
-        // The global `fetch` of whichever scope runs us (the engine worker, or a page).
-        #[wasm_bindgen(js_name = fetch)]
-        fn global_fetch(input: &str, init: &js_sys::Object) -> js_sys::Promise;
-    }
+    use crate::host::{self, FetchError};
 
     thread_local! {
         // Set once a simulated URL came back without the service worker's header: from then on
         // simulated requests are answered in this process (e.g. storage blocked in an embed).
         static NO_SERVICE_WORKER: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// The URL of the scope we run in (the engine worker's script), to resolve `sim/...` against.
-    fn base_href() -> String {
-        js_sys::Reflect::get(&js_sys::global(), &"location".into())
-            .and_then(|l| js_sys::Reflect::get(&l, &"href".into()))
-            .ok()
-            .and_then(|h| h.as_string())
-            .unwrap_or_default()
-    }
-
-    fn js_message(e: &JsValue) -> String {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .or_else(|| e.as_string())
-            .unwrap_or_else(|| "failed".into())
     }
 
     pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
@@ -426,25 +401,8 @@ mod imp {
         if !external && NO_SERVICE_WORKER.with(Cell::get) {
             return fetch_in_process(run, url, timeout_ms, start).await;
         }
-        let href = match web_sys::Url::new_with_base(url, &base_href()) {
-            Ok(u) => u.href(),
-            Err(_) => return Err(format!("{}: not a valid URL", shown(url))),
-        };
-        let controller = web_sys::AbortController::new().map_err(|e| js_message(&e))?;
-        let init = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&init, &"signal".into(), &controller.signal());
-        let request = async {
-            let response = JsFuture::from(global_fetch(&href, &init))
-                .await
-                .map_err(|e| unreachable_message(url, &format!("the browser says: {}", js_message(&e))))?;
-            let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_string())?;
-            let headers = response.headers();
-            let content_type = headers.get("content-type").ok().flatten().unwrap_or_default();
-            let simulated = headers.get(SIM_HEADER).ok().flatten().is_some();
-            let text = response.text().map_err(|e| js_message(&e))?;
-            let body = JsFuture::from(text).await.map_err(|e| js_message(&e))?.as_string().unwrap_or_default();
-            Ok::<_, String>((response.status(), content_type, body, simulated))
-        };
+        let href = host::absolute_url(url).ok_or_else(|| format!("{}: not a valid URL", shown(url)))?;
+        let (abort, request) = host::fetch(&href, SIM_HEADER)?;
         let limit = async {
             if timeout_ms.is_finite() {
                 crate::engines::tasks::sleep(run, timeout_ms).await.is_ok()
@@ -453,21 +411,25 @@ mod imp {
                 false
             }
         };
-        let outcome = match select(Box::pin(request), Box::pin(limit)).await {
-            Either::Left((outcome, _)) => outcome,
+        let response = match select(Box::pin(request), Box::pin(limit)).await {
+            Either::Left((Ok(response), _)) => response,
+            Either::Left((Err(FetchError::NoResponse(why)), _)) => {
+                return Err(unreachable_message(url, &format!("the browser says: {why}")))
+            }
+            Either::Left((Err(FetchError::Unreadable(why)), _)) => return Err(why),
             Either::Right((timed_out, _)) => {
-                controller.abort();
+                abort.abort();
                 return Err(if timed_out { timeout_message(url, timeout_ms) } else { "stopped".into() });
             }
         };
-        let (status, content_type, body, simulated) = outcome?;
-        if !external && !simulated {
+        if !external && !response.has_header {
             // A static server answered instead of the service worker: simulate here from now on.
             NO_SERVICE_WORKER.with(|c| c.set(true));
             let left = timeout_ms - (run.now() - start);
             return fetch_in_process(run, url, left.max(0.0), run.now()).await;
         }
         let via = if external { "network" } else { "service worker" };
+        let host::HttpResponse { status, content_type, body, .. } = response;
         Ok(Fetched { url: url.to_string(), status, content_type, body, start, end: run.now(), via })
     }
 }

@@ -48,18 +48,7 @@ impl Pacer {
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use wasm_bindgen::prelude::*;
-
-    #[wasm_bindgen]
-    extern "C" {
-        // A MessageChannel round trip: unlike setTimeout(0) it is never clamped to 4 ms.
-        #[wasm_bindgen(js_namespace = playgroundHost, js_name = yieldNow)]
-        fn host_yield_now() -> js_sys::Promise;
-    }
-
-    pub async fn yield_now() {
-        let _ = wasm_bindgen_futures::JsFuture::from(host_yield_now()).await;
-    }
+    pub use crate::host::yield_now;
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -101,10 +90,8 @@ mod timer {
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
 
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
-
     use crate::clock::now_ms;
+    use crate::host::{set_timeout, Callback};
 
     #[derive(Default)]
     struct Timers {
@@ -116,7 +103,7 @@ mod timer {
         /// The deadline the pending `setTimeout` fires for, if one is pending.
         armed: Option<u64>,
         /// `fire` as a JavaScript function, made once.
-        callback: Option<Closure<dyn FnMut()>>,
+        callback: Option<Callback>,
     }
 
     thread_local! {
@@ -188,13 +175,9 @@ mod timer {
             if t.armed.is_some_and(|armed| armed <= earliest) {
                 return;
             }
-            let callback = t.callback.get_or_insert_with(|| Closure::new(fire));
+            let callback = t.callback.get_or_insert_with(|| Callback::new(fire));
             let wait_ms = (earliest.saturating_sub(micros(now_ms())) as f64 / 1000.0).ceil() as i32;
-            let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-            if scope
-                .set_timeout_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), wait_ms)
-                .is_ok()
-            {
+            if set_timeout(callback, wait_ms) {
                 t.armed = Some(earliest);
             }
         });

@@ -262,36 +262,13 @@ mod imp {
 
 #[cfg(all(target_arch = "wasm32", feature = "threads"))]
 mod imp {
-    use js_sys::JsString;
-    use wasm_bindgen::prelude::*;
-
-    #[wasm_bindgen(module = "/src/engines/thread_worker.js")]
-    extern "C" {
-        #[wasm_bindgen(js_name = startThread, catch)]
-        fn start_thread_js(
-            module: JsValue,
-            memory: JsValue,
-            glue: JsString,
-            entry: u32,
-            name: &str,
-        ) -> Result<(), JsValue>;
-    }
-
-    #[wasm_bindgen]
-    extern "C" {
-        // The URL of wasm-bindgen's JS glue, which a new thread imports (as wasm-bindgen-rayon does).
-        #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
-        static GLUE_URL: JsString;
-    }
-
     /// Starts a Web Worker that instantiates this module on this memory and runs `entry`.
     pub fn start_thread(name: &str, entry: super::Entry) -> Result<(), String> {
         let entry = Box::into_raw(Box::new(entry)) as u32;
-        let glue = GLUE_URL.with(Clone::clone);
-        start_thread_js(wasm_bindgen::module(), wasm_bindgen::memory(), glue, entry, name).map_err(|e| {
+        crate::host::start_thread(entry, name).map_err(|e| {
             // The thread never started: take the entry back so it is dropped.
             drop(unsafe { Box::from_raw(entry as *mut super::Entry) });
-            format!("could not start {name}: {e:?}")
+            format!("could not start {name}: {e}")
         })
     }
 

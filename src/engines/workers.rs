@@ -298,7 +298,7 @@ fn new_instance_id() -> u32 {
 fn new_instance_id() -> u32 {
     // Every wasm instance has its own statics, so a counter would say 1 everywhere: draw a number
     // below Linux's largest process id (2^22), so that two instances practically never match.
-    1 + (js_sys::Math::random() * 4_194_303.0) as u32
+    1 + (crate::host::random() * 4_194_303.0) as u32
 }
 
 /// The size of this instance's wasm linear memory in bytes (64 KiB pages); `None` natively.
@@ -416,25 +416,9 @@ mod imp {
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use serde::Deserialize;
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen_futures::JsFuture;
 
     use super::{AnyJob, RawDone};
-
-    // Implemented by the engine worker (www/engine/isolated-pool.js), which owns the Web Workers.
-    #[wasm_bindgen]
-    extern "C" {
-        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolWarm)]
-        fn pool_warm(size: u32);
-        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStart)]
-        fn pool_start(size: u32, cold: bool) -> js_sys::Promise;
-        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolRun)]
-        fn pool_run(pool: u32, worker: u32, job: &str, input: Vec<u8>, pause_ms: f64) -> js_sys::Promise;
-        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStop)]
-        fn pool_stop(pool: u32);
-        #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolKill)]
-        fn pool_kill(pool: u32, worker: u32);
-    }
+    use crate::host;
 
     pub struct Handle(u32);
 
@@ -444,22 +428,16 @@ mod imp {
         spawned: Vec<Option<(f64, f64)>>,
     }
 
-    fn message(error: JsValue) -> String {
-        error.as_string().unwrap_or_else(|| format!("{error:?}"))
-    }
-
     pub fn warm(n: usize) {
-        pool_warm(n as u32);
+        host::pool_warm(n as u32);
     }
 
     pub async fn start(size: usize, cold: bool) -> Result<(Handle, Vec<Option<(f64, f64)>>), String> {
-        let text = JsFuture::from(pool_start(size as u32, cold)).await.map_err(message)?;
-        let text = text.as_string().ok_or("the worker host answered with no text")?;
+        let text = host::pool_start(size as u32, cold).await?;
         let started: Started = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         Ok((Handle(started.id), started.spawned))
     }
 
-    /// The answer is `{output: Uint8Array} | {error: string}` plus the clock times of `RawDone`.
     pub async fn run_job(
         handle: &Handle,
         worker: usize,
@@ -467,29 +445,16 @@ mod imp {
         input: Vec<u8>,
         pause_ms: f64,
     ) -> Result<RawDone, String> {
-        let answer =
-            JsFuture::from(pool_run(handle.0, worker as u32, job.name(), input, pause_ms)).await.map_err(message)?;
-        let field = |key: &str| js_sys::Reflect::get(&answer, &key.into()).unwrap_or(JsValue::UNDEFINED);
-        let time = |key: &str| field(key).as_f64().unwrap_or(0.0);
-        let output = match field("output").dyn_into::<js_sys::Uint8Array>() {
-            Ok(bytes) => Ok(bytes.to_vec()),
-            Err(_) => Err(field("error").as_string().unwrap_or_else(|| "the worker sent no answer".into())),
-        };
-        Ok(RawDone {
-            output,
-            sent: time("sent"),
-            paused: time("paused"),
-            start: time("start"),
-            end: time("end"),
-            received: time("received"),
-        })
+        let host::JobAnswer { output, sent, paused, start, end, received } =
+            host::pool_run(handle.0, worker as u32, job.name(), input, pause_ms).await?;
+        Ok(RawDone { output, sent, paused, start, end, received })
     }
 
     pub fn stop(handle: &Handle) {
-        pool_stop(handle.0);
+        host::pool_stop(handle.0);
     }
 
     pub fn kill(handle: &Handle, worker: usize) {
-        pool_kill(handle.0, worker as u32);
+        host::pool_kill(handle.0, worker as u32);
     }
 }

@@ -129,14 +129,14 @@ struct JsonLinesWriter {
 enum Sink {
     Memory(Vec<u8>),
     #[cfg(target_arch = "wasm32")]
-    Opfs(opfs::File),
+    Opfs(crate::host::OpfsFile),
 }
 
 impl JsonLinesWriter {
     async fn open(run: &Run, name: &str, want_opfs: bool) -> JsonLinesWriter {
         let sink = match want_opfs {
             #[cfg(target_arch = "wasm32")]
-            true => match opfs::File::create(name).await {
+            true => match crate::host::OpfsFile::create(name).await {
                 Ok(file) => Sink::Opfs(file),
                 Err(why) => {
                     run.log("writer", format!("browser storage (OPFS) unavailable: {why}; using memory"));
@@ -203,62 +203,6 @@ impl Drop for JsonLinesWriter {
         if !self.closed {
             self.run.log("writer", "closing from the guard (Drop)");
             self.close();
-        }
-    }
-}
-
-/// The Origin Private File System through a synchronous access handle (dedicated workers only).
-#[cfg(target_arch = "wasm32")]
-mod opfs {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
-
-    pub struct File {
-        handle: FileSystemSyncAccessHandle,
-        at: f64,
-    }
-
-    fn why(e: wasm_bindgen::JsValue) -> String {
-        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
-    }
-
-    impl File {
-        pub async fn create(name: &str) -> Result<File, String> {
-            let scope: web_sys::WorkerGlobalScope = js_sys::global().dyn_into().map_err(|_| "not in a worker")?;
-            let root = JsFuture::from(scope.navigator().storage().get_directory()).await.map_err(why)?;
-            let root: FileSystemDirectoryHandle = root.dyn_into().map_err(why)?;
-            let options = web_sys::FileSystemGetFileOptions::new();
-            options.set_create(true);
-            let file = JsFuture::from(root.get_file_handle_with_options(name, &options)).await.map_err(why)?;
-            let file: FileSystemFileHandle = file.dyn_into().map_err(why)?;
-            let handle = JsFuture::from(file.create_sync_access_handle()).await.map_err(why)?;
-            let handle: FileSystemSyncAccessHandle = handle.dyn_into().map_err(why)?;
-            handle.truncate_with_f64(0.0).map_err(why)?;
-            Ok(File { handle, at: 0.0 })
-        }
-
-        pub fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
-            let options = web_sys::FileSystemReadWriteOptions::new();
-            options.set_at(self.at);
-            // A copy outside wasm memory: that memory may be shared, which some APIs refuse.
-            let written = self.handle.write_with_js_u8_array_and_options(&bytes.into(), &options).map_err(why)?;
-            self.at += written;
-            Ok(())
-        }
-
-        pub fn read_all_and_close(&mut self) -> Result<Vec<u8>, String> {
-            let result = (|| {
-                self.handle.flush().map_err(why)?;
-                let size = self.handle.get_size().map_err(why)?;
-                let buffer = js_sys::Uint8Array::new_with_length(size as u32);
-                let options = web_sys::FileSystemReadWriteOptions::new();
-                options.set_at(0.0);
-                self.handle.read_with_js_u8_array_and_options(&buffer, &options).map_err(why)?;
-                Ok(buffer.to_vec())
-            })();
-            self.handle.close();
-            result
         }
     }
 }

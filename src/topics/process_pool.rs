@@ -41,7 +41,8 @@ Try the large preset: all primes below 10,000,000 (there are 664,579) in 16 rang
 const PYTHON: &str = r#"import time
 from multiprocessing import Pool
 
-LO, HI = 1000, 5000       # primes in [LO, HI)
+LO = 1000                 # primes in [LO, HI)
+HI = 5000
 RANGES = 4                # calls
 WORKERS = 4
 

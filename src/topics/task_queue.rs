@@ -15,7 +15,7 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("When work must outlive the program that asked for it, or spread over many machines, it goes through a task queue: Celery with a Redis or RabbitMQ broker in Python. The caller does not run the task: add.delay(2, 3) only puts a message (a task id, a name, the arguments) on the broker and returns an AsyncResult at once. Worker processes, possibly on other machines, take messages, run them, and store the outcome in a result backend, where the caller finds it with ready() and get().\n\n\
 Workers crash. So a worker acknowledges a message only after the task has finished (acks_late in Celery). A message that was delivered but not acknowledged is invisible to the others for the visibility timeout; if no acknowledgement comes by then, the broker delivers it again. Here one worker is really terminated in the middle of a task: its Web Worker is gone, the task's result never arrives, a new worker takes its place, and after the visibility timeout the task runs again. The self-check proves that every task still finished exactly once. (The price: a task slower than the visibility timeout would run twice, so real tasks should be idempotent.)\n\n\
 A task can also fail on purpose: flaky() raises a connection error on its first two attempts. It asks to be retried (self.retry(countdown=...) in Celery) with an exponential back-off, so the broker holds it back 1x, then 2x the back-off before delivering it again; the third attempt succeeds.\n\n\
-Everything here runs inside this page: the broker and the backend are Rust data structures in the engine, the workers are isolated workers. Tasks and results are NOT kept across a reload of the page (a real broker keeps them on disk or in Redis; IndexedDB could play that part here, but this topic does not do it yet). Move to real Celery and Redis when tasks must survive restarts, run on several machines, be scheduled (beat), rate-limited, routed to queues or monitored (flower): this page shows the mechanics, not the operations."),
+Everything here runs inside this page: the broker and the backend are Rust data structures in the engine, the workers are isolated workers. Like a real broker, which keeps its messages on disk or in Redis, they are saved after every change (in the browser's private file system): reload the page in the middle of a run and press Run again, and the queue picks up where it was, the finished tasks' results kept and the others delivered again. Move to real Celery and Redis when tasks must survive restarts, run on several machines, be scheduled (beat), rate-limited, routed to queues or monitored (flower): this page shows the mechanics, not the operations."),
         params: vec![
             Param::int("tasks", "Tasks (.delay calls)", 10, 1, 100).help("add(i, i) tasks; one more is the flaky task."),
             Param::int("workers", "Workers", 3, 1, 8),
@@ -27,6 +27,8 @@ Everything here runs inside this page: the broker and the backend are Rust data 
             Param::int("max_retries", "Max retries", 3, 0, 10),
             Param::int("backoff_ms", "Retry back-off (ms)", 100, 0, 10_000).help("Doubled at every retry."),
             Param::int("poll_ms", "Poll ready() every (ms)", 50, 5, 5000),
+            Param::flag("resume", "Resume a queue that a reload interrupted", true)
+                .help("Tasks and results are saved as they change; the next run finishes what was left."),
         ],
         presets: vec![
             Preset { id: "calm", label: "No crash", values: json!({"kill": false}) },
@@ -177,6 +179,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::engines::durable::Durable;
 use crate::engines::tasks;
 use crate::engines::workers::{instance_id, Job, Pool};
 use crate::report::SpanKind;
@@ -273,7 +276,7 @@ impl Broker {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 enum State {
     Pending,
     Started,
@@ -299,6 +302,16 @@ impl Backend {
     }
 }
 
+/// What is kept across a reload: every task's call, attempt and state.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    tasks: usize,
+    entries: Vec<(usize, Call, u32, State)>,
+}
+
+/// Where the broker and the backend are saved.
+const STORE: &str = "task-queue";
+
 struct Queue<'a> {
     run: &'a Run,
     pool: &'a Pool,
@@ -308,6 +321,9 @@ struct Queue<'a> {
     busy: RefCell<Vec<Option<(usize, f64)>>>,
     done: Cell<bool>,
     finished: RefCell<Vec<(usize, usize, f64)>>,
+    /// Per task: its call and latest attempt, as saved.
+    calls: RefCell<BTreeMap<usize, (Call, u32)>>,
+    store: RefCell<Option<Durable>>,
     task_ms: f64,
     visibility: f64,
     max_retries: u32,
@@ -317,10 +333,55 @@ struct Queue<'a> {
 impl Queue<'_> {
     /// `.delay()`: publish a message, return the task id at once (an AsyncResult).
     fn delay(&self, id: usize, call: Call) -> usize {
-        let now = self.run.now();
-        self.broker.borrow_mut().publish(Message { id, call, attempt: 0, eta: now, queued_at: now });
+        self.publish(id, call, 0, self.run.now());
         self.backend.set(id, State::Pending);
         id
+    }
+
+    fn publish(&self, id: usize, call: Call, attempt: u32, eta: f64) {
+        self.calls.borrow_mut().insert(id, (call.clone(), attempt));
+        self.broker.borrow_mut().publish(Message { id, call, attempt, eta, queued_at: eta });
+    }
+
+    /// Stores a task's new state in the backend, and saves the queue.
+    fn record(&self, id: usize, state: State) {
+        self.backend.set(id, state);
+        self.save();
+    }
+
+    fn save(&self) {
+        let mut store = self.store.borrow_mut();
+        let Some(durable) = store.as_mut() else { return };
+        let backend = self.backend.0.borrow();
+        let entries = self
+            .calls
+            .borrow()
+            .iter()
+            .map(|(&id, (call, attempt))| (id, call.clone(), *attempt, backend.get(&id).cloned().unwrap_or(State::Pending)))
+            .collect();
+        let tasks = self.calls.borrow().len() - 1;
+        if let Err(error) = durable.save(&Saved { tasks, entries }) {
+            self.run.log("broker", format!("could not save the queue ({error}); it is no longer kept"));
+            *store = None;
+        }
+    }
+
+    /// Takes back a queue saved by a run that a reload interrupted: finished tasks keep their
+    /// results, the others go back on the broker. Returns the ids that had finished.
+    fn resume(&self, saved: Saved) -> Vec<usize> {
+        let now = self.run.now();
+        let mut kept = Vec::new();
+        for (id, call, attempt, state) in saved.entries {
+            if matches!(state, State::Success(_) | State::Failure(_)) {
+                self.calls.borrow_mut().insert(id, (call, attempt));
+                self.backend.set(id, state);
+                kept.push(id);
+            } else {
+                self.publish(id, call, attempt, now);
+                self.backend.set(id, State::Pending);
+            }
+        }
+        kept
     }
 
     fn plot(&self) {
@@ -343,7 +404,7 @@ impl Queue<'_> {
             let task_lane = format!("task {:02}", message.id);
             run.span(&task_lane, "queued", SpanKind::Wait, message.queued_at, run.now());
             self.busy.borrow_mut()[w] = Some((message.id, run.now()));
-            self.backend.set(message.id, State::Started);
+            self.record(message.id, State::Started);
             let label = format!("task {} {:?} try {}", message.id, message.call, message.attempt + 1);
             let delivery = Delivery { call: message.call.clone(), attempt: message.attempt };
             let started = run.now();
@@ -367,7 +428,7 @@ impl Queue<'_> {
             run.span(&task_lane, format!("on worker {} (#{})", w + 1, outcome.worker_id), SpanKind::Run, started, run.now());
             match outcome.result {
                 Ok(value) => {
-                    self.backend.set(message.id, State::Success(value));
+                    self.record(message.id, State::Success(value));
                     self.finished.borrow_mut().push((message.id, w, run.now()));
                     run.log(&lane, format!("task {} succeeded: {value}", message.id));
                 }
@@ -376,13 +437,12 @@ impl Queue<'_> {
                     run.log(&lane, format!("task {} raised {error}; retry in {countdown:.0} ms", message.id));
                     let now = run.now();
                     run.span(&task_lane, "retry countdown", SpanKind::Io, now, now + countdown);
-                    self.backend.set(message.id, State::Retry);
-                    let retry = Message { attempt: message.attempt + 1, eta: now + countdown, queued_at: now + countdown, ..message.clone() };
-                    self.broker.borrow_mut().publish(retry);
+                    self.publish(message.id, message.call.clone(), message.attempt + 1, now + countdown);
+                    self.record(message.id, State::Retry);
                 }
                 Err(error) => {
                     run.log(&lane, format!("task {} failed for good: {error}", message.id));
-                    self.backend.set(message.id, State::Failure(error));
+                    self.record(message.id, State::Failure(error));
                     self.finished.borrow_mut().push((message.id, w, run.now()));
                 }
             }
@@ -396,6 +456,26 @@ impl Queue<'_> {
 async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
     let (n, workers) = (p.count("tasks"), p.count("workers"));
     let flaky_id = n + 1;
+    let (store, saved) = match Durable::open::<Saved>(STORE).await {
+        Ok((store, saved)) => (Some(store), saved),
+        Err(error) => {
+            run.log("broker", format!("the queue cannot be kept across a reload here ({error})"));
+            (None, None)
+        }
+    };
+    let unfinished = |s: &Saved| s.entries.iter().any(|e| !matches!(e.3, State::Success(_) | State::Failure(_)));
+    let saved = match saved {
+        Some(s) if unfinished(&s) && !p.flag("resume") => {
+            run.log("broker", "an unfinished saved queue was dropped: resuming is off");
+            None
+        }
+        Some(s) if unfinished(&s) && s.tasks != n => {
+            run.log("broker", format!("an unfinished saved queue of {} tasks was dropped: the form asks for {n}", s.tasks));
+            None
+        }
+        Some(s) if unfinished(&s) => Some(s),
+        _ => None,
+    };
     let outcome = run.measure("queue", async {
         let pool = Pool::start(&run, workers).await?;
         let queue = Queue {
@@ -406,16 +486,32 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
             busy: RefCell::new(vec![None; workers]),
             done: Cell::new(false),
             finished: RefCell::new(Vec::new()),
+            calls: RefCell::new(BTreeMap::new()),
+            store: RefCell::new(store),
             task_ms: p.float("task_ms"),
             visibility: p.float("visibility_ms"),
             max_retries: p.int("max_retries") as u32,
             backoff: p.float("backoff_ms"),
         };
         // The client: .delay() every task, then poll ready() until all are, then get().
+        let kept = match saved {
+            Some(saved) => {
+                let kept = queue.resume(saved);
+                run.log("broker", format!("resumed the queue saved before the reload: {} of {} tasks had finished (results kept), the others are delivered again", kept.len(), n + 1));
+                kept
+            }
+            None => Vec::new(),
+        };
         let client = async {
-            let mut ids: Vec<usize> = (1..=n).map(|i| queue.delay(i, Call::Add(i as i64, i as i64))).collect();
-            ids.push(queue.delay(flaky_id, Call::Flaky(7)));
-            run.log("client", format!("{} tasks sent with .delay()", ids.len()));
+            let ids: Vec<usize> = if queue.calls.borrow().is_empty() {
+                let mut ids: Vec<usize> = (1..=n).map(|i| queue.delay(i, Call::Add(i as i64, i as i64))).collect();
+                ids.push(queue.delay(flaky_id, Call::Flaky(7)));
+                run.log("client", format!("{} tasks sent with .delay()", ids.len()));
+                ids
+            } else {
+                queue.calls.borrow().keys().copied().collect()
+            };
+            queue.save();
             queue.plot();
             let deadline = run.now() + 60_000.0;
             loop {
@@ -457,15 +553,16 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
         let loops = futures::future::try_join_all((0..workers).map(|w| queue.worker(w)));
         let (results, killed, _) = futures::try_join!(client, chaos, loops)?;
         let broker = queue.broker.into_inner();
-        Ok((results, killed, broker, queue.finished.into_inner()))
+        let attempts: BTreeMap<usize, u32> = queue.calls.into_inner().into_iter().map(|(id, (_, a))| (id, a)).collect();
+        Ok((results, killed, broker, queue.finished.into_inner(), kept, attempts))
     });
-    let Some((results, killed, broker, finished)) = outcome.await? else { return Ok(()) };
+    let Some((results, killed, broker, finished, kept, attempts)) = outcome.await? else { return Ok(()) };
 
     let successes = results.iter().filter(|(_, s)| matches!(s, State::Success(_))).count();
     let flaky_state = results.iter().find(|(id, _)| *id == flaky_id).map(|(_, s)| s.clone());
     run.result("queue", format!("{successes} of {} tasks succeeded", results.len()));
     let mut completions: BTreeMap<usize, usize> = BTreeMap::new();
-    for (id, _, _) in &finished {
+    for id in finished.iter().map(|f| &f.0).chain(&kept) {
         *completions.entry(*id).or_default() += 1;
     }
     run.verify(
@@ -479,7 +576,7 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
     let max_retries = p.int("max_retries");
     if max_retries >= 2 {
         run.verify(
-            flaky_state == Some(State::Success(70)) && broker.deliveries.get(&flaky_id).is_some_and(|&d| d >= 3),
+            flaky_state == Some(State::Success(70)) && attempts.get(&flaky_id).is_some_and(|&a| a >= 2),
             "flaky() failed twice, was retried with back-off and succeeded on its third delivery",
         );
     } else {
@@ -508,7 +605,11 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
     let rows = results
         .iter()
         .map(|(id, state)| {
-            let (worker, at) = finished.iter().find(|f| f.0 == *id).map_or((String::new(), String::new()), |f| (Pool::lane(f.1), format!("{:.0}", f.2)));
+            let (worker, at) = match finished.iter().find(|f| f.0 == *id) {
+                Some(f) => (Pool::lane(f.1), format!("{:.0}", f.2)),
+                None if kept.contains(id) => ("before the reload".into(), String::new()),
+                None => (String::new(), String::new()),
+            };
             vec![
                 id.to_string(),
                 if *id == flaky_id { "flaky(7)".into() } else { format!("add({id}, {id})") },
@@ -523,6 +624,7 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
     run.value("deliveries", broker.deliveries.values().sum::<usize>());
     run.value("redelivered", broker.redelivered.clone());
     run.value("successes", successes);
+    run.value("kept_from_before", kept.len());
     Ok(())
 }
 // CODE END
@@ -557,6 +659,38 @@ mod tests {
         assert_eq!(report.values["successes"], 3);
         assert_eq!(report.values["deliveries"], 4);
         assert_eq!(report.values["redelivered"], json!([]));
+    }
+
+    #[test]
+    fn a_queue_saved_before_a_reload_is_resumed_and_only_its_unfinished_tasks_run() {
+        use super::{Call, Saved, State, STORE};
+        use crate::engines::durable::Durable;
+        // What a run interrupted by a reload left: tasks 1 and 2 done, 3 started, flaky retried once.
+        let saved = Saved {
+            tasks: 3,
+            entries: vec![
+                (1, Call::Add(1, 1), 0, State::Success(2)),
+                (2, Call::Add(2, 2), 0, State::Success(4)),
+                (3, Call::Add(3, 3), 0, State::Started),
+                (4, Call::Flaky(7), 1, State::Retry),
+            ],
+        };
+        let (mut store, _) = futures::executor::block_on(Durable::open::<Saved>(STORE)).unwrap();
+        store.save(&saved).unwrap();
+        drop(store);
+        let params = json!({"tasks": 3, "task_ms": 20, "visibility_ms": 100, "kill": false, "backoff_ms": 10});
+        let report = run_native("task-queue", params.clone(), false);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        assert!(report.log.iter().any(|l| l.text.starts_with("resumed the queue saved before the reload: 2 of 4")), "{:?}", report.log);
+        assert_eq!(report.values["kept_from_before"], 2);
+        assert_eq!(report.values["successes"], 4);
+        // Task 3 once; flaky's second and third attempts (and any redelivery a slow machine caused).
+        let redelivered = |r: &crate::report::Report| r.values["redelivered"].as_array().unwrap().len() as u64;
+        assert_eq!(report.values["deliveries"], 3 + redelivered(&report));
+        // That run finished: the next one starts a new queue: 3 adds, flaky three times.
+        let again = run_native("task-queue", params, false);
+        assert_eq!(again.values["kept_from_before"], 0);
+        assert_eq!(again.values["deliveries"], 6 + redelivered(&again));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { launch, openPage, runAndWait, startServer, timings, toMs } from '../browser/harness.mjs';
+import { cpythonBesideWasm } from './cpython.mjs';
 import { endurance } from './endurance.mjs';
 import { longTaskFigures } from './longtasks.mjs';
 
@@ -57,6 +58,10 @@ const browser = await launch();
   row('time until the first run can start (median of 3)', `${fmt(median(loads.map((l) => l.readyMs)), 0)} ms`, 'target <= 1000 ms');
 }
 
+/** Speedups over the first mode, per topic and mode, for the CPython comparison at the end. */
+/** @type {Record<string, Record<string, number>>} */
+const wasmSpeedups = {};
+
 // ---- the first click: a learner opens a topic on a fresh page and presses Run at once ----
 // Each CPU lesson with its defaults, in a new browser context each time (nothing warm but what
 // the page starts when it shows the topic); medians of 3 fresh pages, then a second click.
@@ -84,7 +89,9 @@ const browser = await launch();
     for (const [k, walls] of clicks.entries()) {
       const modes = Object.keys(walls);
       const base = median(walls[modes[0]]);
-      const figures = modes.map((mode) => `${mode} ${fmt(median(walls[mode]), 0)} ms${mode === modes[0] ? '' : ` (${fmt(base / median(walls[mode]))}x)`}`);
+      if (k === 0) wasmSpeedups[topic] = Object.fromEntries(modes.map((mode) => [mode, base / median(walls[mode])]));
+      const ms = (x) => fmt(x, x < 10 ? 1 : 0);
+      const figures = modes.map((mode) => `${mode} ${ms(median(walls[mode]))} ms${mode === modes[0] ? '' : ` (${fmt(base / median(walls[mode]))}x)`}`);
       const wanted = Object.entries(targets).map(([mode, target]) => `${mode} ${target}`).join(', ');
       row(`${topic}, ${k ? 'second' : 'first'} click`, '', k ? '' : wanted && `target: ${wanted}`);
       console.log(`    ${figures.join('; ')}`);
@@ -158,6 +165,7 @@ for (const workers of [1, 2]) {
 console.log('\nprocess-pool large preset (primes below 10,000,000, 16 ranges), warm pool, median of 2');
 row('pool of 1 isolated worker (ms)', fmt(pool[1], 0));
 row('pool of 2 isolated workers (ms)', fmt(pool[2], 0), `speedup ${fmt(pool[1] / pool[2])}x (target >= 1.85x), ${pool.count} primes`);
+wasmSpeedups['process-pool'] = { 'pool of 2': pool[1] / pool[2] };
 
 const footprint = await runTopic('footprint', { samples: 5, payload_kb: 1024 });
 const v = footprint.report.values;
@@ -167,6 +175,8 @@ row('start one thread (new Web Worker) ms', fmt(v.thread_start_ms));
 row('start one thread on a finished one (reused) ms', fmt(v.thread_reuse_ms), 'target <= 3 ms');
 row('message round trip, small (ms)', fmt(v.small_round_trip_ms, 3));
 row('message round trip, 1 MB (ms)', fmt(v.large_round_trip_ms));
+
+cpythonBesideWasm(process.env.PLAYGROUND_PYTHON ?? '.venv/bin/python', 'www/pkg/texts', wasmSpeedups, row);
 
 await longTaskFigures(browser, server.url, row);
 await endurance(server.url, row);

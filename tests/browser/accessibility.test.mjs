@@ -6,14 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { onPage, openCoursePage, openPage, runAndWait, useBrowser } from './harness.mjs';
+import { onPage, openEmbedCourse, openPage, runAndWait, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
-/** @type {{close: () => Promise<unknown>}[]} */
-const servers = [];
-after(() => Promise.all(servers.map((s) => s.close())));
 
 const AXE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
 const WCAG_21_AA = { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] };
@@ -69,11 +66,7 @@ describe('axe-core, WCAG 2.1 AA', () => {
 
   test('the embed in a course page on another origin, after a run, in both themes', async () => {
     await onPage(
-      async () => {
-        const session = await openCoursePage(env.browser, `${env.url}embed.html?topic=gil&limit=2000000&autorun=1`);
-        servers.push(session.server);
-        return session;
-      },
+      () => openEmbedCourse(env.browser, `${env.url}embed.html?topic=gil&limit=2000000&autorun=1`),
       async ({ page }) => {
         const frame = page.frame({ url: /embed\.html/ }) ?? assert.fail('no embed frame');
         await frame.waitForFunction(() => Number(document.body.dataset.runs ?? 0) === 1, null, { timeout: 60_000 });

@@ -1,6 +1,6 @@
-// The async topics (kitchen and catalog 20-27) in headless Chromium, driven through the page:
-// defaults and edited parameters, with the service worker answering the simulated network, in a
-// page without cross-origin isolation, inside an iframe on an ordinary site, and Stop.
+// The async topics in headless Chromium, beyond their defaults (catalog.test.mjs), driven through
+// the page: edited parameters, with the service worker answering the simulated network, offline,
+// Stop, in a page without cross-origin isolation, and inside an iframe on an ordinary site.
 // Screenshots go to test-results/.
 
 import { describe, test } from 'node:test';
@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_ARGS, checks, onPage, openPage, runAndWait, runFromForm, shoot, table, timings, useBrowser } from './harness.mjs';
+import { CHROMIUM_ARGS, EXPECTED_NETWORK_NOISE, assertRunPassed, checks, onPage, openPage, runAndWait, runFromForm, shoot, shownRun, table, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
-
-const TOPICS = ['kitchen', 'async-basics', 'async-fetch', 'async-stream', 'background-tasks', 'async-queue', 'async-pipeline', 'mixed', 'scraper'];
 
 /** Edited parameters per topic (typed into the form), and what the run must then show. */
 const EDITED = {
@@ -33,11 +31,6 @@ const EDITED = {
   },
 };
 
-// The simulated site answers 404s and 500s on purpose, the black hole is aborted, and a host that
-// does not exist fails: the browser logs each as a failed load. Anything else is a real error.
-const EXPECTED_NETWORK_NOISE = /Failed to load resource|net::ERR_/;
-
-
 /** Opens a topic in a page controlled by the service worker (registered, then reloaded). */
 async function openControlled(base, query) {
   const opened = await openPage(env.browser, `${base}index.html?${query}`);
@@ -48,155 +41,138 @@ async function openControlled(base, query) {
   return opened;
 }
 
-function realErrors(errors) {
-  return errors.filter((e) => !EXPECTED_NETWORK_NOISE.test(e));
-}
-
 describe('async topics, page controlled by the service worker', () => {
-  for (const id of TOPICS) {
-    const open = () => openControlled(env.url, `topic=${id}`);
-    const ignore = EXPECTED_NETWORK_NOISE;
-
-    test(`${id}: defaults run and every check passes`, () =>
+  for (const [id, edits] of Object.entries(EDITED)) {
+    test(`${id}: edited parameters typed into the form`, () =>
       onPage(
-        open,
-        async ({ page }) => {
-          const rows = await runFromForm(page, { shot: id });
-          for (const [mode, row] of Object.entries(rows)) assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
-        },
-        { ignore },
+        () => openControlled(env.url, `topic=${id}`),
+        (session) => runFromForm(session.page, { ...edits, shot: `${id}-edited` }),
+        { ignore: EXPECTED_NETWORK_NOISE },
       ));
-
-    test(`${id}: edited parameters typed into the form`, () => onPage(open, ({ page }) => runFromForm(page, { ...EDITED[id], shot: `${id}-edited` }).then(() => undefined), { ignore }));
   }
 
-  test('async-fetch: requests are real fetches answered by the service worker; errors stay per request', async () => {
-    const { page, context } = await openControlled(env.url, 'topic=async-fetch');
-    try {
-      assert.match(await runAndWait(page), /^Finished/);
-      const rows = await table(page, 'Requests (gathered)');
-      assert.equal(rows.length, 7);
-      const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
-      assert.equal(byUrl['sim/delay/1'][2], '200');
-      assert.equal(byUrl['sim/delay/1'][6], 'service worker');
-      assert.equal(byUrl['sim/status/404'][2], '404');
-      assert.match(byUrl['sim/blackhole'][2], /timed out/);
-      assert.match(byUrl['https://unreachable.invalid/'][2], /blocked by the browser \(CORS\) or unreachable/);
-    } finally {
-      await context.close();
-    }
-  });
+  test('async-fetch: requests are real fetches answered by the service worker; errors stay per request', () =>
+    onPage(
+      () => openControlled(env.url, 'topic=async-fetch'),
+      async ({ page }) => {
+        assert.match(await runAndWait(page), /^Finished/);
+        const rows = await table(page, 'Requests (gathered)');
+        assert.equal(rows.length, 7);
+        const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
+        assert.equal(byUrl['sim/delay/1'][2], '200');
+        assert.equal(byUrl['sim/delay/1'][6], 'service worker');
+        assert.equal(byUrl['sim/status/404'][2], '404');
+        assert.match(byUrl['sim/blackhole'][2], /timed out/);
+        assert.match(byUrl['https://unreachable.invalid/'][2], /blocked by the browser \(CORS\) or unreachable/);
+      },
+    ));
 
-  test('offline: the page reloads from the cache and the simulated network still answers', async () => {
-    const { page, context, errors } = await openControlled(env.url, 'topic=async-fetch');
-    try {
-      await context.setOffline(true);
-      await page.reload();
-      await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-      assert.match(await runAndWait(page), /^Finished/);
-      const rows = await table(page, 'Requests (gathered)');
-      assert.equal(rows[0][2], '200');
-      assert.equal(rows[0][6], 'service worker');
-      for (const check of await checks(page)) assert.ok(check.ok, check.text);
-      assert.deepEqual(realErrors(errors), []);
-    } finally {
-      await context.close();
-    }
-  });
+  test('offline: the page reloads from the cache and the simulated network still answers', () =>
+    onPage(
+      () => openControlled(env.url, 'topic=async-fetch'),
+      async ({ page, context }) => {
+        await context.setOffline(true);
+        await page.reload();
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        assert.match(await runAndWait(page), /^Finished/);
+        const rows = await table(page, 'Requests (gathered)');
+        assert.equal(rows[0][2], '200');
+        assert.equal(rows[0][6], 'service worker');
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+      },
+      { ignore: EXPECTED_NETWORK_NOISE },
+    ));
 
-  test('scraper: titles and links from the simulated site, error pages on their own rows, a JSON download', async () => {
-    const { page, context } = await openControlled(env.url, 'topic=scraper');
-    try {
-      assert.match(await runAndWait(page), /^Finished/);
-      const rows = await table(page, 'Pages');
-      const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
-      assert.equal(byUrl['sim/site/index'][5], 'Sim Shop & Blog: home');
-      assert.equal(byUrl['sim/site/blog/2'][5], 'Post 2: queues & back-pressure');
-      assert.equal(byUrl['sim/site/shop'][6], '10');
-      assert.equal(byUrl['sim/site/index'][7].split('\n')[0], 'sim/site/about', 'the links themselves are listed');
-      assert.equal(byUrl['sim/site/old-page'][2], '404');
-      assert.equal(byUrl['sim/site/broken'][2], '500');
-      assert.match(byUrl['sim/blackhole'][2], /timed out/);
-      const note = (await timings(page)).scrape.note;
-      assert.match(note, /at most [123] requests at once/);
-      assert.equal(await page.textContent('a[download="pages.json"]'), 'Download pages.json');
-    } finally {
-      await context.close();
-    }
-  });
+  test('scraper: titles and links from the simulated site, error pages on their own rows, a JSON download', () =>
+    onPage(
+      () => openControlled(env.url, 'topic=scraper'),
+      async ({ page }) => {
+        assert.match(await runAndWait(page), /^Finished/);
+        const rows = await table(page, 'Pages');
+        const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
+        assert.equal(byUrl['sim/site/index'][5], 'Sim Shop & Blog: home');
+        assert.equal(byUrl['sim/site/blog/2'][5], 'Post 2: queues & back-pressure');
+        assert.equal(byUrl['sim/site/shop'][6], '10');
+        assert.equal(byUrl['sim/site/index'][7].split('\n')[0], 'sim/site/about', 'the links themselves are listed');
+        assert.equal(byUrl['sim/site/old-page'][2], '404');
+        assert.equal(byUrl['sim/site/broken'][2], '500');
+        assert.match(byUrl['sim/blackhole'][2], /timed out/);
+        const note = (await timings(page)).scrape.note;
+        assert.match(note, /at most [123] requests at once/);
+        assert.equal(await page.textContent('a[download="pages.json"]'), 'Download pages.json');
+      },
+    ));
 
-  test('async-stream: Stop in the middle still closes the file (OPFS in the engine worker)', async () => {
-    const { page, context, errors } = await openControlled(env.url, 'topic=async-stream&records=200&interval_ms=50');
-    try {
-      const status = await runAndWait(page, { stopAfterMs: 700 });
-      assert.match(status, /^Stopped/, status);
-      const log = (await page.textContent('pre.log')) ?? '';
-      assert.match(log, /opened async-stream\.jsonl in browser storage \(OPFS\)/);
-      assert.match(log, /closed async-stream\.jsonl \(\d+ lines/);
-      assert.equal(await page.textContent('a[download="async-stream.jsonl"]'), 'Download async-stream.jsonl');
-      for (const check of await checks(page)) assert.ok(check.ok, check.text);
-      await shoot(page, 'async-stream-stopped');
-      assert.deepEqual(realErrors(errors), []);
-    } finally {
-      await context.close();
-    }
-  });
+  test('async-stream: Stop in the middle still closes the file (OPFS in the engine worker)', () =>
+    onPage(
+      () => openControlled(env.url, 'topic=async-stream&records=200&interval_ms=50'),
+      async ({ page }) => {
+        const status = await runAndWait(page, { stopAfterMs: 700 });
+        assert.match(status, /^Stopped/, status);
+        const log = (await page.textContent('pre.log')) ?? '';
+        assert.match(log, /opened async-stream\.jsonl in browser storage \(OPFS\)/);
+        assert.match(log, /closed async-stream\.jsonl \(\d+ lines/);
+        assert.equal(await page.textContent('a[download="async-stream.jsonl"]'), 'Download async-stream.jsonl');
+        for (const check of await checks(page)) assert.ok(check.ok, check.text);
+        await shoot(page, 'async-stream-stopped');
+      },
+      { ignore: EXPECTED_NETWORK_NOISE },
+    ));
 });
 
 describe('async topics without cross-origin isolation', () => {
   for (const id of ['kitchen', 'async-fetch', 'mixed', 'scraper']) {
-    test(`${id}: runs in a page that is not isolated`, async () => {
-      const { page, context, errors } = await openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`);
-      try {
-        assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
-        const status = await runAndWait(page);
-        assert.match(status, /^Finished/, status);
-        for (const row of Object.values(await timings(page))) assert.equal(row.status, 'ok');
-        for (const check of await checks(page)) assert.ok(check.ok, check.text);
-        assert.deepEqual(realErrors(errors), []);
-      } finally {
-        await context.close();
-      }
-    });
+    test(`${id}: runs in a page that is not isolated`, () =>
+      onPage(
+        () => openPage(env.browser, `${env.plainUrl}index.html?topic=${id}`),
+        async ({ page }) => {
+          assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
+          await runAndWait(page);
+          assertRunPassed(await shownRun(page));
+        },
+        { ignore: EXPECTED_NETWORK_NOISE },
+      ));
   }
 
-  test('async-fetch and scraper run inside an iframe on an ordinary course site', async () => {
-    // A course site on the public internet embedding a playground on another public host. Here
-    // the playground is on 127.0.0.1, which Chromium shields from public pages (local network
-    // access checks); a separate browser without those checks stands in for two public hosts.
-    const publicBrowser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: [...CHROMIUM_ARGS, '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessForNavigations'],
-    });
-    const context = await publicBrowser.newContext({ viewport: { width: 1100, height: 1400 } });
-    const page = await context.newPage();
-    try {
-      await page.route('https://course.example/**', (route) =>
-        route.fulfill({
-          contentType: 'text/html',
-          body: `<!doctype html><title>A course</title><h1>Lesson 4: async</h1>
+  test('async-fetch and scraper run inside an iframe on an ordinary course site', () =>
+    onPage(
+      async () => {
+        // A course site on the public internet embedding a playground on another public host. Here
+        // the playground is on 127.0.0.1, which Chromium shields from public pages (local network
+        // access checks); a separate browser without those checks stands in for two public hosts.
+        const publicBrowser = await chromium.launch({
+          executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+          args: [...CHROMIUM_ARGS, '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessForNavigations'],
+        });
+        const page = await (await publicBrowser.newContext({ viewport: { width: 1100, height: 1400 } })).newPage();
+        /** @type {string[]} */
+        const errors = [];
+        return { page, errors, close: () => publicBrowser.close() };
+      },
+      async ({ page }) => {
+        await page.route('https://course.example/**', (route) =>
+          route.fulfill({
+            contentType: 'text/html',
+            body: `<!doctype html><title>A course</title><h1>Lesson 4: async</h1>
             <iframe id="demo" src="${env.plainUrl}index.html?topic=async-fetch" width="1000" height="1200"></iframe>`,
-        }),
-      );
-      await page.goto('https://course.example/lesson');
-      const frame = (await (await page.waitForSelector('#demo')).contentFrame()) ?? assert.fail('no playground frame');
-      await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-      assert.equal(await frame.evaluate(() => self.crossOriginIsolated), false);
-      for (const id of ['async-fetch', 'scraper']) {
-        if (id !== 'async-fetch') {
-          await frame.goto(`${env.plainUrl}index.html?topic=${id}`);
-          await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+          }),
+        );
+        await page.goto('https://course.example/lesson');
+        const frame = (await (await page.waitForSelector('#demo')).contentFrame()) ?? assert.fail('no playground frame');
+        await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        assert.equal(await frame.evaluate(() => self.crossOriginIsolated), false);
+        for (const id of ['async-fetch', 'scraper']) {
+          if (id !== 'async-fetch') {
+            await frame.goto(`${env.plainUrl}index.html?topic=${id}`);
+            await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+          }
+          await frame.click('#run');
+          await frame.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+          await frame.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
+          assert.match((await frame.textContent('#results .status')) ?? '', /^Finished/);
+          for (const check of await checks(frame)) assert.ok(check.ok, check.text);
         }
-        await frame.click('#run');
-        await frame.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
-        await frame.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
-        assert.match((await frame.textContent('#results .status')) ?? '', /^Finished/);
-        for (const check of await checks(frame)) assert.ok(check.ok, check.text);
-      }
-      await shoot(page, 'scraper-in-iframe');
-    } finally {
-      await context.close();
-      await publicBrowser.close();
-    }
-  });
+        await shoot(page, 'scraper-in-iframe');
+      },
+    ));
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { ask, checks, onPage, openCoursePage, openPage, shoot, startServer, useBrowser } from './harness.mjs';
+import { ask, checks, onPage, openEmbedCourse, openPage, shoot, startServer, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 /** @type {{close: () => Promise<unknown>}[]} */
@@ -109,11 +109,7 @@ describe('the example course page, on another origin, through embed.js', () => {
 describe('protocol 1, message by message', () => {
   test('setParams, getState, stop, the learner\'s own runs, and LTI resizing', async () => {
     await onPage(
-      async () => {
-        const session = await openCoursePage(env.browser, `${env.url}embed.html?topic=gil&limit=2000000`);
-        servers.push(session.server);
-        return session;
-      },
+      () => openEmbedCourse(env.browser, `${env.url}embed.html?topic=gil&limit=2000000`),
       async ({ page }) => {
         const frame = page.frame({ url: /embed\.html/ }) ?? assert.fail('no embed frame');
         const ready = await page.evaluate(() => window.replies.find((m) => m.type === 'ready'));
@@ -176,11 +172,7 @@ describe('protocol 1, message by message', () => {
 
   test('origin= restricts who may drive the embed: others get an error, and hear nothing', async () => {
     await onPage(
-      async () => {
-        const session = await openCoursePage(env.browser, `${env.url}embed.html?topic=gil&origin=https://course.example`, { waitReady: false });
-        servers.push(session.server);
-        return session;
-      },
+      () => openEmbedCourse(env.browser, `${env.url}embed.html?topic=gil&origin=https://course.example`, { waitReady: false }),
       async ({ page }) => {
         const frame = page.frame({ url: /embed\.html/ }) ?? assert.fail('no embed frame');
         await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchFirefox, startServer } from './harness.mjs';
+import { launchFirefox, onPage, shownRun, startServer, testCatalog } from './harness.mjs';
 
 const PASSES = Number(process.env.FIREFOX_PASSES ?? 2);
 const RUNS_PER_PAGE = 2;
@@ -29,7 +29,7 @@ after(async () => {
   await env.close?.();
 });
 
-/** A new page that records console errors and uncaught exceptions. */
+/** A new page that records console errors and uncaught exceptions (for `onPage`). */
 async function openPage(url) {
   const page = await env.browser.newPage();
   /** @type {string[]} */
@@ -40,7 +40,7 @@ async function openPage(url) {
   page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-  return { page, errors };
+  return { page, errors, close: () => page.close() };
 }
 
 /** Presses Run and waits for that run to end; returns what the page shows of it. */
@@ -53,74 +53,43 @@ async function run(page) {
     const shown = await page.$eval('#results', (e) => /** @type {HTMLElement} */ (e).innerText.slice(0, 300)).catch(() => '');
     assert.fail(`no end within ${RUN_TIMEOUT_MS / 1000} s: ${shown}`);
   }
-  return page.evaluate(() => ({
-    status: document.querySelector('#results .status')?.textContent ?? '',
-    checks: [...document.querySelectorAll('.checks li')].map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })),
-    modes: [...document.querySelectorAll('table.timings tbody tr')].map((tr) => ({
-      mode: /** @type {HTMLElement} */ (tr).dataset.mode,
-      status: tr.className.replace('mode-', ''),
-      text: tr.textContent ?? '',
-    })),
-  }));
+  return shownRun(page);
 }
 
 describe('Firefox', () => {
   test('the page is cross-origin isolated; wasm threads overlap, locks, conditions and channels work', async () => {
-    const { page, errors } = await openPage(`${env.url}diagnostics.html`);
-    try {
-      await page.waitForSelector('#selftest tbody tr', { timeout: 30_000 });
-      const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-      assert.equal(rows.length, 4, 'four self-test checks');
-      for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
-      const facts = await page.$$eval('.panel table tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))));
-      assert.equal(facts['Engine memory is shared'], 'true');
-      assert.deepEqual(errors, []);
-    } finally {
-      await page.close();
-    }
+    await onPage(
+      () => openPage(`${env.url}diagnostics.html`),
+      async ({ page }) => {
+        await page.waitForSelector('#selftest tbody tr', { timeout: 30_000 });
+        const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+        assert.equal(rows.length, 4, 'four self-test checks');
+        for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
+        const facts = await page.$$eval('.panel table tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))));
+        assert.equal(facts['Engine memory is shared'], 'true');
+      },
+    );
   });
 
   test("a deadlock that the topic's own watchdog would catch only after 10 s is ended by the engine, which names the waits; the next run works", async () => {
-    const { page, errors } = await openPage(`${env.url}index.html?topic=deadlock&watchdog_ms=10000&time_scale=0.3`);
-    try {
-      await page.evaluate(() => sessionStorage.setItem('playground.stallMs', '1500'));
-      const stalled = await run(page);
-      assert.match(stalled.status, /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /, stalled.status);
-      assert.match(stalled.status, /thread 1 waits for lock [AB].*thread 2 waits for lock [AB]/, stalled.status);
-      await page.evaluate(() => sessionStorage.removeItem('playground.stallMs'));
-      await page.goto(`${env.url}index.html?topic=deadlock&watchdog_ms=300&time_scale=0.3`);
-      await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-      assert.match((await run(page)).status, /^Finished/);
-      assert.deepEqual(errors, []);
-    } finally {
-      await page.close();
-    }
+    await onPage(
+      () => openPage(`${env.url}index.html?topic=deadlock&watchdog_ms=10000&time_scale=0.3`),
+      async ({ page }) => {
+        await page.evaluate(() => sessionStorage.setItem('playground.stallMs', '1500'));
+        const stalled = await run(page);
+        assert.match(stalled.status, /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /, stalled.status);
+        assert.match(stalled.status, /thread 1 waits for lock [AB].*thread 2 waits for lock [AB]/, stalled.status);
+        await page.evaluate(() => sessionStorage.removeItem('playground.stallMs'));
+        await page.goto(`${env.url}index.html?topic=deadlock&watchdog_ms=300&time_scale=0.3`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        assert.match((await run(page)).status, /^Finished/);
+      },
+    );
   });
 
   for (let pass = 1; pass <= PASSES; pass++) {
     test(`catalog pass ${pass} of ${PASSES}: every topic runs ${RUNS_PER_PAGE} times with its defaults, every check passes`, async (t) => {
-      const { page: home } = await openPage(env.url);
-      const ids = await home.$$eval('#topics a[data-topic]', (links) => links.map((a) => /** @type {HTMLElement} */ (a).dataset.topic));
-      assert.equal(await home.evaluate(() => document.documentElement.dataset.threads), 'true', 'threads on');
-      await home.close();
-      assert.ok(ids.length > 0, 'the catalog lists topics');
-      for (const id of ids) {
-        await t.test(id, async () => {
-          const { page, errors } = await openPage(`${env.url}index.html?topic=${id}`);
-          try {
-            for (let r = 1; r <= RUNS_PER_PAGE; r++) {
-              const shown = await run(page);
-              assert.match(shown.status, /^Finished/, `run ${r}: ${shown.status}`);
-              assert.ok(shown.checks.length > 0, `run ${r}: no self-checks shown`);
-              for (const check of shown.checks) assert.ok(check.ok, `run ${r}: ${check.text}`);
-              for (const mode of shown.modes) assert.equal(mode.status, 'ok', `run ${r}: ${mode.mode}: ${mode.text}`);
-            }
-            assert.deepEqual(errors, []);
-          } finally {
-            await page.close();
-          }
-        });
-      }
+      await testCatalog(t, { url: env.url, open: openPage, run, runs: RUNS_PER_PAGE });
     });
   }
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -77,7 +77,79 @@ export async function openPage(browser, url, { width = 1280, height = 1000, scal
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && errors.push(`[worker] ${message.text()}`)));
   if (url) await gotoReady(page, url);
-  return { page, context, errors };
+  return { page, context, errors, close: () => context.close() };
+}
+
+/**
+ * A course page on another origin: `html` served as `file` by a static server without isolation
+ * headers (an ordinary site), opened in a new page. Closing the session stops the server too.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} html
+ */
+export async function openCoursePage(browser, html, file = 'index.html') {
+  const dir = mkdtempSync(join(tmpdir(), 'course-'));
+  writeFileSync(join(dir, file), html);
+  const server = await startServer({ root: dir, isolation: false });
+  const session = await openPage(browser, null);
+  await session.page.goto(`${server.url}${file}`);
+  const close = async () => {
+    await session.close();
+    await server.close();
+  };
+  return { ...session, close };
+}
+
+/** What the embed posts that answers no command: events about a run, and height reports. */
+const EMBED_EVENTS = ['started', 'progress', 'resize'];
+
+/**
+ * A course page (openCoursePage) with the embed `src` in an iframe: `window.send(message)` posts
+ * to it; `window.replies` records the embed's answers and its ready message in arrival order,
+ * `window.events` everything else it posts (run events, {type: 'resize'}, {subject:
+ * 'lti.frameResize'}). Waits for 'ready' unless told not to.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} src
+ */
+export async function openEmbedCourse(browser, src, { waitReady = true } = {}) {
+  const session = await openCoursePage(
+    browser,
+    `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<iframe id="demo" src="${src}" width="1000" height="700" allow="cross-origin-isolated"></iframe>
+<script>
+window.replies = [];
+window.events = [];
+const frame = document.getElementById('demo');
+const events = ${JSON.stringify(EMBED_EVENTS)};
+addEventListener('message', (e) => {
+  if (e.source !== frame.contentWindow) return;
+  if (typeof e.data?.type === 'string' && !events.includes(e.data.type)) window.replies.push(e.data);
+  else window.events.push(e.data);
+});
+window.send = (message) => frame.contentWindow.postMessage(message, '*');
+</script>`,
+  );
+  if (waitReady) await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+  return session;
+}
+
+/** Sends one message from the course page and waits for the answer carrying `requestId`. */
+export async function ask(page, message, timeout = 60_000) {
+  return page.evaluate(
+    ([m, ms]) =>
+      new Promise((resolve, reject) => {
+        const before = window.replies.length;
+        window.send(m);
+        const started = Date.now();
+        const look = () => {
+          const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
+          if (found) resolve(found);
+          else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
+          else setTimeout(look, 20);
+        };
+        look();
+      }),
+    [message, timeout],
+  );
 }
 
 /** Navigates and waits until the playground has loaded its catalog. */
@@ -130,12 +202,13 @@ export async function runAndWait(page, { stopAfterMs, timeout = 90_000 } = {}) {
 /**
  * A learner's run from the form: types `values`, picks `select`, presses Run. Asserts that the run
  * finished, that self-checks are shown and all pass, and that each mode's result matches `expect`;
- * saves screenshot `shot`; then reloads the page and asserts the edited values are back (they
- * live in the address bar, so the run can be shared). Returns the timing rows.
+ * saves screenshot `shot` and calls `inspect` (for what else the results must show); then reloads
+ * the page and asserts the edited values are back (they live in the address bar, so the run can
+ * be shared). Returns the timing rows.
  * @param {import('playwright-core').Page} page
- * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string}} [edits]
+ * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string, inspect?: (page: import('playwright-core').Page) => Promise<void>}} [edits]
  */
-export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot } = {}) {
+export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot, inspect } = {}) {
   for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
   for (const [name, value] of Object.entries(select)) await page.selectOption(`#param-${name}`, value);
   const status = await runAndWait(page);
@@ -146,6 +219,7 @@ export async function runFromForm(page, { values = {}, select = {}, expect = {},
   assert.ok(list.length > 0, 'no self-checks shown');
   for (const check of list) assert.ok(check.ok, check.text);
   if (shot) await shoot(page, shot);
+  if (inspect) await inspect(page);
   const edited = Object.entries({ ...values, ...select });
   if (edited.length) {
     await page.reload();
@@ -156,26 +230,114 @@ export async function runFromForm(page, { values = {}, select = {}, expect = {},
 }
 
 /**
- * Opens a page with `open`, runs `body` on it, insists on no console errors (except those
- * matching `ignore`), and closes it whatever happened.
- * @template {{page: import('playwright-core').Page, context: import('playwright-core').BrowserContext, errors: string[]}} S
+ * How every test uses a page: opens it with `open` (`openPage` here, or Firefox's), runs `body`
+ * on it, insists on no console errors (except those matching `ignore`), and closes it whatever
+ * happened. Resolves to what `body` resolved to.
+ * @template {{errors: string[], close: () => Promise<unknown>}} S
+ * @template R
  * @param {() => Promise<S>} open
- * @param {(session: S) => Promise<void>} body
+ * @param {(session: S) => Promise<R>} body
  * @param {{ignore?: RegExp}} [options]
+ * @returns {Promise<R>}
  */
 export async function onPage(open, body, { ignore } = {}) {
   const session = await open();
   try {
-    await body(session);
+    const result = await body(session);
     assert.deepEqual(session.errors.filter((e) => !ignore?.test(e)), []);
+    return result;
   } finally {
-    await session.context.close();
+    await session.close();
   }
 }
 
-/** A full-page screenshot in test-results/ (look at them after a run). */
+/**
+ * The simulated site answers 404s and 500s on purpose, the black hole is aborted, and a host that
+ * does not exist fails: the browser logs each as a failed load. Anything else is a real error.
+ */
+export const EXPECTED_NETWORK_NOISE = /Failed to load resource|net::ERR_/;
+
+/**
+ * The catalog as the home page lists it, in order: [{id, chapter}]. Works with playwright's and
+ * puppeteer's pages alike.
+ * @param {{$$eval: Function}} page
+ * @returns {Promise<{id: string, chapter: string}[]>}
+ */
+export async function readCatalog(page) {
+  return page.$$eval('#topics section', (sections) =>
+    sections.flatMap((section) => {
+      const chapter = section.querySelector('h2')?.textContent ?? '';
+      return [...section.querySelectorAll('a[data-topic]')].map((a) => ({ id: /** @type {HTMLElement} */ (a).dataset.topic ?? '', chapter }));
+    }),
+  );
+}
+
+/**
+ * What the page shows of the last run: its status line, self-checks and timing rows.
+ * @param {{evaluate: Function}} page
+ * @returns {Promise<{status: string, checks: {ok: boolean, text: string}[], modes: {mode: string, status: string, text: string}[]}>}
+ */
+export async function shownRun(page) {
+  return page.evaluate(() => ({
+    status: document.querySelector('#results .status')?.textContent ?? '',
+    checks: [...document.querySelectorAll('.checks li')].map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })),
+    modes: [...document.querySelectorAll('table.timings tbody tr')].map((tr) => ({
+      mode: /** @type {HTMLElement} */ (tr).dataset.mode ?? '',
+      status: tr.className.replace('mode-', ''),
+      text: tr.textContent ?? '',
+    })),
+  }));
+}
+
+/**
+ * The catalog test, for any browser: reads the catalog from the home page at `url` (threads must
+ * be on), then one subtest of `t` per topic, in catalog order: opens the topic's page, runs it
+ * `runs` times with its defaults (`run` presses Run and resolves to `shownRun`), asserts each run
+ * passed, saves a screenshot `catalog/<id>` if `shots`, and insists on no console error.
+ * @template {{page: any, errors: string[], close: () => Promise<unknown>}} S
+ * @param {import('node:test').TestContext} t
+ * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean, ignore?: RegExp}} how
+ */
+export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore }) {
+  const catalog = await onPage(
+    () => open(url),
+    async ({ page }) => {
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), 'true', 'threads on');
+      return readCatalog(page);
+    },
+  );
+  assert.ok(catalog.length > 0, 'the catalog lists topics');
+  for (const { id } of catalog) {
+    await t.test(id, () =>
+      onPage(
+        () => open(`${url}index.html?topic=${id}`),
+        async ({ page }) => {
+          for (let r = 1; r <= runs; r++) assertRunPassed(await run(page), runs > 1 ? `run ${r}` : '');
+          if (shots) await shoot(page, `catalog/${id}`);
+        },
+        { ignore },
+      ),
+    );
+  }
+}
+
+/**
+ * A run with defaults on an isolated page passed: it finished, showed self-checks that all
+ * pass, and every mode ran.
+ * @param {Awaited<ReturnType<typeof shownRun>>} shown
+ * @param {string} [label] prefixed to failures
+ */
+export function assertRunPassed(shown, label = '') {
+  const at = label ? `${label}: ` : '';
+  assert.match(shown.status, /^Finished/, `${at}${shown.status}`);
+  assert.ok(shown.checks.length > 0, `${at}no self-checks shown`);
+  for (const check of shown.checks) assert.ok(check.ok, `${at}${check.text}`);
+  for (const mode of shown.modes) assert.equal(mode.status, 'ok', `${at}${mode.mode}: ${mode.text}`);
+}
+
+/** A full-page screenshot in test-results/ (gitignored; look at them after a run). `name` may hold a folder. */
 export async function shoot(page, name) {
-  mkdirSync('test-results', { recursive: true });
+  mkdirSync(dirname(`test-results/${name}`), { recursive: true });
   await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
 }
 
@@ -233,63 +395,4 @@ export function toMs(text) {
   const match = /([\d.]+)\s*(ms|s)/.exec(text);
   if (!match) return NaN;
   return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
-}
-
-/** What the embed posts that answers no command: events about a run, and height reports. */
-const EMBED_EVENTS = ['started', 'progress', 'resize'];
-
-/**
- * A course page on its own origin (a server of its own: close `server` when done) with the embed
- * `src` in an iframe: `window.send(message)` posts to it; `window.replies` records the embed's
- * answers and its ready message in arrival order, `window.events` everything else it posts
- * (run events, {type: 'resize'}, {subject: 'lti.frameResize'}). Waits for 'ready' unless told.
- * @param {import('playwright-core').Browser} browser
- * @param {string} src
- */
-export async function openCoursePage(browser, src, { waitReady = true } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'course-'));
-  writeFileSync(
-    join(dir, 'index.html'),
-    `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
-<iframe id="demo" src="${src}" width="1000" height="700" allow="cross-origin-isolated"></iframe>
-<script src="course.js"></script>`,
-  );
-  writeFileSync(
-    join(dir, 'course.js'),
-    `window.replies = [];
-window.events = [];
-const frame = document.getElementById('demo');
-const events = ${JSON.stringify(EMBED_EVENTS)};
-addEventListener('message', (e) => {
-  if (e.source !== frame.contentWindow) return;
-  if (typeof e.data?.type === 'string' && !events.includes(e.data.type)) window.replies.push(e.data);
-  else window.events.push(e.data);
-});
-window.send = (message) => frame.contentWindow.postMessage(message, '*');`,
-  );
-  const server = await startServer({ root: dir, isolation: false });
-  const session = await openPage(browser, null);
-  await session.page.goto(server.url);
-  if (waitReady) await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
-  return { ...session, server };
-}
-
-/** Sends one message from the course page and waits for the answer carrying `requestId`. */
-export async function ask(page, message, timeout = 60_000) {
-  return page.evaluate(
-    ([m, ms]) =>
-      new Promise((resolve, reject) => {
-        const before = window.replies.length;
-        window.send(m);
-        const started = Date.now();
-        const look = () => {
-          const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
-          if (found) resolve(found);
-          else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
-          else setTimeout(look, 20);
-        };
-        look();
-      }),
-    [message, timeout],
-  );
 }

@@ -8,21 +8,14 @@
 
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { ask, checks, onPage, openCoursePage, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
+import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
-/** @type {{close: () => Promise<unknown>}[]} */
-const servers = [];
-after(() => Promise.all(servers.map((s) => s.close())));
 
 /** A course page of its own origin around the embed at `base` + `query` (harness.mjs). */
-async function coursePage(base, query) {
-  const session = await openCoursePage(env.browser, `${base}embed.html${query}`);
-  servers.push(session.server);
-  return session;
-}
+const coursePage = (base, query) => openEmbedCourse(env.browser, `${base}embed.html${query}`);
 
 /** The engine worker of the page (of the frame whose URL starts with `origin`, if given). */
 function engineWorker(page, origin = '') {

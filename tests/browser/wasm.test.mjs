@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { openPage, useBrowser } from './harness.mjs';
+import { onPage, openPage, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -58,13 +58,14 @@ test('the threaded build imports a shared memory; the plain build does not', () 
   assert.equal(memoryKind('www/pkg/plain/playground_bg.wasm'), 'not-shared');
 });
 
-test('in Chromium, wasm threads overlap in time and locks, conditions and channels work', async () => {
-  const { page, errors, context } = await openPage(env.browser, `${env.url}diagnostics.html`);
-  const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-  assert.equal(rows.length, 4, 'four self-test checks');
-  for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
-  const facts = await page.$$eval('.panel table tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))));
-  assert.equal(facts['Engine memory is shared'], 'true');
-  assert.deepEqual(errors, []);
-  await context.close();
-});
+test('in Chromium, wasm threads overlap in time and locks, conditions and channels work', () =>
+  onPage(
+    () => openPage(env.browser, `${env.url}diagnostics.html`),
+    async ({ page }) => {
+      const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      assert.equal(rows.length, 4, 'four self-test checks');
+      for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
+      const facts = await page.$$eval('.panel table tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))));
+      assert.equal(facts['Engine memory is shared'], 'true');
+    },
+  ));

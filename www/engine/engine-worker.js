@@ -154,7 +154,7 @@ async function run(id, topic, params, stallMs) {
     // page's main thread would take seconds to copy in one message.
     const transfer = [];
     for (const image of outcome.report?.images ?? []) {
-      image.rgba = new Uint8ClampedArray(image.rgba);
+      image.rgba = bytesOf(image.rgba); // base64 in the JSON, like every byte string
       transfer.push(image.rgba.buffer);
     }
     for (const series of outcome.report?.series ?? []) {
@@ -231,6 +231,17 @@ async function selfTest() {
   return { ...base, findings: JSON.parse(await engine.self_test(Math.max(4, caps.cores))) };
 }
 
+/** Base64 text to bytes (as pixels for ImageData). */
+function bytesOf(base64) {
+  const text = atob(base64);
+  const bytes = new Uint8ClampedArray(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+// Requests from the page (engine-client.js): 'run' is answered by progress messages and 'done';
+// 'check-params', 'selftest' and 'bench' by one 'answer'; 'prepare', 'stop', 'life' and 'fault'
+// by none.
 self.addEventListener('message', async ({ data }) => {
   try {
     await handle(data);
@@ -241,8 +252,8 @@ self.addEventListener('message', async ({ data }) => {
 
 async function handle(data) {
   switch (data?.type) {
-    case 'check':
-      self.postMessage({ type: 'checked', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
+    case 'check-params':
+      self.postMessage({ type: 'answer', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
       break;
     case 'run':
       await run(data.id, data.topic, data.params, data.stallMs);
@@ -251,10 +262,10 @@ async function handle(data) {
       prepare(data.topic, data.params);
       break;
     case 'selftest':
-      self.postMessage({ type: 'checked', id: data.id, result: await selfTest() });
+      self.postMessage({ type: 'answer', id: data.id, result: await selfTest() });
       break;
     case 'bench':
-      self.postMessage({ type: 'checked', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
+      self.postMessage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
       break;
     case 'stop':
       engine?.stop_run();
@@ -282,7 +293,7 @@ function failed(data, error) {
   }
   const message = `the request could not be handled: ${String(error?.message ?? error).slice(0, 200)}`;
   if (data?.type === 'run') self.postMessage({ type: 'done', id: data.id, outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] } });
-  else if (data?.id !== undefined) self.postMessage({ type: 'checked', id: data.id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
+  else if (data?.id !== undefined) self.postMessage({ type: 'answer', id: data.id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
 }
 
 let reported = false;

@@ -73,10 +73,10 @@ export class Engine {
   restart(outcome) {
     this.worker.terminate();
     this.host.terminateAll(); // made by the page, they would outlive the engine
-    const unchecked = { ok: false, params: {}, errors: [{ field: 'params', message: 'The engine was restarted before it answered: try again.' }] };
+    const unanswered = { ok: false, params: {}, errors: [{ field: 'params', message: 'The engine was restarted before it answered: try again.' }] };
     for (const [id, request] of this.pending) {
       this.pending.delete(id);
-      request.resolve(request.kind === 'run' ? outcome : unchecked);
+      request.resolve(request.kind === 'run' ? outcome : unanswered);
     }
     this.running = null;
     this.start();
@@ -114,10 +114,17 @@ export class Engine {
         report.log = request.log.slice(0, report.posted.log).concat(report.log);
         delete report.posted;
       }
-      request.resolve(data.type === 'done' ? data.outcome : data.result);
+      request.resolve(data.type === 'done' ? data.outcome : data.result); // 'done' ends a run, 'answer' a query
     }
   }
 
+  /**
+   * Sends `message` with a new id; resolves to the engine's reply to it: a run's outcome
+   * (`kind` 'run', with progress on the way) or the answer to a query (`kind` 'query').
+   * @param {Record<string, any>} message
+   * @param {'run' | 'query'} kind
+   * @param {(drained: any) => void} [onProgress]
+   */
   request(message, kind, onProgress) {
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -151,7 +158,7 @@ export class Engine {
   /** Validates parameters in Rust: `{ok, params, errors}`. */
   async check(topic, params, lenient = false) {
     await this.ready;
-    return this.request({ type: 'check', topic, params, lenient }, 'check');
+    return this.request({ type: 'check-params', topic, params, lenient }, 'query');
   }
 
   /** Has the threads and isolated workers a run of `topic` can use started in the background. */
@@ -170,13 +177,13 @@ export class Engine {
   /** The threads self-test (diagnostics page): `{caps, shared, findings}`. */
   async selfTest() {
     await this.ready;
-    return this.request({ type: 'selftest' }, 'check');
+    return this.request({ type: 'selftest' }, 'query');
   }
 
   /** One benchmark measurement in the engine: `{Ok: number}` or `{Err: text}`. */
   async bench(name, arg) {
     await this.ready;
-    return this.request({ type: 'bench', name, arg }, 'check');
+    return this.request({ type: 'bench', name, arg }, 'query');
   }
 
   /** Asks the run to stop; if it has not ended shortly after, the worker is replaced. */

@@ -1,0 +1,319 @@
+//! Every call from Rust into JavaScript (wasm builds only): the clock, randomness, timers and
+//! yielding on the event loop, the isolated-worker pool the engine worker hosts, `fetch`, the
+//! Origin Private File System, starting wasm threads, and reporting a panic. Everything else
+//! reaches the browser through here, so the rest of the crate stays plain Rust that also runs
+//! natively. (`web.rs` is the other direction: what JavaScript calls.)
+//!
+//! JavaScript values stop at this file: callers get Rust types, and errors as text made by one
+//! helper, [`js_message`].
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// What a JavaScript error says: an `Error`'s message, a thrown string as it is, anything else
+/// as the console would print it.
+pub fn js_message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+// ----- clock, randomness, the event loop -----
+
+#[wasm_bindgen]
+extern "C" {
+    type Performance;
+    #[wasm_bindgen(thread_local_v2, js_name = performance)]
+    static PERFORMANCE: Performance;
+    #[wasm_bindgen(method)]
+    fn now(this: &Performance) -> f64;
+    #[wasm_bindgen(method, getter, js_name = timeOrigin)]
+    fn time_origin(this: &Performance) -> f64;
+
+    // Implemented by the engine worker (www/engine/engine-worker.js and isolated-pool.js).
+    // A MessageChannel round trip: unlike setTimeout(0) it is never clamped to 4 ms.
+    #[wasm_bindgen(js_namespace = playgroundHost, js_name = yieldNow)]
+    fn host_yield_now() -> js_sys::Promise;
+    #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolWarm)]
+    fn host_pool_warm(size: u32);
+    #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStart)]
+    fn host_pool_start(size: u32, cold: bool) -> js_sys::Promise;
+    #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolRun)]
+    fn host_pool_run(pool: u32, worker: u32, job: &str, input: Vec<u8>, pause_ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolStop)]
+    fn host_pool_stop(pool: u32);
+    #[wasm_bindgen(js_namespace = playgroundHost, js_name = poolKill)]
+    fn host_pool_kill(pool: u32, worker: u32);
+
+    // The global `fetch` of whichever scope runs us (the engine worker, or a page).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &str, init: &js_sys::Object) -> js_sys::Promise;
+}
+
+/// `performance.timeOrigin + performance.now()`: each worker has its own `now()` origin, and the
+/// sum lines their clocks up (`std::time::Instant` panics on this target).
+pub fn now_ms() -> f64 {
+    PERFORMANCE.with(|p| p.time_origin() + p.now())
+}
+
+/// `Math.random()`: a number in [0, 1).
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// Lets the event loop handle other work (messages, timers) before continuing.
+pub async fn yield_now() {
+    let _ = JsFuture::from(host_yield_now()).await;
+}
+
+/// A Rust function made callable by JavaScript once, and reusable for every timeout.
+pub struct Callback(Closure<dyn FnMut()>);
+
+impl Callback {
+    pub fn new(f: fn()) -> Callback {
+        Callback(Closure::new(f))
+    }
+}
+
+/// `setTimeout(callback, ms)` on the worker scope we run in; false if the browser refused.
+pub fn set_timeout(callback: &Callback, ms: i32) -> bool {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.set_timeout_with_callback_and_timeout_and_arguments_0(callback.0.as_ref().unchecked_ref(), ms).is_ok()
+}
+
+// ----- the isolated-worker pool (www/engine/isolated-pool.js owns the Web Workers) -----
+
+/// Starts `size` idle isolated workers in the background.
+pub fn pool_warm(size: u32) {
+    host_pool_warm(size);
+}
+
+/// Starts a pool; resolves to its JSON description (`{id, spawned}`).
+pub async fn pool_start(size: u32, cold: bool) -> Result<String, String> {
+    let text = JsFuture::from(host_pool_start(size, cold)).await.map_err(|e| js_message(&e))?;
+    text.as_string().ok_or_else(|| "the worker host answered with no text".into())
+}
+
+/// A job's answer from an isolated worker: its output (or error) and the clock times on its way.
+pub struct JobAnswer {
+    pub output: Result<Vec<u8>, String>,
+    pub sent: f64,
+    pub paused: f64,
+    pub start: f64,
+    pub end: f64,
+    pub received: f64,
+}
+
+/// Runs `job` on `input` in worker `worker` of pool `pool`, after a pause of `pause_ms`.
+/// The host answers `{output: Uint8Array} | {error: string}` plus the clock times.
+pub async fn pool_run(pool: u32, worker: u32, job: &str, input: Vec<u8>, pause_ms: f64) -> Result<JobAnswer, String> {
+    let answer = JsFuture::from(host_pool_run(pool, worker, job, input, pause_ms)).await.map_err(|e| js_message(&e))?;
+    let field = |key: &str| js_sys::Reflect::get(&answer, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let time = |key: &str| field(key).as_f64().unwrap_or(0.0);
+    let output = match field("output").dyn_into::<js_sys::Uint8Array>() {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(_) => Err(field("error").as_string().unwrap_or_else(|| "the worker sent no answer".into())),
+    };
+    Ok(JobAnswer {
+        output,
+        sent: time("sent"),
+        paused: time("paused"),
+        start: time("start"),
+        end: time("end"),
+        received: time("received"),
+    })
+}
+
+pub fn pool_stop(pool: u32) {
+    host_pool_stop(pool);
+}
+
+pub fn pool_kill(pool: u32, worker: u32) {
+    host_pool_kill(pool, worker);
+}
+
+// ----- fetch -----
+
+/// `url` made absolute against the scope we run in (the engine worker's script), so `sim/...`
+/// reaches the service worker; `None` if it is not a URL.
+pub fn absolute_url(url: &str) -> Option<String> {
+    let base = js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"href".into()))
+        .ok()
+        .and_then(|h| h.as_string())
+        .unwrap_or_default();
+    web_sys::Url::new_with_base(url, &base).ok().map(|u| u.href())
+}
+
+/// What came back from a `fetch`.
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+    /// Whether the response carries `header` (see [`fetch`]).
+    pub has_header: bool,
+}
+
+pub enum FetchError {
+    /// The browser gave no response (network error, CORS, refused): what it said.
+    NoResponse(String),
+    /// A response came but could not be read.
+    Unreadable(String),
+}
+
+/// Aborts the `fetch` it came with.
+pub struct Abort(web_sys::AbortController);
+
+impl Abort {
+    pub fn abort(&self) {
+        self.0.abort();
+    }
+}
+
+/// Starts a GET of `href` (absolute); the future gives the response, and whether it carries
+/// the header `header`. The `Abort` ends the request early.
+pub fn fetch(
+    href: &str,
+    header: &str,
+) -> Result<(Abort, impl std::future::Future<Output = Result<HttpResponse, FetchError>>), String> {
+    let controller = web_sys::AbortController::new().map_err(|e| js_message(&e))?;
+    let init = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&init, &"signal".into(), &controller.signal());
+    let pending = JsFuture::from(global_fetch(href, &init));
+    let header = header.to_string();
+    let response = async move {
+        let response = pending.await.map_err(|e| FetchError::NoResponse(js_message(&e)))?;
+        let unreadable = |e: JsValue| FetchError::Unreadable(js_message(&e));
+        let response: web_sys::Response = response.dyn_into().map_err(unreadable)?;
+        let headers = response.headers();
+        let content_type = headers.get("content-type").ok().flatten().unwrap_or_default();
+        let has_header = headers.get(&header).ok().flatten().is_some();
+        let text = response.text().map_err(unreadable)?;
+        let body = JsFuture::from(text).await.map_err(unreadable)?.as_string().unwrap_or_default();
+        Ok(HttpResponse { status: response.status(), content_type, body, has_header })
+    };
+    Ok((Abort(controller), response))
+}
+
+// ----- the Origin Private File System, through a synchronous access handle (dedicated workers only) -----
+
+pub struct OpfsFile {
+    handle: web_sys::FileSystemSyncAccessHandle,
+    at: f64,
+}
+
+impl OpfsFile {
+    /// Creates (or empties) the file `name` in the origin's private directory.
+    pub async fn create(name: &str) -> Result<OpfsFile, String> {
+        let file = OpfsFile::open(name).await?;
+        file.handle.truncate_with_f64(0.0).map_err(|e| js_message(&e))?;
+        Ok(file)
+    }
+
+    /// Opens the file `name` in the origin's private directory as it is (made empty if new). The
+    /// handle is exclusive: another tab that holds it makes this fail until it is closed.
+    pub async fn open(name: &str) -> Result<OpfsFile, String> {
+        use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
+        let why = |e: JsValue| js_message(&e);
+        let scope: web_sys::WorkerGlobalScope = js_sys::global().dyn_into().map_err(|_| "not in a worker")?;
+        let root = JsFuture::from(scope.navigator().storage().get_directory()).await.map_err(why)?;
+        let root: FileSystemDirectoryHandle = root.dyn_into().map_err(why)?;
+        let options = web_sys::FileSystemGetFileOptions::new();
+        options.set_create(true);
+        let file = JsFuture::from(root.get_file_handle_with_options(name, &options)).await.map_err(why)?;
+        let file: FileSystemFileHandle = file.dyn_into().map_err(why)?;
+        let handle = JsFuture::from(file.create_sync_access_handle()).await.map_err(why)?;
+        let handle: FileSystemSyncAccessHandle = handle.dyn_into().map_err(why)?;
+        Ok(OpfsFile { handle, at: 0.0 })
+    }
+
+    /// The whole file.
+    pub fn read_all(&self) -> Result<Vec<u8>, String> {
+        let why = |e: JsValue| js_message(&e);
+        self.handle.flush().map_err(why)?;
+        let size = self.handle.get_size().map_err(why)?;
+        let buffer = js_sys::Uint8Array::new_with_length(size as u32);
+        let options = web_sys::FileSystemReadWriteOptions::new();
+        options.set_at(0.0);
+        self.handle.read_with_js_u8_array_and_options(&buffer, &options).map_err(why)?;
+        Ok(buffer.to_vec())
+    }
+
+    /// Makes `bytes` the whole file, on disk when this returns.
+    pub fn replace(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.handle.truncate_with_f64(0.0).map_err(|e| js_message(&e))?;
+        self.at = 0.0;
+        self.append(bytes)?;
+        self.handle.flush().map_err(|e| js_message(&e))
+    }
+
+    pub fn close(&self) {
+        self.handle.close();
+    }
+
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let options = web_sys::FileSystemReadWriteOptions::new();
+        options.set_at(self.at);
+        // A copy outside wasm memory: that memory may be shared, which some APIs refuse.
+        let written =
+            self.handle.write_with_js_u8_array_and_options(&bytes.into(), &options).map_err(|e| js_message(&e))?;
+        self.at += written;
+        Ok(())
+    }
+
+    pub fn read_all_and_close(&mut self) -> Result<Vec<u8>, String> {
+        let result = self.read_all();
+        self.close();
+        result
+    }
+}
+
+// ----- wasm threads (the threaded build) -----
+
+#[cfg(feature = "threads")]
+#[wasm_bindgen(module = "/src/engines/thread_worker.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = startThread, catch)]
+    fn start_thread_js(
+        module: JsValue,
+        memory: JsValue,
+        glue: js_sys::JsString,
+        entry: u32,
+        name: &str,
+    ) -> Result<(), JsValue>;
+}
+
+#[cfg(feature = "threads")]
+#[wasm_bindgen]
+extern "C" {
+    // The URL of wasm-bindgen's JS glue, which a new thread imports (as wasm-bindgen-rayon does).
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
+    static GLUE_URL: js_sys::JsString;
+}
+
+/// Starts a Web Worker (`thread_worker.js`) that instantiates this module on this memory and
+/// calls the exported `thread_entry(entry)`.
+#[cfg(feature = "threads")]
+pub fn start_thread(entry: u32, name: &str) -> Result<(), String> {
+    let glue = GLUE_URL.with(Clone::clone);
+    start_thread_js(wasm_bindgen::module(), wasm_bindgen::memory(), glue, entry, name).map_err(|e| js_message(&e))
+}
+
+// ----- panics -----
+
+/// Posts `{type: "panic", message}` to whoever owns this worker (the page, the engine or the
+/// spawning thread), before the instance traps.
+pub fn post_panic(message: &str) {
+    let global = js_sys::global();
+    let note = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&note, &"type".into(), &"panic".into());
+    let _ = js_sys::Reflect::set(&note, &"message".into(), &message.into());
+    if let Ok(post) = js_sys::Reflect::get(&global, &"postMessage".into()) {
+        if let Some(post) = post.dyn_ref::<js_sys::Function>() {
+            let _ = post.call1(&global, &note);
+        }
+    }
+}
