@@ -97,7 +97,7 @@ vendor() {
   cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css www/vendor/
   cp node_modules/uplot/dist/uPlot.d.ts www/vendor/uPlot.esm.d.ts
   local hl=node_modules/@highlightjs/cdn-assets
-  cp $hl/es/core.min.js $hl/es/languages/rust.min.js $hl/es/languages/python.min.js $hl/styles/github.min.css www/vendor/highlight/
+  cp $hl/es/core.min.js $hl/es/languages/rust.min.js $hl/es/languages/python.min.js www/vendor/highlight/
   cp tools/vendor-types/highlight/*.d.ts www/vendor/highlight/
 }
 
@@ -129,9 +129,7 @@ run_tests() {
 dist() {
   setup
   build
-  rm -rf dist
-  cp -r www dist
-  node tools/headers.mjs > dist/_headers
+  node tools/dist.mjs dist
   say "dist: $(du -sh dist | cut -f1) in dist/ (serve it with any static host; see dist/_headers)"
 }
 

@@ -1,10 +1,13 @@
 // A small static server for the playground. It sends the headers that make the page
 // cross-origin isolated (needed for SharedArrayBuffer, so for wasm threads) on every file,
-// workers included. `--no-isolation` leaves them out, as an ordinary static host would.
+// workers included. `--no-isolation` leaves them out, as an ordinary static host would;
+// `--headers FILE` sends instead what a `_headers` file (Netlify / Cloudflare Pages format, as
+// `build.sh dist` writes) says, as such a host would.
 //
-//   node tools/serve.mjs [--root www] [--port 8000] [--no-isolation] [--quiet]
+//   node tools/serve.mjs [--root www] [--port 8000] [--no-isolation] [--headers dist/_headers] [--quiet]
 
 import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -32,13 +35,36 @@ export const ISOLATION_HEADERS = {
 };
 
 /**
+ * The rules of a `_headers` file: a path pattern (`*` matches anything) on a line of its own, then
+ * its headers indented as `Name: value`; `#` starts a comment.
+ * @param {string} text
+ * @returns {{pattern: RegExp, headers: Record<string, string>}[]}
+ */
+export function parseHeadersFile(text) {
+  const rules = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    if (!/^\s/.test(line)) {
+      const pattern = new RegExp(`^${line.trim().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      rules.push({ pattern, headers: {} });
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0 || !rules.length) throw new Error(`_headers: cannot read the line "${line.trim()}"`);
+    rules[rules.length - 1].headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return rules;
+}
+
+/**
  * Starts a server; resolves to it once listening. `onServed(path, body, arrived)` sees every file
  * sent and when its request arrived (the benchmark counts a first load's bytes with it, workers'
- * requests included).
- * @param {{root?: string, port?: number, isolation?: boolean, quiet?: boolean, onServed?: (path: string, body: Buffer, arrived: number) => void}} [options]
+ * requests included). With `headersFile`, the headers come from its rules, not `isolation`.
+ * @param {{root?: string, port?: number, isolation?: boolean, headersFile?: string, quiet?: boolean, onServed?: (path: string, body: Buffer, arrived: number) => void}} [options]
  */
-export function serve({ root = 'www', port = 8000, isolation = true, quiet = false, onServed } = {}) {
+export function serve({ root = 'www', port = 8000, isolation = true, headersFile, quiet = false, onServed } = {}) {
   const base = resolve(root);
+  const rules = headersFile ? parseHeadersFile(readFileSync(headersFile, 'utf8')) : null;
   const server = createServer(async (request, response) => {
     const arrived = Date.now();
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -57,7 +83,9 @@ export function serve({ root = 'www', port = 8000, isolation = true, quiet = fal
       // by the page) crosses the network once.
       const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
       const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: etag };
-      if (isolation) Object.assign(headers, ISOLATION_HEADERS);
+      if (rules) {
+        for (const rule of rules) if (rule.pattern.test(url.pathname)) Object.assign(headers, rule.headers);
+      } else if (isolation) Object.assign(headers, ISOLATION_HEADERS);
       if (request.headers['if-none-match'] === etag) {
         response.writeHead(304, headers).end();
       } else {
@@ -84,8 +112,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const port = Number(option('--port', process.env.PORT ?? 8000));
   const isolation = !args.includes('--no-isolation');
-  const server = await serve({ root: option('--root', 'www'), port, isolation, quiet: args.includes('--quiet') });
+  const headersFile = option('--headers', undefined);
+  const server = await serve({ root: option('--root', 'www'), port, isolation, headersFile, quiet: args.includes('--quiet') });
   const address = server.address();
   const shown = typeof address === 'object' && address ? address.port : port;
-  console.log(`Concurrency Playground: http://127.0.0.1:${shown}/ ${isolation ? '(cross-origin isolated)' : '(no isolation headers)'}`);
+  const how = headersFile ? `(headers from ${headersFile})` : isolation ? '(cross-origin isolated)' : '(no isolation headers)';
+  console.log(`Concurrency Playground: http://127.0.0.1:${shown}/ ${how}`);
 }

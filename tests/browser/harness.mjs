@@ -51,8 +51,8 @@ export async function launchFirefox() {
 }
 
 /** Starts a static server on a free port; resolves to {url, close}. */
-export async function startServer({ isolation = true, root = 'www', onServed = undefined } = {}) {
-  const server = await serve({ root, port: 0, isolation, quiet: true, onServed });
+export async function startServer({ isolation = true, root = 'www', headersFile = undefined, onServed = undefined } = {}) {
+  const server = await serve({ root, port: 0, isolation, headersFile, quiet: true, onServed });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/`, port, close: () => new Promise((done) => server.close(() => done(undefined))) };
@@ -66,8 +66,8 @@ export async function launch() {
  * A new page that records console errors and uncaught exceptions (from workers too).
  * @param {import('playwright-core').Browser} browser
  */
-export async function openPage(browser, url, { width = 1280, height = 1000 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
+export async function openPage(browser, url, { width = 1280, height = 1000, scale = 1 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
   const page = await context.newPage();
   /** @type {string[]} */
   const errors = [];
@@ -97,6 +97,59 @@ export async function openCoursePage(browser, html, file = 'index.html') {
     await server.close();
   };
   return { ...session, close };
+}
+
+/** What the embed posts that answers no command: events about a run, and height reports. */
+const EMBED_EVENTS = ['started', 'progress', 'resize'];
+
+/**
+ * A course page (openCoursePage) with the embed `src` in an iframe: `window.send(message)` posts
+ * to it; `window.replies` records the embed's answers and its ready message in arrival order,
+ * `window.events` everything else it posts (run events, {type: 'resize'}, {subject:
+ * 'lti.frameResize'}). Waits for 'ready' unless told not to.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} src
+ */
+export async function openEmbedCourse(browser, src, { waitReady = true } = {}) {
+  const session = await openCoursePage(
+    browser,
+    `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<iframe id="demo" src="${src}" width="1000" height="700" allow="cross-origin-isolated"></iframe>
+<script>
+window.replies = [];
+window.events = [];
+const frame = document.getElementById('demo');
+const events = ${JSON.stringify(EMBED_EVENTS)};
+addEventListener('message', (e) => {
+  if (e.source !== frame.contentWindow) return;
+  if (typeof e.data?.type === 'string' && !events.includes(e.data.type)) window.replies.push(e.data);
+  else window.events.push(e.data);
+});
+window.send = (message) => frame.contentWindow.postMessage(message, '*');
+</script>`,
+  );
+  if (waitReady) await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+  return session;
+}
+
+/** Sends one message from the course page and waits for the answer carrying `requestId`. */
+export async function ask(page, message, timeout = 60_000) {
+  return page.evaluate(
+    ([m, ms]) =>
+      new Promise((resolve, reject) => {
+        const before = window.replies.length;
+        window.send(m);
+        const started = Date.now();
+        const look = () => {
+          const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
+          if (found) resolve(found);
+          else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
+          else setTimeout(look, 20);
+        };
+        look();
+      }),
+    [message, timeout],
+  );
 }
 
 /** Navigates and waits until the playground has loaded its catalog. */

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { onPage, openCoursePage, openPage, readCatalog, runFromForm, table, timings, useBrowser } from './harness.mjs';
+import { checks, onPage, openCoursePage, openPage, readCatalog, runAndWait, runFromForm, shoot, table, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -84,8 +84,10 @@ test('every Patterns topic in the catalog answers the embed API with its default
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
       for (const [i, topic] of topics.entries()) {
         await page.evaluate(([t, n]) => window.runDemo(t, n), [topic, i + 1]);
-        await page.waitForFunction((n) => window.messages.some((m) => m.requestId === n), i + 1, { timeout: 90_000 });
-        const answer = await page.evaluate((n) => window.messages.find((m) => m.requestId === n), i + 1);
+        // The run's answer, not its 'started' and 'progress' events (which carry its requestId too).
+        const answered = (n) => window.messages.find((m) => m.requestId === n && (m.type === 'result' || m.type === 'error'));
+        await page.waitForFunction(answered, i + 1, { timeout: 90_000 });
+        const answer = await page.evaluate(answered, i + 1);
         assert.equal(answer.type, 'result', JSON.stringify(answer));
         assert.equal(answer.topic, topic);
         assert.equal(answer.status, 'ok');
@@ -94,3 +96,31 @@ test('every Patterns topic in the catalog answers the embed API with its default
     },
   );
 });
+
+test('task-queue: a reload in the middle of a run keeps the queue; the next run finishes only what was left', () =>
+  onPage(
+    () => openPage(env.browser, `${env.url}index.html?topic=task-queue&tasks=6&workers=1&task_ms=400&kill=false`),
+    async ({ page }) => {
+      await page.click('#run');
+      await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+      await page.waitForTimeout(1800); // a few of the 7 tasks (400 ms each, one worker) have finished
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      const status = await runAndWait(page);
+      assert.match(status, /^Finished/, status);
+      const log = (await page.textContent('#results')) ?? '';
+      const resumed = log.match(/resumed the queue saved before the reload: (\d+) of 7 tasks had finished/);
+      assert.ok(resumed, log.slice(0, 2000));
+      const kept = Number(resumed[1]);
+      assert.ok(kept >= 1 && kept <= 6, `${kept} tasks kept`);
+      const rows = await timings(page);
+      assert.match(rows.queue.result, /^7 of 7 tasks succeeded/);
+      const backend = await table(page, 'Result backend (get())');
+      assert.equal(backend?.filter((row) => row.includes('before the reload')).length, kept, JSON.stringify(backend));
+      for (const check of await checks(page)) assert.ok(check.ok, check.text);
+      await shoot(page, 'patterns-task-queue-resumed');
+      // That queue finished: the next run is a new one.
+      await runAndWait(page);
+      assert.doesNotMatch((await page.textContent('#results')) ?? '', /resumed the queue/);
+    },
+  ));

@@ -7,65 +7,15 @@
 // nothing could run here.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { checks, onPage, openPage, runAndWait, shoot, startServer, timings, useBrowser } from './harness.mjs';
+import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
-/** @type {{close: () => Promise<unknown>}[]} */
-const servers = [];
-after(() => Promise.all(servers.map((s) => s.close())));
 
-/**
- * A course page on its own origin with the embed in an iframe (`base` + `query`), recording every
- * message the embed sends: `window.replies` = [{data, seq}] in arrival order.
- */
-async function coursePage(base, query) {
-  const dir = mkdtempSync(join(tmpdir(), 'course-'));
-  writeFileSync(
-    join(dir, 'index.html'),
-    `<!doctype html><meta charset="utf-8"><title>A hostile course</title><link rel="icon" href="data:,">
-<iframe id="demo" src="${base}embed.html${query}" width="1000" height="700" allow="cross-origin-isolated"></iframe>
-<script src="course.js"></script>`,
-  );
-  writeFileSync(
-    join(dir, 'course.js'),
-    `window.replies = [];
-const frame = document.getElementById('demo');
-addEventListener('message', (e) => { if (e.source === frame.contentWindow) window.replies.push(e.data); });
-window.send = (message) => frame.contentWindow.postMessage(message, '*');`,
-  );
-  const server = await startServer({ root: dir, isolation: false });
-  servers.push(server);
-  const session = await openPage(env.browser, null);
-  await session.page.goto(server.url);
-  await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
-  return session;
-}
-
-/** Sends one message from the course page and waits for the answer carrying `requestId`. */
-async function ask(page, message, timeout = 60_000) {
-  return page.evaluate(
-    ([m, ms]) =>
-      new Promise((resolve, reject) => {
-        const before = window.replies.length;
-        window.send(m);
-        const started = Date.now();
-        const look = () => {
-          const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
-          if (found) resolve(found);
-          else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
-          else setTimeout(look, 20);
-        };
-        look();
-      }),
-    [message, timeout],
-  );
-}
+/** A course page of its own origin around the embed at `base` + `query` (harness.mjs). */
+const coursePage = (base, query) => openEmbedCourse(env.browser, `${base}embed.html${query}`);
 
 /** The engine worker of the page (of the frame whose URL starts with `origin`, if given). */
 function engineWorker(page, origin = '') {
@@ -261,7 +211,8 @@ function fuzzBurst({ count, seed }) {
       () => Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 4) }, () => [pick(keys), pick(values)()])),
     ])();
   const topics = ['gil', 'io-compare', 'process-basics', 'race', 'mixed', 'image-resize', 'nope', '', 'GIL', 42, null, undefined, { id: 'gil' }];
-  const types = ['run', 'run', 'run', 'RUN', 'result', 'ready', 'error', 'stop', '', undefined, 5, { t: 1 }];
+  // 'stop', 'getState' and 'setParams' are commands (embed.test.mjs): here only runs and junk.
+  const types = ['run', 'run', 'run', 'RUN', 'result', 'ready', 'error', 'halt', '', undefined, 5, { t: 1 }];
   const shapes = [() => 'run', () => 42, () => null, () => undefined, () => [1, 2], () => true, () => 5n, () => new Date(0)];
   const ids = [];
   let withoutId = 0;

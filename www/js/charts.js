@@ -1,6 +1,7 @@
 // Line charts for a run's series (sweeps, queue lengths, heartbeat delays), drawn by uPlot.
 
-import { h } from './dom.js';
+import { cssRgb, h, lazyDetails } from './dom.js';
+import { pagedTable } from './timeline.js';
 
 /**
  * A series' points: [x, y] pairs, or x0, y0, x1, y1, ... in a Float64Array (as the engine sends
@@ -31,11 +32,14 @@ export function renderCharts(series, width) {
 function chart(name, list, width) {
   const figure = h('figure', { class: 'chart' }, h('figcaption', { text: `${list[0].y} by ${list[0].x}` }));
   const columns = list.map((s) => thin(s.points, Math.max(width, 280)));
+  // uPlot draws axes on its canvas, black unless told: the theme's ink and lines.
+  const [ink, line] = ['--ink', '--line'].map(cssRgb);
+  const axis = (label) => ({ label, stroke: ink, grid: { stroke: line }, ticks: { stroke: line } });
   const options = {
     width: Math.max(width, 280),
     height: 240,
     scales: { x: { time: false } },
-    axes: [{ label: list[0].x }, { label: list[0].y }],
+    axes: [axis(list[0].x), axis(list[0].y)],
     series: [
       { label: list[0].x },
       ...list.map((s, i) => ({
@@ -49,13 +53,31 @@ function chart(name, list, width) {
     ],
   };
   const holder = h('div', { class: 'chart-canvas', dataset: { chart: name }, role: 'img', 'aria-label': `${list[0].y} by ${list[0].x}: ${list.map((s) => s.name).join(', ')}` });
-  figure.append(holder);
+  // The points as a table: the chart's text alternative (and its exact numbers).
+  const points = list.reduce((n, s) => n + size(s.points), 0);
+  figure.append(holder, lazyDetails('chart-table', `Chart as a table (${points.toLocaleString('en-US')} points)`, () => pointsTable(list, points)));
   loadUPlot().then((uPlot) => new uPlot(options, uPlot.join(columns), holder));
   return figure;
 }
 
 /** @param {Points} points */
 const size = (points) => (points instanceof Float64Array ? points.length / 2 : points.length);
+
+/** @param {Points} points @param {number} i @returns {number[]} the i-th point's [x, y] */
+const point = (points, i) => (points instanceof Float64Array ? [points[2 * i], points[2 * i + 1]] : points[i]);
+
+const number = (/** @type {number} */ v) => v.toLocaleString('en-US', { maximumFractionDigits: 3 });
+
+/** Every point of a chart's series, a page of rows at a time (row i found from the series' sizes). */
+function pointsTable(list, count) {
+  const columns = ['Series', list[0].x, list[0].y];
+  return pagedTable(columns, count, (row) => {
+    let i = row;
+    let k = 0;
+    while (i >= size(list[k].points)) i -= size(list[k++].points);
+    return [list[k].name, ...point(list[k].points, i).map(number)];
+  }, { numeric: [1, 2], noun: 'points', label: `${list[0].y} by ${list[0].x}` });
+}
 
 /**
  * A series' columns [xs, ys], with at most about 4 points per pixel: past that, each of `2 *
@@ -70,8 +92,7 @@ export function thin(points, width) {
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    xs[i] = points instanceof Float64Array ? points[2 * i] : points[i][0];
-    ys[i] = points instanceof Float64Array ? points[2 * i + 1] : points[i][1];
+    [xs[i], ys[i]] = point(points, i);
   }
   const slices = 2 * Math.ceil(width);
   if (n <= 2 * slices) return [Array.from(xs), Array.from(ys)];

@@ -20,9 +20,12 @@ function loadHighlighter() {
   return highlighter;
 }
 
-/** Tabs "Rust (runs here)" and "Python equivalent", keyboard operable. */
-export function codeView(topic) {
-  return withTexts(topic, 'code-view', async (texts) => [...tabsView(texts, await loadHighlighter(), topic.id)]);
+/**
+ * Tabs "Rust (runs here)" and "Python equivalent", keyboard operable; an embed may show only one.
+ * @param {{rust: boolean, python: boolean}} [shown]
+ */
+export function codeView(topic, shown = { rust: true, python: true }) {
+  return withTexts(topic, 'code-view', async (texts) => [...tabsView(texts, await loadHighlighter(), topic.id, shown)]);
 }
 
 /**
@@ -72,17 +75,18 @@ function toolbar(tab) {
   return [h('div', { class: 'code-tools' }, copy, download, status), pip];
 }
 
-function tabsView(texts, hljs, id) {
+function tabsView(texts, hljs, id, shown) {
   const base = id.replaceAll('-', '_');
   const tabs = [
     { id: 'rust', label: 'Rust (the code that runs)', code: texts.code, file: `${base}.rs` },
     { id: 'python', label: 'Python equivalent', code: texts.python, file: `${base}.py` },
-  ];
+  ].filter((tab) => shown[tab.id]);
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Code' });
   const panels = tabs.map((tab) => {
     const code = h('code', { class: `language-${tab.id}`, text: tab.code });
     hljs.highlightElement(code);
-    return h('div', { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, tabindex: '0', class: 'code-panel' }, ...toolbar(tab), h('pre', {}, code));
+    // The code scrolls, so it takes focus itself (arrow keys scroll it); the panel holds buttons.
+    return h('div', { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, class: 'code-panel' }, ...toolbar(tab), h('pre', { tabindex: '0', role: 'region', 'aria-label': tab.label }, code));
   });
   const buttons = tabs.map((tab, i) =>
     h('button', { type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `code-${tab.id}`, text: tab.label, onclick: () => select(i), onkeydown: (e) => arrows(e, i) }),

@@ -47,6 +47,48 @@ function fill(element, attrs, children) {
   return element;
 }
 
+/**
+ * A box that scrolls sideways when its content is wide (a table on a narrow screen): focusable and
+ * named, so it can be scrolled by keyboard and a screen reader says what it holds.
+ * @param {string} label
+ * @param {...(Node | null | undefined | false)} children
+ */
+export function scrollBox(label, ...children) {
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, ...children);
+}
+
+/**
+ * A CSS custom property's colour as [r, g, b], resolved for the current theme (the properties
+ * hold light-dark() pairs, which only an element's computed colour resolves).
+ * @param {string} name
+ * @returns {number[]}
+ */
+export function cssColour(name) {
+  const probe = h('span', { hidden: true });
+  probe.style.color = `var(${name})`;
+  document.body.append(probe);
+  const channels = (getComputedStyle(probe).color.match(/[\d.]+/g) ?? ['0', '0', '0']).slice(0, 3).map(Number);
+  probe.remove();
+  return channels;
+}
+
+/** The same, as CSS text for a canvas: `rgb(r g b)`. */
+export const cssRgb = (/** @type {string} */ name) => `rgb(${cssColour(name).join(' ')})`;
+
+/**
+ * A closed <details> whose content is built when first opened (most readers never open it).
+ * @param {string} className
+ * @param {string} summary
+ * @param {() => Node} build
+ */
+export function lazyDetails(className, summary, build) {
+  const details = /** @type {HTMLDetailsElement} */ (h('details', { class: className }, h('summary', { text: summary })));
+  details.addEventListener('toggle', () => {
+    if (details.open && details.childElementCount === 1) details.append(build());
+  });
+  return details;
+}
+
 /** Removes every child of `element` and appends `children`. */
 export function replace(element, ...children) {
   element.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));

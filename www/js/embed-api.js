@@ -1,20 +1,32 @@
-// The postMessage API of an embedded topic, so a course page can drive it:
-//   iframe.contentWindow.postMessage({type: 'run', topic, params, requestId}, '*')
-// answers {type: 'result', requestId, topic, status, modes, speedup, values, lanes, checks}
-// or {type: 'error', requestId, message, errors}. On load it posts {type: 'ready', topics}.
-// A file parameter may be passed as [{name, data}] with data in base64 (never through the URL);
-// the result's params list the files as {name, size}, without their bytes.
+// The postMessage API of an embedded topic (protocol 1), so a course page can drive it. The README
+// has the table; in short, the parent sends commands, each with a requestId:
+//   {type: 'run', topic, params}   answered by 'result' (finished or failed), 'stopped' or 'error',
+//                                  after the events 'started' and 'progress' (throttled)
+//   {type: 'stop'}                 answered by 'state' once the run in progress (if any) has ended
+//   {type: 'setParams', topic?, params}  fills the form without running; answered by 'state'
+//   {type: 'getState'}             answered by 'state'
+// and the embed posts {type: 'ready', protocol, topics, topic, capabilities} on load. Events and
+// answers carry the requestId of the command they are about (null for the learner's own runs,
+// which the parent hears about too). A file parameter may be passed as [{name, data}] with data
+// in base64 (never through the URL); results list the files as {name, size}, without bytes.
 //
 // Every message that reaches the listener gets exactly one answer carrying its requestId: an
-// error for anything that is not a valid run request (unknown type, bad shape, values JSON cannot
-// carry), at once; one run at a time (a second request while one runs is refused, naming it).
+// error at once for anything that is not a valid command (unknown type, bad shape, values JSON
+// cannot carry, an origin the embed's URL does not allow); one run at a time (a second request
+// while one runs is refused, naming it).
 
+export const PROTOCOL = 1;
 /** How long a name or value from the parent may be when it is echoed back. */
 const ECHO_CHARS = 40;
 /** Nesting deeper than this is refused here (Rust's JSON reader stops at 128). */
 const MAX_DEPTH = 64;
 /** At most this many field errors in one answer. */
 const MAX_ERRORS = 20;
+/** At most one progress event this often (the engine reports about ten times a second). */
+const PROGRESS_EVERY_MS = 250;
+/** Layout changes are gathered this long before the height is posted (never starved by a run that keeps changing it). */
+const RESIZE_GATHER_MS = 100;
+const USAGE = "send {type: 'run' | 'stop' | 'setParams' | 'getState', requestId, ...}";
 
 /** Short, serializable summary of a report for the parent page. */
 export function summarize(report) {
@@ -33,23 +45,112 @@ export function summarize(report) {
 }
 
 /**
- * @typedef {{report?: any, message?: string, errors?: any[], fullPage?: string}} Outcome
- * @param {(topic: string, params: Record<string, any>, request: string) => Promise<Outcome>} runTopic
- *   must claim the engine before its first await, and refuse at once while another run holds it
- * @param {string[]} topics
+ * How a run ended, as the message that answers it: 'result' (finished or failed), 'stopped'
+ * (with what ran until then) or 'error' (refused, invalid, or the engine was lost).
+ * @param {Outcome} outcome
  */
-export function listen(runTopic, topics) {
-  if (window.parent === window) return;
-  window.parent.postMessage({ type: 'ready', topics }, '*');
+export function endMessage(outcome, topic) {
+  if (outcome.report && outcome.report.topic !== topic) return { type: 'error', message: "The run that ended was not this request's: send it again.", errors: [] };
+  if (outcome.report) return { type: outcome.report.status === 'stopped' ? 'stopped' : 'result', ...summarize(outcome.report) };
+  if (outcome.stopped) return { type: 'stopped', topic, status: 'stopped', message: outcome.message };
+  return { type: 'error', message: outcome.message ?? 'The run did not finish.', errors: limited(outcome.errors ?? []), ...(outcome.fullPage ? { fullPage: outcome.fullPage } : {}) };
+}
+
+/**
+ * What the page does for the parent. `run` must claim the engine before its first await and
+ * refuse at once while another run holds it; it tells `events` when the run starts and how it
+ * goes. `stop` resolves once no run is going (true if one was stopped).
+ * @typedef {{report?: any, message?: string, errors?: any[], fullPage?: string, stopped?: boolean}} Outcome
+ * @typedef {{started: (info: {topic: string, params: any, modes: string[]}) => void, progress: (live: {progress: any, spans: any[], log: any[]}) => void, ended: (outcome: Outcome, topic: string) => void}} RunEvents
+ * @typedef {{
+ *   topics: string[],
+ *   ready: () => Record<string, any>,
+ *   state: () => Promise<Record<string, any>>,
+ *   run: (topic: string, params: Record<string, any>, label: string, events: RunEvents) => Promise<Outcome>,
+ *   stop: () => Promise<boolean>,
+ *   setParams: (topic: string | undefined, params: Record<string, any>) => Promise<Outcome | null>,
+ * }} Host
+ */
+
+/**
+ * Answers the parent's messages; `origins` (from the embed's URL) limits who may send them.
+ * Returns `learnerRun(by)`, the events of a run the parent did not ask for, or null when the
+ * page is not embedded.
+ * @param {Host} host
+ * @param {string[] | null} origins
+ */
+export function listen(host, origins) {
+  if (window.parent === window) return null;
+  const parent = toParent(origins);
+  parent({ type: 'ready', protocol: PROTOCOL, requestId: null, ...host.ready() });
+  reportHeight(parent);
   window.addEventListener('message', (event) => {
     if (event.source === window) return; // the page's own messages are not requests
     const reply = replier(event);
+    if (origins && !origins.includes(event.origin)) {
+      reply({ type: 'error', message: `This embed takes commands only from the origins its URL names (origin=), and ${cut(event.origin, 80)} is not one of them.`, errors: [] });
+      return;
+    }
     try {
-      answer(event.data, reply, runTopic, topics);
+      answer(event.data, reply, host, (message) => post(event, message));
     } catch (error) {
       reply({ type: 'error', message: `The request could not be handled: ${cut(String(error), 200)}`, errors: [] });
     }
   });
+  return (/** @type {string} */ by) => runEvents((message) => parent({ ...message, requestId: null, by }));
+}
+
+/**
+ * Posts to the parent page: to any, or when `origins` restricts it, only to an allowed parent.
+ * Where the browser does not say the parent's origin, to each allowed origin (the browser drops
+ * the others, with a console warning).
+ */
+function toParent(origins) {
+  const parent = parentOrigin();
+  const targets = !origins ? ['*'] : parent ? origins.filter((o) => o === parent) : origins;
+  return (/** @type {any} */ message) => {
+    for (const origin of targets) window.parent.postMessage(message, origin);
+  };
+}
+
+/** The origin of the page around the embed, where the browser tells it; else null. */
+function parentOrigin() {
+  const ancestors = window.location.ancestorOrigins;
+  if (ancestors?.length) return ancestors[0];
+  try {
+    return document.referrer ? new URL(document.referrer).origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Tells the parent the page's height whenever the layout changes (gathered), so the iframe can
+ * fit it without a second scroll bar: {type: 'resize'} for embed.js and other pages,
+ * {subject: 'lti.frameResize'} for Canvas and other LMSs.
+ */
+function reportHeight(parent) {
+  let timer = 0;
+  let posted = -1;
+  const measure = () => {
+    timer = 0;
+    // The root's own box: its content, whatever the iframe's height (scrollHeight would never shrink).
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === posted) return;
+    posted = height;
+    parent({ type: 'resize', height, requestId: null });
+    parent({ subject: 'lti.frameResize', height });
+  };
+  new ResizeObserver(() => {
+    if (!timer) timer = window.setTimeout(measure, RESIZE_GATHER_MS);
+  }).observe(document.documentElement);
+}
+
+/** Posts to whoever sent `event`. */
+function post(event, message) {
+  const origin = !event.origin || event.origin === 'null' ? '*' : event.origin;
+  const target = /** @type {Window | null} */ (event.source) ?? window.parent;
+  target.postMessage(message, { targetOrigin: origin });
 }
 
 /** Sends the one answer to a message (later calls do nothing), with the message's requestId. */
@@ -59,15 +160,47 @@ function replier(event) {
   return (/** @type {any} */ message) => {
     if (sent) return;
     sent = true;
-    const payload = { ...message, requestId: id };
-    const origin = !event.origin || event.origin === 'null' ? '*' : event.origin;
-    const target = /** @type {Window | null} */ (event.source) ?? window.parent;
     try {
-      target.postMessage(payload, { targetOrigin: origin });
+      post(event, { ...message, requestId: id });
     } catch (error) {
       // A result that cannot be cloned (it never should) still gets an answer.
-      target.postMessage({ type: 'error', requestId: id, message: `The answer could not be sent: ${cut(String(error), 200)}`, errors: [] }, { targetOrigin: origin });
+      post(event, { type: 'error', requestId: id, message: `The answer could not be sent: ${cut(String(error), 200)}`, errors: [] });
     }
+  };
+}
+
+/**
+ * A run's events, posted by `send`: 'started', 'progress' at most every PROGRESS_EVERY_MS (the
+ * latest one wins), and the message that ends it.
+ * @returns {RunEvents}
+ */
+function runEvents(send) {
+  let started = 0;
+  let last = -Infinity;
+  let timer = 0;
+  /** @type {any} */
+  let pending = null;
+  const flush = () => {
+    timer = 0;
+    last = performance.now();
+    send({ ...pending, elapsedMs: Math.round(last - started) });
+  };
+  return {
+    started(info) {
+      started = performance.now();
+      send({ type: 'started', ...info });
+    },
+    progress({ progress, spans, log }) {
+      const fraction = progress && progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
+      pending = { type: 'progress', done: progress?.done ?? null, total: progress?.total ?? null, label: progress?.label ?? null, fraction, spans: spans.length, lines: log.length };
+      if (timer) return;
+      timer = window.setTimeout(flush, Math.max(0, last + PROGRESS_EVERY_MS - performance.now()));
+    },
+    ended(outcome, topic) {
+      clearTimeout(timer); // no progress after the end
+      timer = 0;
+      send(endMessage(outcome, topic));
+    },
   };
 }
 
@@ -79,27 +212,31 @@ function requestId(data) {
   return { id: null, ok: false };
 }
 
-function answer(data, reply, runTopic, topics) {
+function answer(data, reply, host, send) {
   const error = (message, errors = []) => reply({ type: 'error', message, errors });
-  const usage = "send {type: 'run', topic, params, requestId}";
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return error(`The playground answers messages like {type: 'run', ...}, not ${describe(data)}: ${usage}.`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return error(`The playground answers messages like {type: 'run', ...}, not ${describe(data)}: ${USAGE}.`);
   if (!requestId(data).ok) return error('requestId must be a string (at most 200 characters) or a number.');
-  if (data.type !== 'run') return error(`Unknown message type ${describe(data.type)}: ${usage}.`);
-  if (typeof data.topic !== 'string' || !topics.includes(data.topic)) return error(`Unknown topic: ${describe(data.topic)}.`, [{ field: 'topic', message: 'unknown topic' }]);
+  const failed = (failure) => error(`The request failed: ${cut(String(failure), 200)}`);
+  const state = (extra = {}) => host.state().then((s) => reply({ type: 'state', ...s, ...extra }), failed);
+  if (data.type === 'getState') return state();
+  if (data.type === 'stop') return host.stop().then((stopped) => state({ stopped }), failed);
+  if (data.type !== 'run' && data.type !== 'setParams') return error(`Unknown message type ${describe(data.type)}: ${USAGE}.`);
+  const needsTopic = data.type === 'run' || data.topic !== undefined;
+  if (needsTopic && (typeof data.topic !== 'string' || !host.topics.includes(data.topic))) return error(`Unknown topic: ${describe(data.topic)}.`, [{ field: 'topic', message: 'unknown topic' }]);
   const given = data.params ?? {};
   if (typeof given !== 'object' || Array.isArray(given) || !isPlain(given)) {
     return error('Some parameters could not be read.', [{ field: 'params', message: `params must be an object of names and values, not ${describe(given)}` }]);
   }
   const { params, errors } = toJson(given);
   if (errors.length) return error('Some parameters could not be read.', limited(errors));
-  runTopic(data.topic, params, `request ${describe(data.requestId ?? null)} (${data.topic})`).then(
-    (outcome) => {
-      // The answer is about this request's topic, or it is an error.
-      if (outcome.report && outcome.report.topic === data.topic) reply({ type: 'result', ...summarize(outcome.report) });
-      else if (outcome.report) error('The run that ended was not this request\'s: send it again.');
-      else reply({ type: 'error', message: outcome.message ?? 'The run did not finish.', errors: limited(outcome.errors ?? []), ...(outcome.fullPage ? { fullPage: outcome.fullPage } : {}) });
-    },
-    (failure) => error(`The run failed: ${cut(String(failure), 200)}`),
+  if (data.type === 'setParams') {
+    return host.setParams(data.topic, params).then((refused) => (refused ? reply(endMessage(refused, data.topic)) : state()), failed);
+  }
+  const { id } = requestId(data);
+  const events = runEvents((message) => (message.type === 'started' || message.type === 'progress' ? send({ ...message, requestId: id }) : reply(message)));
+  host.run(data.topic, params, `request ${describe(data.requestId ?? null)} (${data.topic})`, events).then(
+    (outcome) => events.ended(outcome, data.topic),
+    (failure) => events.ended({ message: `The run failed: ${cut(String(failure), 200)}` }, data.topic),
   );
 }
 

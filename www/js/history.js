@@ -1,7 +1,7 @@
 // The last runs of each topic, kept in localStorage so they can be compared across reloads.
 // Storage may be blocked (e.g. in a third-party iframe): then history lives in memory only.
 
-import { h, ms } from './dom.js';
+import { h, ms, scrollBox } from './dom.js';
 
 const KEEP = 8;
 const memory = new Map();
@@ -52,9 +52,8 @@ export function historyTable(topic) {
       }),
     ),
   );
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return scrollBox(
+    'Last runs',
     h('table', { class: 'data history' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))), h('tbody', {}, ...rows)),
   );
 }

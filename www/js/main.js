@@ -2,8 +2,9 @@
 // It knows no topic by name: everything shown comes from the catalog and the reports.
 
 import { codeView } from './code-view.js';
+import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { listen } from './embed-api.js';
+import { endMessage, listen } from './embed-api.js';
 import { Engine } from './engine-client.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
@@ -14,15 +15,33 @@ import { queryFor, readUrl, writeUrl } from './url-state.js';
 
 const EMBED = document.body.dataset.view === 'embed';
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+/** The theme applies to every page; panels, compact, autorun and origin only to the embed. */
+const display = readDisplay();
+if (!EMBED) Object.assign(display, { panels: new Set(PANELS), compact: false, autorun: false, origins: null, problems: display.problems.filter((p) => p.includes('theme=')) });
+applyDisplay(display);
+/** Panels left out of this embed, for the CSS that hides parts the results build (the timeline). */
+document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
 /** @type {Engine} */
 let engine;
+/**
+ * The events of a run the parent did not ask for (the learner's, or autorun), when embedded.
+ * @type {((by: string) => import('./embed-api.js').RunEvents) | null}
+ */
+let learnerRun = null;
+/** One polite live region for how runs go: results replace their content, which would be read out whole. */
+const announcer = h('div', { class: 'sr-only', id: 'announcer', role: 'status', 'aria-live': 'polite' });
+document.body.append(announcer);
 
 /**
  * `claim` names who holds the engine (a Run press, or an embed request) from the moment it is
- * asked, before anything is awaited, so two requests can never both go ahead.
- * @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, claim: string | null, execute: (params: any) => Promise<any>}}
+ * asked, before anything is awaited, so two requests can never both go ahead; `released`
+ * resolves when it lets go, and `stopping` says a stop came meanwhile (a run not yet started then
+ * does not start). `by` is who started the run in progress: 'parent', 'learner' or 'autorun'; `runs`
+ * counts the runs that ended, and `last` is how the last one ended (as the embed API says it).
+ * @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number, last: any,
+ *   execute: (params: any, events: any) => Promise<any>, runForm: (by: string) => Promise<void>}}
  */
-const state = { catalog: null, caps: null, topic: null, form: null, running: false, claim: null, execute: async () => ({}) };
+const state = { catalog: null, caps: null, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
 
 /**
  * Takes the engine for `who`, synchronously; returns the release function, or null when another
@@ -32,10 +51,14 @@ const state = { catalog: null, caps: null, topic: null, form: null, running: fal
 function claimEngine(who) {
   if (state.claim !== null) return null;
   state.claim = who;
+  state.stopping = false;
+  let free = () => {};
+  state.released = new Promise((resolve) => (free = resolve));
   const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
   if (run) run.disabled = true;
   return () => {
     state.claim = null;
+    free();
     const button = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
     if (button) button.disabled = false;
   };
@@ -61,8 +84,9 @@ async function boot() {
   if (!EMBED) renderNav();
   await route();
   window.addEventListener('popstate', () => route());
-  if (EMBED) listen(runFromParent, state.catalog.topics.map((t) => t.id));
+  if (EMBED) learnerRun = listen(embedHost(), display.origins);
   document.body.dataset.ready = 'true';
+  if (EMBED && display.autorun && state.topic) state.runForm('autorun');
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)
   warmServiceWorker();
 }
@@ -72,6 +96,17 @@ function showIsolation() {
   if (!badge) return;
   badge.textContent = state.caps.threads ? `Threads on · ${state.caps.cores} cores` : 'Threads off: page not cross-origin isolated';
   badge.className = `badge ${state.caps.threads ? 'on' : 'off'}`;
+  if (!state.caps.threads) badge.title = threadsOffReason();
+}
+
+/** Why threads are off here, in a sentence (the badge's tooltip, the embed's capabilities). */
+function threadsOffReason() {
+  if (!state.caps.isolated) {
+    return window.parent === window
+      ? 'This page is not cross-origin isolated: its server sends no Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers (the service worker adds them from the next load on, where it can).'
+      : 'This embed is not cross-origin isolated: the page around it is not isolated, or the iframe lacks allow="cross-origin-isolated", and this browser does not isolate the embed by itself (Document-Isolation-Policy).';
+  }
+  return 'This browser does not share WebAssembly memory with workers, so the playground runs its plain build.';
 }
 
 function renderNav() {
@@ -130,9 +165,9 @@ async function showTopic(topic, rawParams) {
   state.topic = topic;
   document.title = `${topic.title} · Concurrency Playground`;
   const checked = await engine.check(topic.id, rawParams, true);
-  const notices = checked.errors.map((e) => `Ignored ${e.field}=${String(rawParams[e.field] ?? '').slice(0, 40)}: ${e.message}. Using the default instead.`);
+  const notices = [...display.problems, ...checked.errors.map((e) => `Ignored ${e.field}=${String(rawParams[e.field] ?? '').slice(0, 40)}: ${e.message}. Using the default instead.`)];
 
-  const results = h('div', { class: 'results', id: 'results', 'aria-live': 'polite' }, h('p', { class: 'muted', text: 'Press Run to start.' }));
+  const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: 'Press Run to start.' }));
   const history = h('div', { class: 'history-view' }, historyTable(topic));
   const formStatus = h('p', { class: 'form-status', role: 'alert' });
   const form = buildForm(topic, checked.params, (values) => {
@@ -191,23 +226,25 @@ async function showTopic(topic, rawParams) {
         runForm();
       },
     },
-    form.element,
-    h('div', { class: 'presets' }, ...presetButtons, resetButton),
+    // Without the parameters panel the fields are hidden, and Run and Stop stay.
+    h('div', { class: 'fields-and-presets', hidden: !display.panels.has('params') }, form.element, h('div', { class: 'presets' }, ...presetButtons, resetButton)),
     h('div', { class: 'actions' }, runButton, stopButton, EMBED ? null : embedButton(topic)),
     formStatus,
   );
 
-  async function runForm() {
+  /** A run the learner asked for (or autorun); an embedding page hears how it goes. */
+  async function runForm(by = 'learner') {
     const release = claimEngine(`the run of ${topic.title} started from the form`);
     if (!release) return;
     try {
-      await checkAndRun();
+      await checkAndRun(by);
     } finally {
       release();
     }
   }
+  state.runForm = runForm;
 
-  async function checkAndRun() {
+  async function checkAndRun(by) {
     await form.settled();
     const answer = await engine.check(topic.id, form.values(), false);
     const unplaced = form.setErrors(answer.errors);
@@ -217,21 +254,27 @@ async function showTopic(topic, rawParams) {
       return;
     }
     replace(formStatus);
-    await execute(topic, answer.params, { results, history, runButton, stopButton });
+    if (state.stopping) return;
+    const events = learnerRun?.(by) ?? null;
+    const outcome = await execute(topic, answer.params, view, events, by);
+    events?.ended(outcome, topic.id);
   }
-  state.execute = (params) => execute(topic, params, { results, history, runButton, stopButton });
+  const view = { results, history, runButton, stopButton };
+  state.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
+  const titled = (panel, title, ...content) => h('section', { class: 'panel', dataset: { panel }, hidden: !display.panels.has(panel) }, h('h2', { text: title }), ...content);
+  const code = { rust: display.panels.has('code'), python: display.panels.has('python') };
   replace(
     app,
     h('h1', { text: topic.title }),
     h('p', { class: 'summary', text: topic.summary }),
     ...notices.map((n) => h('p', { class: 'notice', role: 'alert', text: n })),
     isolationNotice(topic),
-    explanationView(topic),
-    h('section', { class: 'panel' }, h('h2', { text: 'Parameters' }), controls),
-    h('section', { class: 'panel' }, h('h2', { text: 'Results' }), results),
-    h('section', { class: 'panel' }, h('h2', { text: 'Last runs' }), history),
-    h('section', { class: 'panel' }, h('h2', { text: 'Code' }), codeView(topic)),
+    display.panels.has('explanation') ? explanationView(topic) : null,
+    h('section', { class: 'panel', dataset: { panel: 'params' } }, h('h2', { text: display.panels.has('params') ? 'Parameters' : 'Run' }), controls),
+    titled('results', 'Results', results),
+    titled('history', 'Last runs', history),
+    code.rust || code.python ? titled(code.rust ? 'code' : 'python', 'Code', codeView(topic, code)) : null,
   );
 }
 
@@ -269,33 +312,58 @@ function embedButton(topic) {
   const box = h('div', { class: 'embed-snippet', hidden: true });
   return h(
     'span',
-    {},
+    { class: 'embed-control' },
     h('button', {
       type: 'button',
       id: 'embed',
       text: 'Embed…',
-      onclick: () => {
-        const src = new URL(`embed.html${queryFor(topic, state.form.values())}`, window.location.href).href;
-        const snippet = `<iframe src="${src}" title="${topic.title}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`;
-        const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': 'Embed code', class: 'snippet' }));
-        area.value = snippet;
-        const copy = h('button', { type: 'button', text: 'Copy', onclick: () => navigator.clipboard?.writeText(snippet).then(() => (copy.textContent = 'Copied')) });
-        replace(box, area, copy);
+      'aria-expanded': 'false',
+      onclick: (event) => {
+        const query = queryFor(topic, state.form.values());
+        const src = new URL(`embed.html${query}`, window.location.href).href;
+        // The values that differ from the defaults, numbers as numbers.
+        const numeric = new Set(topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name));
+        const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic').map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]));
+        // Text inside an HTML attribute quoted with `quote`.
+        const attribute = (text, quote = '"') => text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
+        replace(
+          box,
+          snippetBox('With the helper (resizes itself; the page can run and stop it)', `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`),
+          snippetBox('As a plain iframe', `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`),
+        );
         box.hidden = !box.hidden;
-        area.select();
+        /** @type {HTMLElement} */ (event.currentTarget).setAttribute('aria-expanded', String(!box.hidden));
       },
     }),
     box,
   );
 }
 
+/** A labelled, read-only snippet of embed code and its Copy button. */
+function snippetBox(label, snippet) {
+  const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' }));
+  area.value = snippet;
+  const status = h('span', { class: 'code-status', role: 'status' });
+  const copy = h('button', {
+    type: 'button',
+    text: 'Copy',
+    onclick: () =>
+      navigator.clipboard?.writeText(snippet).then(
+        () => (status.textContent = 'Copied.'),
+        () => (status.textContent = 'The browser did not allow copying: select the text and copy it.'),
+      ),
+  });
+  return h('div', { class: 'snippet-row' }, h('p', { class: 'snippet-label', text: label }), area, copy, status);
+}
+
 /**
  * Runs a topic and shows it. Resolves to `{report}` or `{message, errors}`.
  * @returns {Promise<{report?: any, message?: string, errors?: any[]}>}
  */
-async function execute(topic, params, view) {
+async function execute(topic, params, view, events, by) {
   if (state.running) return { message: 'A run is already in progress.' };
   state.running = true;
+  state.by = by;
   const claimed = state.claim === null ? claimEngine(`the run of ${topic.title}`) : null;
   view.runButton.disabled = true;
   view.stopButton.disabled = false;
@@ -303,28 +371,36 @@ async function execute(topic, params, view) {
   const live = { log: [], spans: [], progress: null };
   let frame = 0;
   renderLive(view.results, live, topic.modes);
+  announce(`Running ${topic.title}…`);
+  events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
   const outcome = await engine.run(topic.id, params, (drained) => {
     live.log.push(...drained.log);
     live.spans.push(...drained.spans);
     live.progress = drained.progress;
+    events?.progress(live);
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(() => renderLive(view.results, live, topic.modes));
   });
   cancelAnimationFrame(frame);
   try {
-    return show(outcome, view, topic, params);
+    const shown = show(outcome, view, topic, params);
+    state.last = endMessage(shown, topic.id);
+    announce(ending(shown));
+    return shown;
   } catch (error) {
     console.error('could not show the run', error);
-    replace(view.results, h('p', { class: 'status failed', role: 'alert', text: `The run ended but could not be shown: ${error}` }));
+    replace(view.results, h('p', { class: 'status failed', text: `The run ended but could not be shown: ${error}` }));
+    announce(`The run ended but could not be shown: ${error}`);
     return { message: String(error) };
   } finally {
     state.running = false;
+    state.by = null;
     claimed?.();
     view.runButton.disabled = state.claim !== null;
     view.stopButton.disabled = true;
     delete document.body.dataset.running;
     // Counts finished runs, so tests (and embedding pages) can tell a new result from an old one.
-    document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
+    document.body.dataset.runs = String(++state.runs);
   }
 }
 
@@ -333,7 +409,7 @@ function show(outcome, view, topic, params) {
   if (outcome.outcome === 'unavailable') {
     const fullPage = fullPageUrl(topic, params);
     const link = h('a', { href: fullPage, target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' });
-    replace(view.results, h('p', { class: 'status failed', role: 'alert', text: outcome.message }), h('p', {}, link, ', where it runs.'));
+    replace(view.results, h('p', { class: 'status failed', text: outcome.message }), h('p', {}, link, ', where it runs.'));
     return { message: outcome.message, fullPage };
   }
   if (outcome.outcome === 'finished') {
@@ -344,43 +420,136 @@ function show(outcome, view, topic, params) {
   }
   if (outcome.outcome === 'rejected') {
     const unplaced = state.form.setErrors(outcome.errors ?? []);
-    replace(view.results, h('p', { class: 'status failed', role: 'alert', text: [outcome.message, ...unplaced].join(' ') }));
+    replace(view.results, h('p', { class: 'status failed', text: [outcome.message, ...unplaced].join(' ') }));
     return { message: outcome.message, errors: outcome.errors };
   }
   const restarted = /restarted/.test(outcome.message) ? null : h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' });
-  replace(view.results, h('p', { class: 'status failed', role: 'alert', text: outcome.message }), restarted);
+  replace(view.results, h('p', { class: 'status failed', text: outcome.message }), restarted);
   return { message: outcome.message };
+}
+
+/** Says something in the live region (set after a tick, so a repeated text is read again). */
+function announce(text) {
+  announcer.textContent = '';
+  setTimeout(() => (announcer.textContent = text), 50);
+}
+
+/** How a run ended, for the live region: its status line and how its checks went. */
+function ending(outcome) {
+  const report = outcome.report;
+  if (!report) return outcome.message ?? 'The run did not finish.';
+  const status = document.querySelector('#results .status')?.textContent ?? report.status;
+  const passed = report.checks.filter((c) => c.ok).length;
+  return report.checks.length ? `${status} ${passed} of ${report.checks.length} checks passed.` : status;
+}
+
+/** What the embed API asks of the page (embed-api.js). */
+function embedHost() {
+  return {
+    topics: state.catalog.topics.map((t) => t.id),
+    ready: () => ({ topics: state.catalog.topics.map((t) => t.id), topic: topicInfo(), capabilities: capabilities() }),
+    state: embedState,
+    run: runFromParent,
+    stop: stopAll,
+    setParams: setParamsFromParent,
+  };
+}
+
+const topicInfo = () => (state.topic ? { id: state.topic.id, title: state.topic.title } : null);
+
+function capabilities() {
+  const { threads, cores, isolated, flavor } = state.caps;
+  return { threads, cores, isolated, flavor, reason: threads ? null : threadsOffReason() };
+}
+
+/** The embed's state for the parent: the form's values (checked by Rust), and the runs. */
+async function embedState() {
+  const topic = state.topic;
+  const values = topic ? state.form.values() : {};
+  const checked = topic ? await engine.check(topic.id, values, false) : { ok: true, params: {}, errors: [] };
+  return {
+    protocol: 1,
+    topic: topicInfo(),
+    params: checked.ok ? checked.params : withoutBytes(values),
+    valid: checked.ok,
+    errors: checked.errors,
+    running: state.running,
+    runningBy: state.by,
+    runs: state.runs,
+    last: state.last,
+    capabilities: capabilities(),
+  };
+}
+
+/** Picked files as {name, size}: their bytes are the learner's and too big to post. */
+function withoutBytes(values) {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.map((f) => ({ name: f?.name, size: f?.size })) : v]));
+}
+
+/** Stops the run in progress (or one about to start); resolves, once the engine is free, to whether there was one. */
+async function stopAll() {
+  if (state.claim === null) return false;
+  state.stopping = true;
+  if (state.running) engine.stop();
+  await state.released;
+  return true;
 }
 
 /**
  * The embed API: switch to the topic if needed, show the values in the form, and run. The engine
  * is claimed before the first await: a request that comes meanwhile is refused, naming this one.
  */
-function runFromParent(topicId, params, request) {
+function runFromParent(topicId, params, request, events) {
   const release = claimEngine(request);
-  if (!release) {
-    const running = state.claim;
-    return Promise.resolve({ message: `Busy: ${running} is still going. One run at a time: send this request when that one has answered.` });
-  }
-  return checkAndRunFromParent(topicId, params).finally(release);
+  if (!release) return Promise.resolve(busy());
+  return checkAndRunFromParent(topicId, params, events).finally(release);
 }
 
-async function checkAndRunFromParent(topicId, params) {
+function busy() {
+  return { message: `Busy: ${state.claim} is still going. One run at a time: send this request when that one has answered.` };
+}
+
+async function checkAndRunFromParent(topicId, params, events) {
+  const checked = await showAndFill(topicId, params);
+  if (checked.message) return checked;
+  if (state.stopping) return { stopped: true, message: 'Stopped before the run started.' };
+  return state.execute(checked.params, events);
+}
+
+/** setParams: the values in the form, checked, without running; an outcome only when refused. */
+async function setParamsFromParent(topicId, params) {
+  const release = claimEngine('a setParams request');
+  if (!release) return busy();
+  try {
+    const checked = await showAndFill(topicId ?? state.topic?.id, params);
+    if (checked.message) return checked;
+    engine.prepare(state.topic.id, checked.params);
+    return null;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Shows the topic (if another one is shown) and the parent's values in its form, each message
+ * next to the value it is about. Resolves to the checked params, or an outcome with a message.
+ */
+async function showAndFill(topicId, params) {
   const topic = state.catalog.topics.find((t) => t.id === topicId);
+  if (!topic) return { message: 'No topic is shown: name one.', errors: [{ field: 'topic', message: 'unknown topic' }] };
   if (state.topic?.id !== topicId) {
-    history.replaceState(null, '', `?topic=${encodeURIComponent(topicId)}`);
+    writeUrl(topic, {});
     await showTopic(topic, {});
   }
   const answer = await engine.check(topicId, params, false);
   // The page may have moved on meanwhile (the back button): never run another topic's form.
   if (state.topic?.id !== topicId) return { message: 'The page switched topics before the run started: send the request again.' };
-  // The form shows what the parent asked for, so each message sits next to the value it is about.
   if (!answer.ok) state.form.setValues(shortValues(params));
   state.form.setErrors(answer.errors);
   if (!answer.ok) return { message: 'Some parameters are not valid.', errors: answer.errors };
   state.form.setValues(answer.params);
   syncUrl(topic, answer.params);
-  return state.execute(answer.params);
+  return { params: answer.params };
 }
 
 /** Values as the form may show them: long text from the parent is cut. */

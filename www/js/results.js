@@ -2,7 +2,7 @@
 // tables, downloads and images. All of it is generic: topics describe themselves in the report.
 
 import { renderCharts } from './charts.js';
-import { h, ms, replace } from './dom.js';
+import { h, lazyDetails, ms, replace, scrollBox } from './dom.js';
 import { steppersView } from './stepper.js';
 import { TimelineView, pagedTable, timelineTable } from './timeline.js';
 
@@ -41,7 +41,7 @@ export function renderReport(container, report, catalogModes) {
     section('Timeline', [timeline.show(report.spans, modes), spansDetails(report.spans, modes)], true, 'timeline-section'),
     section('Step through what happened', steppersView(report.steppers ?? [], modes, timeline), (report.steppers ?? []).length > 0, 'stepper-section'),
     section('Output', [logView(report.log)], true, 'output-section'),
-    ...report.tables.map((t) => section(t.title, [dataTable(t.columns, t.rows)], true, 'result-table')),
+    ...report.tables.map((t) => section(t.title, [dataTable(t.title, t.columns, t.rows)], true, 'result-table')),
     section('See also', [links(report.links ?? [])], (report.links ?? []).length > 0, 'links'),
     section('Files', report.files.map(download), report.files.length > 0),
     section('Images', report.images.map(image), report.images.length > 0, 'images'),
@@ -63,7 +63,7 @@ function liveView(container, live, modes) {
   timelineSection.hidden = true;
   const log = h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Output' }, '(nothing printed)');
   let logged = 0;
-  replace(container, h('p', { class: 'status running', role: 'status' }, 'Running… ', bar, label), timelineSection, section('Output so far', [log], true, 'output-section'));
+  replace(container, h('p', { class: 'status running' }, 'Running… ', bar, label), timelineSection, section('Output so far', [log], true, 'output-section'));
   const update = () => {
     const { progress } = live;
     bar.max = progress?.total || 1;
@@ -94,7 +94,7 @@ function statusLine(report) {
     stopped: `Stopped after ${ms(report.wall_ms)}. What ran until then is shown below.`,
     failed: `Failed: ${report.error}`,
   }[report.status];
-  return h('p', { class: `status ${report.status}`, role: 'status', text });
+  return h('p', { class: `status ${report.status}`, text });
 }
 
 /** Links to other topics: [{topic, text}]; the topic's page is `?topic=ID`. */
@@ -126,9 +126,8 @@ function timingTable(report) {
       h('td', { class: 'note', text: m.note ?? '' }),
     ),
   );
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return scrollBox(
+    'Timings',
     h(
       'table',
       { class: 'data timings' },
@@ -152,11 +151,7 @@ function section(title, children, show, className = '') {
 
 /** The table is built when first opened: most readers never open it. */
 function spansDetails(spans, modes) {
-  const details = h('details', { class: 'spans-table' }, h('summary', { text: `Timeline as a table (${spans.length} spans)` }));
-  details.addEventListener('toggle', () => {
-    if (/** @type {HTMLDetailsElement} */ (details).open && details.childElementCount === 1) details.append(timelineTable(spans, modes));
-  });
-  return details;
+  return lazyDetails('spans-table', `Timeline as a table (${spans.length} spans)`, () => timelineTable(spans, modes));
 }
 
 function logLine(l) {
@@ -196,8 +191,8 @@ function logView(lines) {
 }
 
 /** A topic's table (a page of rows at a time, for tables of any length). */
-export function dataTable(columns, rows) {
-  return pagedTable(columns, rows.length, (i) => rows[i]);
+export function dataTable(title, columns, rows) {
+  return pagedTable(columns, rows.length, (i) => rows[i], { label: title });
 }
 
 function download(file) {

@@ -8,7 +8,7 @@
 // DOM stays small. Spans are grouped as they arrive, and a large timeline is drawn in slices of
 // a few milliseconds, yielding to the page in between.
 
-import { h, ms, replace, svg } from './dom.js';
+import { cssColour, cssRgb, h, ms, replace, scrollBox, svg } from './dom.js';
 
 const LANE_HEIGHT = 18;
 const LABEL_WIDTH = 110;
@@ -328,8 +328,8 @@ function svgChart(frame) {
 
 /**
  * The summary: per lane and pixel column, the share of that column's time each kind covers,
- * stacked from the lane's baseline, written as pixels (colours as in style.css, over the white
- * panel). Cost: one pass over the spans plus one over the lanes' pixels, paused in slices.
+ * stacked from the lane's baseline, written as pixels (colours as in style.css, over the
+ * panel's). Cost: one pass over the spans plus one over the lanes' pixels, paused in slices.
  * Returns null if the drawing went out of date while it paused.
  */
 async function canvasChart(frame, slicer, into = null) {
@@ -354,7 +354,7 @@ async function canvasChart(frame, slicer, into = null) {
   canvas.setAttribute('aria-label', `${ariaLabel(group)}, summarised; the table below lists every span`);
   const ctx = canvas.getContext('2d');
   if (!ctx) return canvas;
-  const { colours, muted } = look();
+  const { colours, muted, rule, tick } = look();
   // The lanes' pixels: one column of `ratio` device pixels per plot pixel.
   const image = ctx.createImageData(plotWidth * ratio, rows.size * LANE_HEIGHT * ratio);
   const pixels = new Uint32Array(image.data.buffer);
@@ -388,7 +388,7 @@ async function canvasChart(frame, slicer, into = null) {
   ctx.scale(ratio, ratio);
   ctx.font = '11px system-ui, sans-serif';
   ctx.fillStyle = muted;
-  ctx.strokeStyle = '#f1f5f9';
+  ctx.strokeStyle = rule;
   ctx.textAlign = 'right';
   for (const [lane, row] of rows) {
     const y = row * LANE_HEIGHT;
@@ -399,7 +399,7 @@ async function canvasChart(frame, slicer, into = null) {
     ctx.stroke();
   }
   ctx.textAlign = 'center';
-  ctx.strokeStyle = '#94a3b8';
+  ctx.strokeStyle = tick;
   const axisY = rows.size * LANE_HEIGHT + 4;
   for (const { x, text } of ticks(scale, plotWidth)) {
     ctx.beginPath();
@@ -413,26 +413,25 @@ async function canvasChart(frame, slicer, into = null) {
   return canvas;
 }
 
-/** @type {{colours: number[], muted: string} | null} */
+/** @type {{colours: number[], muted: string, rule: string, tick: string} | null} */
 let looks = null;
+// The theme can follow the system's while the page is open: the next drawing reads the colours again.
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => (looks = null));
 
-/** The canvas's colours, read from the page's CSS once (reading styles can force a style pass). */
+/** The canvas's colours, read from the page's CSS once per theme (reading styles can force a style pass). */
 function look() {
   if (looks) return looks;
-  const style = getComputedStyle(document.documentElement);
-  const value = (name) => style.getPropertyValue(name).trim() || '#6b7280';
+  const panel = cssColour('--panel');
   const colours = [...KIND_IDS, ''].map((id) => {
     const [variable, alpha] = KIND_LOOK[id] ?? ['--muted', 1];
-    return overWhite(value(variable), alpha);
+    return pixel(cssColour(variable), panel, alpha);
   });
-  return (looks = { colours, muted: value('--muted') });
+  return (looks = { colours, muted: cssRgb('--muted'), rule: cssRgb('--rule'), tick: cssRgb('--tick') });
 }
 
-/** A CSS colour (#rgb or #rrggbb) at `alpha` over white, as one RGBA pixel (little-endian). */
-function overWhite(hex, alpha) {
-  const digits = hex.replace('#', '');
-  const full = digits.length === 3 ? [...digits].map((d) => d + d).join('') : digits.padEnd(6, '0');
-  const [r, g, b] = [0, 2, 4].map((i) => Math.round(parseInt(full.slice(i, i + 2), 16) * alpha + 255 * (1 - alpha)));
+/** A colour at `alpha` over the panel's, as one RGBA pixel (little-endian). */
+function pixel(colour, under, alpha) {
+  const [r, g, b] = colour.map((c, i) => Math.round(c * alpha + under[i] * (1 - alpha)));
   return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
@@ -514,7 +513,7 @@ export function timelineTable(spans, modes) {
   return pagedTable(columns, spans.length, (i) => {
     const s = spans[i];
     return [modeLabel(modes, s.mode), s.lane, s.label, KINDS[s.kind] ?? s.kind, ms(s.start), ms(s.end), ms(s.end - s.start)];
-  }, { numeric: [4, 5, 6], noun: 'spans' });
+  }, { numeric: [4, 5, 6], noun: 'spans', label: 'Timeline as a table' });
 }
 
 /**
@@ -523,9 +522,9 @@ export function timelineTable(spans, modes) {
  * @param {string[]} columns
  * @param {number} count
  * @param {(i: number) => (string | number)[]} cells
- * @param {{numeric?: number[], noun?: string, page?: number}} [options]
+ * @param {{numeric?: number[], noun?: string, page?: number, label?: string}} [options] label: what the table holds, for its scroll box
  */
-export function pagedTable(columns, count, cells, { numeric = [], noun = 'rows', page = TABLE_PAGE } = {}) {
+export function pagedTable(columns, count, cells, { numeric = [], noun = 'rows', page = TABLE_PAGE, label = 'Table' } = {}) {
   const body = h('tbody');
   const status = h('span', { class: 'muted' });
   let made = 0;
@@ -541,9 +540,8 @@ export function pagedTable(columns, count, cells, { numeric = [], noun = 'rows',
     footer.hidden = made >= count;
   }
   showNext();
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return scrollBox(
+    label,
     h('table', { class: 'data' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))), body),
     footer,
   );

@@ -1,4 +1,7 @@
 // The topic and its parameters live in the URL, so a reload or a shared link shows the same page.
+// How the page is shown (theme, panels...: display.js) stays in the URL beside them.
+
+import { DISPLAY_KEYS, displayQuery } from './display.js';
 
 /** @returns {{topic: string | null, params: Record<string, string>}} */
 export function readUrl(location = window.location) {
@@ -6,7 +9,7 @@ export function readUrl(location = window.location) {
   const topic = query.get('topic');
   /** @type {Record<string, string>} */
   const params = {};
-  for (const [key, value] of query) if (key !== 'topic') params[key] = value;
+  for (const [key, value] of query) if (key !== 'topic' && !DISPLAY_KEYS.includes(key)) params[key] = value;
   return { topic, params };
 }
 
@@ -23,8 +26,9 @@ export function queryFor(topic, values, defaults = {}) {
   return `?${query}`;
 }
 
-/** Updates the address bar without adding a history entry per keystroke. */
+/** Updates the address bar without adding a history entry per keystroke; display keys stay. */
 export function writeUrl(topic, values) {
-  const url = `${window.location.pathname}${queryFor(topic, values)}`;
+  const display = displayQuery().toString();
+  const url = `${window.location.pathname}${queryFor(topic, values)}${display ? `&${display}` : ''}`;
   if (url !== `${window.location.pathname}${window.location.search}`) history.replaceState(null, '', url);
 }

@@ -1,0 +1,143 @@
+// The drop-in helper for course pages: one script tag, and each placeholder becomes an embedded
+// playground topic that fits its content's height and that the page's own script can drive.
+//
+//   <script src="https://HOST/PATH/embed.js" defer></script>
+//   <div data-concurrency-topic="gil" data-params='{"limit": 3000000}'></div>
+//   <concurrency-playground topic="race" theme="dark" compact></concurrency-playground>
+//
+// Options, as data-* attributes on a div or plain attributes on the element: params (JSON),
+// panels, theme, compact, autorun (the embed's display options), height (before the first
+// report, in pixels), title. Each placeholder gets methods that return promises, run(params?,
+// topic?) resolving to the 'result' or 'stopped' message, stop(), setParams(params, topic?) and
+// getState() resolving to a 'state' message (an 'error' rejects, as an Error with the message as
+// `detail`), and fires the embed's messages as DOM events: 'playground:ready',
+// 'playground:started', 'playground:progress', 'playground:result', 'playground:stopped',
+// 'playground:error', 'playground:state', 'playground:resize' (the message is `event.detail`).
+// Only this page's origin may drive the iframes it makes (their URL says origin=).
+(() => {
+  const script = /** @type {HTMLScriptElement | null} */ (document.currentScript);
+  if (!script) throw new Error('embed.js must be loaded by a classic <script src> tag (not a module or an inline copy): it finds the playground from its own address.');
+  const EMBED_URL = new URL('embed.html', script.src);
+  const ELEMENT = 'concurrency-playground';
+  const DISPLAY = ['panels', 'theme', 'compact', 'autorun'];
+  const ANSWERS = ['result', 'stopped', 'error', 'state'];
+  /** @type {Map<HTMLIFrameElement, (message: any) => void>} each iframe, and what handles its messages */
+  const frames = new Map();
+  let nextId = 1;
+
+  window.addEventListener('message', (event) => {
+    if (event.origin !== EMBED_URL.origin || !event.source) return;
+    for (const [iframe, handle] of frames) if (iframe.contentWindow === event.source) handle(event.data);
+  });
+
+  /** An option of a placeholder: `data-NAME` on a div, `NAME` on the element. */
+  function option(host, name) {
+    return host.getAttribute(host.localName === ELEMENT ? name : `data-${name}`);
+  }
+
+  /** Turns one placeholder into an embedded topic (once). */
+  function mount(/** @type {any} */ host) {
+    if (host.playground) return host.playground;
+    const topic = host.localName === ELEMENT ? option(host, 'topic') : host.getAttribute('data-concurrency-topic');
+    const src = new URL(EMBED_URL);
+    if (topic) src.searchParams.set('topic', topic);
+    const problems = [];
+    let params = {};
+    try {
+      params = JSON.parse(option(host, 'params') ?? '{}');
+      if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new Error('not an object');
+    } catch (error) {
+      problems.push(`params must be a JSON object of names and values (${error.message}); the topic's defaults are used.`);
+      params = {};
+    }
+    for (const [name, value] of Object.entries(params)) src.searchParams.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+    for (const name of DISPLAY) {
+      const value = option(host, name);
+      if (value !== null) src.searchParams.set(name, value);
+    }
+    if (window.location.origin !== 'null') src.searchParams.set('origin', window.location.origin);
+
+    const iframe = document.createElement('iframe');
+    iframe.src = src.href;
+    iframe.title = option(host, 'title') ?? `Concurrency Playground: ${topic ?? 'topics'}`;
+    iframe.loading = 'lazy';
+    // Threads when the course page is isolated too (or the browser isolates the embed alone).
+    iframe.allow = 'cross-origin-isolated';
+    iframe.style.cssText = 'display: block; width: 100%; border: 0;';
+    iframe.style.height = `${Number(option(host, 'height')) || 600}px`;
+    host.replaceChildren(iframe);
+    for (const problem of problems) {
+      const note = document.createElement('p');
+      note.textContent = `Concurrency Playground: ${problem}`;
+      host.append(note);
+    }
+
+    let ready = false;
+    /** @type {object[]} commands sent before the embed was ready */
+    const queued = [];
+    /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void}>} */
+    const waiting = new Map();
+    const fire = (type, detail) => host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
+
+    frames.set(iframe, (message) => {
+      if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
+      if (message.type === 'ready') {
+        ready = true;
+        if (message.topic?.title) iframe.title = option(host, 'title') ?? `${message.topic.title} (Concurrency Playground)`;
+        for (const command of queued.splice(0)) iframe.contentWindow?.postMessage(command, EMBED_URL.origin);
+      }
+      if (message.type === 'resize' && Number.isFinite(message.height)) iframe.style.height = `${message.height}px`;
+      const request = ANSWERS.includes(message.type) ? waiting.get(message.requestId) : undefined;
+      if (request) {
+        waiting.delete(message.requestId);
+        if (message.type === 'error') request.reject(Object.assign(new Error(message.message), { detail: message }));
+        else request.resolve(message);
+      }
+      fire(message.type, message);
+    });
+
+    /** Sends a command (when the embed is ready) and resolves to its answer. */
+    function send(command) {
+      const requestId = `embed-${nextId++}`;
+      const message = { ...command, requestId };
+      return new Promise((resolve, reject) => {
+        waiting.set(requestId, { resolve, reject });
+        if (ready) iframe.contentWindow?.postMessage(message, EMBED_URL.origin);
+        else {
+          queued.push(message);
+          iframe.loading = 'eager'; // a command for an iframe still off screen loads it now
+        }
+      });
+    }
+
+    const playground = {
+      iframe,
+      run: (runParams = {}, runTopic = topic) => send({ type: 'run', topic: runTopic, params: runParams }),
+      stop: () => send({ type: 'stop' }),
+      setParams: (values, valuesTopic = undefined) => send({ type: 'setParams', topic: valuesTopic, params: values }),
+      getState: () => send({ type: 'getState' }),
+    };
+    host.playground = playground;
+    Object.assign(host, { run: playground.run, stop: playground.stop, setParams: playground.setParams, getState: playground.getState });
+    return playground;
+  }
+
+  /** Mounts every placeholder in `root` not mounted yet (pages that add some later call it again). */
+  function mountAll(root = document) {
+    for (const host of root.querySelectorAll('[data-concurrency-topic]')) mount(host);
+  }
+
+  if (window.customElements && !customElements.get(ELEMENT)) {
+    customElements.define(
+      ELEMENT,
+      class extends HTMLElement {
+        connectedCallback() {
+          mount(this);
+        }
+      },
+    );
+  }
+  /** @type {any} */ (window).ConcurrencyPlayground = { mount, mountAll, embedUrl: EMBED_URL.href };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => mountAll());
+  else mountAll();
+})();
