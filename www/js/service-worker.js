@@ -49,15 +49,9 @@ export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
   return Boolean(outcome);
 }
 
-/**
- * Asks the controlling service worker to load its wasm (the plain build, ~450 KB gzip) when the
- * page has been up for 2 s and is idle, so it never competes with the first load; a simulated
- * request made before then loads it on the spot.
- */
+/** Asks the controlling service worker to load its wasm now (call once the page is usable). */
 export function warmServiceWorker() {
-  const warm = () => navigator.serviceWorker?.controller?.postMessage({ type: 'warm' });
-  const whenIdle = 'requestIdleCallback' in window ? () => requestIdleCallback(warm, { timeout: 3000 }) : warm;
-  setTimeout(whenIdle, Math.max(0, 2000 - performance.now()));
+  navigator.serviceWorker?.controller?.postMessage({ type: 'warm' });
 }
 
 // Note for cross-origin isolation on static hosts: the headers sw.js adds only apply to
