@@ -89,15 +89,33 @@ export function lazyDetails(className, summary, build) {
   return details;
 }
 
-/** Removes every child of `element` and appends `children`. */
+/**
+ * Removes every child of `element` and appends `children`.
+ * @param {Element} element
+ * @param {...(Node | string | null | undefined | false | (Node | string | null | undefined | false)[])} children
+ */
 export function replace(element, ...children) {
   element.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
-/** Formats milliseconds for people: 0.42 ms, 12.3 ms, 1.25 s. */
+/**
+ * Formats milliseconds for people: 0.42 ms, 12.3 ms, 1.25 s.
+ * @param {number | null | undefined} value
+ */
 export function ms(value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
   if (value >= 10) return `${value.toFixed(1)} ms`;
   return `${value.toFixed(2)} ms`;
+}
+
+/**
+ * The element with this id, which the page's HTML always has: a clear error if it does not.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`the page has no element #${id}`);
+  return element;
 }
