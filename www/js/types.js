@@ -53,9 +53,9 @@ export {};
  */
 
 /**
- * A picked file as a file parameter's value: `data` is base64; validated values (and a report's
- * `params`) carry `size` instead of the bytes.
- * @typedef {{name: string, data?: string, size?: number}} FileValue
+ * A picked file as a file parameter's value: `data` is its bytes in base64; a report's `params`
+ * (and files over the limits, which the form does not read) carry only the name and size.
+ * @typedef {{name: string, size: number, data?: string}} FileValue
  */
 
 /**
