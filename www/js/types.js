@@ -204,3 +204,18 @@ export {};
  *   | {type: 'crashed', message: string, failedAllocation: number, memoryBytes: number, flavor: Caps['flavor']}
  *   | {type: 'panic', message: string}} EngineMessage
  */
+
+// ----- isolated workers (www/engine/isolated-pool.js <-> isolated-worker.js) -----
+
+/**
+ * @typedef {{type: 'init', glue: string, module: WebAssembly.Module, warmUp: boolean, life: string}
+ *   | {type: 'job', seq: number, job: string, input: Uint8Array, pauseMs: number}} IsolatedRequest
+ */
+
+/**
+ * Clock times are ms since the epoch (performance.timeOrigin + performance.now()): workers share no clock.
+ * @typedef {{type: 'ready'}
+ *   | {type: 'failed', message: string}
+ *   | {type: 'done', seq: number, output: Uint8Array, paused: number, start: number, end: number}
+ *   | {type: 'panic', message: string}} IsolatedMessage
+ */
