@@ -108,7 +108,7 @@ export function serve({ root = 'www', port = 8000, isolation = true, headersFile
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
-  const option = (/** @type {string} */ name, /** @type {string | undefined} */ fallback) => {
+  const option = (/** @type {string} */ name, /** @type {string | number | undefined} */ fallback) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : fallback;
   };
