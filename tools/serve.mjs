@@ -108,11 +108,11 @@ export function serve({ root = 'www', port = 8000, isolation = true, headersFile
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
-  const option = (/** @type {string} */ name, /** @type {string | number | undefined} */ fallback) => {
+  const option = (/** @type {string} */ name, /** @type {string | undefined} */ fallback) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : fallback;
   };
-  const port = Number(option('--port', process.env.PORT ?? 8000));
+  const port = Number(option('--port', process.env.PORT ?? '8000'));
   const isolation = !args.includes('--no-isolation');
   const headersFile = option('--headers', undefined);
   const server = await serve({ root: option('--root', 'www'), port, isolation, headersFile, quiet: args.includes('--quiet') });

@@ -1,0 +1,28 @@
+// What the tests' own pages put on `window` (the course pages of harness.mjs and the chapter
+// tests, the benchmark's page), for the functions the tests run in those pages (page.evaluate).
+
+/** A message an embed posts (README, "Embedding"): checked by the tests, so loosely typed here. */
+type EmbedMessage = { type?: string; subject?: string; requestId?: string | number | null; [field: string]: any };
+
+type AxeCheck = { message: string };
+type AxeViolation = { id: string; nodes: { target: string[]; any: AxeCheck[]; all: AxeCheck[]; none: AxeCheck[] }[] };
+
+interface Window {
+  /** openEmbedCourse: the embed's answers and its ready message, in arrival order. */
+  replies: EmbedMessage[];
+  /** openEmbedCourse: everything else the embed posts (run events, resize reports). */
+  events: EmbedMessage[];
+  /** openEmbedCourse: posts `message` to the embed. */
+  send(message: object): void;
+  /** The chapter tests' course pages: every message from the embed. */
+  messages: EmbedMessage[];
+  /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil). */
+  runDemo(topic: string, requestId: number): void;
+  runDemo(params: object): void;
+  /** The benchmark's engine, made once in the page (tests/bench/browser-bench.mjs). */
+  benchEngine?: import('../../www/js/engine-client.js').Engine;
+  /** axe-core, injected by the accessibility test: the part of its API the test uses. */
+  axe: {
+    run(context: Document, options: { runOnly: { type: string; values: string[] } }): Promise<{ violations: AxeViolation[] }>;
+  };
+}
