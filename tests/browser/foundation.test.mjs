@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
+import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -117,7 +117,7 @@ test('invalid URL parameters fall back to defaults with a visible notice', async
   await onPage(
     () => openPage(env.browser, `${env.url}?topic=%3Cscript%3E`),
     async ({ page }) => {
-      assert.match(await page.textContent('.notice'), /There is no topic “<script>”/);
+      assert.match(await textOf(page, '.notice'), /There is no topic “<script>”/);
       assert.equal(await page.locator('script:not([src])').count(), 0);
     },
   );
@@ -135,7 +135,7 @@ test('Stop ends a long run quickly and the next run works', () =>
       await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 5000 });
       const took = Date.now() - pressed;
       assert.ok(took < 600, `Stop took ${took} ms`);
-      assert.match(await page.textContent('#results .status'), /Stopped/);
+      assert.match(await textOf(page, '#results .status'), /Stopped/);
       await page.fill('#param-tasks', '2');
       await page.fill('#param-numbers', '1000000');
       assert.match(await runAndWait(page), /Finished/);
@@ -184,8 +184,8 @@ test('without isolation headers the page says why threads are off, and other mod
   await onPage(
     () => openPage(env.browser, `${env.plainUrl}?topic=gil&limit=4000000`),
     async ({ page }) => {
-      assert.match(await page.textContent('#isolation'), /Threads off/);
-      assert.match(await page.textContent('.notice.isolation'), /cross-origin isolated/);
+      assert.match(await textOf(page, '#isolation'), /Threads off/);
+      assert.match(await textOf(page, '.notice.isolation'), /cross-origin isolated/);
       assert.match(await page.getAttribute('.notice.isolation a', 'href'), /index\.html\?topic=gil&limit=4000000/);
       assert.match(await runAndWait(page), /Finished/);
       const modes = await timings(page);

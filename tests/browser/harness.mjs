@@ -161,6 +161,15 @@ export async function ask(page, message, timeout = 60_000) {
 }
 
 /**
+ * The text of the first element matching `selector` ('' when it has none), for assertions.
+ * @param {Page} page
+ * @param {string} selector
+ */
+export async function textOf(page, selector) {
+  return (await page.textContent(selector)) ?? '';
+}
+
+/**
  * Navigates and waits until the playground has loaded its catalog.
  * @param {Page} page
  * @param {string} url

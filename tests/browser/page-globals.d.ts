@@ -1,8 +1,19 @@
 // What the tests' own pages put on `window` (the course pages of harness.mjs and the chapter
 // tests, the benchmark's page), for the functions the tests run in those pages (page.evaluate).
 
-/** A message an embed posts (README, "Embedding"): checked by the tests, so loosely typed here. */
-type EmbedMessage = { type?: string; subject?: string; requestId?: string | number | null; [field: string]: any };
+/**
+ * A message an embed posts (README, "Embedding"): the tests check its fields, so it is loosely
+ * typed; `checks` (a result's) and `errors` (an error's) are typed for the tests that read them
+ * once they know the type.
+ */
+type EmbedMessage = {
+  type?: string;
+  subject?: string;
+  requestId?: string | number | null;
+  checks: { ok: boolean; text: string }[];
+  errors: { field: string; message: string }[];
+  [field: string]: any;
+};
 
 type AxeCheck = { message: string };
 type AxeViolation = { id: string; nodes: { target: string[]; any: AxeCheck[]; all: AxeCheck[]; none: AxeCheck[] }[] };
@@ -12,8 +23,8 @@ interface Window {
   replies: EmbedMessage[];
   /** openEmbedCourse: everything else the embed posts (run events, resize reports). */
   events: EmbedMessage[];
-  /** openEmbedCourse: posts `message` to the embed. */
-  send(message: object): void;
+  /** openEmbedCourse: posts `message` to the embed (anything: the fuzz tests send junk too). */
+  send(message: unknown): void;
   /** The chapter tests' course pages: every message from the embed. */
   messages: EmbedMessage[];
   /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil). */
