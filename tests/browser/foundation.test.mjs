@@ -162,7 +162,7 @@ test('the embed view works in an iframe on another origin and answers postMessag
       assert.equal(await frame.inputValue('#param-limit'), '2000000');
       await page.evaluate(() => window.runDemo({ limit: 3000000 }));
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
-      const result = await page.evaluate(() => window.messages.find((m) => m.type === 'result'));
+      const result = (await page.evaluate(() => window.messages.find((m) => m.type === 'result'))) ?? assert.fail('no result message');
       assert.equal(result.requestId, 7);
       assert.equal(result.topic, 'gil');
       assert.equal(result.params.limit, 3000000);
@@ -171,7 +171,7 @@ test('the embed view works in an iframe on another origin and answers postMessag
       assert.equal(result.values.sum, '8999995500000500000');
       await page.evaluate(() => window.runDemo({ limit: 'lots' }));
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
-      const error = await page.evaluate(() => window.messages.find((m) => m.type === 'error'));
+      const error = (await page.evaluate(() => window.messages.find((m) => m.type === 'error'))) ?? assert.fail('no error message');
       assert.equal(error.errors[0].field, 'limit');
       // The embed shows the rejected value next to its message.
       assert.equal(await frame.inputValue('#param-limit'), 'lots');
