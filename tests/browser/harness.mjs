@@ -12,7 +12,12 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { serve } from '../../tools/serve.mjs';
 
-/** @typedef {import('playwright-core').Page} Page */
+/**
+ * @typedef {import('playwright-core').Page} Page
+ * @typedef {Page | import('playwright-core').Frame} PageOrFrame what reading helpers accept (an embed is a frame)
+ * @typedef {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string, inspect?: (page: Page) => Promise<void>}} FormEdits
+ *   what `runFromForm` types and picks, and what the run must then show
+ */
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -162,7 +167,7 @@ export async function ask(page, message, timeout = 60_000) {
 
 /**
  * The text of the first element matching `selector` ('' when it has none), for assertions.
- * @param {Page} page
+ * @param {PageOrFrame} page
  * @param {string} selector
  */
 export async function textOf(page, selector) {
@@ -226,8 +231,8 @@ export async function runAndWait(page, { stopAfterMs, timeout = 90_000 } = {}) {
  * saves screenshot `shot` and calls `inspect` (for what else the results must show); then reloads
  * the page and asserts the edited values are back (they live in the address bar, so the run can
  * be shared). Returns the timing rows.
- * @param {import('playwright-core').Page} page
- * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string, inspect?: (page: import('playwright-core').Page) => Promise<void>}} [edits]
+ * @param {Page} page
+ * @param {FormEdits} [edits]
  */
 export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot, inspect } = {}) {
   for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
@@ -368,7 +373,7 @@ export async function shoot(page, name) {
 
 /**
  * A result table by its title: rows of cell texts, or null.
- * @param {Page} page
+ * @param {PageOrFrame} page
  * @param {string} title
  */
 export async function table(page, title) {
@@ -384,7 +389,7 @@ export async function table(page, title) {
 
 /**
  * Reads the timing table: {modeId: {wall, speedup, status, result, lanes}}.
- * @param {Page} page
+ * @param {PageOrFrame} page
  */
 export async function timings(page) {
   return page.$$eval('table.timings tbody tr', (rows) =>
@@ -399,7 +404,7 @@ export async function timings(page) {
 
 /**
  * The self-checks shown after a run: [{ok, text}].
- * @param {Page} page
+ * @param {PageOrFrame} page
  */
 export async function checks(page) {
   return page.$$eval('.checks li', (items) => items.map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })));
