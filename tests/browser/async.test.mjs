@@ -58,7 +58,9 @@ describe('async topics, page controlled by the service worker', () => {
     test(`${id}: edited parameters typed into the form`, () =>
       onPage(
         () => openControlled(env.url, `topic=${id}`),
-        (session) => runFromForm(session.page, { ...edits, shot: `${id}-edited` }),
+        async (session) => {
+          await runFromForm(session.page, { ...edits, shot: `${id}-edited` });
+        },
         { ignore: EXPECTED_NETWORK_NOISE },
       ));
   }

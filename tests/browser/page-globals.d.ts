@@ -25,6 +25,8 @@ interface Window {
   events: EmbedMessage[];
   /** openEmbedCourse: posts `message` to the embed (anything: the fuzz tests send junk too). */
   send(message: unknown): void;
+  /** The processes test's course page: the embed's answers. */
+  results: EmbedMessage[];
   /** The chapter tests' course pages: every message from the embed. */
   messages: EmbedMessage[];
   /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil). */
