@@ -9,6 +9,7 @@ import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, s
 
 const env = useBrowser();
 
+/** @param {string} id */
 async function runTopic(id, query = '') {
   const session = await openPage(env.browser, `${env.url}?topic=${id}${query}`);
   const status = await runAndWait(session.page);

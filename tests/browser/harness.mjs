@@ -57,7 +57,10 @@ export async function launchFirefox() {
   });
 }
 
-/** Starts a static server on a free port; resolves to {url, close}. */
+/**
+ * Starts a static server on a free port; resolves to {url, close}.
+ * @param {Omit<NonNullable<Parameters<typeof serve>[0]>, 'port' | 'quiet'>} [options]
+ */
 export async function startServer({ isolation = true, root = 'www', headersFile = undefined, onServed = undefined } = {}) {
   const server = await serve({ root, port: 0, isolation, headersFile, quiet: true, onServed });
   const address = server.address();
