@@ -144,17 +144,20 @@ export {};
  * @typedef {{log: LogLine[], spans: Span[], progress: Progress | null}} Drained
  */
 
-// ----- how a run ends (src/runner.rs `Outcome`, tagged by `outcome`; 'crashed' is the page's own) -----
+// ----- how a run ends (src/runner.rs `Outcome`, tagged by `outcome`) -----
 
 /**
  * @template R the report's shape: `ReportJson` from the wasm, `Report` on the page
  * @typedef {{outcome: 'rejected', message: string, errors: FieldError[]}
  *   | {outcome: 'finished', report: R}
- *   | {outcome: 'unavailable', message: string}
- *   | {outcome: 'crashed', message: string}} OutcomeOf
+ *   | {outcome: 'unavailable', message: string}} OutcomeOf
  */
 
-/** @typedef {OutcomeOf<Report>} Outcome */
+/**
+ * How a run ended, as the engine client resolves it: the engine's outcome, or 'crashed' when the
+ * engine had to be replaced (engine-client.js says why in `message`).
+ * @typedef {OutcomeOf<Report> | {outcome: 'crashed', message: string}} Outcome
+ */
 
 // ----- the engine (www/engine/engine-worker.js <-> www/js/engine-client.js) -----
 
