@@ -195,6 +195,7 @@ export {};
  * Messages from the engine worker. 'progress' carries a `Drained` as JSON text (parsed faster
  * than objects are copied); 'done' carries a report without spans and log lines, `posted` saying
  * how many of each came in progress messages; 'panic' comes from Rust's panic hook (src/host.rs).
+ * A request that could not be handled is answered with a `Checked` naming why, whatever it asked.
  * @typedef {{type: 'worker-host', port: MessagePort}
  *   | {type: 'ready', catalog: string, caps: Caps, bootMs: number}
  *   | {type: 'failed', message: string}
