@@ -10,6 +10,7 @@ pub mod engines;
 #[cfg(target_arch = "wasm32")]
 pub mod host;
 pub mod imaging;
+pub mod interleaving;
 pub mod memory;
 pub mod params;
 pub mod report;

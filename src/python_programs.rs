@@ -469,6 +469,9 @@ const NO_CONSTANT: &[(&str, &str)] = &[
     ("image-resize", "size"), // the Python makes its own images (its sizes are in the program)
     ("image-resize", "files"), // the learner's files are the program's arguments
     ("image-resize", "preview"), // how the page shows thumbnails
+    ("race", "record"),      // the page's stepper, not part of the program
+    ("race", "sweep"),       // the page's what-if chart
+    ("counter", "record"),   // the page's stepper
 ];
 
 /// The value of constant `name` in `program`: from `NAME = value` or `A, NAME = 1, value`.

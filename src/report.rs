@@ -143,4 +143,6 @@ pub struct Report {
     pub files: Vec<FileOut>,
     pub images: Vec<ImageOut>,
     pub links: Vec<Link>,
+    /// Recorded interleavings the page lets the learner step through.
+    pub steppers: Vec<crate::interleaving::Stepper>,
 }

@@ -101,6 +101,7 @@ struct State {
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
     links: Vec<Link>,
+    steppers: Vec<crate::interleaving::Stepper>,
     /// While set, spans are not recorded (see [`Run::set_tracing`]).
     muted: bool,
     /// Waits going on now (see [`Run::waiting`]), for the stall watchdog.
@@ -317,6 +318,17 @@ impl Run {
         self.state().links.push(Link { topic: topic.into(), text: text.into() });
     }
 
+    /// A recorded interleaving for the stepper; its steps are also added to `values.interleaving`
+    /// (with their mode), for pages that embed the topic.
+    pub fn stepper(&self, stepper: crate::interleaving::Stepper) {
+        let mut state = self.state();
+        let steps = state.values.entry("interleaving").or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(list) = steps {
+            list.extend(stepper.interleaving());
+        }
+        state.steppers.push(stepper);
+    }
+
     /// Sets the text shown as a mode's result in the timing table.
     pub fn result(&self, mode: &str, text: impl Into<String>) {
         if let Some(row) = self.state().rows.iter_mut().find(|r| r.id == mode) {
@@ -454,6 +466,7 @@ impl Run {
             files: std::mem::take(&mut state.files),
             images: std::mem::take(&mut state.images),
             links: std::mem::take(&mut state.links),
+            steppers: std::mem::take(&mut state.steppers),
         }
     }
 }

@@ -22,11 +22,33 @@ let ready = null;
 
 /** Loads the plain wasm build once (top-level await is not allowed in a service worker). */
 function engine() {
-  ready ??= init({ module_or_path: new URL('./pkg/plain/playground_bg.wasm', import.meta.url) }).catch((error) => {
+  ready ??= init({ module_or_path: wasmResponse() }).catch((error) => {
     ready = null;
     throw error;
   });
   return ready;
+}
+
+/**
+ * The plain build's wasm, network first and kept in the cache like the page's files: our own
+ * fetches bypass our fetch handler, so without this the simulated network would not work offline
+ * once this worker had been restarted.
+ */
+async function wasmResponse() {
+  const url = new URL('./pkg/plain/playground_bg.wasm', import.meta.url);
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(url);
+    if (response.ok) {
+      await cache.put(url, response.clone());
+      return response;
+    }
+  } catch {
+    // offline: the cached copy below
+  }
+  const cached = await cache.match(url);
+  if (!cached) throw new Error('the wasm of the simulated network is neither reachable nor cached');
+  return cached;
 }
 
 self.addEventListener('install', () => {

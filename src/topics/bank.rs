@@ -100,6 +100,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::sync::{Arc, Mutex};
 
 use crate::engines::threads;
+use crate::interleaving::{Names, Op, Recorder, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -158,12 +159,14 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
     let account = Arc::new(Mutex::new(Account { balance: start, ledger: Vec::new() }));
     run.sample("balance", "balance", ("time (ms)", "balance"), (0.0, start as f64));
 
+    let recorder = Recorder::new(true, plan.len());
     let done = run.measure("locked", async {
         let mut handles = Vec::new();
         for txs in plan.clone() {
             let (run, account, hold) = (run.clone(), account.clone(), p.float("hold_ms"));
             let lane = format!("thread {}", txs[0].thread);
-            handles.push(threads::spawn(lane.clone(), move || customer(&run, &lane, &account, txs, hold))?);
+            let mut track = recorder.track(&run, &lane, txs[0].thread);
+            handles.push(threads::spawn(lane.clone(), move || customer(&run, &lane, &account, txs, hold, &mut track))?);
         }
         for outcome in threads::join_all(handles).await? {
             outcome?;
@@ -173,6 +176,8 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
     if done.await?.is_none() {
         return Ok(());
     }
+    let locks = ["the account's lock".to_string()];
+    run.stepper(recorder.finish(&Names { mode: "locked", shared: "balance", update: ("transaction", "transactions"), locks: &locks }));
 
     // Check the books from the ledger.
     let account = account.lock().unwrap();
@@ -236,16 +241,19 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
 }
 
 /// One customer: its transactions one by one, each checked and applied while holding the lock.
-fn customer(run: &Run, lane: &str, account: &Mutex<Account>, txs: Vec<Tx>, hold_ms: f64) -> RunResult<()> {
+fn customer(run: &Run, lane: &str, account: &Mutex<Account>, txs: Vec<Tx>, hold_ms: f64, track: &mut Track) -> RunResult<()> {
     for tx in txs {
         run.timed(lane, "think", SpanKind::Io, || threads::sleep(run, tx.think_ms))?;
         let asked = run.now();
+        track.lock(Op::LockWait, 0);
         let mut acct = account.lock().unwrap();
+        track.lock(Op::LockAcquire, 0);
         let got = run.now();
         if got - asked > 0.05 {
             run.span(lane, "wait for the lock", SpanKind::Wait, asked, got);
         }
         let before = acct.balance;
+        track.read(before);
         let accepted = match tx.kind {
             Kind::Deposit => true,
             Kind::Withdraw => tx.amount <= before, // the check...
@@ -253,6 +261,7 @@ fn customer(run: &Run, lane: &str, account: &Mutex<Account>, txs: Vec<Tx>, hold_
         if accepted {
             acct.balance += if tx.kind == Kind::Deposit { tx.amount } else { -tx.amount };
             // ...and the update
+            track.write(acct.balance, before);
         }
         threads::sleep(run, hold_ms)?; // the work done while the account is locked
         let after = acct.balance;
@@ -262,6 +271,8 @@ fn customer(run: &Run, lane: &str, account: &Mutex<Account>, txs: Vec<Tx>, hold_
         run.span(lane, what, SpanKind::Run, got, at);
         run.sample("balance", "balance", ("time (ms)", "balance"), (at, after as f64));
         acct.ledger.push(Entry { tx, accepted, before, after, at });
+        drop(acct);
+        track.lock(Op::LockRelease, 0);
     }
     Ok(())
 }
@@ -314,6 +325,11 @@ mod tests {
             assert_eq!(row[5].parse::<i64>().unwrap(), balance);
         }
         assert_eq!(balance, int(&report, "final"));
+        // Every transaction's steps are recorded under the lock, and none is lost.
+        let stepper = &report.steppers[0];
+        assert_eq!(stepper.steps.iter().filter(|s| s.op == crate::interleaving::Op::LockAcquire).count(), 24);
+        assert!(stepper.findings.is_empty());
+        assert_eq!(stepper.recorded, stepper.happened);
     }
 
     #[test]

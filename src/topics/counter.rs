@@ -21,6 +21,8 @@ On CPython 3.10 and later the unsafe Python counter often comes out right: the i
         params: vec![
             Param::int("threads", "Threads (N)", 4, 1, 64),
             Param::int("increments", "Increments per thread (M)", 2_000_000, 1, 25_000_000),
+            Param::flag("record", "Record the first steps of each thread (for stepping through)", true)
+                .help("Each thread records its first few hundred loads and stores, then one per 16,384; the rest run as before."),
         ],
         presets: vec![
             Preset { id: "one-thread", label: "One thread (no contention)", values: json!({"threads": 1, "increments": 1_000_000}) },
@@ -87,6 +89,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::engines::threads;
+use crate::interleaving::{Names, Op, Recorder, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -114,7 +117,13 @@ async fn run_counter(run: Run, p: Params) -> RunResult<()> {
     let expected = (n * m) as u64;
     let mut rows = Vec::new();
     for (mode, way) in [("unsync", Way::Unsync), ("mutex", Way::Mutex), ("atomic", Way::Atomic)] {
-        let Some((count, ms)) = run.measure(mode, count_with(&run, way, n, m)).await? else { continue };
+        // The atomic's one instruction has no steps between which anything could happen.
+        let recorder = Recorder::new(p.flag("record") && way != Way::Atomic, n);
+        let Some((count, ms)) = run.measure(mode, count_with(&run, way, n, m, &recorder)).await? else { continue };
+        if recorder.is_on() {
+            let locks = if way == Way::Mutex { vec!["the mutex".to_string()] } else { Vec::new() };
+            run.stepper(recorder.finish(&Names { mode, shared: "counter", update: ("increment", "increments"), locks: &locks }));
+        }
         let per_sec = expected as f64 / (ms.max(1e-3) / 1000.0);
         let lost = expected - count;
         let outcome = if lost == 0 { "exact".to_string() } else { format!("{} lost", group(lost as i64)) };
@@ -143,13 +152,14 @@ async fn run_counter(run: Run, p: Params) -> RunResult<()> {
 
 /// N threads each add 1 to the counter M times, starting together; returns the final count
 /// and the milliseconds from the first thread starting to count to the last one finishing.
-async fn count_with(run: &Run, way: Way, n: usize, m: usize) -> RunResult<(u64, f64)> {
+async fn count_with(run: &Run, way: Way, n: usize, m: usize, recorder: &Arc<Recorder>) -> RunResult<(u64, f64)> {
     let shared = Arc::new(Shared::default());
     let mut handles = Vec::new();
     for t in 1..=n {
-        let (run, shared) = (run.clone(), shared.clone());
+        let (run, shared, recorder) = (run.clone(), shared.clone(), recorder.clone());
         handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<(f64, f64)> {
             let lane = format!("thread {t}");
+            let mut track = recorder.track(&run, &lane, t);
             // Wait until every thread exists, so they really count at the same time.
             let arrived = run.now();
             shared.ready.fetch_add(1, Ordering::SeqCst);
@@ -167,7 +177,20 @@ async fn count_with(run: &Run, way: Way, n: usize, m: usize) -> RunResult<(u64, 
             let mut left = m;
             while left > 0 {
                 run.check()?;
+                // Recording: the first increments step by step, then one per chunk as a sample.
+                if track.wants_detail() || recorder.is_on() {
+                    recorded_increment(&shared, way, &mut track);
+                    left -= 1;
+                    if track.wants_detail() {
+                        continue;
+                    }
+                }
                 let chunk = left.min(CHUNK);
+                if way == Way::Unsync && track.watching() {
+                    left -= watched_increments(&shared, chunk, &mut track);
+                    continue;
+                }
+                track.skipped(chunk as u64 * steps_per_increment(way));
                 match way {
                     Way::Unsync => {
                         for _ in 0..chunk {
@@ -198,6 +221,59 @@ async fn count_with(run: &Run, way: Way, n: usize, m: usize) -> RunResult<(u64, 
     let last = times.iter().map(|t| t.1).fold(0.0, f64::max);
     let count = if way == Way::Mutex { *shared.locked.lock().unwrap() } else { shared.atomic.load(Ordering::SeqCst) };
     Ok((count, last - first))
+}
+
+/// One increment recorded step by step: what the loops below do, with each step on the track.
+/// The store is a swap here, so the track learns what it overwrote.
+fn recorded_increment(shared: &Shared, way: Way, track: &mut Track) {
+    match way {
+        Way::Unsync => {
+            let value = shared.atomic.load(Ordering::Relaxed);
+            track.read(value as i64);
+            let was = shared.atomic.swap(value + 1, Ordering::Relaxed);
+            track.write(value as i64 + 1, was as i64);
+        }
+        Way::Mutex => {
+            track.lock(Op::LockWait, 0);
+            let mut count = shared.locked.lock().unwrap();
+            track.lock(Op::LockAcquire, 0);
+            let value = *count;
+            track.read(value as i64);
+            *count = value + 1;
+            track.write(value as i64 + 1, value as i64); // nobody else can write while we hold it
+            drop(count);
+            track.lock(Op::LockRelease, 0);
+        }
+        Way::Atomic => {
+            shared.atomic.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Unsynchronized increments whose store is a swap, so each says what it overwrote: until the
+/// track has a few lost updates, one is recorded the moment it happens (recording every step
+/// would slow the loop down too much to lose any). Stops after the first; returns how many ran.
+fn watched_increments(shared: &Shared, chunk: usize, track: &mut Track) -> usize {
+    for done in 1..=chunk {
+        let value = shared.atomic.load(Ordering::Relaxed);
+        let was = shared.atomic.swap(value + 1, Ordering::Relaxed);
+        if was != value {
+            track.skipped(2 * (done as u64 - 1));
+            track.read(value as i64);
+            track.write(value as i64 + 1, was as i64);
+            return done;
+        }
+    }
+    track.skipped(2 * chunk as u64);
+    chunk
+}
+
+fn steps_per_increment(way: Way) -> u64 {
+    match way {
+        Way::Unsync => 2,
+        Way::Mutex => 5,
+        Way::Atomic => 1,
+    }
 }
 
 /// 12345678.0 -> "12.3 M".
@@ -236,6 +312,34 @@ mod tests {
         // The table reports the unsynchronized loss as measured.
         let table = &report.tables[0];
         assert_eq!(table.rows[0][2].replace(',', "").parse::<u64>().unwrap(), 120_000 - unsync);
+    }
+
+    #[test]
+    fn the_unsynchronized_steps_show_where_increments_were_lost() {
+        // The threads watch for a lost update during their first steps only: on a busy machine
+        // they may not overlap then, so up to five runs for one that caught some.
+        let mut caught = None;
+        for _ in 0..5 {
+            let report = run_native("counter", json!({"threads": 4, "increments": 200_000}), true);
+            let stepper = report.steppers.iter().find(|s| s.mode == "unsync").expect("unsync is recorded");
+            assert_eq!(stepper.happened, 2 * 800_000, "every load and store is counted");
+            assert!(stepper.recorded < 4 * 4000 + 4 * 200, "bounded: {}", stepper.recorded);
+            if !stepper.findings.is_empty() {
+                caught = Some(report);
+                break;
+            }
+        }
+        let report = caught.expect("five runs and no lost update caught in the recorded steps");
+        let stepper = report.steppers.iter().find(|s| s.mode == "unsync").unwrap();
+        let first = &stepper.findings[0];
+        assert!(first.text.contains("vanished"), "{}", first.text);
+        assert_eq!(stepper.steps[first.step].op, crate::interleaving::Op::Write);
+        // The mutex's steps are recorded too, and lose nothing; the atomic has no steps to show.
+        let mutex = report.steppers.iter().find(|s| s.mode == "mutex").unwrap();
+        assert!(mutex.findings.is_empty() && mutex.recorded > 0, "{:?}", mutex.findings.first());
+        assert!(report.steppers.iter().all(|s| s.mode != "atomic"));
+        let off = run_native("counter", json!({"threads": 2, "increments": 1000, "record": false}), true);
+        assert!(off.steppers.is_empty());
     }
 
     #[test]

@@ -127,6 +127,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::engines::{tasks, threads};
+use crate::interleaving::{Names, Op, Recorder, Stepper, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -160,6 +161,8 @@ struct Board {
     ended: AtomicUsize,
     /// Threads that are started and waiting to begin together.
     ready: AtomicUsize,
+    /// Per thread: its recorded lock steps (each thread touches only its own).
+    tracks: Vec<Mutex<Track>>,
 }
 
 enum Attempt<'a> {
@@ -178,6 +181,7 @@ struct Held<'a> {
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         let lock = &self.board.locks[self.lock];
+        self.board.record(self.me, Op::LockRelease, self.lock);
         *lock.holder.lock().unwrap() = None;
         lock.freed.notify_all();
         self.board.progress[self.me].fetch_add(1, Ordering::SeqCst);
@@ -191,6 +195,7 @@ impl Board {
         let lock = &self.locks[l];
         let lane = format!("thread {}", me + 1);
         let asked = run.now();
+        self.record(me, Op::LockWait, l);
         self.waiting.lock().unwrap()[me] = Some(l);
         let _waiting = run.waiting(&lane, &lock.name); // the engine's own watchdog can name it too
         let mut holder = lock.holder.lock().unwrap();
@@ -200,6 +205,7 @@ impl Board {
             }
             if holder.is_none() {
                 *holder = Some(me);
+                self.record(me, Op::LockAcquire, l);
                 break Attempt::Got(Held { board: self, lock: l, me });
             }
             if timeout.is_some_and(|t| run.now() - asked >= t) {
@@ -208,6 +214,11 @@ impl Board {
             holder = lock.freed.wait_timeout(holder, Duration::from_millis(2)).unwrap().0;
         };
         drop(holder);
+        match outcome {
+            Attempt::Got(_) => {}
+            Attempt::TimedOut => self.record(me, Op::LockGiveUp, l),
+            Attempt::Aborted => self.record(me, Op::LockCancelled, l),
+        }
         self.waiting.lock().unwrap()[me] = None;
         let label = match &outcome {
             Attempt::Got(_) => {
@@ -226,6 +237,10 @@ impl Board {
 
     fn holder(&self, l: usize) -> Option<usize> {
         *self.locks[l].holder.lock().unwrap()
+    }
+
+    fn record(&self, me: usize, op: Op, l: usize) {
+        self.tracks[me].lock().unwrap().lock(op, l);
     }
 }
 
@@ -270,7 +285,7 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
     };
     let total = p.count("threads") * p.count("rounds");
 
-    if let Some((found, ended, free)) = run.measure("deadlock", transfers(&run, settings(Variant::Opposite))).await? {
+    if let Some((found, ended, free, steps)) = run.measure("deadlock", transfers(&run, settings(Variant::Opposite))).await? {
         let cancelled = ended.iter().filter(|e| matches!(e, Ended::Cancelled)).count();
         match &found {
             Some(d) => {
@@ -291,11 +306,22 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
             }
         }
         run.verify(free, "after the run every lock is free again");
+        if let (Some(d), Some(graph)) = (&found, &steps.graph) {
+            let (mut seen, mut recorded) = (d.cycle.clone(), graph.cycle.clone());
+            seen.sort();
+            recorded.sort();
+            run.verify(
+                seen == recorded,
+                format!("replaying the recorded lock steps finds the same circle as the watchdog: {}", recorded.join(", ")),
+            );
+        }
         run.value("deadlock", json!({"detected": found.is_some(), "cancelled": cancelled, "found": found}));
+        run.stepper(steps);
     }
 
     for (mode, variant) in [("ordered", Variant::Ordered), ("trylock", Variant::TryLock)] {
-        let Some((found, ended, free)) = run.measure(mode, transfers(&run, settings(variant))).await? else { continue };
+        let Some((found, ended, free, steps)) = run.measure(mode, transfers(&run, settings(variant))).await? else { continue };
+        run.stepper(steps);
         let done = ended.iter().filter(|e| matches!(e, Ended::Done { .. })).count();
         let retries: usize = ended.iter().map(|e| if let Ended::Done { retries } = e { *retries } else { 0 }).sum();
         run.verify(
@@ -312,9 +338,10 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
 }
 
 /// Runs the threads and the watchdog side by side. Returns what the watchdog found (if it
-/// fired), how each thread ended, and whether all locks were free at the end.
-async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<Ended>, bool)> {
+/// fired), how each thread ended, whether all locks were free at the end, and the lock steps.
+async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<Ended>, bool, Stepper)> {
     let n = s.threads;
+    let recorder = Recorder::new(true, n);
     let board = Arc::new(Board {
         locks: (0..n)
             .map(|l| TrackedLock {
@@ -328,6 +355,7 @@ async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<E
         abort: AtomicBool::new(false),
         ended: AtomicUsize::new(0),
         ready: AtomicUsize::new(0),
+        tracks: (0..n).map(|me| Mutex::new(recorder.track(run, &format!("thread {}", me + 1), me + 1))).collect(),
     });
     let s = Arc::new(s);
     let mut handles = Vec::new();
@@ -343,7 +371,15 @@ async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<E
     let ended = ended?.into_iter().collect::<RunResult<Vec<_>>>()?;
     let found = found?;
     let free = (0..n).all(|l| board.holder(l).is_none());
-    Ok((found, ended, free))
+    let locks: Vec<String> = board.locks.iter().map(|l| l.name.clone()).collect();
+    drop(board); // hands the tracks in (the threads have ended)
+    let mode = match s.variant {
+        Variant::Opposite => "deadlock",
+        Variant::Ordered => "ordered",
+        Variant::TryLock => "trylock",
+    };
+    let steps = recorder.finish(&Names { mode, shared: "locks", update: ("update", "updates"), locks: &locks });
+    Ok((found, ended, free, steps))
 }
 
 /// One thread: `rounds` transfers, each needing its two locks.
@@ -504,6 +540,23 @@ mod tests {
                 assert_eq!(report.values[mode]["completed"], 6, "{mode}");
                 assert_eq!(report.values[mode]["deadlock"], false, "{mode}");
             }
+            // The recorded lock steps: the circle formed at a step where a thread asked for a
+            // lock held by the other, drawn as a wait-for graph and explained.
+            let stepper = report.steppers.iter().find(|s| s.mode == "deadlock").unwrap();
+            let graph = stepper.graph.as_ref().expect("a wait cycle in the recorded steps");
+            let at = &stepper.steps[graph.step];
+            assert_eq!(at.op, crate::interleaving::Op::LockWait);
+            assert!(graph.edges.contains(&("thread 1".into(), "lock B".into(), "waits for".into())), "{:?}", graph.edges);
+            assert!(graph.edges.contains(&("lock B".into(), "thread 2".into(), "held by".into())), "{:?}", graph.edges);
+            assert!(stepper.findings[0].text.contains("thread 1 holds lock A and waits for lock B"), "{}", stepper.findings[0].text);
+            assert_eq!(stepper.finding, "deadlock");
+            let ordered = report.steppers.iter().find(|s| s.mode == "ordered").unwrap();
+            assert!(ordered.graph.is_none() && ordered.findings.is_empty());
+            assert_eq!(ordered.finding, "deadlock", "locks alone are looked at for deadlocks");
+            // Every acquire is followed by its release: 2 threads x 3 rounds x 2 locks.
+            let count = |op| ordered.steps.iter().filter(|s| s.op == op).count();
+            assert_eq!(count(crate::interleaving::Op::LockAcquire), 12);
+            assert_eq!(count(crate::interleaving::Op::LockRelease), 12);
         }
     }
 

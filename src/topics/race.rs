@@ -21,10 +21,19 @@ The safe mode holds a lock (a mutex) around the read, the pause and the write, s
             Param::int("withdrawals", "Withdrawals per thread", 100, 1, 10_000).help("Each withdrawal takes 1."),
             Param::float("pause_ms", "Pause between read and write (ms)", 1.0, 0.0, 50.0, 0.1)
                 .help("Widens the window in which another thread can read the same old balance."),
+            Param::flag("record", "Record every read and write (for stepping through)", true)
+                .help("Each thread keeps its own list of steps; it costs about 1% here."),
+            Param::choice("sweep", "What if…", "off", &[
+                ("off", "no sweep"),
+                ("pause", "sweep the pause, 0 ms up to the pause above"),
+                ("threads", "sweep the number of threads, 1 up to the threads above"),
+            ])
+            .help("After the modes, runs the unsafe version again at each point (3 runs each) and plots the lost updates."),
         ],
         presets: vec![
             Preset { id: "no-pause", label: "No pause (a narrow window)", values: json!({"pause_ms": 0.0}) },
             Preset { id: "two-threads", label: "Two threads", values: json!({"threads": 2, "withdrawals": 200}) },
+            Preset { id: "what-if-pause", label: "What if: sweep the pause", values: json!({"sweep": "pause", "pause_ms": 2.0}) },
         ],
         modes: vec![
             Mode::new("unsafe", "Unsafe: read, pause, write (no lock)", Model::Threads),
@@ -89,6 +98,20 @@ fn check(p: &Params) -> Result<(), FieldError> {
             format!("under the lock the pauses add up to {locked_ms:.0} ms; keep threads x withdrawals x pause at most 30,000 ms"),
         ));
     }
+    // A sweep repeats the unsafe mode (whose threads pause side by side) at every point.
+    let one_run_ms = |pause: f64| p.int("withdrawals") as f64 * pause * SWEEP_RUNS as f64;
+    let sweep_ms = match p.text("sweep") {
+        // The pauses of the points add up to (points + 1) / 2 times the largest.
+        "pause" => one_run_ms(sweep_top(p.float("pause_ms"))) * (SWEEP_POINTS as f64 + 1.0) / 2.0,
+        "threads" => one_run_ms(p.float("pause_ms")) * SWEEP_POINTS.min(p.count("threads")) as f64,
+        _ => 0.0,
+    };
+    if sweep_ms > 30_000.0 {
+        return Err(FieldError::new(
+            "sweep",
+            format!("this sweep would pause for about {sweep_ms:.0} ms; keep withdrawals x pause smaller, at most 30,000 ms in all"),
+        ));
+    }
     Ok(())
 }
 
@@ -97,6 +120,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::engines::threads;
+use crate::interleaving::{Names, Op, Recorder, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -111,21 +135,46 @@ struct Outcome {
     lost: i64,
 }
 
-async fn run_race(run: Run, p: Params) -> RunResult<()> {
-    let start = p.int("balance");
-    let (n_threads, per_thread) = (p.count("threads"), p.count("withdrawals"));
-    let pause = p.float("pause_ms");
-    let outcome = |final_balance: i64| {
-        let withdrawals = (n_threads * per_thread) as i64;
-        let expected = start - withdrawals;
-        Outcome { start, withdrawals, expected, final_balance, lost: final_balance - expected }
-    };
+#[derive(Clone, Copy)]
+struct Setup {
+    start: i64,
+    threads: usize,
+    per_thread: usize,
+    pause: f64,
+    /// Plot the balance as it goes (not in a sweep).
+    plot: bool,
+}
 
-    let unsafe_mode = unsafe_withdrawals(&run, start, n_threads, per_thread, pause);
-    if let Some(final_balance) = run.measure("unsafe", unsafe_mode).await? {
+impl Setup {
+    fn expected(&self) -> i64 {
+        self.start - (self.threads * self.per_thread) as i64
+    }
+}
+
+/// A "what if" sweep: this many points, each run this many times (the median is plotted).
+const SWEEP_POINTS: usize = 7;
+const SWEEP_RUNS: usize = 3;
+
+async fn run_race(run: Run, p: Params) -> RunResult<()> {
+    let setup = Setup {
+        start: p.int("balance"),
+        threads: p.count("threads"),
+        per_thread: p.count("withdrawals"),
+        pause: p.float("pause_ms"),
+        plot: true,
+    };
+    let outcome = |final_balance: i64| {
+        let withdrawals = (setup.threads * setup.per_thread) as i64;
+        let expected = setup.expected();
+        Outcome { start: setup.start, withdrawals, expected, final_balance, lost: final_balance - expected }
+    };
+    let names = |mode| Names { mode, shared: "balance", update: ("withdrawal", "withdrawals"), locks: &[] };
+
+    let recorder = Recorder::new(p.flag("record"), setup.threads);
+    if let Some(final_balance) = run.measure("unsafe", unsafe_withdrawals(&run, setup, &recorder)).await? {
         let o = outcome(final_balance);
         run.result("unsafe", format!("final {} (expected {}): {} updates lost", o.final_balance, o.expected, o.lost));
-        let note = if n_threads == 1 {
+        let note = if setup.threads == 1 {
             "one thread alone cannot race with anybody".to_string()
         } else if o.lost == 0 {
             "no update was lost this time: the threads got lucky, the code is still wrong".to_string()
@@ -138,10 +187,22 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
         run.log("main", format!("unsafe: {note}"));
         run.note("unsafe", note);
         run.value("unsafe", &o);
+        if recorder.is_on() {
+            let stepper = recorder.finish(&names("unsafe"));
+            if stepper.recorded == stepper.happened {
+                // Every step is there: the writes over unread values must explain the whole loss.
+                let explained: i64 = stepper.findings.iter().map(|f| f.lost).sum();
+                run.verify(
+                    explained == o.lost,
+                    format!("the recorded steps explain all {} lost updates: each is a write over a balance its thread had not read (found {explained})", o.lost),
+                );
+            }
+            run.stepper(stepper);
+        }
     }
 
-    let safe_mode = safe_withdrawals(&run, start, n_threads, per_thread, pause);
-    if let Some(final_balance) = run.measure("safe", safe_mode).await? {
+    let recorder = Recorder::new(p.flag("record"), setup.threads);
+    if let Some(final_balance) = run.measure("safe", safe_withdrawals(&run, setup, &recorder)).await? {
         let o = outcome(final_balance);
         run.result("safe", format!("final {} (expected {})", o.final_balance, o.expected));
         run.verify(
@@ -149,23 +210,34 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
             format!("with the lock the balance ends at exactly {}: got {}", o.expected, o.final_balance),
         );
         run.value("safe", &o);
+        if recorder.is_on() {
+            run.stepper(recorder.finish(&Names { locks: &["the lock".to_string()], ..names("safe") }));
+        }
+    }
+
+    if p.text("sweep") != "off" && run.can_run("unsafe") {
+        what_if(&run, p.text("sweep"), setup).await?;
     }
     Ok(())
 }
 
 /// Each thread reads the balance, pauses, and writes back what it read minus 1, with no lock.
-/// (An atomic integer with a separate load and store: each step is well defined, but nothing
+/// (An atomic integer with a separate load and swap: each step is well defined, but nothing
 /// stops another thread from writing between our read and our write.)
-async fn unsafe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread: usize, pause: f64) -> RunResult<i64> {
-    let balance = Arc::new(AtomicI64::new(start));
-    withdraw_on_threads(run, &balance, n_threads, per_thread, move |run, lane, balance| {
+async fn unsafe_withdrawals(run: &Run, s: Setup, recorder: &Arc<Recorder>) -> RunResult<i64> {
+    let balance = Arc::new(AtomicI64::new(s.start));
+    withdraw_on_threads(run, &balance, s, recorder, move |run, lane, balance, track| {
         let began = run.now();
         let seen = balance.load(Ordering::SeqCst); // read
-        threads::sleep(run, pause)?; // pause: others may read the same value now
-        balance.store(seen - 1, Ordering::SeqCst); // write back
+        track.read(seen);
+        threads::sleep(run, s.pause)?; // pause: others may read the same value now
+        let was = balance.swap(seen - 1, Ordering::SeqCst); // write back (and see what we overwrote)
+        track.write(seen - 1, was);
         let now = run.now();
         run.span(lane, format!("read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
-        run.sample("balance", "unsafe", ("time (ms)", "balance"), (now, (seen - 1) as f64));
+        if s.plot {
+            run.sample("balance", "unsafe", ("time (ms)", "balance"), (now, (seen - 1) as f64));
+        }
         Ok(())
     })
     .await?;
@@ -173,16 +245,21 @@ async fn unsafe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread:
 }
 
 /// The same read, pause and write, but only while holding the lock.
-async fn safe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread: usize, pause: f64) -> RunResult<i64> {
-    let balance = Arc::new(Mutex::new(start));
-    withdraw_on_threads(run, &balance, n_threads, per_thread, move |run, lane, balance| {
+async fn safe_withdrawals(run: &Run, s: Setup, recorder: &Arc<Recorder>) -> RunResult<i64> {
+    let balance = Arc::new(Mutex::new(s.start));
+    withdraw_on_threads(run, &balance, s, recorder, move |run, lane, balance, track| {
         let asked = run.now();
+        track.lock(Op::LockWait, 0);
         let mut guard = balance.lock().unwrap(); // blocks while another thread is inside
+        track.lock(Op::LockAcquire, 0);
         let got = run.now();
         let seen = *guard;
-        threads::sleep(run, pause)?;
-        *guard = seen - 1;
+        track.read(seen);
+        threads::sleep(run, s.pause)?;
+        let was = std::mem::replace(&mut *guard, seen - 1);
+        track.write(seen - 1, was);
         drop(guard); // let the next thread in
+        track.lock(Op::LockRelease, 0);
         let now = run.now();
         if got - asked > 0.02 {
             run.span(lane, "wait for the lock", SpanKind::Wait, asked, got);
@@ -196,30 +273,32 @@ async fn safe_withdrawals(run: &Run, start: i64, n_threads: usize, per_thread: u
     Ok(final_balance)
 }
 
-/// Starts `n_threads` threads ("thread 1", ...) that each call `withdraw` on the shared `balance`
-/// `per_thread` times, all beginning at once, and waits for them all: the Python loop that starts
-/// and joins the threads.
+/// Starts `s.threads` threads ("thread 1", ...) that each call `withdraw` on the shared `balance`
+/// `s.per_thread` times, all beginning at once, and waits for them all: the Python loop that
+/// starts and joins the threads. Each thread records its steps on its own track.
 async fn withdraw_on_threads<B, F>(
     run: &Run,
     balance: &Arc<B>,
-    n_threads: usize,
-    per_thread: usize,
+    s: Setup,
+    recorder: &Arc<Recorder>,
     withdraw: F,
 ) -> RunResult<()>
 where
     B: Send + Sync + 'static,
-    F: Fn(&Run, &str, &B) -> RunResult<()> + Send + Sync + 'static,
+    F: Fn(&Run, &str, &B, &mut Track) -> RunResult<()> + Send + Sync + 'static,
 {
     let withdraw = Arc::new(withdraw);
     let ready = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
-    for t in 1..=n_threads {
+    for t in 1..=s.threads {
         let (run, balance, withdraw, ready) = (run.clone(), balance.clone(), withdraw.clone(), ready.clone());
+        let recorder = recorder.clone();
         handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<()> {
             let lane = format!("thread {t}");
-            start_together(&run, &lane, &ready, n_threads)?;
-            for _ in 0..per_thread {
-                withdraw(&run, &lane, &balance)?;
+            let mut track = recorder.track(&run, &lane, t);
+            start_together(&run, &lane, &ready, s.threads)?;
+            for _ in 0..s.per_thread {
+                withdraw(&run, &lane, &balance, &mut track)?;
             }
             Ok(())
         })?);
@@ -239,6 +318,54 @@ fn start_together(run: &Run, lane: &str, ready: &AtomicUsize, n: usize) -> RunRe
         threads::sleep(run, 0.2)?;
     }
     run.span(lane, "wait for the others to start", SpanKind::Wait, arrived, run.now());
+    Ok(())
+}
+
+/// The largest pause a pause sweep tries: the learner's, or 1 ms when that is 0.
+fn sweep_top(pause: f64) -> f64 {
+    if pause > 0.0 {
+        pause
+    } else {
+        1.0
+    }
+}
+
+/// What if the pause were shorter, or there were fewer threads? Runs the unsafe version at each
+/// point of the sweep (unrecorded, untraced) and plots the median number of lost updates.
+async fn what_if(run: &Run, sweep: &str, s: Setup) -> RunResult<()> {
+    let points: Vec<(f64, Setup)> = match sweep {
+        "pause" => (0..SWEEP_POINTS)
+            .map(|i| {
+                let pause = sweep_top(s.pause) * i as f64 / (SWEEP_POINTS - 1) as f64;
+                (pause, Setup { pause, plot: false, ..s })
+            })
+            .collect(),
+        _ => {
+            let counts = (0..SWEEP_POINTS.min(s.threads))
+                .map(|i| 1 + i * (s.threads - 1) / (SWEEP_POINTS.min(s.threads) - 1).max(1));
+            counts.map(|threads| (threads as f64, Setup { threads, plot: false, ..s })).collect()
+        }
+    };
+    let axis = if sweep == "pause" { "pause between read and write (ms)" } else { "threads" };
+    run.set_tracing(false);
+    let (mut rows, mut found) = (Vec::new(), Vec::new());
+    for (i, (x, point)) in points.iter().enumerate() {
+        run.progress(i as f64, points.len() as f64, format!("what if: {axis} = {x:.2}"));
+        let mut lost = Vec::new();
+        for _ in 0..SWEEP_RUNS {
+            let final_balance = unsafe_withdrawals(run, *point, &Recorder::new(false, 1)).await?;
+            lost.push(final_balance - point.expected());
+        }
+        lost.sort_unstable();
+        let median = lost[SWEEP_RUNS / 2];
+        run.sample("what-if", "lost updates (median of 3 runs)", (axis, "lost updates"), (*x, median as f64));
+        let runs: Vec<String> = lost.iter().map(|l| l.to_string()).collect();
+        rows.push(vec![format!("{x:.2}"), (point.threads * point.per_thread).to_string(), runs.join(", "), median.to_string()]);
+        found.push(json!({"x": x, "lost": lost, "median": median}));
+    }
+    run.set_tracing(true);
+    run.table(&format!("What if: lost updates by {axis}"), &[axis, "withdrawals", "lost in each run", "median"], rows);
+    run.value("what_if", json!({"axis": axis, "points": found}));
     Ok(())
 }
 // CODE END
@@ -295,6 +422,48 @@ mod tests {
         assert_eq!(int(&report, "unsafe", "final_balance"), 20);
         let row = report.modes.iter().find(|m| m.id == "unsafe").unwrap();
         assert!(row.note.as_ref().unwrap().contains("cannot race"));
+    }
+
+    #[test]
+    fn every_step_is_recorded_and_the_lost_updates_are_explained_from_them() {
+        let report =
+            run_native("race", json!({"balance": 500, "threads": 5, "withdrawals": 20, "pause_ms": 0.3}), true);
+        let unsafe_steps = report.steppers.iter().find(|s| s.mode == "unsafe").unwrap();
+        assert_eq!((unsafe_steps.recorded, unsafe_steps.happened), (200, 200));
+        // The self-check: the writes over unread balances add up to the real loss.
+        let lost = int(&report, "unsafe", "lost");
+        assert_eq!(unsafe_steps.findings.iter().map(|f| f.lost).sum::<i64>(), lost);
+        assert!(report.checks.iter().any(|c| c.ok && c.text.starts_with("the recorded steps explain all")));
+        for f in &unsafe_steps.findings {
+            assert!(f.text.ends_with("vanished.") || f.text.contains("jumped back"), "{}", f.text);
+            assert_eq!(unsafe_steps.steps[f.step].op, crate::interleaving::Op::Write);
+        }
+        // The embed's list: every step with its mode, the safe mode's locks included.
+        let list = report.values["interleaving"].as_array().unwrap();
+        assert_eq!(list.iter().filter(|s| s["mode"] == "unsafe").count(), 200);
+        assert!(list.iter().any(|s| s["mode"] == "safe" && s["op"] == "lock-release" && s["value"] == "the lock"));
+    }
+
+    #[test]
+    fn the_what_if_sweep_runs_each_thread_count_and_one_thread_loses_nothing() {
+        let params = json!({"threads": 3, "withdrawals": 8, "pause_ms": 0.2, "sweep": "threads", "record": false});
+        let report = run_native("race", params, true);
+        assert!(report.steppers.is_empty());
+        let points = report.values["what_if"]["points"].as_array().unwrap();
+        let xs: Vec<f64> = points.iter().map(|p| p["x"].as_f64().unwrap()).collect();
+        assert_eq!(xs, [1.0, 2.0, 3.0]);
+        assert_eq!(points[0]["lost"], json!([0, 0, 0]));
+        let series = report.series.iter().find(|s| s.chart == "what-if").unwrap();
+        assert_eq!(series.points.len(), 3);
+        // The sweep's runs draw nothing on the timeline: the unsafe steps there are the mode's 24.
+        let unlocked = report.spans.iter().filter(|s| s.label.starts_with("read ")).count();
+        assert_eq!(unlocked, 24);
+    }
+
+    #[test]
+    fn a_sweep_that_would_take_too_long_is_refused() {
+        let errors = rejected_native("race", json!({"threads": 1, "withdrawals": 1000, "pause_ms": 20, "sweep": "pause"}));
+        assert_eq!(errors[0].field, "sweep");
     }
 
     #[test]

@@ -85,6 +85,8 @@ describe('async topics, page controlled by the service worker', () => {
     onPage(
       () => openControlled(env.url, 'topic=async-fetch'),
       async ({ page, context }) => {
+        // One visit: the service worker loads (and caches) its wasm once the page has been idle 2 s.
+        await page.waitForFunction(async () => Boolean(await (await caches.open('playground-v1')).match(new URL('pkg/plain/playground_bg.wasm', location.href))), null, { timeout: 15_000, polling: 250 });
         await context.setOffline(true);
         await page.reload();
         await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });

@@ -3,6 +3,7 @@
 
 import { renderCharts } from './charts.js';
 import { h, lazyDetails, ms, replace, scrollBox } from './dom.js';
+import { steppersView } from './stepper.js';
 import { TimelineView, pagedTable, timelineTable } from './timeline.js';
 
 /**
@@ -52,6 +53,7 @@ export function renderReport(container, report, catalogModes) {
     timingTable(report),
     section('Charts', renderCharts(report.series, width - 20), report.series.length > 0),
     section('Timeline', [timeline.show(report.spans, modes), spansDetails(report.spans, modes)], true, 'timeline-section'),
+    section('Step through what happened', steppersView(report.steppers ?? [], modes, timeline), (report.steppers ?? []).length > 0, 'stepper-section'),
     section('Output', [logView(report.log)], true, 'output-section'),
     ...report.tables.map((t) => section(t.title, [dataTable(t.title, t.columns, t.rows)], true, 'result-table')),
     section('See also', [links(report.links ?? [])], (report.links ?? []).length > 0, 'links'),

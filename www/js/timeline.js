@@ -146,6 +146,38 @@ export class TimelineView {
     /** @type {Map<string, Block>} each mode's figure as last drawn (a redraw reuses its canvas) */
     this.blocks = new Map();
     this.legend = legend();
+    /** @type {{mode: string, lane: string, t: number} | null} the step a stepper shows, marked on its lane */
+    this.mark = null;
+  }
+
+  /**
+   * Marks one moment on one lane (a stepper's current step): a line across the mode's lanes and
+   * a ring on the lane. Kept across redraws; `null` removes it.
+   * @param {{mode: string, lane: string, t: number} | null} mark
+   */
+  markStep(mark) {
+    this.mark = mark;
+    this.placeMark();
+  }
+
+  placeMark() {
+    for (const old of this.element.querySelectorAll('.step-marker')) old.remove();
+    const block = this.mark && this.blocks.get(this.mark.mode);
+    const row = block?.frame.rows.get(this.mark?.lane ?? '');
+    if (!this.mark || !block || row === undefined) return;
+    const { frame, chart } = block;
+    // Where the chart is drawn inside its figure (SVG elements have no offsetLeft), and at what zoom.
+    const box = chart.getBoundingClientRect();
+    const around = block.figure.getBoundingClientRect();
+    const zoom = box.width / frame.width || 1;
+    const x = box.left - around.left + (LABEL_WIDTH + (this.mark.t - frame.group.start) * frame.scale) * zoom;
+    const top = box.top - around.top;
+    const px = (n) => `${Number(n).toFixed(1)}px`;
+    const line = h('div', { class: 'step-marker step-marker-line', 'aria-hidden': 'true' });
+    Object.assign(line.style, { left: px(x), top: px(top), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
+    const ring = h('div', { class: 'step-marker step-marker-ring', 'aria-hidden': 'true', dataset: { lane: this.mark.lane } });
+    Object.assign(ring.style, { left: px(x - 7), top: px(top + row * LANE_HEIGHT * zoom), width: '14px', height: px(LANE_HEIGHT * zoom) });
+    block.figure.append(line, ring);
   }
 
   /**
@@ -232,6 +264,7 @@ export class TimelineView {
     const shown = [...this.element.children];
     if (shown[0] !== this.legend || shown.length !== figures.length + 1 || figures.some((f, i) => shown[i + 1] !== f)) replace(this.element, this.legend, ...figures);
     this.element.dataset.drawn = 'true';
+    this.placeMark();
   }
 }
 
@@ -246,7 +279,7 @@ function modeLabel(modes, id) {
 }
 
 /**
- * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null}} Block
+ * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: Element, frame: any}} Block
  */
 
 /**
@@ -292,11 +325,11 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
   if (reuse) {
     reuse.caption.data = caption;
     reuse.note.textContent = notes.join(' ');
-    return reuse;
+    return { ...reuse, frame };
   }
   const block = { caption: document.createTextNode(caption), note: h('p', { class: 'muted', text: notes.join(' ') }), canvas: summarised ? /** @type {HTMLCanvasElement} */ (chart) : null };
   const figure = h('figure', { class: 'timeline-mode' }, h('figcaption', {}, h('strong', { text: label }), block.caption), chart, block.note);
-  return { ...block, figure };
+  return { ...block, figure, chart: /** @type {HTMLElement} */ (/** @type {unknown} */ (chart)), frame };
 }
 
 /**

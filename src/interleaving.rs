@@ -1,0 +1,682 @@
+//! Recorded interleavings: what real threads did to a shared value and to locks, step by step,
+//! kept for the page's stepper (a [`Stepper`] in the report) and for embedding pages
+//! (`values.interleaving`).
+//!
+//! Each thread records into its own [`Track`], so recording takes no lock and adds no contention
+//! between the threads it watches. A track is bounded: it keeps its first steps (when the threads
+//! start together, the first collisions happen there), the steps around its first few lost
+//! updates later on, and a thinning sample of the rest; it counts everything else. When it is
+//! dropped (the thread ends, or is cancelled) it hands its steps to the [`Recorder`].
+//!
+//! Lost updates are found exactly, without trusting clocks to order threads: a thread writes with
+//! a swap, which returns the value it overwrote. When that is not the value the thread read, other
+//! threads wrote in between and this write erased their updates.
+//!
+//! Cost (medians of 9 runs alternating on and off, 2 cores shared with other work;
+//! `cargo test --release --lib overhead -- --ignored --nocapture`): race natively 0.99-1.01x for
+//! the unsafe mode and 0.98-1.08x for the safe one, with the same lost updates (899-900 of 1000);
+//! in Chromium 1.04-1.16x on a machine at load 9 (5 runs each). counter natively: the mutex mode
+//! within noise; the unsynchronized one +3 ms (5.8 -> 9.1 ms) when its threads do not overlap,
+//! since each then watches with a swap for all its 65,536 watched steps. See README "Stepping
+//! through a run".
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::run::Run;
+
+/// What a step did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Op {
+    /// Read the shared value.
+    Read,
+    /// Wrote the shared value (and `was` is what it overwrote).
+    Write,
+    /// Asked for a lock (and may now wait).
+    LockWait,
+    /// Got the lock.
+    LockAcquire,
+    /// Let go of the lock.
+    LockRelease,
+    /// Stopped waiting without the lock: a try-lock timed out.
+    LockGiveUp,
+    /// Stopped waiting without the lock: the thread was cancelled (a watchdog, Stop).
+    LockCancelled,
+}
+
+impl Op {
+    fn is_lock(self) -> bool {
+        !matches!(self, Op::Read | Op::Write)
+    }
+}
+
+/// One step as recorded: `value` is the value read or written, or the lock's index.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    thread: u32,
+    /// This thread's step number (counting the steps not kept).
+    seq: u64,
+    op: Op,
+    value: i64,
+    /// For a write: the value it overwrote.
+    was: i64,
+    /// For a write: the value its thread had read (which the write was computed from).
+    read: Option<i64>,
+    t: f64,
+}
+
+/// Per thread, at most this many first steps are kept in full...
+const HEAD: usize = 400;
+/// ...shared out over the threads so a run keeps at most about this many.
+const HEAD_BUDGET: usize = 3000;
+/// After the head: the steps kept before and after each lost update...
+const CONTEXT: usize = 8;
+/// ...for this many lost updates per thread...
+const WINDOWS: usize = 3;
+/// ...and a sample of the rest, at most this many steps per thread.
+const SAMPLE: usize = 64;
+/// A hot loop keeps recording (into the ring) until its first lost update, for at most this many steps.
+const LOOKOUT: u64 = 4000;
+/// A hot loop watches for lost updates (see [`Track::watching`]) for at most this many steps.
+const WATCH: u64 = 1 << 16;
+
+/// Collects the tracks of one mode's threads and turns them into a [`Stepper`].
+pub struct Recorder {
+    on: bool,
+    head: usize,
+    tracks: Mutex<Vec<TrackData>>,
+}
+
+#[derive(Default)]
+struct TrackData {
+    lane: String,
+    thread: u32,
+    kept: Vec<Step>,
+    ring: VecDeque<Step>,
+    after_lost: usize,
+    windows: usize,
+    sample: Vec<Step>,
+    stride: u64,
+    happened: u64,
+    /// The value this thread read last (a write's lost updates are counted against it).
+    last_read: Option<i64>,
+    lost_seen: bool,
+    /// Lost updates kept with their steps.
+    lost_kept: usize,
+}
+
+/// One thread's recording; hands itself to its recorder when dropped.
+pub struct Track {
+    recorder: Arc<Recorder>,
+    run: Run,
+    data: TrackData,
+}
+
+impl Recorder {
+    /// `on: false` records nothing (each step costs one branch); `threads` shares the budget.
+    pub fn new(on: bool, threads: usize) -> Arc<Recorder> {
+        let head = (HEAD_BUDGET / threads.max(1)).clamp(16, HEAD);
+        Arc::new(Recorder { on, head, tracks: Mutex::new(Vec::new()) })
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// The track of thread number `thread` (1-based, as in its lane "thread N").
+    pub fn track(self: &Arc<Self>, run: &Run, lane: &str, thread: usize) -> Track {
+        let data = TrackData { lane: lane.to_string(), thread: thread as u32, stride: 1, ..TrackData::default() };
+        Track { recorder: self.clone(), run: run.clone(), data }
+    }
+}
+
+impl Track {
+    pub fn read(&mut self, value: i64) {
+        self.push(Op::Read, value, value);
+        self.data.last_read = Some(value);
+    }
+
+    /// Records a write of `value` over `was` (what a swap returned).
+    pub fn write(&mut self, value: i64, was: i64) {
+        self.push(Op::Write, value, was);
+    }
+
+    pub fn lock(&mut self, op: Op, lock: usize) {
+        debug_assert!(op.is_lock());
+        self.push(op, lock as i64, lock as i64);
+    }
+
+    /// Whether a hot loop should still record step by step: during the head, around a lost
+    /// update, and, until this thread has seen one, for up to LOOKOUT steps. Then it runs
+    /// unrecorded and says how many steps it did with [`Track::skipped`].
+    pub fn wants_detail(&self) -> bool {
+        let d = &self.data;
+        self.recorder.on
+            && (d.kept.len() < self.recorder.head || d.after_lost > 0 || (!d.lost_seen && d.happened < LOOKOUT))
+    }
+
+    /// Whether a hot loop should still watch for lost updates (cheaply, recording only the ones
+    /// it catches): until this thread kept a few, within its first WATCH steps.
+    pub fn watching(&self) -> bool {
+        self.recorder.on && self.data.lost_kept < WINDOWS && self.data.happened < WATCH
+    }
+
+    /// Counts `steps` that happened without being recorded.
+    pub fn skipped(&mut self, steps: u64) {
+        self.data.happened += steps;
+    }
+
+    fn push(&mut self, op: Op, value: i64, was: i64) {
+        if !self.recorder.on {
+            return;
+        }
+        let d = &mut self.data;
+        let read = if op == Op::Write { d.last_read } else { None };
+        let step = Step { thread: d.thread, seq: d.happened, op, value, was, read, t: self.run.now() };
+        d.happened += 1;
+        let lost = read.is_some_and(|r| r != was);
+        d.lost_seen |= lost;
+        d.lost_kept +=
+            usize::from(lost && (d.kept.len() < self.recorder.head || d.after_lost > 0 || d.windows < WINDOWS));
+        if d.kept.len() < self.recorder.head || d.after_lost > 0 {
+            d.after_lost = d.after_lost.saturating_sub(1);
+            d.kept.push(step);
+            return;
+        }
+        if lost && d.windows < WINDOWS {
+            d.windows += 1;
+            d.kept.extend(d.ring.drain(..));
+            d.kept.push(step);
+            d.after_lost = CONTEXT;
+            return;
+        }
+        if d.ring.len() == CONTEXT {
+            d.ring.pop_front();
+        }
+        d.ring.push_back(step);
+        // A sample whose spacing doubles whenever it fills: bounded, and spread over the run.
+        if step.seq.is_multiple_of(d.stride) {
+            d.sample.push(step);
+            if d.sample.len() == SAMPLE {
+                let mut i = 0;
+                d.sample.retain(|_| {
+                    i += 1;
+                    i % 2 == 1
+                });
+                d.stride *= 2;
+            }
+        }
+    }
+}
+
+impl Drop for Track {
+    fn drop(&mut self) {
+        if self.recorder.on {
+            let data = std::mem::take(&mut self.data);
+            self.recorder.tracks.lock().unwrap_or_else(|e| e.into_inner()).push(data);
+        }
+    }
+}
+
+/// What the page's stepper shows for one mode: a result kind any topic can emit.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stepper {
+    pub mode: String,
+    /// What the shared value is called ("balance", "counter").
+    pub shared: String,
+    /// What a finding is called, for the "next ..." button ("lost update", "deadlock").
+    pub finding: String,
+    pub locks: Vec<String>,
+    pub steps: Vec<StepOut>,
+    pub findings: Vec<Finding>,
+    pub recorded: u64,
+    pub happened: u64,
+    /// How the steps were chosen, in a sentence.
+    pub note: String,
+    /// Who waits for whom when a wait cycle formed (threads wait for locks, locks are held by threads).
+    pub graph: Option<WaitGraph>,
+}
+
+/// A step as the page and embedding pages get it.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepOut {
+    pub thread: String,
+    pub op: Op,
+    /// The value read or written, or the lock's name.
+    pub value: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub was: Option<i64>,
+    /// Milliseconds since the run started.
+    pub t: f64,
+}
+
+/// A step worth stopping at, explained.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Index into `steps`.
+    pub step: usize,
+    pub text: String,
+    /// How many updates this one erased (lost updates only).
+    pub lost: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WaitGraph {
+    pub step: usize,
+    /// `[from, to, label]`: "thread 1" -> "lock B" (waits for), "lock B" -> "thread 2" (held by).
+    pub edges: Vec<(String, String, String)>,
+    pub cycle: Vec<String>,
+}
+
+/// How a topic names things in the stepper.
+pub struct Names<'a> {
+    pub mode: &'a str,
+    pub shared: &'a str,
+    /// One update, for "one withdrawal vanished": ("withdrawal", "withdrawals").
+    pub update: (&'a str, &'a str),
+    pub locks: &'a [String],
+}
+
+impl Recorder {
+    /// Merges the tracks handed in so far, finds the lost updates and wait cycles, and explains them.
+    pub fn finish(&self, names: &Names) -> Stepper {
+        let tracks = std::mem::take(&mut *self.tracks.lock().unwrap_or_else(|e| e.into_inner()));
+        let happened = tracks.iter().map(|t| t.happened).sum();
+        let mut lanes: Vec<(u32, String)> = tracks.iter().map(|t| (t.thread, t.lane.clone())).collect();
+        lanes.sort();
+        let mut cut_short = false;
+        let mut threads: Vec<VecDeque<Step>> = Vec::new();
+        for mut track in tracks {
+            cut_short |= track.kept.len() as u64 + (track.sample.len() as u64) < track.happened;
+            track.kept.append(&mut track.sample);
+            track.kept.sort_by_key(|s| s.seq);
+            track.kept.dedup_by_key(|s| s.seq);
+            threads.push(track.kept.into());
+        }
+        let steps = merge(threads);
+        let lane = |thread: u32| {
+            lanes.iter().find(|l| l.0 == thread).map_or_else(|| format!("thread {thread}"), |l| l.1.clone())
+        };
+        let lock_name = |l: i64| names.locks.get(l as usize).cloned().unwrap_or_else(|| format!("lock {l}"));
+        let mut findings = lost_updates(&steps, names, &lane);
+        let graph = wait_cycle(&steps, &lane, &lock_name);
+        if let Some((graph, text, _)) = &graph {
+            findings.push(Finding { step: graph.step, text: text.clone(), lost: 0 });
+        }
+        let recorded = steps.len() as u64;
+        let lock_only = steps.iter().all(|s| s.op.is_lock());
+        let note = if !cut_short {
+            format!("Every one of the {} steps was recorded.", crate::params::group(recorded as i64))
+        } else {
+            format!(
+                "{} of {} steps recorded: each thread's first {}, the steps around its first lost updates, and a sample of the rest.",
+                crate::params::group(recorded as i64),
+                crate::params::group(happened as i64),
+                self.head
+            )
+        };
+        let steps = steps
+            .iter()
+            .map(|s| StepOut {
+                thread: lane(s.thread),
+                op: s.op,
+                value: if s.op.is_lock() { lock_name(s.value).into() } else { s.value.into() },
+                was: (s.op == Op::Write).then_some(s.was),
+                t: s.t,
+            })
+            .collect();
+        Stepper {
+            mode: names.mode.to_string(),
+            shared: names.shared.to_string(),
+            // Steps on locks alone are looked at for deadlocks; steps on a value, for lost updates.
+            finding: match &graph {
+                Some((_, _, true)) => "wait cycle".into(),
+                Some(_) => "deadlock".into(),
+                None if lock_only => "deadlock".into(),
+                None => "lost update".into(),
+            },
+            locks: names.locks.to_vec(),
+            steps,
+            findings,
+            recorded,
+            happened,
+            note,
+            graph: graph.map(|g| g.0),
+        }
+    }
+}
+
+/// Steps closer together than this (ms) may have happened in either order: clocks tick every
+/// 5 us in a browser, and a step is timed just after it happens.
+const SAME_TIME_MS: f64 = 0.01;
+
+/// Merges the threads' steps (each in its own order) by time. Among steps too close in time to
+/// order by the clock, one consistent with the shared value goes first (a read of the value last
+/// written, or a write over it), reads before writes. Recording never makes the threads agree on an order (a
+/// shared sequence number would make them take turns, and the race would change).
+fn merge(mut threads: Vec<VecDeque<Step>>) -> Vec<Step> {
+    let mut out = Vec::with_capacity(threads.iter().map(|t| t.len()).sum());
+    let mut shared: Option<i64> = None;
+    loop {
+        let heads = threads.iter().enumerate().filter_map(|(i, t)| t.front().map(|s| (i, s)));
+        let Some(earliest) = heads.clone().map(|(_, s)| s.t).min_by(f64::total_cmp) else { break };
+        let close = heads.filter(|(_, s)| s.t <= earliest + SAME_TIME_MS);
+        let consistent = |s: &Step| match s.op {
+            Op::Read => shared == Some(s.value),
+            Op::Write => shared == Some(s.was),
+            _ => false,
+        };
+        // A read changes nothing, so putting it first never makes a later step inconsistent.
+        let rank = |s: &Step| (!consistent(s), s.op != Op::Read);
+        let pick = close
+            .min_by(|a, b| rank(a.1).cmp(&rank(b.1)).then(a.1.t.total_cmp(&b.1.t)).then(a.1.thread.cmp(&b.1.thread)))
+            .map(|(i, _)| i)
+            .expect("some thread has a step");
+        let step = threads[pick].pop_front().expect("picked a thread with a step");
+        match step.op {
+            Op::Read | Op::Write => shared = Some(step.value),
+            _ => {}
+        }
+        out.push(step);
+    }
+    out
+}
+
+/// Each write that overwrote something other than what its thread had read: the updates made in
+/// between are erased. With updates of `d` (write minus read), it erases (overwritten - read) / d.
+fn lost_updates(steps: &[Step], names: &Names, lane: &dyn Fn(u32) -> String) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let Some(r) = s.read.filter(|&r| s.op == Op::Write && r != s.was) else { continue };
+        let d = s.value - r;
+        let lost = if d != 0 && (s.was - r) % d == 0 { (s.was - r) / d } else { 1 };
+        found.push(Finding { step: i, text: explain(steps, i, r, lost, names, lane), lost });
+    }
+    found
+}
+
+/// "thread 3 read 120, thread 5 read 120, thread 5 wrote 119, thread 3 wrote 119: one withdrawal
+/// vanished." The other thread is whoever last wrote the value this write overwrote.
+fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, lane: &dyn Fn(u32) -> String) -> String {
+    let w = &steps[write];
+    let me = lane(w.thread);
+    let same_thread_read = |j: usize, thread: u32| steps[j].op == Op::Read && steps[j].thread == thread;
+    // Where this thread's read is among the kept steps (at the start, if it was not kept).
+    let read_at =
+        (0..write).rev().find(|&j| same_thread_read(j, w.thread)).filter(|&j| steps[j].value == read).unwrap_or(0);
+    // Who wrote the value this write overwrote: the last such write before it, or (when the
+    // clocks put it a little later) the first one after.
+    let wrote_it = |j: &usize| steps[*j].op == Op::Write && steps[*j].thread != w.thread && steps[*j].value == w.was;
+    let other_write = (0..write).rev().find(wrote_it).or_else(|| (write + 1..steps.len()).find(wrote_it));
+    // Told in causal order, whatever order the clocks put the steps in: this thread's read comes
+    // before the writes it did not see, and its own write comes last.
+    let mine_read = format!("{me} read {read}");
+    let mut story = Vec::new();
+    match other_write {
+        Some(j) => {
+            let other = lane(steps[j].thread);
+            match (0..j).rev().find(|&k| same_thread_read(k, steps[j].thread)) {
+                Some(k) if k < read_at => story.extend([format!("{other} read {}", steps[k].value), mine_read]),
+                Some(k) => story.extend([mine_read, format!("{other} read {}", steps[k].value)]),
+                None => story.push(mine_read),
+            }
+            story.push(format!("{other} wrote {}", steps[j].value));
+        }
+        None => story.extend([mine_read, format!("meanwhile other threads took the {} to {}", names.shared, w.was)]),
+    }
+    story.push(format!("{me} wrote {}", w.value));
+    let outcome = match lost {
+        1 => format!("one {} vanished", names.update.0),
+        n if n > 1 => format!("{} {} vanished", crate::params::group(n), names.update.1),
+        _ => format!("{me} wrote back a value computed from an old read, so the {} jumped back", names.shared),
+    };
+    format!("{}: {outcome}.", story.join(", "))
+}
+
+/// Replays the lock steps and stops at the first moment threads wait in a circle, each for a
+/// lock the next one holds. Returns the graph then and a sentence saying so.
+fn wait_cycle(
+    steps: &[Step],
+    lane: &dyn Fn(u32) -> String,
+    lock_name: &dyn Fn(i64) -> String,
+) -> Option<(WaitGraph, String, bool)> {
+    let mut holder: Vec<(i64, u32)> = Vec::new();
+    let mut waits: Vec<(u32, i64)> = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        // A thread doing anything is not waiting. Where steps were left out (a sample), state
+        // that cannot still hold is dropped: nobody asks for a lock it holds, or takes a held one.
+        waits.retain(|w| w.0 != s.thread);
+        match s.op {
+            Op::LockWait => {
+                holder.retain(|h| h != &(s.value, s.thread));
+                waits.push((s.thread, s.value));
+            }
+            Op::LockAcquire => {
+                holder.retain(|h| h.0 != s.value);
+                holder.push((s.value, s.thread));
+            }
+            Op::LockRelease => holder.retain(|h| h != &(s.value, s.thread)),
+            Op::LockGiveUp | Op::LockCancelled => {}
+            _ => continue,
+        }
+        if s.op != Op::LockWait {
+            continue;
+        }
+        let next = |t: u32| {
+            let lock = waits.iter().find(|w| w.0 == t)?.1;
+            holder.iter().find(|h| h.0 == lock).map(|h| h.1)
+        };
+        let mut path = vec![s.thread];
+        while let Some(u) = next(*path.last().unwrap()) {
+            if let Some(at) = path.iter().position(|&t| t == u) {
+                let cycle = path.split_off(at);
+                return Some(describe_cycle(i, &cycle, &holder, &waits, steps, lane, lock_name));
+            }
+            path.push(u);
+        }
+    }
+    None
+}
+
+fn describe_cycle(
+    step: usize,
+    cycle: &[u32],
+    holder: &[(i64, u32)],
+    waits: &[(u32, i64)],
+    steps: &[Step],
+    lane: &dyn Fn(u32) -> String,
+    lock_name: &dyn Fn(i64) -> String,
+) -> (WaitGraph, String, bool) {
+    let mut edges = Vec::new();
+    let mut parts = Vec::new();
+    for &t in cycle {
+        let wants = waits.iter().find(|w| w.0 == t).map(|w| w.1).unwrap_or_default();
+        let holds: Vec<String> = holder.iter().filter(|h| h.1 == t).map(|h| lock_name(h.0)).collect();
+        edges.push((lane(t), lock_name(wants), "waits for".to_string()));
+        for h in holder.iter().filter(|h| h.1 == t) {
+            edges.push((lock_name(h.0), lane(t), "held by".to_string()));
+        }
+        parts.push(format!("{} holds {} and waits for {}", lane(t), holds.join(" and "), lock_name(wants)));
+    }
+    let mut text =
+        format!("{}: each waits for a lock the next one holds, so none of them can ever move.", parts.join("; "));
+    // Did someone give up later (a try-lock timeout) and so break the circle?
+    let broken = steps[step..].iter().find(|s| s.op == Op::LockGiveUp && cycle.contains(&s.thread));
+    if let Some(s) = broken {
+        text = format!(
+            "{}: a circle of waiting. {} gave up on {} when its timeout ran out, and that broke it.",
+            parts.join("; "),
+            lane(s.thread),
+            lock_name(s.value)
+        );
+    }
+    let graph = WaitGraph { step, edges, cycle: cycle.iter().map(|&t| lane(t)).collect() };
+    (graph, text, broken.is_some())
+}
+
+impl Stepper {
+    /// The steps as embedding pages get them (`values.interleaving`): `{mode, thread, op, value, t}`.
+    pub fn interleaving(&self) -> impl Iterator<Item = serde_json::Value> + '_ {
+        self.steps.iter().map(move |s| {
+            let mut step =
+                serde_json::json!({"mode": self.mode, "thread": s.thread, "op": s.op, "value": s.value, "t": s.t});
+            if let Some(was) = s.was {
+                step["was"] = was.into();
+            }
+            step
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::Capabilities;
+
+    fn run() -> Run {
+        Run::new(crate::topics::find("race").unwrap(), Capabilities { threads: true, cores: 2 })
+    }
+
+    fn names() -> Names<'static> {
+        Names { mode: "unsafe", shared: "balance", update: ("withdrawal", "withdrawals"), locks: &[] }
+    }
+
+    #[test]
+    fn a_write_over_another_threads_write_is_a_lost_update_explained_from_the_steps() {
+        let (run, rec) = (run(), Recorder::new(true, 2));
+        let (mut a, mut b) = (rec.track(&run, "thread 3", 3), rec.track(&run, "thread 5", 5));
+        a.read(120);
+        b.read(120);
+        a.write(119, 120);
+        b.write(119, 119); // overwrote thread 3's 119: one withdrawal gone
+        drop((a, b));
+        let s = rec.finish(&names());
+        assert_eq!(s.recorded, 4);
+        assert_eq!(s.happened, 4);
+        assert_eq!(s.findings.len(), 1);
+        assert_eq!(s.findings[0].step, 3);
+        assert_eq!(
+            s.findings[0].text,
+            "thread 3 read 120, thread 5 read 120, thread 3 wrote 119, thread 5 wrote 119: one withdrawal vanished."
+        );
+        assert!(s.note.starts_with("Every one of the 4 steps"));
+    }
+
+    #[test]
+    fn a_late_write_erases_every_update_made_since_its_read() {
+        let (run, rec) = (run(), Recorder::new(true, 2));
+        let (mut a, mut b) = (rec.track(&run, "thread 1", 1), rec.track(&run, "thread 2", 2));
+        a.read(10);
+        for v in (7..=10).rev() {
+            b.read(v);
+            b.write(v - 1, v);
+        }
+        a.write(9, 6); // back up to 9 over 6: three withdrawals erased
+        drop((a, b));
+        let s = rec.finish(&names());
+        assert_eq!(s.findings.len(), 1);
+        assert_eq!(s.findings[0].lost, 4); // (6 - 10) / (9 - 10)
+        assert!(s.findings[0].text.ends_with("4 withdrawals vanished."), "{}", s.findings[0].text);
+    }
+
+    #[test]
+    fn a_track_is_bounded_and_counts_what_it_did_not_keep() {
+        let (run, rec) = (run(), Recorder::new(true, 1));
+        let mut t = rec.track(&run, "thread 1", 1);
+        for v in 0..100_000 {
+            t.read(v);
+            t.write(v + 1, v);
+        }
+        t.read(5);
+        t.write(6, 99); // a lost update late in the run is still kept, with its context
+        drop(t);
+        let s = rec.finish(&names());
+        assert_eq!(s.happened, 200_002);
+        assert!(s.recorded <= (HEAD + SAMPLE + WINDOWS * (2 * CONTEXT + 1)) as u64, "{}", s.recorded);
+        assert_eq!(s.findings.len(), 1);
+        assert!(s.note.contains("of 200,002 steps recorded"), "{}", s.note);
+        // The sample reaches the end of the run.
+        assert!(s.steps.iter().any(|x| x.value.as_i64().is_some_and(|v| v > 50_000)));
+    }
+
+    /// The figure in this file's header: each mode's wall time with recording on and off
+    /// (alternating, medians of 9), and the lost updates, which recording must not change much.
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib overhead -- --ignored --nocapture"]
+    fn overhead_of_recording() {
+        use crate::runner::testing::run_native;
+        use serde_json::json;
+        let cases = [
+            ("race", json!({}), "unsafe", "/unsafe/lost"),
+            ("race", json!({}), "safe", "/safe/lost"),
+            ("counter", json!({}), "unsync", "/unsync_count"),
+            ("counter", json!({}), "mutex", "/mutex_count"),
+        ];
+        for (topic, params, mode, value) in cases {
+            let (mut on, mut off) = (Vec::new(), Vec::new());
+            for i in 0..18 {
+                let record = i % 2 == 0;
+                let mut p = params.clone();
+                p["record"] = record.into();
+                let report = run_native(topic, p, true);
+                let wall = report.modes.iter().find(|m| m.id == mode).unwrap().wall_ms.unwrap();
+                let result =
+                    serde_json::Value::Object(report.values.clone()).pointer(value).and_then(|v| v.as_f64()).unwrap();
+                if record {
+                    on.push((wall, result))
+                } else {
+                    off.push((wall, result))
+                }
+            }
+            let median = |v: &mut Vec<(f64, f64)>, k: fn(&(f64, f64)) -> f64| {
+                let mut x: Vec<f64> = v.iter().map(k).collect();
+                x.sort_by(f64::total_cmp);
+                x[x.len() / 2]
+            };
+            let (won, woff) = (median(&mut on, |x| x.0), median(&mut off, |x| x.0));
+            let (ron, roff) = (median(&mut on, |x| x.1), median(&mut off, |x| x.1));
+            println!(
+                "{topic} {mode}: {won:.1} ms recorded vs {woff:.1} ms not ({:.3}x); {value}: {ron} vs {roff}",
+                won / woff
+            );
+        }
+    }
+
+    #[test]
+    fn off_records_nothing() {
+        let (run, rec) = (run(), Recorder::new(false, 1));
+        let mut t = rec.track(&run, "thread 1", 1);
+        t.read(1);
+        assert!(!t.wants_detail());
+        drop(t);
+        assert_eq!(rec.finish(&names()).recorded, 0);
+    }
+
+    #[test]
+    fn two_threads_holding_each_others_lock_are_a_cycle_with_its_graph() {
+        let (run, rec) = (run(), Recorder::new(true, 2));
+        let (mut a, mut b) = (rec.track(&run, "thread 1", 1), rec.track(&run, "thread 2", 2));
+        a.lock(Op::LockWait, 0);
+        a.lock(Op::LockAcquire, 0);
+        b.lock(Op::LockWait, 1);
+        b.lock(Op::LockAcquire, 1);
+        a.lock(Op::LockWait, 1);
+        b.lock(Op::LockWait, 0);
+        drop((a, b));
+        let locks = ["lock A".to_string(), "lock B".to_string()];
+        let s = rec.finish(&Names { mode: "deadlock", shared: "", update: ("", ""), locks: &locks });
+        assert_eq!(s.finding, "deadlock");
+        let graph = s.graph.unwrap();
+        assert_eq!(graph.step, 5);
+        assert_eq!(graph.cycle.len(), 2);
+        assert!(graph.edges.contains(&("thread 1".into(), "lock B".into(), "waits for".into())));
+        assert!(graph.edges.contains(&("lock B".into(), "thread 2".into(), "held by".into())));
+        assert_eq!(
+            s.findings[0].text,
+            "thread 2 holds lock B and waits for lock A; thread 1 holds lock A and waits for lock B: each waits for a lock the next one holds, so none of them can ever move."
+        );
+    }
+}
