@@ -29,9 +29,10 @@ interface Window {
   results: EmbedMessage[];
   /** The chapter tests' course pages: every message from the embed. */
   messages: EmbedMessage[];
-  /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil). */
+  /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil; stepper: race). */
   runDemo(topic: string, requestId: number): void;
   runDemo(params: object): void;
+  runDemo(): void;
   /** The benchmark's engine, made once in the page (tests/bench/browser-bench.mjs). */
   benchEngine?: import('../../www/js/engine-client.js').Engine;
   /** axe-core, injected by the accessibility test: the part of its API the test uses. */

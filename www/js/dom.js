@@ -1,11 +1,13 @@
 // Building DOM safely: every piece of text becomes a text node, never HTML.
 
+/** @typedef {Node | string | number | null | undefined | false} Child a child to append: null, undefined and false add nothing */
+
 /**
  * Creates an element. `attrs` keys: `class`, `text`, `on<event>` handlers, `dataset`, boolean
- * and string attributes. Children may be nodes, strings (as text) or null.
+ * and string attributes. Children may be nodes, strings (as text) or null, or lists of them.
  * @param {string} tag
  * @param {Record<string, any>} [attrs]
- * @param {...(Node | string | number | null | undefined | false)} children
+ * @param {...(Child | Child[])} children
  * @returns {HTMLElement}
  */
 export function h(tag, attrs = {}, ...children) {

@@ -18,6 +18,7 @@ import { cssColour, cssRgb, h, ms, replace, scrollBox, svg } from './dom.js';
  * @typedef {Group & {label: string, laneCount: number}} GroupView a group with what its figure says of it
  * @typedef {{group: GroupView, rows: Map<string, number>, scale: number, plotWidth: number, width: number, height: number}} Frame
  *   what a mode's chart draws: `rows` gives each shown lane's row, `scale` pixels per millisecond
+ * @typedef {{mode: string, lane: string, t: number}} StepMark a moment on one lane (a stepper's step)
  */
 
 const LANE_HEIGHT = 18;
@@ -146,14 +147,14 @@ export class TimelineView {
     /** @type {Map<string, Block>} each mode's figure as last drawn (a redraw reuses its canvas) */
     this.blocks = new Map();
     this.legend = legend();
-    /** @type {{mode: string, lane: string, t: number} | null} the step a stepper shows, marked on its lane */
+    /** @type {StepMark | null} the step a stepper shows, marked on its lane */
     this.mark = null;
   }
 
   /**
    * Marks one moment on one lane (a stepper's current step): a line across the mode's lanes and
    * a ring on the lane. Kept across redraws; `null` removes it.
-   * @param {{mode: string, lane: string, t: number} | null} mark
+   * @param {StepMark | null} mark
    */
   markStep(mark) {
     this.mark = mark;
@@ -172,7 +173,7 @@ export class TimelineView {
     const zoom = box.width / frame.width || 1;
     const x = box.left - around.left + (LABEL_WIDTH + (this.mark.t - frame.group.start) * frame.scale) * zoom;
     const top = box.top - around.top;
-    const px = (n) => `${Number(n).toFixed(1)}px`;
+    const px = (/** @type {number} */ n) => `${Number(n).toFixed(1)}px`;
     const line = h('div', { class: 'step-marker step-marker-line', 'aria-hidden': 'true' });
     Object.assign(line.style, { left: px(x), top: px(top), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
     const ring = h('div', { class: 'step-marker step-marker-ring', 'aria-hidden': 'true', dataset: { lane: this.mark.lane } });
@@ -279,7 +280,7 @@ function modeLabel(modes, id) {
 }
 
 /**
- * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: Element, frame: any}} Block
+ * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: Element, frame: Frame}} Block
  */
 
 /**

@@ -119,6 +119,34 @@ export {};
  * @typedef {Omit<ImageJson, 'rgba'> & {rgba: Uint8ClampedArray}} ImageOut
  */
 
+// ----- recorded interleavings (src/interleaving.rs): a report's `steppers` -----
+
+/**
+ * One recorded step (`StepOut`, its `op` from `Op`): a read or write carries the shared value
+ * (`was` is what a write overwrote, when known); a lock step carries the lock's name.
+ * @typedef {{thread: string, t: number} & ({op: 'read' | 'write', value: number, was?: number}
+ *   | {op: 'lock-wait' | 'lock-acquire' | 'lock-release' | 'lock-give-up' | 'lock-cancelled', value: string, was?: undefined})} Step
+ */
+
+/**
+ * A step worth stopping at (`Finding`): `step` indexes `steps`; `lost` counts the updates a lost
+ * update erased (0 otherwise).
+ * @typedef {{step: number, text: string, lost: number}} StepFinding
+ */
+
+/**
+ * Who waits for whom when a wait cycle formed (`WaitGraph`): edges `[from, to, label]`, thread ->
+ * lock "waits for", lock -> thread "held by".
+ * @typedef {{step: number, edges: [from: string, to: string, label: string][], cycle: string[]}} WaitGraph
+ */
+
+/**
+ * What the page's stepper shows for one mode (`Stepper`): `shared` names the shared value
+ * ("balance"), `finding` what a finding is called ("lost update"); `recorded` of `happened` steps kept.
+ * @typedef {{mode: string, shared: string, finding: string, locks: string[], steps: Step[], findings: StepFinding[],
+ *   recorded: number, happened: number, note: string, graph: WaitGraph | null}} Stepper
+ */
+
 /** @typedef {'ok' | 'stopped' | 'failed'} RunStatus */
 
 /**
@@ -126,7 +154,7 @@ export {};
  * chose to report by name.
  * @typedef {{topic: string, params: Values, status: RunStatus, error: string | null, wall_ms: number, started_at: number,
  *   baseline: string | null, modes: ModeRow[], checks: Check[], values: Record<string, unknown>, log: LogLine[], spans: Span[],
- *   series: SeriesJson[], tables: Table[], files: FileOut[], images: ImageJson[], links: Link[]}} ReportJson
+ *   series: SeriesJson[], tables: Table[], files: FileOut[], images: ImageJson[], links: Link[], steppers: Stepper[]}} ReportJson
  */
 
 /**
@@ -166,11 +194,11 @@ export {};
  * @typedef {{threads: boolean, cores: number, isolated: boolean, flavor: 'threads' | 'plain'}} Caps
  */
 
-/** @typedef {{name: string, ok: boolean, detail: string}} Finding */
+/** @typedef {{name: string, ok: boolean, detail: string}} SelfTestFinding src/engines/selftest.rs `Finding` */
 
 /**
  * The diagnostics page's self-test (`selftest` request).
- * @typedef {{caps: Caps, shared: boolean, findings: Finding[]}} SelfTest
+ * @typedef {{caps: Caps, shared: boolean, findings: SelfTestFinding[]}} SelfTest
  */
 
 /**
