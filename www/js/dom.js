@@ -110,14 +110,3 @@ export function ms(value) {
   if (value >= 10) return `${value.toFixed(1)} ms`;
   return `${value.toFixed(2)} ms`;
 }
-
-/**
- * The element with this id, which the page's HTML always has: a clear error if it does not.
- * @param {string} id
- * @returns {HTMLElement}
- */
-export function byId(id) {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`the page has no element #${id}`);
-  return element;
-}
