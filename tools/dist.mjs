@@ -6,7 +6,10 @@ import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { headersFile } from './headers.mjs';
 
-/** Writes the site to `dir` (replacing it) from `from`, which must hold a build (pkg/). */
+/**
+ * Writes the site to `dir` (replacing it) from `from`, which must hold a build (pkg/).
+ * @param {string} dir
+ */
 export function makeDist(dir, from = 'www') {
   if (!existsSync(join(from, 'pkg', 'plain'))) throw new Error(`${from}/pkg is missing: run ./build.sh build first`);
   rmSync(dir, { recursive: true, force: true });

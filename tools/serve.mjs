@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
+/** @type {Record<string, string>} */
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -41,6 +42,7 @@ export const ISOLATION_HEADERS = {
  * @returns {{pattern: RegExp, headers: Record<string, string>}[]}
  */
 export function parseHeadersFile(text) {
+  /** @type {{pattern: RegExp, headers: Record<string, string>}[]} */
   const rules = [];
   for (const line of text.split('\n')) {
     if (!line.trim() || line.trim().startsWith('#')) continue;
@@ -106,11 +108,11 @@ export function serve({ root = 'www', port = 8000, isolation = true, headersFile
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
-  const option = (name, fallback) => {
+  const option = (/** @type {string} */ name, /** @type {string | undefined} */ fallback) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : fallback;
   };
-  const port = Number(option('--port', process.env.PORT ?? 8000));
+  const port = Number(option('--port', process.env.PORT ?? '8000'));
   const isolation = !args.includes('--no-isolation');
   const headersFile = option('--headers', undefined);
   const server = await serve({ root: option('--root', 'www'), port, isolation, headersFile, quiet: args.includes('--quiet') });

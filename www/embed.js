@@ -21,7 +21,14 @@
   const ELEMENT = 'concurrency-playground';
   const DISPLAY = ['panels', 'theme', 'compact', 'autorun'];
   const ANSWERS = ['result', 'stopped', 'error', 'state'];
-  /** @type {Map<HTMLIFrameElement, (message: any) => void>} each iframe, and what handles its messages */
+  /**
+   * A mounted placeholder's handle (also its methods).
+   * @typedef {Record<string, unknown>} Message a message of the embed API (the README's table)
+   * @typedef {{iframe: HTMLIFrameElement, run: (params?: object, topic?: string | null) => Promise<Message>, stop: () => Promise<Message>,
+   *   setParams: (values: object, topic?: string) => Promise<Message>, getState: () => Promise<Message>}} Playground
+   * @typedef {Element & {playground?: Playground}} Placeholder
+   */
+  /** @type {Map<HTMLIFrameElement, (message: any) => void>} each iframe, and what handles its messages (any: what the embed posted, checked there) */
   const frames = new Map();
   let nextId = 1;
 
@@ -30,27 +37,36 @@
     for (const [iframe, handle] of frames) if (iframe.contentWindow === event.source) handle(event.data);
   });
 
-  /** An option of a placeholder: `data-NAME` on a div, `NAME` on the element. */
+  /**
+   * An option of a placeholder: `data-NAME` on a div, `NAME` on the element.
+   * @param {Element} host
+   * @param {string} name
+   */
   function option(host, name) {
     return host.getAttribute(host.localName === ELEMENT ? name : `data-${name}`);
   }
 
-  /** Turns one placeholder into an embedded topic (once). */
-  function mount(/** @type {any} */ host) {
+  /**
+   * Turns one placeholder into an embedded topic (once).
+   * @param {Placeholder} host
+   * @returns {Playground}
+   */
+  function mount(host) {
     if (host.playground) return host.playground;
     const topic = host.localName === ELEMENT ? option(host, 'topic') : host.getAttribute('data-concurrency-topic');
     const src = new URL(EMBED_URL);
     if (topic) src.searchParams.set('topic', topic);
     const problems = [];
+    /** @type {unknown} JSON from the page's markup, checked below */
     let params = {};
     try {
       params = JSON.parse(option(host, 'params') ?? '{}');
       if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new Error('not an object');
     } catch (error) {
-      problems.push(`params must be a JSON object of names and values (${error.message}); the topic's defaults are used.`);
+      problems.push(`params must be a JSON object of names and values (${/** @type {Error} */ (error).message}); the topic's defaults are used.`);
       params = {};
     }
-    for (const [name, value] of Object.entries(params)) src.searchParams.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+    for (const [name, value] of Object.entries(/** @type {object} */ (params))) src.searchParams.set(name, typeof value === 'string' ? value : JSON.stringify(value));
     for (const name of DISPLAY) {
       const value = option(host, name);
       if (value !== null) src.searchParams.set(name, value);
@@ -77,7 +93,7 @@
     const queued = [];
     /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void}>} */
     const waiting = new Map();
-    const fire = (type, detail) => host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
+    const fire = (/** @type {string} */ type, /** @type {Message} */ detail) => host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
 
     frames.set(iframe, (message) => {
       if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
@@ -96,7 +112,11 @@
       fire(message.type, message);
     });
 
-    /** Sends a command (when the embed is ready) and resolves to its answer. */
+    /**
+     * Sends a command (when the embed is ready) and resolves to its answer.
+     * @param {Message} command
+     * @returns {Promise<Message>}
+     */
     function send(command) {
       const requestId = `embed-${nextId++}`;
       const message = { ...command, requestId };
@@ -110,11 +130,12 @@
       });
     }
 
+    /** @type {Playground} */
     const playground = {
       iframe,
       run: (runParams = {}, runTopic = topic) => send({ type: 'run', topic: runTopic, params: runParams }),
       stop: () => send({ type: 'stop' }),
-      setParams: (values, valuesTopic = undefined) => send({ type: 'setParams', topic: valuesTopic, params: values }),
+      setParams: (values, valuesTopic) => send({ type: 'setParams', topic: valuesTopic, params: values }),
       getState: () => send({ type: 'getState' }),
     };
     host.playground = playground;

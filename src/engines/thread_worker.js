@@ -8,8 +8,10 @@
 const PREFIX = 'wasm-thread:';
 const live = new Set(); // keep Worker objects reachable so no browser collects a running thread
 
-if (typeof WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
-  self.addEventListener('message', async ({ data }) => {
+// (WorkerGlobalScope is read off globalThis: the checked libraries are the page's, not a worker's.)
+if (typeof (/** @type {{WorkerGlobalScope?: unknown}} */ (globalThis)).WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
+  self.addEventListener('message', async (/** @type {MessageEvent<any>} */ { data }) => {
+    // (any: the spawner's message, checked by its type; the glue it names has no types)
     if (data?.type !== 'wasm-thread-start') return;
     const glue = await import(data.glue);
     const exports = await glue.default({ module_or_path: data.module, memory: data.memory });
@@ -28,7 +30,14 @@ if (typeof WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
   });
 }
 
-/** Starts a new thread that runs the Rust entry at address `entry`. */
+/**
+ * Starts a new thread that runs the Rust entry at address `entry`.
+ * @param {WebAssembly.Module} module
+ * @param {WebAssembly.Memory} memory shared
+ * @param {string} glue the wasm-bindgen glue's URL
+ * @param {number} entry
+ * @param {string} name
+ */
 export function startThread(module, memory, glue, entry, name) {
   const worker = new Worker(import.meta.url, { type: 'module', name: PREFIX + name });
   live.add(worker);

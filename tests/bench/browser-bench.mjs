@@ -12,18 +12,23 @@ import { cpythonBesideWasm } from './cpython.mjs';
 import { endurance } from './endurance.mjs';
 import { longTaskFigures } from './longtasks.mjs';
 
-const median = (xs) => {
+/** @typedef {import('../../www/js/engine-client.js').Engine} Engine */
+
+const median = (/** @type {number[]} */ xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
-const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const fmt = (/** @type {number} */ x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+/** @type {[what: string, value: string, target: string][]} */
 const rows = [];
-const row = (what, value, target = '') => {
+/** One printed figure: what, its value, and the target it is held to (if any). */
+const row = (/** @type {string} */ what, /** @type {string} */ value, target = '') => {
   rows.push([what, value, target]);
   console.log(`${what.padEnd(58)} ${String(value).padStart(14)}  ${target}`);
 };
 
-const native = JSON.parse(execFileSync('cargo', ['run', '-q', '--release', '--example', 'bench_native', '--', '--json'], { encoding: 'utf8' }).trim().split('\n').pop());
+/** @type {Record<string, number>} the native benchmark's figures, by name */
+const native = JSON.parse(execFileSync('cargo', ['run', '-q', '--release', '--example', 'bench_native', '--', '--json'], { encoding: 'utf8' }).trim().split('\n').pop() ?? '');
 // Every file the server sends, with its gzip size: the page's and its workers' requests alike.
 /** @type {{path: string, gzip: number, at: number}[] | null} */
 let served = null;
@@ -46,7 +51,7 @@ const browser = await launch();
       return [mark.startTime, performance.timeOrigin + mark.startTime];
     });
     await page.waitForTimeout(2000); // what loads right after: rayon's threads, texts, the workers' module
-    const sum = (list) => list.reduce((total, file) => total + file.gzip, 0);
+    const sum = (/** @type {{gzip: number}[]} */ list) => list.reduce((total, file) => total + file.gzip, 0);
     loads.push({ readyMs, beforeReady: sum(served.filter((f) => f.at <= ready)), all: sum(served), files: served.map((f) => f.path) });
     served = null;
     await context.close();
@@ -90,7 +95,7 @@ const wasmSpeedups = {};
       const modes = Object.keys(walls);
       const base = median(walls[modes[0]]);
       if (k === 0) wasmSpeedups[topic] = Object.fromEntries(modes.map((mode) => [mode, base / median(walls[mode])]));
-      const ms = (x) => fmt(x, x < 10 ? 1 : 0);
+      const ms = (/** @type {number} */ x) => fmt(x, x < 10 ? 1 : 0);
       const figures = modes.map((mode) => `${mode} ${ms(median(walls[mode]))} ms${mode === modes[0] ? '' : ` (${fmt(base / median(walls[mode]))}x)`}`);
       const wanted = Object.entries(targets).map(([mode, target]) => `${mode} ${target}`).join(', ');
       row(`${topic}, ${k ? 'second' : 'first'} click`, '', k ? '' : wanted && `target: ${wanted}`);
@@ -102,20 +107,32 @@ const wasmSpeedups = {};
 const { page } = await openPage(browser, `${server.url}?topic=cpu-map`);
 // One engine for the whole bench, driven through the page's own client (no eval: the page's
 // Content-Security-Policy forbids it, and the bench runs under the same policy).
-/** @param {'bench' | 'run'} method */
+/**
+ * @template {'bench' | 'run'} M
+ * @param {M} method
+ * @param {Parameters<Engine[M]>[0]} a
+ * @param {Parameters<Engine[M]>[1]} b
+ * @returns {Promise<Awaited<ReturnType<Engine[M]>>>}
+ */
 const inEngine = (method, a, b) =>
-  page.evaluate(
-    async ([method, a, b]) => {
-      const { Engine } = await import('./js/engine-client.js');
-      const engine = (window.benchEngine ??= new Engine());
-      await engine.ready;
-      return engine[method](a, b);
-    },
-    [method, a, b],
+  /** @type {Promise<Awaited<ReturnType<Engine[M]>>>} */ (
+    page.evaluate(
+      async ([method, a, b]) => {
+        const inPage = './js/engine-client.js'; // relative to the page, not to this file
+        /** @type {typeof import('../../www/js/engine-client.js')} */
+        const { Engine } = await import(inPage);
+        const engine = (window.benchEngine ??= new Engine());
+        await engine.ready;
+        const call = /** @type {(a: unknown, b: unknown) => Promise<unknown>} */ (engine[method]);
+        return call.call(engine, a, b);
+      },
+      /** @type {const} */ ([method, a, b]),
+    )
   );
 
 // ---- the same measurements as the native benchmark ----
 console.log('\nwasm (engine worker, threaded build) vs native, medians');
+/** @type {[name: string, arg: number, reps: number, label: string][]} */
 const CASES = [
   ['kernel-ms', 100_000_000, 5, 'sum of i*i, 100M numbers, one thread (ms)'],
   ['primes-ms', 1_000_000, 5, 'primes below 1M by trial division, one thread (ms)'],
@@ -132,7 +149,7 @@ for (const [name, arg, reps, label] of CASES) {
   const values = [];
   for (let i = 0; i < reps; i++) {
     const answer = await inEngine('bench', name, arg);
-    values.push(answer.Ok ?? NaN);
+    values.push(/** @type {{Ok?: number}} */ (answer).Ok ?? NaN);
   }
   const wasm = median(values);
   const base = name === 'waits-100ms-ms' && arg !== 10_000 ? NaN : native[name];
@@ -143,32 +160,45 @@ for (const [name, arg, reps, label] of CASES) {
 }
 
 // ---- whole topics: speedups measured by the topics themselves ----
-const runTopic = (topic, params) => inEngine('run', topic, params);
+/**
+ * A topic's report (the bench's parameters are valid, so a run that ends otherwise is a failure).
+ * @param {string} topic
+ * @param {import('../../www/js/types.js').Values} params
+ */
+const runTopic = async (topic, params) => {
+  const outcome = await inEngine('run', topic, params);
+  if (outcome.outcome !== 'finished') throw new Error(`${topic} did not finish: ${outcome.message}`);
+  return outcome;
+};
+/** @type {Record<string, number[]>} */
 const speedups = {};
 for (let i = 0; i < 3; i++) {
   const outcome = await runTopic('cpu-map', { tasks: 4, numbers: 250_000_000, workers: 2 });
-  for (const m of outcome.report.modes) (speedups[m.id] ??= []).push(m.speedup);
+  for (const m of outcome.report.modes) (speedups[m.id] ??= []).push(m.speedup ?? NaN);
 }
 console.log('\ncpu-map, 4 tasks x 250M numbers, W = 2, start-up included (median of 3 runs, speedup over sequential)');
 for (const [mode, values] of Object.entries(speedups)) row(`speedup: ${mode}`, `${fmt(median(values))}x`, mode === 'sequential' ? '' : 'target >= 1.85x');
 
+/** @type {{count?: unknown, 1?: number, 2?: number}} median wall times by pool size, and the primes counted */
 const pool = {};
-for (const workers of [1, 2]) {
+for (const workers of /** @type {const} */ ([1, 2])) {
   const walls = [];
   for (let i = 0; i < 2; i++) {
     const outcome = await runTopic('process-pool', { lo: 0, hi: 10_000_000, ranges: 16, workers });
-    walls.push(outcome.report.modes.find((m) => m.id === 'warm')?.wall_ms);
+    walls.push(outcome.report.modes.find((m) => m.id === 'warm')?.wall_ms ?? NaN);
     pool.count = outcome.report.values.count;
   }
   pool[workers] = median(walls);
 }
 console.log('\nprocess-pool large preset (primes below 10,000,000, 16 ranges), warm pool, median of 2');
-row('pool of 1 isolated worker (ms)', fmt(pool[1], 0));
-row('pool of 2 isolated workers (ms)', fmt(pool[2], 0), `speedup ${fmt(pool[1] / pool[2])}x (target >= 1.85x), ${pool.count} primes`);
-wasmSpeedups['process-pool'] = { 'pool of 2': pool[1] / pool[2] };
+const [pool1, pool2] = [pool[1] ?? NaN, pool[2] ?? NaN];
+row('pool of 1 isolated worker (ms)', fmt(pool1, 0));
+row('pool of 2 isolated workers (ms)', fmt(pool2, 0), `speedup ${fmt(pool1 / pool2)}x (target >= 1.85x), ${pool.count} primes`);
+wasmSpeedups['process-pool'] = { 'pool of 2': pool1 / pool2 };
 
 const footprint = await runTopic('footprint', { samples: 5, payload_kb: 1024 });
-const v = footprint.report.values;
+/** @type {Record<string, number>} what footprint reports by name */
+const v = /** @type {Record<string, number>} */ (footprint.report.values);
 console.log('\nstart-up and messages (footprint topic, medians of 5)');
 row('start one isolated worker (spawn + wasm instance) ms', fmt(v.worker_start_ms));
 row('start one thread (new Web Worker) ms', fmt(v.thread_start_ms));

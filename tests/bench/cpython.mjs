@@ -21,7 +21,11 @@ const CASES = {
   'process-pool': { constants: { LO: '0', HI: '300_000', RANGES: '16', WORKERS: '2' }, pairs: { pool: 'pool of 2' } },
 };
 
-/** `program` with each `NAME = value` line's value replaced (its comment kept). */
+/**
+ * `program` with each `NAME = value` line's value replaced (its comment kept).
+ * @param {string} program
+ * @param {Record<string, string>} constants
+ */
 function withConstants(program, constants) {
   for (const name of Object.keys(constants)) {
     if (!program.split('\n').some((line) => line.startsWith(`${name} = `))) throw new Error(`the program has no line \`${name} = ...\``);
@@ -37,7 +41,10 @@ function withConstants(program, constants) {
     .join('\n');
 }
 
-/** The `label seconds` lines a program printed, in order. */
+/**
+ * The `label seconds` lines a program printed, in order.
+ * @param {string} output
+ */
 function timingsOf(output) {
   return output
     .split('\n')
@@ -54,7 +61,7 @@ function timingsOf(output) {
  * @param {(what: string, value: string, target?: string) => void} row
  */
 export function cpythonBesideWasm(python, textsDir, wasm, row) {
-  const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const dir = mkdtempSync(join(tmpdir(), 'cpython-bench-'));
   console.log(`\nCPython beside wasm: each topic's Python under ${execFileSync(python, ['--version'], { encoding: 'utf8' }).trim()}, smaller constants, median of 3; speedup over the first timing`);
   try {

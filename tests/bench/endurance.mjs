@@ -27,15 +27,18 @@ export async function endurance(url, row) {
   await page.goto(`${url}${TOPICS[0]}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
 
-  const sample = async (runs) => {
+  const sample = async (/** @type {number} */ runs) => {
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
-    const metric = (name) => metrics.find((m) => m.name === name)?.value ?? NaN;
+    const metric = (/** @type {string} */ name) => metrics.find((m) => m.name === name)?.value ?? NaN;
     const { total, parts } = await page.evaluate(async () => {
-      const measure = /** @type {any} */ (performance).measureUserAgentSpecificMemory;
+      // Chromium's, not in TypeScript's DOM types.
+      /** @typedef {{bytes: number, breakdown: {bytes: number, attribution: {url: string}[]}[]}} MemoryMeasurement */
+      const measure = /** @type {{measureUserAgentSpecificMemory?: () => Promise<MemoryMeasurement>}} */ (performance).measureUserAgentSpecificMemory;
       if (!measure) return { total: NaN, parts: {} };
       const result = await measure.call(performance);
       // Where it is: the page, the engine, threads, isolated workers, rayon's threads.
+      /** @type {Record<string, number>} */
       const parts = {};
       for (const entry of result.breakdown) {
         const url = entry.attribution[0]?.url ?? '';
@@ -61,15 +64,15 @@ export async function endurance(url, row) {
   }
   await browser.close();
 
-  const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  const mb = (/** @type {number} */ bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   console.log(`\nendurance: ${RUNS} runs on one page (cpu-map, io-compare, process-basics in turn), sampled at the first run and every ${EVERY}`);
   console.log(`${'after runs'.padEnd(12)}${'JS heap'.padStart(12)}${'DOM nodes'.padStart(12)}${'workers'.padStart(10)}${'all memory'.padStart(14)}`);
   for (const s of samples) console.log(`${String(s.runs).padEnd(12)}${mb(s.heap).padStart(12)}${String(s.nodes).padStart(12)}${String(s.workers).padStart(10)}${(Number.isFinite(s.total) ? mb(s.total) : 'n/a').padStart(14)}`);
   for (const s of samples) console.log(`  after ${s.runs}: ${Object.entries(s.parts).map(([k, b]) => `${k} ${mb(b)}`).join(', ')}`);
   // Flat: from the sample after 50 runs (everything warm) to the last, within a little noise.
   const [warm, last] = [samples[1], samples[samples.length - 1]];
-  const flat = (a, b, slack, floor) => b <= a * (1 + slack) + floor;
-  const verdict = (ok) => (ok ? 'flat' : 'GROWS');
+  const flat = (/** @type {number} */ a, /** @type {number} */ b, /** @type {number} */ slack, /** @type {number} */ floor) => b <= a * (1 + slack) + floor;
+  const verdict = (/** @type {boolean} */ ok) => (ok ? 'flat' : 'GROWS');
   row(`endurance: JS heap, ${warm.runs} -> ${last.runs} runs`, `${mb(warm.heap)} -> ${mb(last.heap)}`, verdict(flat(warm.heap, last.heap, 0.1, 1 << 20)));
   row(`endurance: DOM nodes, ${warm.runs} -> ${last.runs} runs`, `${warm.nodes} -> ${last.nodes}`, verdict(flat(warm.nodes, last.nodes, 0.05, 200)));
   row(`endurance: workers, ${warm.runs} -> ${last.runs} runs`, `${warm.workers} -> ${last.workers}`, verdict(last.workers <= warm.workers));
@@ -77,7 +80,11 @@ export async function endurance(url, row) {
   row('endurance: runs that did not finish', `${failed} of ${RUNS}`, [...statuses].map(([k, n]) => `${k}: ${n}`).join(', '));
 }
 
-/** Shows another topic by in-page routing and waits until its page is built. */
+/**
+ * Shows another topic by in-page routing and waits until its page is built.
+ * @param {import('playwright-core').Page} page
+ * @param {string} query
+ */
 async function show(page, query) {
   const before = await page.evaluate((q) => {
     const heading = document.querySelector('#app h1')?.textContent ?? '';

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { launch, openPage, runAndWait, startServer } from '../browser/harness.mjs';
 
 /** Runs at the form's limits: the most spans, lanes and samples a learner can ask for. */
+/** @type {[topic: string, params: Record<string, number>][]} */
 export const AT_LIMITS = [
   ['race', { threads: 64, withdrawals: 500, pause_ms: 0.5 }],
   ['race', { threads: 64, withdrawals: 1562, pause_ms: 0 }],

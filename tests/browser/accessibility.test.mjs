@@ -24,6 +24,7 @@ const COLOUR_RULES = { type: 'rule', values: ['color-contrast', 'link-in-text-bl
  */
 async function violations(target, themes = ['light', 'dark']) {
   if (!(await target.evaluate(() => 'axe' in window))) await target.evaluate(AXE);
+  /** @type {string[]} */
   const found = [];
   for (const [i, theme] of themes.entries()) {
     const result = await target.evaluate(
@@ -32,7 +33,7 @@ async function violations(target, themes = ['light', 'dark']) {
         const { violations: list } = await window.axe.run(document, { runOnly });
         return list.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${(n.any[0] ?? n.all[0] ?? n.none[0])?.message ?? ''}`) }));
       },
-      [i === 0 ? WCAG_21_AA : COLOUR_RULES, theme],
+      /** @type {const} */ ([i === 0 ? WCAG_21_AA : COLOUR_RULES, theme]),
     );
     found.push(...result.map((v) => `${v.id} (${theme}): ${v.nodes.length} × ${v.nodes.slice(0, 3).join(' | ')}`));
   }
@@ -40,13 +41,14 @@ async function violations(target, themes = ['light', 'dark']) {
 }
 
 /** Whether the page scrolls sideways (content wider than the viewport). */
-const scrollsSideways = (page) => page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+const scrollsSideways = (/** @type {import('playwright-core').Page} */ page) => page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 
 describe('axe-core, WCAG 2.1 AA', () => {
   test('the home page, and every topic page after a run, in both themes', async () => {
     await onPage(
       () => openPage(env.browser, env.url),
       async ({ page }) => {
+        /** @type {Record<string, string[]>} */
         const found = { home: await violations(page) };
         const topics = await page.$$eval('#topics a', (links) => links.map((a) => /** @type {HTMLElement} */ (a).dataset.topic));
         assert.ok(topics.length >= 30, `${topics.length} topics`);
@@ -55,7 +57,7 @@ describe('axe-core, WCAG 2.1 AA', () => {
           await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
           await runAndWait(page);
           await page.waitForSelector('.timeline[data-drawn="true"], #results .status.failed', { timeout: 10_000 });
-          found[topic] = await violations(page);
+          found[/** @type {string} every link names its topic */ (topic)] = await violations(page);
         }
         const failing = Object.entries(found).filter(([, list]) => list.length);
         assert.deepEqual(failing, [], JSON.stringify(failing, null, 1));

@@ -12,7 +12,10 @@ import { CHROMIUM_ARGS, EXPECTED_NETWORK_NOISE, assertRunPassed, checks, onPage,
 
 const env = useBrowser();
 
-/** Edited parameters per topic (typed into the form), and what the run must then show. */
+/**
+ * Edited parameters per topic (typed into the form), and what the run must then show.
+ * @type {Record<string, import('./harness.mjs').FormEdits>}
+ */
 const EDITED = {
   kitchen: { values: { time_scale: 0.03 }, expect: { sequential: /every step added up/, concurrent: /the longer dish/ } },
   'async-basics': { values: { names: 'Ada, Grace, Alan, Barbara', wait_s: 0.5 }, expect: { gathered: /^4 tasks: Ada, Grace, Alan, Barbara/ } },
@@ -31,10 +34,19 @@ const EDITED = {
   },
 };
 
-/** Opens a topic in a page controlled by the service worker (registered, then reloaded). */
+/**
+ * Opens a topic in a page controlled by the service worker (registered, then reloaded).
+ * @param {string} base
+ * @param {string} query
+ */
 async function openControlled(base, query) {
   const opened = await openPage(env.browser, `${base}index.html?${query}`);
-  const controlled = await opened.page.evaluate(async () => (await import('./js/service-worker.js')).registerServiceWorker());
+  const controlled = await opened.page.evaluate(async () => {
+    const inPage = './js/service-worker.js'; // relative to the page, not to this file
+    /** @type {typeof import('../../www/js/service-worker.js')} */
+    const serviceWorker = await import(inPage);
+    return serviceWorker.registerServiceWorker();
+  });
   assert.equal(controlled, true, 'the service worker controls the page');
   await opened.page.reload();
   await opened.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
@@ -46,7 +58,9 @@ describe('async topics, page controlled by the service worker', () => {
     test(`${id}: edited parameters typed into the form`, () =>
       onPage(
         () => openControlled(env.url, `topic=${id}`),
-        (session) => runFromForm(session.page, { ...edits, shot: `${id}-edited` }),
+        async (session) => {
+          await runFromForm(session.page, { ...edits, shot: `${id}-edited` });
+        },
         { ignore: EXPECTED_NETWORK_NOISE },
       ));
   }
@@ -56,7 +70,7 @@ describe('async topics, page controlled by the service worker', () => {
       () => openControlled(env.url, 'topic=async-fetch'),
       async ({ page }) => {
         assert.match(await runAndWait(page), /^Finished/);
-        const rows = await table(page, 'Requests (gathered)');
+        const rows = (await table(page, 'Requests (gathered)')) ?? assert.fail('no table Requests (gathered)');
         assert.equal(rows.length, 7);
         const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
         assert.equal(byUrl['sim/delay/1'][2], '200');
@@ -75,7 +89,7 @@ describe('async topics, page controlled by the service worker', () => {
         await page.reload();
         await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
         assert.match(await runAndWait(page), /^Finished/);
-        const rows = await table(page, 'Requests (gathered)');
+        const rows = (await table(page, 'Requests (gathered)')) ?? assert.fail('no table Requests (gathered)');
         assert.equal(rows[0][2], '200');
         assert.equal(rows[0][6], 'service worker');
         for (const check of await checks(page)) assert.ok(check.ok, check.text);
@@ -88,7 +102,7 @@ describe('async topics, page controlled by the service worker', () => {
       () => openControlled(env.url, 'topic=scraper'),
       async ({ page }) => {
         assert.match(await runAndWait(page), /^Finished/);
-        const rows = await table(page, 'Pages');
+        const rows = (await table(page, 'Pages')) ?? assert.fail('no table Pages');
         const byUrl = Object.fromEntries(rows.map((r) => [r[1], r]));
         assert.equal(byUrl['sim/site/index'][5], 'Sim Shop & Blog: home');
         assert.equal(byUrl['sim/site/blog/2'][5], 'Post 2: queues & back-pressure');

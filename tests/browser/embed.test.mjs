@@ -29,7 +29,7 @@ async function exampleCourse() {
 }
 
 /** The embed's own height (what it should report), read inside the frame. */
-const ownHeight = (frame) => frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height));
+const ownHeight = (/** @type {import('playwright-core').Frame} */ frame) => frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height));
 
 describe('the example course page, on another origin, through embed.js', () => {
   test('runs, shows progress, stops, and fits the iframe to the embed', async () => {
@@ -39,7 +39,7 @@ describe('the example course page, on another origin, through embed.js', () => {
       async ({ page }) => {
         await page.goto(course);
         await page.waitForFunction(() => window.events?.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
-        const ready = await page.evaluate(() => window.events.find((m) => m.type === 'ready'));
+        const ready = (await page.evaluate(() => window.events.find((m) => m.type === 'ready'))) ?? assert.fail('no ready message');
         assert.equal(ready.protocol, 1);
         assert.ok(ready.topics.includes('cpu-map') && ready.topics.length >= 30);
         assert.equal(ready.topic.id, 'cpu-map');
@@ -70,7 +70,7 @@ describe('the example course page, on another origin, through embed.js', () => {
         await page.fill('#numbers', '3000000');
         await page.click('#run');
         await page.waitForFunction(() => window.events.some((m) => m.type === 'result'), null, { timeout: 60_000 });
-        const result = await page.evaluate(() => window.events.find((m) => m.type === 'result'));
+        const result = (await page.evaluate(() => window.events.find((m) => m.type === 'result'))) ?? assert.fail('no result message');
         assert.match(String(result.requestId), /^embed-\d+$/);
         assert.equal(result.status, 'ok');
         assert.equal(result.params.numbers, 3000000);
@@ -88,7 +88,7 @@ describe('the example course page, on another origin, through embed.js', () => {
         await page.waitForFunction(() => window.events.some((m) => m.type === 'stopped'), null, { timeout: 10_000 });
         await page.waitForTimeout(400); // a progress event after the end would show up now
         const run = await page.evaluate(() => {
-          const stopped = window.events.find((m) => m.type === 'stopped');
+          const stopped = /** @type {EmbedMessage} waited for above */ (window.events.find((m) => m.type === 'stopped'));
           return { stopped, events: window.events.filter((m) => m.requestId === stopped.requestId).map((m) => ({ type: m.type, fraction: m.fraction, elapsedMs: m.elapsedMs })) };
         });
         assert.equal(run.stopped.status, 'stopped');
@@ -112,7 +112,7 @@ describe('protocol 1, message by message', () => {
       () => openEmbedCourse(env.browser, `${env.url}embed.html?topic=gil&limit=2000000`),
       async ({ page }) => {
         const frame = page.frame({ url: /embed\.html/ }) ?? assert.fail('no embed frame');
-        const ready = await page.evaluate(() => window.replies.find((m) => m.type === 'ready'));
+        const ready = (await page.evaluate(() => window.replies.find((m) => m.type === 'ready'))) ?? assert.fail('no ready message');
         assert.equal(ready.requestId, null);
         assert.equal(ready.capabilities.threads, ready.capabilities.reason === null);
 
@@ -144,7 +144,7 @@ describe('protocol 1, message by message', () => {
         assert.deepEqual([during.running, during.runningBy], [true, 'parent']);
         const stop = await ask(page, { type: 'stop', requestId: 'stop' });
         assert.deepEqual([stop.type, stop.stopped, stop.running], ['state', true, false]);
-        const stopped = await page.evaluate(() => window.replies.find((m) => m.requestId === 'long'));
+        const stopped = (await page.evaluate(() => window.replies.find((m) => m.requestId === 'long'))) ?? assert.fail('no stopped message');
         assert.equal(stopped.type, 'stopped');
         assert.equal(stopped.status, 'stopped');
         assert.equal(stop.last.requestId, undefined, 'state.last is the ending message, without a requestId of its own');

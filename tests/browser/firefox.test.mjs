@@ -29,7 +29,10 @@ after(async () => {
   await env.close?.();
 });
 
-/** A new page that records console errors and uncaught exceptions (for `onPage`). */
+/**
+ * A new page that records console errors and uncaught exceptions (for `onPage`).
+ * @param {string} url
+ */
 async function openPage(url) {
   const page = await env.browser.newPage();
   /** @type {string[]} */
@@ -43,14 +46,17 @@ async function openPage(url) {
   return { page, errors, close: () => page.close() };
 }
 
-/** Presses Run and waits for that run to end; returns what the page shows of it. */
+/**
+ * Presses Run and waits for that run to end; returns what the page shows of it.
+ * @param {import('puppeteer-core').Page} page
+ */
 async function run(page) {
   const before = await page.evaluate(() => Number(document.body.dataset.runs ?? 0));
   await page.click('#run');
   try {
-    await page.waitForFunction((n) => Number(document.body.dataset.runs ?? 0) > n, { timeout: RUN_TIMEOUT_MS }, before);
+    await page.waitForFunction((/** @type {number} */ n) => Number(document.body.dataset.runs ?? 0) > n, { timeout: RUN_TIMEOUT_MS }, before);
   } catch {
-    const shown = await page.$eval('#results', (e) => /** @type {HTMLElement} */ (e).innerText.slice(0, 300)).catch(() => '');
+    const shown = await page.$eval('#results', (/** @type {Element} */ e) => /** @type {HTMLElement} */ (e).innerText.slice(0, 300)).catch(() => '');
     assert.fail(`no end within ${RUN_TIMEOUT_MS / 1000} s: ${shown}`);
   }
   return shownRun(page);

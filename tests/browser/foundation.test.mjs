@@ -5,10 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
+import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
+/** @param {string} id */
 async function runTopic(id, query = '') {
   const session = await openPage(env.browser, `${env.url}?topic=${id}${query}`);
   const status = await runAndWait(session.page);
@@ -117,7 +118,7 @@ test('invalid URL parameters fall back to defaults with a visible notice', async
   await onPage(
     () => openPage(env.browser, `${env.url}?topic=%3Cscript%3E`),
     async ({ page }) => {
-      assert.match(await page.textContent('.notice'), /There is no topic “<script>”/);
+      assert.match(await textOf(page, '.notice'), /There is no topic “<script>”/);
       assert.equal(await page.locator('script:not([src])').count(), 0);
     },
   );
@@ -135,7 +136,7 @@ test('Stop ends a long run quickly and the next run works', () =>
       await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 5000 });
       const took = Date.now() - pressed;
       assert.ok(took < 600, `Stop took ${took} ms`);
-      assert.match(await page.textContent('#results .status'), /Stopped/);
+      assert.match(await textOf(page, '#results .status'), /Stopped/);
       await page.fill('#param-tasks', '2');
       await page.fill('#param-numbers', '1000000');
       assert.match(await runAndWait(page), /Finished/);
@@ -162,7 +163,7 @@ test('the embed view works in an iframe on another origin and answers postMessag
       assert.equal(await frame.inputValue('#param-limit'), '2000000');
       await page.evaluate(() => window.runDemo({ limit: 3000000 }));
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
-      const result = await page.evaluate(() => window.messages.find((m) => m.type === 'result'));
+      const result = (await page.evaluate(() => window.messages.find((m) => m.type === 'result'))) ?? assert.fail('no result message');
       assert.equal(result.requestId, 7);
       assert.equal(result.topic, 'gil');
       assert.equal(result.params.limit, 3000000);
@@ -171,11 +172,11 @@ test('the embed view works in an iframe on another origin and answers postMessag
       assert.equal(result.values.sum, '8999995500000500000');
       await page.evaluate(() => window.runDemo({ limit: 'lots' }));
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
-      const error = await page.evaluate(() => window.messages.find((m) => m.type === 'error'));
+      const error = (await page.evaluate(() => window.messages.find((m) => m.type === 'error'))) ?? assert.fail('no error message');
       assert.equal(error.errors[0].field, 'limit');
       // The embed shows the rejected value next to its message.
       assert.equal(await frame.inputValue('#param-limit'), 'lots');
-      assert.match(await frame.textContent('#param-limit-error'), /whole number/);
+      assert.match(await textOf(frame, '#param-limit-error'), /whole number/);
       await shoot(page, 'embed');
     },
   ));
@@ -184,9 +185,9 @@ test('without isolation headers the page says why threads are off, and other mod
   await onPage(
     () => openPage(env.browser, `${env.plainUrl}?topic=gil&limit=4000000`),
     async ({ page }) => {
-      assert.match(await page.textContent('#isolation'), /Threads off/);
-      assert.match(await page.textContent('.notice.isolation'), /cross-origin isolated/);
-      assert.match(await page.getAttribute('.notice.isolation a', 'href'), /index\.html\?topic=gil&limit=4000000/);
+      assert.match(await textOf(page, '#isolation'), /Threads off/);
+      assert.match(await textOf(page, '.notice.isolation'), /cross-origin isolated/);
+      assert.match((await page.getAttribute('.notice.isolation a', 'href')) ?? '', /index\.html\?topic=gil&limit=4000000/);
       assert.match(await runAndWait(page), /Finished/);
       const modes = await timings(page);
       assert.equal(modes.single.status, 'ok');

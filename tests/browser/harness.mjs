@@ -12,6 +12,13 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { serve } from '../../tools/serve.mjs';
 
+/**
+ * @typedef {import('playwright-core').Page} Page
+ * @typedef {Page | import('playwright-core').Frame} PageOrFrame what reading helpers accept (an embed is a frame)
+ * @typedef {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string, inspect?: (page: Page) => Promise<void>}} FormEdits
+ *   what `runFromForm` types and picks, and what the run must then show
+ */
+
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -50,7 +57,10 @@ export async function launchFirefox() {
   });
 }
 
-/** Starts a static server on a free port; resolves to {url, close}. */
+/**
+ * Starts a static server on a free port; resolves to {url, close}.
+ * @param {Omit<NonNullable<Parameters<typeof serve>[0]>, 'port' | 'quiet'>} [options]
+ */
 export async function startServer({ isolation = true, root = 'www', headersFile = undefined, onServed = undefined } = {}) {
   const server = await serve({ root, port: 0, isolation, headersFile, quiet: true, onServed });
   const address = server.address();
@@ -65,6 +75,7 @@ export async function launch() {
 /**
  * A new page that records console errors and uncaught exceptions (from workers too).
  * @param {import('playwright-core').Browser} browser
+ * @param {string | null} url null: a blank page
  */
 export async function openPage(browser, url, { width = 1280, height = 1000, scale = 1 } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: scale });
@@ -132,11 +143,16 @@ window.send = (message) => frame.contentWindow.postMessage(message, '*');
   return session;
 }
 
-/** Sends one message from the course page and waits for the answer carrying `requestId`. */
+/**
+ * Sends one message from the course page and waits for the answer carrying `requestId`.
+ * @param {Page} page
+ * @param {{requestId: string | number, [field: string]: unknown}} message
+ * @returns {Promise<EmbedMessage>}
+ */
 export async function ask(page, message, timeout = 60_000) {
   return page.evaluate(
     ([m, ms]) =>
-      new Promise((resolve, reject) => {
+      /** @type {Promise<EmbedMessage>} */ (new Promise((resolve, reject) => {
         const before = window.replies.length;
         window.send(m);
         const started = Date.now();
@@ -147,12 +163,25 @@ export async function ask(page, message, timeout = 60_000) {
           else setTimeout(look, 20);
         };
         look();
-      }),
-    [message, timeout],
+      })),
+    /** @type {const} */ ([message, timeout]),
   );
 }
 
-/** Navigates and waits until the playground has loaded its catalog. */
+/**
+ * The text of the first element matching `selector` ('' when it has none), for assertions.
+ * @param {PageOrFrame} page
+ * @param {string} selector
+ */
+export async function textOf(page, selector) {
+  return (await page.textContent(selector)) ?? '';
+}
+
+/**
+ * Navigates and waits until the playground has loaded its catalog.
+ * @param {Page} page
+ * @param {string} url
+ */
 export async function gotoReady(page, url) {
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
@@ -164,7 +193,7 @@ export async function gotoReady(page, url) {
  */
 export function useBrowser() {
   /** @type {{url: string, plainUrl: string, browser: import('playwright-core').Browser}} */
-  const env = /** @type {any} */ ({});
+  const env = /** @type {{url: string, plainUrl: string, browser: import('playwright-core').Browser}} */ ({}); // filled in before the tests run
   /** @type {{close: () => Promise<unknown>}[]} */
   const open = [];
   before(async () => {
@@ -205,8 +234,8 @@ export async function runAndWait(page, { stopAfterMs, timeout = 90_000 } = {}) {
  * saves screenshot `shot` and calls `inspect` (for what else the results must show); then reloads
  * the page and asserts the edited values are back (they live in the address bar, so the run can
  * be shared). Returns the timing rows.
- * @param {import('playwright-core').Page} page
- * @param {{values?: Record<string, string | number>, select?: Record<string, string>, expect?: Record<string, RegExp>, shot?: string, inspect?: (page: import('playwright-core').Page) => Promise<void>}} [edits]
+ * @param {Page} page
+ * @param {FormEdits} [edits]
  */
 export async function runFromForm(page, { values = {}, select = {}, expect = {}, shot, inspect } = {}) {
   for (const [name, value] of Object.entries(values)) await page.fill(`#param-${name}`, String(value));
@@ -264,7 +293,7 @@ export const EXPECTED_NETWORK_NOISE = /Failed to load resource|net::ERR_/;
  * @returns {Promise<{id: string, chapter: string}[]>}
  */
 export async function readCatalog(page) {
-  return page.$$eval('#topics section', (sections) =>
+  return page.$$eval('#topics section', (/** @type {Element[]} */ sections) =>
     sections.flatMap((section) => {
       const chapter = section.querySelector('h2')?.textContent ?? '';
       return [...section.querySelectorAll('a[data-topic]')].map((a) => ({ id: /** @type {HTMLElement} */ (a).dataset.topic ?? '', chapter }));
@@ -335,13 +364,21 @@ export function assertRunPassed(shown, label = '') {
   for (const mode of shown.modes) assert.equal(mode.status, 'ok', `${at}${mode.mode}: ${mode.text}`);
 }
 
-/** A full-page screenshot in test-results/ (gitignored; look at them after a run). `name` may hold a folder. */
+/**
+ * A full-page screenshot in test-results/ (gitignored; look at them after a run). `name` may hold a folder.
+ * @param {{screenshot: (options: {path: string, fullPage: boolean}) => Promise<unknown>}} page playwright's or puppeteer's
+ * @param {string} name
+ */
 export async function shoot(page, name) {
   mkdirSync(dirname(`test-results/${name}`), { recursive: true });
   await page.screenshot({ path: `test-results/${name}.png`, fullPage: true });
 }
 
-/** A result table by its title: rows of cell texts, or null. */
+/**
+ * A result table by its title: rows of cell texts, or null.
+ * @param {PageOrFrame} page
+ * @param {string} title
+ */
 export async function table(page, title) {
   return page.$$eval(
     'section.result-table',
@@ -353,19 +390,25 @@ export async function table(page, title) {
   );
 }
 
-/** Reads the timing table: {modeId: {wall, speedup, status, result, lanes}}. */
+/**
+ * Reads the timing table: {modeId: {wall, speedup, status, result, lanes}}.
+ * @param {PageOrFrame} page
+ */
 export async function timings(page) {
   return page.$$eval('table.timings tbody tr', (rows) =>
     Object.fromEntries(
       rows.map((row) => {
         const cells = [...row.querySelectorAll('td')].map((c) => c.textContent ?? '');
-        return [/** @type {HTMLElement} */ (row).dataset.mode, { wall: cells[0], speedup: cells[1], lanes: Number(cells[2] || 0), result: cells[3], note: cells[4], status: row.className.replace('mode-', '') }];
+        return [/** @type {string} every timing row names its mode */ (/** @type {HTMLElement} */ (row).dataset.mode), { wall: cells[0], speedup: cells[1], lanes: Number(cells[2] || 0), result: cells[3], note: cells[4], status: row.className.replace('mode-', '') }];
       }),
     ),
   );
 }
 
-/** The self-checks shown after a run: [{ok, text}]. */
+/**
+ * The self-checks shown after a run: [{ok, text}].
+ * @param {PageOrFrame} page
+ */
 export async function checks(page) {
   return page.$$eval('.checks li', (items) => items.map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })));
 }
@@ -390,7 +433,10 @@ export async function holdsOnSomeRun(page, claims, tries = 3) {
   assert.fail(`timing claims failed on ${tries} runs: ${JSON.stringify(attempts)}`);
 }
 
-/** Converts "1.25 s" / "12.3 ms" to milliseconds. */
+/**
+ * Converts "1.25 s" / "12.3 ms" to milliseconds.
+ * @param {string} text
+ */
 export function toMs(text) {
   const match = /([\d.]+)\s*(ms|s)/.exec(text);
   if (!match) return NaN;

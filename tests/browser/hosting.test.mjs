@@ -19,6 +19,7 @@ const servers = [];
 before(() => makeDist(dist));
 after(() => Promise.all(servers.map((s) => s.close())));
 
+/** @param {{isolation?: boolean, headersFile?: string}} options */
 async function serveDist(options) {
   const server = await startServer({ root: dist, ...options });
   servers.push(server);

@@ -11,7 +11,10 @@ import { checks, onPage, openCoursePage, openPage, readCatalog, runAndWait, runF
 
 const env = useBrowser();
 
-/** What a default run of a topic must show beyond passing its checks (those run in catalog.test.mjs). */
+/**
+ * What a default run of a topic must show beyond passing its checks (those run in catalog.test.mjs).
+ * @type {Record<string, (page: import('playwright-core').Page, rows: Awaited<ReturnType<typeof timings>>) => Promise<void>>}
+ */
 const SPECIAL = {
   actor: async (page, rows) => {
     assert.match(rows['stop-flag'].result, /^1 of 3 printed, 2 lost/);
@@ -83,11 +86,11 @@ test('every Patterns topic in the catalog answers the embed API with its default
     async ({ page }) => {
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
       for (const [i, topic] of topics.entries()) {
-        await page.evaluate(([t, n]) => window.runDemo(t, n), [topic, i + 1]);
+        await page.evaluate(([t, n]) => window.runDemo(t, n), /** @type {const} */ ([topic, i + 1]));
         // The run's answer, not its 'started' and 'progress' events (which carry its requestId too).
-        const answered = (n) => window.messages.find((m) => m.requestId === n && (m.type === 'result' || m.type === 'error'));
+        const answered = (/** @type {number} */ n) => window.messages.find((m) => m.requestId === n && (m.type === 'result' || m.type === 'error'));
         await page.waitForFunction(answered, i + 1, { timeout: 90_000 });
-        const answer = await page.evaluate(answered, i + 1);
+        const answer = (await page.evaluate(answered, i + 1)) ?? assert.fail(`no answer about ${topic}`);
         assert.equal(answer.type, 'result', JSON.stringify(answer));
         assert.equal(answer.topic, topic);
         assert.equal(answer.status, 'ok');

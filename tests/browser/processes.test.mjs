@@ -11,12 +11,19 @@ import { checks, onPage, openCoursePage, openPage, runAndWait, runFromForm, shoo
 
 const env = useBrowser();
 
-/** The text of the first result table that mentions `title`. */
+/**
+ * The text of the first result table that mentions `title`.
+ * @param {import('playwright-core').Page} page
+ * @param {string} title
+ */
 async function tableText(page, title) {
   return page.$$eval('#results table', (tables, wanted) => tables.map((t) => t.textContent ?? '').find((text) => text.includes(wanted)) ?? '', title);
 }
 
-/** Edited parameters per topic (typed into the form), and what the run must then show. */
+/**
+ * Edited parameters per topic (typed into the form), and what the run must then show.
+ * @type {Record<string, import('./harness.mjs').FormEdits>}
+ */
 const EDITED = {
   'process-basics': { values: { workers: 2, limit: 3000000 }, expect: { workers: /^2 sums of 8999995500000500000$/ } },
   'process-pool': { values: { lo: 0, hi: 200000, ranges: 8, workers: 2 }, expect: { pool: /^17,984 primes$/, sequential: /^17,984 primes$/ } },
@@ -80,14 +87,15 @@ describe('image-resize with files the learner picks', () => {
       () => openPage(env.browser, `${env.plainUrl}index.html?topic=image-resize&size=tiny&max_w=200&max_h=200`),
       async ({ page }) => {
         // The browser's own encoders make the files: a 1000 x 500 JPEG photo and a 90 x 120 PNG.
-        const encode = (type, width, height) =>
+        const encode = (/** @type {string} */ type, /** @type {number} */ width, /** @type {number} */ height) =>
           page.evaluate(
             async ([type, width, height]) => {
               const canvas = new OffscreenCanvas(width, height);
-              const g = canvas.getContext('2d');
-              g.fillStyle = g.createLinearGradient(0, 0, width, height);
-              g.fillStyle.addColorStop(0, '#1d4ed8');
-              g.fillStyle.addColorStop(1, '#f59e0b');
+              const g = /** @type {OffscreenCanvasRenderingContext2D} a new canvas has one */ (canvas.getContext('2d'));
+              const gradient = g.createLinearGradient(0, 0, width, height);
+              gradient.addColorStop(0, '#1d4ed8');
+              gradient.addColorStop(1, '#f59e0b');
+              g.fillStyle = gradient;
               g.fillRect(0, 0, width, height);
               g.fillStyle = '#fff';
               g.beginPath();
@@ -95,7 +103,7 @@ describe('image-resize with files the learner picks', () => {
               g.fill();
               return [...new Uint8Array(await (await canvas.convertToBlob({ type, quality: 0.9 })).arrayBuffer())];
             },
-            [type, width, height],
+            /** @type {const} */ ([type, width, height]),
           );
         const photo = { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(await encode('image/jpeg', 1000, 500)) };
         const drawing = { name: 'drawing.png', mimeType: 'image/png', buffer: Buffer.from(await encode('image/png', 90, 120)) };
@@ -109,7 +117,7 @@ describe('image-resize with files the learner picks', () => {
 
         await page.setInputFiles('#param-files', [drawing, photo, notes]);
         await page.waitForFunction(() => document.getElementById('param-files-error')?.textContent === '');
-        const listed = await page.$$eval('#param-files-list li', (items) => items.map((li) => li.textContent));
+        const listed = await page.$$eval('#param-files-list li', (items) => items.map((li) => li.textContent ?? ''));
         assert.equal(listed.length, 3);
         assert.match(listed[0], /^drawing\.png \(\d+\.\d KB\)$/);
         assert.equal(listed[1], `photo.jpg (${(photo.buffer.length / 1e3).toFixed(1)} KB)`);
@@ -158,10 +166,10 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
           'course.html',
         ),
       async ({ page }) => {
-        await page.waitForFunction(() => /** @type {any} */ (window).results.length === 2, null, { timeout: 90_000 });
-        const results = await page.evaluate(() => /** @type {any} */ (window).results);
-        const pool = results.find((r) => r.requestId === 1);
-        const queues = results.find((r) => r.requestId === 2);
+        await page.waitForFunction(() => window.results.length === 2, null, { timeout: 90_000 });
+        const results = await page.evaluate(() => window.results);
+        const pool = results.find((r) => r.requestId === 1) ?? assert.fail('no answer to request 1');
+        const queues = results.find((r) => r.requestId === 2) ?? assert.fail('no answer to request 2');
         assert.equal(pool.type, 'result', JSON.stringify(pool));
         assert.equal(queues.type, 'result', JSON.stringify(queues));
         assert.equal(pool.status, 'ok');
@@ -190,7 +198,7 @@ describe('footprint on a cross-origin isolated page', () => {
         // In the browser every worker reports its own wasm memory (whole 64 KiB pages).
         assert.match(text, /memory of one more worker[^]*?\d+(\.\d+)? (MiB|KiB)/);
         // A new thread is a new Web Worker; a finished one is reused far faster.
-        const median = Object.fromEntries((await table(page, 'What one more costs')).map(([what, value]) => [what, toMs(value)]));
+        const median = Object.fromEntries(((await table(page, 'What one more costs')) ?? assert.fail('no table What one more costs')).map(([what, value]) => [what, toMs(value)]));
         const [fresh, reused] = [median['start one more thread'], median['start a thread on a finished one']];
         assert.ok(reused < fresh / 2, `reused ${reused} ms vs new ${fresh} ms`);
         await shoot(page, 'footprint-isolated');

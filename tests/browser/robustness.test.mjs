@@ -10,21 +10,30 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 
-import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, timings, useBrowser } from './harness.mjs';
+import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
-/** A course page of its own origin around the embed at `base` + `query` (harness.mjs). */
-const coursePage = (base, query) => openEmbedCourse(env.browser, `${base}embed.html${query}`);
+/** @typedef {import('playwright-core').Page} Page */
 
-/** The engine worker of the page (of the frame whose URL starts with `origin`, if given). */
+/** A course page of its own origin around the embed at `base` + `query` (harness.mjs). */
+const coursePage = (/** @type {string} */ base, /** @type {string} */ query) => openEmbedCourse(env.browser, `${base}embed.html${query}`);
+
+/**
+ * The engine worker of the page (of the frame whose URL starts with `origin`, if given).
+ * @param {Page} page
+ */
 function engineWorker(page, origin = '') {
   const workers = page.workers().filter((w) => w.url().includes('engine-worker.js') && w.url().startsWith(origin));
   assert.ok(workers.length > 0, 'no engine worker');
   return workers[workers.length - 1];
 }
 
-/** Injects a fault into the engine worker as only code running inside it can (see engine-worker.js). */
+/**
+ * Injects a fault into the engine worker as only code running inside it can (see engine-worker.js).
+ * @param {import('playwright-core').Worker} worker
+ * @param {'fill-memory' | 'thread-panic'} kind
+ */
 async function fault(worker, kind) {
   await worker.evaluate((k) => self.dispatchEvent(new MessageEvent('message', { data: { type: 'fault', kind: k } })), kind);
 }
@@ -37,12 +46,12 @@ function hugeDeepPng() {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     return c >>> 0;
   });
-  const crc = (bytes) => {
+  const crc = (/** @type {Uint8Array} */ bytes) => {
     let c = 0xffffffff;
     for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
     return (c ^ 0xffffffff) >>> 0;
   };
-  const chunk = (type, body) => {
+  const chunk = (/** @type {string} */ type, /** @type {Buffer} */ body) => {
     const out = Buffer.alloc(12 + body.length);
     out.writeUInt32BE(body.length, 0);
     out.write(type, 4, 'latin1');
@@ -69,6 +78,7 @@ describe('the embed answers every message, exactly once', () => {
         await page.waitForTimeout(300); // time for a stray second answer to show up
         const replies = await page.evaluate(() => window.replies.filter((r) => r.type !== 'ready'));
         assert.equal(replies.length, burst.expected, 'one answer per message');
+        /** @type {Map<unknown, number>} */
         const byId = new Map();
         for (const r of replies) byId.set(r.requestId, (byId.get(r.requestId) ?? 0) + 1);
         for (const id of burst.ids) assert.equal(byId.get(id), 1, `answers to ${id}`);
@@ -109,7 +119,7 @@ describe('the embed answers every message, exactly once', () => {
           return window.replies.length;
         });
         await page.waitForFunction((n) => ['a', 'b'].every((id) => window.replies.slice(n).some((r) => r.requestId === id)), twoAtOnce, { timeout: 60_000 });
-        const [a, b] = await page.evaluate((n) => ['a', 'b'].map((id) => window.replies.slice(n).find((r) => r.requestId === id)), twoAtOnce);
+        const [a, b] = await page.evaluate((n) => ['a', 'b'].map((id) => /** @type {EmbedMessage} waited for above */ (window.replies.slice(n).find((r) => r.requestId === id))), twoAtOnce);
         assert.equal(a.type, 'result');
         assert.equal(a.topic, 'process-basics');
         assert.equal(b.type, 'error');
@@ -121,10 +131,12 @@ describe('the embed answers every message, exactly once', () => {
 
         const bigint = await page.evaluate(() => {
           window.send({ type: 'run', topic: 'gil', params: { limit: 10n }, requestId: 'bigint' });
+          /** @type {{limit: number, self?: object}} */
           const cyclic = { limit: 3 };
           cyclic.self = cyclic;
           window.send({ type: 'run', topic: 'gil', params: cyclic, requestId: 'cyclic' });
           window.send({ type: 'run', topic: 'gil', params: { limit: NaN, switch_ms: Infinity }, requestId: 'nan' });
+          /** @type {unknown[]} */
           let deep = [1];
           for (let i = 0; i < 200; i++) deep = [deep];
           window.send({ type: 'run', topic: 'gil', params: { limit: deep }, requestId: 'deep' });
@@ -134,10 +146,10 @@ describe('the embed answers every message, exactly once', () => {
           return window.replies.length;
         });
         const ids = ['bigint', 'cyclic', 'nan', 'deep', 'surrogate', 'unknown-type', 'long-key'];
-        await page.waitForFunction(([n, want]) => want.every((id) => window.replies.slice(n).some((r) => r.requestId === id)), [bigint, ids], { timeout: 10_000 });
-        const answers = Object.fromEntries(await page.evaluate(([n, want]) => want.map((id) => [id, window.replies.slice(n).find((r) => r.requestId === id)]), [bigint, ids]));
+        await page.waitForFunction(([n, want]) => want.every((id) => window.replies.slice(n).some((r) => r.requestId === id)), /** @type {const} */ ([bigint, ids]), { timeout: 10_000 });
+        const answers = Object.fromEntries(await page.evaluate(([n, want]) => want.map((id) => [id, /** @type {EmbedMessage} waited for above */ (window.replies.slice(n).find((r) => r.requestId === id))]), /** @type {const} */ ([bigint, ids])));
         for (const id of ids) assert.equal(answers[id].type, 'error', id);
-        const fields = (id) => answers[id].errors.map((e) => e.field).sort();
+        const fields = (/** @type {string} */ id) => answers[id].errors.map((e) => e.field).sort();
         assert.deepEqual(fields('bigint'), ['limit']);
         assert.match(answers.bigint.errors[0].message, /BigInt/);
         assert.deepEqual(fields('cyclic'), ['self']);
@@ -162,13 +174,16 @@ describe('the embed answers every message, exactly once', () => {
 /**
  * Runs in the course page: a valid run ("first"), then `count` random messages (odd shapes,
  * unknown types and topics, values JSON cannot carry, huge and nested ones) in the same task.
+ * @param {{count: number, seed: number}} options
  * @returns {{sent: number, expected: number, ids: (string | number)[], withoutId: number}}
  */
 function fuzzBurst({ count, seed }) {
   let s = seed;
   const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  /** @type {<T>(list: T[]) => T} */
   const pick = (list) => list[Math.floor(rand() * list.length)];
-  const deep = (n) => {
+  const deep = (/** @type {number} */ n) => {
+    /** @type {unknown[]} */
     let v = [1];
     for (let i = 0; i < n; i++) v = [v];
     return v;
@@ -178,6 +193,7 @@ function fuzzBurst({ count, seed }) {
     () => NaN,
     () => -Infinity,
     () => {
+      /** @type {{a: number, me?: object}} */
       const o = { a: 1 };
       o.me = o;
       return o;
@@ -214,6 +230,7 @@ function fuzzBurst({ count, seed }) {
   // 'stop', 'getState' and 'setParams' are commands (embed.test.mjs): here only runs and junk.
   const types = ['run', 'run', 'run', 'RUN', 'result', 'ready', 'error', 'halt', '', undefined, 5, { t: 1 }];
   const shapes = [() => 'run', () => 42, () => null, () => undefined, () => [1, 2], () => true, () => 5n, () => new Date(0)];
+  /** @type {(string | number)[]} */
   const ids = [];
   let withoutId = 0;
   window.send({ type: 'run', topic: 'process-basics', params: { workers: 2, limit: 100000 }, requestId: 'first' });
@@ -224,6 +241,7 @@ function fuzzBurst({ count, seed }) {
       withoutId++;
       continue;
     }
+    /** @type {Record<string, unknown>} a message of any shape: that is the point */
     const message = { type: pick(types), topic: pick(topics), params: params() };
     const kind = rand();
     if (kind < 0.8) ids.push((message.requestId = i));
@@ -237,10 +255,14 @@ function fuzzBurst({ count, seed }) {
   return { sent: count + 1, expected: count + 1, ids: ['first', ...ids], withoutId };
 }
 
-/** Runs in the course page: a random parameter set for process-basics (mostly invalid, cheap when valid). */
+/**
+ * Runs in the course page: a random parameter set for process-basics (mostly invalid, cheap when valid).
+ * @param {{seed: number, id: string}} options
+ */
 function fuzzParams({ seed, id }) {
   let s = seed;
   const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  /** @type {<T>(list: T[]) => T} */
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const values = [() => -1, () => 0, () => 17, () => '12', () => '3', () => 2.5, () => 'lots', () => true, () => [2], () => ({ n: 2 }), () => '', () => 200000001, () => ' 4 ', () => '1_000'];
   const keys = ['workers', 'limit', 'workers', 'limit', 'extra', 'k'.repeat(100)];
@@ -253,7 +275,7 @@ describe('values that fail a cross-field check, and topics that cannot run here'
     await onPage(
       () => openPage(env.browser, `${env.url}?topic=io-compare&count=1000&latency_ms=5000`),
       async ({ page }) => {
-        assert.match(await page.textContent('.notice'), /Ignored latency_ms=5000: .*Using the default instead/);
+        assert.match(await textOf(page, '.notice'), /Ignored latency_ms=5000: .*Using the default instead/);
         assert.equal(await page.inputValue('#param-latency_ms'), '100');
         assert.equal(await page.inputValue('#param-count'), '1000');
         assert.equal(new URL(page.url()).searchParams.get('latency_ms'), null, 'the address bar holds what runs');
@@ -267,11 +289,11 @@ describe('values that fail a cross-field check, and topics that cannot run here'
     await onPage(
       () => openPage(env.browser, `${env.plainUrl}?topic=race&threads=4`),
       async ({ page }) => {
-        assert.match(await page.textContent('.notice.isolation'), /This topic cannot run here/);
+        assert.match(await textOf(page, '.notice.isolation'), /This topic cannot run here/);
         const status = await runAndWait(page);
         assert.match(status, /^Nothing could run here/);
-        assert.doesNotMatch(await page.textContent('#results'), /Finished/);
-        assert.match(await page.getAttribute('#results a', 'href'), /index\.html\?topic=race&threads=4$/);
+        assert.doesNotMatch(await textOf(page, '#results'), /Finished/);
+        assert.match((await page.getAttribute('#results a', 'href')) ?? '', /index\.html\?topic=race&threads=4$/);
         await shoot(page, 'race-not-isolated');
       },
     );
@@ -329,7 +351,7 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.waitForFunction(() => document.body.dataset.running === 'true');
         await fault(engineWorker(page), 'thread-panic');
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
-        assert.match(await page.textContent('#results .status'), /panicked[^]*injected fault: this thread panicked/);
+        assert.match(await textOf(page, '#results .status'), /panicked[^]*injected fault: this thread panicked/);
         await page.fill('#param-tasks', '2');
         await page.fill('#param-numbers', '1000000');
         assert.match(await runAndWait(page), /^Finished/);
@@ -347,7 +369,7 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.frame({ url: /embed\.html/ })?.waitForFunction(() => document.body.dataset.running === 'true');
         await fault(engineWorker(page, origin), 'thread-panic');
         await page.waitForFunction(() => window.replies.some((r) => r.requestId === 'long'), null, { timeout: 30_000 });
-        const crashed = await page.evaluate(() => window.replies.find((r) => r.requestId === 'long'));
+        const crashed = await page.evaluate(() => /** @type {EmbedMessage} waited for above */ (window.replies.find((r) => r.requestId === 'long')));
         assert.equal(crashed.type, 'error');
         assert.match(crashed.message, /panicked/);
         const next = await ask(page, { type: 'run', topic: 'cpu-map', params: { tasks: 2, numbers: 1000000 }, requestId: 'next' });
@@ -368,7 +390,7 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.waitForFunction(() => /jobs done: [1-9]/.test(document.querySelector('#results')?.textContent ?? ''), null, { timeout: 60_000 });
         for (const w of page.workers().filter((x) => x.url().includes('isolated-worker.js'))) await w.evaluate(() => self.close()).catch(() => {});
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
-        assert.match(await page.textContent('#results'), /the worker was lost/);
+        assert.match(await textOf(page, '#results'), /the worker was lost/);
         await page.fill('#param-hi', '20000');
         assert.match(await runAndWait(page), /^Finished/);
         assert.ok((await checks(page)).every((c) => c.ok));
@@ -380,7 +402,7 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.waitForTimeout(300);
         await engineWorker(page).evaluate(() => self.close()).catch(() => {});
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
-        assert.match(await page.textContent('#results .status'), /^The engine stopped without a word/);
+        assert.match(await textOf(page, '#results .status'), /^The engine stopped without a word/);
         await page.fill('#param-hi', '20000');
         assert.match(await runAndWait(page), /^Finished/);
         const modes = await timings(page);

@@ -13,7 +13,13 @@ import { onPage, openPage, runAndWait, startServer, timings, useBrowser } from '
 
 const env = useBrowser();
 
-/** The stepper of `mode`: what it shows now. */
+/** @typedef {import('playwright-core').Page} Page */
+
+/**
+ * The stepper of `mode`: what it shows now.
+ * @param {Page} page
+ * @param {string} mode
+ */
 async function shown(page, mode) {
   const root = page.locator(`.stepper[data-mode="${mode}"]`);
   return {
@@ -27,6 +33,8 @@ async function shown(page, mode) {
 /**
  * Runs the topic until `found(rows)` says the run has what the test needs (a lucky run may lose
  * nothing), at most three times.
+ * @param {Page} page
+ * @param {(rows: Awaited<ReturnType<typeof timings>>) => boolean} found
  */
 async function runUntil(page, found) {
   for (let i = 0; i < 3; i++) {
@@ -39,6 +47,10 @@ async function runUntil(page, found) {
 /**
  * By mouse: "Next <finding>" shows the first finding, explained, and marks its step on the
  * timeline. By keyboard: Home, then N, reaches the same step; arrows step one at a time.
+ * @param {Page} page
+ * @param {string} mode
+ * @param {string} finding what the stepper calls one ("lost update")
+ * @param {RegExp} explanation
  */
 async function stepToFirstFinding(page, mode, finding, explanation) {
   const root = page.locator(`.stepper[data-mode="${mode}"]`);
@@ -174,7 +186,7 @@ window.runDemo = () => document.getElementById('demo').contentWindow.postMessage
         await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
         await page.evaluate(() => window.runDemo());
         await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
-        const result = await page.evaluate(() => window.messages.find((m) => m.type === 'result' || m.type === 'error'));
+        const result = (await page.evaluate(() => window.messages.find((m) => m.type === 'result' || m.type === 'error'))) ?? assert.fail('no result message');
         assert.equal(result.type, 'result', JSON.stringify(result).slice(0, 300));
         const steps = result.values.interleaving;
         assert.ok(Array.isArray(steps), 'values.interleaving is a list');

@@ -52,7 +52,7 @@ describe('threads topics, cross-origin isolated page', () => {
         const table = await page.$$eval('table', (tables) =>
           tables.map((t) => t.textContent ?? '').find((text) => text.includes('waits for')),
         );
-        assert.ok(table?.includes('lock A') && table.includes('lock B'), table);
+        assert.ok(table?.includes('lock A') && table.includes('lock B'), table ?? 'no table names who waits for what');
       },
     ));
 

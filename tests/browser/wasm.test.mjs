@@ -10,6 +10,7 @@ import { onPage, openPage, useBrowser } from './harness.mjs';
 const env = useBrowser();
 
 /** Reads the memory's limits flags from a wasm binary's import or memory section. */
+/** @param {string} path */
 function memoryKind(path) {
   const bytes = readFileSync(path);
   let i = 8;

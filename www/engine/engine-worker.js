@@ -7,11 +7,27 @@ import { IsolatedPools } from './isolated-pool.js';
 import { holdLife } from './liveness.js';
 import { installWorkerShim } from './worker-host.js';
 
+/**
+ * @typedef {import('../js/types.js').EngineMessage} EngineMessage
+ * @typedef {import('../js/types.js').EngineRequest} EngineRequest
+ * @typedef {import('../js/types.js').Values} Values
+ * @typedef {import('../js/types.js').LogLine} LogLine
+ * @typedef {import('../js/types.js').Span} Span
+ * @typedef {import('../js/types.js').Progress} Progress
+ */
+
+/**
+ * Posts to the page, checked against the messages it understands.
+ * @param {EngineMessage} message
+ * @param {Transferable[]} [transfer]
+ */
+const toPage = (message, transfer = []) => self.postMessage(message, { transfer });
+
 // The page makes every worker the engine asks for (worker-host.js says why): this port goes to
 // it first, and `new Worker` here (threads, rayon, isolated workers) asks over it.
 const host = new MessageChannel();
 installWorkerShim(host.port1);
-self.postMessage({ type: 'worker-host', port: host.port2 }, { transfer: [host.port2] });
+toPage({ type: 'worker-host', port: host.port2 }, [host.port2]);
 
 const flavor = canShareMemory() ? 'threads' : 'plain';
 
@@ -48,23 +64,24 @@ Object.assign(self, {
         channel.port1.onmessage = () => resolve(undefined);
         channel.port2.postMessage(null);
       }),
-    poolWarm: (size) => pools.warm(size).catch(() => {}),
-    poolStart: (size, cold) => pools.start(size, cold),
-    poolRun: (pool, worker, job, input, pauseMs) => pools.run(pool, worker, job, input, pauseMs),
-    poolStop: (pool) => pools.stop(pool),
-    poolKill: (pool, worker) => pools.kill(pool, worker),
+    poolWarm: (/** @type {number} */ size) => pools.warm(size).catch(() => {}),
+    poolStart: (/** @type {number} */ size, /** @type {boolean} */ cold) => pools.start(size, cold),
+    poolRun: (/** @type {number} */ pool, /** @type {number} */ worker, /** @type {string} */ job, /** @type {Uint8Array} */ input, /** @type {number} */ pauseMs) => pools.run(pool, worker, job, input, pauseMs),
+    poolStop: (/** @type {number} */ pool) => pools.stop(pool),
+    poolKill: (/** @type {number} */ pool, /** @type {number} */ worker) => pools.kill(pool, worker),
   },
 });
 
-/** @type {any} */
+/** @type {any} the wasm-bindgen glue, imported at run time (its module has no types) */
 let engine;
-/** @type {any} the wasm instance's exports */
+/** @type {any} the wasm instance's exports (the glue's too) */
 let exports;
 /** @type {Promise<unknown> | null} */
 let rayonPool = null;
+/** @type {import('../js/types.js').Caps} */
 let caps = { threads: false, cores: 1, isolated: self.crossOriginIsolated, flavor };
 let running = false;
-/** @type {{topic: string, params: any} | null} a prepare that came during a run, for after it */
+/** @type {{topic: string, params: Values} | null} a prepare that came during a run, for after it */
 let deferredPrepare = null;
 
 async function boot() {
@@ -74,7 +91,7 @@ async function boot() {
   engine.install_panic_hook();
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
-  self.postMessage({ type: 'ready', catalog: engine.catalog(), caps, bootMs: performance.now() - started });
+  toPage({ type: 'ready', catalog: engine.catalog(), caps, bootMs: performance.now() - started });
   // After "ready", so the first paint does not wait: rayon's pool starts, and every isolated-
   // worker job runs once here, so the kernels that sequential and thread modes share are
   // optimized before the first timed run (a browser optimizes a wasm function only after it has
@@ -86,12 +103,15 @@ async function boot() {
 /**
  * Starts, in the background, the threads and isolated workers a run of `topic` with `params`
  * can use at once (the topic says how many), so that a run measures them and not their start.
+ * @param {string} topic
+ * @param {Values} params
  */
 function prepare(topic, params) {
   if (running) {
     deferredPrepare = { topic, params };
     return;
   }
+  /** @type {{threads: number, workers: number}} */
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
   if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
   if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
@@ -105,34 +125,53 @@ const posted = { spans: 0, log: 0 };
  * run can record 50,000 spans between two looks (seconds of copying at once).
  */
 const PER_MESSAGE = 2000;
+/** @type {Progress | null} */
 let lastProgress = null;
 
-/** Posts spans and log lines in progress messages of a bounded size. */
+/**
+ * Posts spans and log lines in progress messages of a bounded size.
+ * @param {number} id the run
+ * @param {LogLine[]} log
+ * @param {Span[]} spans
+ * @param {Progress | null} progress
+ * @param {string} [text] the same as `Drained` JSON, when it came as that
+ */
 function post(id, log, spans, progress, text = '') {
   posted.spans += spans.length;
   posted.log += log.length;
   lastProgress = progress;
   if (text && log.length <= PER_MESSAGE && spans.length <= PER_MESSAGE) {
-    self.postMessage({ type: 'progress', id, drained: text });
+    toPage({ type: 'progress', id, drained: text });
     return;
   }
   for (let i = 0; i === 0 || i < Math.max(log.length, spans.length); i += PER_MESSAGE) {
     const drained = { log: log.slice(i, i + PER_MESSAGE), spans: spans.slice(i, i + PER_MESSAGE), progress };
-    self.postMessage({ type: 'progress', id, drained: JSON.stringify(drained) });
+    toPage({ type: 'progress', id, drained: JSON.stringify(drained) });
   }
 }
 
-/** Posts what the running topic recorded since the last look. */
+/**
+ * Posts what the running topic recorded since the last look.
+ * @param {number} id the run
+ */
 function drain(id) {
+  /** @type {string} */
   const text = engine.drain_run();
   if (!text) return;
+  /** @type {import('../js/types.js').Drained} */
   const { log, spans, progress } = JSON.parse(text);
   post(id, log, spans, progress, text);
 }
 
+/**
+ * @param {number} id
+ * @param {string} topic
+ * @param {Values} params
+ * @param {number} [stallMs] quiet this long before the watchdog looks closer
+ */
 async function run(id, topic, params, stallMs) {
   if (running) {
-    self.postMessage({ type: 'done', id, outcome: { outcome: 'rejected', message: 'Another run is still going.', errors: [] } });
+    toPage({ type: 'done', id, outcome: { outcome: 'rejected', message: 'Another run is still going.', errors: [] } });
     return;
   }
   running = true;
@@ -147,6 +186,8 @@ async function run(id, topic, params, stallMs) {
     if (rayonPool) await rayonPool;
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);
+    // The report as Rust wrote it, turned here into what the page receives (`Report` in types.js).
+    /** @type {any} */
     const outcome = JSON.parse(text);
     // Images and chart points travel as typed arrays (transferred, not copied a second time),
     // and spans and log lines only in progress messages (engine-client.js puts them back in
@@ -168,7 +209,7 @@ async function run(id, topic, params, stallMs) {
       report.log = [];
       report.posted = { ...posted };
     }
-    self.postMessage({ type: 'done', id, outcome }, { transfer });
+    toPage({ type: 'done', id, outcome }, transfer);
   } finally {
     clearInterval(timer);
     watch.stop();
@@ -203,7 +244,7 @@ function watchdog(id, stallMs = STALL_MS) {
       const now = performance.now();
       if (now - beat >= HEARTBEAT_MS) {
         beat = now;
-        self.postMessage({ type: 'heartbeat', id });
+        toPage({ type: 'heartbeat', id });
       }
       const activity = engine.run_activity();
       if (activity !== last) {
@@ -215,7 +256,7 @@ function watchdog(id, stallMs = STALL_MS) {
       const reason = engine.watchdog(now - changed);
       if (!reason) return;
       fired = true;
-      windDown = setTimeout(() => self.postMessage({ type: 'stuck', id, message: `The run did not end: ${reason}` }), WIND_DOWN_MS);
+      windDown = setTimeout(() => toPage({ type: 'stuck', id, message: `The run did not end: ${reason}` }), WIND_DOWN_MS);
     },
     stop() {
       clearTimeout(windDown);
@@ -223,7 +264,10 @@ function watchdog(id, stallMs = STALL_MS) {
   };
 }
 
-/** The diagnostics page's checks: is the memory really shared, and do threads work? */
+/**
+ * The diagnostics page's checks: is the memory really shared, and do threads work?
+ * @returns {Promise<import('../js/types.js').SelfTest>}
+ */
 async function selfTest() {
   const shared = exports.memory.buffer instanceof SharedArrayBuffer;
   const base = { caps, shared };
@@ -231,7 +275,10 @@ async function selfTest() {
   return { ...base, findings: JSON.parse(await engine.self_test(Math.max(4, caps.cores))) };
 }
 
-/** Base64 text to bytes (as pixels for ImageData). */
+/**
+ * Base64 text to bytes (as pixels for ImageData).
+ * @param {string} base64
+ */
 function bytesOf(base64) {
   const text = atob(base64);
   const bytes = new Uint8ClampedArray(text.length);
@@ -250,10 +297,11 @@ self.addEventListener('message', async ({ data }) => {
   }
 });
 
+/** @param {EngineRequest} data */
 async function handle(data) {
   switch (data?.type) {
     case 'check-params':
-      self.postMessage({ type: 'answer', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
+      toPage({ type: 'answer', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
       break;
     case 'run':
       await run(data.id, data.topic, data.params, data.stallMs);
@@ -262,17 +310,17 @@ async function handle(data) {
       prepare(data.topic, data.params);
       break;
     case 'selftest':
-      self.postMessage({ type: 'answer', id: data.id, result: await selfTest() });
+      toPage({ type: 'answer', id: data.id, result: await selfTest() });
       break;
     case 'bench':
-      self.postMessage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
+      toPage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
       break;
     case 'stop':
       engine?.stop_run();
       break;
     case 'life':
       await holdLife(data.name);
-      self.postMessage({ type: 'alive' });
+      toPage({ type: 'alive' });
       break;
     case 'fault':
       await fault(data);
@@ -285,6 +333,8 @@ async function handle(data) {
 /**
  * A request that threw: a wasm trap means the instance is gone (the page restarts the engine);
  * anything else (say, parameters JSON cannot hold) is answered as that request's error.
+ * @param {EngineRequest} data
+ * @param {any} error whatever was thrown
  */
 function failed(data, error) {
   if (error instanceof WebAssembly.RuntimeError || !engine) {
@@ -292,13 +342,17 @@ function failed(data, error) {
     return;
   }
   const message = `the request could not be handled: ${String(error?.message ?? error).slice(0, 200)}`;
-  if (data?.type === 'run') self.postMessage({ type: 'done', id: data.id, outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] } });
-  else if (data?.id !== undefined) self.postMessage({ type: 'answer', id: data.id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
+  const id = /** @type {{id?: number} | null | undefined} */ (data)?.id;
+  if (data?.type === 'run') toPage({ type: 'done', id: data.id, outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] } });
+  else if (id !== undefined) toPage({ type: 'answer', id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
 }
 
 let reported = false;
 
-/** Tells the page the engine trapped, with what it knows of memory; only once (it will be replaced). */
+/**
+ * Tells the page the engine trapped, with what it knows of memory; only once (it will be replaced).
+ * @param {any} error whatever was thrown, or an error event's message
+ */
 function crashed(error) {
   if (reported) return;
   reported = true;
@@ -309,7 +363,7 @@ function crashed(error) {
     // Too far gone to ask: the message says what it can.
   }
   const memoryBytes = exports?.memory?.buffer?.byteLength ?? 0;
-  self.postMessage({ type: 'crashed', message: String(error?.message ?? error ?? 'unknown error').slice(0, 300), failedAllocation, memoryBytes, flavor });
+  toPage({ type: 'crashed', message: String(error?.message ?? error ?? 'unknown error').slice(0, 300), failedAllocation, memoryBytes, flavor });
 }
 
 // A trap inside an async run surfaces here (the run's promise never settles).
@@ -326,6 +380,7 @@ self.addEventListener('unhandledrejection', (event) => {
  * Fault injection for the tests, reachable only from code running inside this worker (the page
  * never sends it): `fill-memory` takes the wasm memory but for `leaveBytes`, so the next large
  * allocation fails for real; `thread-panic` starts a wasm thread that panics.
+ * @param {Extract<EngineRequest, {type: 'fault'}>} request
  */
 async function fault({ kind, leaveBytes = 2 << 20 }) {
   // Once rayon's threads have started: a thread that cannot start would be another fault.
@@ -334,4 +389,4 @@ async function fault({ kind, leaveBytes = 2 << 20 }) {
   else if (kind === 'thread-panic') engine.fault_thread_panic();
 }
 
-boot().catch((error) => self.postMessage({ type: 'failed', message: String(error?.stack ?? error) }));
+boot().catch((error) => toPage({ type: 'failed', message: String(error?.stack ?? error) }));

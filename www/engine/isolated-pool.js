@@ -15,6 +15,11 @@ const now = () => performance.timeOrigin + performance.now();
 const MAX_KEPT = 32;
 
 /**
+ * @typedef {import('../js/types.js').IsolatedMessage} IsolatedMessage
+ * @typedef {import('../js/types.js').IsolatedRequest} IsolatedRequest
+ */
+
+/**
  * What a job's answer looks like to Rust (`RawDone` in src/engines/workers.rs).
  * @typedef {{output?: Uint8Array, error?: string, sent: number, paused: number, start: number, end: number, received: number}} Answer
  */
@@ -35,7 +40,7 @@ class IsolatedWorker {
     this.worker = new Worker(new URL('isolated-worker.js', import.meta.url), { type: 'module', name });
     /** @type {Promise<void>} */
     this.ready = new Promise((resolve, reject) => {
-      this.worker.addEventListener('message', ({ data }) => {
+      this.worker.addEventListener('message', (/** @type {MessageEvent<IsolatedMessage>} */ { data }) => {
         if (data.type === 'ready') {
           this.readyAt = now();
           resolve();
@@ -54,32 +59,47 @@ class IsolatedWorker {
     });
     this.ready.catch(() => {}); // a start that fails is reported to whoever awaits it
     const life = lifeName('isolated');
-    this.worker.postMessage({ type: 'init', glue: glueUrl, module, warmUp, life });
+    this.send({ type: 'init', glue: glueUrl, module, warmUp, life });
+  }
+
+  /** @param {IsolatedRequest} request @param {Transferable[]} [transfer] */
+  send(request, transfer = []) {
+    this.worker.postMessage(request, { transfer });
   }
 
   get busy() {
     return this.pending.size > 0;
   }
 
-  /** Sends a job; the input's bytes are transferred, not copied a second time. @returns {Promise<Answer>} */
+  /**
+   * Sends a job; the input's bytes are transferred, not copied a second time.
+   * @param {string} job
+   * @param {Uint8Array} input
+   * @param {number} pauseMs
+   * @returns {Promise<Answer>}
+   */
   run(job, input, pauseMs) {
     const seq = this.seq++;
     const sent = now();
     if (this.dead) return Promise.resolve({ error: 'the worker had crashed', sent, paused: sent, start: sent, end: sent, received: sent });
     return new Promise((resolve) => {
       this.pending.set(seq, { resolve, sent });
-      this.worker.postMessage({ type: 'job', seq, job, input, pauseMs }, { transfer: [input.buffer] });
+      this.send({ type: 'job', seq, job, input, pauseMs }, [input.buffer]);
     });
   }
 
-  settle({ seq, output, error, paused, start, end }) {
+  /** @param {Extract<IsolatedMessage, {type: 'done'}>} done */
+  settle({ seq, output, paused, start, end }) {
     const job = this.pending.get(seq);
     if (!job) return;
     this.pending.delete(seq);
-    job.resolve({ output, error, sent: job.sent, paused, start, end, received: now() });
+    job.resolve({ output, sent: job.sent, paused, start, end, received: now() });
   }
 
-  /** A panic traps the wasm instance: its jobs fail with the message, and it is never reused. */
+  /**
+   * A panic traps the wasm instance: its jobs fail with the message, and it is never reused.
+   * @param {string} message
+   */
   crash(message) {
     if (this.dead) return;
     this.dead = true;
@@ -118,11 +138,15 @@ export class IsolatedPools {
     return this.module;
   }
 
+  /** @param {boolean} warmUp */
   async spawn(warmUp) {
     return new IsolatedWorker(this.glueUrl, await this.compiled(), `isolated ${++this.named}`, warmUp);
   }
 
-  /** Makes sure `n` warm workers wait for work (started in the background). */
+  /**
+   * Makes sure `n` warm workers wait for work (started in the background).
+   * @param {number} n
+   */
   async warm(n) {
     this.keep = Math.max(Math.min(n, MAX_KEPT), navigator.hardwareConcurrency || 2);
     this.idle = this.idle.filter((w) => !w.dead);
@@ -135,10 +159,12 @@ export class IsolatedPools {
    * Lends `size` workers to a run: warm ones first (unless `cold`), new ones for the rest.
    * Resolves to JSON `{id, spawned}`: per worker the [start, ready] clock times of a start this
    * run waited for, or null for a worker that was ready already.
+   * @param {number} size
    */
   async start(size, cold = false) {
     const taken = now();
     const workers = [];
+    /** @type {boolean[]} */
     const waited = [];
     for (let i = 0; i < size; i++) {
       let worker = cold ? undefined : this.takeIdle();
@@ -160,7 +186,13 @@ export class IsolatedPools {
     return worker;
   }
 
-  /** Runs a job after a pause; resolves to an `Answer`. A crashed worker is replaced first. */
+  /**
+   * Runs a job after a pause; resolves to an `Answer`. A crashed worker is replaced first.
+   * @param {number} id the pool
+   * @param {number} index the worker in it
+   * @param {string} job
+   * @param {Uint8Array} input
+   */
   async run(id, index, job, input, pauseMs = 0) {
     const workers = this.pools.get(id);
     if (!workers) throw 'this pool was stopped';
@@ -174,12 +206,17 @@ export class IsolatedPools {
   /**
    * Terminates one worker of a running pool at once (as a process killed mid-task): its pending
    * jobs answer with an error, and the next job for that index starts a fresh worker.
+   * @param {number} id the pool
+   * @param {number} index the worker in it
    */
   kill(id, index) {
     this.pools.get(id)?.[index]?.crash('terminated');
   }
 
-  /** Gives a run's workers back; busy ones (Stop pressed mid-job) are replaced by fresh ones. */
+  /**
+   * Gives a run's workers back; busy ones (Stop pressed mid-job) are replaced by fresh ones.
+   * @param {number} id the pool
+   */
   stop(id) {
     for (const worker of this.pools.get(id) ?? []) {
       if (worker.dead) continue;

@@ -4,7 +4,10 @@
 // and is granted it exactly then. Where Web Locks are missing (an insecure origin), nothing is
 // watched.
 
-/** A lock name no other worker uses. */
+/**
+ * A lock name no other worker uses.
+ * @param {string} prefix
+ */
 export function lifeName(prefix) {
   const random = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
   return `playground-${prefix}-${random}`;
@@ -12,6 +15,7 @@ export function lifeName(prefix) {
 
 /**
  * In the worker: holds lock `name` for as long as this worker lives.
+ * @param {string} name
  * @returns {Promise<void>} resolves once it is held
  */
 export function holdLife(name) {
@@ -28,6 +32,8 @@ export function holdLife(name) {
 /**
  * In the owner: calls `onLost` once the worker holding `name` has ended (also when it was ended on
  * purpose: `onLost` decides whether that matters).
+ * @param {string} name
+ * @param {() => void} onLost
  */
 export function watchLife(name, onLost) {
   const locks = globalThis.navigator?.locks;

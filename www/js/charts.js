@@ -9,7 +9,12 @@ import { pagedTable } from './timeline.js';
  * @typedef {[number, number][] | Float64Array} Points
  */
 
-/** uPlot loads with the first chart: most topics never draw one. */
+/** @typedef {{chart: string, name: string, x: string, y: string, points: Points}} ChartSeries a report's `Series`, or one with pairs */
+
+/**
+ * uPlot loads with the first chart: most topics never draw one.
+ * @type {Promise<typeof import('../vendor/uPlot.esm.js')> | null}
+ */
 let uPlotModule = null;
 const loadUPlot = () => (uPlotModule ??= import('../vendor/uPlot.esm.js').then((m) => m.default));
 
@@ -17,24 +22,31 @@ const COLORS = ['#2563eb', '#9ca3af', '#d97706', '#059669', '#db2777', '#7c3aed'
 
 /**
  * One chart per distinct `chart` name, with every series of that name on it.
- * @param {{chart: string, name: string, x: string, y: string, points: Points}[]} series
+ * @param {ChartSeries[]} series
  * @param {number} width
  */
 export function renderCharts(series, width) {
+  /** @type {Map<string, ChartSeries[]>} */
   const charts = new Map();
   for (const s of series) {
-    if (!charts.has(s.chart)) charts.set(s.chart, []);
-    charts.get(s.chart).push(s);
+    const list = charts.get(s.chart);
+    if (list) list.push(s);
+    else charts.set(s.chart, [s]);
   }
   return [...charts.entries()].map(([name, list]) => chart(name, list, width));
 }
 
+/**
+ * @param {string} name
+ * @param {ChartSeries[]} list the series drawn on this chart (at least one)
+ * @param {number} width
+ */
 function chart(name, list, width) {
   const figure = h('figure', { class: 'chart' }, h('figcaption', { text: `${list[0].y} by ${list[0].x}` }));
   const columns = list.map((s) => thin(s.points, Math.max(width, 280)));
   // uPlot draws axes on its canvas, black unless told: the theme's ink and lines.
   const [ink, line] = ['--ink', '--line'].map(cssRgb);
-  const axis = (label) => ({ label, stroke: ink, grid: { stroke: line }, ticks: { stroke: line } });
+  const axis = (/** @type {string} */ label) => ({ label, stroke: ink, grid: { stroke: line }, ticks: { stroke: line } });
   const options = {
     width: Math.max(width, 280),
     height: 240,
@@ -68,7 +80,11 @@ const point = (points, i) => (points instanceof Float64Array ? [points[2 * i], p
 
 const number = (/** @type {number} */ v) => v.toLocaleString('en-US', { maximumFractionDigits: 3 });
 
-/** Every point of a chart's series, a page of rows at a time (row i found from the series' sizes). */
+/**
+ * Every point of a chart's series, a page of rows at a time (row i found from the series' sizes).
+ * @param {ChartSeries[]} list
+ * @param {number} count
+ */
 function pointsTable(list, count) {
   const columns = ['Series', list[0].x, list[0].y];
   return pagedTable(columns, count, (row) => {

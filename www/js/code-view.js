@@ -5,7 +5,9 @@
 import { h } from './dom.js';
 import { withTexts } from './texts.js';
 
-/** @type {Promise<any> | null} */
+/** @typedef {typeof import('../vendor/highlight/core.min.js').default} Highlighter */
+
+/** @type {Promise<Highlighter> | null} */
 let highlighter = null;
 function loadHighlighter() {
   highlighter ??= Promise.all([
@@ -22,7 +24,8 @@ function loadHighlighter() {
 
 /**
  * Tabs "Rust (runs here)" and "Python equivalent", keyboard operable; an embed may show only one.
- * @param {{rust: boolean, python: boolean}} [shown]
+ * @param {import('./types.js').Topic} topic
+ * @param {Shown} [shown]
  */
 export function codeView(topic, shown = { rust: true, python: true }) {
   return withTexts(topic, 'code-view', async (texts) => [...tabsView(texts, await loadHighlighter(), topic.id, shown)]);
@@ -75,12 +78,22 @@ function toolbar(tab) {
   return [h('div', { class: 'code-tools' }, copy, download, status), pip];
 }
 
+/** @typedef {{rust: boolean, python: boolean}} Shown which tabs an embed shows */
+
+/**
+ * @param {import('./types.js').Texts} texts
+ * @param {Highlighter} hljs
+ * @param {string} id the topic's
+ * @param {Shown} shown
+ */
 function tabsView(texts, hljs, id, shown) {
   const base = id.replaceAll('-', '_');
-  const tabs = [
+  /** @type {{id: keyof Shown, label: string, code: string, file: string}[]} */
+  const all = [
     { id: 'rust', label: 'Rust (the code that runs)', code: texts.code, file: `${base}.rs` },
     { id: 'python', label: 'Python equivalent', code: texts.python, file: `${base}.py` },
-  ].filter((tab) => shown[tab.id]);
+  ];
+  const tabs = all.filter((tab) => shown[tab.id]);
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Code' });
   const panels = tabs.map((tab) => {
     const code = h('code', { class: `language-${tab.id}`, text: tab.code });
@@ -89,8 +102,9 @@ function tabsView(texts, hljs, id, shown) {
     return h('div', { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, class: 'code-panel' }, ...toolbar(tab), h('pre', { tabindex: '0', role: 'region', 'aria-label': tab.label }, code));
   });
   const buttons = tabs.map((tab, i) =>
-    h('button', { type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `code-${tab.id}`, text: tab.label, onclick: () => select(i), onkeydown: (e) => arrows(e, i) }),
+    h('button', { type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `code-${tab.id}`, text: tab.label, onclick: () => select(i), onkeydown: (/** @type {KeyboardEvent} */ e) => arrows(e, i) }),
   );
+  /** @param {number} i */
   function select(i) {
     buttons.forEach((b, j) => {
       b.setAttribute('aria-selected', String(i === j));
@@ -98,8 +112,11 @@ function tabsView(texts, hljs, id, shown) {
       panels[j].hidden = i !== j;
     });
   }
+  /** @param {KeyboardEvent} event @param {number} i */
   function arrows(event, i) {
-    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    /** @type {Record<string, number>} */
+    const steps = { ArrowRight: 1, ArrowLeft: -1 };
+    const step = steps[event.key];
     if (!step) return;
     const next = (i + step + tabs.length) % tabs.length;
     select(next);

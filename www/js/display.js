@@ -17,7 +17,7 @@ export function readDisplay(location = window.location) {
   const query = new URLSearchParams(location.search);
   /** @type {string[]} */
   const problems = [];
-  const ignored = (key, why) => problems.push(`Ignored ${key}=${shorten(query.get(key) ?? '')}: ${why}.`);
+  const ignored = (/** @type {string} */ key, /** @type {string} */ why) => problems.push(`Ignored ${key}=${shorten(query.get(key) ?? '')}: ${why}.`);
 
   let theme = query.get('theme') ?? 'auto';
   if (!THEMES.includes(theme)) {
@@ -46,7 +46,12 @@ export function readDisplay(location = window.location) {
   return { theme, panels, compact: flag(query, 'compact', ignored), autorun: flag(query, 'autorun', ignored), origins, problems };
 }
 
-/** `key`, `key=1` or `key=true` is on; `key=0`, `key=false` or no key is off. */
+/**
+ * `key`, `key=1` or `key=true` is on; `key=0`, `key=false` or no key is off.
+ * @param {URLSearchParams} query
+ * @param {string} key
+ * @param {(key: string, why: string) => void} ignored
+ */
 function flag(query, key, ignored) {
   if (!query.has(key)) return false;
   const value = query.get(key);
@@ -55,6 +60,7 @@ function flag(query, key, ignored) {
   return false;
 }
 
+/** @param {string} text */
 function isOrigin(text) {
   try {
     return new URL(text).origin === text;
@@ -63,9 +69,12 @@ function isOrigin(text) {
   }
 }
 
-const shorten = (text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
+const shorten = (/** @type {string} */ text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
-/** Sets the theme (CSS follows `prefers-color-scheme` unless it is light or dark) and the compact layout. */
+/**
+ * Sets the theme (CSS follows `prefers-color-scheme` unless it is light or dark) and the compact layout.
+ * @param {Display} display
+ */
 export function applyDisplay(display, root = document.documentElement) {
   root.dataset.theme = display.theme;
   root.toggleAttribute('data-compact', display.compact);

@@ -1,11 +1,13 @@
 // Building DOM safely: every piece of text becomes a text node, never HTML.
 
+/** @typedef {Node | string | number | null | undefined | false} Child a child to append: null, undefined and false add nothing */
+
 /**
  * Creates an element. `attrs` keys: `class`, `text`, `on<event>` handlers, `dataset`, boolean
- * and string attributes. Children may be nodes, strings (as text) or null.
+ * and string attributes. Children may be nodes, strings (as text) or null, or lists of them.
  * @param {string} tag
  * @param {Record<string, any>} [attrs]
- * @param {...(Node | string | number | null | undefined | false)} children
+ * @param {...(Child | Child[])} children
  * @returns {HTMLElement}
  */
 export function h(tag, attrs = {}, ...children) {
@@ -89,12 +91,19 @@ export function lazyDetails(className, summary, build) {
   return details;
 }
 
-/** Removes every child of `element` and appends `children`. */
+/**
+ * Removes every child of `element` and appends `children`.
+ * @param {Element} element
+ * @param {...(Node | string | null | undefined | false | (Node | string | null | undefined | false)[])} children
+ */
 export function replace(element, ...children) {
   element.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
-/** Formats milliseconds for people: 0.42 ms, 12.3 ms, 1.25 s. */
+/**
+ * Formats milliseconds for people: 0.42 ms, 12.3 ms, 1.25 s.
+ * @param {number | null | undefined} value
+ */
 export function ms(value) {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;

@@ -28,7 +28,18 @@ const PROGRESS_EVERY_MS = 250;
 const RESIZE_GATHER_MS = 100;
 const USAGE = "send {type: 'run' | 'stop' | 'setParams' | 'getState', requestId, ...}";
 
-/** Short, serializable summary of a report for the parent page. */
+/**
+ * @typedef {import('./types.js').Report} Report
+ * @typedef {import('./types.js').FieldError} FieldError
+ * @typedef {import('./types.js').Values} Values
+ * @typedef {Record<string, unknown>} Message a message to the parent page (the README's table says which)
+ * @typedef {(message: Message) => void} Send
+ */
+
+/**
+ * Short, serializable summary of a report for the parent page.
+ * @param {Report} report
+ */
 export function summarize(report) {
   const ok = report.modes.filter((m) => m.status === 'ok');
   return {
@@ -47,7 +58,9 @@ export function summarize(report) {
 /**
  * How a run ended, as the message that answers it: 'result' (finished or failed), 'stopped'
  * (with what ran until then) or 'error' (refused, invalid, or the engine was lost).
- * @param {Outcome} outcome
+ * @param {RunEnd} outcome
+ * @param {string} topic
+ * @returns {Message}
  */
 export function endMessage(outcome, topic) {
   if (outcome.report && outcome.report.topic !== topic) return { type: 'error', message: "The run that ended was not this request's: send it again.", errors: [] };
@@ -60,15 +73,16 @@ export function endMessage(outcome, topic) {
  * What the page does for the parent. `run` must claim the engine before its first await and
  * refuse at once while another run holds it; it tells `events` when the run starts and how it
  * goes. `stop` resolves once no run is going (true if one was stopped).
- * @typedef {{report?: any, message?: string, errors?: any[], fullPage?: string, stopped?: boolean}} Outcome
- * @typedef {{started: (info: {topic: string, params: any, modes: string[]}) => void, progress: (live: {progress: any, spans: any[], log: any[]}) => void, ended: (outcome: Outcome, topic: string) => void}} RunEvents
+ * `RunEnd` is how a run ended as the page showed it: its report, or why there is none.
+ * @typedef {{report?: Report, message?: string, errors?: FieldError[], fullPage?: string, stopped?: boolean}} RunEnd
+ * @typedef {{started: (info: {topic: string, params: Values, modes: string[]}) => void, progress: (live: import('./types.js').Drained) => void, ended: (outcome: RunEnd, topic: string) => void}} RunEvents
  * @typedef {{
  *   topics: string[],
- *   ready: () => Record<string, any>,
- *   state: () => Promise<Record<string, any>>,
- *   run: (topic: string, params: Record<string, any>, label: string, events: RunEvents) => Promise<Outcome>,
+ *   ready: () => Message,
+ *   state: () => Promise<Message>,
+ *   run: (topic: string, params: Values, label: string, events: RunEvents) => Promise<RunEnd>,
  *   stop: () => Promise<boolean>,
- *   setParams: (topic: string | undefined, params: Record<string, any>) => Promise<Outcome | null>,
+ *   setParams: (topic: string | undefined, params: Values) => Promise<RunEnd | null>,
  * }} Host
  */
 
@@ -104,11 +118,13 @@ export function listen(host, origins) {
  * Posts to the parent page: to any, or when `origins` restricts it, only to an allowed parent.
  * Where the browser does not say the parent's origin, to each allowed origin (the browser drops
  * the others, with a console warning).
+ * @param {string[] | null} origins
+ * @returns {Send}
  */
 function toParent(origins) {
   const parent = parentOrigin();
   const targets = !origins ? ['*'] : parent ? origins.filter((o) => o === parent) : origins;
-  return (/** @type {any} */ message) => {
+  return (message) => {
     for (const origin of targets) window.parent.postMessage(message, origin);
   };
 }
@@ -128,6 +144,7 @@ function parentOrigin() {
  * Tells the parent the page's height whenever the layout changes (gathered), so the iframe can
  * fit it without a second scroll bar: {type: 'resize'} for embed.js and other pages,
  * {subject: 'lti.frameResize'} for Canvas and other LMSs.
+ * @param {Send} parent
  */
 function reportHeight(parent) {
   let timer = 0;
@@ -146,18 +163,26 @@ function reportHeight(parent) {
   }).observe(document.documentElement);
 }
 
-/** Posts to whoever sent `event`. */
+/**
+ * Posts to whoever sent `event`.
+ * @param {MessageEvent} event
+ * @param {Message} message
+ */
 function post(event, message) {
   const origin = !event.origin || event.origin === 'null' ? '*' : event.origin;
   const target = /** @type {Window | null} */ (event.source) ?? window.parent;
   target.postMessage(message, { targetOrigin: origin });
 }
 
-/** Sends the one answer to a message (later calls do nothing), with the message's requestId. */
+/**
+ * Sends the one answer to a message (later calls do nothing), with the message's requestId.
+ * @param {MessageEvent} event
+ * @returns {Send}
+ */
 function replier(event) {
   const { id } = requestId(event.data);
   let sent = false;
-  return (/** @type {any} */ message) => {
+  return (message) => {
     if (sent) return;
     sent = true;
     try {
@@ -172,13 +197,14 @@ function replier(event) {
 /**
  * A run's events, posted by `send`: 'started', 'progress' at most every PROGRESS_EVERY_MS (the
  * latest one wins), and the message that ends it.
+ * @param {Send} send
  * @returns {RunEvents}
  */
 function runEvents(send) {
   let started = 0;
   let last = -Infinity;
   let timer = 0;
-  /** @type {any} */
+  /** @type {Message | null} */
   let pending = null;
   const flush = () => {
     timer = 0;
@@ -204,19 +230,30 @@ function runEvents(send) {
   };
 }
 
-/** The message's requestId as it is echoed: a number, or a string of at most 200 characters; else null. */
+/**
+ * The message's requestId as it is echoed: a number, or a string of at most 200 characters; else null.
+ * @param {unknown} data
+ * @returns {{id: string | number | null, ok: boolean}}
+ */
 function requestId(data) {
-  const given = data !== null && typeof data === 'object' && !Array.isArray(data) ? data.requestId : undefined;
+  const given = data !== null && typeof data === 'object' && !Array.isArray(data) ? /** @type {{requestId?: unknown}} */ (data).requestId : undefined;
   if (given === undefined || given === null) return { id: null, ok: true };
   if (typeof given === 'number' || (typeof given === 'string' && given.length <= 200)) return { id: given, ok: true };
   return { id: null, ok: false };
 }
 
+/**
+ * Answers one message from the parent (exactly once, through `reply`).
+ * @param {any} data whatever the parent posted: checked field by field before it is used
+ * @param {Send} reply
+ * @param {Host} host
+ * @param {Send} send events of a run, before its answer
+ */
 function answer(data, reply, host, send) {
-  const error = (message, errors = []) => reply({ type: 'error', message, errors });
+  const error = (/** @type {string} */ message, /** @type {FieldError[]} */ errors = []) => reply({ type: 'error', message, errors });
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return error(`The playground answers messages like {type: 'run', ...}, not ${describe(data)}: ${USAGE}.`);
   if (!requestId(data).ok) return error('requestId must be a string (at most 200 characters) or a number.');
-  const failed = (failure) => error(`The request failed: ${cut(String(failure), 200)}`);
+  const failed = (/** @type {unknown} */ failure) => error(`The request failed: ${cut(String(failure), 200)}`);
   const state = (extra = {}) => host.state().then((s) => reply({ type: 'state', ...s, ...extra }), failed);
   if (data.type === 'getState') return state();
   if (data.type === 'stop') return host.stop().then((stopped) => state({ stopped }), failed);
@@ -236,10 +273,11 @@ function answer(data, reply, host, send) {
   const events = runEvents((message) => (message.type === 'started' || message.type === 'progress' ? send({ ...message, requestId: id }) : reply(message)));
   host.run(data.topic, params, `request ${describe(data.requestId ?? null)} (${data.topic})`, events).then(
     (outcome) => events.ended(outcome, data.topic),
-    (failure) => events.ended({ message: `The run failed: ${cut(String(failure), 200)}` }, data.topic),
+    (/** @type {unknown} */ failure) => events.ended({ message: `The run failed: ${cut(String(failure), 200)}` }, data.topic),
   );
 }
 
+/** @param {FieldError[]} errors */
 function limited(errors) {
   if (errors.length <= MAX_ERRORS) return errors;
   return [...errors.slice(0, MAX_ERRORS), { field: 'params', message: `and ${errors.length - MAX_ERRORS} more problems` }];
@@ -249,11 +287,13 @@ function limited(errors) {
  * The parameters as JSON values, field by field: a value JSON cannot carry (a BigInt, NaN or
  * Infinity, a cycle, a Date or Map or typed array, a lone surrogate, deep nesting) is an error for
  * its field, never left for JSON.stringify to throw on or to turn into null (and so a default).
- * @returns {{params: Record<string, any>, errors: {field: string, message: string}[]}}
+ * @param {Record<string, unknown>} given a plain object
+ * @returns {{params: Values, errors: FieldError[]}}
  */
 export function toJson(given) {
-  /** @type {Record<string, any>} */
+  /** @type {Values} */
   const params = {};
+  /** @type {FieldError[]} */
   const errors = [];
   for (const key of Object.keys(given)) {
     const field = cut(key);
@@ -269,7 +309,13 @@ export function toJson(given) {
   return { params, errors };
 }
 
-/** A JSON copy of `value`, or undefined with `problem.message` set. `ancestors` finds cycles. */
+/**
+ * A JSON copy of `value`, or undefined with `problem.message` set. `ancestors` finds cycles.
+ * @param {unknown} value
+ * @param {object[]} ancestors
+ * @param {{message: string}} problem
+ * @returns {unknown}
+ */
 function plainValue(value, ancestors, problem) {
   switch (typeof value) {
     case 'string':
@@ -314,21 +360,24 @@ function plainValue(value, ancestors, problem) {
     problem.message = `is a ${value?.constructor?.name ?? 'special'} object, which a parameter cannot be`;
     return undefined;
   }
-  /** @type {Record<string, any>} */
+  /** @type {Record<string, unknown>} */
   const out = {};
   for (const key of Object.keys(value)) {
     if (!wellFormed(key)) {
       problem.message = 'holds a name that is not valid Unicode (a lone surrogate)';
       return undefined;
     }
-    const copy = plainValue(value[key], inner, problem);
+    const copy = plainValue(/** @type {Record<string, unknown>} */ (value)[key], inner, problem);
     if (problem.message) return undefined;
     if (copy !== undefined) out[key] = copy;
   }
   return out;
 }
 
-/** A plain object (what JSON makes), not a Date, Map, typed array, Blob... */
+/**
+ * A plain object (what JSON makes), not a Date, Map, typed array, Blob...
+ * @param {object} value
+ */
 function isPlain(value) {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -336,18 +385,26 @@ function isPlain(value) {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** @param {string} text */
 function wellFormed(text) {
-  const native = /** @type {any} */ (text).isWellFormed;
+  // String.prototype.isWellFormed is newer than the es2023 library (and some browsers).
+  const native = /** @type {{isWellFormed?: () => boolean}} */ (/** @type {unknown} */ (text)).isWellFormed;
   return typeof native === 'function' ? native.call(text) : !LONE_SURROGATE.test(text);
 }
 
-/** Text from outside, cut for echoing: at most `max` characters, with "…" if cut. */
+/**
+ * Text from outside, cut for echoing: at most `max` characters, with "…" if cut.
+ * @param {string} text
+ */
 export function cut(text, max = ECHO_CHARS) {
   const chars = Array.from(text.length > max * 2 ? text.slice(0, max * 2) : text);
   return chars.length > max ? `${chars.slice(0, max).join('')}…` : chars.join('');
 }
 
-/** A short description of a value from outside, for messages. */
+/**
+ * A short description of a value from outside, for messages.
+ * @param {unknown} value
+ */
 function describe(value) {
   if (typeof value === 'string') return `"${cut(value)}"`;
   if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined') return String(value);

@@ -11,8 +11,19 @@ const HARD_STOP_MS = 400;
 const ENGINE_SILENT_MS = 10_000;
 
 /**
- * @typedef {{threads: boolean, cores: number, isolated: boolean, flavor: string}} Caps
- * @typedef {{catalog: any, caps: Caps, bootMs: number}} Ready
+ * @typedef {import('./types.js').Caps} Caps
+ * @typedef {import('./types.js').Checked} Checked
+ * @typedef {import('./types.js').Drained} Drained
+ * @typedef {import('./types.js').EngineMessage} EngineMessage
+ * @typedef {import('./types.js').EngineRequest} EngineRequest
+ * @typedef {import('./types.js').Outcome} Outcome
+ * @typedef {import('./types.js').SelfTest} SelfTest
+ * @typedef {import('./types.js').BenchResult} BenchResult
+ * @typedef {import('./types.js').Values} Values
+ * @typedef {Extract<EngineMessage, {type: 'ready'}>} Ready the catalog still JSON text
+ * @typedef {EngineRequest extends infer R ? R extends {id: number} ? Omit<R, 'id'> : never : never} NumberedRequest a request the engine answers, before it has its id
+ * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[]}} Pending
+ *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
 
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
@@ -26,27 +37,34 @@ function stallOverride() {
 
 export class Engine {
   constructor() {
-    /** @type {Map<number, {resolve: (v: any) => void, onProgress?: (d: any) => void, kind: string, spans: any[], log: any[]}>} */
+    /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.nextId = 1;
     /** @type {number | null} id of the run in progress */
     this.running = null;
-    this.start();
+    /** When the engine last said anything (performance.now()). */
+    this.heard = 0;
+    const { worker, host, ready } = this.start();
+    this.worker = worker;
+    this.host = host;
+    this.ready = ready;
   }
 
+  /**
+   * Starts an engine worker; the caller keeps what this returns as the current engine.
+   * @returns {{worker: Worker, host: WorkerHost, ready: Promise<Ready>}}
+   */
   start() {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
-    this.host = host;
     const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
-    this.worker = worker;
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');
     let booted = false;
     /** @type {Promise<Ready>} */
-    this.ready = new Promise((resolve, reject) => {
-      worker.addEventListener('message', ({ data }) => {
+    const ready = new Promise((resolve, reject) => {
+      worker.addEventListener('message', (/** @type {MessageEvent<EngineMessage>} */ { data }) => {
         if (!current()) return;
         this.heard = performance.now();
         if (data.type === 'worker-host') host.serve(data.port);
@@ -65,23 +83,29 @@ export class Engine {
         if (booted) this.restart({ outcome: 'crashed', message: `The engine failed (${String(event.message).slice(0, 200)}). It was restarted: you can run again.` });
       });
     });
-    this.ready.catch(() => {}); // whoever awaits it hears why
+    ready.catch(() => {}); // whoever awaits it hears why
     worker.postMessage({ type: 'life', name: life });
+    return { worker, host, ready };
   }
 
-  /** Replaces a stuck or broken engine worker; the run in progress ends with `outcome`. */
+  /**
+   * Replaces a stuck or broken engine worker; the run in progress ends with `outcome`.
+   * @param {Outcome} outcome
+   */
   restart(outcome) {
     this.worker.terminate();
     this.host.terminateAll(); // made by the page, they would outlive the engine
+    /** @type {Checked} */
     const unanswered = { ok: false, params: {}, errors: [{ field: 'params', message: 'The engine was restarted before it answered: try again.' }] };
     for (const [id, request] of this.pending) {
       this.pending.delete(id);
       request.resolve(request.kind === 'run' ? outcome : unanswered);
     }
     this.running = null;
-    this.start();
+    Object.assign(this, this.start());
   }
 
+  /** @param {Exclude<EngineMessage, {type: 'worker-host' | 'ready' | 'failed' | 'alive'}>} data */
   receive(data) {
     if (data.type === 'heartbeat') return;
     if (data.type === 'stuck') {
@@ -100,6 +124,7 @@ export class Engine {
     const request = this.pending.get(data.id);
     if (!request) return;
     if (data.type === 'progress') {
+      /** @type {Drained} */
       const drained = JSON.parse(data.drained); // JSON text: parsed faster than objects are copied
       for (const span of drained.spans) request.spans.push(span);
       for (const line of drained.log) request.log.push(line);
@@ -107,7 +132,7 @@ export class Engine {
     } else {
       this.pending.delete(data.id);
       if (data.id === this.running) this.running = null;
-      const report = data.outcome?.report;
+      const report = data.type === 'done' && data.outcome.outcome === 'finished' ? data.outcome.report : undefined;
       // The engine sends spans and log lines only in progress messages.
       if (report?.posted) {
         report.spans = request.spans.slice(0, report.posted.spans).concat(report.spans);
@@ -121,9 +146,11 @@ export class Engine {
   /**
    * Sends `message` with a new id; resolves to the engine's reply to it: a run's outcome
    * (`kind` 'run', with progress on the way) or the answer to a query (`kind` 'query').
-   * @param {Record<string, any>} message
+   * @template T what the engine's reply is
+   * @param {NumberedRequest} message
    * @param {'run' | 'query'} kind
-   * @param {(drained: any) => void} [onProgress]
+   * @param {(drained: Drained) => void} [onProgress]
+   * @returns {Promise<T>}
    */
   request(message, kind, onProgress) {
     const id = this.nextId++;
@@ -155,32 +182,55 @@ export class Engine {
     }, 1000);
   }
 
-  /** Validates parameters in Rust: `{ok, params, errors}`. */
+  /**
+   * Validates parameters in Rust: `{ok, params, errors}`.
+   * @param {string} topic
+   * @param {Values} params
+   * @returns {Promise<Checked>}
+   */
   async check(topic, params, lenient = false) {
     await this.ready;
     return this.request({ type: 'check-params', topic, params, lenient }, 'query');
   }
 
-  /** Has the threads and isolated workers a run of `topic` can use started in the background. */
+  /**
+   * Has the threads and isolated workers a run of `topic` can use started in the background.
+   * @param {string} topic
+   * @param {Values} params
+   */
   async prepare(topic, params) {
     await this.ready;
     this.worker.postMessage({ type: 'prepare', topic, params });
   }
 
-  /** Runs a topic; `onProgress` gets what the run recorded so far, about ten times a second. */
+  /**
+   * Runs a topic; `onProgress` gets what the run recorded so far, about ten times a second.
+   * @param {string} topic
+   * @param {Values} params
+   * @param {(drained: Drained) => void} [onProgress]
+   * @returns {Promise<Outcome>}
+   */
   async run(topic, params, onProgress) {
     if (this.running !== null) return { outcome: 'rejected', message: 'Another run is still going.', errors: [] };
     await this.ready;
     return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress);
   }
 
-  /** The threads self-test (diagnostics page): `{caps, shared, findings}`. */
+  /**
+   * The threads self-test (diagnostics page): `{caps, shared, findings}`.
+   * @returns {Promise<SelfTest>}
+   */
   async selfTest() {
     await this.ready;
     return this.request({ type: 'selftest' }, 'query');
   }
 
-  /** One benchmark measurement in the engine: `{Ok: number}` or `{Err: text}`. */
+  /**
+   * One benchmark measurement in the engine: `{Ok: number}` or `{Err: text}`.
+   * @param {string} name
+   * @param {number} arg
+   * @returns {Promise<BenchResult>}
+   */
   async bench(name, arg) {
     await this.ready;
     return this.request({ type: 'bench', name, arg }, 'query');
@@ -199,9 +249,12 @@ export class Engine {
 
 const LOST = 'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.';
 
-/** What a trapped engine reported, as a sentence for the learner: what failed, and what to try. */
+/**
+ * What a trapped engine reported, as a sentence for the learner: what failed, and what to try.
+ * @param {Extract<EngineMessage, {type: 'crashed'}>} crash
+ */
 function crashMessage({ message, failedAllocation, memoryBytes, flavor }) {
-  const mb = (bytes) => `${Math.ceil(bytes / 1e6).toLocaleString('en')} MB`;
+  const mb = (/** @type {number} */ bytes) => `${Math.ceil(bytes / 1e6).toLocaleString('en')} MB`;
   const shared = flavor === 'threads' ? ', shared by all its threads,' : '';
   if (failedAllocation > 0) {
     return `The run ran out of memory: it asked for ${mb(failedAllocation)} more when the engine's memory${shared} was at ${mb(memoryBytes)} and could not grow. The engine was restarted. Try smaller files, smaller parameters or fewer workers.`;

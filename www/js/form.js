@@ -3,15 +3,22 @@
 import { h, replace } from './dom.js';
 
 /**
- * One field's control: the element that takes the label and focus, anything shown after it, and
- * how to read and set its value.
- * @typedef {{input: HTMLInputElement | HTMLSelectElement, extra?: HTMLElement, get: () => any, set: (value: any) => void, settled?: () => Promise<void>}} Control
+ * @typedef {import('./types.js').Param} Param
+ * @typedef {import('./types.js').Values} Values
+ * @typedef {import('./types.js').FileValue} FileValue
+ * @typedef {Extract<Param, {type: 'files'}>} FilesParam
  */
 
 /**
- * @param {any} topic catalog entry
- * @param {Record<string, any>} values initial values
- * @param {(values: Record<string, any>) => void} onChange
+ * One field's control: the element that takes the label and focus, anything shown after it, and
+ * how to read and set its value.
+ * @typedef {{input: HTMLInputElement | HTMLSelectElement, extra?: HTMLElement, get: () => unknown, set: (value: unknown) => void, settled?: () => Promise<void>}} Control
+ */
+
+/**
+ * @param {import('./types.js').Topic} topic
+ * @param {Values} values initial values
+ * @param {(values: Values) => void} onChange
  */
 export function buildForm(topic, values, onChange) {
   /** @type {Map<string, {control: Control, error: HTMLElement}>} */
@@ -36,16 +43,21 @@ export function buildForm(topic, values, onChange) {
     async settled() {
       await Promise.all([...fields.values()].map((f) => f.control.settled?.()));
     },
-    /** @param {Record<string, any>} next */
+    /** @param {Values} next */
     setValues(next) {
       for (const [name, f] of fields) if (name in next) f.control.set(next[name]);
     },
-    /** Shows each error next to its field (and clears the others). */
+    /**
+     * Shows each error next to its field (and clears the others); returns the messages of errors
+     * that name no field.
+     * @param {import('./types.js').FieldError[]} errors
+     */
     setErrors(errors) {
       for (const f of fields.values()) {
         f.error.textContent = '';
         f.control.input.removeAttribute('aria-invalid');
       }
+      /** @type {string[]} */
       const unplaced = [];
       for (const e of errors) {
         const f = fields.get(e.field);
@@ -60,9 +72,9 @@ export function buildForm(topic, values, onChange) {
 }
 
 /**
- * @param {any} param
+ * @param {Param} param
  * @param {string} id
- * @param {any} value
+ * @param {unknown} value
  * @param {() => void} changed
  * @returns {Control}
  */
@@ -70,13 +82,13 @@ function makeControl(param, id, value, changed) {
   if (param.type === 'files') return filePicker(param, id, changed);
   if (param.type === 'choice') {
     const select = /** @type {HTMLSelectElement} */ (h('select', { id, name: param.name, onchange: changed }, ...param.options.map(([v, label]) => h('option', { value: v, text: label }))));
-    const set = (v) => (select.value = String(v));
+    const set = (/** @type {unknown} */ v) => (select.value = String(v));
     set(value);
     return { input: select, get: () => select.value, set };
   }
   if (param.type === 'bool') {
     const box = /** @type {HTMLInputElement} */ (h('input', { id, name: param.name, type: 'checkbox', onchange: changed }));
-    const set = (v) => (box.checked = v === true || v === 'true');
+    const set = (/** @type {unknown} */ v) => (box.checked = v === true || v === 'true');
     set(value);
     return { input: box, get: () => box.checked, set };
   }
@@ -85,7 +97,7 @@ function makeControl(param, id, value, changed) {
   const input = /** @type {HTMLInputElement} */ (
     h('input', { id, name: param.name, type: 'text', inputmode: numeric ? 'decimal' : undefined, autocomplete: 'off', spellcheck: 'false', oninput: changed })
   );
-  const set = (v) => (input.value = String(v));
+  const set = (/** @type {unknown} */ v) => (input.value = String(v));
   set(value);
   return { input, get: () => input.value, set };
 }
@@ -93,16 +105,19 @@ function makeControl(param, id, value, changed) {
 /**
  * Files the learner picks: their names and sizes are listed as text, and their bytes are read for
  * the engine. The value is `[{name, size, data}]`; Rust checks the limits and writes the messages.
+ * @param {FilesParam} param
+ * @param {string} id
+ * @param {() => void} changed
  * @returns {Control}
  */
 function filePicker(param, id, changed) {
   const input = /** @type {HTMLInputElement} */ (h('input', { id, name: param.name, type: 'file', multiple: true, accept: param.accept || undefined }));
   const list = h('ul', { class: 'file-list', id: `${id}-list` });
-  /** @type {{name: string, size: number, data?: string}[]} */
+  /** @type {FileValue[]} */
   let files = [];
   let reading = Promise.resolve();
   let picks = 0;
-  const show = (shown) => replace(list, ...shown.map((f) => h('li', { text: `${f.name} (${bytes(f.size)})` })));
+  const show = (/** @type {{name: string, size: number}[]} */ shown) => replace(list, ...shown.map((f) => h('li', { text: `${f.name} (${bytes(f.size)})` })));
   input.addEventListener('change', () => {
     const picked = [...(input.files ?? [])];
     const pick = ++picks;
@@ -117,6 +132,7 @@ function filePicker(param, id, changed) {
     input,
     extra: list,
     get: () => files,
+    /** @param {unknown} value */
     set(value) {
       files = Array.isArray(value) ? value : [];
       // The input can only show files picked in it; the list shows what the form holds.
@@ -133,6 +149,8 @@ function filePicker(param, id, changed) {
  * while an array of numbers would be about four times larger and slow to parse. Files over the
  * schema's limits are not read at all: their names and sizes are enough for Rust's message.
  * @param {File[]} picked
+ * @param {FilesParam} param
+ * @returns {Promise<FileValue[]>}
  */
 async function readFiles(picked, param) {
   const total = picked.reduce((sum, f) => sum + f.size, 0);
@@ -153,7 +171,10 @@ function base64(file) {
   });
 }
 
-/** 1234567 as "1.2 MB", 2345 as "2.3 KB" (decimal units, like the limits Rust states). */
+/**
+ * 1234567 as "1.2 MB", 2345 as "2.3 KB" (decimal units, like the limits Rust states).
+ * @param {number} n
+ */
 function bytes(n) {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} KB`;

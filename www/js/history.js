@@ -3,9 +3,19 @@
 
 import { h, ms, scrollBox } from './dom.js';
 
+/** @typedef {import('./types.js').Report} Report @typedef {import('./types.js').ModeStatus} ModeStatus */
+
+/**
+ * One remembered run (what `remember` keeps of a report).
+ * @typedef {{at: number, status: import('./types.js').RunStatus, params: import('./types.js').Values,
+ *   modes: {id: string, label: string, wall: number | null, speedup: number | null, status: ModeStatus}[]}} Entry
+ */
+
 const KEEP = 8;
+/** @type {Map<string, Entry[]>} */
 const memory = new Map();
 
+/** @param {string} topic @returns {Entry[]} */
 function load(topic) {
   try {
     return JSON.parse(localStorage.getItem(`history:${topic}`) ?? '[]');
@@ -14,6 +24,7 @@ function load(topic) {
   }
 }
 
+/** @param {string} topic @param {Entry[]} entries */
 function save(topic, entries) {
   memory.set(topic, entries);
   try {
@@ -23,8 +34,12 @@ function save(topic, entries) {
   }
 }
 
-/** Remembers a finished run's parameters and per-mode wall times. */
+/**
+ * Remembers a finished run's parameters and per-mode wall times.
+ * @param {Report} report
+ */
 export function remember(report) {
+  /** @type {Entry} */
   const entry = {
     at: report.started_at,
     status: report.status,
@@ -34,7 +49,10 @@ export function remember(report) {
   save(report.topic, [entry, ...load(report.topic)].slice(0, KEEP));
 }
 
-/** A table of the last runs: one row per run, one column per mode. */
+/**
+ * A table of the last runs: one row per run, one column per mode.
+ * @param {import('./types.js').Topic} topic
+ */
 export function historyTable(topic) {
   const entries = load(topic.id);
   if (!entries.length) return h('p', { class: 'muted', text: 'No runs yet.' });
@@ -58,7 +76,7 @@ export function historyTable(topic) {
   );
 }
 
-const isEmptyList = (v) => Array.isArray(v) && !v.length;
+const isEmptyList = (/** @type {unknown} */ v) => Array.isArray(v) && !v.length;
 
 /** A value as text; a list of picked files (reports give `{name, size}`, never the bytes) by their names. */
-const shown = (v) => (Array.isArray(v) ? v.map((f) => f?.name ?? f).join(',') : v);
+const shown = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.map((/** @type {import('./types.js').FileValue | string} */ f) => (typeof f === 'string' ? f : f?.name ?? f)).join(',') : v);

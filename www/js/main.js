@@ -13,6 +13,17 @@ import { registerServiceWorker, warmServiceWorker } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
 
+/**
+ * @typedef {import('./types.js').Catalog} Catalog
+ * @typedef {import('./types.js').Topic} Topic
+ * @typedef {import('./types.js').Values} Values
+ * @typedef {import('./types.js').Outcome} Outcome
+ * @typedef {import('./embed-api.js').RunEnd} RunEnd
+ * @typedef {import('./embed-api.js').RunEvents} RunEvents
+ * @typedef {ReturnType<typeof buildForm>} Form
+ * @typedef {{results: HTMLElement, history: HTMLElement, runButton: HTMLButtonElement, stopButton: HTMLButtonElement}} TopicView
+ */
+
 const EMBED = document.body.dataset.view === 'embed';
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 /** The theme applies to every page; panels, compact, autorun and origin only to the embed. */
@@ -25,7 +36,7 @@ document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.pa
 let engine;
 /**
  * The events of a run the parent did not ask for (the learner's, or autorun), when embedded.
- * @type {((by: string) => import('./embed-api.js').RunEvents) | null}
+ * @type {((by: string) => RunEvents) | null}
  */
 let learnerRun = null;
 /** One polite live region for how runs go: results replace their content, which would be read out whole. */
@@ -38,20 +49,23 @@ document.body.append(announcer);
  * resolves when it lets go, and `stopping` says a stop came meanwhile (a run not yet started then
  * does not start). `by` is who started the run in progress: 'parent', 'learner' or 'autorun'; `runs`
  * counts the runs that ended, and `last` is how the last one ended (as the embed API says it).
- * @type {{catalog: any, caps: any, topic: any, form: any, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number, last: any,
- *   execute: (params: any, events: any) => Promise<any>, runForm: (by: string) => Promise<void>}}
+ * The catalog and caps are the engine's once it is ready (nothing reads them before).
+ * @type {{catalog: Catalog, caps: import('./types.js').Caps, topic: Topic | null, form: Form | null, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number,
+ *   last: import('./embed-api.js').Message | null, execute: (params: Values, events: RunEvents | null) => Promise<RunEnd>, runForm: (by: string) => Promise<void>}}
  */
-const state = { catalog: null, caps: null, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
+const state = { catalog: { chapters: [], topics: [] }, caps: { threads: false, cores: 1, isolated: false, flavor: 'plain' }, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
 
 /**
  * Takes the engine for `who`, synchronously; returns the release function, or null when another
  * request holds it.
+ * @param {string} who
  * @returns {(() => void) | null}
  */
 function claimEngine(who) {
   if (state.claim !== null) return null;
   state.claim = who;
   state.stopping = false;
+  /** @type {() => void} */
   let free = () => {};
   state.released = new Promise((resolve) => (free = resolve));
   const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
@@ -74,7 +88,8 @@ async function boot() {
   try {
     ready = await engine.ready;
   } catch (error) {
-    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${error.message}` }));
+    // engine.ready rejects with an Error that says why.
+    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${/** @type {Error} */ (error).message}` }));
     return;
   }
   state.catalog = JSON.parse(ready.catalog);
@@ -119,12 +134,13 @@ function renderNav() {
       'section',
       {},
       h('h2', { text: chapter }),
-      h('ul', {}, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(t.id)}`, dataset: { topic: t.id }, text: t.title, onclick: (e) => navigate(e, t) })))),
+      h('ul', {}, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(t.id)}`, dataset: { topic: t.id }, text: t.title, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) })))),
     );
   });
   replace(nav, ...groups);
 }
 
+/** @param {MouseEvent} event @param {Topic} topic */
 function navigate(event, topic) {
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
   event.preventDefault();
@@ -144,13 +160,14 @@ async function route() {
   await showTopic(topic, params);
 }
 
+/** @param {string | null} unknownId */
 function renderHome(unknownId) {
   document.title = 'Concurrency Playground';
   const notice = unknownId ? h('p', { class: 'notice', role: 'alert', text: `There is no topic “${unknownId.slice(0, 60)}”. Pick one below.` }) : null;
   const cards = state.catalog.chapters.map((chapter) => {
     const topics = state.catalog.topics.filter((t) => t.chapter === chapter);
     if (!topics.length) return null;
-    return h('section', { class: 'chapter' }, h('h2', { text: chapter }), h('ul', { class: 'cards' }, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${t.id}`, onclick: (e) => navigate(e, t) }, h('strong', { text: t.title })), h('p', { text: t.summary })))));
+    return h('section', { class: 'chapter' }, h('h2', { text: chapter }), h('ul', { class: 'cards' }, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${t.id}`, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) }, h('strong', { text: t.title })), h('p', { text: t.summary })))));
   });
   replace(
     app,
@@ -161,6 +178,10 @@ function renderHome(unknownId) {
   );
 }
 
+/**
+ * @param {Topic} topic
+ * @param {Values} rawParams from the URL or the parent page, checked leniently
+ */
 async function showTopic(topic, rawParams) {
   state.topic = topic;
   document.title = `${topic.title} · Concurrency Playground`;
@@ -178,7 +199,7 @@ async function showTopic(topic, rawParams) {
   syncUrl(topic, checked.params);
   engine.prepare(topic.id, checked.params);
   let timer = 0;
-  const validateSoon = (values) => {
+  const validateSoon = (/** @type {Values} */ values) => {
     clearTimeout(timer);
     timer = window.setTimeout(async () => {
       const answer = await engine.check(topic.id, values, false);
@@ -187,8 +208,8 @@ async function showTopic(topic, rawParams) {
     }, 150);
   };
 
-  const runButton = h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run' });
-  const stopButton = h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() });
+  const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run' }));
+  const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() }));
   const presetButtons = topic.presets.map((p) =>
     h('button', {
       type: 'button',
@@ -221,7 +242,7 @@ async function showTopic(topic, rawParams) {
       class: 'params',
       'aria-label': 'Parameters',
       novalidate: true,
-      onsubmit: (e) => {
+      onsubmit: (/** @type {SubmitEvent} */ e) => {
         e.preventDefault();
         runForm();
       },
@@ -244,6 +265,7 @@ async function showTopic(topic, rawParams) {
   }
   state.runForm = runForm;
 
+  /** @param {string} by */
   async function checkAndRun(by) {
     await form.settled();
     const answer = await engine.check(topic.id, form.values(), false);
@@ -259,10 +281,11 @@ async function showTopic(topic, rawParams) {
     const outcome = await execute(topic, answer.params, view, events, by);
     events?.ended(outcome, topic.id);
   }
+  /** @type {TopicView} */
   const view = { results, history, runButton, stopButton };
   state.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
-  const titled = (panel, title, ...content) => h('section', { class: 'panel', dataset: { panel }, hidden: !display.panels.has(panel) }, h('h2', { text: title }), ...content);
+  const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) => h('section', { class: 'panel', dataset: { panel }, hidden: !display.panels.has(panel) }, h('h2', { text: title }), ...content);
   const code = { rust: display.panels.has('code'), python: display.panels.has('python') };
   replace(
     app,
@@ -278,18 +301,27 @@ async function showTopic(topic, rawParams) {
   );
 }
 
-/** Keeps the address bar (and the embed's "open in the playground" link) in step with the form. */
+/**
+ * Keeps the address bar (and the embed's "open in the playground" link) in step with the form.
+ * @param {Topic} topic
+ * @param {Values} values
+ */
 function syncUrl(topic, values) {
   writeUrl(topic, values);
   const full = document.getElementById('full-page');
   if (full) full.setAttribute('href', `index.html${queryFor(topic, values)}`);
 }
 
-/** The same topic and values in a full page, where threads can run. */
+/**
+ * The same topic and values in a full page, where threads can run.
+ * @param {Topic} topic
+ * @param {Values} values
+ */
 function fullPageUrl(topic, values) {
   return new URL(`index.html${queryFor(topic, values)}`, window.location.href).href;
 }
 
+/** @param {Topic} topic */
 function isolationNotice(topic) {
   const threadModes = topic.modes.filter((m) => m.model === 'threads');
   if (state.caps.threads || !threadModes.length) return null;
@@ -308,6 +340,7 @@ function isolationNotice(topic) {
   );
 }
 
+/** @param {Topic} topic */
 function embedButton(topic) {
   const box = h('div', { class: 'embed-snippet', hidden: true });
   return h(
@@ -318,14 +351,14 @@ function embedButton(topic) {
       id: 'embed',
       text: 'Embed…',
       'aria-expanded': 'false',
-      onclick: (event) => {
-        const query = queryFor(topic, state.form.values());
+      onclick: (/** @type {MouseEvent} */ event) => {
+        const query = queryFor(topic, shownForm().values());
         const src = new URL(`embed.html${query}`, window.location.href).href;
         // The values that differ from the defaults, numbers as numbers.
         const numeric = new Set(topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name));
         const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic').map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]));
         // Text inside an HTML attribute quoted with `quote`.
-        const attribute = (text, quote = '"') => text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
+        const attribute = (/** @type {string} */ text, quote = '"') => text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
         replace(
           box,
           snippetBox('With the helper (resizes itself; the page can run and stop it)', `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`),
@@ -339,7 +372,11 @@ function embedButton(topic) {
   );
 }
 
-/** A labelled, read-only snippet of embed code and its Copy button. */
+/**
+ * A labelled, read-only snippet of embed code and its Copy button.
+ * @param {string} label
+ * @param {string} snippet
+ */
 function snippetBox(label, snippet) {
   const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' }));
   area.value = snippet;
@@ -358,7 +395,12 @@ function snippetBox(label, snippet) {
 
 /**
  * Runs a topic and shows it. Resolves to `{report}` or `{message, errors}`.
- * @returns {Promise<{report?: any, message?: string, errors?: any[]}>}
+ * @param {Topic} topic
+ * @param {Values} params checked
+ * @param {TopicView} view
+ * @param {RunEvents | null} events for an embedding page
+ * @param {string} by who asked: 'parent', 'learner' or 'autorun'
+ * @returns {Promise<RunEnd>}
  */
 async function execute(topic, params, view, events, by) {
   if (state.running) return { message: 'A run is already in progress.' };
@@ -368,6 +410,7 @@ async function execute(topic, params, view, events, by) {
   view.runButton.disabled = true;
   view.stopButton.disabled = false;
   document.body.dataset.running = 'true';
+  /** @type {import('./types.js').Drained} */
   const live = { log: [], spans: [], progress: null };
   let frame = 0;
   renderLive(view.results, live, topic.modes);
@@ -404,7 +447,14 @@ async function execute(topic, params, view, events, by) {
   }
 }
 
-/** Shows how a run ended: its report, why it was refused or could not run here, or why the engine was restarted. */
+/**
+ * Shows how a run ended: its report, why it was refused or could not run here, or why the engine was restarted.
+ * @param {Outcome} outcome
+ * @param {TopicView} view
+ * @param {Topic} topic
+ * @param {Values} params
+ * @returns {RunEnd}
+ */
 function show(outcome, view, topic, params) {
   if (outcome.outcome === 'unavailable') {
     const fullPage = fullPageUrl(topic, params);
@@ -419,7 +469,7 @@ function show(outcome, view, topic, params) {
     return { report: outcome.report };
   }
   if (outcome.outcome === 'rejected') {
-    const unplaced = state.form.setErrors(outcome.errors ?? []);
+    const unplaced = shownForm().setErrors(outcome.errors ?? []);
     replace(view.results, h('p', { class: 'status failed', text: [outcome.message, ...unplaced].join(' ') }));
     return { message: outcome.message, errors: outcome.errors };
   }
@@ -428,13 +478,19 @@ function show(outcome, view, topic, params) {
   return { message: outcome.message };
 }
 
-/** Says something in the live region (set after a tick, so a repeated text is read again). */
+/**
+ * Says something in the live region (set after a tick, so a repeated text is read again).
+ * @param {string} text
+ */
 function announce(text) {
   announcer.textContent = '';
   setTimeout(() => (announcer.textContent = text), 50);
 }
 
-/** How a run ended, for the live region: its status line and how its checks went. */
+/**
+ * How a run ended, for the live region: its status line and how its checks went.
+ * @param {RunEnd} outcome
+ */
 function ending(outcome) {
   const report = outcome.report;
   if (!report) return outcome.message ?? 'The run did not finish.';
@@ -443,7 +499,10 @@ function ending(outcome) {
   return report.checks.length ? `${status} ${passed} of ${report.checks.length} checks passed.` : status;
 }
 
-/** What the embed API asks of the page (embed-api.js). */
+/**
+ * What the embed API asks of the page (embed-api.js).
+ * @returns {import('./embed-api.js').Host}
+ */
 function embedHost() {
   return {
     topics: state.catalog.topics.map((t) => t.id),
@@ -465,7 +524,7 @@ function capabilities() {
 /** The embed's state for the parent: the form's values (checked by Rust), and the runs. */
 async function embedState() {
   const topic = state.topic;
-  const values = topic ? state.form.values() : {};
+  const values = topic ? shownForm().values() : {};
   const checked = topic ? await engine.check(topic.id, values, false) : { ok: true, params: {}, errors: [] };
   return {
     protocol: 1,
@@ -481,9 +540,12 @@ async function embedState() {
   };
 }
 
-/** Picked files as {name, size}: their bytes are the learner's and too big to post. */
+/**
+ * Picked files as {name, size}: their bytes are the learner's and too big to post.
+ * @param {Values} values
+ */
 function withoutBytes(values) {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.map((f) => ({ name: f?.name, size: f?.size })) : v]));
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.map((/** @type {import('./types.js').FileValue | null} */ f) => ({ name: f?.name, size: f?.size })) : v]));
 }
 
 /** Stops the run in progress (or one about to start); resolves, once the engine is free, to whether there was one. */
@@ -498,6 +560,11 @@ async function stopAll() {
 /**
  * The embed API: switch to the topic if needed, show the values in the form, and run. The engine
  * is claimed before the first await: a request that comes meanwhile is refused, naming this one.
+ * @param {string} topicId
+ * @param {Values} params
+ * @param {string} request names it, for a request refused meanwhile
+ * @param {RunEvents} events
+ * @returns {Promise<RunEnd>}
  */
 function runFromParent(topicId, params, request, events) {
   const release = claimEngine(request);
@@ -509,21 +576,27 @@ function busy() {
   return { message: `Busy: ${state.claim} is still going. One run at a time: send this request when that one has answered.` };
 }
 
+/** @param {string} topicId @param {Values} params @param {RunEvents} events @returns {Promise<RunEnd>} */
 async function checkAndRunFromParent(topicId, params, events) {
   const checked = await showAndFill(topicId, params);
-  if (checked.message) return checked;
+  if ('message' in checked) return checked;
   if (state.stopping) return { stopped: true, message: 'Stopped before the run started.' };
   return state.execute(checked.params, events);
 }
 
-/** setParams: the values in the form, checked, without running; an outcome only when refused. */
+/**
+ * setParams: the values in the form, checked, without running; an outcome only when refused.
+ * @param {string | undefined} topicId
+ * @param {Values} params
+ * @returns {Promise<RunEnd | null>}
+ */
 async function setParamsFromParent(topicId, params) {
   const release = claimEngine('a setParams request');
   if (!release) return busy();
   try {
     const checked = await showAndFill(topicId ?? state.topic?.id, params);
-    if (checked.message) return checked;
-    engine.prepare(state.topic.id, checked.params);
+    if ('message' in checked) return checked;
+    engine.prepare(checked.topic.id, checked.params);
     return null;
   } finally {
     release();
@@ -533,6 +606,9 @@ async function setParamsFromParent(topicId, params) {
 /**
  * Shows the topic (if another one is shown) and the parent's values in its form, each message
  * next to the value it is about. Resolves to the checked params, or an outcome with a message.
+ * @param {string | undefined} topicId
+ * @param {Values} params
+ * @returns {Promise<{topic: Topic, params: Values} | RunEnd & {message: string}>}
  */
 async function showAndFill(topicId, params) {
   const topic = state.catalog.topics.find((t) => t.id === topicId);
@@ -541,20 +617,30 @@ async function showAndFill(topicId, params) {
     writeUrl(topic, {});
     await showTopic(topic, {});
   }
-  const answer = await engine.check(topicId, params, false);
+  const answer = await engine.check(topic.id, params, false);
   // The page may have moved on meanwhile (the back button): never run another topic's form.
   if (state.topic?.id !== topicId) return { message: 'The page switched topics before the run started: send the request again.' };
-  if (!answer.ok) state.form.setValues(shortValues(params));
-  state.form.setErrors(answer.errors);
+  const form = shownForm();
+  if (!answer.ok) form.setValues(shortValues(params));
+  form.setErrors(answer.errors);
   if (!answer.ok) return { message: 'Some parameters are not valid.', errors: answer.errors };
-  state.form.setValues(answer.params);
+  form.setValues(answer.params);
   syncUrl(topic, answer.params);
-  return { params: answer.params };
+  return { topic, params: answer.params };
 }
 
-/** Values as the form may show them: long text from the parent is cut. */
+/**
+ * Values as the form may show them: long text from the parent is cut.
+ * @param {Values} params
+ */
 function shortValues(params) {
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v]));
+}
+
+/** The form of the topic shown: there is one once a topic is shown, which every caller waits for. */
+function shownForm() {
+  if (!state.form) throw new Error('no topic is shown yet');
+  return state.form;
 }
 
 boot();

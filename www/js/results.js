@@ -6,11 +6,20 @@ import { h, lazyDetails, ms, replace, scrollBox } from './dom.js';
 import { steppersView } from './stepper.js';
 import { TimelineView, pagedTable, timelineTable } from './timeline.js';
 
+/**
+ * @typedef {import('./types.js').Report} Report
+ * @typedef {import('./types.js').Mode} Mode
+ * @typedef {import('./types.js').ModeStatus} ModeStatus
+ * @typedef {import('./types.js').LogLine} LogLine
+ * @typedef {import('./types.js').Drained} Live what the run in progress has recorded so far
+ */
+
 /** The log shows its first and last lines; the ones between come a page at a time on request. */
 const LOG_HEAD = 200;
 const LOG_TAIL = 200;
 const LOG_PAGE = 1000;
 
+/** @type {Record<ModeStatus, string>} */
 const STATUS_TEXT = {
   ok: 'ok',
   unavailable: 'unavailable here',
@@ -22,11 +31,16 @@ const STATUS_TEXT = {
  * The view of the run in progress in each results container: updated in place (a frame that
  * rebuilt it all would lay out and repaint the page below it each time); the finished run's
  * report continues its spans, so its timeline groups them once.
- * @type {WeakMap<Element, {live: any, timeline: TimelineView, update: () => void}>}
+ * @type {WeakMap<Element, {live: Live, timeline: TimelineView, update: () => void}>}
  */
 const liveViews = new WeakMap();
 
-/** Shows a finished (or stopped) run. */
+/**
+ * Shows a finished (or stopped) run.
+ * @param {HTMLElement} container
+ * @param {Report} report
+ * @param {Mode[]} catalogModes the topic's modes, for a report that has none
+ */
 export function renderReport(container, report, catalogModes) {
   const width = container.clientWidth || 800;
   const modes = report.modes.length ? report.modes : catalogModes;
@@ -48,13 +62,19 @@ export function renderReport(container, report, catalogModes) {
   );
 }
 
-/** Shows a run in progress: progress bar, spans so far, the last lines of the log. */
+/**
+ * Shows a run in progress: progress bar, spans so far, the last lines of the log.
+ * @param {HTMLElement} container
+ * @param {Live} live
+ * @param {Mode[]} catalogModes
+ */
 export function renderLive(container, live, catalogModes) {
   let view = liveViews.get(container);
   if (view?.live !== live) liveViews.set(container, (view = liveView(container, live, catalogModes)));
   view.update();
 }
 
+/** @param {HTMLElement} container @param {Live} live @param {Mode[]} modes */
 function liveView(container, live, modes) {
   const timeline = new TimelineView(container.clientWidth || 800);
   const bar = /** @type {HTMLProgressElement} */ (h('progress', { max: 1, value: 0, 'aria-label': 'Progress' }));
@@ -84,10 +104,12 @@ function liveView(container, live, modes) {
   return { live, timeline, update };
 }
 
+/** @param {import('./types.js').Progress} progress */
 function percent(progress) {
   return progress.total > 0 ? `${Math.min(100, (100 * progress.done) / progress.total).toFixed(0)}%` : '';
 }
 
+/** @param {Report} report */
 function statusLine(report) {
   const text = {
     ok: `Finished in ${ms(report.wall_ms)}.`,
@@ -97,11 +119,15 @@ function statusLine(report) {
   return h('p', { class: `status ${report.status}`, text });
 }
 
-/** Links to other topics: [{topic, text}]; the topic's page is `?topic=ID`. */
+/**
+ * Links to other topics: [{topic, text}]; the topic's page is `?topic=ID`.
+ * @param {import('./types.js').Link[]} list
+ */
 function links(list) {
   return h('ul', { class: 'topic-links' }, ...list.map((l) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(l.topic)}`, text: l.topic }), ` ${l.text}`)));
 }
 
+/** @param {import('./types.js').Check[]} list */
 function checks(list) {
   if (!list.length) return null;
   return h(
@@ -111,6 +137,7 @@ function checks(list) {
   );
 }
 
+/** @param {Report} report */
 function timingTable(report) {
   const best = Math.max(1, ...report.modes.map((m) => m.speedup ?? 0));
   const baseline = report.modes.find((m) => m.id === report.baseline);
@@ -138,26 +165,38 @@ function timingTable(report) {
   );
 }
 
+/** @param {number} value @param {number} best the largest speedup (the bars' scale) */
 function speedupBar(value, best) {
   const bar = h('span', { class: 'bar' });
   bar.style.width = `${Math.max(2, (100 * value) / best)}%`;
   return h('span', { class: 'speedup-cell' }, h('span', { class: 'bar-track' }, bar), h('span', { class: 'speedup-value', text: `${value.toFixed(2)}×` }));
 }
 
+/**
+ * @param {string} title
+ * @param {(Node | null)[]} children
+ * @param {boolean} show
+ */
 function section(title, children, show, className = '') {
   if (!show) return null;
   return h('section', { class: `result-section ${className}` }, h('h3', { text: title }), ...children);
 }
 
-/** The table is built when first opened: most readers never open it. */
+/**
+ * The table is built when first opened: most readers never open it.
+ * @param {import('./types.js').Span[]} spans
+ * @param {import('./timeline.js').ModeName[]} modes
+ */
 function spansDetails(spans, modes) {
   return lazyDetails('spans-table', `Timeline as a table (${spans.length} spans)`, () => timelineTable(spans, modes));
 }
 
+/** @param {LogLine} l */
 function logLine(l) {
   return h('div', { class: 'log-line' }, h('span', { class: 'log-time', text: ms(l.t).padStart(9) }), h('span', { class: 'log-lane', text: ` [${l.lane}] ` }), l.text);
 }
 
+/** @param {LogLine[]} lines */
 function logView(lines) {
   const pre = h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Output' });
   const line = logLine;
@@ -190,16 +229,23 @@ function logView(lines) {
   return pre;
 }
 
-/** A topic's table (a page of rows at a time, for tables of any length). */
+/**
+ * A topic's table (a page of rows at a time, for tables of any length).
+ * @param {string} title
+ * @param {string[]} columns
+ * @param {string[][]} rows
+ */
 export function dataTable(title, columns, rows) {
   return pagedTable(columns, rows.length, (i) => rows[i], { label: title });
 }
 
+/** @param {import('./types.js').FileOut} file */
 function download(file) {
   const url = URL.createObjectURL(new Blob([file.text], { type: file.mime }));
   return h('p', {}, h('a', { href: url, download: file.name, class: 'button', text: `Download ${file.name}` }), ` (${file.text.length} bytes)`);
 }
 
+/** @param {import('./types.js').ImageOut} img */
 function image(img) {
   const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { width: img.width, height: img.height, role: 'img', 'aria-label': img.label }));
   canvas.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);

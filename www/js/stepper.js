@@ -6,11 +6,19 @@
 
 import { h, ms, replace, svg } from './dom.js';
 
+/**
+ * @typedef {import('./types.js').Step} Step
+ * @typedef {import('./types.js').Stepper} Stepper
+ * @typedef {import('./types.js').WaitGraph} WaitGraph
+ * @typedef {{markStep: (mark: import('./timeline.js').StepMark | null) => void}} StepMarker the timeline, as the stepper uses it
+ */
+
 const PLAY_EVERY_MS = 450;
 
 /** Sorts "thread 2" before "thread 10". */
 const collator = new Intl.Collator(undefined, { numeric: true });
 
+/** @type {Record<string, (step: Step, shared: string) => string>} a step, said (an op not listed is said plainly) */
 const OPS = {
   read: (s, shared) => `${s.thread} read the ${shared}: ${s.value}`,
   write: (s, shared) => `${s.thread} wrote ${s.value} to the ${shared}${s.was !== undefined ? ` (over ${s.was})` : ''}`,
@@ -21,16 +29,20 @@ const OPS = {
   'lock-cancelled': (s) => `${s.thread} is cancelled while waiting for ${s.value}`,
 };
 
-/** "thread 3 read the balance: 120". */
+/**
+ * "thread 3 read the balance: 120".
+ * @param {Step} step
+ * @param {string} shared what the shared value is called
+ */
 export function describeStep(step, shared) {
-  return (OPS[step.op] ?? ((s) => `${s.thread}: ${s.op} ${s.value}`))(step, shared);
+  return (OPS[step.op] ?? ((/** @type {Step} */ s) => `${s.thread}: ${s.op} ${s.value}`))(step, shared);
 }
 
 /**
  * One stepper per recorded mode, the first open.
- * @param {any[]} steppers
- * @param {any[]} modes mode rows (for labels)
- * @param {{markStep: (mark: {mode: string, lane: string, t: number} | null) => void}} timeline
+ * @param {Stepper[]} steppers
+ * @param {import('./timeline.js').ModeName[]} modes mode rows (for labels)
+ * @param {StepMarker} timeline
  */
 export function steppersView(steppers, modes, timeline) {
   return steppers.map((stepper, i) => {
@@ -41,14 +53,21 @@ export function steppersView(steppers, modes, timeline) {
   });
 }
 
+/** @param {Stepper} stepper */
 function summaryOf(stepper) {
   const n = stepper.findings.length;
   const found = n === 0 ? `no ${stepper.finding}` : `${n.toLocaleString('en-US')} ${plural(stepper.finding, n)}`;
   return `${stepper.recorded.toLocaleString('en-US')} steps recorded, ${found}`;
 }
 
-const plural = (noun, n) => (n === 1 ? noun : `${noun}s`);
+const plural = (/** @type {string} */ noun, /** @type {number} */ n) => (n === 1 ? noun : `${noun}s`);
 
+/**
+ * @param {Stepper} stepper
+ * @param {string} label the mode's
+ * @param {StepMarker} timeline
+ * @param {boolean} marked whether the first step is marked on the timeline at once
+ */
 function stepperView(stepper, label, timeline, marked) {
   const steps = stepper.steps;
   const last = Math.max(steps.length - 1, 0);
@@ -56,8 +75,8 @@ function stepperView(stepper, label, timeline, marked) {
   let playing = 0;
   const findingAt = new Map(stepper.findings.map((f, i) => [f.step, i]));
 
-  const button = (text, attrs, onclick) => h('button', { type: 'button', ...attrs, onclick }, text);
-  const arrow = (glyph) => h('span', { 'aria-hidden': 'true', text: glyph });
+  const button = (/** @type {string | (Node | string)[]} */ text, /** @type {Record<string, unknown>} */ attrs, /** @type {() => void} */ onclick) => h('button', { type: 'button', ...attrs, onclick }, text);
+  const arrow = (/** @type {string} */ glyph) => h('span', { 'aria-hidden': 'true', text: glyph });
   const prev = button([arrow('◀ '), 'Previous'], { class: 'step-prev', 'aria-keyshortcuts': 'ArrowLeft' }, () => go(at - 1));
   const next = button(['Next', arrow(' ▶')], { class: 'step-next', 'aria-keyshortcuts': 'ArrowRight' }, () => go(at + 1));
   const play = button('Play', { class: 'step-play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'P' }, () => toggle());
@@ -75,7 +94,7 @@ function stepperView(stepper, label, timeline, marked) {
       role: 'group',
       'aria-label': `Step through ${label}`,
       dataset: { mode: stepper.mode },
-      onkeydown: (e) => keys(/** @type {KeyboardEvent} */ (e)),
+      onkeydown: (/** @type {KeyboardEvent} */ e) => keys(e),
     },
     h('p', { class: 'muted step-note' }, stepper.note, ' ', findingsLine(stepper), ' Keys: ← → step, Home/End, N next ', stepper.finding, ', P play.'),
     h('div', { class: 'step-controls' }, prev, play, next, jump, h('label', { class: 'step-slider-label' }, 'Step ', slider)),
@@ -85,9 +104,11 @@ function stepperView(stepper, label, timeline, marked) {
     stepper.graph ? waitGraph(stepper.graph, steps) : null,
   );
 
+  /** @param {KeyboardEvent} event */
   function keys(event) {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     const onSlider = event.target === slider;
+    /** @type {Record<string, () => void>} */
     const actions = {
       ArrowLeft: () => go(at - 1),
       ArrowRight: () => go(at + 1),
@@ -130,6 +151,7 @@ function stepperView(stepper, label, timeline, marked) {
     play.setAttribute('aria-pressed', 'false');
   }
 
+  /** @param {number} index */
   function go(index, mark = true) {
     at = Math.min(Math.max(index, 0), last);
     const step = steps[at];
@@ -164,24 +186,30 @@ function stepperView(stepper, label, timeline, marked) {
   return root;
 }
 
+/** @param {Stepper} stepper */
 function findingsLine(stepper) {
   const n = stepper.findings.length;
   if (n === 0) return `No ${stepper.finding} in the recorded steps.`;
   return `${n.toLocaleString('en-US')} ${plural(stepper.finding, n)} in the recorded steps.`;
 }
 
-/** The state after step `at`, replayed from the steps: the shared value, each thread, each lock. */
+/**
+ * The state after step `at`, replayed from the steps: the shared value, each thread, each lock.
+ * @param {Stepper} stepper
+ * @param {number} at
+ */
 function stateAt(stepper, at) {
-  /** @type {Map<string, {read: any, wrote: any, last: string, waits: string | null}>} */
+  /** @type {Map<string, ThreadState>} */
   const threads = new Map();
   /** @type {Map<string, string>} lock -> holder */
   const holders = new Map();
+  /** @type {number | null} */
   let shared = null;
   let memory = false;
   for (const step of stepper.steps) threads.has(step.thread) || threads.set(step.thread, { read: null, wrote: null, last: '', waits: null });
   for (let i = 0; i <= at; i++) {
     const s = stepper.steps[i];
-    const th = /** @type {any} */ (threads.get(s.thread));
+    const th = /** @type {ThreadState} every thread was added above */ (threads.get(s.thread));
     th.last = describeStep(s, stepper.shared);
     if (s.op !== 'lock-wait') th.waits = null;
     if (s.op === 'read') [th.read, shared, memory] = [s.value, s.value, true];
@@ -194,6 +222,12 @@ function stateAt(stepper, at) {
   return { threads, holders, shared, memory };
 }
 
+/** @typedef {{read: number | null, wrote: number | null, last: string, waits: string | null}} ThreadState */
+
+/**
+ * @param {Stepper} stepper
+ * @param {number} at
+ */
 function stateTable(stepper, at) {
   const { threads, holders, shared, memory } = stateAt(stepper, at);
   const current = stepper.steps[at]?.thread;
@@ -201,7 +235,7 @@ function stateTable(stepper, at) {
   const names = [...threads.keys()].sort(collator.compare);
   const heads = ['Thread', ...(memory ? [`Its copy (last read)`, 'Last wrote'] : []), ...(locks ? ['Holds', 'Waits for'] : []), 'Its last step'];
   const rows = names.map((name) => {
-    const th = /** @type {any} */ (threads.get(name));
+    const th = /** @type {ThreadState} */ (threads.get(name));
     const holds = [...holders].filter(([, who]) => who === name).map(([lock]) => lock).join(', ');
     const cells = [...(memory ? [th.read ?? '—', th.wrote ?? '—'] : []), ...(locks ? [holds || '—', th.waits ?? '—'] : []), th.last || '(not started)'];
     return h('tr', { class: name === current ? 'current' : undefined }, h('th', { scope: 'row', text: name }), ...cells.map((c) => h('td', { text: String(c) })));
@@ -222,12 +256,15 @@ function stateTable(stepper, at) {
 /**
  * The wait-for graph when the circle closed: threads and locks around a circle, an arrow from
  * each thread to the lock it waits for, and from each lock to the thread holding it.
+ * @param {WaitGraph} graph
+ * @param {Step[]} steps
  */
 function waitGraph(graph, steps) {
   // Nodes in the order the arrows go round, so the circle reads as one.
+  /** @type {string[]} */
   const order = [];
   const nextOf = new Map(graph.edges.map(([from, to]) => [from, to]));
-  for (let node = graph.cycle[0]; node !== undefined && !order.includes(node); node = nextOf.get(node)) order.push(node);
+  for (let /** @type {string | undefined} */ node = graph.cycle[0]; node !== undefined && !order.includes(node); node = nextOf.get(node)) order.push(node);
   for (const [from, to] of graph.edges) for (const node of [from, to]) if (!order.includes(node)) order.push(node);
   const size = 320;
   const radius = 115;
@@ -240,7 +277,8 @@ function waitGraph(graph, steps) {
   const picture = svg('svg', { class: 'wait-graph', width: size, height: size, viewBox: `0 0 ${size} ${size}`, role: 'img', 'aria-label': `Wait-for graph: ${graph.edges.map(([a, b, what]) => `${a} ${what} ${b}`).join('; ')}` });
   picture.append(svg('defs', {}, svg('marker', { id: 'wait-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'wait-arrow-head' }))));
   for (const [from, to, what] of graph.edges) {
-    const [a, b] = [place.get(from), place.get(to)];
+    // Every edge's ends are in `order`, so placed.
+    const [a, b] = /** @type {{x: number, y: number}[]} */ ([place.get(from), place.get(to)]);
     const [dx, dy] = [b.x - a.x, b.y - a.y];
     const length = Math.hypot(dx, dy) || 1;
     const pad = 30; // stop short of the node's label

@@ -4,12 +4,19 @@
 
 import { h, replace } from './dom.js';
 
-/** @type {Map<string, Promise<{explanation: string, code: string, python: string}>>} */
+/** @typedef {import('./types.js').Topic} Topic @typedef {import('./types.js').Texts} Texts */
+
+/** @type {Map<string, Promise<Texts>>} */
 const cache = new Map();
 
-/** Resolves to the topic's texts; rejects with a readable message. */
+/**
+ * Resolves to the topic's texts; rejects with a readable message.
+ * @param {Topic} topic
+ * @returns {Promise<Texts>}
+ */
 export function topicTexts(topic) {
-  if (!cache.has(topic.id)) {
+  let texts = cache.get(topic.id);
+  if (!texts) {
     const url = new URL(`../pkg/texts/${encodeURIComponent(topic.id)}.json`, import.meta.url);
     const request = fetch(url).then((response) => {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -18,15 +25,16 @@ export function topicTexts(topic) {
     // A failed fetch is not remembered: the next visit tries again.
     request.catch(() => cache.delete(topic.id));
     cache.set(topic.id, request);
+    texts = request;
   }
-  return cache.get(topic.id);
+  return texts;
 }
 
 /**
  * An element filled with `render(texts)` once they arrive, or with a notice if they cannot load.
- * @param {any} topic
+ * @param {Topic} topic
  * @param {string} className
- * @param {(texts: {explanation: string, code: string, python: string}) => Promise<Node[]> | Node[]} render
+ * @param {(texts: Texts) => Promise<Node[]> | Node[]} render
  */
 export function withTexts(topic, className, render) {
   const box = h('div', { class: className, 'aria-busy': 'true' }, h('p', { class: 'muted', text: 'Loading…' }));
@@ -38,7 +46,10 @@ export function withTexts(topic, className, render) {
   return box;
 }
 
-/** The explanation: paragraphs separated by blank lines, as plain text. */
+/**
+ * The explanation: paragraphs separated by blank lines, as plain text.
+ * @param {Topic} topic
+ */
 export function explanationView(topic) {
   return withTexts(topic, 'explanation', (texts) => texts.explanation.split(/\n\s*\n/).map((p) => h('p', { text: p.trim() })));
 }

@@ -10,6 +10,17 @@
 
 import { cssColour, cssRgb, h, ms, replace, scrollBox, svg } from './dom.js';
 
+/**
+ * @typedef {import('./types.js').Span} Span
+ * @typedef {Pick<import('./types.js').Mode, 'id' | 'label'>} ModeName a catalog mode or a report's mode row
+ * @typedef {{spans: Span[], kinds: Set<string>}} Lane
+ * @typedef {{mode: string, start: number, end: number, lanes: Map<string, Lane>}} Group one mode's spans, by lane
+ * @typedef {Group & {label: string, laneCount: number}} GroupView a group with what its figure says of it
+ * @typedef {{group: GroupView, rows: Map<string, number>, scale: number, plotWidth: number, width: number, height: number}} Frame
+ *   what a mode's chart draws: `rows` gives each shown lane's row, `scale` pixels per millisecond
+ * @typedef {{mode: string, lane: string, t: number}} StepMark a moment on one lane (a stepper's step)
+ */
+
 const LANE_HEIGHT = 18;
 const LABEL_WIDTH = 110;
 const MAX_LANES = 40;
@@ -26,6 +37,10 @@ const MIN_SHARE = 0.15;
 /** Rows the table shows at first, and adds per "Show more". */
 const TABLE_PAGE = 200;
 
+/**
+ * What each kind of span means, for legends and tooltips (a kind not listed shows its id).
+ * @type {Record<string, string>}
+ */
 export const KINDS = {
   run: 'running',
   wait: 'blocked / waiting',
@@ -35,6 +50,7 @@ export const KINDS = {
 };
 const KIND_IDS = Object.keys(KINDS);
 /** The canvas's colours: the CSS custom properties and fill-opacities of `.span-*` in style.css. */
+/** @type {Record<string, [variable: string, alpha: number]>} */
 const KIND_LOOK = { run: ['--run', 1], wait: ['--wait', 0.55], io: ['--io', 0.6], spawn: ['--spawn', 1], copy: ['--copy', 1] };
 
 /** Sorts "thread 2" before "thread 10" (one collator: `localeCompare` with options builds one per call). */
@@ -43,14 +59,14 @@ const collator = new Intl.Collator(undefined, { numeric: true });
 /** Spans grouped by mode and lane as they arrive (each span is looked at once). */
 class Groups {
   constructor() {
-    /** @type {Map<string, {mode: string, start: number, end: number, lanes: Map<string, {spans: any[], kinds: Set<string>}>}>} */
+    /** @type {Map<string, Group>} */
     this.byMode = new Map();
     this.count = 0;
-    /** the last span added: a later, longer list that holds it at the same place continues this one */
+    /** @type {Span | null} the last span added: a later, longer list that holds it at the same place continues this one */
     this.last = null;
   }
 
-  /** Adds spans[from..to). */
+  /** Adds spans[from..to). @param {Span[]} spans @param {number} from @param {number} to */
   add(spans, from, to) {
     for (let i = from; i < to; i++) {
       const span = spans[i];
@@ -67,15 +83,19 @@ class Groups {
     if (to > 0) this.last = spans[to - 1];
   }
 
-  /** Whether `spans` starts with the spans added so far (then only the rest needs adding). */
+  /** Whether `spans` starts with the spans added so far (then only the rest needs adding). @param {Span[]} spans */
   continuedBy(spans) {
     return this.count <= spans.length && (this.count === 0 || spans[this.count - 1] === this.last);
   }
 }
 
-/** Lets the page run (input, painting) before the next slice of drawing. */
+/**
+ * Lets the page run (input, painting) before the next slice of drawing.
+ * @returns {Promise<void>}
+ */
 function pause() {
-  const scheduler = /** @type {any} */ (globalThis).scheduler;
+  // scheduler.yield is too new for TypeScript's DOM types (and missing in some browsers).
+  const scheduler = /** @type {{scheduler?: {yield?: () => Promise<void>}}} */ (globalThis).scheduler;
   return scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0));
 }
 
@@ -85,6 +105,7 @@ function pause() {
  * task that asked for it.
  */
 class Slicer {
+  /** @param {boolean} sliced @param {() => boolean} [current] whether the drawing is still wanted */
   constructor(sliced, current = () => true) {
     this.sliced = sliced;
     this.current = current;
@@ -121,18 +142,19 @@ export class TimelineView {
     this.version = 0;
     this.busy = false;
     this.again = false;
+    /** @type {ModeName[]} */
     this.modes = [];
     /** @type {Map<string, Block>} each mode's figure as last drawn (a redraw reuses its canvas) */
     this.blocks = new Map();
     this.legend = legend();
-    /** @type {{mode: string, lane: string, t: number} | null} the step a stepper shows, marked on its lane */
+    /** @type {StepMark | null} the step a stepper shows, marked on its lane */
     this.mark = null;
   }
 
   /**
    * Marks one moment on one lane (a stepper's current step): a line across the mode's lanes and
    * a ring on the lane. Kept across redraws; `null` removes it.
-   * @param {{mode: string, lane: string, t: number} | null} mark
+   * @param {StepMark | null} mark
    */
   markStep(mark) {
     this.mark = mark;
@@ -151,7 +173,7 @@ export class TimelineView {
     const zoom = box.width / frame.width || 1;
     const x = box.left - around.left + (LABEL_WIDTH + (this.mark.t - frame.group.start) * frame.scale) * zoom;
     const top = box.top - around.top;
-    const px = (n) => `${Number(n).toFixed(1)}px`;
+    const px = (/** @type {number} */ n) => `${Number(n).toFixed(1)}px`;
     const line = h('div', { class: 'step-marker step-marker-line', 'aria-hidden': 'true' });
     Object.assign(line.style, { left: px(x), top: px(top), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
     const ring = h('div', { class: 'step-marker step-marker-ring', 'aria-hidden': 'true', dataset: { lane: this.mark.lane } });
@@ -159,7 +181,11 @@ export class TimelineView {
     block.figure.append(line, ring);
   }
 
-  /** While a run goes on: `spans` is the run's growing list; redraws at most every LIVE_EVERY_MS. */
+  /**
+   * While a run goes on: `spans` is the run's growing list; redraws at most every LIVE_EVERY_MS.
+   * @param {Span[]} spans
+   * @param {ModeName[]} modes
+   */
   update(spans, modes) {
     this.modes = modes;
     this.groups.add(spans, this.groups.count, spans.length);
@@ -183,8 +209,8 @@ export class TimelineView {
   /**
    * The finished run's spans ({mode, lane, label, kind, start, end}, in the order recorded):
    * drawn at once when few, else in slices; returns the element.
-   * @param {any[]} spans
-   * @param {any[]} modes mode rows (for labels and order)
+   * @param {Span[]} spans
+   * @param {ModeName[]} modes mode rows (for labels and order)
    */
   show(spans, modes) {
     this.modes = modes;
@@ -208,7 +234,10 @@ export class TimelineView {
     return this.element;
   }
 
-  /** Draws the spans grouped so far; replaces the element's content when done (if still current). */
+  /**
+   * Draws the spans grouped so far; replaces the element's content when done (if still current).
+   * @param {boolean} sliced
+   */
   async draw(sliced) {
     const version = ++this.version;
     const slicer = new Slicer(sliced, () => version === this.version);
@@ -223,6 +252,7 @@ export class TimelineView {
     for (const g of groups) longest = Math.max(longest, g.end - g.start);
     const plotWidth = Math.max(this.width - LABEL_WIDTH - 10, 100);
     const scale = plotWidth / longest;
+    /** @type {Block[]} */
     const blocks = [];
     for (const group of groups) {
       const block = await modeBlock(group, modeLabel(this.modes, group.mode), scale, plotWidth, slicer, this.blocks.get(group.mode));
@@ -239,19 +269,28 @@ export class TimelineView {
   }
 }
 
-/** A mode's label; spans recorded outside every mode are the run's own preparation. */
+/**
+ * A mode's label; spans recorded outside every mode are the run's own preparation.
+ * @param {ModeName[]} modes
+ * @param {string} id
+ */
 function modeLabel(modes, id) {
   if (!id) return 'Preparation (not timed as a mode)';
   return modes.find((m) => m.id === id)?.label ?? id;
 }
 
 /**
- * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: Element, frame: any}} Block
+ * @typedef {{figure: HTMLElement, caption: Text, note: HTMLElement, canvas: HTMLCanvasElement | null, chart: Element, frame: Frame}} Block
  */
 
 /**
  * One mode's figure, or null if the drawing went out of date while it paused. A summary the
  * same size as `old`'s is drawn into `old`'s canvas.
+ * @param {Group} group
+ * @param {string} label
+ * @param {number} scale
+ * @param {number} plotWidth
+ * @param {Slicer} slicer
  * @param {Block} [old]
  * @returns {Promise<Block | null>}
  */
@@ -260,14 +299,16 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
   const shown = lanes.slice(0, MAX_LANES);
   /** @type {Map<string, number>} */
   const rows = new Map(shown.map((lane, row) => [lane, row]));
+  /** @type {Set<string>} */
   const kinds = new Set();
   let count = 0;
   for (const lane of shown) {
-    const { spans, kinds: seen } = /** @type {any} */ (group.lanes.get(lane));
+    const { spans, kinds: seen } = /** @type {Lane} */ (group.lanes.get(lane));
     count += spans.length;
     for (const kind of seen) kinds.add(kind);
   }
   const view = { ...group, label, laneCount: lanes.length };
+  /** @type {Frame} */
   const frame = { group: view, rows, scale, plotWidth, width: LABEL_WIDTH + plotWidth + 10, height: shown.length * LANE_HEIGHT + 22 };
   const summarised = count > DETAIL_SPANS;
   const reuse = summarised && old?.canvas?.dataset.size === `${frame.width}x${frame.height}` ? old : undefined;
@@ -292,16 +333,25 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
   return { ...block, figure, chart: /** @type {HTMLElement} */ (/** @type {unknown} */ (chart)), frame };
 }
 
-/** The spans of the shown lanes. */
+/**
+ * The spans of the shown lanes.
+ * @param {Group} group
+ * @param {Map<string, number>} rows
+ * @returns {Generator<Span>}
+ */
 function* shownSpans(group, rows) {
-  for (const lane of rows.keys()) yield* group.lanes.get(lane).spans;
+  for (const lane of rows.keys()) yield* /** @type {Lane} */ (group.lanes.get(lane)).spans;
 }
 
+/** @param {GroupView} group */
 function ariaLabel(group) {
   return `Timeline of ${group.label}: ${group.laneCount} lanes over ${ms(group.end - group.start)}`;
 }
 
-/** One rectangle per span, each with a tooltip: for modes with a few hundred spans at most. */
+/**
+ * One rectangle per span, each with a tooltip: for modes with a few hundred spans at most.
+ * @param {Frame} frame
+ */
 function svgChart(frame) {
   const { group, rows, scale, plotWidth, width, height } = frame;
   const chart = svg('svg', { class: 'timeline-chart', width, height, role: 'img', 'aria-label': ariaLabel(group) });
@@ -331,6 +381,9 @@ function svgChart(frame) {
  * stacked from the lane's baseline, written as pixels (colours as in style.css, over the
  * panel's). Cost: one pass over the spans plus one over the lanes' pixels, paused in slices.
  * Returns null if the drawing went out of date while it paused.
+ * @param {Frame} frame
+ * @param {Slicer} slicer
+ * @param {HTMLCanvasElement | null} [into] a canvas of the same size to draw into
  */
 async function canvasChart(frame, slicer, into = null) {
   const { group, rows, scale, plotWidth, width, height } = frame;
@@ -429,21 +482,29 @@ function look() {
   return (looks = { colours, muted: cssRgb('--muted'), rule: cssRgb('--rule'), tick: cssRgb('--tick') });
 }
 
-/** A colour at `alpha` over the panel's, as one RGBA pixel (little-endian). */
+/**
+ * A colour at `alpha` over the panel's, as one RGBA pixel (little-endian).
+ * @param {number[]} colour
+ * @param {number[]} under
+ * @param {number} alpha
+ */
 function pixel(colour, under, alpha) {
   const [r, g, b] = colour.map((c, i) => Math.round(c * alpha + under[i] * (1 - alpha)));
   return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
-/** What each summary canvas shows now, for its tooltip. @type {WeakMap<HTMLCanvasElement, any>} */
+/** What each summary canvas shows now, for its tooltip. @type {WeakMap<HTMLCanvasElement, Frame>} */
 const frames = new WeakMap();
 
-/** The canvas's tooltip: the span under the pointer (a lane's spans sorted on first use). */
+/**
+ * The canvas's tooltip: the span under the pointer (a lane's spans sorted on first use).
+ * @param {HTMLCanvasElement} canvas one that `frames` has
+ */
 function pointAt(canvas) {
-  /** @type {WeakMap<any[], any[]>} a lane's spans, by start */
+  /** @type {WeakMap<Span[], Span[]>} a lane's spans, by start */
   const sorted = new WeakMap();
   canvas.addEventListener('mousemove', (event) => {
-    const { group, rows, scale, width } = frames.get(canvas);
+    const { group, rows, scale, width } = /** @type {Frame} */ (frames.get(canvas));
     const names = [...rows.keys()];
     const box = canvas.getBoundingClientRect();
     const zoom = box.width / width;
@@ -453,7 +514,7 @@ function pointAt(canvas) {
       canvas.title = '';
       return;
     }
-    const spans = group.lanes.get(lane).spans;
+    const spans = /** @type {Lane} */ (group.lanes.get(lane)).spans;
     let list = sorted.get(spans);
     if (!list || list.length !== spans.length) sorted.set(spans, (list = [...spans].sort((a, b) => a.start - b.start)));
     // The last span starting before t, then back a little for one still going (spans may nest).
@@ -476,11 +537,16 @@ function pointAt(canvas) {
   });
 }
 
+/** @param {Span} span */
 function describe(span) {
   return `${span.lane}: ${span.label} (${KINDS[span.kind] ?? span.kind}) ${ms(span.start)} → ${ms(span.end)}, ${ms(span.end - span.start)}`;
 }
 
-/** Axis ticks at round numbers of milliseconds. */
+/**
+ * Axis ticks at round numbers of milliseconds.
+ * @param {number} scale pixels per millisecond
+ * @param {number} plotWidth
+ */
 function ticks(scale, plotWidth) {
   const total = plotWidth / scale;
   const step = niceStep(total / 6);
@@ -489,6 +555,7 @@ function ticks(scale, plotWidth) {
   return out;
 }
 
+/** @param {number} raw */
 function niceStep(raw) {
   const power = 10 ** Math.floor(Math.log10(raw || 1));
   return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
@@ -507,6 +574,8 @@ function legend() {
 /**
  * The same spans as a table: the text alternative to the chart. Rows are made when asked for,
  * a page at a time ("Show more"), so a run of any size costs little until someone reads it.
+ * @param {Span[]} spans
+ * @param {ModeName[]} modes
  */
 export function timelineTable(spans, modes) {
   const columns = ['Mode', 'Lane', 'What', 'Kind', 'Start', 'End', 'Duration'];

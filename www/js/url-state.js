@@ -3,6 +3,8 @@
 
 import { DISPLAY_KEYS, displayQuery } from './display.js';
 
+/** @typedef {import('./types.js').Topic} Topic @typedef {import('./types.js').Values} Values */
+
 /** @returns {{topic: string | null, params: Record<string, string>}} */
 export function readUrl(location = window.location) {
   const query = new URLSearchParams(location.search);
@@ -13,8 +15,13 @@ export function readUrl(location = window.location) {
   return { topic, params };
 }
 
-/** The query string for a topic with the values that differ from their defaults. Picked files are
- * never in it (they are the learner's, and too big): a reload or a shared link has none. */
+/**
+ * The query string for a topic with the values that differ from their defaults. Picked files are
+ * never in it (they are the learner's, and too big): a reload or a shared link has none.
+ * @param {Topic} topic
+ * @param {Values} values
+ * @param {Values} [defaults]
+ */
 export function queryFor(topic, values, defaults = {}) {
   const query = new URLSearchParams({ topic: topic.id });
   for (const param of topic.params) {
@@ -26,7 +33,11 @@ export function queryFor(topic, values, defaults = {}) {
   return `?${query}`;
 }
 
-/** Updates the address bar without adding a history entry per keystroke; display keys stay. */
+/**
+ * Updates the address bar without adding a history entry per keystroke; display keys stay.
+ * @param {Topic} topic
+ * @param {Values} values
+ */
 export function writeUrl(topic, values) {
   const display = displayQuery().toString();
   const url = `${window.location.pathname}${queryFor(topic, values)}${display ? `&${display}` : ''}`;

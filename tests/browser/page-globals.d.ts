@@ -1,0 +1,42 @@
+// What the tests' own pages put on `window` (the course pages of harness.mjs and the chapter
+// tests, the benchmark's page), for the functions the tests run in those pages (page.evaluate).
+
+/**
+ * A message an embed posts (README, "Embedding"): the tests check its fields, so it is loosely
+ * typed; `checks` (a result's) and `errors` (an error's) are typed for the tests that read them
+ * once they know the type.
+ */
+type EmbedMessage = {
+  type?: string;
+  subject?: string;
+  requestId?: string | number | null;
+  checks: { ok: boolean; text: string }[];
+  errors: { field: string; message: string }[];
+  [field: string]: any;
+};
+
+type AxeCheck = { message: string };
+type AxeViolation = { id: string; nodes: { target: string[]; any: AxeCheck[]; all: AxeCheck[]; none: AxeCheck[] }[] };
+
+interface Window {
+  /** openEmbedCourse: the embed's answers and its ready message, in arrival order. */
+  replies: EmbedMessage[];
+  /** openEmbedCourse: everything else the embed posts (run events, resize reports). */
+  events: EmbedMessage[];
+  /** openEmbedCourse: posts `message` to the embed (anything: the fuzz tests send junk too). */
+  send(message: unknown): void;
+  /** The processes test's course page: the embed's answers. */
+  results: EmbedMessage[];
+  /** The chapter tests' course pages: every message from the embed. */
+  messages: EmbedMessage[];
+  /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil; stepper: race). */
+  runDemo(topic: string, requestId: number): void;
+  runDemo(params: object): void;
+  runDemo(): void;
+  /** The benchmark's engine, made once in the page (tests/bench/browser-bench.mjs). */
+  benchEngine?: import('../../www/js/engine-client.js').Engine;
+  /** axe-core, injected by the accessibility test: the part of its API the test uses. */
+  axe: {
+    run(context: Document, options: { runOnly: { type: string; values: string[] } }): Promise<{ violations: AxeViolation[] }>;
+  };
+}

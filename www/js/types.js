@@ -1,0 +1,253 @@
+// The JavaScript side of the Rust<->JS contract: typedefs only, no code. Each mirrors a Rust type
+// serialized with serde (struct fields keep their snake_case names; `Option` is `null` when absent,
+// since no field skips serializing). Import one with `@typedef {import('./types.js').Report} Report`.
+// When a Rust type in src/report.rs, src/topic.rs, src/params.rs, src/runner.rs or src/run.rs
+// changes, change its typedef here.
+
+export {};
+
+// ----- the catalog (src/topic.rs, src/params.rs, src/topics/mod.rs) -----
+
+/**
+ * `Chapter`: serialized as its title.
+ * @typedef {'Foundations' | 'Threads and synchronization' | 'Processes (isolated workers)' | 'Async' | 'Patterns and scale'} Chapter
+ */
+
+/**
+ * `Model`: how a mode runs its work; 'threads' needs shared memory.
+ * @typedef {'sequential' | 'threads' | 'workers' | 'async'} Model
+ */
+
+/** @typedef {{id: string, label: string, model: Model}} Mode */
+
+/**
+ * A named set of parameter values (`Preset`).
+ * @typedef {{id: string, label: string, values: Record<string, unknown>}} Preset
+ */
+
+/**
+ * `Kind`, tagged by `type` and flattened into its `Param`.
+ * @typedef {{type: 'int', min: number, max: number}
+ *   | {type: 'float', min: number, max: number, step: number}
+ *   | {type: 'choice', options: [value: string, label: string][]}
+ *   | {type: 'bool'}
+ *   | {type: 'text', max_len: number}
+ *   | {type: 'files', accept: string, max_files: number, max_bytes: number}} ParamKind
+ */
+
+/**
+ * One field of a topic's form (`Param`). `default` is whatever JSON value the kind holds.
+ * @typedef {{name: string, label: string, help: string, default: unknown} & ParamKind} Param
+ */
+
+/**
+ * What the page knows of a topic (`Topic`; its explanation, code and Python come apart, see `Texts`).
+ * @typedef {{id: string, title: string, chapter: Chapter, summary: string, params: Param[], presets: Preset[], modes: Mode[]}} Topic
+ */
+
+/** @typedef {{chapters: Chapter[], topics: Topic[]}} Catalog */
+
+/**
+ * A topic's long texts, fetched from www/pkg/texts/<id>.json (src/bin/export_texts.rs).
+ * @typedef {{explanation: string, code: string, python: string}} Texts
+ */
+
+/**
+ * A picked file as a file parameter's value: `data` is its bytes in base64; a report's `params`
+ * (and files over the limits, which the form does not read) carry only the name and size.
+ * @typedef {{name: string, size: number, data?: string}} FileValue
+ */
+
+/**
+ * Parameter values by field name (raw from a URL or form, or validated).
+ * @typedef {Record<string, unknown>} Values
+ */
+
+// ----- validation (src/params.rs `FieldError`, src/runner.rs `Checked`) -----
+
+/** @typedef {{field: string, message: string}} FieldError */
+
+/**
+ * The answer to 'check-params': `params` are the validated values (complete when `ok`).
+ * @typedef {{ok: boolean, params: Values, errors: FieldError[]}} Checked
+ */
+
+// ----- the report (src/report.rs) -----
+
+/** @typedef {'run' | 'wait' | 'io' | 'spawn' | 'copy'} SpanKind */
+
+/**
+ * One span on the timeline; times in ms since the run started.
+ * @typedef {{mode: string, lane: string, label: string, kind: SpanKind, start: number, end: number}} Span
+ */
+
+/** @typedef {{t: number, lane: string, text: string}} LogLine */
+
+/** @typedef {'ok' | 'unavailable' | 'failed' | 'stopped'} ModeStatus */
+
+/**
+ * One row of the timing table (`ModeRow`).
+ * @typedef {{id: string, label: string, status: ModeStatus, wall_ms: number | null, speedup: number | null, result: string | null, note: string | null, lanes: number}} ModeRow
+ */
+
+/** @typedef {{ok: boolean, text: string}} Check */
+
+/**
+ * Named points for a chart, as the engine serializes them: `[x, y]` pairs.
+ * @typedef {{chart: string, name: string, x: string, y: string, points: [number, number][]}} SeriesJson
+ */
+
+/**
+ * A series as the page receives it: the engine flattens the points into `[x0, y0, x1, y1, ...]`
+ * (a transferred typed array rather than 200,000 small arrays to copy).
+ * @typedef {Omit<SeriesJson, 'points'> & {points: Float64Array}} Series
+ */
+
+/** @typedef {{title: string, columns: string[], rows: string[][]}} Table */
+
+/** @typedef {{name: string, mime: string, text: string}} FileOut */
+
+/** @typedef {{topic: string, text: string}} Link */
+
+/**
+ * An RGBA image as the engine serializes it (`ImageOut`): the pixels in base64.
+ * @typedef {{label: string, width: number, height: number, rgba: string}} ImageJson
+ */
+
+/**
+ * An image as the page receives it: the engine decodes the base64 into pixels ready for ImageData.
+ * @typedef {Omit<ImageJson, 'rgba'> & {rgba: Uint8ClampedArray}} ImageOut
+ */
+
+// ----- recorded interleavings (src/interleaving.rs): a report's `steppers` -----
+
+/**
+ * One recorded step (`StepOut`, its `op` from `Op`): a read or write carries the shared value
+ * (`was` is what a write overwrote, when known); a lock step carries the lock's name.
+ * @typedef {{thread: string, t: number} & ({op: 'read' | 'write', value: number, was?: number}
+ *   | {op: 'lock-wait' | 'lock-acquire' | 'lock-release' | 'lock-give-up' | 'lock-cancelled', value: string, was?: undefined})} Step
+ */
+
+/**
+ * A step worth stopping at (`Finding`): `step` indexes `steps`; `lost` counts the updates a lost
+ * update erased (0 otherwise).
+ * @typedef {{step: number, text: string, lost: number}} StepFinding
+ */
+
+/**
+ * Who waits for whom when a wait cycle formed (`WaitGraph`): edges `[from, to, label]`, thread ->
+ * lock "waits for", lock -> thread "held by".
+ * @typedef {{step: number, edges: [from: string, to: string, label: string][], cycle: string[]}} WaitGraph
+ */
+
+/**
+ * What the page's stepper shows for one mode (`Stepper`): `shared` names the shared value
+ * ("balance"), `finding` what a finding is called ("lost update"); `recorded` of `happened` steps kept.
+ * @typedef {{mode: string, shared: string, finding: string, locks: string[], steps: Step[], findings: StepFinding[],
+ *   recorded: number, happened: number, note: string, graph: WaitGraph | null}} Stepper
+ */
+
+/** @typedef {'ok' | 'stopped' | 'failed'} RunStatus */
+
+/**
+ * The whole result of a run as the engine serializes it (`Report`). `values` holds what a topic
+ * chose to report by name.
+ * @typedef {{topic: string, params: Values, status: RunStatus, error: string | null, wall_ms: number, started_at: number,
+ *   baseline: string | null, modes: ModeRow[], checks: Check[], values: Record<string, unknown>, log: LogLine[], spans: Span[],
+ *   series: SeriesJson[], tables: Table[], files: FileOut[], images: ImageJson[], links: Link[], steppers: Stepper[]}} ReportJson
+ */
+
+/**
+ * A report as the page receives it (engine-worker.js converts images and series; engine-client.js
+ * puts back the spans and log lines that came in progress messages).
+ * @typedef {Omit<ReportJson, 'series' | 'images'> & {series: Series[], images: ImageOut[]}} Report
+ */
+
+// ----- a run in progress (src/run.rs) -----
+
+/** @typedef {{done: number, total: number, label: string}} Progress */
+
+/**
+ * What a run recorded since the previous look (`Drained`).
+ * @typedef {{log: LogLine[], spans: Span[], progress: Progress | null}} Drained
+ */
+
+// ----- how a run ends (src/runner.rs `Outcome`, tagged by `outcome`) -----
+
+/**
+ * @template R the report's shape: `ReportJson` from the wasm, `Report` on the page
+ * @typedef {{outcome: 'rejected', message: string, errors: FieldError[]}
+ *   | {outcome: 'finished', report: R}
+ *   | {outcome: 'unavailable', message: string}} OutcomeOf
+ */
+
+/**
+ * How a run ended, as the engine client resolves it: the engine's outcome, or 'crashed' when the
+ * engine had to be replaced (engine-client.js says why in `message`).
+ * @typedef {OutcomeOf<Report> | {outcome: 'crashed', message: string}} Outcome
+ */
+
+// ----- the engine (www/engine/engine-worker.js <-> www/js/engine-client.js) -----
+
+/**
+ * What the page can use: `threads` when the threaded build loaded and shares memory.
+ * @typedef {{threads: boolean, cores: number, isolated: boolean, flavor: 'threads' | 'plain'}} Caps
+ */
+
+/** @typedef {{name: string, ok: boolean, detail: string}} SelfTestFinding src/engines/selftest.rs `Finding` */
+
+/**
+ * The diagnostics page's self-test (`selftest` request).
+ * @typedef {{caps: Caps, shared: boolean, findings: SelfTestFinding[]}} SelfTest
+ */
+
+/**
+ * One benchmark measurement: Rust's `Result<f64, String>` as serde writes it.
+ * @typedef {{Ok: number} | {Err: string}} BenchResult
+ */
+
+/**
+ * Requests from the page. 'run' is answered by 'progress' messages and one 'done'; 'check-params',
+ * 'selftest' and 'bench' by one 'answer' with the same id; the rest by none ('life' by 'alive').
+ * @typedef {{type: 'check-params', id: number, topic: string, params: Values, lenient: boolean}
+ *   | {type: 'run', id: number, topic: string, params: Values, stallMs?: number}
+ *   | {type: 'prepare', topic: string, params: Values}
+ *   | {type: 'selftest', id: number}
+ *   | {type: 'bench', id: number, name: string, arg: number}
+ *   | {type: 'stop'}
+ *   | {type: 'life', name: string}
+ *   | {type: 'fault', kind: 'fill-memory' | 'thread-panic', leaveBytes?: number}} EngineRequest
+ */
+
+/**
+ * Messages from the engine worker. 'progress' carries a `Drained` as JSON text (parsed faster
+ * than objects are copied); 'done' carries a report without spans and log lines, `posted` saying
+ * how many of each came in progress messages; 'panic' comes from Rust's panic hook (src/host.rs).
+ * A request that could not be handled is answered with a `Checked` naming why, whatever it asked.
+ * @typedef {{type: 'worker-host', port: MessagePort}
+ *   | {type: 'ready', catalog: string, caps: Caps, bootMs: number}
+ *   | {type: 'failed', message: string}
+ *   | {type: 'alive'}
+ *   | {type: 'progress', id: number, drained: string}
+ *   | {type: 'done', id: number, outcome: OutcomeOf<Report & {posted?: {spans: number, log: number}}>}
+ *   | {type: 'answer', id: number, result: Checked | SelfTest | BenchResult}
+ *   | {type: 'heartbeat', id: number}
+ *   | {type: 'stuck', id: number, message: string}
+ *   | {type: 'crashed', message: string, failedAllocation: number, memoryBytes: number, flavor: Caps['flavor']}
+ *   | {type: 'panic', message: string}} EngineMessage
+ */
+
+// ----- isolated workers (www/engine/isolated-pool.js <-> isolated-worker.js) -----
+
+/**
+ * @typedef {{type: 'init', glue: string, module: WebAssembly.Module, warmUp: boolean, life: string}
+ *   | {type: 'job', seq: number, job: string, input: Uint8Array, pauseMs: number}} IsolatedRequest
+ */
+
+/**
+ * Clock times are ms since the epoch (performance.timeOrigin + performance.now()): workers share no clock.
+ * @typedef {{type: 'ready'}
+ *   | {type: 'failed', message: string}
+ *   | {type: 'done', seq: number, output: Uint8Array, paused: number, start: number, end: number}
+ *   | {type: 'panic', message: string}} IsolatedMessage
+ */
