@@ -2,6 +2,7 @@
 //! Each works natively (tests, benchmarks) and in the browser.
 
 pub mod bench;
+pub mod broker;
 pub mod durable;
 pub mod gil;
 pub mod net;

@@ -39,7 +39,9 @@ With mostly waiting, async and threads win (and cost least: a task is cheaper th
     }
 }
 
-const MODES: [(&str, &str, Model); 6] = [
+/// The models compared, as `(id, label, model)`; decide measures with the same ids, so the
+/// figures read the same.
+pub const MODES: [(&str, &str, Model); 6] = [
     ("sequential", "Sequential", Model::Sequential),
     ("threads", "Threads", Model::Threads),
     ("gil", "Threads under a GIL", Model::Threads),

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::topic::{no_check, Chapter, Mode, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -38,7 +38,7 @@ In short: waiting on many things, asyncio; waiting with blocking libraries, a th
             Preset { id: "images", label: "Resizing photos", values: json!({"work": "cpu", "count": "many"}) },
             Preset { id: "reports", label: "Nightly reports on a cluster", values: json!({"work": "mixed", "distributed": true}) },
         ],
-        modes: MODES.iter().map(|&(id, label, model)| Mode::new(id, label, model)).collect(),
+        modes: crate::topics::compare::MODES.iter().map(|&(id, label, model)| Mode::new(id, label, model)).collect(),
         code: crate::topic_code!("decide.rs"),
         python: crate::prose!(PYTHON),
         check: no_check,
@@ -46,16 +46,6 @@ In short: waiting on many things, asyncio; waiting with blocking libraries, a th
         needs: |_| Needs { threads: 4, workers: 4 },
     }
 }
-
-/// The compare topic's models (same ids, so the figures read the same).
-const MODES: [(&str, &str, Model); 6] = [
-    ("sequential", "Sequential", Model::Sequential),
-    ("threads", "Threads", Model::Threads),
-    ("gil", "Threads under a GIL", Model::Threads),
-    ("workers", "Isolated workers (processes)", Model::Workers),
-    ("async", "Async tasks", Model::Async),
-    ("async-pool", "Async + worker pool", Model::Workers),
-];
 
 const PYTHON: &str = r#"# The decision guide as a function, and a quick measurement of the recommendation.
 import asyncio, time

@@ -177,8 +177,9 @@ fn check(p: &Params) -> Result<(), FieldError> {
 
 // CODE START
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
+use crate::engines::broker;
 use crate::engines::durable::Durable;
 use crate::engines::tasks;
 use crate::engines::workers::{instance_id, Job, Pool};
@@ -220,172 +221,41 @@ pub static EXECUTE: Job<Delivery, Outcome> = Job {
     warm_up: || Delivery { call: Call::Add(1, 2), attempt: 0 },
 };
 
-/// A message on the broker.
-#[derive(Clone, Debug)]
-struct Message {
-    id: usize,
-    call: Call,
-    attempt: u32,
-    /// Not deliverable before this time (a retry's countdown).
-    eta: f64,
-    queued_at: f64,
-}
-
-/// The broker: ready messages, and delivered ones waiting for their acknowledgement.
-#[derive(Default)]
-struct Broker {
-    ready: VecDeque<Message>,
-    /// id -> (message, visibility deadline)
-    unacked: BTreeMap<usize, (Message, f64)>,
-    deliveries: BTreeMap<usize, usize>,
-    acks: BTreeMap<usize, usize>,
-    redelivered: Vec<usize>,
-}
-
-impl Broker {
-    fn publish(&mut self, message: Message) {
-        self.ready.push_back(message);
-    }
-
-    /// Takes the next deliverable message; first puts back every unacknowledged message whose
-    /// visibility timeout ran out (its worker is presumed dead).
-    fn fetch(&mut self, run: &Run, now: f64, visibility: f64) -> Option<Message> {
-        let expired: Vec<usize> = self.unacked.iter().filter(|(_, (_, d))| *d <= now).map(|(id, _)| *id).collect();
-        for id in expired {
-            let (mut message, _) = self.unacked.remove(&id).expect("listed above");
-            run.log("broker", format!("task {id}: no ack within the visibility timeout, delivering it again"));
-            message.queued_at = now;
-            self.redelivered.push(id);
-            self.ready.push_front(message);
-        }
-        let index = self.ready.iter().position(|m| m.eta <= now)?;
-        let message = self.ready.remove(index)?;
-        *self.deliveries.entry(message.id).or_default() += 1;
-        self.unacked.insert(message.id, (message.clone(), now + visibility));
-        Some(message)
-    }
-
-    fn ack(&mut self, id: usize) {
-        if self.unacked.remove(&id).is_some() {
-            *self.acks.entry(id).or_default() += 1;
-        }
-    }
-
-    fn waiting(&self) -> usize {
-        self.ready.len()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-enum State {
-    Pending,
-    Started,
-    Retry,
-    Success(i64),
-    Failure(String),
-}
-
-/// The result backend and the client's view of it: AsyncResult.ready() and .get().
-struct Backend(RefCell<BTreeMap<usize, State>>);
-
-impl Backend {
-    fn ready(&self, id: usize) -> bool {
-        matches!(self.0.borrow().get(&id), Some(State::Success(_) | State::Failure(_)))
-    }
-
-    fn get(&self, id: usize) -> State {
-        self.0.borrow().get(&id).cloned().unwrap_or(State::Pending)
-    }
-
-    fn set(&self, id: usize, state: State) {
-        self.0.borrow_mut().insert(id, state);
-    }
-}
-
-/// What is kept across a reload: every task's call, attempt and state.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Saved {
-    tasks: usize,
-    entries: Vec<(usize, Call, u32, State)>,
-}
+type State = broker::State<i64>;
+type Saved = broker::Saved<Call, i64>;
 
 /// Where the broker and the backend are saved.
 const STORE: &str = "task-queue";
 
-struct Queue<'a> {
+/// A Celery app: the queue, the worker processes and the settings they share.
+struct App<'a> {
     run: &'a Run,
     pool: &'a Pool,
-    broker: RefCell<Broker>,
-    backend: Backend,
+    queue: broker::Queue<Call, i64>,
     /// Per worker: the task it runs and when it started.
     busy: RefCell<Vec<Option<(usize, f64)>>>,
     done: Cell<bool>,
     finished: RefCell<Vec<(usize, usize, f64)>>,
-    /// Per task: its call and latest attempt, as saved.
-    calls: RefCell<BTreeMap<usize, (Call, u32)>>,
-    store: RefCell<Option<Durable>>,
     task_ms: f64,
     visibility: f64,
     max_retries: u32,
     backoff: f64,
 }
 
-impl Queue<'_> {
+impl App<'_> {
     /// `.delay()`: publish a message, return the task id at once (an AsyncResult).
     fn delay(&self, id: usize, call: Call) -> usize {
-        self.publish(id, call, 0, self.run.now());
-        self.backend.set(id, State::Pending);
+        self.queue.publish(id, call, 0, self.run.now());
+        self.queue.backend.set(id, State::Pending);
         id
     }
 
-    fn publish(&self, id: usize, call: Call, attempt: u32, eta: f64) {
-        self.calls.borrow_mut().insert(id, (call.clone(), attempt));
-        self.broker.borrow_mut().publish(Message { id, call, attempt, eta, queued_at: eta });
-    }
-
-    /// Stores a task's new state in the backend, and saves the queue.
     fn record(&self, id: usize, state: State) {
-        self.backend.set(id, state);
-        self.save();
-    }
-
-    fn save(&self) {
-        let mut store = self.store.borrow_mut();
-        let Some(durable) = store.as_mut() else { return };
-        let backend = self.backend.0.borrow();
-        let entries = self
-            .calls
-            .borrow()
-            .iter()
-            .map(|(&id, (call, attempt))| (id, call.clone(), *attempt, backend.get(&id).cloned().unwrap_or(State::Pending)))
-            .collect();
-        let tasks = self.calls.borrow().len() - 1;
-        if let Err(error) = durable.save(&Saved { tasks, entries }) {
-            self.run.log("broker", format!("could not save the queue ({error}); it is no longer kept"));
-            *store = None;
-        }
-    }
-
-    /// Takes back a queue saved by a run that a reload interrupted: finished tasks keep their
-    /// results, the others go back on the broker. Returns the ids that had finished.
-    fn resume(&self, saved: Saved) -> Vec<usize> {
-        let now = self.run.now();
-        let mut kept = Vec::new();
-        for (id, call, attempt, state) in saved.entries {
-            if matches!(state, State::Success(_) | State::Failure(_)) {
-                self.calls.borrow_mut().insert(id, (call, attempt));
-                self.backend.set(id, state);
-                kept.push(id);
-            } else {
-                self.publish(id, call, attempt, now);
-                self.backend.set(id, State::Pending);
-            }
-        }
-        kept
+        self.queue.record(self.run, id, state);
     }
 
     fn plot(&self) {
-        let (run, broker) = (self.run, self.broker.borrow());
+        let (run, broker) = (self.run, self.queue.broker.borrow());
         let axes = ("time (ms)", "messages");
         run.sample("broker", "ready on the broker", axes, (run.now(), broker.waiting() as f64));
         run.sample("broker", "delivered, not acknowledged", axes, (run.now(), broker.unacked.len() as f64));
@@ -395,7 +265,7 @@ impl Queue<'_> {
     async fn worker(&self, w: usize) -> RunResult<()> {
         let (run, lane) = (self.run, Pool::lane(w));
         while !self.done.get() {
-            let next = self.broker.borrow_mut().fetch(run, run.now(), self.visibility);
+            let next = self.queue.broker.borrow_mut().fetch(run, run.now(), self.visibility);
             let Some(message) = next else {
                 tasks::sleep(run, 5.0).await?;
                 continue;
@@ -416,7 +286,7 @@ impl Queue<'_> {
                     // The process died: no result, no ack. The broker will deliver it again.
                     let now = run.now();
                     run.span(&task_lane, format!("worker {} died: {crash}", w + 1), SpanKind::Spawn, started, now);
-                    let deadline = self.broker.borrow().unacked.get(&message.id).map_or(now, |(_, d)| *d);
+                    let deadline = self.queue.broker.borrow().unacked.get(&message.id).map_or(now, |(_, d)| *d);
                     run.span(&task_lane, "no ack: invisible until the visibility timeout", SpanKind::Wait, now, deadline);
                     run.log(&lane, format!("died running task {} ({crash}); a new worker takes its place", message.id));
                     // A supervisor starts a new worker process before it asks the broker again.
@@ -437,7 +307,7 @@ impl Queue<'_> {
                     run.log(&lane, format!("task {} raised {error}; retry in {countdown:.0} ms", message.id));
                     let now = run.now();
                     run.span(&task_lane, "retry countdown", SpanKind::Io, now, now + countdown);
-                    self.publish(message.id, message.call.clone(), message.attempt + 1, now + countdown);
+                    self.queue.publish(message.id, message.call.clone(), message.attempt + 1, now + countdown);
                     self.record(message.id, State::Retry);
                 }
                 Err(error) => {
@@ -446,7 +316,7 @@ impl Queue<'_> {
                     self.finished.borrow_mut().push((message.id, w, run.now()));
                 }
             }
-            self.broker.borrow_mut().ack(message.id);
+            self.queue.broker.borrow_mut().ack(message.id);
             self.plot();
         }
         Ok(())
@@ -463,31 +333,27 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
             (None, None)
         }
     };
-    let unfinished = |s: &Saved| s.entries.iter().any(|e| !matches!(e.3, State::Success(_) | State::Failure(_)));
-    let saved = match saved {
-        Some(s) if unfinished(&s) && !p.flag("resume") => {
+        let saved = match saved {
+        Some(s) if s.unfinished() && !p.flag("resume") => {
             run.log("broker", "an unfinished saved queue was dropped: resuming is off");
             None
         }
-        Some(s) if unfinished(&s) && s.tasks != n => {
+        Some(s) if s.unfinished() && s.tasks != n => {
             run.log("broker", format!("an unfinished saved queue of {} tasks was dropped: the form asks for {n}", s.tasks));
             None
         }
-        Some(s) if unfinished(&s) => Some(s),
+        Some(s) if s.unfinished() => Some(s),
         _ => None,
     };
     let outcome = run.measure("queue", async {
         let pool = Pool::start(&run, workers).await?;
-        let queue = Queue {
+        let app = App {
             run: &run,
             pool: &pool,
-            broker: RefCell::new(Broker::default()),
-            backend: Backend(RefCell::new(BTreeMap::new())),
+            queue: broker::Queue::new(store, n),
             busy: RefCell::new(vec![None; workers]),
             done: Cell::new(false),
             finished: RefCell::new(Vec::new()),
-            calls: RefCell::new(BTreeMap::new()),
-            store: RefCell::new(store),
             task_ms: p.float("task_ms"),
             visibility: p.float("visibility_ms"),
             max_retries: p.int("max_retries") as u32,
@@ -496,26 +362,26 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
         // The client: .delay() every task, then poll ready() until all are, then get().
         let kept = match saved {
             Some(saved) => {
-                let kept = queue.resume(saved);
+                let kept = app.queue.resume(run.now(), saved);
                 run.log("broker", format!("resumed the queue saved before the reload: {} of {} tasks had finished (results kept), the others are delivered again", kept.len(), n + 1));
                 kept
             }
             None => Vec::new(),
         };
         let client = async {
-            let ids: Vec<usize> = if queue.calls.borrow().is_empty() {
-                let mut ids: Vec<usize> = (1..=n).map(|i| queue.delay(i, Call::Add(i as i64, i as i64))).collect();
-                ids.push(queue.delay(flaky_id, Call::Flaky(7)));
+            let ids: Vec<usize> = if app.queue.task_ids().is_empty() {
+                let mut ids: Vec<usize> = (1..=n).map(|i| app.delay(i, Call::Add(i as i64, i as i64))).collect();
+                ids.push(app.delay(flaky_id, Call::Flaky(7)));
                 run.log("client", format!("{} tasks sent with .delay()", ids.len()));
                 ids
             } else {
-                queue.calls.borrow().keys().copied().collect()
+                app.queue.task_ids()
             };
-            queue.save();
-            queue.plot();
+            app.queue.save(&run);
+            app.plot();
             let deadline = run.now() + 60_000.0;
             loop {
-                let ready = ids.iter().filter(|&&id| queue.backend.ready(id)).count();
+                let ready = ids.iter().filter(|&&id| app.queue.backend.ready(id)).count();
                 run.sample("results", "ready() is true", ("time (ms)", "tasks"), (run.now(), ready as f64));
                 if ready == ids.len() {
                     break;
@@ -525,8 +391,8 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
                 }
                 tasks::sleep(&run, p.float("poll_ms")).await?;
             }
-            queue.done.set(true);
-            Ok::<Vec<(usize, State)>, RunError>(ids.iter().map(|&id| (id, queue.backend.get(id))).collect())
+            app.done.set(true);
+            Ok::<Vec<(usize, State)>, RunError>(ids.iter().map(|&id| (id, app.queue.backend.get(id))).collect())
         };
         // Chaos: kill one busy worker mid-task.
         let chaos = async {
@@ -535,13 +401,13 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
             }
             tasks::sleep(&run, p.float("kill_at_ms")).await?;
             loop {
-                if queue.done.get() {
+                if app.done.get() {
                     return Ok(None);
                 }
                 // A worker early in its task, so the kill lands mid-task (not as its answer arrives).
                 let now = run.now();
-                let early = |t: &Option<(usize, f64)>| t.filter(|(_, at)| now - at < queue.task_ms * 0.5).map(|(t, _)| t);
-                let busy = queue.busy.borrow().iter().enumerate().find_map(|(w, t)| early(t).map(|t| (w, t)));
+                let early = |t: &Option<(usize, f64)>| t.filter(|(_, at)| now - at < app.task_ms * 0.5).map(|(t, _)| t);
+                let busy = app.busy.borrow().iter().enumerate().find_map(|(w, t)| early(t).map(|t| (w, t)));
                 if let Some((w, task)) = busy {
                     run.log("chaos", format!("killing worker {} in the middle of task {task}", w + 1));
                     pool.kill(&run, w);
@@ -550,11 +416,10 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
                 tasks::sleep(&run, 5.0).await?;
             }
         };
-        let loops = futures::future::try_join_all((0..workers).map(|w| queue.worker(w)));
+        let loops = futures::future::try_join_all((0..workers).map(|w| app.worker(w)));
         let (results, killed, _) = futures::try_join!(client, chaos, loops)?;
-        let broker = queue.broker.into_inner();
-        let attempts: BTreeMap<usize, u32> = queue.calls.into_inner().into_iter().map(|(id, (_, a))| (id, a)).collect();
-        Ok((results, killed, broker, queue.finished.into_inner(), kept, attempts))
+        let attempts = app.queue.attempts();
+        Ok((results, killed, app.queue.broker.into_inner(), app.finished.into_inner(), kept, attempts))
     });
     let Some((results, killed, broker, finished, kept, attempts)) = outcome.await? else { return Ok(()) };
 
