@@ -19,6 +19,13 @@ pub fn warm_threads(n: u32) -> Result<(), String> {
     crate::engines::threads::warm(n as usize).map_err(|e| e.to_string())
 }
 
+/// Threads `warm_threads` started that are still loading: a run waits for them before its clock
+/// starts, so that their start-up does not take the cores from its first mode.
+#[wasm_bindgen]
+pub fn threads_starting() -> u32 {
+    crate::engines::threads::starting() as u32
+}
+
 /// True for the build with shared memory and wasm threads.
 #[wasm_bindgen]
 pub fn threaded_build() -> bool {

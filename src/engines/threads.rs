@@ -140,10 +140,13 @@ pub fn warm(n: usize) -> RunResult<()> {
     let missing = n.saturating_sub(state.waiting - state.queue.len());
     // Counted as waiting from now on, so that spawns queue work for them while they load.
     state.waiting += missing;
+    state.starting += missing;
     drop(state);
     for k in 0..missing {
         if let Err(e) = imp::start_thread(&format!("idle {}", k + 1), Entry { body: Box::new(|| ()), counted: true }) {
-            idle().waiting -= missing - k;
+            let mut state = idle();
+            state.waiting -= missing - k;
+            state.starting -= missing - k;
             return Err(RunError::Failed(e));
         }
     }
@@ -156,14 +159,20 @@ const MAX_IDLE: usize = 32;
 #[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))] // no threads in the plain build
 const IDLE_FOR: Duration = Duration::from_secs(30);
 
+/// Threads started by [`warm`] whose code does not run yet (a Web Worker still loading).
+pub fn starting() -> usize {
+    idle().starting
+}
+
 /// Threads waiting for work (or starting, counted ahead), and work handed over to them.
 struct Idle {
     waiting: usize,
+    starting: usize,
     keep: usize,
     queue: VecDeque<Body>,
 }
 
-static IDLE: Mutex<Idle> = Mutex::new(Idle { waiting: 0, keep: 0, queue: VecDeque::new() });
+static IDLE: Mutex<Idle> = Mutex::new(Idle { waiting: 0, starting: 0, keep: 0, queue: VecDeque::new() });
 static WORK: Condvar = Condvar::new();
 
 fn idle() -> MutexGuard<'static, Idle> {
@@ -180,6 +189,9 @@ struct Entry {
 
 #[cfg_attr(all(target_arch = "wasm32", not(feature = "threads")), allow(dead_code))] // no threads in the plain build
 fn thread_main(entry: Entry) {
+    if entry.counted {
+        idle().starting -= 1;
+    }
     (entry.body)();
     let mut state = idle();
     if !entry.counted {

@@ -19,7 +19,7 @@ Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2,
 The original tutorial summed the same range in every task; here each task sums its own consecutive range, so a mixed-up result would show."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
-            Param::int("numbers", "Numbers per task", 250_000_000, 1, 500_000_000)
+            Param::int("numbers", "Numbers per task", 400_000_000, 1, 2_000_000_000)
                 .help("Each task sums i*i over this many consecutive numbers (original: 100,000,000)."),
             Param::int("workers", "Workers (W)", 2, 1, 64).help("Threads in the pool, and isolated workers."),
             Param::int("sweep", "Sweep up to", 0, 0, 16).help("Rerun the pool with 1..N workers and plot the speedup (0: off)."),
@@ -46,7 +46,7 @@ const PYTHON: &str = r#"import time
 from concurrent.futures import ProcessPoolExecutor
 
 TASKS = 4
-NUMBERS = 250_000_000     # per task (the tutorial: 3 tasks of 100_000_000)
+NUMBERS = 400_000_000     # per task (the tutorial: 3 tasks of 100_000_000)
 WORKERS = 2
 
 def sum_squares(lo, hi):

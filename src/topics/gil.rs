@@ -17,7 +17,7 @@ This topic sums i*i below a limit, split in two halves. The simulated GIL is a r
 Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code.\n\n\
 Pitfalls in the original tutorial: it passed a lambda to Pool.starmap, and a lambda cannot be pickled to send to another process (PicklingError); use a function defined at the top of the module. It also had no if __name__ == \"__main__\": guard, which every multiprocessing program needs where children start by importing the file (spawn: macOS, Windows)."),
         params: vec![
-            Param::int("limit", "Sum i*i below", 600_000_000, 1_000, 2_000_000_000)
+            Param::int("limit", "Sum i*i below", 1_200_000_000, 1_000, 2_000_000_000)
                 .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: about half a second or more of work, so that what the threads and workers save shows."),
             Param::float("switch_ms", "Switch interval (ms)", 5.0, 0.1, 100.0, 0.1)
                 .help("How long a thread may hold the GIL while another waits (CPython: 5 ms)."),
@@ -40,7 +40,7 @@ Pitfalls in the original tutorial: it passed a lambda to Pool.starmap, and a lam
 const PYTHON: &str = r#"import sys, threading, time
 from multiprocessing import Pool
 
-LIMIT = 600_000_000       # sum i*i below this (the tutorial: 5_000_000)
+LIMIT = 1_200_000_000     # sum i*i below this (the tutorial: 5_000_000)
 SWITCH_MS = 5.0           # how long a thread may keep the GIL when another one waits
 
 def sum_squares(lo, hi):  # a named function: Pool pickles it by name, a lambda cannot be pickled

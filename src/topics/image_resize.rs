@@ -96,7 +96,8 @@ def generated(name, w, h):                       # the tutorial read files you h
 
 if __name__ == "__main__":
     sizes = {"sunset.png": (1920, 1080), "tower.png": (900, 1600), "panorama.png": (3000, 700),
-             "garden.png": (1024, 768), "target.png": (600, 600), "icon.png": (64, 64)}
+             "garden.png": (1024, 768), "target.png": (600, 600), "harbor.png": (1800, 1100),
+             "icon.png": (64, 64)}
     files = dict(generated(name, w, h) for name, (w, h) in sizes.items())
     if BROKEN:
         files["broken.png"] = b"\x89PNG\r\n\x1a\n this is not really an image"
@@ -344,6 +345,7 @@ fn shapes(size: &str) -> Vec<(&'static str, u32, u32, Pattern)> {
         ("panorama.png", 3000, 750, Pattern::Hills),
         ("garden.png", 2000, 1000, Pattern::Hills),
         ("target.png", 1400, 1400, Pattern::Rings),
+        ("harbor.png", 1800, 1100, Pattern::Sunset),
         ("icon.png", 500, 500, Pattern::Checker),
     ]
     .into_iter()
@@ -392,9 +394,10 @@ mod tests {
             ("panorama.png", [750, 187], [200, 50]), // wide: the width decides
             ("garden.png", [500, 250], [200, 100]),
             ("target.png", [350, 350], [150, 150]),
+            ("harbor.png", [450, 275], [200, 122]),
             ("icon.png", [125, 125], [125, 125]), // already inside the box: kept
         ];
-        assert_eq!(sizes.len(), 6);
+        assert_eq!(sizes.len(), 7);
         for ((name, input, output), (en, ei, eo)) in sizes.iter().zip(expected) {
             assert_eq!((name.as_str(), input.as_slice(), output.as_slice()), (en, &ei[..], &eo[..]));
         }
@@ -403,7 +406,7 @@ mod tests {
         assert_eq!(errors[0]["name"], "broken.png");
         assert!(errors[0]["error"].as_str().unwrap().starts_with("broken.png: cannot decode"), "{errors:?}");
         // Previews are shown, each at most 60 px wide, with the right number of bytes.
-        assert_eq!(report.images.len(), 6);
+        assert_eq!(report.images.len(), 7);
         assert!(report.images.iter().all(|i| i.width <= 60 && i.rgba.len() == (i.width * i.height * 4) as usize));
         assert!(report.values["bytes"].as_u64().unwrap() > 10_000);
     }
@@ -435,10 +438,10 @@ mod tests {
         assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
         let thumbnails = report.values["thumbnails"].as_array().unwrap();
         let names: Vec<&str> = thumbnails.iter().map(|t| t["name"].as_str().unwrap()).collect();
-        let generated = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "icon.png"];
+        let generated = ["sunset.png", "tower.png", "panorama.png", "garden.png", "target.png", "harbor.png", "icon.png"];
         assert_eq!(names, [&generated[..], &["photo.jpg", "drawing.png"]].concat());
-        assert_eq!((&thumbnails[6]["input"], &thumbnails[6]["output"]), (&json!([64, 48]), &json!([40, 30])));
-        assert_eq!(thumbnails[7]["output"], json!([20, 40]));
+        assert_eq!((&thumbnails[7]["input"], &thumbnails[7]["output"]), (&json!([64, 48]), &json!([40, 30])));
+        assert_eq!(thumbnails[8]["output"], json!([20, 40]));
         let errors: Vec<(&str, &str)> = report.values["errors"]
             .as_array()
             .unwrap()

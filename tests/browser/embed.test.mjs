@@ -224,7 +224,7 @@ describe('display options', () => {
         assert.match(notices, /Unknown panel charts in panels=: the panels are explanation, params, results, timeline, history, code, python/);
         assert.equal(await page.isVisible('.explanation'), true, 'no panel known: all shown');
         assert.match(notices, /Ignored theme=sepia: use light, dark, auto/);
-        assert.equal(await page.inputValue('#param-limit'), '600000000', 'display keys are not parameters');
+        assert.equal(await page.inputValue('#param-limit'), '1200000000', 'display keys are not parameters');
         await page.fill('#param-limit', '3000000');
         await page.waitForFunction(() => location.search.includes('limit=3000000'));
         assert.match(await page.evaluate(() => location.search), /&panels=charts&theme=sepia$/, 'the form keeps the display keys in the address');

@@ -112,7 +112,7 @@ test('invalid URL parameters fall back to defaults with a visible notice', async
       const notices = await page.$$eval('.notice[role=alert]', (n) => n.map((x) => x.textContent));
       assert.equal(notices.length, 3, notices.join('\n'));
       assert.match(notices[0], /Ignored limit=abc/);
-      assert.equal(await page.inputValue('#param-limit'), '600000000');
+      assert.equal(await page.inputValue('#param-limit'), '1200000000');
     },
   );
   await onPage(

@@ -28,7 +28,7 @@ const EDITED = {
   'process-basics': { values: { workers: 2, limit: 3000000 }, expect: { workers: /^2 sums of 8999995500000500000$/ } },
   'process-pool': { values: { lo: 0, hi: 200000, ranges: 8, workers: 2 }, expect: { pool: /^17,984 primes$/, sequential: /^17,984 primes$/ } },
   'ipc-queues': { values: { numbers: 9, workers: 3, time_scale: 0.2 }, expect: { workers: /^9 squares$/ } },
-  'image-resize': { values: { max_w: 200, max_h: 200, workers: 3 }, select: { size: 'small' }, expect: { pool: /^6 thumbnails, 1 error/ } },
+  'image-resize': { values: { max_w: 200, max_h: 200, workers: 3 }, select: { size: 'small' }, expect: { pool: /^7 thumbnails, 1 error/ } },
   'process-executor': { values: { powers: '2^10, 3^4', squares: 3 }, expect: { executor: /^5 results, 1 exception/ } },
   footprint: { values: { samples: 2, payload_kb: 64 }, expect: { worker: /median of 2/ } },
 };
@@ -132,7 +132,7 @@ describe('image-resize with files the learner picks', () => {
         assert.deepEqual([row['drawing.png'].input, row['drawing.png'].thumbnail], ['90 x 120', '90 x 120'], 'smaller than the box: kept');
         assert.equal(row['sunset.png'].thumbnail, '200 x 150');
         assert.deepEqual(row['notes.txt'], { input: '?', thumbnail: 'error', last: 'notes.txt: cannot decode: not a PNG or JPEG file' });
-        assert.match((await timings(page)).pool.result, /^8 thumbnails, 2 error/);
+        assert.match((await timings(page)).pool.result, /^9 thumbnails, 2 error/);
         for (const check of await checks(page)) assert.ok(check.ok, check.text);
         // Files stay out of the address bar; the history names them without their bytes.
         assert.equal(new URL(page.url()).searchParams.get('files'), null);

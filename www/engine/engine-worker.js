@@ -51,6 +51,8 @@ function canShareMemory() {
 }
 /** Threads or isolated workers kept warm for one topic, at most. */
 const MAX_WARM = 32;
+/** How long a run waits at most for the threads and workers `prepare` started to be running. */
+const SETTLE_MS = 5_000;
 const glueUrl = new URL(`../pkg/${flavor}/playground.js`, import.meta.url).href;
 const pools = new IsolatedPools(new URL('../pkg/plain/playground.js', import.meta.url).href);
 
@@ -115,6 +117,19 @@ function prepare(topic, params) {
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
   if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
   if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
+}
+
+/**
+ * Resolves once the threads and isolated workers that `prepare` started are running (or after
+ * SETTLE_MS): while they load (a Web Worker starting, a module instantiating, its jobs warming
+ * up) they take the cores a run's first mode would measure with, and on a 2-core machine the
+ * first click would then show parallel modes faster than they are.
+ */
+async function settled() {
+  const until = performance.now() + SETTLE_MS;
+  const pause = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  await Promise.race([pools.settled(), pause(SETTLE_MS)]);
+  while (caps.threads && engine.threads_starting() > 0 && performance.now() < until) await pause(10);
 }
 
 /** Spans and log lines of the current run already posted in progress messages. */
@@ -184,6 +199,7 @@ async function run(id, topic, params, stallMs) {
   }, 100);
   try {
     if (rayonPool) await rayonPool;
+    await settled();
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);
     // The report as Rust wrote it, turned here into what the page receives (`Report` in types.js).

@@ -126,6 +126,8 @@ export class IsolatedPools {
     this.pools = new Map();
     this.nextId = 1;
     this.named = 0;
+    /** @type {Promise<void>} the latest `warm`: its workers created (not yet ready) */
+    this.warming = Promise.resolve();
     /** how many idle workers to keep: what the shown topic can use (each holds its own memory) */
     this.keep = navigator.hardwareConcurrency || 2;
   }
@@ -147,12 +149,21 @@ export class IsolatedPools {
    * Makes sure `n` warm workers wait for work (started in the background).
    * @param {number} n
    */
-  async warm(n) {
+  warm(n) {
     this.keep = Math.max(Math.min(n, MAX_KEPT), navigator.hardwareConcurrency || 2);
     this.idle = this.idle.filter((w) => !w.dead);
     while (this.idle.length > this.keep) this.idle.pop()?.terminate();
     const missing = Math.min(n, MAX_KEPT) - this.idle.length;
-    for (let i = 0; i < missing; i++) this.idle.push(await this.spawn(true));
+    this.warming = (async () => {
+      for (let i = 0; i < missing; i++) this.idle.push(await this.spawn(true));
+    })();
+    return this.warming;
+  }
+
+  /** Resolves once the workers `warm` started are ready (or failed to start). */
+  async settled() {
+    await this.warming.catch(() => {});
+    await Promise.allSettled(this.idle.map((w) => w.ready));
   }
 
   /**
