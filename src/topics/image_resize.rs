@@ -450,7 +450,7 @@ mod tests {
             .collect();
         assert_eq!(errors[1], ("notes.txt", "notes.txt: cannot decode: not a PNG or JPEG file"));
         assert_eq!(errors[0].0, "broken.png");
-        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("8 thumbnails, 2 error(s)"));
+        assert_eq!(report.modes.iter().filter_map(|m| m.result.as_deref()).next(), Some("9 thumbnails, 2 error(s)"));
         // The report lists the files, not their bytes.
         let listed = json!([{"name": "photo.jpg", "size": photo.len()}, {"name": "notes.txt", "size": 13}, {"name": "drawing.png", "size": drawing.len()}]);
         assert_eq!(report.params["files"], listed);
