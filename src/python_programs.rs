@@ -211,7 +211,7 @@ const SPECS: &[Spec] = &[
         constants: &[],
         rust: None,
         check: |out, _| {
-            expect_eq("thumbnails", after(out, "thumbnails ")?, 6)?;
+            expect_eq("thumbnails", after(out, "thumbnails ")?, 7)?;
             expect_eq("broken files", count_lines(out, "broken.png cannot identify image file"), 1)
         },
     },
