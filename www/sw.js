@@ -46,11 +46,19 @@ self.addEventListener('activate', (event) => {
 });
 
 // A page loaded with Shift+Reload is not controlled even though we are active; it asks us to claim it.
-// The page says "warm" once its engine is up: load the wasm then, before the first simulated
-// request needs it, so that request's measured time holds no start-up.
+// The page says "warm" before its first run, or once it has been up a while: load the wasm then,
+// before the first simulated request needs it, so that request's measured time holds no start-up.
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'claim') event.waitUntil(self.clients.claim());
-  if (event.data?.type === 'warm') event.waitUntil(engine().catch(() => undefined));
+  if (event.data?.type === 'warm') {
+    const client = /** @type {Client | null} */ (event.source);
+    event.waitUntil(
+      engine().then(
+        () => client?.postMessage({ type: 'warmed', ok: true }),
+        () => client?.postMessage({ type: 'warmed', ok: false }),
+      ),
+    );
+  }
 });
 
 self.addEventListener('fetch', (event) => {

@@ -85,6 +85,8 @@ describe('async topics, page controlled by the service worker', () => {
     onPage(
       () => openControlled(env.url, 'topic=async-fetch'),
       async ({ page, context }) => {
+        // A visit long enough for the service worker to have loaded its wasm (2 s, when idle).
+        await page.waitForSelector('body[data-service-worker="warm"]', { timeout: 30_000 });
         await context.setOffline(true);
         await page.reload();
         await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });

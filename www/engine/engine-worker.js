@@ -116,7 +116,34 @@ function prepare(topic, params) {
   /** @type {{threads: number, workers: number}} */
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
   if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
-  if (needs.workers > 0) pools.warm(Math.min(needs.workers, MAX_WARM)).catch(() => {});
+  if (needs.workers > 0) warmWorkers(Math.min(needs.workers, MAX_WARM));
+}
+
+/**
+ * Isolated workers run the plain build, another ~450 KB to fetch and compile: not during the
+ * page's first QUIET_MS (its first load), unless a run wants them sooner (`warmWorkersNow`).
+ */
+const QUIET_MS = 2_000;
+/** @type {{n: number, timer: ReturnType<typeof setTimeout>} | null} a warm-up waiting for QUIET_MS */
+let pendingWarm = null;
+
+/** @param {number} n */
+function warmWorkers(n) {
+  if (pendingWarm) clearTimeout(pendingWarm.timer);
+  pendingWarm = null;
+  const wait = QUIET_MS - performance.now();
+  if (wait <= 0) {
+    pools.warm(n).catch(() => {});
+    return;
+  }
+  pendingWarm = { n, timer: setTimeout(() => warmWorkers(n), wait) };
+}
+
+function warmWorkersNow() {
+  if (!pendingWarm) return;
+  clearTimeout(pendingWarm.timer);
+  pools.warm(pendingWarm.n).catch(() => {});
+  pendingWarm = null;
 }
 
 /**
@@ -199,6 +226,7 @@ async function run(id, topic, params, stallMs) {
   }, 100);
   try {
     if (rayonPool) await rayonPool;
+    warmWorkersNow();
     await settled();
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);

@@ -9,7 +9,7 @@ import { Engine } from './engine-client.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
 import { renderLive, renderReport } from './results.js';
-import { registerServiceWorker, warmServiceWorker } from './service-worker.js';
+import { registerServiceWorker, warmServiceWorker, warmServiceWorkerLater } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
 
@@ -103,7 +103,7 @@ async function boot() {
   document.body.dataset.ready = 'true';
   if (EMBED && display.autorun && state.topic) state.runForm('autorun');
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)
-  warmServiceWorker();
+  warmServiceWorkerLater();
 }
 
 function showIsolation() {
@@ -416,6 +416,7 @@ async function execute(topic, params, view, events, by) {
   renderLive(view.results, live, topic.modes);
   announce(`Running ${topic.title}…`);
   events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
+  await warmServiceWorker({ timeoutMs: 3000 }); // at once when warm; otherwise before the clock starts
   const outcome = await engine.run(topic.id, params, (drained) => {
     live.log.push(...drained.log);
     live.spans.push(...drained.spans);
