@@ -217,7 +217,12 @@ fn explain(steps: &[Step], write: usize, read: i64, lost: i64, names: &Names, la
     let outcome = match lost {
         1 => format!("one {} vanished", names.update.0),
         n if n > 1 => format!("{} {} vanished", crate::params::group(n), names.update.1),
-        _ => format!("{me} wrote back a value computed from an old read, so the {} jumped back", names.shared),
+        // Another thread had written back a stale value (the shared value went the wrong way);
+        // this write covered it.
+        _ => format!(
+            "the {} had jumped back to {} (a write computed from an old read), and {me} wrote over it",
+            names.shared, w.was
+        ),
     };
     format!("{}: {outcome}.", story.join(", "))
 }
