@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_ARGS, EXPECTED_NETWORK_NOISE, assertRunPassed, checks, onPage, openPage, runAndWait, runFromForm, shoot, shownRun, table, timings, useBrowser } from './harness.mjs';
+import { CHROMIUM_ARGS, EXPECTED_NETWORK_NOISE, assertRunPassed, checks, onPage, openPage, runAndWait, runFromForm, shoot, shownRun, table, textOf, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -78,6 +78,22 @@ describe('async topics, page controlled by the service worker', () => {
         assert.equal(byUrl['sim/status/404'][2], '404');
         assert.match(byUrl['sim/blackhole'][2], /timed out/);
         assert.match(byUrl['https://unreachable.invalid/'][2], /blocked by the browser \(CORS\) or unreachable/);
+      },
+    ));
+
+  test('Stop pressed while a run waits for the service worker to warm up ends that run', () =>
+    onPage(
+      () => openControlled(env.url, 'topic=cpu-map'),
+      async ({ page }) => {
+        // The first run on a controlled page waits (up to 3 s) for the service worker's wasm.
+        await page.click('#run');
+        await page.waitForFunction(() => document.body.dataset.running === 'true');
+        await page.click('#stop');
+        await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
+        const stopped = await textOf(page, '#results');
+        assert.match(stopped, /^Stopped (before the run started|after)/);
+        assert.doesNotMatch(stopped, /restarted/);
+        assert.match(await runAndWait(page), /^Finished/);
       },
     ));
 

@@ -83,6 +83,9 @@ let rayonPool = null;
 /** @type {import('../js/types.js').Caps} */
 let caps = { threads: false, cores: 1, isolated: self.crossOriginIsolated, flavor };
 let running = false;
+/** Set when Stop comes before the running request reached Rust (while it waits in `settled`). */
+let stopAsked = false;
+let stopWaiting = () => {};
 /** @type {{topic: string, params: Values} | null} a prepare that came during a run, for after it */
 let deferredPrepare = null;
 
@@ -155,8 +158,9 @@ function warmWorkersNow() {
 async function settled() {
   const until = performance.now() + SETTLE_MS;
   const pause = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  await Promise.race([pools.settled(), pause(SETTLE_MS)]);
-  while (caps.threads && engine.threads_starting() > 0 && performance.now() < until) await pause(10);
+  const stopped = new Promise((resolve) => (stopWaiting = () => resolve(undefined)));
+  await Promise.race([pools.settled(), pause(SETTLE_MS), stopped]);
+  while (caps.threads && engine.threads_starting() > 0 && performance.now() < until && !stopAsked) await pause(10);
 }
 
 /** Spans and log lines of the current run already posted in progress messages. */
@@ -217,6 +221,7 @@ async function run(id, topic, params, stallMs) {
     return;
   }
   running = true;
+  stopAsked = false;
   posted.spans = posted.log = 0;
   lastProgress = null;
   const watch = watchdog(id, stallMs);
@@ -228,6 +233,10 @@ async function run(id, topic, params, stallMs) {
     if (rayonPool) await rayonPool;
     warmWorkersNow();
     await settled();
+    if (stopAsked) {
+      toPage({ type: 'done', id, outcome: { outcome: 'unsent', message: 'Stopped before the run started.' } });
+      return;
+    }
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);
     // The report as Rust wrote it, turned here into what the page receives (`Report` in types.js).
@@ -360,6 +369,8 @@ async function handle(data) {
       toPage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
       break;
     case 'stop':
+      stopAsked = running;
+      stopWaiting();
       engine?.stop_run();
       break;
     case 'life':

@@ -22,7 +22,7 @@ const ENGINE_SILENT_MS = 10_000;
  * @typedef {import('./types.js').Values} Values
  * @typedef {Extract<EngineMessage, {type: 'ready'}>} Ready the catalog still JSON text
  * @typedef {EngineRequest extends infer R ? R extends {id: number} ? Omit<R, 'id'> : never : never} NumberedRequest a request the engine answers, before it has its id
- * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[]}} Pending
+ * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], posted: boolean}} Pending
  *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
 
@@ -150,17 +150,25 @@ export class Engine {
    * @param {NumberedRequest} message
    * @param {'run' | 'query'} kind
    * @param {(drained: Drained) => void} [onProgress]
+   * @param {Promise<unknown>} [after] sent once this settles
    * @returns {Promise<T>}
    */
-  request(message, kind, onProgress) {
+  request(message, kind, onProgress, after = Promise.resolve()) {
     const id = this.nextId++;
+    const worker = this.worker;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve, onProgress, kind, spans: [], log: [] });
-      this.worker.postMessage({ ...message, id });
-      if (kind === 'run') {
-        this.running = id;
-        this.watchSilence(id);
-      }
+      /** @type {Pending} */
+      const request = { resolve, onProgress, kind, spans: [], log: [], posted: false };
+      this.pending.set(id, request);
+      if (kind === 'run') this.running = id;
+      // Pending from now on, so a Stop or a crash while `after` is awaited ends this request; a
+      // replaced worker never gets it.
+      after.catch(() => {}).then(() => {
+        if (this.pending.get(id) !== request || this.worker !== worker) return;
+        request.posted = true;
+        worker.postMessage({ ...message, id });
+        if (kind === 'run') this.watchSilence(id);
+      });
     });
   }
 
@@ -208,12 +216,14 @@ export class Engine {
    * @param {string} topic
    * @param {Values} params
    * @param {(drained: Drained) => void} [onProgress]
+   * @param {Promise<unknown>} [after] the run is sent to the engine once this settles (it is
+   *   already the running one: Stop ends it before it is sent)
    * @returns {Promise<Outcome>}
    */
-  async run(topic, params, onProgress) {
+  async run(topic, params, onProgress, after) {
     if (this.running !== null) return { outcome: 'rejected', message: 'Another run is still going.', errors: [] };
     await this.ready;
-    return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress);
+    return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress, after);
   }
 
   /**
@@ -240,6 +250,13 @@ export class Engine {
   stop() {
     const id = this.running;
     if (id === null) return;
+    const request = this.pending.get(id);
+    if (request && !request.posted) {
+      this.pending.delete(id);
+      this.running = null;
+      request.resolve({ outcome: 'unsent', message: 'Stopped before the run started.' });
+      return;
+    }
     this.worker.postMessage({ type: 'stop' });
     setTimeout(() => {
       if (this.running === id) this.restart({ outcome: 'crashed', message: 'Stopped: the run did not end by itself, so the engine was restarted.' });

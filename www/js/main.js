@@ -416,7 +416,7 @@ async function execute(topic, params, view, events, by) {
   renderLive(view.results, live, topic.modes);
   announce(`Running ${topic.title}…`);
   events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
-  await warmServiceWorker({ timeoutMs: 3000 }); // at once when warm; otherwise before the clock starts
+  // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
   const outcome = await engine.run(topic.id, params, (drained) => {
     live.log.push(...drained.log);
     live.spans.push(...drained.spans);
@@ -424,7 +424,7 @@ async function execute(topic, params, view, events, by) {
     events?.progress(live);
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(() => renderLive(view.results, live, topic.modes));
-  });
+  }, warmServiceWorker({ timeoutMs: 3000 }));
   cancelAnimationFrame(frame);
   try {
     const shown = show(outcome, view, topic, params);
@@ -473,6 +473,10 @@ function show(outcome, view, topic, params) {
     const unplaced = shownForm().setErrors(outcome.errors ?? []);
     replace(view.results, h('p', { class: 'status failed', text: [outcome.message, ...unplaced].join(' ') }));
     return { message: outcome.message, errors: outcome.errors };
+  }
+  if (outcome.outcome === 'unsent') {
+    replace(view.results, h('p', { class: 'status stopped', text: outcome.message }));
+    return { stopped: true, message: outcome.message };
   }
   const restarted = /restarted/.test(outcome.message) ? null : h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' });
   replace(view.results, h('p', { class: 'status failed', text: outcome.message }), restarted);

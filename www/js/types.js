@@ -183,8 +183,10 @@ export {};
 
 /**
  * How a run ended, as the engine client resolves it: the engine's outcome, or 'crashed' when the
- * engine had to be replaced (engine-client.js says why in `message`).
- * @typedef {OutcomeOf<Report> | {outcome: 'crashed', message: string}} Outcome
+ * engine had to be replaced (engine-client.js says why in `message`), 'unsent' when Stop came
+ * before the run reached Rust.
+ * @typedef {OutcomeOf<Report> | Unsent | {outcome: 'crashed', message: string}} Outcome
+ * @typedef {{outcome: 'unsent', message: string}} Unsent a run stopped before it reached Rust
  */
 
 // ----- the engine (www/engine/engine-worker.js <-> www/js/engine-client.js) -----
@@ -229,7 +231,7 @@ export {};
  *   | {type: 'failed', message: string}
  *   | {type: 'alive'}
  *   | {type: 'progress', id: number, drained: string}
- *   | {type: 'done', id: number, outcome: OutcomeOf<Report & {posted?: {spans: number, log: number}}>}
+ *   | {type: 'done', id: number, outcome: OutcomeOf<Report & {posted?: {spans: number, log: number}}> | Unsent}
  *   | {type: 'answer', id: number, result: Checked | SelfTest | BenchResult}
  *   | {type: 'heartbeat', id: number}
  *   | {type: 'stuck', id: number, message: string}
