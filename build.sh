@@ -79,8 +79,8 @@ build() {
   cargo build --profile wasm --lib --target "$WASM"
   bindgen target/threads/$WASM/wasm/playground.wasm www/pkg/threads
   bindgen target/$WASM/wasm/playground.wasm www/pkg/plain
-  say "build: topic texts (fetched by the page per topic, not in the wasm)"
-  cargo run --quiet --release --bin export_texts -- www/pkg/texts
+  say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
+  cargo run --quiet --release --bin export_static -- www/pkg
   vendor
 }
 

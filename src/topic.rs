@@ -122,7 +122,7 @@ pub fn no_check(_: &Params) -> Result<(), FieldError> {
 }
 
 /// A topic's long texts (explanation, code, Python) exist only in native builds: the build runs
-/// the `export-texts` binary, which writes them to `www/pkg/texts/<id>.json` for the page to
+/// the `export_static` binary, which writes them to `www/pkg/texts/<id>.json` for the page to
 /// fetch when it shows the topic. In the wasm they would be a fifth of the first download, for
 /// texts a learner reads one topic at a time.
 #[cfg(not(target_arch = "wasm32"))]

@@ -32,11 +32,6 @@ pub fn threaded_build() -> bool {
     cfg!(feature = "threads")
 }
 
-/// Chapters and topics with their schemas, code and modes, as JSON.
-#[wasm_bindgen]
-pub fn catalog() -> String {
-    topics::catalog_json()
-}
 
 /// Validates parameters: `{ok, params, errors: [{field, message}]}` as JSON.
 #[wasm_bindgen]

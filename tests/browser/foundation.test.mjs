@@ -124,6 +124,38 @@ test('invalid URL parameters fall back to defaults with a visible notice', async
   );
 });
 
+test('the topic, its explanation and its form show before the wasm has loaded; Run works once it has', async () => {
+  const context = await env.browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    /** @type {() => void} */
+    let release = () => {};
+    const held = new Promise((resolve) => (release = () => resolve(undefined)));
+    // The wasm (the engine's, requested by its worker) is held back until the test lets it go.
+    await context.route(/_bg\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${env.url}?topic=gil&limit=abc`);
+    await page.waitForSelector('.explanation p');
+    assert.match(await textOf(page, 'h1'), /^The GIL/);
+    assert.equal(await page.inputValue('#param-limit'), 'abc', 'the address bar\'s value, not yet checked');
+    assert.equal(await page.isDisabled('#run'), true);
+    assert.match(await textOf(page, '#results'), /The engine is loading/);
+    assert.equal(await page.getAttribute('body', 'data-ready'), null);
+    await shoot(page, 'before-wasm');
+    release();
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    assert.equal(await page.isDisabled('#run'), false);
+    assert.equal(await page.inputValue('#param-limit'), '1200000000');
+    assert.match(await textOf(page, '.notice'), /Ignored limit=abc/);
+    assert.match(await textOf(page, '#isolation'), /Threads on/);
+    assert.match(await runAndWait(page), /^Finished/);
+  } finally {
+    await context.close();
+  }
+});
+
 test('Stop ends a long run quickly and the next run works', () =>
   onPage(
     () => openPage(env.browser, `${env.url}?topic=cpu-map&tasks=8&numbers=200000000`),

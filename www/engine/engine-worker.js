@@ -96,7 +96,7 @@ async function boot() {
   engine.install_panic_hook();
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
-  toPage({ type: 'ready', catalog: engine.catalog(), caps, bootMs: performance.now() - started });
+  toPage({ type: 'ready', caps, bootMs: performance.now() - started });
   // After "ready", so the first paint does not wait: rayon's pool starts, and every isolated-
   // worker job runs once here, so the kernels that sequential and thread modes share are
   // optimized before the first timed run (a browser optimizes a wasm function only after it has

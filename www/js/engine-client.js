@@ -20,7 +20,7 @@ const ENGINE_SILENT_MS = 10_000;
  * @typedef {import('./types.js').SelfTest} SelfTest
  * @typedef {import('./types.js').BenchResult} BenchResult
  * @typedef {import('./types.js').Values} Values
- * @typedef {Extract<EngineMessage, {type: 'ready'}>} Ready the catalog still JSON text
+ * @typedef {Extract<EngineMessage, {type: 'ready'}>} Ready
  * @typedef {EngineRequest extends infer R ? R extends {id: number} ? Omit<R, 'id'> : never : never} NumberedRequest a request the engine answers, before it has its id
  * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], posted: boolean}} Pending
  *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)

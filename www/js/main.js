@@ -1,4 +1,6 @@
-// The shell: loads the catalog from the engine, lists topics, routes by URL, and runs topics.
+// The shell: loads the catalog, lists topics, routes by URL, and runs topics. The catalog is a
+// static file (src/bin/export_static.rs), so a topic's explanation and form show while the wasm
+// still loads; Run waits for the engine.
 // It knows no topic by name: everything shown comes from the catalog and the reports.
 
 import { codeView } from './code-view.js';
@@ -32,8 +34,10 @@ if (!EMBED) Object.assign(display, { panels: new Set(PANELS), compact: false, au
 applyDisplay(display);
 /** Panels left out of this embed, for the CSS that hides parts the results build (the timeline). */
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
-/** @type {Engine} */
+/** @type {Engine} created once the service worker is in control (see boot) */
 let engine;
+/** Resolves to the engine once it is ready for a first run. */
+let engineReady = /** @type {Promise<Engine>} */ (new Promise(() => {}));
 /**
  * The events of a run the parent did not ask for (the learner's, or autorun), when embedded.
  * @type {((by: string) => RunEvents) | null}
@@ -49,11 +53,11 @@ document.body.append(announcer);
  * resolves when it lets go, and `stopping` says a stop came meanwhile (a run not yet started then
  * does not start). `by` is who started the run in progress: 'parent', 'learner' or 'autorun'; `runs`
  * counts the runs that ended, and `last` is how the last one ended (as the embed API says it).
- * The catalog and caps are the engine's once it is ready (nothing reads them before).
- * @type {{catalog: Catalog, caps: import('./types.js').Caps, topic: Topic | null, form: Form | null, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number,
+ * `ready` says the engine can run; until then `caps` is what the page expects of it.
+ * @type {{catalog: Catalog, caps: import('./types.js').Caps, ready: boolean, topic: Topic | null, form: Form | null, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number,
  *   last: import('./embed-api.js').Message | null, execute: (params: Values, events: RunEvents | null) => Promise<RunEnd>, runForm: (by: string) => Promise<void>}}
  */
-const state = { catalog: { chapters: [], topics: [] }, caps: { threads: false, cores: 1, isolated: false, flavor: 'plain' }, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
+const state = { catalog: { chapters: [], topics: [] }, caps: expectedCaps(), ready: false, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
 
 /**
  * Takes the engine for `who`, synchronously; returns the release function, or null when another
@@ -74,31 +78,61 @@ function claimEngine(who) {
     state.claim = null;
     free();
     const button = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
-    if (button) button.disabled = false;
+    if (button) button.disabled = !state.ready;
   };
 }
 
+/**
+ * What the engine will most likely say it can do (threads where the page is cross-origin
+ * isolated), so the page can be drawn before it has loaded; the engine's own answer replaces it.
+ * @returns {import('./types.js').Caps}
+ */
+function expectedCaps() {
+  const isolated = self.crossOriginIsolated === true;
+  return { threads: isolated, cores: navigator.hardwareConcurrency || 1, isolated, flavor: isolated ? 'threads' : 'plain' };
+}
+
 async function boot() {
-  replace(app, h('p', { class: 'loading', role: 'status', text: 'Loading the engine…' }));
+  replace(app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
+  const catalog = fetch(new URL('../pkg/catalog.json', import.meta.url)).then((response) => {
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
+  });
   // The service worker (simulated network, offline use) must be in control before the engine
   // worker starts, or the engine's requests would bypass it.
-  await registerServiceWorker({ timeoutMs: 2000 });
-  engine = new Engine();
+  // (Without one, the engine still runs: it simulates the network itself.)
+  const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
+  const started = controlled.then(() => (engine = new Engine()));
+  engineReady = started.then((e) => e.ready.then(() => e));
+  engineReady.catch(() => {}); // said below
+  try {
+    state.catalog = await catalog;
+  } catch (error) {
+    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The playground could not load its list of topics (${/** @type {Error} */ (error).message}): reload the page.` }));
+    return;
+  }
+  const badge = document.getElementById('isolation');
+  if (badge) badge.textContent = 'Starting the engine…';
+  if (!EMBED) renderNav();
+  const shown = route(); // draws the topic now; its form is checked once the engine answers
+  shown.catch(() => {}); // an engine that cannot start is said below
+  performance.mark('playground-shown');
+  window.addEventListener('popstate', () => route());
   let ready;
   try {
-    ready = await engine.ready;
+    ready = await (await started).ready;
   } catch (error) {
     // engine.ready rejects with an Error that says why.
+    if (badge) badge.textContent = 'Engine failed';
     replace(app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${/** @type {Error} */ (error).message}` }));
     return;
   }
-  state.catalog = JSON.parse(ready.catalog);
   state.caps = ready.caps;
   document.documentElement.dataset.threads = String(state.caps.threads);
   showIsolation();
-  if (!EMBED) renderNav();
-  await route();
-  window.addEventListener('popstate', () => route());
+  await shown;
+  state.ready = true;
+  engineIsReady();
   if (EMBED) learnerRun = listen(embedHost(), display.origins);
   document.body.dataset.ready = 'true';
   if (EMBED && display.autorun && state.topic) state.runForm('autorun');
@@ -185,30 +219,32 @@ function renderHome(unknownId) {
 async function showTopic(topic, rawParams) {
   state.topic = topic;
   document.title = `${topic.title} · Concurrency Playground`;
-  const checked = await engine.check(topic.id, rawParams, true);
-  const notices = [...display.problems, ...checked.errors.map((e) => `Ignored ${e.field}=${String(rawParams[e.field] ?? '').slice(0, 40)}: ${e.message}. Using the default instead.`)];
+  const notice = (/** @type {string} */ text) => h('p', { class: 'notice', role: 'alert', text });
+  const notices = h('div', { class: 'notices' }, ...display.problems.map(notice));
+  const isolation = h('div', { class: 'isolation-notice' }, isolationNotice(topic));
 
-  const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: 'Press Run to start.' }));
+  const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: state.ready ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }));
   const history = h('div', { class: 'history-view' }, historyTable(topic));
   const formStatus = h('p', { class: 'form-status', role: 'alert' });
-  const form = buildForm(topic, checked.params, (values) => {
+  // The address bar's values until Rust has checked them (below, once the engine is ready).
+  let edited = false;
+  const form = buildForm(topic, rawParams, (values) => {
+    edited = true;
     syncUrl(topic, values);
     validateSoon(values);
   });
   state.form = form;
-  syncUrl(topic, checked.params);
-  engine.prepare(topic.id, checked.params);
   let timer = 0;
   const validateSoon = (/** @type {Values} */ values) => {
     clearTimeout(timer);
     timer = window.setTimeout(async () => {
-      const answer = await engine.check(topic.id, values, false);
+      const answer = await (await engineReady).check(topic.id, values, false);
       replace(formStatus, ...form.setErrors(answer.errors));
       if (answer.ok) engine.prepare(topic.id, answer.params);
     }, 150);
   };
 
-  const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run' }));
+  const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !state.ready }));
   const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() }));
   const presetButtons = topic.presets.map((p) =>
     h('button', {
@@ -291,14 +327,31 @@ async function showTopic(topic, rawParams) {
     app,
     h('h1', { text: topic.title }),
     h('p', { class: 'summary', text: topic.summary }),
-    ...notices.map((n) => h('p', { class: 'notice', role: 'alert', text: n })),
-    isolationNotice(topic),
+    notices,
+    isolation,
     display.panels.has('explanation') ? explanationView(topic) : null,
     h('section', { class: 'panel', dataset: { panel: 'params' } }, h('h2', { text: display.panels.has('params') ? 'Parameters' : 'Run' }), controls),
     titled('results', 'Results', results),
     titled('history', 'Last runs', history),
     code.rust || code.python ? titled(code.rust ? 'code' : 'python', 'Code', codeView(topic, code)) : null,
   );
+
+  const checked = await (await engineReady).check(topic.id, rawParams, true);
+  if (state.form !== form) return; // another topic (or this one again) is shown now
+  replace(notices, ...display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(rawParams[e.field] ?? '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
+  replace(isolation, isolationNotice(topic)); // with the engine's own caps
+  if (edited) return validateSoon(form.values());
+  form.setValues(checked.params);
+  syncUrl(topic, checked.params);
+  engine.prepare(topic.id, checked.params);
+}
+
+/** Once the engine can run: Run works, and the topic shown says so. */
+function engineIsReady() {
+  const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
+  if (run) run.disabled = state.claim !== null;
+  const waiting = document.querySelector('#results > p.muted');
+  if (waiting && !state.running) waiting.textContent = 'Press Run to start.';
 }
 
 /**

@@ -45,7 +45,7 @@ export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
     return controlled;
   });
   const outcome = await Promise.race([ready, controlled, gaveUp]);
-  if (!outcome) console.warn('service worker registered but not in control of this page yet', registration.scope);
+  if (!outcome) console.warn('service worker registered but not in control of this page yet', registration?.scope);
   return Boolean(outcome);
 }
 

@@ -48,7 +48,7 @@ export {};
 /** @typedef {{chapters: Chapter[], topics: Topic[]}} Catalog */
 
 /**
- * A topic's long texts, fetched from www/pkg/texts/<id>.json (src/bin/export_texts.rs).
+ * A topic's long texts, fetched from www/pkg/texts/<id>.json (src/bin/export_static.rs).
  * @typedef {{explanation: string, code: string, python: string}} Texts
  */
 
@@ -227,7 +227,7 @@ export {};
  * how many of each came in progress messages; 'panic' comes from Rust's panic hook (src/host.rs).
  * A request that could not be handled is answered with a `Checked` naming why, whatever it asked.
  * @typedef {{type: 'worker-host', port: MessagePort}
- *   | {type: 'ready', catalog: string, caps: Caps, bootMs: number}
+ *   | {type: 'ready', caps: Caps, bootMs: number}
  *   | {type: 'failed', message: string}
  *   | {type: 'alive'}
  *   | {type: 'progress', id: number, drained: string}
