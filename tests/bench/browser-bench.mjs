@@ -7,10 +7,10 @@
 // This machine has 2 cores (2x is the ceiling) and is noisy: medians of several runs.
 
 import { execFileSync } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
 import { launch, openPage, runAndWait, startServer, timings, toMs } from '../browser/harness.mjs';
 import { cpythonBesideWasm } from './cpython.mjs';
 import { endurance } from './endurance.mjs';
+import { firstLoadFigures } from './first-load.mjs';
 import { longTaskFigures } from './longtasks.mjs';
 
 /** @typedef {import('../../www/js/engine-client.js').Engine} Engine */
@@ -30,57 +30,10 @@ const row = (/** @type {string} */ what, /** @type {string} */ value, target = '
 
 /** @type {Record<string, number>} the native benchmark's figures, by name */
 const native = JSON.parse(execFileSync('cargo', ['run', '-q', '--release', '--example', 'bench_native', '--', '--json'], { encoding: 'utf8' }).trim().split('\n').pop() ?? '');
-// Every file the server sends, with its gzip size: the page's and its workers' requests alike.
-/** @type {{path: string, gzip: number, at: number}[] | null} */
-let served = null;
-const server = await startServer({ onServed: (path, body, at) => served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at }) });
+const server = await startServer();
 const browser = await launch();
 
-// ---- first load: bytes (gzip) and time until a run can start ----
-{
-  /** @type {{shownMs: number, readyMs: number, beforeShown: number, beforeReady: number, largestAfter: number, again: number, files: string[]}[]} */
-  const loads = [];
-  for (let i = 0; i < 3; i++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    served = [];
-    const opened = Date.now();
-    await page.goto(`${server.url}?topic=cpu-map`);
-    await page.waitForSelector('body[data-ready="true"]');
-    // The page's own marks, on the same clock as the server's timestamps (one machine).
-    const [shownMs, readyMs, start] = await page.evaluate(() => {
-      const at = (/** @type {string} */ name) => performance.getEntriesByName(name)[0].startTime;
-      return [at('playground-shown'), at('playground-ready'), performance.timeOrigin];
-    });
-    // What comes in the first 2 s besides: rayon's threads (the same files), the topic's texts.
-    await page.waitForTimeout(Math.max(0, start + 2000 - Date.now()));
-    const sum = (/** @type {{gzip: number}[]} */ list) => list.reduce((total, file) => total + file.gzip, 0);
-    const early = served.filter((f) => f.at <= start + 2000);
-    const after = early.filter((f) => f.at > start + readyMs);
-    const paths = early.map((f) => f.path);
-    loads.push({
-      shownMs,
-      readyMs,
-      beforeShown: sum(served.filter((f) => f.at <= start + shownMs)),
-      beforeReady: sum(served.filter((f) => f.at <= start + readyMs)),
-      largestAfter: Math.max(0, ...after.map((f) => f.gzip)),
-      again: paths.length - new Set(paths).size,
-      files: paths,
-    });
-    served = null;
-    await context.close();
-    if (i === 0) console.log(`first load, ${Date.now() - opened} ms: ${loads[0].files.length} files in the first 2 s`);
-  }
-  const kb = (/** @type {number} */ bytes) => `${fmt(bytes / 1024, 0)} KB`;
-  const mid = (/** @type {(load: (typeof loads)[number]) => number} */ pick) => median(loads.map(pick));
-  console.log('\nfirst load (fresh browser context each time; gzip -9 of every file the server sent; median of 3)');
-  row('time until the topic, its explanation and form show', `${fmt(mid((l) => l.shownMs), 0)} ms`);
-  row('bytes until then', kb(mid((l) => l.beforeShown)));
-  row('time until the first run can start', `${fmt(mid((l) => l.readyMs), 0)} ms`, 'target <= 700 ms');
-  row('bytes until then', kb(mid((l) => l.beforeReady)), 'target <= 300 KB');
-  row('largest file fetched after that in the first 2 s', kb(mid((l) => l.largestAfter)), 'target <= 50 KB');
-  row('files fetched twice in the first 2 s', fmt(mid((l) => l.again), 0), 'target 0');
-}
+await firstLoadFigures(row);
 
 /** Speedups over the first mode, per topic and mode, for the CPython comparison at the end. */
 /** @type {Record<string, Record<string, number>>} */

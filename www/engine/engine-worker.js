@@ -3,6 +3,7 @@
 // thread would spin and freeze the page. In a cross-origin isolated page it loads the threaded
 // build (shared memory); otherwise the plain one, where only thread modes are unavailable.
 
+import { engineFlavor, glueUrl } from './flavor.js';
 import { IsolatedPools } from './isolated-pool.js';
 import { holdLife } from './liveness.js';
 import { installWorkerShim } from './worker-host.js';
@@ -29,32 +30,16 @@ const host = new MessageChannel();
 installWorkerShim(host.port1);
 toPage({ type: 'worker-host', port: host.port2 }, [host.port2]);
 
-const flavor = canShareMemory() ? 'threads' : 'plain';
-
-/**
- * Can a shared wasm memory go to another worker? Not without cross-origin isolation, and not in
- * WebKitGTK 2.50 even with it (postMessage throws DataCloneError; its SharedArrayBuffer global is
- * hidden), where the threaded build would load and then never start a thread.
- */
-function canShareMemory() {
-  if (!self.crossOriginIsolated) return false;
-  const { port1, port2 } = new MessageChannel();
-  try {
-    port1.postMessage(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    port1.close();
-    port2.close();
-  }
-}
+const flavor = engineFlavor();
+/** @type {(module: WebAssembly.Module | null) => void} */
+let receiveModule = () => {};
+/** The wasm module the page compiled for us (see engine-client.js), or null: fetch it here. */
+const compiled = new Promise((resolve) => (receiveModule = resolve));
 /** Threads or isolated workers kept warm for one topic, at most. */
 const MAX_WARM = 32;
 /** How long a run waits at most for the threads and workers `prepare` started to be running. */
 const SETTLE_MS = 5_000;
-const glueUrl = new URL(`../pkg/${flavor}/playground.js`, import.meta.url).href;
-const pools = new IsolatedPools(new URL('../pkg/plain/playground.js', import.meta.url).href);
+const pools = new IsolatedPools(glueUrl('plain'));
 
 // What the Rust engines import from their host (see src/engines/*.rs).
 Object.assign(self, {
@@ -91,19 +76,32 @@ let deferredPrepare = null;
 
 async function boot() {
   const started = performance.now();
-  engine = await import(glueUrl);
-  exports = await engine.default();
+  const [glue, module] = await Promise.all([import(glueUrl(flavor)), compiled]);
+  engine = glue;
+  exports = await engine.default(module ? { module_or_path: module } : undefined);
   engine.install_panic_hook();
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
   toPage({ type: 'ready', caps, bootMs: performance.now() - started });
-  // After "ready", so the first paint does not wait: rayon's pool starts, and every isolated-
-  // worker job runs once here, so the kernels that sequential and thread modes share are
-  // optimized before the first timed run (a browser optimizes a wasm function only after it has
-  // run a while, and uses that code from its next call on; threads share the compiled module).
+  // After "ready": rayon's pool starts, and the warm-up follows the page's first requests.
   if (threads) rayonPool = engine.initThreadPool(caps.cores);
+  setTimeout(warmUp, WARM_UP_AFTER_MS);
+}
+
+/**
+ * Every isolated-worker job runs once, so the kernels that sequential and thread modes share are
+ * optimized before the first timed run (a browser optimizes a wasm function only after it has run
+ * a while, and uses that code from its next call on; threads share the compiled module). It takes
+ * the engine's thread for 100-200 ms: after the page's first check and prepare (which the page
+ * waits for to enable Run), or before a run at the latest.
+ */
+function warmUp() {
+  if (warmedUp) return;
+  warmedUp = true;
   engine.warm_up();
 }
+let warmedUp = false;
+const WARM_UP_AFTER_MS = 300;
 
 /**
  * Starts, in the background, the threads and isolated workers a run of `topic` with `params`
@@ -120,6 +118,7 @@ function prepare(topic, params) {
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
   if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
   if (needs.workers > 0) warmWorkers(Math.min(needs.workers, MAX_WARM));
+  setTimeout(warmUp); // after the page's check, which came first
 }
 
 /**
@@ -231,6 +230,7 @@ async function run(id, topic, params, stallMs) {
   }, 100);
   try {
     if (rayonPool) await rayonPool;
+    warmUp();
     warmWorkersNow();
     await settled();
     if (stopAsked) {
@@ -372,6 +372,9 @@ async function handle(data) {
       stopAsked = running;
       stopWaiting();
       engine?.stop_run();
+      break;
+    case 'module':
+      receiveModule(data.flavor === flavor ? data.module : null);
       break;
     case 'life':
       await holdLife(data.name);

@@ -3,6 +3,7 @@
 // worker is replaced so the next run starts clean, and the run in progress ends with a message
 // saying what failed and what to try.
 
+import { engineFlavor, glueUrl } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
 import { WorkerHost } from '../engine/worker-host.js';
 
@@ -25,6 +26,24 @@ const ENGINE_SILENT_MS = 10_000;
  * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], posted: boolean}} Pending
  *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
+
+/** @type {Promise<{flavor: Caps['flavor'], module: WebAssembly.Module | null}> | null} */
+let compiled = null;
+
+/**
+ * Fetches and compiles the engine's wasm in the page, at once: the page calls this first thing,
+ * while its service worker registers (the engine worker must wait for that), and every engine
+ * worker, a restarted one too, gets the compiled module. Null if it fails: the worker then
+ * fetches its own, and says what went wrong.
+ */
+export function compileEngine() {
+  const flavor = engineFlavor();
+  const wasm = new URL('playground_bg.wasm', glueUrl(flavor));
+  compiled ??= WebAssembly.compileStreaming(fetch(wasm))
+    .then((module) => ({ flavor, module }))
+    .catch(() => ({ flavor, module: null }));
+  return compiled;
+}
 
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
 function stallOverride() {
@@ -58,6 +77,7 @@ export class Engine {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
     const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    compileEngine().then(({ flavor, module }) => worker.postMessage({ type: 'module', flavor, module }));
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');

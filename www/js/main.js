@@ -7,7 +7,7 @@ import { codeView } from './code-view.js';
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
 import { endMessage, listen } from './embed-api.js';
-import { Engine } from './engine-client.js';
+import { Engine, compileEngine } from './engine-client.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
 import { renderLive, renderReport } from './results.js';
@@ -94,15 +94,17 @@ function expectedCaps() {
 
 async function boot() {
   replace(app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
+  compileEngine();
   const catalog = fetch(new URL('../pkg/catalog.json', import.meta.url)).then((response) => {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return response.json();
   });
   // The service worker (simulated network, offline use) must be in control before the engine
-  // worker starts, or the engine's requests would bypass it.
-  // (Without one, the engine still runs: it simulates the network itself.)
+  // worker starts, or the engine's requests would bypass it: on a first visit the engine waits
+  // for it; a page it already controls starts the engine at once. (Without one, the engine still
+  // runs: it simulates the network itself.)
   const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = controlled.then(() => (engine = new Engine()));
+  const started = (navigator.serviceWorker?.controller ? Promise.resolve() : controlled).then(() => (engine = new Engine()));
   engineReady = started.then((e) => e.ready.then(() => e));
   engineReady.catch(() => {}); // said below
   try {

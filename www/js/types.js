@@ -211,6 +211,7 @@ export {};
 /**
  * Requests from the page. 'run' is answered by 'progress' messages and one 'done'; 'check-params',
  * 'selftest' and 'bench' by one 'answer' with the same id; the rest by none ('life' by 'alive').
+ * 'module' comes first: the wasm the page compiled (null: the engine fetches its own).
  * @typedef {{type: 'check-params', id: number, topic: string, params: Values, lenient: boolean}
  *   | {type: 'run', id: number, topic: string, params: Values, stallMs?: number}
  *   | {type: 'prepare', topic: string, params: Values}
@@ -218,6 +219,7 @@ export {};
  *   | {type: 'bench', id: number, name: string, arg: number}
  *   | {type: 'stop'}
  *   | {type: 'life', name: string}
+ *   | {type: 'module', flavor: Caps['flavor'], module: WebAssembly.Module | null}
  *   | {type: 'fault', kind: 'fill-memory' | 'thread-panic', leaveBytes?: number}} EngineRequest
  */
 

@@ -1,0 +1,87 @@
+// The first load: bytes (gzip -9 of every file the server sent, the page's and its workers'
+// requests alike) and time until the topic shows and until a first run can start, each in a
+// fresh browser context; then what else arrives in the first 2 s; then a second visit (a reload,
+// with the browser's cache and the service worker). Targets: ready <= 700 ms with <= 300 KB;
+// nothing over 50 KB in the rest of the first 2 s; no file fetched twice.
+// Part of tests/bench/browser-bench.mjs; `node tests/bench/first-load.mjs` runs it alone.
+
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { launch, startServer } from '../browser/harness.mjs';
+
+const median = (/** @type {number[]} */ xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Opens `?topic=cpu-map` in `runs` fresh contexts and prints one row per figure (medians).
+ * @param {(what: string, value: string, target?: string) => void} row
+ */
+export async function firstLoadFigures(row, runs = 3) {
+  /** @type {{path: string, gzip: number, at: number}[] | null} */
+  let served = null;
+  const server = await startServer({ onServed: (path, body, at) => served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at }) });
+  const browser = await launch();
+  /** @type {{shownMs: number, readyMs: number, beforeReady: number, largestAfter: string, again: number, second: {shownMs: number, readyMs: number, bytes: number}}[]} */
+  const loads = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      served = [];
+      await page.goto(`${server.url}?topic=cpu-map`);
+      await page.waitForSelector('body[data-ready="true"]');
+      // The page's own marks, on the same clock as the server's timestamps (one machine).
+      const marks = () =>
+        page.evaluate(() => {
+          const at = (/** @type {string} */ name) => performance.getEntriesByName(name)[0].startTime;
+          return [at('playground-shown'), at('playground-ready'), performance.timeOrigin];
+        });
+      const [shownMs, readyMs, start] = await marks();
+      await page.waitForTimeout(Math.max(0, start + 2100 - Date.now()));
+      const files = served.filter((f) => f.at <= start + 2000);
+      const sum = (/** @type {number} */ until) => files.filter((f) => f.at <= start + until).reduce((total, f) => total + f.gzip, 0);
+      const largest = files.filter((f) => f.at > start + readyMs).sort((a, b) => b.gzip - a.gzip)[0];
+      const paths = files.map((f) => f.path);
+      // The second visit: the files come from the cache, revalidated (304s are not counted).
+      served = [];
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      const [shownAgain, readyAgain, startAgain] = await marks();
+      const bytesAgain = served.filter((f) => f.at <= startAgain + readyAgain).reduce((total, f) => total + f.gzip, 0);
+      loads.push({
+        shownMs,
+        readyMs,
+        beforeReady: sum(readyMs),
+        largestAfter: largest ? `${kb(largest.gzip)} (${largest.path})` : 'none',
+        again: paths.length - new Set(paths).size,
+        second: { shownMs: shownAgain, readyMs: readyAgain, bytes: bytesAgain },
+      });
+      served = null;
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const mid = (/** @type {(load: (typeof loads)[number]) => number} */ pick) => median(loads.map(pick));
+  console.log(`\nfirst load of ?topic=cpu-map (fresh browser context each time; gzip -9; median of ${runs})`);
+  row('time until the topic, its explanation and form show', `${mid((l) => l.shownMs).toFixed(0)} ms`);
+  row('time until the first run can start', `${mid((l) => l.readyMs).toFixed(0)} ms`, 'target <= 700 ms');
+  row('bytes until then', kb(mid((l) => l.beforeReady)), 'target <= 300 KB');
+  row('largest file after that in the first 2 s, per load', loads.map((l) => l.largestAfter).join('; '), 'target <= 50 KB');
+  row('files fetched twice in the first 2 s', `${mid((l) => l.again)}`, 'target 0');
+  row('second visit: time until the topic shows', `${mid((l) => l.second.shownMs).toFixed(0)} ms`);
+  row('second visit: time until the first run can start', `${mid((l) => l.second.readyMs).toFixed(0)} ms`);
+  row('second visit: bytes until then (not revalidated)', kb(mid((l) => l.second.bytes)));
+}
+
+/** @param {number} bytes */
+function kb(bytes) {
+  return `${(bytes / 1024).toFixed(0)} KB`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await firstLoadFigures((what, value, target = '') => console.log(`${what.padEnd(58)} ${String(value).padStart(14)}  ${target}`), Number(process.env.RUNS ?? 3));
+}
