@@ -32,7 +32,6 @@ pub fn threaded_build() -> bool {
     cfg!(feature = "threads")
 }
 
-
 /// Validates parameters: `{ok, params, errors: [{field, message}]}` as JSON.
 #[wasm_bindgen]
 pub fn check_params(topic: &str, params_json: &str, lenient: bool) -> String {
