@@ -482,7 +482,7 @@ async function execute(topic, params, view, events, by) {
   }, warmServiceWorker({ timeoutMs: 3000 }));
   cancelAnimationFrame(frame);
   try {
-    const shown = show(outcome, view, topic, params);
+    const shown = await show(outcome, view, topic, params);
     state.last = endMessage(shown, topic.id);
     announce(ending(shown));
     return shown;
@@ -509,9 +509,9 @@ async function execute(topic, params, view, events, by) {
  * @param {TopicView} view
  * @param {Topic} topic
  * @param {Values} params
- * @returns {RunEnd}
+ * @returns {Promise<RunEnd>} once everything is shown
  */
-function show(outcome, view, topic, params) {
+async function show(outcome, view, topic, params) {
   if (outcome.outcome === 'unavailable') {
     const fullPage = fullPageUrl(topic, params);
     const link = h('a', { href: fullPage, target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' });
@@ -519,9 +519,10 @@ function show(outcome, view, topic, params) {
     return { message: outcome.message, fullPage };
   }
   if (outcome.outcome === 'finished') {
-    renderReport(view.results, outcome.report, topic.modes);
+    const drawn = renderReport(view.results, outcome.report, topic.modes);
     remember(outcome.report);
     replace(view.history, historyTable(topic));
+    await drawn;
     return { report: outcome.report };
   }
   if (outcome.outcome === 'rejected') {
