@@ -110,3 +110,13 @@ export function ms(value) {
   if (value >= 10) return `${value.toFixed(1)} ms`;
   return `${value.toFixed(2)} ms`;
 }
+
+/**
+ * Lets the page run (input, painting) before the next slice of work.
+ * @returns {Promise<void>}
+ */
+export function pause() {
+  // scheduler.yield is too new for TypeScript's DOM types (and missing in some browsers).
+  const scheduler = /** @type {{scheduler?: {yield?: () => Promise<void>}}} */ (globalThis).scheduler;
+  return scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0));
+}

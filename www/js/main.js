@@ -8,6 +8,7 @@ import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
 import { endMessage, listen } from './embed-api.js';
 import { Engine, compileEngine } from './engine-client.js';
+import { engineFlavor } from '../engine/flavor.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
 import { renderLive, renderReport } from './results.js';
@@ -83,13 +84,13 @@ function claimEngine(who) {
 }
 
 /**
- * What the engine will most likely say it can do (threads where the page is cross-origin
- * isolated), so the page can be drawn before it has loaded; the engine's own answer replaces it.
+ * What the engine will most likely say it can do (threads where a shared memory can go to a
+ * worker, as the engine decides), so the page can be drawn before it has loaded; the engine's own answer replaces it.
  * @returns {import('./types.js').Caps}
  */
 function expectedCaps() {
-  const isolated = self.crossOriginIsolated === true;
-  return { threads: isolated, cores: navigator.hardwareConcurrency || 1, isolated, flavor: isolated ? 'threads' : 'plain' };
+  const flavor = engineFlavor();
+  return { threads: flavor === 'threads', cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated === true, flavor };
 }
 
 async function boot() {

@@ -2,7 +2,7 @@
 // tables, downloads and images. All of it is generic: topics describe themselves in the report.
 
 import { renderCharts } from './charts.js';
-import { h, lazyDetails, ms, replace, scrollBox } from './dom.js';
+import { h, lazyDetails, ms, pause, replace, scrollBox } from './dom.js';
 import { steppersView } from './stepper.js';
 import { TimelineView, pagedTable, timelineTable } from './timeline.js';
 
@@ -61,17 +61,13 @@ export async function renderReport(container, report, catalogModes) {
   ];
   replace(container, statusLine(report), checks(report.checks), timingTable(report));
   for (const part of later) {
-    await yieldToPage();
+    await pause();
     if (!container.isConnected) return; // another topic is shown now
     const shown = part();
     if (shown) container.append(shown);
   }
 }
 
-/** Lets the page handle input and paint between two parts of the results. */
-function yieldToPage() {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /**
  * Shows a run in progress: progress bar, spans so far, the last lines of the log.

@@ -8,7 +8,7 @@
 // DOM stays small. Spans are grouped as they arrive, and a large timeline is drawn in slices of
 // a few milliseconds, yielding to the page in between.
 
-import { cssColour, cssRgb, h, ms, replace, scrollBox, svg } from './dom.js';
+import { cssColour, cssRgb, h, ms, pause, replace, scrollBox, svg } from './dom.js';
 
 /**
  * @typedef {import('./types.js').Span} Span
@@ -89,15 +89,6 @@ class Groups {
   }
 }
 
-/**
- * Lets the page run (input, painting) before the next slice of drawing.
- * @returns {Promise<void>}
- */
-function pause() {
-  // scheduler.yield is too new for TypeScript's DOM types (and missing in some browsers).
-  const scheduler = /** @type {{scheduler?: {yield?: () => Promise<void>}}} */ (globalThis).scheduler;
-  return scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 /**
  * Counts work and says when a slice is used up (`due`, cheap enough to ask per span); then
