@@ -71,23 +71,40 @@ setup_python() {
   fi
 }
 
+# The threaded engine is built in parts that follow the chapters (the features in Cargo.toml): a
+# page downloads only its topic's part. The plain build holds every part.
+PARTS="foundations synchronization processes async patterns"
+
 build() {
-  say "build: threaded wasm (shared memory, std rebuilt with atomics)"
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
-    --features threads -Z build-std=panic_abort,std --target-dir target/threads
+  rm -rf www/pkg/threads
+  local part optimizing=()
+  for part in $PARTS; do
+    say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
+    threaded_part "$part"
+    # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
+    cp target/threads/$WASM/wasm/playground.wasm "target/threads/$part.wasm"
+    bindgen "target/threads/$part.wasm" "www/pkg/threads/$part" &
+    optimizing+=($!)
+  done
   say "build: plain wasm (isolated workers, pages without cross-origin isolation)"
   cargo build --profile wasm --lib --target "$WASM"
-  bindgen target/threads/$WASM/wasm/playground.wasm www/pkg/threads
   bindgen target/$WASM/wasm/playground.wasm www/pkg/plain
+  local pid
+  for pid in "${optimizing[@]}"; do wait "$pid"; done
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
   cargo run --quiet --release --bin export_static -- www/pkg
   vendor
 }
 
+threaded_part() {
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
+    --no-default-features --features "threads $1" -Z build-std=panic_abort,std --target-dir target/threads
+}
+
 # wasm-bindgen, then npm binaryen's wasm-opt (Debian's binaryen 108 corrupts this output).
 bindgen() {
   rm -rf "$2"
-  wasm-bindgen --target web --no-typescript --out-dir "$2" "$1"
+  wasm-bindgen --target web --no-typescript --out-name playground --out-dir "$2" "$1"
   node_modules/.bin/wasm-opt -O3 $WASM_OPT_FEATURES "$2/playground_bg.wasm" -o "$2/playground_bg.wasm"
 }
 
@@ -147,21 +164,21 @@ bench() {
   node tests/bench/browser-bench.mjs
 }
 
-# Each build's size (gzip -9) and largest items: twiggy on a copy that keeps function names.
+# Each build's size (gzip -9): every threaded part and the plain build; then the plain build's
+# largest items (it holds every part): twiggy on a copy that keeps function names.
 size() {
   setup
   build
   command -v twiggy >/dev/null || cargo install twiggy --locked
+  local wasm
+  for wasm in www/pkg/threads/*/playground_bg.wasm www/pkg/plain/playground_bg.wasm; do
+    say "size: ${wasm#www/pkg/}: $(wc -c < "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzip"
+  done
   local dir
   dir=$(mktemp -d)
-  for flavor in threads plain; do
-    say "size: $flavor: $(wc -c < www/pkg/$flavor/playground_bg.wasm) bytes, $(gzip -9c www/pkg/$flavor/playground_bg.wasm | wc -c) gzip"
-    local wasm=target/$WASM/wasm/playground.wasm
-    [ "$flavor" = threads ] && wasm=target/threads/$WASM/wasm/playground.wasm
-    wasm-bindgen --target web --no-typescript --out-dir "$dir/$flavor" "$wasm"
-    node_modules/.bin/wasm-opt -O3 -g $WASM_OPT_FEATURES "$dir/$flavor/playground_bg.wasm" -o "$dir/$flavor/named.wasm"
-    twiggy top -n 25 "$dir/$flavor/named.wasm"
-  done
+  wasm-bindgen --target web --no-typescript --out-dir "$dir" target/$WASM/wasm/playground.wasm
+  node_modules/.bin/wasm-opt -O3 -g $WASM_OPT_FEATURES "$dir/playground_bg.wasm" -o "$dir/named.wasm"
+  twiggy top -n 25 "$dir/named.wasm"
   rm -rf "$dir"
 }
 

@@ -73,7 +73,8 @@ pub fn needs_nothing(_: &Params) -> Needs {
 
 pub type RunFn = fn(Run, Params) -> LocalBoxFuture<'static, RunResult<()>>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// In catalog order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Chapter {
     #[serde(rename = "Foundations")]
     Foundations,

@@ -99,7 +99,7 @@ pub fn watchdog(quiet_ms: f64) -> Option<String> {
 /// Runs one job in an isolated worker: encoded input in, encoded `Result` out (see `workers::Job`).
 #[wasm_bindgen]
 pub fn run_job(job: &str, input: &[u8]) -> Vec<u8> {
-    crate::engines::workers::run_named_job(topics::JOBS, job, input)
+    crate::engines::workers::run_named_job(topics::jobs(), job, input)
 }
 
 /// Runs every isolated-worker job once on a small input, so the browser has compiled their hot

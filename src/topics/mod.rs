@@ -9,55 +9,99 @@ use crate::topic::{Chapter, Topic};
 
 pub mod kernels;
 
-/// Registers every topic, in catalog order, with the isolated-worker jobs it declares:
-/// `module [module::JOB, ...]`. A topic is one module and one line here.
+/// Registers every topic with the engine part (a cargo feature) it is built into and the
+/// isolated-worker jobs it declares: `"part": module [module::JOB, ...], ...;`. A topic is one
+/// module and one line here. The parts follow the chapters, so that most pages need one part;
+/// the catalog lists topics by chapter, in the order they come here.
 macro_rules! catalog {
-    ($($topic:ident $([$($job:path),+])?),+ $(,)?) => {
-        $(mod $topic;)+
+    ($($part:literal: $($topic:ident $([$($job:path),+])?),+;)+) => {
+        $($(
+            #[cfg(feature = $part)]
+            mod $topic;
+        )+)+
 
-        /// Every topic, in catalog order.
+        /// Every topic of the parts built in, by chapter.
+        // One push per topic, each under its part's cfg, where clippy would have one vec![].
+        #[allow(clippy::vec_init_then_push)]
         pub fn all() -> &'static [Topic] {
             static TOPICS: OnceLock<Vec<Topic>> = OnceLock::new();
-            TOPICS.get_or_init(|| vec![$($topic::topic()),+])
+            TOPICS.get_or_init(|| {
+                let mut topics = Vec::new();
+                $($(
+                    #[cfg(feature = $part)]
+                    topics.push($topic::topic());
+                )+)+
+                topics.sort_by_key(|topic| topic.chapter);
+                topics
+            })
         }
 
         /// Every job an isolated worker can run: a worker finds its job here by name, without
         /// building the catalog.
-        pub static JOBS: &[&dyn AnyJob] = &[$($($(&$job),+,)?)+];
+        pub fn jobs() -> &'static [&'static dyn AnyJob] {
+            static JOBS: OnceLock<Vec<&'static dyn AnyJob>> = OnceLock::new();
+            JOBS.get_or_init(|| {
+                #[allow(unused_mut)]
+                let mut jobs: Vec<&'static dyn AnyJob> = Vec::new();
+                $($(
+                    #[cfg(feature = $part)]
+                    jobs.extend::<[&'static dyn AnyJob; _]>([$($(&$job),+)?]);
+                )+)+
+                jobs
+            })
+        }
+
+        /// The engine part each topic (by id) is built into.
+        #[allow(clippy::vec_init_then_push)]
+        pub fn parts() -> Vec<(&'static str, &'static str)> {
+            #[allow(unused_mut)]
+            let mut parts = Vec::new();
+            $($(
+                #[cfg(feature = $part)]
+                parts.push(($topic::topic().id, $part));
+            )+)+
+            parts
+        }
     };
 }
 
 catalog! {
-    kitchen [kitchen::COOK],
-    cpu_map [cpu_map::SUM],
-    gil [gil::HALF],
-    io_compare,
-    decide,
-    threads_basics,
-    race,
-    bank,
-    counter,
-    producer_consumer,
-    primitives,
-    deadlock,
-    thread_pool,
-    process_basics [process_basics::SUM],
-    process_pool [process_pool::PRIMES],
-    ipc_queues [ipc_queues::SQUARE],
-    image_resize [image_resize::THUMBNAIL],
-    process_executor [process_executor::CALL],
-    footprint [footprint::PROBE, footprint::ECHO],
-    async_basics,
-    async_fetch,
-    async_stream,
-    background_tasks,
-    async_queue,
-    async_pipeline,
-    mixed [mixed::PRIMES],
-    scraper,
-    actor [actor::HANDLE],
-    task_queue [task_queue::EXECUTE],
-    compare [compare::WORK],
+    "foundations":
+        kitchen [kitchen::COOK],
+        cpu_map [cpu_map::SUM],
+        gil [gil::HALF],
+        io_compare;
+    "synchronization":
+        threads_basics,
+        race,
+        bank,
+        counter,
+        producer_consumer,
+        primitives,
+        deadlock,
+        thread_pool;
+    "processes":
+        process_basics [process_basics::SUM],
+        process_pool [process_pool::PRIMES],
+        ipc_queues [ipc_queues::SQUARE],
+        image_resize [image_resize::THUMBNAIL],
+        process_executor [process_executor::CALL],
+        footprint [footprint::PROBE, footprint::ECHO];
+    "async":
+        async_basics,
+        async_fetch,
+        async_stream,
+        background_tasks,
+        async_queue,
+        async_pipeline,
+        mixed [mixed::PRIMES],
+        scraper;
+    // decide (Foundations) measures with compare's models: it is built with them.
+    "patterns":
+        decide,
+        actor [actor::HANDLE],
+        task_queue [task_queue::EXECUTE],
+        compare [compare::WORK];
 }
 
 pub fn find(id: &str) -> Option<&'static Topic> {
@@ -66,19 +110,23 @@ pub fn find(id: &str) -> Option<&'static Topic> {
 
 /// Runs every job once on its warm-up input (see `Job::warm_up`).
 pub fn warm_up_jobs() {
-    JOBS.iter().for_each(|job| job.warm_up());
+    jobs().iter().for_each(|job| job.warm_up());
 }
 
 #[derive(Serialize)]
 struct Catalog<'a> {
     chapters: [Chapter; 5],
+    /// The engine part that runs each topic, by topic id.
+    parts: std::collections::BTreeMap<&'static str, &'static str>,
     topics: &'a [Topic],
 }
 
-/// Everything the page needs to list topics and build their forms, as JSON.
+/// Everything the page needs to list topics, build their forms and pick the engine part that runs
+/// a topic, as JSON.
 pub fn catalog_json() -> String {
     let chapters = [Chapter::Foundations, Chapter::Threads, Chapter::Processes, Chapter::Async, Chapter::Patterns];
-    serde_json::to_string(&Catalog { chapters, topics: all() }).expect("the catalog serializes")
+    serde_json::to_string(&Catalog { chapters, parts: parts().into_iter().collect(), topics: all() })
+        .expect("the catalog serializes")
 }
 
 #[cfg(test)]
@@ -107,23 +155,23 @@ mod tests {
                 assert!(v.errors.is_empty(), "{} preset {}: {:?}", topic.id, preset.id, v.errors);
             }
         }
-        let mut names: Vec<&str> = JOBS.iter().map(|job| job.name()).collect();
+        let mut names: Vec<&str> = jobs().iter().map(|job| job.name()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), JOBS.len(), "job names are unique");
+        assert_eq!(names.len(), jobs().len(), "job names are unique");
     }
 
     #[test]
     fn every_job_warms_up_and_answers_bad_input_with_an_error() {
         warm_up_jobs();
-        for job in JOBS {
-            let answer = crate::engines::workers::run_named_job(JOBS, job.name(), &[0xff; 3]);
+        for job in jobs() {
+            let answer = crate::engines::workers::run_named_job(jobs(), job.name(), &[0xff; 3]);
             // Every answer is an encoded Result (variant 0: Ok, 1: Err); a garbled input is an Err.
             assert_eq!(answer.first(), Some(&1), "{} accepted a garbled input", job.name());
             let (message, _) = postcard::take_from_bytes::<String>(&answer[1..]).unwrap();
             assert!(message.starts_with(&format!("{}: unreadable input", job.name())), "{message}");
         }
-        let unknown = crate::engines::workers::run_named_job(JOBS, "no/such-job", &[]);
+        let unknown = crate::engines::workers::run_named_job(jobs(), "no/such-job", &[]);
         assert_eq!(postcard::from_bytes::<Result<(), String>>(&unknown), Ok(Err("no job named no/such-job".into())));
     }
 

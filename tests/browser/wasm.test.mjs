@@ -3,7 +3,7 @@
 // really overlap and its blocking primitives work (the diagnostics page's self-test).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { onPage, openPage, useBrowser } from './harness.mjs';
 
@@ -54,8 +54,10 @@ function memoryKind(path) {
   return 'none';
 }
 
-test('the threaded build imports a shared memory; the plain build does not', () => {
-  assert.equal(memoryKind('www/pkg/threads/playground_bg.wasm'), 'shared');
+test('every part of the threaded build imports a shared memory; the plain build does not', () => {
+  const parts = readdirSync('www/pkg/threads');
+  assert.ok(parts.length >= 5, `parts: ${parts.join(', ')}`);
+  for (const part of parts) assert.equal(memoryKind(`www/pkg/threads/${part}/playground_bg.wasm`), 'shared', part);
   assert.equal(memoryKind('www/pkg/plain/playground_bg.wasm'), 'not-shared');
 });
 

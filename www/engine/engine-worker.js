@@ -31,9 +31,13 @@ installWorkerShim(host.port1);
 toPage({ type: 'worker-host', port: host.port2 }, [host.port2]);
 
 const flavor = engineFlavor();
-/** @type {(module: WebAssembly.Module | null) => void} */
+/** @type {(build: {part: string, module: WebAssembly.Module | null}) => void} */
 let receiveModule = () => {};
-/** The wasm module the page compiled for us (see engine-client.js), or null: fetch it here. */
+/**
+ * Which part of the engine this worker runs (the threaded build comes in parts that follow the chapters), and
+ * the wasm module the page compiled for us (see engine-client.js), or null: fetch it here.
+ * @type {Promise<{part: string, module: WebAssembly.Module | null}>}
+ */
 const compiled = new Promise((resolve) => (receiveModule = resolve));
 /** Threads or isolated workers kept warm for one topic, at most. */
 const MAX_WARM = 32;
@@ -76,7 +80,8 @@ let deferredPrepare = null;
 
 async function boot() {
   const started = performance.now();
-  const [glue, module] = await Promise.all([import(glueUrl(flavor)), compiled]);
+  const { part, module } = await compiled;
+  const glue = await import(glueUrl(flavor, part));
   engine = glue;
   exports = await engine.default(module ? { module_or_path: module } : undefined);
   engine.install_panic_hook();
@@ -374,7 +379,7 @@ async function handle(data) {
       engine?.stop_run();
       break;
     case 'module':
-      receiveModule(data.flavor === flavor ? data.module : null);
+      receiveModule({ part: data.part, module: data.flavor === flavor ? data.module : null });
       break;
     case 'life':
       await holdLife(data.name);

@@ -26,5 +26,13 @@ function canShareMemory() {
   }
 }
 
-/** The glue of `flavor`'s build; its wasm is next to it. */
-export const glueUrl = (/** @type {'threads' | 'plain'} */ flavor) => new URL(`../pkg/${flavor}/playground.js`, import.meta.url).href;
+/**
+ * The glue of `flavor`'s build; its wasm is next to it. The threaded build comes in parts
+ * (`part`, from the catalog); the plain build is one, with every part.
+ * @param {'threads' | 'plain'} flavor
+ * @param {string} [part]
+ */
+export const glueUrl = (flavor, part) => new URL(flavor === 'threads' ? `../pkg/threads/${part}/playground.js` : '../pkg/plain/playground.js', import.meta.url).href;
+
+/** The build `part` runs in, for `flavor`: the plain build is the same for every part. */
+export const buildOf = (/** @type {'threads' | 'plain'} */ flavor, /** @type {string} */ part) => (flavor === 'threads' ? part : 'plain');

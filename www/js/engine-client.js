@@ -3,7 +3,7 @@
 // worker is replaced so the next run starts clean, and the run in progress ends with a message
 // saying what failed and what to try.
 
-import { engineFlavor, glueUrl } from '../engine/flavor.js';
+import { buildOf, engineFlavor, glueUrl } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
 import { WorkerHost } from '../engine/worker-host.js';
 
@@ -27,22 +27,27 @@ const ENGINE_SILENT_MS = 10_000;
  *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
 
-/** @type {Promise<{flavor: Caps['flavor'], module: WebAssembly.Module | null}> | null} */
-let compiled = null;
+/** @type {Map<string, Promise<{flavor: Caps['flavor'], module: WebAssembly.Module | null}>>} by build */
+const compiled = new Map();
 
 /**
- * Fetches and compiles the engine's wasm in the page, at once: the page calls this first thing,
- * while its service worker registers (the engine worker must wait for that), and every engine
- * worker, a restarted one too, gets the compiled module. Null if it fails: the worker then
- * fetches its own, and says what went wrong.
+ * Fetches and compiles the wasm of the engine's `part` in the page, once: the page calls this as
+ * soon as it knows the part of the topic it shows, while its service worker registers (the engine
+ * worker must wait for that), and every engine worker of that part, a restarted one too, gets
+ * the compiled module. Null if it fails: the worker then fetches its own, and says what went wrong.
+ * @param {string} part
  */
-export function compileEngine() {
+export function compileEngine(part) {
   const flavor = engineFlavor();
-  const wasm = new URL('playground_bg.wasm', glueUrl(flavor));
-  compiled ??= WebAssembly.compileStreaming(fetch(wasm))
-    .then((module) => ({ flavor, module }))
-    .catch(() => ({ flavor, module: null }));
-  return compiled;
+  const build = buildOf(flavor, part);
+  let module = compiled.get(build);
+  if (!module) {
+    module = WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', glueUrl(flavor, part))))
+      .then((module) => ({ flavor, module }))
+      .catch(() => ({ flavor, module: null }));
+    compiled.set(build, module);
+  }
+  return module;
 }
 
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
@@ -55,12 +60,21 @@ function stallOverride() {
 }
 
 export class Engine {
-  constructor() {
+  /**
+   * @param {string} part the engine part to start with (the threaded build comes in parts that follow the chapters)
+   * @param {(topic: string) => string} [partOf] the part that runs `topic` (the catalog says);
+   *   a request about a topic of another part replaces the worker with one of that part
+   */
+  constructor(part, partOf = () => part) {
+    this.part = part;
+    this.partOf = partOf;
     /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.nextId = 1;
     /** @type {number | null} id of the run in progress */
     this.running = null;
+    /** Settles when the run in progress (if any) has ended. */
+    this.runEnded = Promise.resolve();
     /** When the engine last said anything (performance.now()). */
     this.heard = 0;
     const { worker, host, ready } = this.start();
@@ -77,7 +91,8 @@ export class Engine {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
     const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
-    compileEngine().then(({ flavor, module }) => worker.postMessage({ type: 'module', flavor, module }));
+    const part = this.part;
+    compileEngine(part).then(({ flavor, module }) => worker.postMessage({ type: 'module', flavor, part, module }));
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');
@@ -113,6 +128,15 @@ export class Engine {
    * @param {Outcome} outcome
    */
   restart(outcome) {
+    this.replace(outcome);
+  }
+
+  /**
+   * Starts a new engine worker in place of this one; whatever was asked of the old one ends:
+   * a run with `outcome`, a query unanswered.
+   * @param {Outcome} outcome
+   */
+  replace(outcome) {
     this.worker.terminate();
     this.host.terminateAll(); // made by the page, they would outlive the engine
     /** @type {Checked} */
@@ -176,7 +200,7 @@ export class Engine {
   request(message, kind, onProgress, after = Promise.resolve()) {
     const id = this.nextId++;
     const worker = this.worker;
-    return new Promise((resolve) => {
+    const answer = new Promise((resolve) => {
       /** @type {Pending} */
       const request = { resolve, onProgress, kind, spans: [], log: [], posted: false };
       this.pending.set(id, request);
@@ -190,6 +214,8 @@ export class Engine {
         if (kind === 'run') this.watchSilence(id);
       });
     });
+    if (kind === 'run') this.runEnded = answer.then(() => {});
+    return /** @type {Promise<T>} */ (answer);
   }
 
   // ----- watchdog: an engine that stops answering during a run -----
@@ -211,13 +237,41 @@ export class Engine {
   }
 
   /**
+   * Resolves once the engine worker runs the part that has `topic` and is ready. A topic of
+   * another part replaces the worker (after the run in progress, if any, has ended).
+   * @param {string} topic
+   */
+  async readyFor(topic) {
+    for (;;) {
+      if (!this.runs(topic)) {
+        while (this.running !== null) await this.runEnded;
+        if (!this.runs(topic)) {
+          this.part = this.partOf(topic);
+          this.replace({ outcome: 'crashed', message: 'The engine was switched to another part.' });
+        }
+      }
+      const worker = this.worker;
+      await this.ready;
+      if (this.worker === worker && this.runs(topic)) return;
+    }
+  }
+
+  /**
+   * Whether the engine worker runs the part that has `topic` (it may still be starting).
+   * @param {string} topic
+   */
+  runs(topic) {
+    return buildOf(engineFlavor(), this.partOf(topic)) === buildOf(engineFlavor(), this.part);
+  }
+
+  /**
    * Validates parameters in Rust: `{ok, params, errors}`.
    * @param {string} topic
    * @param {Values} params
    * @returns {Promise<Checked>}
    */
   async check(topic, params, lenient = false) {
-    await this.ready;
+    await this.readyFor(topic);
     return this.request({ type: 'check-params', topic, params, lenient }, 'query');
   }
 
@@ -227,7 +281,7 @@ export class Engine {
    * @param {Values} params
    */
   async prepare(topic, params) {
-    await this.ready;
+    await this.readyFor(topic);
     this.worker.postMessage({ type: 'prepare', topic, params });
   }
 
@@ -242,7 +296,7 @@ export class Engine {
    */
   async run(topic, params, onProgress, after) {
     if (this.running !== null) return { outcome: 'rejected', message: 'Another run is still going.', errors: [] };
-    await this.ready;
+    await this.readyFor(topic);
     return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress, after);
   }
 

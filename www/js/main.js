@@ -3,15 +3,14 @@
 // still loads; Run waits for the engine.
 // It knows no topic by name: everything shown comes from the catalog and the reports.
 
-import { codeView } from './code-view.js';
+import { codeView, highlightAfter } from './code-view.js';
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { endMessage, listen } from './embed-api.js';
+import { loadCatalog, partOf } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
 import { engineFlavor } from '../engine/flavor.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
-import { renderLive, renderReport } from './results.js';
 import { registerServiceWorker, warmServiceWorker, warmServiceWorkerLater } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
@@ -28,6 +27,15 @@ import { queryFor, readUrl, writeUrl } from './url-state.js';
  */
 
 const EMBED = document.body.dataset.view === 'embed';
+// What only a run or an embedding page needs loads once a first run can start (see boot), so
+// the first load is the topic and the engine: the results' views, the embed API and the
+// highlighter of the code below the fold.
+/** @type {Promise<typeof import('./results.js')> | null} */
+let resultsViews = null;
+const loadResults = () => (resultsViews ??= import('./results.js'));
+/** @type {Promise<typeof import('./embed-api.js')> | null} */
+let embedApi = null;
+const loadEmbedApi = () => (embedApi ??= import('./embed-api.js'));
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 /** The theme applies to every page; panels, compact, autorun and origin only to the embed. */
 const display = readDisplay();
@@ -37,6 +45,9 @@ applyDisplay(display);
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
 /** @type {Engine} created once the service worker is in control (see boot) */
 let engine;
+/** @type {() => void} */
+let readyToLoad = () => {};
+highlightAfter(new Promise((resolve) => (readyToLoad = () => resolve(undefined))));
 /** Resolves to the engine once it is ready for a first run. */
 let engineReady = /** @type {Promise<Engine>} */ (new Promise(() => {}));
 /**
@@ -58,7 +69,7 @@ document.body.append(announcer);
  * @type {{catalog: Catalog, caps: import('./types.js').Caps, ready: boolean, topic: Topic | null, form: Form | null, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number,
  *   last: import('./embed-api.js').Message | null, execute: (params: Values, events: RunEvents | null) => Promise<RunEnd>, runForm: (by: string) => Promise<void>}}
  */
-const state = { catalog: { chapters: [], topics: [] }, caps: expectedCaps(), ready: false, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
+const state = { catalog: { chapters: [], parts: {}, topics: [] }, caps: expectedCaps(), ready: false, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
 
 /**
  * Takes the engine for `who`, synchronously; returns the release function, or null when another
@@ -95,17 +106,17 @@ function expectedCaps() {
 
 async function boot() {
   replace(app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
-  compileEngine();
-  const catalog = fetch(new URL('../pkg/catalog.json', import.meta.url)).then((response) => {
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return response.json();
-  });
+  const catalog = loadCatalog();
+  // The engine comes in parts (by chapter): the one that runs the topic asked for is
+  // compiled as soon as the catalog says which it is.
+  const part = catalog.then((c) => partOf(c, readUrl().topic));
+  part.then(compileEngine, () => {});
   // The service worker (simulated network, offline use) must be in control before the engine
   // worker starts, or the engine's requests would bypass it: on a first visit the engine waits
   // for it; a page it already controls starts the engine at once. (Without one, the engine still
   // runs: it simulates the network itself.)
   const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = (navigator.serviceWorker?.controller ? Promise.resolve() : controlled).then(() => (engine = new Engine()));
+  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(([, first]) => (engine = new Engine(first, (topic) => partOf(state.catalog, topic))));
   engineReady = started.then((e) => e.ready.then(() => e));
   engineReady.catch(() => {}); // said below
   try {
@@ -136,10 +147,12 @@ async function boot() {
   await shown;
   state.ready = true;
   engineIsReady();
-  if (EMBED) learnerRun = listen(embedHost(), display.origins);
+  if (EMBED) learnerRun = (await loadEmbedApi()).listen(embedHost(), display.origins);
   document.body.dataset.ready = 'true';
   if (EMBED && display.autorun && state.topic) state.runForm('autorun');
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)
+  readyToLoad();
+  loadResults();
   warmServiceWorkerLater();
 }
 
@@ -226,7 +239,10 @@ async function showTopic(topic, rawParams) {
   const notices = h('div', { class: 'notices' }, ...display.problems.map(notice));
   const isolation = h('div', { class: 'isolation-notice' }, isolationNotice(topic));
 
-  const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: state.ready ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }));
+  // Run waits for the engine, and for its part that has this topic (a topic of another chapter
+  // starts that part; see engine-client.js).
+  const canRun = state.ready && engine.runs(topic.id);
+  const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }));
   const history = h('div', { class: 'history-view' }, historyTable(topic));
   const formStatus = h('p', { class: 'form-status', role: 'alert' });
   // The address bar's values until Rust has checked them (below, once the engine is ready).
@@ -247,7 +263,7 @@ async function showTopic(topic, rawParams) {
     }, 150);
   };
 
-  const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !state.ready }));
+  const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !canRun }));
   const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() }));
   const presetButtons = topic.presets.map((p) =>
     h('button', {
@@ -341,6 +357,7 @@ async function showTopic(topic, rawParams) {
 
   const checked = await (await engineReady).check(topic.id, rawParams, true);
   if (state.form !== form) return; // another topic (or this one again) is shown now
+  if (state.ready && !canRun) engineIsReady();
   replace(notices, ...display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(rawParams[e.field] ?? '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
   replace(isolation, isolationNotice(topic)); // with the engine's own caps
   if (edited) return validateSoon(form.values());
@@ -469,6 +486,7 @@ async function execute(topic, params, view, events, by) {
   /** @type {import('./types.js').Drained} */
   const live = { log: [], spans: [], progress: null };
   let frame = 0;
+  const { renderLive } = await loadResults();
   renderLive(view.results, live, topic.modes);
   announce(`Running ${topic.title}…`);
   events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
@@ -484,7 +502,7 @@ async function execute(topic, params, view, events, by) {
   cancelAnimationFrame(frame);
   try {
     const shown = await show(outcome, view, topic, params);
-    state.last = endMessage(shown, topic.id);
+    if (EMBED) state.last = (await loadEmbedApi()).endMessage(shown, topic.id);
     announce(ending(shown));
     return shown;
   } catch (error) {
@@ -520,7 +538,7 @@ async function show(outcome, view, topic, params) {
     return { message: outcome.message, fullPage };
   }
   if (outcome.outcome === 'finished') {
-    const drawn = renderReport(view.results, outcome.report, topic.modes);
+    const drawn = (await loadResults()).renderReport(view.results, outcome.report, topic.modes);
     remember(outcome.report);
     replace(view.history, historyTable(topic));
     await drawn;

@@ -45,7 +45,11 @@ export {};
  * @typedef {{id: string, title: string, chapter: Chapter, summary: string, params: Param[], presets: Preset[], modes: Mode[]}} Topic
  */
 
-/** @typedef {{chapters: Chapter[], topics: Topic[]}} Catalog */
+/**
+ * The catalog (src/topics/mod.rs): chapters in order, the engine part that runs each topic (by
+ * topic id), and the topics.
+ * @typedef {{chapters: Chapter[], parts: Record<string, string>, topics: Topic[]}} Catalog
+ */
 
 /**
  * A topic's long texts, fetched from www/pkg/texts/<id>.json (src/bin/export_static.rs).
@@ -211,7 +215,8 @@ export {};
 /**
  * Requests from the page. 'run' is answered by 'progress' messages and one 'done'; 'check-params',
  * 'selftest' and 'bench' by one 'answer' with the same id; the rest by none ('life' by 'alive').
- * 'module' comes first: the wasm the page compiled (null: the engine fetches its own).
+ * 'module' comes first: which engine part to run, and the wasm the page compiled for it (null: the
+ * engine fetches its own).
  * @typedef {{type: 'check-params', id: number, topic: string, params: Values, lenient: boolean}
  *   | {type: 'run', id: number, topic: string, params: Values, stallMs?: number}
  *   | {type: 'prepare', topic: string, params: Values}
@@ -219,7 +224,7 @@ export {};
  *   | {type: 'bench', id: number, name: string, arg: number}
  *   | {type: 'stop'}
  *   | {type: 'life', name: string}
- *   | {type: 'module', flavor: Caps['flavor'], module: WebAssembly.Module | null}
+ *   | {type: 'module', flavor: Caps['flavor'], part: string, module: WebAssembly.Module | null}
  *   | {type: 'fault', kind: 'fill-memory' | 'thread-panic', leaveBytes?: number}} EngineRequest
  */
 
