@@ -73,7 +73,7 @@ setup_python() {
 
 # The threaded engine is built in parts that follow the chapters (the features in Cargo.toml): a
 # page downloads only its topic's part. The plain build holds every part.
-PARTS="foundations synchronization processes async patterns"
+PARTS="foundations synchronization processes images async patterns"
 
 build() {
   rm -rf www/pkg/threads

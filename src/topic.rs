@@ -74,7 +74,7 @@ pub fn needs_nothing(_: &Params) -> Needs {
 pub type RunFn = fn(Run, Params) -> LocalBoxFuture<'static, RunResult<()>>;
 
 /// In catalog order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Chapter {
     #[serde(rename = "Foundations")]
     Foundations,

@@ -9,29 +9,28 @@ use crate::topic::{Chapter, Topic};
 
 pub mod kernels;
 
-/// Registers every topic with the engine part (a cargo feature) it is built into and the
-/// isolated-worker jobs it declares: `"part": module [module::JOB, ...], ...;`. A topic is one
-/// module and one line here. The parts follow the chapters, so that most pages need one part;
-/// the catalog lists topics by chapter, in the order they come here.
+/// Registers every topic, in catalog order, with the isolated-worker jobs it declares and the
+/// engine part (a cargo feature) it is built into: `module [module::JOB, ...] => "part"`. A topic
+/// is one module and one line here.
 macro_rules! catalog {
-    ($($part:literal: $($topic:ident $([$($job:path),+])?),+;)+) => {
-        $($(
+    ($($topic:ident $([$($job:path),+])? => $part:literal),+ $(,)?) => {
+        $(
             #[cfg(feature = $part)]
             mod $topic;
-        )+)+
+        )+
 
-        /// Every topic of the parts built in, by chapter.
+        /// Every topic of the parts built in, in catalog order.
         // One push per topic, each under its part's cfg, where clippy would have one vec![].
         #[allow(clippy::vec_init_then_push)]
         pub fn all() -> &'static [Topic] {
             static TOPICS: OnceLock<Vec<Topic>> = OnceLock::new();
             TOPICS.get_or_init(|| {
-                let mut topics = Vec::new();
-                $($(
+                #[allow(unused_mut)]
+                let mut topics: Vec<Topic> = Vec::new();
+                $(
                     #[cfg(feature = $part)]
                     topics.push($topic::topic());
-                )+)+
-                topics.sort_by_key(|topic| topic.chapter);
+                )+
                 topics
             })
         }
@@ -43,10 +42,10 @@ macro_rules! catalog {
             JOBS.get_or_init(|| {
                 #[allow(unused_mut)]
                 let mut jobs: Vec<&'static dyn AnyJob> = Vec::new();
-                $($(
+                $(
                     #[cfg(feature = $part)]
                     jobs.extend::<[&'static dyn AnyJob; _]>([$($(&$job),+)?]);
-                )+)+
+                )+
                 jobs
             })
         }
@@ -56,52 +55,49 @@ macro_rules! catalog {
         pub fn parts() -> Vec<(&'static str, &'static str)> {
             #[allow(unused_mut)]
             let mut parts = Vec::new();
-            $($(
+            $(
                 #[cfg(feature = $part)]
                 parts.push(($topic::topic().id, $part));
-            )+)+
+            )+
             parts
         }
     };
 }
 
+// The parts follow the chapters, so that most pages need one, with two exceptions said below.
 catalog! {
-    "foundations":
-        kitchen [kitchen::COOK],
-        cpu_map [cpu_map::SUM],
-        gil [gil::HALF],
-        io_compare;
-    "synchronization":
-        threads_basics,
-        race,
-        bank,
-        counter,
-        producer_consumer,
-        primitives,
-        deadlock,
-        thread_pool;
-    "processes":
-        process_basics [process_basics::SUM],
-        process_pool [process_pool::PRIMES],
-        ipc_queues [ipc_queues::SQUARE],
-        image_resize [image_resize::THUMBNAIL],
-        process_executor [process_executor::CALL],
-        footprint [footprint::PROBE, footprint::ECHO];
-    "async":
-        async_basics,
-        async_fetch,
-        async_stream,
-        background_tasks,
-        async_queue,
-        async_pipeline,
-        mixed [mixed::PRIMES],
-        scraper;
-    // decide (Foundations) measures with compare's models: it is built with them.
-    "patterns":
-        decide,
-        actor [actor::HANDLE],
-        task_queue [task_queue::EXECUTE],
-        compare [compare::WORK];
+    kitchen [kitchen::COOK] => "foundations",
+    cpu_map [cpu_map::SUM] => "foundations",
+    gil [gil::HALF] => "foundations",
+    io_compare => "foundations",
+    // decide measures with compare's models: it is built with them.
+    decide => "patterns",
+    threads_basics => "synchronization",
+    race => "synchronization",
+    bank => "synchronization",
+    counter => "synchronization",
+    producer_consumer => "synchronization",
+    primitives => "synchronization",
+    deadlock => "synchronization",
+    thread_pool => "synchronization",
+    process_basics [process_basics::SUM] => "processes",
+    process_pool [process_pool::PRIMES] => "processes",
+    ipc_queues [ipc_queues::SQUARE] => "processes",
+    // image-resize alone: its codecs are a third of what the other process topics need.
+    image_resize [image_resize::THUMBNAIL] => "images",
+    process_executor [process_executor::CALL] => "processes",
+    footprint [footprint::PROBE, footprint::ECHO] => "processes",
+    async_basics => "async",
+    async_fetch => "async",
+    async_stream => "async",
+    background_tasks => "async",
+    async_queue => "async",
+    async_pipeline => "async",
+    mixed [mixed::PRIMES] => "async",
+    scraper => "async",
+    actor [actor::HANDLE] => "patterns",
+    task_queue [task_queue::EXECUTE] => "patterns",
+    compare [compare::WORK] => "patterns",
 }
 
 pub fn find(id: &str) -> Option<&'static Topic> {
