@@ -40,14 +40,14 @@ const compiled = new Map();
 export function compileEngine(part) {
   const flavor = engineFlavor();
   const build = buildOf(flavor, part);
-  let module = compiled.get(build);
-  if (!module) {
-    module = WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', glueUrl(flavor, part))))
+  let compiling = compiled.get(build);
+  if (!compiling) {
+    compiling = WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', glueUrl(flavor, part))))
       .then((module) => ({ flavor, module }))
       .catch(() => ({ flavor, module: null }));
-    compiled.set(build, module);
+    compiled.set(build, compiling);
   }
-  return module;
+  return compiling;
 }
 
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
@@ -68,6 +68,7 @@ export class Engine {
   constructor(part, partOf = () => part) {
     this.part = part;
     this.partOf = partOf;
+    this.flavor = engineFlavor();
     /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.nextId = 1;
@@ -124,19 +125,11 @@ export class Engine {
   }
 
   /**
-   * Replaces a stuck or broken engine worker; the run in progress ends with `outcome`.
+   * Replaces a stuck or broken engine worker, or one of another part; the run in progress ends
+   * with `outcome`, a query in progress unanswered.
    * @param {Outcome} outcome
    */
   restart(outcome) {
-    this.replace(outcome);
-  }
-
-  /**
-   * Starts a new engine worker in place of this one; whatever was asked of the old one ends:
-   * a run with `outcome`, a query unanswered.
-   * @param {Outcome} outcome
-   */
-  replace(outcome) {
     this.worker.terminate();
     this.host.terminateAll(); // made by the page, they would outlive the engine
     /** @type {Checked} */
@@ -247,7 +240,7 @@ export class Engine {
         while (this.running !== null) await this.runEnded;
         if (!this.runs(topic)) {
           this.part = this.partOf(topic);
-          this.replace({ outcome: 'crashed', message: 'The engine was switched to another part.' });
+          this.restart({ outcome: 'crashed', message: 'The engine was switched to another part.' });
         }
       }
       const worker = this.worker;
@@ -261,7 +254,7 @@ export class Engine {
    * @param {string} topic
    */
   runs(topic) {
-    return buildOf(engineFlavor(), this.partOf(topic)) === buildOf(engineFlavor(), this.part);
+    return buildOf(this.flavor, this.partOf(topic)) === buildOf(this.flavor, this.part);
   }
 
   /**

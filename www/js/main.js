@@ -45,7 +45,7 @@ applyDisplay(display);
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
 /** @type {Engine} created once the service worker is in control (see boot) */
 let engine;
-/** @type {() => void} */
+/** @type {() => void} called once a first run can start: the highlighter waits for it */
 let readyToLoad = () => {};
 highlightAfter(new Promise((resolve) => (readyToLoad = () => resolve(undefined))));
 /** Resolves to the engine once it is ready for a first run. */
@@ -107,7 +107,7 @@ function expectedCaps() {
 async function boot() {
   replace(app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
   const catalog = loadCatalog();
-  // The engine comes in parts (by chapter): the one that runs the topic asked for is
+  // The engine comes in parts (src/topics/mod.rs): the one that runs the topic asked for is
   // compiled as soon as the catalog says which it is.
   const part = catalog.then((c) => partOf(c, readUrl().topic));
   part.then(compileEngine, () => {});
@@ -239,8 +239,8 @@ async function showTopic(topic, rawParams) {
   const notices = h('div', { class: 'notices' }, ...display.problems.map(notice));
   const isolation = h('div', { class: 'isolation-notice' }, isolationNotice(topic));
 
-  // Run waits for the engine, and for its part that has this topic (a topic of another chapter
-  // starts that part; see engine-client.js).
+  // Run waits for the engine, and for its part that has this topic (a topic of another part
+  // starts that part's engine; see engine-client.js).
   const canRun = state.ready && engine.runs(topic.id);
   const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }));
   const history = h('div', { class: 'history-view' }, historyTable(topic));
