@@ -73,7 +73,6 @@ pub fn needs_nothing(_: &Params) -> Needs {
 
 pub type RunFn = fn(Run, Params) -> LocalBoxFuture<'static, RunResult<()>>;
 
-/// In catalog order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Chapter {
     #[serde(rename = "Foundations")]

@@ -34,8 +34,8 @@ const flavor = engineFlavor();
 /** @type {(build: {part: string, module: WebAssembly.Module | null}) => void} */
 let receiveModule = () => {};
 /**
- * Which part of the engine this worker runs (the threaded build comes in parts that follow the chapters), and
- * the wasm module the page compiled for us (see engine-client.js), or null: fetch it here.
+ * Which part of the engine this worker runs (the threaded build comes in parts), and the wasm
+ * module the page compiled for us (see engine-client.js), or null: fetch it here.
  * @type {Promise<{part: string, module: WebAssembly.Module | null}>}
  */
 const compiled = new Promise((resolve) => (receiveModule = resolve));

@@ -27,12 +27,16 @@ function canShareMemory() {
 }
 
 /**
- * The glue of `flavor`'s build; its wasm is next to it. The threaded build comes in parts
- * (`part`, from the catalog); the plain build is one, with every part.
+ * Where the build that runs `part` lives under pkg/, for `flavor`: the threaded build comes in
+ * parts (`part`, from the catalog); the plain build is one, with every part.
  * @param {'threads' | 'plain'} flavor
  * @param {string} [part]
  */
-export const glueUrl = (flavor, part) => new URL(flavor === 'threads' ? `../pkg/threads/${part}/playground.js` : '../pkg/plain/playground.js', import.meta.url).href;
+export const buildOf = (flavor, part) => (flavor === 'threads' ? `threads/${part}` : 'plain');
 
-/** The build `part` runs in, for `flavor`: the plain build is the same for every part. */
-export const buildOf = (/** @type {'threads' | 'plain'} */ flavor, /** @type {string} */ part) => (flavor === 'threads' ? part : 'plain');
+/**
+ * The glue of that build; its wasm is next to it.
+ * @param {'threads' | 'plain'} flavor
+ * @param {string} [part]
+ */
+export const glueUrl = (flavor, part) => new URL(`../pkg/${buildOf(flavor, part)}/playground.js`, import.meta.url).href;

@@ -61,7 +61,7 @@ function stallOverride() {
 
 export class Engine {
   /**
-   * @param {string} part the engine part to start with (the threaded build comes in parts that follow the chapters)
+   * @param {string} part the engine part to start with (the threaded build comes in parts)
    * @param {(topic: string) => string} [partOf] the part that runs `topic` (the catalog says);
    *   a request about a topic of another part replaces the worker with one of that part
    */

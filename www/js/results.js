@@ -68,7 +68,6 @@ export async function renderReport(container, report, catalogModes) {
   }
 }
 
-
 /**
  * Shows a run in progress: progress bar, spans so far, the last lines of the log.
  * @param {HTMLElement} container

@@ -89,7 +89,6 @@ class Groups {
   }
 }
 
-
 /**
  * Counts work and says when a slice is used up (`due`, cheap enough to ask per span); then
  * `pause` yields to the page. `sliced: false` is never due: a small timeline is drawn within the
