@@ -76,25 +76,41 @@ setup_python() {
 PARTS="foundations synchronization processes images async patterns"
 
 build() {
-  rm -rf www/pkg/threads
-  local part optimizing=()
+  local inputs part optimizing=()
+  inputs=$(build_inputs)
   for part in $PARTS; do
+    if built "www/pkg/threads/$part" "$inputs"; then continue; fi
     say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
     threaded_part "$part"
     # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
     cp target/threads/$WASM/wasm/playground.wasm "target/threads/$part.wasm"
-    bindgen "target/threads/$part.wasm" "www/pkg/threads/$part" &
+    (bindgen "target/threads/$part.wasm" "www/pkg/threads/$part" && echo "$inputs" > "www/pkg/threads/$part/.inputs") &
     optimizing+=($!)
   done
-  say "build: plain wasm (isolated workers, pages without cross-origin isolation)"
-  cargo build --profile wasm --lib --target "$WASM"
-  bindgen target/$WASM/wasm/playground.wasm www/pkg/plain
+  if ! built www/pkg/plain "$inputs"; then
+    say "build: plain wasm (isolated workers, pages without cross-origin isolation)"
+    cargo build --profile wasm --lib --target "$WASM"
+    bindgen target/$WASM/wasm/playground.wasm www/pkg/plain
+    echo "$inputs" > www/pkg/plain/.inputs
+  fi
   local pid
   for pid in "${optimizing[@]}"; do wait "$pid"; done
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
   cargo run --quiet --release --bin export_static -- www/pkg
   vendor
 }
+
+# What the wasm builds are made from: every part's cdylib has the same file name, so cargo
+# rebuilds each part whenever another was built last; a build whose inputs are unchanged is skipped.
+build_inputs() {
+  { find src kernels/src -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock kernels/Cargo.toml build.rs rust-toolchain.toml
+    echo "$THREAD_RUSTFLAGS $WASM_OPT_FEATURES $WASM_BINDGEN_VERSION"
+  } | sha256sum | cut -d' ' -f1
+}
+
+# Whether the build in $1 was made from inputs $2.
+built() { [ -f "$1/playground_bg.wasm" ] && [ "$(cat "$1/.inputs" 2>/dev/null)" = "$2" ]; }
 
 threaded_part() {
   RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \

@@ -118,7 +118,7 @@ fn nothing_can_run(topic: &Topic, caps: Capabilities) -> Option<String> {
         return None;
     }
     Some(format!(
-        "Nothing could run here: every mode of \"{}\" uses shared-memory threads, and this page is not cross-origin isolated (an embed on an ordinary site, or a server without the isolation headers). Open it in a full page, where it runs.",
+        "Nothing could run here: every mode of \"{}\" uses shared-memory threads, which this page does not have.",
         topic.title
     ))
 }

@@ -152,17 +152,24 @@ pub struct Workload {
 /// Numbers summed between two looks at the GIL and the Stop button.
 const SLICE: u64 = 1 << 16;
 
-/// How many numbers one core sums per millisecond here: the best of a few timed tries.
+/// How many numbers one core sums per millisecond here: the best of a few timed tries. Each try
+/// sums until at least `TRY_MS` have passed on the clock, because a page that is not
+/// cross-origin isolated reads a coarse clock (Firefox: 1 ms steps): a try shorter than a step
+/// read as 0 ms, and a rate of a billion numbers per ms made every task run for minutes.
 pub fn calibrate(run: &Run) -> f64 {
-    let n = 1u64 << 20;
-    let best = (0..5)
+    const TRY_MS: f64 = 25.0;
+    let chunk = 1u64 << 18;
+    let best = (0..3)
         .map(|_| {
-            let start = run.now();
-            std::hint::black_box((0..n).step_by(SLICE as usize).map(|a| compute_slice(a, a + SLICE)).sum::<u128>());
-            run.now() - start
+            let (start, mut numbers) = (run.now(), 0u64);
+            while run.now() - start < TRY_MS {
+                std::hint::black_box((0..chunk).step_by(SLICE as usize).map(|a| compute_slice(a, a + SLICE)).sum::<u128>());
+                numbers += chunk;
+            }
+            numbers as f64 / (run.now() - start)
         })
-        .fold(f64::INFINITY, f64::min);
-    n as f64 / best.max(0.001)
+        .fold(0.0, f64::max);
+    best.max(1.0)
 }
 
 /// One slice of a task's CPU part. Never inlined: browsers optimize a wasm function only from

@@ -171,7 +171,7 @@ function threadsOffReason() {
       ? 'This page is not cross-origin isolated: its server sends no Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers (the service worker adds them from the next load on, where it can).'
       : 'This embed is not cross-origin isolated: the page around it is not isolated, or the iframe lacks allow="cross-origin-isolated", and this browser does not isolate the embed by itself (Document-Isolation-Policy).';
   }
-  return 'This browser does not share WebAssembly memory with workers, so the playground runs its plain build.';
+  return 'This page is cross-origin isolated, but this browser does not share WebAssembly memory with workers (WebKit without shared memory), so the playground runs its plain build and a full page would not help.';
 }
 
 function renderNav() {
@@ -398,7 +398,6 @@ function fullPageUrl(topic, values) {
 function isolationNotice(topic) {
   const threadModes = topic.modes.filter((m) => m.model === 'threads');
   if (state.caps.threads || !threadModes.length) return null;
-  const full = { href: fullPageUrl(topic, state.form?.values?.() ?? {}) };
   const none = threadModes.length === topic.modes.length;
   const what = none
     ? 'Every mode of this topic uses them, so nothing can run here. '
@@ -407,10 +406,20 @@ function isolationNotice(topic) {
     'div',
     { class: 'notice isolation', role: 'note' },
     h('strong', { text: none ? 'This topic cannot run here. ' : 'Threads are unavailable here. ' }),
-    `Shared-memory threads need a cross-origin isolated page, and this one is not (an embed on an ordinary site, or a server without the isolation headers). ${what}`,
-    h('a', { href: full.href, target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' }),
-    '.',
+    `${threadsOffReason()} ${what}`,
+    ...fullPageLink(topic, state.form?.values?.() ?? {}),
   );
+}
+
+/**
+ * A link to the same topic in a full page, where a full page would have threads (not when this
+ * browser lacks shared memory whatever the page does).
+ * @param {Topic} topic
+ * @param {Values} values
+ */
+function fullPageLink(topic, values) {
+  if (state.caps.isolated) return [];
+  return [h('a', { href: fullPageUrl(topic, values), target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' }), ', where it runs.'];
 }
 
 /** @param {Topic} topic */
@@ -532,9 +541,8 @@ async function execute(topic, params, view, events, by) {
  */
 async function show(outcome, view, topic, params) {
   if (outcome.outcome === 'unavailable') {
-    const fullPage = fullPageUrl(topic, params);
-    const link = h('a', { href: fullPage, target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' });
-    replace(view.results, h('p', { class: 'status failed', text: outcome.message }), h('p', {}, link, ', where it runs.'));
+    const fullPage = state.caps.isolated ? undefined : fullPageUrl(topic, params);
+    replace(view.results, h('p', { class: 'status failed', text: `${outcome.message} ${threadsOffReason()}` }), h('p', {}, ...fullPageLink(topic, params)));
     return { message: outcome.message, fullPage };
   }
   if (outcome.outcome === 'finished') {

@@ -1,0 +1,52 @@
+// WebKit (Debian's WebKitGTK MiniBrowser over WebDriver, see webkit.mjs): every topic of the
+// catalog with its defaults, every check passing, twice: with JavaScriptCore's shared memory on
+// (the threaded build, as Safari runs an isolated page) and off (the plain build, as Safari runs a
+// page that is not isolated, and as WebKitGTK runs any page). Screenshots in
+// test-results/webkit-threads/ and test-results/webkit-plain/.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { shownRun, startServer, testCatalog } from './harness.mjs';
+import { launchWebKit } from './webkit.mjs';
+
+/** A run that has not ended by then is a hang (the longest default run takes about 5 s). */
+const RUN_TIMEOUT_MS = 60_000;
+
+/** @type {{url: string, close: () => Promise<unknown>}} */
+const server = /** @type {any} */ ({});
+
+before(async () => Object.assign(server, await startServer({ isolation: true })));
+after(() => server.close?.());
+
+/**
+ * Presses Run and waits for that run to end; returns what the page shows of it.
+ * @param {import('./webkit.mjs').WebKitPage} page
+ */
+async function run(page) {
+  const before = await page.evaluate(() => Number(document.body.dataset.runs ?? 0));
+  await page.click('#run');
+  try {
+    await page.waitFor((/** @type {number} */ n) => Number(document.body.dataset.runs ?? 0) > n, RUN_TIMEOUT_MS, 'the run to end', before);
+  } catch {
+    const shown = await page.evaluate(() => document.querySelector('#results')?.textContent?.slice(0, 300) ?? '');
+    assert.fail(`no end within ${RUN_TIMEOUT_MS / 1000} s: ${shown}`);
+  }
+  await page.drainErrors();
+  return shownRun(page);
+}
+
+for (const sharedMemory of [true, false]) {
+  const build = sharedMemory ? 'threads' : 'plain';
+  describe(`WebKit, ${sharedMemory ? 'shared memory on: the threaded build' : 'no shared memory: the plain build'}`, () => {
+    /** @type {Awaited<ReturnType<typeof launchWebKit>>} */
+    let webkit;
+    before(async () => {
+      webkit = await launchWebKit({ sharedMemory });
+    });
+    after(() => webkit?.close());
+
+    test('every topic runs with its defaults, every check passes, no error on the page', (t) =>
+      testCatalog(t, { url: server.url, open: (url) => webkit.open(url), run, threads: sharedMemory, shots: `webkit-${build}` }));
+  });
+}
