@@ -17,7 +17,9 @@ pub fn topic() -> Topic {
         summary: "Requests with different delays, a 404, a host that never answers and one that does not exist: one by one, then gathered.",
         explanation: crate::prose!("A request spends almost all its time waiting for the other side. Sent one after another, the waits add up; gathered on one event loop, they all wait at the same time, so the total is about the slowest single request.\n\n\
 All requests go through one shared client, as with one aiohttp.ClientSession in Python: it holds the settings (here the timeout) and counts what it sent. Every request ends in its own way: a status code (200, 404...), or an error (a timeout for the host that never answers, a network error for the host that does not exist). One failure does not stop the others.\n\n\
-The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only."),
+The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only.\n\n\
+Each request here catches its own error, so gather only ever sees results. Without that, asyncio.gather(...) raises the first exception into the awaiting code at once, while the other requests go on running and their results are lost to it; asyncio.gather(..., return_exceptions=True) instead returns each exception in its place in the list, as the Python below does for a second round.\n\n\
+Sources: the long tour (fetch_url with one aiohttp.ClientSession and gather), the eight-techniques article (check_website, errors kept with their URL) and the short examples post (one session per request, which throws away connection reuse); Python docs: asyncio (gather and return_exceptions, timeouts); aiohttp: ClientSession, ClientTimeout."),
         params: vec![
             Param::text("urls", "URLs", DEFAULT_URLS, 2000).help("Comma-separated, at most 30. sim/... is the built-in service."),
             Param::float("timeout_s", "Timeout (s)", 0.6, 0.05, 30.0, 0.05).help("Per request, in real seconds."),
@@ -53,7 +55,7 @@ import aiohttp                       # pip install aiohttp
 BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
 URLS = [f"{BASE}/delay/1", f"{BASE}/delay/2", f"{BASE}/status/404", f"{BASE}/json", f"{BASE}/html",
         f"{BASE}/delay/10"]          # answers after the timeout: a host that never answers in time
-TIMEOUT_S = 5                        # per request (the page's default is 0.6 s at a time scale of 0.2)
+TIMEOUT_S = 3                        # per request (the page's default is 0.6 s at a time scale of 0.2)
 
 async def get(session, url):
     start = time.perf_counter()
@@ -73,6 +75,14 @@ async def main():
             print(r)
         print("total", time.perf_counter() - start)   # ~ the slowest request, or the timeout
         print("answered", sum(isinstance(status, int) for _, status, _, _ in results), "of", len(URLS))
+
+        async def status(url):                  # no try: an error is raised out of the coroutine
+            async with session.get(url) as response:
+                response.raise_for_status()     # 404 becomes an exception too
+                return response.status
+        # return_exceptions=True: every exception comes back in its place, the others still finish
+        outcomes = await asyncio.gather(*(status(u) for u in URLS), return_exceptions=True)
+        print("raised", sum(isinstance(o, Exception) for o in outcomes), "of", len(URLS))
 
 if __name__ == "__main__":
     asyncio.run(main())
