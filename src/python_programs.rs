@@ -218,6 +218,8 @@ const SPECS: &[Spec] = &[
         check: |out, _| {
             at_least("timed out", count_lines(out, "delay/10', 'TimeoutError"), 1)?;
             at_least("404", count_lines(out, "status/404', 404,"), 1)?;
+            at_least("gather raising the first error", count_lines(out, "gather raised "), 1)?;
+            expect_eq("exceptions returned in place", after(out, "raised ")?, 2)?;
             expect_eq("answered", after(out, "answered ")?, 5)
         },
     },
