@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("An async function does not run when you call it: it returns a future, a paused computation. Awaiting it runs it until it has to wait (here for a timer); at that point it hands the event loop back, and the loop runs whatever else is ready.\n\n\
 Awaited one after another, each task's wait comes after the previous one's, so N tasks take N waits. Gathered (join_all here, asyncio.gather in Python), every task starts its wait before any has finished, so all the waits overlap and the total is about one wait, on a single thread.\n\n\
 Watch the log: every greeting comes first, then every goodbye. The timeline shows each task on its own lane, mostly waiting.\n\n\
-A pitfall in the original tutorial: it ended with asyncio.run(asyncio.gather(...)). asyncio.run takes a coroutine and gather returns a future, so that line raises ValueError; gather inside an async main() and run main()."),
+A pitfall in the short reference page (in its performance comparison, not in a greeting): it calls asyncio.run(asyncio.gather(...)). asyncio.run accepts only a coroutine and gather returns a future, so that line fails (ValueError; since Python 3.14 gather with no running loop already raises RuntimeError). Gather inside an async main() and run main(), as the concepts-and-FAQ tutorial does.\n\n\
+Sources: the short examples post (a greeting around asyncio.sleep) and the concepts-and-FAQ tutorial (two tasks gathered); Python docs: asyncio (Coroutines and Tasks: gather, sleep; Runners: asyncio.run)."),
         params: vec![
             Param::text("names", "Names", "Ada, Grace", 200).help("Comma-separated: one task per name (at most 20)."),
             Param::float("wait_s", "Wait (s)", 1.0, 0.0, 10.0, 0.1),
@@ -59,7 +60,7 @@ async def main():
     print("one by one", time.perf_counter() - start)
 
     start = time.perf_counter()
-    # gather inside a coroutine: asyncio.run(asyncio.gather(...)) raises ValueError (not a coroutine)
+    # gather inside a coroutine: asyncio.run(asyncio.gather(...)) fails (asyncio.run wants a coroutine)
     done = await asyncio.gather(*(greet(n) for n in names))   # together: ~ one wait
     print("gathered", time.perf_counter() - start)
     print("greeted", len(done))

@@ -17,7 +17,9 @@ pub fn topic() -> Topic {
         summary: "Requests with different delays, a 404, a host that never answers and one that does not exist: one by one, then gathered.",
         explanation: crate::prose!("A request spends almost all its time waiting for the other side. Sent one after another, the waits add up; gathered on one event loop, they all wait at the same time, so the total is about the slowest single request.\n\n\
 All requests go through one shared client, as with one aiohttp.ClientSession in Python: it holds the settings (here the timeout) and counts what it sent. Every request ends in its own way: a status code (200, 404...), or an error (a timeout for the host that never answers, a network error for the host that does not exist). One failure does not stop the others.\n\n\
-The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only."),
+The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only.\n\n\
+Each request in the gathered mode keeps its own error, so gather only ever sees results. Without that, asyncio.gather(...) raises the first exception into the awaiting code at once, while the other requests go on running and their results are lost to it: the third mode shows exactly that, the main lane getting the first error while requests are still under way; asyncio.gather(..., return_exceptions=True) instead returns each exception in its place in the list, as the Python below does for a second round.\n\n\
+Sources: the long tour (fetch_url with one aiohttp.ClientSession and gather), the eight-techniques article (check_website, errors kept with their URL) and the short examples post (one session per request, which throws away connection reuse); Python docs: asyncio (gather and return_exceptions, timeouts); aiohttp: ClientSession, ClientTimeout."),
         params: vec![
             Param::text("urls", "URLs", DEFAULT_URLS, 2000).help("Comma-separated, at most 30. sim/... is the built-in service."),
             Param::float("timeout_s", "Timeout (s)", 0.6, 0.05, 30.0, 0.05).help("Per request, in real seconds."),
@@ -31,6 +33,7 @@ The sim/... addresses are a test service built into the playground: in the brows
         modes: vec![
             Mode::new("one-by-one", "One by one", Model::Sequential),
             Mode::new("gathered", "Gathered", Model::Async),
+            Mode::new("first-error", "Gathered, the first error raised (no return_exceptions)", Model::Async),
         ],
         code: crate::topic_code!("async_fetch.rs"),
         python: crate::prose!(PYTHON),
@@ -53,7 +56,7 @@ import aiohttp                       # pip install aiohttp
 BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
 URLS = [f"{BASE}/delay/1", f"{BASE}/delay/2", f"{BASE}/status/404", f"{BASE}/json", f"{BASE}/html",
         f"{BASE}/delay/10"]          # answers after the timeout: a host that never answers in time
-TIMEOUT_S = 5                        # per request (the page's default is 0.6 s at a time scale of 0.2)
+TIMEOUT_S = 3                        # per request (the page's default is 0.6 s at a time scale of 0.2)
 
 async def get(session, url):
     start = time.perf_counter()
@@ -73,6 +76,19 @@ async def main():
             print(r)
         print("total", time.perf_counter() - start)   # ~ the slowest request, or the timeout
         print("answered", sum(isinstance(status, int) for _, status, _, _ in results), "of", len(URLS))
+
+        async def status(url):                  # no try: an error is raised out of the coroutine
+            async with session.get(url) as response:
+                response.raise_for_status()     # 404 becomes an exception too
+                return response.status
+        start = time.perf_counter()
+        try:                                    # the default: the first exception is raised at once
+            await asyncio.gather(*(status(u) for u in URLS))
+        except Exception as error:              # ...while the other requests go on, unread
+            print("gather raised", repr(error), f"after {time.perf_counter() - start:.2f} s")
+        # return_exceptions=True: every exception comes back in its place, the others still finish
+        outcomes = await asyncio.gather(*(status(u) for u in URLS), return_exceptions=True)
+        print("raised", sum(isinstance(o, Exception) for o in outcomes), "of", len(URLS))
 
 if __name__ == "__main__":
     asyncio.run(main())
@@ -145,6 +161,7 @@ async fn run_async_fetch(run: Run, p: Params) -> RunResult<()> {
     });
     let Some(outcomes) = gathered.await? else { return Ok(()) };
     report(&run, "gathered", &outcomes);
+    first_error(&run, &client, &urls).await?;
 
     let slowest = outcomes.iter().map(|o| o.ms).fold(0.0, f64::max);
     let sum: f64 = outcomes.iter().map(|o| o.ms).sum();
@@ -169,6 +186,47 @@ async fn run_async_fetch(run: Run, p: Params) -> RunResult<()> {
         })
         .collect();
     run.value("results", results);
+    Ok(())
+}
+
+/// asyncio.gather without return_exceptions: the awaiting code gets the first error as soon as it
+/// happens, and the requests still running go on, their results lost to it.
+async fn first_error(run: &Run, client: &Client, urls: &[String]) -> RunResult<()> {
+    let raised = run.measure("first-error", async {
+        let started = run.now();
+        let mut pending: futures::stream::FuturesUnordered<_> =
+            urls.iter().enumerate().map(|(k, url)| get_timed(run, client, k, url)).collect();
+        let (mut raised_at, mut after) = (None, 0);
+        while let Some(outcome) = futures::StreamExt::next(&mut pending).await {
+            match (&outcome.answer, raised_at) {
+                (Err(e), None) => {
+                    let now = run.now();
+                    run.span("main", "await gather(...)", SpanKind::Wait, started, now);
+                    run.log("main", format!("gather raised: {}: {e}", outcome.url));
+                    raised_at = Some(now);
+                }
+                (_, Some(_)) => after += 1, // still running when main got the error: nobody reads this
+                _ => {}
+            }
+        }
+        run.check()?;
+        Ok((raised_at.map(|t| t - started), after))
+    });
+    let Some((raised_at, after)) = raised.await? else { return Ok(()) };
+    let total = run.wall_ms("first-error").unwrap_or(0.0);
+    match raised_at {
+        Some(at) => {
+            run.result("first-error", format!("main got the first error after {at:.0} ms"));
+            run.note("first-error", format!("{after} requests ended after that, their answers lost to main"));
+            run.verify(
+                after == 0 || at < total,
+                format!("the error reached main at {at:.0} ms while {after} requests ran on (until {total:.0} ms)"),
+            );
+        }
+        None => run.result("first-error", "no request failed: gather returned every answer"),
+    }
+    run.value("first_error_ms", raised_at);
+    run.value("ended_after_the_error", after);
     Ok(())
 }
 
@@ -219,7 +277,12 @@ mod tests {
         assert!((150.0..250.0).contains(&gathered), "{gathered}");
         let one_by_one = report.modes[0].wall_ms.unwrap();
         assert!(one_by_one >= 150.0 + 50.0 + 100.0, "{one_by_one}");
-        assert_eq!(report.values["sent"], 14);
+        assert_eq!(report.values["sent"], 21, "7 requests in each of the three modes");
+        // The timeout (150 ms) is the first error; the unreachable host fails at once, so main
+        // hears of that one first, while the slow requests still run.
+        let raised_at = report.values["first_error_ms"].as_f64().unwrap();
+        assert!(raised_at < 100.0, "{raised_at}");
+        assert!(report.values["ended_after_the_error"].as_u64().unwrap() >= 3);
         assert_eq!(report.tables.len(), 2);
     }
 }

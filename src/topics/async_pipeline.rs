@@ -13,7 +13,9 @@ pub fn topic() -> Topic {
         summary: "Generate a number (0.1 s), square it slowly (0.3 s), print it: bounded channels make the fast stage wait for the slow one.",
         explanation: crate::prose!("A pipeline is a chain of stages, each a task, connected by channels: one stage generates numbers (0.1 s each), the next squares them (0.3 s each), the last prints. All three work at the same time on one event loop, each on a different item.\n\n\
 The generator is three times faster than the squarer. With bounded channels (a buffer of 2 by default), the generator's send waits as soon as the buffer is full: that wait is backpressure, and it keeps the generator at most a buffer ahead of the squarer. Memory stays bounded however many items flow through.\n\n\
-The unbounded variant takes away the limit: the generator races ahead and the items pile up in the channel. The total time is the same, set by the slowest stage; only the memory differs. Compare the two lines of the chart."),
+The unbounded variant takes away the limit: the generator races ahead and the items pile up in the channel. The total time is the same, set by the slowest stage; only the memory differs. Compare the two lines of the chart.\n\n\
+The eight-techniques article builds its pipeline from chained async generators alone and calls that backpressure. Chained generators are pulled: a stage runs only when the next one asks for an item, so the stages never work at the same time and the total is the sum of all the steps. The Python below adds a bounded asyncio.Queue between the stages, which lets them overlap up to the buffer.\n\n\
+Sources: the eight-techniques article (number_generator and slow_square); Python docs: the language reference (asynchronous generators, async for), asyncio (Queues with maxsize, create_task)."),
         params: vec![
             Param::int("items", "Items", 6, 1, 200),
             Param::int("buffer", "Channel buffer", 2, 1, 50),

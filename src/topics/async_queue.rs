@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("A queue decouples who makes work from who does it. The producer puts items in; consumers take them out as fast as they can. Here everything is a task on one event loop, and the queue is an async channel: a consumer that finds it empty waits without blocking anyone, and wakes when an item arrives.\n\n\
 The queue is bounded (10 items by default). When it is full, the producer's put waits until a consumer has taken something: the chart of the queue length rises to the bound and stays under it, and the producer's lane shows its waits. Without a bound a fast producer would fill memory with work nobody has done yet.\n\n\
 To finish, the producer puts one stop sentinel (None) per consumer after the last item; each consumer stops when it takes one. Every item is taken exactly once, by whichever consumer was free.\n\n\
-A pitfall in the original tutorial: it put one None sentinel for two consumers. The first consumer to take it stops; the second waits on an empty queue forever, and gather never returns. Tick \"One sentinel for all consumers\" (or the preset) to see it: every item is handled, then the other consumers wait on an empty queue until a watchdog notices that nothing has moved for a second, ends them and names them. Send one sentinel per consumer (or use queue.join() and cancel the consumers)."),
+A pitfall in the short reference page's asyncio.Queue example: it puts one None sentinel for two consumers. The first consumer to take it stops; the second waits on an empty queue forever, and gather never returns. Tick \"One sentinel for all consumers\" (or the preset) to see it: every item is handled, then the other consumers wait on an empty queue until a watchdog notices that nothing has moved for a second, ends them and names them. Send one sentinel per consumer (or wait with queue.join() and then cancel the consumers, or, since Python 3.13, call queue.shutdown(), after which get() on an empty queue raises QueueShutDown).\n\n\
+Sources: the short reference page (its producer-consumer on asyncio.Queue); Python docs: asyncio (Queues: Queue, put, get, task_done, join, shutdown; Coroutines and Tasks: wait, Task.cancel)."),
         params: vec![
             Param::int("items", "Items", 20, 1, 500),
             Param::int("max_size", "Queue bound", 10, 1, 100),
@@ -46,7 +47,7 @@ CONSUMERS = 2
 PRODUCE_MS = 10           # time to make an item
 CONSUME_MS = 100          # time to handle an item
 TIME_SCALE = 1.0
-ONE_SENTINEL = False      # the tutorial's bug: one None for all consumers
+ONE_SENTINEL = False      # the short reference page's bug: one None for all consumers
 WATCHDOG_S = 1.0          # nothing taken for this long after the last item: a hang
 
 async def producer(queue):

@@ -13,7 +13,8 @@ pub fn topic() -> Topic {
         summary: "Start tasks without waiting for them, keep them in a set that empties itself, and let the main flow go on at once.",
         explanation: crate::prose!("Sometimes the main flow should start some work (send an e-mail, write a log entry) and carry on without waiting for it. In asyncio that is create_task; the catch is that the loop only keeps a weak reference to a task, so a task nobody holds can vanish halfway. The usual fix keeps every task in a set and removes it when it is done.\n\n\
 Rust has the same rule in a stricter form: a future that is dropped is cancelled on the spot. Here the set is a FuturesUnordered, a collection of tasks that the event loop drives together; each finished task leaves the set by itself, and its size is plotted over time.\n\n\
-The main flow starts the tasks and goes straight on with its own short steps; it finishes while the tasks are still busy. Before the program ends it waits until the set is empty, so no task is lost."),
+The main flow starts the tasks and goes straight on with its own short steps; it finishes while the tasks are still busy. Before the program ends it waits until the set is empty, so no task is lost.\n\n\
+Sources: the short reference page (its BackgroundTasks class with a set and add_done_callback); Python docs: asyncio (Coroutines and Tasks: create_task and the note on keeping references to tasks; TaskGroup)."),
         params: vec![
             Param::int("tasks", "Background tasks", 5, 1, 50),
             Param::float("min_s", "Shortest task (s)", 0.2, 0.0, 10.0, 0.1),

@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         summary: "Three threads make random deposits and withdrawals on one account; a lock keeps every check-then-update whole, so it never goes negative.",
         explanation: crate::prose!("A withdrawal must check the balance and then take the money. If another thread could withdraw between the check and the update, both could pass the check and the account would go below zero. Holding a lock across the check and the update makes the pair indivisible: that is a critical section.\n\n\
 Each thread here makes a few transactions, each a deposit or a withdrawal of a random amount, with a random pause before each one. A withdrawal larger than the current balance is refused. The seed fixes which transactions each thread makes; the order in which the threads get the lock still depends on timing, so which withdrawals get refused can change from run to run.\n\n\
-The ledger lists every transaction in the order it really happened. The run checks the books: the final balance equals the start plus the deposits minus the accepted withdrawals, and the balance was never negative."),
+The ledger lists every transaction in the order it really happened. The run checks the books: the final balance equals the start plus the deposits minus the accepted withdrawals, and the balance was never negative.\n\n\
+Sources: the long tour (BankAccount with a lock and random transactions); Python docs: threading (Lock objects), random (Random with a seed)."),
         params: vec![
             Param::int("balance", "Starting balance", 100, 0, 1_000_000),
             Param::int("threads", "Threads", 3, 1, 16),
@@ -69,6 +70,7 @@ def customer(name, rng):
             ledger.append((name, kind, amount, ok, balance))
 
 if __name__ == "__main__":
+    # Python's generator is not the page's: the same seed draws other transactions than on the page
     rngs = [random.Random(SEED + i) for i in range(THREADS)]
     threads = [threading.Thread(target=customer, args=(f"thread {i+1}", r)) for i, r in enumerate(rngs)]
     for t in threads: t.start()

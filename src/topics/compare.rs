@@ -13,7 +13,8 @@ pub fn topic() -> Topic {
         summary: "N tasks, each X ms of CPU and Y ms of waiting, run sequentially, on threads, on threads under a GIL, on isolated workers, on async tasks, and on async tasks with a worker pool; a sweep plots who wins as the mix moves from waiting to CPU.",
         explanation: crate::prose!("Every chapter so far showed one model on the work it is good at. Here the same workload runs in all of them, so the differences show on one page: N tasks, each waiting Y ms (a request, a disk, a timer) and computing X ms (real arithmetic, calibrated on this machine at the start of the run).\n\n\
 Sequential does one task after the other: N x (X + Y). Threads overlap the waits and, for the CPU part, use as many cores as the machine has. Threads under the simulated GIL still overlap the waits (a waiting thread lets the GIL go) but run the CPU parts one at a time, as CPython does. Isolated workers (processes) overlap both, but each task's input and answer travel as messages. Async overlaps all the waits on one event loop, but its CPU parts run on that one loop, one after the other. Async with a worker pool waits on the loop and hands the CPU part to isolated workers (run_in_executor with a ProcessPoolExecutor in Python): the usual answer for mixed work.\n\n\
-With mostly waiting, async and threads win (and cost least: a task is cheaper than a thread, a thread cheaper than a process). With mostly CPU, only models that use several cores win: threads without a GIL, isolated workers, and the async + pool combination, up to the number of cores (this machine reports its count in the sweep table). The sweep keeps X + Y fixed and moves the share of CPU from 0% to 100%, plotting each model's speedup over sequential."),
+With mostly waiting, async and threads win (and cost least: a task is cheaper than a thread, a thread cheaper than a process). With mostly CPU, only models that use several cores win: threads without a GIL (in Python, the free-threaded build, 3.13t or 3.14t), isolated workers, and the async + pool combination, up to the number of cores (this machine reports its count in the sweep table). The sweep keeps X + Y fixed and moves the share of CPU from 0% to 100%, plotting each model's speedup over sequential.\n\n\
+Sources: the short reference page (its performance comparison of sequential, threaded and async I/O) and the long tour (its GIL demo: threads against processes on CPU work); Python docs: concurrent.futures (ThreadPoolExecutor, ProcessPoolExecutor), asyncio (gather, run_in_executor), the free-threading HOWTO."),
         params: vec![
             Param::int("tasks", "Tasks (N)", 8, 1, 64),
             Param::int("cpu_ms", "CPU per task (X ms)", 20, 0, 500).help("Calibrated arithmetic: about X ms on one core."),
@@ -96,7 +97,7 @@ def compare(cpu_ms, wait_ms, processes):
     print(f"{TASKS} tasks of {cpu_ms:g} ms CPU and {wait_ms:g} ms waiting, pools of {POOL}")
     cpus, waits = [cpu_ms] * TASKS, [wait_ms] * TASKS
     timed("sequential", lambda: [task(cpu_ms, wait_ms) for _ in range(TASKS)])
-    with ThreadPoolExecutor(POOL) as threads:   # CPython threads: under the GIL
+    with ThreadPoolExecutor(POOL) as threads:   # under the GIL (on the free-threaded build: in parallel)
         timed("threads (GIL)", lambda: list(threads.map(task, cpus, waits)))
     timed("processes", lambda: list(processes.map(task, cpus, waits)))
     timed("async + process pool", lambda: asyncio.run(gather(cpu_ms, wait_ms, processes)))

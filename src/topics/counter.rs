@@ -17,7 +17,9 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("counter += 1 looks like one step but is three: load the value, add one, store it back. Two threads that load the same value both store the same result, and one increment is lost. With millions of increments on several cores this happens constantly.\n\n\
 A mutex makes the three steps one critical section: exact, but every increment now takes and releases a lock, and threads queue for it. An atomic fetch-add asks the processor to do the load, add and store as one indivisible instruction: also exact, and much cheaper, though cores still pass the counter's cache line back and forth.\n\n\
 Each mode reports the final count and how many increments per second all its threads managed together, timed from the moment every thread is ready. In Python, the GIL hides some of this, but counter += 1 is still not atomic there, and threading.Lock is the fix.\n\n\
-On CPython 3.10 and later the unsafe Python counter often comes out right: the interpreter switches threads only at a few points in the bytecode, so the lost update is rare, not impossible (and free-threaded Python loses many). Correct by luck is still a race; the Rust threads here run truly at once and lose updates every time."),
+On CPython 3.10 and later the unsafe Python counter often comes out right: the interpreter switches threads only at a few points in the bytecode, so the lost update is rare, not impossible (and the free-threaded build, 3.13t and 3.14t, loses many). Correct by luck is still a race; the Rust threads here run truly at once and lose updates every time.\n\n\
+Which built-in operations are safe? A single call that the interpreter does in one step (queue.Queue.put and get, deque.append and popleft, list.append, dict[key] = value, and list[i] = x too) does not tear under the GIL, and the free-threaded build keeps these safe with per-object locks. Anything that reads and then writes (counter += 1, d[k] = d.get(k, 0) + 1, if x not in lst: lst.append(x)) is several steps and needs a lock. queue.Queue is the one meant for passing work between threads: it also blocks while empty or full and tracks unfinished tasks. The short reference page gets two of these wrong: it calls list[0] = item unsafe (it is one step, like append) and collections.deque not thread-safe (its appends and pops from either end are documented as thread-safe).\n\n\
+Sources: the short reference page (its Counter class and its list of thread-safe types); Python docs: threading (Lock objects), queue, collections.deque, the free-threading HOWTO (thread safety of built-in types)."),
         params: vec![
             Param::int("threads", "Threads (N)", 4, 1, 64),
             Param::int("increments", "Increments per thread (M)", 2_000_000, 1, 25_000_000),
@@ -44,7 +46,7 @@ On CPython 3.10 and later the unsafe Python counter often comes out right: the i
 const PYTHON: &str = r#"import threading, time
 
 THREADS = 4               # N
-INCREMENTS = 2_000_000    # M, per thread
+INCREMENTS = 200_000      # M, per thread, sized for CPython (the page's run: 2_000_000)
 
 counter = 0
 lock = threading.Lock()
@@ -70,7 +72,7 @@ if __name__ == "__main__":
         seconds = time.perf_counter() - start
         print(work.__name__, counter, "of", THREADS * INCREMENTS, f"{THREADS * INCREMENTS / seconds:,.0f} increments/s")
     # CPython 3.10+ switches threads only at a few bytecodes, so unsafe_add often comes out right:
-    # it is still a race (and free-threaded Python loses updates). No atomic integer in the stdlib.
+    # it is still a race (and the free-threaded build loses updates). No atomic integer in the stdlib.
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {

@@ -16,7 +16,8 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("Some work only needs the processor: here each task sums i*i over its own range of numbers, exactly (in 128-bit integers). Done one task after another, only one core is busy.\n\n\
 A pool hands the tasks to W workers. With W threads sharing one memory, or W isolated workers that each have their own, several cores work at once and the time drops, up to the number of cores this machine has. rayon does the same with a work-stealing pool that also splits each task.\n\n\
 Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns.\n\n\
-The original tutorial summed the same range in every task; here each task sums its own consecutive range, so a mixed-up result would show."),
+The long tour's parallel example summed the same range in every task; here each task sums its own consecutive range, so a mixed-up result would show. Its Pool also sits at module level with no main guard, which fails under spawn and forkserver (see the kitchen topic). The Python below shows the process pool only: CPython threads would not go faster on this work (see the GIL topic).\n\n\
+Sources: the long tour (parallelism with a Pool) and the short reference page (parallel CPU work with ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor, Executor.map), multiprocessing (Pool.map), os.cpu_count."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
             Param::int("numbers", "Numbers per task", 400_000_000, 1, 2_000_000_000)
@@ -46,7 +47,7 @@ const PYTHON: &str = r#"import time
 from concurrent.futures import ProcessPoolExecutor
 
 TASKS = 4
-NUMBERS = 400_000_000     # per task (the tutorial: 3 tasks of 100_000_000)
+NUMBERS = 5_000_000       # per task, sized for CPython (the page's run: 400_000_000; the tutorial: 3 tasks of 100_000_000)
 WORKERS = 2
 
 def sum_squares(lo, hi):

@@ -15,7 +15,8 @@ pub fn topic() -> Topic {
         summary: "Two threads take two locks in opposite orders and wait for each other forever; a watchdog catches it. One lock order, or try-lock with back-off, fixes it.",
         explanation: crate::prose!("Thread 1 takes lock A and then wants lock B; thread 2 takes lock B and then wants lock A. Each holds what the other needs, and each waits for the other to let go: nobody ever will. That is a deadlock. Nothing crashes, the program just stops moving.\n\n\
 Here a watchdog on the main event loop looks at the threads' progress counters every few milliseconds. When none has moved for the timeout, it reads who holds which lock and who waits for which, finds the cycle of waiting, and cancels the stuck threads: their lock attempts watch an abort flag, so they give up, release what they hold and end cleanly.\n\n\
-Two fixes: give the locks one global order (everybody takes A before B), so a cycle cannot form; or try the second lock with a timeout, and when it does not come, release the first one, back off for a random moment and try again. Both versions finish every transfer. With more than two threads the locks form a ring, like the dining philosophers."),
+Two fixes: give the locks one global order (everybody takes A before B), so a cycle cannot form; or try the second lock with a timeout, and when it does not come, release the first one, back off for a random moment and try again. Both versions finish every transfer. With more than two threads the locks form a ring, like the dining philosophers.\n\n\
+Sources: the long tour (its pitfalls: avoid circular lock dependencies); Python docs: threading (Lock.acquire with a timeout, Thread.join with a timeout, daemon threads)."),
         params: vec![
             Param::int("threads", "Threads (each needs two locks)", 2, 2, 8)
                 .help("Thread k takes lock k, then lock k+1 (the last wraps around to the first): a ring of locks."),

@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         summary: "Answer a few questions about your job: get a recommendation (threads, processes, async, a mix, a task queue) with its reasons, links to the topics that show it, and a measurement of that choice on this machine.",
         explanation: crate::prose!("Start simple and profile first: most programs need no concurrency at all, and the right model depends on where the time goes. Answer the questions in the form and press Run: the answer explains which model fits and why, links to the topics that demonstrate it, and runs the matching workload from the compare topic (the same tasks, sequentially and in the recommended model, plus the usual wrong choice) so the advice comes with figures from this machine.\n\n\
 The checklist behind it: (1) Is the time spent computing or waiting? Measure before guessing. (2) How many tasks at once: a handful, hundreds, thousands? (3) Do tasks share state that changes? (4) Must the work survive a restart or spread over several machines? (5) Are the libraries blocking (no async version)? (6) Is the CPU part in Python (holds the GIL) or in a library that releases it (NumPy, hashing, compression)? (7) How much does starting a worker and copying data to it cost compared with the task?\n\n\
-In short: waiting on many things, asyncio; waiting with blocking libraries, a thread pool; computing in Python, a process pool (the GIL lets one thread compute at a time); both, asyncio with a process pool behind run_in_executor; shared state, one owner (an actor, a queue) rather than locks where you can; beyond one machine or across restarts, a task queue such as Celery."),
+In short: waiting on many things, asyncio; waiting with blocking libraries, a thread pool; computing in Python, a process pool (the GIL lets one thread compute at a time; on the free-threaded build, 3.13t or 3.14t, a thread pool computes in parallel too, if your libraries support it); both, asyncio with a process pool behind run_in_executor; shared state, one owner (an actor, a queue) rather than locks where you can; beyond one machine or across restarts, a task queue such as Celery.\n\n\
+Sources: the short reference page (its decision guide), the eight-techniques article (its checklist), the short examples post (its choice table) and the concepts-and-FAQ tutorial (profile first); Python docs: concurrent.futures, asyncio (run_in_executor, to_thread), the free-threading HOWTO."),
         params: vec![
             Param::choice(
                 "work",
@@ -121,7 +122,8 @@ use crate::topics::compare::{calibrate, run_model, Workload};
 struct Advice {
     title: &'static str,
     reasons: Vec<&'static str>,
-    links: Vec<(&'static str, &'static str)>,
+    /// (topic, the mode of that topic that shows what the text promises, text)
+    links: Vec<(&'static str, &'static str, &'static str)>,
     measure: Vec<&'static str>,
 }
 
@@ -134,9 +136,9 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
                 "Processes each have their own interpreter and GIL; keep tasks big enough that copying inputs and results is small next to the work.",
             ],
             links: vec![
-                ("gil", "the GIL: threads take turns on CPU work"),
-                ("cpu-map", "CPU work on a pool of threads and of isolated workers"),
-                ("process-pool", "a process pool and its start-up cost"),
+                ("gil", "gil", "the GIL: threads take turns on CPU work"),
+                ("cpu-map", "workers", "CPU work on a pool of threads and of isolated workers"),
+                ("process-pool", "pool", "a process pool and its start-up cost"),
             ],
             measure: vec!["workers", "gil"],
         },
@@ -147,9 +149,9 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
                 "A task costs far less than a thread, so thousands of waits at once are cheap; use async libraries (aiohttp, asyncpg) and never block the loop.",
             ],
             links: vec![
-                ("io-compare", "waiting in sequence, in threads and in async"),
-                ("async-fetch", "many requests at once with a limit"),
-                ("scraper", "a real async program"),
+                ("io-compare", "async", "waiting in sequence, in threads and in async"),
+                ("async-fetch", "gathered", "many requests at once, each ending in its own way"),
+                ("scraper", "scrape", "a real async program, with a limit on requests at once"),
             ],
             measure: vec!["async", "gil"],
         },
@@ -164,8 +166,8 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
                 },
             ],
             links: vec![
-                ("io-compare", "threads overlap waits even under the GIL"),
-                ("thread-pool", "a pool of threads and its queue"),
+                ("io-compare", "gil", "threads overlap waits even under the GIL"),
+                ("thread-pool", "completed", "a pool of threads and its futures"),
             ],
             measure: vec!["gil", "async"],
         },
@@ -176,8 +178,8 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
                 "Computing on the loop itself would freeze every other task while it runs.",
             ],
             links: vec![
-                ("mixed", "CPU work on a pool keeps the event loop responsive"),
-                ("compare", "the same workload in every model, and a sweep over the mix"),
+                ("mixed", "pool", "CPU work on a pool keeps the event loop responsive"),
+                ("compare", "async-pool", "the same workload in every model, and a sweep over the mix"),
             ],
             measure: vec!["async-pool", "async"],
         },
@@ -188,9 +190,9 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
                 "The computing goes to processes, because under the GIL threads compute one at a time.",
             ],
             links: vec![
-                ("io-compare", "threads overlap waits"),
-                ("process-executor", "futures from a process pool"),
-                ("compare", "the same workload in every model"),
+                ("io-compare", "threads", "threads overlap waits"),
+                ("process-executor", "executor", "futures from a process pool"),
+                ("compare", "workers", "the same workload in every model"),
             ],
             measure: vec!["workers", "gil"],
         },
@@ -199,8 +201,8 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
         a.reasons.push(
             "Shared state: give it one owner that others message (an actor, a queue) rather than a lock every task must remember; with threads a lock is the fallback.",
         );
-        a.links.push(("actor", "state behind a mailbox: no lock, the balance always right"));
-        a.links.push(("bank", "what a missing lock does to shared state"));
+        a.links.push(("actor", "bank", "state behind a mailbox: no lock, the balance always right"));
+        a.links.push(("race", "unsafe", "what a missing lock does to shared state"));
     }
     if distributed {
         a.title = "A distributed task queue (Celery with Redis or RabbitMQ), with the model above inside each worker";
@@ -208,7 +210,7 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
             0,
             "The work must survive restarts or spread over machines: a broker keeps the tasks, workers on any machine take them, results go to a backend.",
         );
-        a.links.insert(0, ("task-queue", "a broker, acks, retries and a crashed worker, in this page"));
+        a.links.insert(0, ("task-queue", "queue", "a broker, acks, retries and a crashed worker, in this page"));
     }
     a
 }
@@ -220,7 +222,7 @@ async fn run_decide(run: Run, p: Params) -> RunResult<()> {
     for reason in &advice.reasons {
         run.log("main", format!("  because {}", reason.to_lowercase().trim_end_matches('.')));
     }
-    for (topic, text) in &advice.links {
+    for (topic, _, text) in &advice.links {
         run.link(topic, *text);
     }
     run.table("Recommendation", &["use", "why"], vec![vec![advice.title.to_string(), advice.reasons.join(" ")]]);
@@ -284,11 +286,23 @@ mod tests {
         assert!(shared.title.contains("task queue"));
         assert_eq!(shared.links[0].0, "task-queue");
         assert!(shared.links.iter().any(|l| l.0 == "actor"));
-        // Every linked topic exists.
+        assert!(shared.links.iter().any(|l| l.0 == "race"));
+    }
+
+    /// Every link's label promises something a mode of the linked topic shows: the mode named
+    /// next to it exists there (a renamed or removed mode fails here, not on the page).
+    #[test]
+    fn every_link_leads_to_a_mode_that_shows_its_label() {
         for work in ["cpu", "wait", "mixed"] {
-            for blocking in [false, true] {
-                for (topic, _) in advise(work, "many", true, blocking, true).links {
-                    assert!(crate::topics::find(topic).is_some(), "{topic}");
+            for count in ["few", "many", "huge"] {
+                for (shared, blocking, distributed) in [(false, false, false), (true, true, true), (true, false, false)] {
+                    for (topic, mode, text) in advise(work, count, shared, blocking, distributed).links {
+                        let target = crate::topics::find(topic).unwrap_or_else(|| panic!("{topic}: no such topic"));
+                        assert!(
+                            target.modes.iter().any(|m| m.id == mode),
+                            "{topic}: no mode {mode:?} to show {text:?}"
+                        );
+                    }
                 }
             }
         }

@@ -15,7 +15,8 @@ pub fn topic() -> Topic {
 Concurrency is one cook who starts the water, and while it heats starts the sauce: the waits overlap on a single event loop, so dinner takes about as long as the longer dish. Nobody works faster; the cook just never stands idle watching a pot.\n\n\
 Parallelism is two cooks (two isolated workers, each with its own memory), one per dish. It also takes about as long as the longer dish, plus the time to hire the cooks. An isolated worker has no shared memory to sleep on, so each step there is a busy wait on the clock: the cook really stands at the stove, and each cook needs its own core.\n\n\
 For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds).\n\n\
-A pitfall in the original tutorial: its sequential and async parts ran at module level, outside the if __name__ == \"__main__\": guard, so on macOS and Windows (spawn) every child process re-ran them before cooking. Everything that should run once belongs under the guard."),
+The long tour's kitchen itself starts no processes (it imports threading and never uses it: its one cook works strictly in sequence); its two-chefs example creates a multiprocessing.Pool at module level with no if __name__ == \"__main__\": guard. Under the spawn and forkserver start methods (the default on Windows and macOS, and on Linux since Python 3.14) each child imports the main file again, reaches that Pool() while it is still starting up, and stops with a RuntimeError instead of computing. Anything that starts processes belongs under the guard.\n\n\
+Sources: the long tour (the kitchen, the two chefs) and the concepts-and-FAQ tutorial (one chef juggling orders, several chefs); Python docs: asyncio (Coroutines and Tasks: gather, sleep), multiprocessing (Process; Contexts and start methods; the programming guidelines on the main module)."),
         params: vec![Param::float("time_scale", "Time scale", 0.05, 0.01, 1.0, 0.01)
             .help("Multiplies every step: 1 gives the original 2 + 5 s and 3 + 4 s.")],
         presets: vec![Preset { id: "original", label: "Original durations (2+5 s, 3+4 s)", values: json!({"time_scale": 1.0}) }],
@@ -51,7 +52,8 @@ async def cook_async(dish):          # one cook on the event loop
 async def dinner():
     await asyncio.gather(*(cook_async(d) for d in DISHES))
 
-# all three parts under the guard: a child process re-imports this file (spawn on macOS and Windows)
+# all three parts under the guard: a child process re-imports this file (spawn, and forkserver:
+# the default on Linux since Python 3.14)
 if __name__ == "__main__":
     start = time.perf_counter()
     for dish in DISHES: cook(dish)

@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         summary: "Four synchronization tools, one short scenario each: at most N inside, wait until notified, wait for everyone, wait for a signal.",
         explanation: crate::prose!("A semaphore holds N permits. A thread takes one to enter a section and gives it back when it leaves; when none are left, the next thread waits. So at most N threads are inside at once: handy to limit connections to a server. Here it is built from a mutex and a condition variable, and the run records how many threads were really inside at the same time.\n\n\
 A condition variable lets threads sleep until another thread changes some shared state and notifies them. The sleeping thread always re-checks the state after waking up, in a loop, because a wake-up alone proves nothing.\n\n\
-A barrier makes a group wait until all of its members have arrived; then all go on together, phase after phase. An event is a flag threads can wait on: one thread sets it, every waiting thread wakes up. It is also the usual way to ask a background thread to stop. The timeline draws all of this waiting differently from working."),
+A barrier makes a group wait until all of its members have arrived; then all go on together, phase after phase. An event is a flag threads can wait on: one thread sets it, every waiting thread wakes up. It is also the usual way to ask a background thread to stop. The timeline draws all of this waiting differently from working.\n\n\
+Sources: the eight-techniques article (Semaphore, Condition and Queue named among the primitives) and the long tour's scraper (a semaphore limiting requests); Python docs: threading (Semaphore, Condition, Barrier, Event objects)."),
         params: vec![
             Param::int("threads", "Threads per scenario", 4, 2, 16),
             Param::int("permits", "Semaphore permits (N)", 2, 1, 16).help("At most this many threads inside at once."),

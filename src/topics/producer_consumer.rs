@@ -14,7 +14,9 @@ pub fn topic() -> Topic {
         summary: "2 producers make 5 items each, 3 consumers take them from a bounded thread-safe queue; sentinels tell the consumers to stop.",
         explanation: crate::prose!("A queue decouples threads that make work from threads that do it. Producers put items in, consumers take them out, and neither needs to know about the other. The queue is thread-safe: a lock guards it, and two condition variables let a consumer sleep while it is empty and a producer sleep while it is full.\n\n\
 The bound matters. With a small maximum size, fast producers must wait for slow consumers (back-pressure) and memory stays small; with a large one the queue fills up instead. The chart shows the queue length over time, and the timeline shows who waits on the queue: producers when it is full, consumers when it is empty.\n\n\
-How do consumers know that no more items will come? When the last producer is done it puts one stop sentinel (Python code often uses None) per consumer on the queue. A consumer that takes a sentinel stops. The run checks from its records that every item was consumed exactly once."),
+How do consumers know that no more items will come? When the last producer is done it puts one stop sentinel (Python code often uses None) per consumer on the queue. A consumer that takes a sentinel stops. The run checks from its records that every item was consumed exactly once.\n\n\
+The long tour's version sends too many sentinels: each producer puts a None when it is done, and the main thread then puts one per consumer. A consumer can take the first producer's None and stop while the other producer is still producing, leaving fewer consumers for the rest. Its consumers call task_done() after each item, but nobody calls join(): together they are the other way to wait for the work. Queue counts the items put and not yet marked done by task_done(); join() blocks until that count is back to zero, that is, until every item has been fully handled, not merely taken. The Python below calls both, after the threads have ended, as a check.\n\n\
+Sources: the long tour (its producer-consumer with queue.Queue) and the eight-techniques article (Queue as the thread-safe way to pass data); Python docs: queue (Queue, put, get, task_done, join), threading."),
         params: vec![
             Param::int("producers", "Producers", 2, 1, 16),
             Param::int("items", "Items per producer", 5, 1, 100),
@@ -74,7 +76,9 @@ def consumer(c):
     while (item := q.get()) is not None:
         time.sleep(random.uniform(CONSUME_MIN_MS, CONSUME_MAX_MS) / 1000 * TIME_SCALE)
         print(f"consumer {c} consumed {item}")
-        consumed.append(item)          # list.append is atomic in CPython
+        consumed.append(item)          # list.append is one step: safe without a lock
+        q.task_done()                  # this item is fully handled
+    q.task_done()                      # the sentinel too
 
 if __name__ == "__main__":
     random.seed(SEED or None)
@@ -82,6 +86,7 @@ if __name__ == "__main__":
     threads += [threading.Thread(target=consumer, args=(c,)) for c in range(1, CONSUMERS + 1)]
     for t in threads: t.start()
     for t in threads: t.join()
+    q.join()                           # returns once every put() has had its task_done()
     assert sorted(consumed) == sorted(f"P{p}-{n}" for p in range(1, PRODUCERS + 1) for n in range(1, ITEMS + 1))
     print("consumed", len(consumed), "items, each once")
 "#;

@@ -14,7 +14,8 @@ pub fn topic() -> Topic {
         summary: "Ten threads withdraw 1 a hundred times each from a balance of 1000: without a lock updates get lost; with one the balance ends at 0.",
         explanation: crate::prose!("Withdrawing is three steps: read the balance, work out the new value, write it back. If two threads read the same balance before either writes, both write back the same new value and one withdrawal disappears. That is a race condition: the result depends on the timing of the threads.\n\n\
 The unsafe mode does exactly that on a real shared value, with a short pause between reading and writing (as if the thread did some work, or was interrupted). The number of lost updates is counted from the real final balance, and changes from run to run. It can even be zero when the threads happen not to overlap: the code is still wrong, it just got lucky.\n\n\
-The safe mode holds a lock (a mutex) around the read, the pause and the write, so only one thread is inside at a time. The balance ends at exactly the expected value, every run, but the threads now wait for each other: the timeline shows the time spent blocked on the lock, and the mode takes longer."),
+The safe mode holds a lock (a mutex) around the read, the pause and the write, so only one thread is inside at a time. The balance ends at exactly the expected value, every run, but the threads now wait for each other: the timeline shows the time spent blocked on the lock, and the mode takes longer.\n\n\
+Sources: the eight-techniques article (its unsafe and safe withdraw) and the long tour (BankAccount under a lock); Python docs: threading (Lock objects; using locks in the with statement)."),
         params: vec![
             Param::int("balance", "Starting balance", 1000, 0, 1_000_000),
             Param::int("threads", "Threads", 10, 1, 64),

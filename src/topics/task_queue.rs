@@ -13,9 +13,10 @@ pub fn topic() -> Topic {
         chapter: Chapter::Patterns,
         summary: "Submit tasks with .delay(), poll ready() and get(); a broker with acknowledgements and a visibility timeout, retries with back-off, and a worker killed mid-task whose task is delivered again.",
         explanation: crate::prose!("When work must outlive the program that asked for it, or spread over many machines, it goes through a task queue: Celery with a Redis or RabbitMQ broker in Python. The caller does not run the task: add.delay(2, 3) only puts a message (a task id, a name, the arguments) on the broker and returns an AsyncResult at once. Worker processes, possibly on other machines, take messages, run them, and store the outcome in a result backend, where the caller finds it with ready() and get().\n\n\
-Workers crash. So a worker acknowledges a message only after the task has finished (acks_late in Celery). A message that was delivered but not acknowledged is invisible to the others for the visibility timeout; if no acknowledgement comes by then, the broker delivers it again. Here one worker is really terminated in the middle of a task: its Web Worker is gone, the task's result never arrives, a new worker takes its place, and after the visibility timeout the task runs again. The self-check proves that every task still finished exactly once. (The price: a task slower than the visibility timeout would run twice, so real tasks should be idempotent.)\n\n\
-A task can also fail on purpose: flaky() raises a connection error on its first two attempts. It asks to be retried (self.retry(countdown=...) in Celery) with an exponential back-off, so the broker holds it back 1x, then 2x the back-off before delivering it again; the third attempt succeeds.\n\n\
-Everything here runs inside this page: the broker and the backend are Rust data structures in the engine, the workers are isolated workers. Like a real broker, which keeps its messages on disk or in Redis, they are saved after every change (in the browser's private file system): reload the page in the middle of a run and press Run again, and the queue picks up where it was, the finished tasks' results kept and the others delivered again. Move to real Celery and Redis when tasks must survive restarts, run on several machines, be scheduled (beat), rate-limited, routed to queues or monitored (flower): this page shows the mechanics, not the operations."),
+Workers crash. So the worker here acknowledges a message only after the task has finished. Celery does that only with acks_late=True: by default it acknowledges a message when a worker receives it, just before running the task, so a crash loses that task. And even with acks_late, a task whose worker process is killed outright is acknowledged anyway unless task_reject_on_worker_lost is also set. Here an unacknowledged message is invisible to the others for the visibility timeout and delivered again if no acknowledgement comes by then: that is how Celery's Redis and SQS transports redeliver (RabbitMQ redelivers as soon as the dead worker's channel closes). Here one worker is really terminated in the middle of a task: its Web Worker is gone, the task's result never arrives, a new worker takes its place, and after the visibility timeout the task runs again. The self-check proves that every task still finished exactly once. (The price, with Redis and SQS: a task slower than the visibility timeout would run twice, so real tasks should be idempotent.)\n\n\
+A task can also fail on purpose: flaky() raises a connection error on its first two attempts. It asks to be retried (self.retry(countdown=...) in Celery) with an exponential back-off, so the broker here holds it back 1x, then 2x the back-off before delivering it again; the third attempt succeeds. (Celery hands a task with a countdown or an ETA to a worker at once, and the worker holds it until it is due.)\n\n\
+Everything here runs inside this page: the broker and the backend are Rust data structures in the engine, the workers are isolated workers. Like a real broker, which keeps its messages on disk or in Redis, they are saved after every change (in the browser's private file system): reload the page in the middle of a run and press Run again, and the queue picks up where it was, the finished tasks' results kept and the others delivered again. Move to real Celery and Redis when tasks must survive restarts, run on several machines, be scheduled (beat), rate-limited, routed to queues or monitored (flower): this page shows the mechanics, not the operations.\n\n\
+Sources: the eight-techniques article (process_video.delay with a Redis broker and backend) and the concepts-and-FAQ tutorial (Celery among the alternatives); Celery docs: Tasks (acks_late, reject_on_worker_lost, retry, countdown and ETA), the Redis and SQS broker pages (visibility timeout); Python docs: multiprocessing (Process.terminate, Queue)."),
         params: vec![
             Param::int("tasks", "Tasks (.delay calls)", 10, 1, 100).help("add(i, i) tasks; one more is the flaky task."),
             Param::int("workers", "Workers", 3, 1, 8),
@@ -46,7 +47,8 @@ Everything here runs inside this page: the broker and the backend are Rust data 
 
 const PYTHON: &str = r#"# A small Celery in the standard library: a broker with acks and a visibility timeout, a result
 # backend, worker processes (one killed mid-task), retries with back-off. With real Celery:
-#   @app.task(bind=True, acks_late=True, max_retries=3) def flaky(self, x): ... self.retry(countdown=...)
+#   @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
+#   def flaky(self, x): ... self.retry(countdown=...)
 #   result = add.delay(2, 3); result.ready(); result.get()
 import multiprocessing as mp, queue, time, uuid
 
@@ -143,7 +145,7 @@ def main():
             if w["task"] == tid:
                 w["task"] = None
         message = broker.unacked.get(tid, (None,))[0]
-        broker.ack(tid)                                     # acks_late: after the task ran
+        broker.ack(tid)                                     # as acks_late: after the task ran
         if status == "ok":
             backend[tid] = ("SUCCESS", value)
         elif message and message[3] < MAX_RETRIES:          # retry with back-off

@@ -15,7 +15,8 @@ pub fn topic() -> Topic {
         summary: "5 queries on a pool of 3 threads: take results as they complete, or in the order submitted; a failing query reports its error while the others finish.",
         explanation: crate::prose!("Starting a thread per task is wasteful when there are many tasks. A pool starts a few threads once; they take tasks from a shared queue (here a channel), run them, and go back for more. The timeline shows each pool thread alternating between running a query and waiting idle for the next one.\n\n\
 Submitting a task gives back a future: a handle to a result that is not there yet. You can collect the results as they complete (Python's as_completed), which lets you use the fastest answers first, or in the order you submitted them (executor.map), which keeps inputs and outputs lined up but can wait on a slow early task while later ones are already done.\n\n\
-A task that fails does not bring the pool down: its error is stored in its future and shows up when you ask for that result, while the other tasks finish normally. (Python's map re-raises the first error when the loop reaches it; here each result is checked on its own.)"),
+A task that fails does not bring the pool down: its error is stored in its future and shows up when you ask for that result, while the other tasks finish normally. (Python's map re-raises the first error when the loop reaches it; here each result is checked on its own.)\n\n\
+Sources: the eight-techniques article (ThreadPoolExecutor with submit and as_completed), the short examples post (executor.map) and the short reference page (a thread pool for I/O); Python docs: concurrent.futures (ThreadPoolExecutor, Future.result, as_completed, Executor.map)."),
         params: vec![
             Param::int("queries", "Queries", 5, 1, 50),
             Param::int("pool", "Pool threads (P)", 3, 1, 64),

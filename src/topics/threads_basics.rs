@@ -14,7 +14,9 @@ pub fn topic() -> Topic {
         summary: "Two threads that each wait finish in the time of one wait; a printing thread interleaves with the main flow.",
         explanation: crate::prose!("A thread is a second line of execution inside the same program, sharing its memory. You create it with the function it should run, start it, and later join it: joining means waiting until that thread has finished.\n\n\
 Here two threads each wait (like a download or a sleep). Done one after another the waits add up; started together they overlap, so joining both takes about as long as one wait. The main flow is blocked only while it joins, which the timeline draws as waiting. Starting a thread has a cost of its own: in a browser each thread is a Web Worker that must load the program first, drawn as start-up on the timeline.\n\n\
-In the third mode one thread prints numbers while the main flow prints letters. Both make progress at the same time, so their lines interleave in the output, and the exact order can change from run to run."),
+In the third mode one thread prints numbers while the main flow prints letters. Both make progress at the same time, so their lines interleave in the output, and the exact order can change from run to run.\n\n\
+Two tutorials say that Python's threads share a single CPU core (the concepts-and-FAQ tutorial, the short examples post). They do not: the operating system runs them on any core; the GIL only lets one of them execute Python code at a time, and every one of them may wait (sleep, I/O) at the same time, which is all this topic needs.\n\n\
+Sources: the short examples post (a basic thread), the concepts-and-FAQ tutorial (two threads that sleep) and the long tour (threaded downloads); Python docs: threading (Thread objects: start, join)."),
         params: vec![
             Param::int("wait_ms", "Wait per thread (ms)", 2000, 1, 10_000).help("How long each of the two threads waits."),
             Param::int("numbers", "Numbers to print", 5, 1, 50),

@@ -17,7 +17,7 @@ import { join } from 'node:path';
  */
 const CASES = {
   'cpu-map': { constants: { NUMBERS: '3_000_000' }, pairs: { pool: 'workers' } },
-  gil: { constants: { LIMIT: '12_000_000' }, pairs: { 'threads (GIL)': 'gil', processes: 'workers' } },
+  gil: { constants: { LIMIT: '12_000_000' }, pairs: { threads: 'gil', processes: 'workers' } },
   'process-pool': { constants: { LO: '0', HI: '300_000', RANGES: '16', WORKERS: '2' }, pairs: { pool: 'pool of 2' } },
 };
 
