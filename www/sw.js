@@ -139,6 +139,11 @@ async function passThrough(event, request) {
   let response;
   try {
     response = await fetch(request);
+    // WebKit revalidates a worker's script (If-None-Match) through us and fails to load the
+    // worker when the server's 304 comes back through a service worker: every other Worker of the
+    // same script failed to start ("the engine failed to load"). A 304 here is fetched again,
+    // whole and unconditional.
+    if (response.status === 304 && cacheable) response = await fetch(unconditional(request));
     if (cacheable && response.ok && response.type === 'basic') {
       const copy = response.clone();
       event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)).catch(() => undefined));
@@ -155,6 +160,16 @@ async function passThrough(event, request) {
     statusText: response.statusText,
     headers: isolate(new Headers(response.headers), document),
   });
+}
+
+/**
+ * `request` without its conditional headers, bypassing the HTTP cache, so that it is answered whole.
+ * @param {Request} request a same-origin GET
+ */
+function unconditional(request) {
+  const headers = new Headers(request.headers);
+  for (const name of ['If-None-Match', 'If-Modified-Since']) headers.delete(name);
+  return new Request(request.url, { headers, cache: 'reload', credentials: request.credentials, mode: 'same-origin' });
 }
 
 /**

@@ -71,7 +71,7 @@ export async function launchWebKit({ sharedMemory }) {
   const xvfb = await startXvfb();
   const port = await freePort();
   /** @type {NodeJS.ProcessEnv} */
-  const env = { ...process.env, DISPLAY: xvfb.display, WEBKIT_DISABLE_COMPOSITING_MODE: '1' };
+  const env = { ...process.env, DISPLAY: xvfb.display };
   if (sharedMemory) env.JSC_useSharedArrayBuffer = '1';
   else delete env.JSC_useSharedArrayBuffer;
   const webdriver = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], { env, stdio: 'ignore' });

@@ -159,7 +159,7 @@ async function boot() {
 function showIsolation() {
   const badge = document.getElementById('isolation');
   if (!badge) return;
-  badge.textContent = state.caps.threads ? `Threads on · ${state.caps.cores} cores` : 'Threads off: page not cross-origin isolated';
+  badge.textContent = state.caps.threads ? `Threads on · ${state.caps.cores} cores` : `Threads off: ${state.caps.isolated ? 'no shared memory in this browser' : 'page not cross-origin isolated'}`;
   badge.className = `badge ${state.caps.threads ? 'on' : 'off'}`;
   if (!state.caps.threads) badge.title = threadsOffReason();
 }
