@@ -33,7 +33,7 @@ pub struct Size {
 
 /// Interactive instances stay this small: every interleaving of them can be explored at once.
 pub const MAX_THREADS: usize = 3;
-pub const MAX_ROUNDS: usize = 3;
+pub const MAX_ROUNDS: usize = 2;
 
 /// What going wrong means in a lesson.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
