@@ -108,7 +108,7 @@ export function mountScheduler(container, topic, goal, engineReady) {
         );
       }),
     );
-    if (focused >= 0) focusThread(focused, 0);
+    if (focused >= 0) keepFocus(focused);
     undo.disabled = v.choices.length === 0;
     status.className = `schedule-status${v.reached ? ' schedule-reached' : ''}`;
     replace(status, v.reached ? h('strong', { text: 'Goal reached. ' }) : '', v.message);
@@ -171,6 +171,17 @@ export function mountScheduler(container, topic, goal, engineReady) {
     if (buttons.length === 0) return;
     const at = (from + by + buttons.length) % buttons.length;
     buttons[at].focus();
+  }
+
+  /**
+   * Focus stays in the panel when the focused thread can no longer move (done, or waiting for a
+   * lock): on the next thread that can, else on Undo.
+   * @param {number} at
+   */
+  function keepFocus(at) {
+    const buttons = /** @type {HTMLButtonElement[]} */ ([...threads.querySelectorAll('button')]);
+    const movable = buttons.slice(at).concat(buttons.slice(0, at)).find((b) => !b.disabled);
+    (movable ?? undo).focus();
   }
 
   /** @param {KeyboardEvent} e */
