@@ -83,13 +83,15 @@ export function mountScheduler(container, topic, goal, engineReady) {
     }
     variants.value = v.variant;
     const locks = v.locks.map((l) => `${l.name}: ${l.holder ? `held by ${l.holder}` : 'free'}`);
-    replace(shared, ...(v.shared ? [h('strong', { text: `${v.shared}: ${v.value}` })] : []), locks.length ? ` · ${locks.join(' · ')}` : '');
+    const value = v.shared ? [h('strong', { text: `${v.shared}: ${v.value}` }), locks.length ? ' · ' : ''] : [];
+    replace(shared, ...value, locks.join(' · '));
     const focused = threads.contains(document.activeElement) ? [...threads.children].indexOf(/** @type {Element} */ (document.activeElement)) : -1;
     replace(
       threads,
       ...v.threads.map((t, i) => {
         const doing = t.done ? 'done' : (t.next ?? 'waiting');
-        const copy = t.local === null ? 'nothing read yet' : `its copy: ${t.local}`;
+        // A lesson with locks only has no shared value, so no copies.
+        const copy = !v.shared ? '' : t.local === null ? ' · nothing read yet' : ` · its copy: ${t.local}`;
         const why = t.waits_for ? ` (waits: ${t.waits_for})` : '';
         return h(
           'button',
@@ -98,13 +100,13 @@ export function mountScheduler(container, topic, goal, engineReady) {
             class: 'schedule-thread',
             disabled: !t.enabled,
             'aria-keyshortcuts': String(i + 1),
-            'aria-label': `Move ${t.name}: ${doing}; ${copy}${why}`,
+            'aria-label': `Move ${t.name}: ${doing}${copy.replace(' · ', '; ')}${why}`,
             dataset: { thread: String(i) },
             onclick: () => move(i),
           },
           h('strong', { text: `${i + 1}. ${t.name}` }),
           h('span', { text: ` next: ${doing}` }),
-          h('span', { class: 'muted', text: ` · ${copy}${why}` }),
+          h('span', { class: 'muted', text: `${copy}${why}` }),
         );
       }),
     );
