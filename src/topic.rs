@@ -18,6 +18,9 @@ pub enum Model {
     Workers,
     /// Futures on one event loop.
     Async,
+    /// A lesson's thread bodies as tasks on the scheduler engine (`interleaving::schedule`): one
+    /// thread, no shared memory, a scheduler picking who takes each shared step.
+    Scheduled,
 }
 
 impl Model {

@@ -12,7 +12,8 @@
 // getState() resolving to a 'state' message (an 'error' rejects, as an Error with the message as
 // `detail`), and fires the embed's messages as DOM events: 'playground:ready',
 // 'playground:started', 'playground:progress', 'playground:result', 'playground:stopped',
-// 'playground:error', 'playground:state', 'playground:resize' (the message is `event.detail`).
+// 'playground:error', 'playground:state', 'playground:resize', and from "Be the scheduler"
+// 'playground:schedule-step', 'playground:goal-reached', 'playground:search-result' (the message is `event.detail`).
 // Only this page's origin may drive the iframes it makes (their URL says origin=).
 (() => {
   const script = /** @type {HTMLScriptElement | null} */ (document.currentScript);

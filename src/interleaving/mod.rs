@@ -27,8 +27,11 @@ use serde::Serialize;
 
 use crate::run::Run;
 
+pub mod schedule;
 mod stepper;
+mod steps;
 pub use stepper::{Finding, Names, StepOut, Stepper, WaitGraph};
+pub use steps::{SharedMemory, Steps, ThreadSteps};
 
 /// What a step did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

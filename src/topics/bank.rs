@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::interleaving::schedule::{Failure, Lesson, Size, Variant};
 use crate::params::{FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -37,6 +38,33 @@ Sources: the long tour (BankAccount with a lock and random transactions); Python
         check,
         run: |run, params| Box::pin(run_bank(run, params)),
         needs: |p| Needs::threads(p.count("threads")),
+    }
+}
+
+/// "You schedule" and "Find the bug": `transact` on the scheduler, each thread withdrawing 60
+/// from a balance of 100 that covers one withdrawal.
+pub fn lesson() -> Lesson {
+    Lesson {
+        goal: "Let two withdrawals of 60 through on a balance of 100: one of them must vanish.",
+        failure: Failure::LostUpdate,
+        shared: "balance",
+        update: ("transaction", "transactions"),
+        start: 100,
+        locks: |_| vec!["the account's lock".to_string()],
+        variants: vec![
+            Variant { id: "unlocked", label: "Check and apply without the lock" },
+            Variant { id: "locked", label: "Check and apply under the account's lock" },
+        ],
+        size: Size { threads: 2, rounds: 1 },
+        body: |variant, size, _thread, steps| {
+            let locked = variant == "locked";
+            Box::pin(async move {
+                for _ in 0..size.rounds {
+                    transact(&steps, Kind::Withdraw, 60, locked).await?;
+                }
+                Ok(())
+            })
+        },
     }
 }
 
@@ -102,7 +130,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::sync::{Arc, Mutex};
 
 use crate::engines::threads;
-use crate::interleaving::{Names, Op, Recorder, Track};
+use crate::interleaving::{Names, Op, Recorder, Steps, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -240,6 +268,24 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
     run.value("planned", planned);
     run.value("executed", executed);
     Ok(())
+}
+
+/// One transaction step by step, as the scheduler runs it: the check and the act on the
+/// balance, under the account's lock when `locked`. Returns whether it was accepted.
+async fn transact<S: Steps>(s: &S, kind: Kind, amount: i64, locked: bool) -> RunResult<bool> {
+    if locked {
+        s.lock(0).await?;
+    }
+    let before = s.read().await?;
+    let accepted = kind == Kind::Deposit || amount <= before; // the check...
+    if accepted {
+        let after = if kind == Kind::Deposit { before + amount } else { before - amount };
+        s.write(after).await?; // ...and the act: without the lock, another thread may act in between
+    }
+    if locked {
+        s.unlock(0).await?;
+    }
+    Ok(accepted)
 }
 
 /// One customer: its transactions one by one, each checked and applied while holding the lock.

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::interleaving::schedule::{Failure, Lesson, Size, Variant};
 use crate::params::{group, FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -34,6 +35,8 @@ Sources: the short reference page (its Counter class and its list of thread-safe
             Mode::new("unsync", "Unsynchronized load + store", Model::Threads),
             Mode::new("mutex", "Mutex around each increment", Model::Threads),
             Mode::new("atomic", "Atomic fetch_add", Model::Threads),
+            Mode::new("scheduled-unsync", "Unsynchronized, on the scheduler (no shared memory)", Model::Scheduled),
+            Mode::new("scheduled-mutex", "Mutex, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("counter.rs"),
         python: crate::prose!(PYTHON),
@@ -42,6 +45,35 @@ Sources: the short reference page (its Counter class and its list of thread-safe
         needs: |p| Needs::threads(p.count("threads")),
     }
 }
+
+/// "You schedule" and "Find the bug": `increment` on the scheduler.
+pub fn lesson() -> Lesson {
+    Lesson {
+        goal: "Lose an increment: let one thread load the counter, then store over another thread's store.",
+        failure: Failure::LostUpdate,
+        shared: "counter",
+        update: ("increment", "increments"),
+        start: 0,
+        locks: |_| vec!["the mutex".to_string()],
+        variants: vec![
+            Variant { id: "unsync", label: "Unsynchronized load + store" },
+            Variant { id: "mutex", label: "Mutex around each increment" },
+        ],
+        size: Size { threads: 2, rounds: 2 },
+        body: |variant, size, _thread, steps| {
+            let locked = variant == "mutex";
+            Box::pin(async move {
+                for _ in 0..size.rounds {
+                    increment(&steps, locked).await?;
+                }
+                Ok(())
+            })
+        },
+    }
+}
+
+/// A scheduled mode takes each thread's first this many increments (one step at a time).
+const SCHEDULED_INCREMENTS: usize = 500;
 
 const PYTHON: &str = r#"import threading, time
 
@@ -91,7 +123,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::engines::threads;
-use crate::interleaving::{Names, Op, Recorder, Track};
+use crate::interleaving::schedule::scheduled_mode;
+use crate::interleaving::{Names, Op, Recorder, Steps, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -146,6 +179,24 @@ async fn run_counter(run: Run, p: Params) -> RunResult<()> {
         run.value(&format!("{mode}_count"), count);
         run.value(&format!("{mode}_per_sec"), per_sec);
         rows.push(vec![mode.to_string(), group(count as i64), group(lost as i64), human(per_sec)]);
+    }
+    // The same increments on the scheduler engine, where threads cannot run.
+    let rounds = m.min(SCHEDULED_INCREMENTS);
+    let lesson = lesson();
+    for (mode, variant) in [("scheduled-unsync", "unsync"), ("scheduled-mutex", "mutex")] {
+        let size = Size { threads: n, rounds };
+        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, p.flag("record")).await? else { continue };
+        let (count, expected) = (machine.value(), (n * rounds) as i64);
+        let explained: i64 = steps.findings.iter().map(|f| f.lost).sum();
+        run.result(mode, format!("{} of {} (each thread's first {rounds}): {} lost", group(count), group(expected), group(expected - count)));
+        run.verify(
+            explained == expected - count,
+            format!("{mode}: the steps explain all {} lost increments, each a store over a value its thread had not loaded (found {explained})", expected - count),
+        );
+        if variant == "mutex" {
+            run.verify(count == expected, format!("{mode}: exactly {}", group(expected)));
+        }
+        run.value(&format!("{mode}_count"), count);
     }
     run.value("expected", expected);
     run.table("Counters side by side", &["mode", "final count", "lost", "increments/s"], rows);
@@ -250,6 +301,20 @@ fn recorded_increment(shared: &Shared, way: Way, track: &mut Track) {
             shared.atomic.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// One increment, step by step, as the scheduler runs it: load, add 1, store, under the mutex
+/// when `locked`. (The real threads' loops above do the same steps without a pause to record.)
+async fn increment<S: Steps>(s: &S, locked: bool) -> RunResult<()> {
+    if locked {
+        s.lock(0).await?;
+    }
+    let value = s.read().await?; // load
+    s.write(value + 1).await?; // store: without the mutex, may overwrite other threads' stores
+    if locked {
+        s.unlock(0).await?;
+    }
+    Ok(())
 }
 
 /// Unsynchronized increments whose store is a swap, so each says what it overwrote: until the

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use crate::interleaving::schedule::{self, Failure, Lesson, Size};
 use crate::params::{FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -37,12 +38,41 @@ Sources: the long tour (its pitfalls: avoid circular lock dependencies); Python 
             Mode::new("deadlock", "Opposite orders (deadlocks)", Model::Threads),
             Mode::new("ordered", "Fix 1: one global lock order", Model::Threads),
             Mode::new("trylock", "Fix 2: try-lock with timeout and back-off", Model::Threads),
+            Mode::new("scheduled-deadlock", "Opposite orders, on the scheduler (no shared memory)", Model::Scheduled),
+            Mode::new("scheduled-ordered", "One lock order, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("deadlock.rs"),
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_deadlock(run, params)),
         needs: |p| Needs::threads(p.count("threads") + 1),
+    }
+}
+
+/// "You schedule" and "Find the bug": `transfer` on the scheduler.
+pub fn lesson() -> Lesson {
+    Lesson {
+        goal: "Make both threads wait forever: each must hold one lock and wait for the other's.",
+        failure: Failure::Deadlock,
+        shared: "", // locks only: no shared value to show
+        update: ("transfer", "transfers"),
+        start: 0,
+        locks: |size| (0..size.threads).map(|l| format!("lock {}", (b'A' + l as u8) as char)).collect(),
+        variants: vec![
+            schedule::Variant { id: "deadlock", label: "Opposite orders (deadlocks)" },
+            schedule::Variant { id: "ordered", label: "Fix: one global lock order" },
+        ],
+        size: Size { threads: 2, rounds: 1 },
+        body: |variant, size, me, steps| {
+            let (left, right) = (me, (me + 1) % size.threads);
+            let (first, second) = if variant == "ordered" { (left.min(right), left.max(right)) } else { (left, right) };
+            Box::pin(async move {
+                for _ in 0..size.rounds {
+                    transfer(&steps, first, second).await?;
+                }
+                Ok(())
+            })
+        },
     }
 }
 
@@ -128,6 +158,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::engines::{tasks, threads};
+use crate::interleaving::schedule::scheduled_mode;
+use crate::interleaving::Steps;
 use crate::interleaving::{Names, Op, Recorder, Stepper, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
@@ -320,6 +352,30 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
         run.stepper(steps);
     }
 
+    // The same lock orders on the scheduler engine, where threads cannot run.
+    let lesson = lesson();
+    let size = Size { threads: p.count("threads"), rounds: p.count("rounds") };
+    for (mode, variant) in [("scheduled-deadlock", "deadlock"), ("scheduled-ordered", "ordered")] {
+        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, true).await? else { continue };
+        if machine.deadlocked() {
+            let cycle = steps.graph.as_ref().map(|g| g.cycle.join(" -> ")).unwrap_or_default();
+            run.result(mode, format!("deadlock: {cycle} each wait for the next"));
+            run.verify(
+                steps.graph.is_some(),
+                format!("{mode}: no thread could move, and the steps show the circle of waiting threads ({cycle})"),
+            );
+        } else {
+            run.result(mode, format!("{total} transfers done"));
+        }
+        if variant == "ordered" {
+            run.verify(
+                machine.finished(),
+                format!("{mode}: every thread finished its {} transfers: one lock order cannot deadlock", p.count("rounds")),
+            );
+        }
+        run.value(mode, json!({"deadlock": machine.deadlocked(), "finished": machine.finished()}));
+    }
+
     for (mode, variant) in [("ordered", Variant::Ordered), ("trylock", Variant::TryLock)] {
         let Some((found, ended, free, steps)) = run.measure(mode, transfers(&run, settings(variant))).await? else { continue };
         run.stepper(steps);
@@ -381,6 +437,16 @@ async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<E
     };
     let steps = recorder.finish(&Names { mode, shared: "locks", update: ("update", "updates"), locks: &locks });
     Ok((found, ended, free, steps))
+}
+
+/// One transfer step by step, as the scheduler runs it: both locks in the order given, then
+/// both let go. A thread holding `first` while waiting for `second` is where the circle closes.
+async fn transfer<S: Steps>(s: &S, first: usize, second: usize) -> RunResult<()> {
+    s.lock(first).await?;
+    s.lock(second).await?; // may wait for ever: the other thread holds it and wants ours
+    s.unlock(second).await?;
+    s.unlock(first).await?;
+    Ok(())
 }
 
 /// One thread: `rounds` transfers, each needing its two locks.

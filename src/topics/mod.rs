@@ -100,6 +100,26 @@ catalog! {
     compare [compare::WORK] => "patterns",
 }
 
+/// The scheduled lesson of a topic ("You schedule", "Find the bug"), if it has one.
+pub fn lesson(id: &str) -> Option<crate::interleaving::schedule::Lesson> {
+    match id {
+        #[cfg(feature = "synchronization")]
+        "race" => Some(race::lesson()),
+        #[cfg(feature = "synchronization")]
+        "counter" => Some(counter::lesson()),
+        #[cfg(feature = "synchronization")]
+        "bank" => Some(bank::lesson()),
+        #[cfg(feature = "synchronization")]
+        "deadlock" => Some(deadlock::lesson()),
+        _ => None,
+    }
+}
+
+/// The topics with a scheduled lesson, with its goal (for the page, before the engine is ready).
+fn lessons() -> std::collections::BTreeMap<&'static str, &'static str> {
+    all().iter().filter_map(|t| lesson(t.id).map(|l| (t.id, l.goal))).collect()
+}
+
 pub fn find(id: &str) -> Option<&'static Topic> {
     all().iter().find(|t| t.id == id)
 }
@@ -114,6 +134,8 @@ struct Catalog<'a> {
     chapters: [Chapter; 5],
     /// The engine part that runs each topic, by topic id.
     parts: std::collections::BTreeMap<&'static str, &'static str>,
+    /// The goal of each topic's scheduled lesson, by topic id (the page offers "You schedule").
+    lessons: std::collections::BTreeMap<&'static str, &'static str>,
     topics: &'a [Topic],
 }
 
@@ -121,8 +143,13 @@ struct Catalog<'a> {
 /// a topic, as JSON.
 pub fn catalog_json() -> String {
     let chapters = [Chapter::Foundations, Chapter::Threads, Chapter::Processes, Chapter::Async, Chapter::Patterns];
-    serde_json::to_string(&Catalog { chapters, parts: parts().into_iter().collect(), topics: all() })
-        .expect("the catalog serializes")
+    serde_json::to_string(&Catalog {
+        chapters,
+        parts: parts().into_iter().collect(),
+        lessons: lessons(),
+        topics: all(),
+    })
+    .expect("the catalog serializes")
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::interleaving::schedule::{Failure, Lesson, Size, Variant};
 use crate::params::{group, FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -39,12 +40,40 @@ Sources: the eight-techniques article (its unsafe and safe withdraw) and the lon
         modes: vec![
             Mode::new("unsafe", "Unsafe: read, pause, write (no lock)", Model::Threads),
             Mode::new("safe", "Safe: the same under a lock", Model::Threads),
+            Mode::new("scheduled-unsafe", "Unsafe, on the scheduler (no shared memory)", Model::Scheduled),
+            Mode::new("scheduled-safe", "Safe, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("race.rs"),
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_race(run, params)),
         needs: |p| Needs::threads(p.count("threads")),
+    }
+}
+
+/// "You schedule" and "Find the bug": the same `withdraw` on the scheduler.
+pub fn lesson() -> Lesson {
+    Lesson {
+        goal: "Make a withdrawal vanish: let both threads read the balance before either writes it back.",
+        failure: Failure::LostUpdate,
+        shared: "balance",
+        update: ("withdrawal", "withdrawals"),
+        start: 100,
+        locks: |_| vec!["the lock".to_string()],
+        variants: vec![
+            Variant { id: "unsafe", label: "Unsafe: read, pause, write (no lock)" },
+            Variant { id: "safe", label: "Safe: the same under a lock" },
+        ],
+        size: Size { threads: 2, rounds: 1 },
+        body: |variant, size, _thread, steps| {
+            let locked = variant == "safe";
+            Box::pin(async move {
+                for _ in 0..size.rounds {
+                    withdraw(&steps, locked, 0.0).await?;
+                }
+                Ok(())
+            })
+        },
     }
 }
 
@@ -117,11 +146,15 @@ fn check(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use futures::executor::block_on;
 
 use crate::engines::threads;
-use crate::interleaving::{Names, Op, Recorder, Track};
+use crate::interleaving::schedule::scheduled_mode;
+use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps, Track};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -172,7 +205,7 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
     let names = |mode| Names { mode, shared: "balance", update: ("withdrawal", "withdrawals"), locks: &[] };
 
     let recorder = Recorder::new(p.flag("record"), setup.threads);
-    if let Some(final_balance) = run.measure("unsafe", unsafe_withdrawals(&run, setup, &recorder)).await? {
+    if let Some(final_balance) = run.measure("unsafe", withdrawals(&run, setup, false, &recorder)).await? {
         let o = outcome(final_balance);
         run.result("unsafe", format!("final {} (expected {}): {} updates lost", o.final_balance, o.expected, o.lost));
         let note = if setup.threads == 1 {
@@ -203,7 +236,7 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
     }
 
     let recorder = Recorder::new(p.flag("record"), setup.threads);
-    if let Some(final_balance) = run.measure("safe", safe_withdrawals(&run, setup, &recorder)).await? {
+    if let Some(final_balance) = run.measure("safe", withdrawals(&run, setup, true, &recorder)).await? {
         let o = outcome(final_balance);
         run.result("safe", format!("final {} (expected {})", o.final_balance, o.expected));
         run.verify(
@@ -216,62 +249,65 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
         }
     }
 
+    // The same withdrawals on the scheduler engine: runs where threads cannot.
+    let lesson = Lesson { start: setup.start, ..lesson() };
+    let size = Size { threads: setup.threads, rounds: setup.per_thread };
+    for (mode, variant) in [("scheduled-unsafe", "unsafe"), ("scheduled-safe", "safe")] {
+        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, p.flag("record")).await? else { continue };
+        let o = outcome(machine.value());
+        run.result(mode, format!("final {} (expected {}): {} updates lost", o.final_balance, o.expected, o.lost));
+        let explained: i64 = steps.findings.iter().map(|f| f.lost).sum();
+        if variant == "unsafe" {
+            run.verify(
+                explained == o.lost,
+                format!("scheduled: the steps explain all {} lost updates, each a write over a balance its thread had not read (found {explained})", o.lost),
+            );
+        } else {
+            run.verify(o.lost == 0 && explained == 0, format!("scheduled, with the lock: the balance ends at exactly {}", o.expected));
+        }
+        run.value(mode, &o);
+    }
+
     if p.text("sweep") != "off" && run.can_run("unsafe") {
         what_if(&run, p.text("sweep"), setup).await?;
     }
     Ok(())
 }
 
-/// Each thread reads the balance, pauses, and writes back what it read minus 1, with no lock.
-/// (An atomic integer with a separate load and swap: each step is well defined, but nothing
-/// stops another thread from writing between our read and our write.)
-async fn unsafe_withdrawals(run: &Run, s: Setup, recorder: &Arc<Recorder>) -> RunResult<i64> {
-    let balance = Arc::new(AtomicI64::new(s.start));
-    withdraw_on_threads(run, &balance, s, recorder, move |run, lane, balance, track| {
-        let began = run.now();
-        let seen = balance.load(Ordering::SeqCst); // read
-        track.read(seen);
-        threads::sleep(run, s.pause)?; // pause: others may read the same value now
-        let was = balance.swap(seen - 1, Ordering::SeqCst); // write back (and see what we overwrote)
-        track.write(seen - 1, was);
-        let now = run.now();
-        run.span(lane, format!("read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
-        if s.plot {
-            run.sample("balance", "unsafe", ("time (ms)", "balance"), (now, (seen - 1) as f64));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(balance.load(Ordering::SeqCst))
+/// One withdrawal, written once for both engines: on real threads (`ThreadSteps`) each step
+/// happens at once on real shared memory; on the scheduler each waits for this thread's turn.
+async fn withdraw<S: Steps>(s: &S, locked: bool, pause_ms: f64) -> RunResult<i64> {
+    if locked {
+        s.lock(0).await?; // one thread at a time from here (blocks while another is inside)...
+    }
+    let seen = s.read().await?; // read
+    s.pause(pause_ms)?; // others may read the same value now
+    s.write(seen - 1).await?; // write back: without the lock, may overwrite another withdrawal
+    if locked {
+        s.unlock(0).await?; // ...to here: let the next thread in
+    }
+    Ok(seen)
 }
 
-/// The same read, pause and write, but only while holding the lock.
-async fn safe_withdrawals(run: &Run, s: Setup, recorder: &Arc<Recorder>) -> RunResult<i64> {
-    let balance = Arc::new(Mutex::new(s.start));
-    withdraw_on_threads(run, &balance, s, recorder, move |run, lane, balance, track| {
-        let asked = run.now();
-        track.lock(Op::LockWait, 0);
-        let mut guard = balance.lock().unwrap(); // blocks while another thread is inside
-        track.lock(Op::LockAcquire, 0);
-        let got = run.now();
-        let seen = *guard;
-        track.read(seen);
-        threads::sleep(run, s.pause)?;
-        let was = std::mem::replace(&mut *guard, seen - 1);
-        track.write(seen - 1, was);
-        drop(guard); // let the next thread in
-        track.lock(Op::LockRelease, 0);
+/// Each thread withdraws `s.per_thread` times on real shared memory (an atomic value, whose write
+/// is a swap, so each says what it overwrote, and a lock), with or without the lock.
+async fn withdrawals(run: &Run, s: Setup, locked: bool, recorder: &Arc<Recorder>) -> RunResult<i64> {
+    let memory = Arc::new(SharedMemory::new(s.start, 1));
+    withdraw_on_threads(run, &memory, s, recorder, move |run, lane, memory, track| {
+        let began = run.now();
+        let steps = ThreadSteps { run, lane, memory, track: RefCell::new(track) };
+        // The steps of real threads complete at once: block_on just runs the body through.
+        let seen = block_on(withdraw(&steps, locked, s.pause))?;
         let now = run.now();
-        if got - asked > 0.02 {
-            run.span(lane, "wait for the lock", SpanKind::Wait, asked, got);
+        let (label, series) = if locked { ("locked: ", "safe (lock)") } else { ("", "unsafe") };
+        run.span(lane, format!("{label}read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
+        if s.plot {
+            run.sample("balance", series, ("time (ms)", "balance"), (now, (seen - 1) as f64));
         }
-        run.span(lane, format!("locked: read {seen}, wrote {}", seen - 1), SpanKind::Io, got, now);
-        run.sample("balance", "safe (lock)", ("time (ms)", "balance"), (now, (seen - 1) as f64));
         Ok(())
     })
     .await?;
-    let final_balance = *balance.lock().unwrap();
-    Ok(final_balance)
+    Ok(memory.value())
 }
 
 /// Starts `s.threads` threads ("thread 1", ...) that each call `withdraw` on the shared `balance`
@@ -354,7 +390,7 @@ async fn what_if(run: &Run, sweep: &str, s: Setup) -> RunResult<()> {
         run.progress(i as f64, points.len() as f64, format!("what if: {axis} = {x:.2}"));
         let mut lost = Vec::new();
         for _ in 0..SWEEP_RUNS {
-            let final_balance = unsafe_withdrawals(run, *point, &Recorder::new(false, 1)).await?;
+            let final_balance = withdrawals(run, *point, false, &Recorder::new(false, 1)).await?;
             lost.push(final_balance - point.expected());
         }
         lost.sort_unstable();

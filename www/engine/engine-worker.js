@@ -345,7 +345,7 @@ function bytesOf(base64) {
 }
 
 // Requests from the page (engine-client.js): 'run' is answered by progress messages and 'done';
-// 'check-params', 'selftest' and 'bench' by one 'answer'; 'prepare', 'stop', 'life' and 'fault'
+// 'check-params', 'selftest', 'bench' and 'schedule' by one 'answer'; 'prepare', 'stop', 'life' and 'fault'
 // by none.
 self.addEventListener('message', async ({ data }) => {
   try {
@@ -372,6 +372,9 @@ async function handle(data) {
       break;
     case 'bench':
       toPage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
+      break;
+    case 'schedule':
+      toPage({ type: 'answer', id: data.id, result: JSON.parse((data.search ? engine.search_schedules : engine.schedule)(data.topic, JSON.stringify(data.request))) });
       break;
     case 'stop':
       stopAsked = running;

@@ -98,6 +98,8 @@ export function listen(host, origins) {
   const parent = toParent(origins);
   parent({ type: 'ready', protocol: PROTOCOL, requestId: null, ...host.ready() });
   reportHeight(parent);
+  // The scheduler panel's events (scheduler.js): 'schedule-step', 'goal-reached', 'search-result'.
+  window.addEventListener('playground-scheduler', (event) => parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }));
   window.addEventListener('message', (event) => {
     if (event.source === window) return; // the page's own messages are not requests
     const reply = replier(event);

@@ -313,6 +313,19 @@ export class Engine {
     return this.request({ type: 'bench', name, arg }, 'query');
   }
 
+  /**
+   * "You schedule" (the view after `request.choices`) or, with `search`, "Find the bug" (every
+   * interleaving explored): src/interleaving/schedule.rs. Not a run: it may go while one does.
+   * @param {string} topic
+   * @param {import('./types.js').ScheduleRequest} request
+   * @param {boolean} search
+   * @returns {Promise<unknown>}
+   */
+  async schedule(topic, request, search) {
+    await this.readyFor(topic);
+    return this.request({ type: 'schedule', topic, request, search }, 'query');
+  }
+
   /** Asks the run to stop; if it has not ended shortly after, the worker is replaced. */
   stop() {
     const id = this.running;

@@ -351,6 +351,7 @@ async function showTopic(topic, rawParams) {
     display.panels.has('explanation') ? explanationView(topic) : null,
     h('section', { class: 'panel', dataset: { panel: 'params' } }, h('h2', { text: display.panels.has('params') ? 'Parameters' : 'Run' }), controls),
     titled('results', 'Results', results),
+    schedulerPanel(topic),
     titled('history', 'Last runs', history),
     code.rust || code.python ? titled(code.rust ? 'code' : 'python', 'Code', codeView(topic, code)) : null,
   );
@@ -364,6 +365,18 @@ async function showTopic(topic, rawParams) {
   form.setValues(checked.params);
   syncUrl(topic, checked.params);
   engine.prepare(topic.id, checked.params);
+}
+
+/**
+ * "Be the scheduler" for a topic with a scheduled lesson (scheduler.js, loaded when shown).
+ * @param {Topic} topic
+ */
+function schedulerPanel(topic) {
+  const goal = state.catalog.lessons?.[topic.id];
+  if (!goal || !display.panels.has('results')) return null;
+  const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
+  import('./scheduler.js').then(({ mountScheduler }) => mountScheduler(body, topic.id, goal, engineReady));
+  return h('section', { class: 'panel', dataset: { panel: 'schedule' } }, h('h2', { text: 'Be the scheduler' }), body);
 }
 
 /** Once the engine can run: Run works, and the topic shown says so. */

@@ -14,8 +14,9 @@ export {};
  */
 
 /**
- * `Model`: how a mode runs its work; 'threads' needs shared memory.
- * @typedef {'sequential' | 'threads' | 'workers' | 'async'} Model
+ * `Model`: how a mode runs its work; 'threads' needs shared memory; 'scheduled' runs a lesson's
+ * threads as tasks on the scheduler engine (no shared memory).
+ * @typedef {'sequential' | 'threads' | 'workers' | 'async' | 'scheduled'} Model
  */
 
 /** @typedef {{id: string, label: string, model: Model}} Mode */
@@ -48,7 +49,8 @@ export {};
 /**
  * The catalog (src/topics/mod.rs): chapters in order, the engine part that runs each topic (by
  * topic id), and the topics.
- * @typedef {{chapters: Chapter[], parts: Record<string, string>, topics: Topic[]}} Catalog
+ * `lessons`: the goal of each topic's scheduled lesson, by topic id ("Be the scheduler").
+ * @typedef {{chapters: Chapter[], parts: Record<string, string>, lessons?: Record<string, string>, topics: Topic[]}} Catalog
  */
 
 /**
@@ -212,6 +214,31 @@ export {};
  * @typedef {{Ok: number} | {Err: string}} BenchResult
  */
 
+// ----- the scheduler engine (src/interleaving/schedule.rs) -----
+
+/** @typedef {{threads: number, rounds: number}} ScheduleSize */
+
+/**
+ * A "You schedule" or "Find the bug" request: the lesson's version (null: its first) and the
+ * choices so far (0-based thread indices).
+ * @typedef {{variant: string | null, choices: number[], size?: ScheduleSize}} ScheduleRequest
+ */
+
+/**
+ * `View`: what each thread does next and its local copy, the shared value and the locks, whether
+ * the goal is reached (explained in one sentence from the steps), and the steps so far.
+ * @typedef {{goal: string, variant: string, variants: {id: string, label: string}[], size: ScheduleSize, shared: string, value: number,
+ *   locks: {name: string, holder: string | null}[],
+ *   threads: {name: string, next: string | null, local: number | null, enabled: boolean, done: boolean, waits_for: string | null}[],
+ *   choices: number[], reached: boolean, finished: boolean, deadlocked: boolean, explanation: string | null, message: string, stepper: Stepper}} ScheduleView
+ */
+
+/**
+ * `Search` (and the `ms` it took): every interleaving counted, the failing ones, the shortest failing schedule and its view.
+ * @typedef {{variant: string, size: ScheduleSize, interleavings: number, failing: number, states: number, shortest: number[] | null,
+ *   summary: string, view: ScheduleView | null, ms: number}} ScheduleSearch
+ */
+
 /**
  * Requests from the page. 'run' is answered by 'progress' messages and one 'done'; 'check-params',
  * 'selftest' and 'bench' by one 'answer' with the same id; the rest by none ('life' by 'alive').
@@ -222,6 +249,7 @@ export {};
  *   | {type: 'prepare', topic: string, params: Values}
  *   | {type: 'selftest', id: number}
  *   | {type: 'bench', id: number, name: string, arg: number}
+ *   | {type: 'schedule', id: number, topic: string, request: ScheduleRequest, search: boolean}
  *   | {type: 'stop'}
  *   | {type: 'life', name: string}
  *   | {type: 'module', flavor: Caps['flavor'], part: string, module: WebAssembly.Module | null}
@@ -239,7 +267,7 @@ export {};
  *   | {type: 'alive'}
  *   | {type: 'progress', id: number, drained: string}
  *   | {type: 'done', id: number, outcome: OutcomeOf<Report & {posted?: {spans: number, log: number}}> | Unsent}
- *   | {type: 'answer', id: number, result: Checked | SelfTest | BenchResult}
+ *   | {type: 'answer', id: number, result: Checked | SelfTest | BenchResult | ScheduleView | ScheduleSearch | {error: string}}
  *   | {type: 'heartbeat', id: number}
  *   | {type: 'stuck', id: number, message: string}
  *   | {type: 'crashed', message: string, failedAllocation: number, memoryBytes: number, flavor: Caps['flavor']}
