@@ -32,7 +32,7 @@ pub const MAX_PIXELS: u64 = 50_000_000;
 /// number"), not by its name.
 pub enum Header<'a> {
     Png(png::Header),
-    Jpeg(jpeg::Header<'a>),
+    Jpeg(Box<jpeg::Header<'a>>),
 }
 
 impl<'a> Header<'a> {
@@ -41,7 +41,7 @@ impl<'a> Header<'a> {
     pub fn read(bytes: &'a [u8]) -> Result<Header<'a>, String> {
         match bytes {
             [0x89, b'P', b'N', b'G', ..] => png::Header::read(bytes).map(Header::Png),
-            [0xFF, 0xD8, 0xFF, ..] => jpeg::Header::read(bytes).map(Header::Jpeg),
+            [0xFF, 0xD8, 0xFF, ..] => jpeg::Header::read(bytes).map(|h| Header::Jpeg(Box::new(h))),
             _ => Err(NOT_AN_IMAGE.into()),
         }
     }
