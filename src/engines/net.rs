@@ -57,7 +57,8 @@ pub fn respond(method: &str, path_and_query: &str) -> SimResponse {
         Some(_) if method != "GET" && method != "HEAD" => plain(405, format!("{method} is not allowed here")),
         Some(route) => route_to(route.trim_end_matches('/'), &args),
     };
-    answer.delay_ms = (answer.delay_ms + extra_s.clamp(0.0, MAX_DELAY_S) * 1000.0) * scale;
+    // The whole wait a request may ask for, however its delays and scale add up.
+    answer.delay_ms = ((answer.delay_ms + extra_s.clamp(0.0, MAX_DELAY_S) * 1000.0) * scale).min(MAX_DELAY_S * 1000.0);
     if method == "HEAD" {
         answer.body.clear();
     }
@@ -482,6 +483,8 @@ mod tests {
         let echo: serde_json::Value = serde_json::from_str(&respond("GET", "sim/get?a=1&b=two%20words").body).unwrap();
         assert_eq!(echo["args"]["b"], "two words");
         assert_eq!(respond("GET", "sim/json?delay=1&scale=0.5").delay_ms, 500.0);
+        // Delays and scale never add up past the longest delay the service allows.
+        assert_eq!(respond("GET", "sim/delay/60?delay=60&scale=10").delay_ms, MAX_DELAY_S * 1000.0);
     }
 
     #[test]
