@@ -415,9 +415,6 @@ mod imp {
     pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
         let start = run.now();
         let external = is_external(url);
-        if !external && NO_SERVICE_WORKER.with(Cell::get) {
-            return fetch_in_process(run, url, timeout_ms, start).await;
-        }
         let href = host::absolute_url(url).ok_or_else(|| format!("{}: not a valid URL", shown(url)))?;
         let own = host::own_origin();
         let refused = |href: &str| {
@@ -425,6 +422,9 @@ mod imp {
         };
         if refused(&href) {
             return Err(own_origin_message(url));
+        }
+        if !external && NO_SERVICE_WORKER.with(Cell::get) {
+            return fetch_in_process(run, url, timeout_ms, start).await;
         }
         let (abort, request) = host::fetch(&href, SIM_HEADER)?;
         let limit = async {
