@@ -59,11 +59,13 @@ function listed() {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
-      // Only our own caches of older builds: other apps of this origin keep theirs.
-      const current = (await listed())?.cache;
-      for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
       // Control the pages that are already open (the first visit), not only the next ones.
       await self.clients.claim();
+      // Then delete our own caches of older builds (not all of them if this build's list cannot
+      // be read); other apps of this origin keep theirs.
+      const current = (await listed())?.cache;
+      if (!current) return;
+      for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
     })(),
   );
 });
