@@ -19,7 +19,7 @@ export const ISOLATION_HEADERS = {
  * `connect-src` open so the scraper can try learner URLs.
  */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self'; " +
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; style-src 'self'; " +
   "img-src 'self' data: blob:; connect-src 'self' http: https:; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 export const SECURITY_HEADERS = {
