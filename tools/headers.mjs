@@ -16,7 +16,8 @@ export const ISOLATION_HEADERS = {
 /**
  * The Content-Security-Policy of every file (as a header it also covers workers and the service
  * worker, which a page's <meta> does not): no inline script or style, no eval but WebAssembly's,
- * `connect-src` open so the scraper can try learner URLs.
+ * `blob:` scripts (a thread's worker imports the one wasm-bindgen makes), `connect-src` open so
+ * the scraper can try learner URLs.
  */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; style-src 'self'; " +

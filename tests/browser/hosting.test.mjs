@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { makeDist } from '../../tools/dist.mjs';
-import { CONTENT_SECURITY_POLICY } from '../../tools/headers.mjs';
+import { apache, CONTENT_SECURITY_POLICY, nginx } from '../../tools/headers.mjs';
 import { onPage, openCoursePage, openPage, runAndWait, startServer, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
@@ -98,6 +98,12 @@ describe('the headers a host sends, from dist/_headers', () => {
       if (framing) assert.ok(policy.endsWith(`, ${framing}`), `${path}: ${policy}`);
       else assert.ok(!policy.includes('frame-ancestors'), `${path}: ${policy}`);
     }
+  });
+
+  test('the README shows the nginx and Apache lines tools/headers.mjs makes', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    assert.ok(readme.includes(`\`\`\`nginx\n${nginx()}\`\`\``), 'README: nginx lines differ from node tools/headers.mjs nginx');
+    assert.ok(readme.includes(`\`\`\`apache\n${apache()}\`\`\``), 'README: Apache lines differ from node tools/headers.mjs apache');
   });
 
   test('a page on another origin can frame the embed, not the full page', async () => {
