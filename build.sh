@@ -31,13 +31,23 @@ setup() {
   rustup target add "$WASM" >/dev/null
   rustup component add rust-src clippy rustfmt >/dev/null
   if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | cut -d' ' -f2)" != "$WASM_BINDGEN_VERSION" ]; then
-    say "setup: wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match the crate exactly; --locked fails on this index)"
+    say "setup: wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match the crate exactly)"
+    # Not --locked: wasm-bindgen-cli 0.2.130's own lock file pins webpki-roots 1.0.11 (through
+    # ureq 3.5.0), which the package index reachable here does not have (it stops at 1.0.10), so
+    # `cargo install --locked` fails to select a version (measured again for issue 24).
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "setup: npm packages"
     npm ci --no-audit --no-fund
   fi
+}
+
+# npm's advisories for the locked packages, printed; they never fail the build (some have no fix
+# to take, and the registry may be out of reach).
+npm_audit() {
+  say "npm audit (advisories are reported, not fatal)"
+  npm audit --package-lock-only || echo "npm audit: see the advisories above (or the registry was out of reach)"
 }
 
 setup_browser() {
@@ -51,7 +61,8 @@ setup_browser() {
 }
 
 # A Python virtual environment for the topics' Python programs (tests/python: src/python_programs.rs),
-# with the packages their "# pip install ..." comments name (read from the exported texts).
+# with the pinned packages of tests/python/requirements.txt; every package a "# pip install ..."
+# comment names (read from the exported texts) must be pinned there.
 setup_python() {
   if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     say "setup: Debian python3-venv"
@@ -61,13 +72,18 @@ setup_python() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
   fi
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  local packages
-  packages=$(grep -ho 'pip install [A-Za-z0-9 ._-]*' www/pkg/texts/*.json | sed 's/pip install //' | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
-  if [ "$packages" != "$(cat .venv/.packages 2>/dev/null)" ]; then
-    say "setup: Python packages the programs import: $packages"
-    # shellcheck disable=SC2086
-    .venv/bin/python -m pip install -q --disable-pip-version-check $packages
-    printf '%s' "$packages" > .venv/.packages
+  local requirements=tests/python/requirements.txt package missing=""
+  for package in $(grep -ho 'pip install [A-Za-z0-9 ._-]*' www/pkg/texts/*.json | sed 's/pip install //' | tr ' ' '\n' | sed '/^$/d' | sort -u); do
+    grep -qi "^${package}==" "$requirements" || missing="$missing $package"
+  done
+  if [ -n "$missing" ]; then
+    echo "setup: the topics' Python asks for packages $requirements does not pin:$missing" >&2
+    return 1
+  fi
+  if ! cmp -s "$requirements" .venv/.requirements; then
+    say "setup: Python packages the programs import (pinned in $requirements)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+    cp "$requirements" .venv/.requirements
   fi
 }
 
@@ -98,6 +114,8 @@ build() {
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
   cargo run --quiet --release --bin export_static -- www/pkg
   vendor
+  say "build: the service worker's list of the app's files (what it may cache)"
+  node tools/app-files.mjs www
 }
 
 # What the wasm builds are made from: every part's cdylib has the same file name, so cargo
@@ -176,6 +194,7 @@ bench() {
     cargo run -q --release --example "$(basename "$example" .rs)"
   done
   setup_python
+  npm_audit
   say "bench: headless Chromium, and CPython beside it"
   node tests/bench/browser-bench.mjs
 }
@@ -201,7 +220,7 @@ size() {
 command=${1:-serve}
 [ $# -gt 0 ] && shift
 case "$command" in
-  setup) setup; setup_browser ;;
+  setup) setup; setup_browser; npm_audit ;;
   build) setup; build ;;
   serve) serve "$@" ;;
   test) run_tests ;;

@@ -148,8 +148,27 @@ pub fn absolute_url(url: &str) -> Option<String> {
     web_sys::Url::new_with_base(url, &base).ok().map(|u| u.href())
 }
 
+/// The origin of the scope we run in (`location.origin`), and of `href` (`None` if not a URL).
+pub fn own_origin() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"origin".into()))
+        .ok()
+        .and_then(|o| o.as_string())
+        .unwrap_or_default()
+}
+
+/// `href`'s origin and path, as the browser reads them (`None` if it is not a URL).
+pub fn origin_and_path(href: &str) -> Option<(String, String)> {
+    web_sys::Url::new(href).ok().map(|u| (u.origin(), u.pathname()))
+}
+
+/// The most of a response body [`fetch`] reads (a page is far smaller; more is refused unread).
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+
 /// What came back from a `fetch`.
 pub struct HttpResponse {
+    /// Where the response came from, after redirects.
+    pub url: String,
     pub status: u16,
     pub content_type: String,
     pub body: String,
@@ -174,7 +193,9 @@ impl Abort {
 }
 
 /// Starts a GET of `href` (absolute); the future gives the response, and whether it carries
-/// the header `header`. The `Abort` ends the request early.
+/// the header `header`. The `Abort` ends the request early. No credentials go with it (no
+/// cookies, no HTTP authentication: a learner's URL is fetched as a stranger would), and a body
+/// past [`MAX_BODY_BYTES`] is refused as it streams in.
 pub fn fetch(
     href: &str,
     header: &str,
@@ -182,6 +203,7 @@ pub fn fetch(
     let controller = web_sys::AbortController::new().map_err(|e| js_message(&e))?;
     let init = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&init, &"signal".into(), &controller.signal());
+    let _ = js_sys::Reflect::set(&init, &"credentials".into(), &"omit".into());
     let pending = JsFuture::from(global_fetch(href, &init));
     let header = header.to_string();
     let response = async move {
@@ -191,11 +213,33 @@ pub fn fetch(
         let headers = response.headers();
         let content_type = headers.get("content-type").ok().flatten().unwrap_or_default();
         let has_header = headers.get(&header).ok().flatten().is_some();
-        let text = response.text().map_err(unreadable)?;
-        let body = JsFuture::from(text).await.map_err(unreadable)?.as_string().unwrap_or_default();
-        Ok(HttpResponse { status: response.status(), content_type, body, has_header })
+        let body = read_body(&response, MAX_BODY_BYTES).await?;
+        Ok(HttpResponse { url: response.url(), status: response.status(), content_type, body, has_header })
     };
     Ok((Abort(controller), response))
+}
+
+/// Reads a body as UTF-8 text (as `Response.text()` would), chunk by chunk, up to `limit` bytes:
+/// past that the stream is cancelled and the response refused.
+async fn read_body(response: &web_sys::Response, limit: usize) -> Result<String, FetchError> {
+    let unreadable = |e: JsValue| FetchError::Unreadable(js_message(&e));
+    let Some(stream) = response.body() else { return Ok(String::new()) };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        if js_sys::Reflect::get(&chunk, &"done".into()).map_err(unreadable)?.is_truthy() {
+            break;
+        }
+        let value: js_sys::Uint8Array =
+            js_sys::Reflect::get(&chunk, &"value".into()).map_err(unreadable)?.unchecked_into();
+        if bytes.len() + value.length() as usize > limit {
+            let _ = reader.cancel();
+            return Err(FetchError::Unreadable(format!("the response is larger than {} MB: not read", limit >> 20)));
+        }
+        bytes.extend(value.to_vec());
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 // ----- the Origin Private File System, through a synchronous access handle (dedicated workers only) -----

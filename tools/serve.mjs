@@ -1,6 +1,7 @@
-// A small static server for the playground. It sends the headers that make the page
-// cross-origin isolated (needed for SharedArrayBuffer, so for wasm threads) on every file,
-// workers included. `--no-isolation` leaves them out, as an ordinary static host would;
+// A small static server for the playground. It sends the headers tools/headers.mjs lists on every
+// file, workers included: those that make the page cross-origin isolated (needed for
+// SharedArrayBuffer, so for wasm threads), the Content-Security-Policy and the others a host
+// should send. `--no-isolation` sends none of them, as an ordinary static host would;
 // `--headers FILE` sends instead what a `_headers` file (Netlify / Cloudflare Pages format, as
 // `build.sh dist` writes) says, as such a host would.
 //
@@ -10,6 +11,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { headersFor, ISOLATION_HEADERS } from './headers.mjs';
 
 /** @type {Record<string, string>} */
 const TYPES = {
@@ -26,14 +28,7 @@ const TYPES = {
   '.webmanifest': 'application/manifest+json',
 };
 
-/** The isolation headers, shared with `build.sh dist` (which writes them to `_headers`). */
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  // Chromium 137+: isolates this document even inside an iframe on a non-isolated page.
-  'Document-Isolation-Policy': 'isolate-and-require-corp',
-  'Cross-Origin-Resource-Policy': 'cross-origin',
-};
+export { ISOLATION_HEADERS };
 
 /**
  * The rules of a `_headers` file: a path pattern (`*` matches anything) on a line of its own, then
@@ -69,8 +64,16 @@ export function serve({ root = 'www', port = 8000, isolation = true, headersFile
   const rules = headersFile ? parseHeadersFile(readFileSync(headersFile, 'utf8')) : null;
   const server = createServer(async (request, response) => {
     const arrived = Date.now();
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    let path = normalize(join(base, decodeURIComponent(url.pathname)));
+    let url, path;
+    try {
+      url = new URL(request.url ?? '/', 'http://localhost');
+      path = normalize(join(base, decodeURIComponent(url.pathname)));
+      if (path.includes('\0')) throw new Error('a NUL in the path');
+    } catch {
+      // A path that cannot be decoded (a lone %, bad UTF-8, NUL): this request only.
+      response.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request path');
+      return;
+    }
     if (path !== base && !path.startsWith(base + sep)) {
       response.writeHead(403).end('forbidden');
       return;
@@ -86,8 +89,15 @@ export function serve({ root = 'www', port = 8000, isolation = true, headersFile
       const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
       const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: etag };
       if (rules) {
-        for (const rule of rules) if (rule.pattern.test(url.pathname)) Object.assign(headers, rule.headers);
-      } else if (isolation) Object.assign(headers, ISOLATION_HEADERS);
+        // As those hosts do: every matching rule applies, and a header two rules set gets both values.
+        /** @type {Record<string, string>} */
+        const ruled = {};
+        for (const rule of rules) {
+          if (!rule.pattern.test(url.pathname)) continue;
+          for (const [name, value] of Object.entries(rule.headers)) ruled[name] = ruled[name] ? `${ruled[name]}, ${value}` : value;
+        }
+        Object.assign(headers, ruled);
+      } else if (isolation) Object.assign(headers, headersFor(url.pathname));
       if (request.headers['if-none-match'] === etag) {
         response.writeHead(304, headers).end();
       } else {

@@ -5,14 +5,20 @@
 //    by the same Rust function the native tests use (`respond` in src/engines/net.rs, exported
 //    as `sim_respond` from the plain wasm build). So topics make real `fetch` calls that work
 //    offline, on a static host and in an embed.
-// 2. Every other request goes to the network; same-origin answers are kept in a cache and served
-//    from it when the network is gone, so the playground works offline after one visit.
+// 2. The app's own files (APP_PATHS) go to the network; the ones this build lists
+//    (pkg/app-files.json, tools/app-files.mjs) are kept in a cache named by the build's version,
+//    unless the server says `no-store`, and served from it when the network is gone, so the
+//    playground works offline after one visit. Every other request (another app's pages at the
+//    same origin, other origins) is left to the browser: we never answer it.
 // 3. Responses made here carry the cross-origin isolation headers (COOP/COEP/CORP), so a static
 //    host that cannot set headers still gets an isolated page (after a reload through us).
 
 import init, { sim_respond } from './pkg/plain/playground.js';
 
-const CACHE = 'playground-v1';
+/** Our caches' names start with this, then the build's version. */
+const CACHE_PREFIX = 'playground-';
+/** The app's files and folders, relative to our scope: the only requests we answer ('' is the index). */
+const APP_PATHS = /^(|index\.html|embed\.html|diagnostics\.html|embed\.js|favicon\.svg|(css|js|engine|pkg|vendor)\/.*)$/;
 const SIM_HEADER = 'x-playground-sim';
 /** How long the host that never answers keeps a request open when nobody aborts it. */
 const BLACKHOLE_MS = 120_000;
@@ -35,12 +41,31 @@ self.addEventListener('install', () => {
   self.skipWaiting();
 });
 
+/** @type {Promise<{cache: string, files: Set<string>} | null> | null} */
+let appFiles = null;
+
+/** This build's list of the app's files and its cache's name (null, so nothing cached, if it cannot be read). */
+function listed() {
+  appFiles ??= fetch(new URL('./pkg/app-files.json', self.registration.scope), { cache: 'no-store' })
+    .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`${response.status}`))))
+    .then((/** @type {{version: string, files: string[]}} */ list) => ({ cache: CACHE_PREFIX + list.version, files: new Set(list.files) }))
+    .catch(() => {
+      appFiles = null;
+      return null;
+    });
+  return appFiles;
+}
+
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
       // Control the pages that are already open (the first visit), not only the next ones.
       await self.clients.claim();
+      // Then delete our own caches of older builds (not all of them if this build's list cannot
+      // be read); other apps of this origin keep theirs.
+      const current = (await listed())?.cache;
+      if (!current) return;
+      for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
     })(),
   );
 });
@@ -64,17 +89,29 @@ self.addEventListener('message', (event) => {
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (url.origin === self.location.origin) {
-    const sim = simPath(url.pathname);
-    if (sim !== null) {
-      event.respondWith(simulate(request, sim + url.search));
-      return;
-    }
+  if (url.origin !== self.location.origin) return;
+  const sim = simPath(url.pathname);
+  if (sim !== null) {
+    event.respondWith(simulate(request, sim + url.search));
+    return;
   }
+  const path = appPath(url.pathname);
+  if (path === null) return;
   // A quirk of Chromium: these requests fail when a service worker forwards them.
   if (request.cache === 'only-if-cached' && request.mode !== 'same-origin') return;
-  event.respondWith(passThrough(event, request));
+  event.respondWith(passThrough(event, request, path));
 });
+
+/**
+ * The path of one of the app's own files relative to our scope, or null for anything else.
+ * @param {string} pathname
+ */
+function appPath(pathname) {
+  const scope = new URL(self.registration.scope).pathname;
+  if (!pathname.startsWith(scope)) return null;
+  const rel = pathname.slice(scope.length);
+  return APP_PATHS.test(rel) && !rel.split('/').includes('..') ? rel || 'index.html' : null;
+}
 
 /**
  * `sim/...` relative to the scope, or null when the path is not part of the simulated service.
@@ -129,13 +166,14 @@ function sleep(ms, signal) {
 }
 
 /**
- * Network first; same-origin GETs are cached on the way and served from the cache offline.
+ * Network first; the build's listed files are cached on the way (unless the server says
+ * `no-store`) and served from the cache offline.
  * @param {FetchEvent} event
  * @param {Request} request
+ * @param {string} path the app file's path relative to our scope
  */
-async function passThrough(event, request) {
-  const sameOrigin = new URL(request.url).origin === self.location.origin;
-  const cacheable = sameOrigin && request.method === 'GET';
+async function passThrough(event, request, path) {
+  const cacheable = request.method === 'GET';
   let response;
   try {
     response = await fetch(request);
@@ -144,16 +182,22 @@ async function passThrough(event, request) {
     // same script failed to start ("the engine failed to load"). A 304 here is fetched again,
     // whole and unconditional.
     if (response.status === 304 && cacheable) response = await fetch(unconditional(request));
-    if (cacheable && response.ok && response.type === 'basic') {
+    const noStore = /(^|,)\s*no-store\s*(,|$)/i.test(response.headers.get('Cache-Control') ?? '');
+    if (cacheable && !noStore && response.ok && response.type === 'basic') {
       const copy = response.clone();
-      event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)).catch(() => undefined));
+      event.waitUntil(
+        listed()
+          .then((list) => (list?.files.has(path) ? caches.open(list.cache).then((cache) => cache.put(request, copy)) : undefined))
+          .catch(() => undefined),
+      );
     }
   } catch (error) {
-    const cached = cacheable ? await caches.match(request, { ignoreSearch: request.mode === 'navigate' }) : undefined;
+    // Offline: from our own caches only (other apps of this origin have theirs).
+    const cached = cacheable ? await fromOurCaches(request) : undefined;
     if (!cached) throw error;
     response = cached;
   }
-  if (!sameOrigin || response.status === 0 || response.type === 'opaqueredirect') return response;
+  if (response.status === 0 || response.type === 'opaqueredirect') return response;
   const document = request.destination === 'document' || request.destination === 'iframe';
   return new Response(response.body, {
     status: response.status,
@@ -170,6 +214,18 @@ function unconditional(request) {
   const headers = new Headers(request.headers);
   for (const name of ['If-None-Match', 'If-Modified-Since']) headers.delete(name);
   return new Request(request.url, { headers, cache: 'reload', credentials: request.credentials, mode: 'same-origin' });
+}
+
+/**
+ * The newest answer to `request` in our caches (a navigation matches whatever its query).
+ * @param {Request} request
+ */
+async function fromOurCaches(request) {
+  for (const name of (await caches.keys()).filter((n) => n.startsWith(CACHE_PREFIX)).reverse()) {
+    const cached = await (await caches.open(name)).match(request, { ignoreSearch: request.mode === 'navigate' });
+    if (cached) return cached;
+  }
+  return undefined;
 }
 
 /**

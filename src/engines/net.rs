@@ -57,7 +57,8 @@ pub fn respond(method: &str, path_and_query: &str) -> SimResponse {
         Some(_) if method != "GET" && method != "HEAD" => plain(405, format!("{method} is not allowed here")),
         Some(route) => route_to(route.trim_end_matches('/'), &args),
     };
-    answer.delay_ms = (answer.delay_ms + extra_s.clamp(0.0, MAX_DELAY_S) * 1000.0) * scale;
+    // The whole wait a request may ask for, however its delays and scale add up.
+    answer.delay_ms = ((answer.delay_ms + extra_s.clamp(0.0, MAX_DELAY_S) * 1000.0) * scale).min(MAX_DELAY_S * 1000.0);
     if method == "HEAD" {
         answer.body.clear();
     }
@@ -309,6 +310,22 @@ pub fn is_external(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//")
 }
 
+/// Whether a path of the playground's own origin may be fetched: only the simulated service
+/// (a `sim` segment, which the service worker answers itself). Its other pages are never read by
+/// a topic: an embed must not let a learner's URL, or a page that frames it, read the origin's
+/// pages with the visitor's cookies.
+pub fn own_origin_path_allowed(path: &str) -> bool {
+    path.split('/').any(|segment| segment == "sim")
+}
+
+/// Why a URL of the playground's own origin is refused.
+pub fn own_origin_message(url: &str) -> String {
+    format!(
+        "{}: refused: the playground does not fetch its own site's pages, only its simulated service (sim/...)",
+        shown(url)
+    )
+}
+
 /// Adds `scale=F` to a simulated URL that has none (external URLs are returned unchanged).
 pub fn with_scale(url: &str, scale: f64) -> String {
     if is_external(url) || url.contains("scale=") {
@@ -398,10 +415,17 @@ mod imp {
     pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
         let start = run.now();
         let external = is_external(url);
+        let href = host::absolute_url(url).ok_or_else(|| format!("{}: not a valid URL", shown(url)))?;
+        let own = host::own_origin();
+        let refused = |href: &str| {
+            host::origin_and_path(href).is_none_or(|(origin, path)| origin == own && !own_origin_path_allowed(&path))
+        };
+        if refused(&href) {
+            return Err(own_origin_message(url));
+        }
         if !external && NO_SERVICE_WORKER.with(Cell::get) {
             return fetch_in_process(run, url, timeout_ms, start).await;
         }
-        let href = host::absolute_url(url).ok_or_else(|| format!("{}: not a valid URL", shown(url)))?;
         let (abort, request) = host::fetch(&href, SIM_HEADER)?;
         let limit = async {
             if timeout_ms.is_finite() {
@@ -427,6 +451,10 @@ mod imp {
             NO_SERVICE_WORKER.with(|c| c.set(true));
             let left = timeout_ms - (run.now() - start);
             return fetch_in_process(run, url, left.max(0.0), run.now()).await;
+        }
+        if refused(&response.url) {
+            // Redirected to one of the playground's own pages: not read.
+            return Err(own_origin_message(url));
         }
         let via = if external { "network" } else { "service worker" };
         let host::HttpResponse { status, content_type, body, .. } = response;
@@ -455,6 +483,18 @@ mod tests {
         let echo: serde_json::Value = serde_json::from_str(&respond("GET", "sim/get?a=1&b=two%20words").body).unwrap();
         assert_eq!(echo["args"]["b"], "two words");
         assert_eq!(respond("GET", "sim/json?delay=1&scale=0.5").delay_ms, 500.0);
+        // Delays and scale never add up past the longest delay the service allows.
+        assert_eq!(respond("GET", "sim/delay/60?delay=60&scale=10").delay_ms, MAX_DELAY_S * 1000.0);
+    }
+
+    #[test]
+    fn only_the_simulated_service_of_the_own_origin_may_be_fetched() {
+        for allowed in ["/sim/html", "/engine/sim/delay/2", "/app/sim", "/sim/site/index"] {
+            assert!(own_origin_path_allowed(allowed), "{allowed}");
+        }
+        for refused in ["/", "/index.html", "/embed.html", "/simulated/x", "/pkg/catalog.json", "/sims/a"] {
+            assert!(!own_origin_path_allowed(refused), "{refused}");
+        }
     }
 
     #[test]

@@ -1,45 +1,87 @@
 //! JPEG decoding with zune-jpeg, and turning photos upright by their EXIF orientation.
 
-use super::{allowed_size, memory::decoding_fits};
+use super::allowed_size;
 
-/// coefficients (16 bits a sample) until its last scan, and a photo to turn upright is copied once.
-pub fn decoder_memory(bytes: &[u8]) -> Result<((u32, u32), String, u64), String> {
-    use zune_jpeg::zune_core::{bytestream::ZCursor, options::DecoderOptions};
-    let options = DecoderOptions::default().set_max_width(usize::from(u16::MAX)).set_max_height(usize::from(u16::MAX));
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
-    decoder.decode_headers().map_err(|e| format!("a damaged JPEG header ({e})"))?;
-    let info = decoder.info().ok_or("a JPEG without a size")?;
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let pixels = u64::from(w) * u64::from(h);
-    let progressive = info.sof.is_progressive();
-    let coefficients = if progressive { pixels * 2 * u64::from(info.components) } else { 0 };
-    let turned = decoder.exif().and_then(|tiff| exif_orientation(tiff)).is_some_and(|o| (2..=8).contains(&o));
-    let what = match (progressive, turned) {
-        (true, true) => "progressive JPEG, turned upright",
-        (true, false) => "progressive JPEG",
-        (false, true) => "JPEG, turned upright",
-        (false, false) => "JPEG",
-    };
-    Ok(((w, h), what.to_string(), coefficients + if turned { pixels * 4 } else { 0 }))
+type Decoder<'a> = zune_jpeg::JpegDecoder<zune_jpeg::zune_core::bytestream::ZCursor<&'a [u8]>>;
+
+/// A JPEG's headers (up to its first scan), read once by the decoder that then decodes it: the
+/// memory budget counts from its frame header (SOF; zune-jpeg refuses a second one), so the
+/// budget and the decoder cannot disagree on the size.
+pub struct Header<'a> {
+    pub size: (u32, u32),
+    progressive: bool,
+    components: u8,
+    orientation: u16,
+    decoder: Decoder<'a>,
 }
 
-/// Decodes a JPEG (baseline or progressive; grey, colour or CMYK) to RGBA with zune-jpeg.
-pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
-    use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
-    // zune-jpeg's own cap is 16384 pixels a side; MAX_PIXELS is ours, so a long panorama passes.
-    let options = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::RGBA)
-        .set_max_width(usize::from(u16::MAX))
-        .set_max_height(usize::from(u16::MAX));
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
-    decoder.decode_headers().map_err(|e| format!("a damaged JPEG header ({e})"))?;
-    let (w, h) = decoder.dimensions().ok_or("a JPEG without a size")?;
-    let (w, h) = (w as u32, h as u32);
-    allowed_size(w, h)?;
-    decoding_fits(bytes)?;
-    let rgba = decoder.decode().map_err(|e| format!("damaged JPEG data ({e})"))?;
-    let orientation = decoder.exif().and_then(|tiff| exif_orientation(tiff)).unwrap_or(1);
-    Ok(upright(orientation, w, h, rgba))
+impl<'a> Header<'a> {
+    /// Reads the headers of `bytes`; the size must be within [`MAX_PIXELS`](super::MAX_PIXELS).
+    pub fn read(bytes: &'a [u8]) -> Result<Header<'a>, String> {
+        use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+        // zune-jpeg's own cap is 16384 pixels a side; MAX_PIXELS is ours, so a long panorama passes.
+        let options = DecoderOptions::default()
+            .jpeg_set_out_colorspace(ColorSpace::RGBA)
+            .set_max_width(usize::from(u16::MAX))
+            .set_max_height(usize::from(u16::MAX));
+        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+        decoder.decode_headers().map_err(|e| format!("a damaged JPEG header ({e})"))?;
+        let info = decoder.info().ok_or("a JPEG without a size")?;
+        let size = (u32::from(info.width), u32::from(info.height));
+        allowed_size(size.0, size.1)?;
+        let orientation = decoder.exif().and_then(|tiff| exif_orientation(tiff)).unwrap_or(1);
+        // Files whose first scan lacks a component are decoded like progressive ones (every
+        // coefficient kept until the last scan).
+        let progressive = info.sof.is_progressive() || !first_scan_has_every_component(bytes, info.components);
+        Ok(Header { size, progressive, components: info.components, orientation, decoder })
+    }
+
+    /// What decoding holds besides the file and the RGBA pixels: "progressive JPEG", ..., and the
+    /// bytes: a progressive file keeps every coefficient (16 bits a sample) until its last scan,
+    /// any file keeps a band of rows per component (at most 64 rows of the width padded to a
+    /// whole block of 16, 16 bits a sample; the fuzz test measures zune-jpeg within it), and a
+    /// photo to turn upright is copied once.
+    pub fn decoder_memory(&self) -> (String, u64) {
+        let pixels = u64::from(self.size.0) * u64::from(self.size.1);
+        let components = u64::from(self.components);
+        let coefficients = if self.progressive { pixels * 2 * components } else { 0 };
+        let bands = u64::from(self.size.0).next_multiple_of(16) * 64 * 2 * components;
+        let turned = (2..=8).contains(&self.orientation);
+        let what = match (self.progressive, turned) {
+            (true, true) => "progressive JPEG, turned upright",
+            (true, false) => "progressive JPEG",
+            (false, true) => "JPEG, turned upright",
+            (false, false) => "JPEG",
+        };
+        (what.to_string(), coefficients + bands + if turned { pixels * 4 } else { 0 })
+    }
+
+    /// Decodes (baseline or progressive; grey, colour or CMYK) to RGBA, turned upright.
+    pub fn decode(mut self) -> Result<(u32, u32, Vec<u8>), String> {
+        let rgba = self.decoder.decode().map_err(|e| format!("damaged JPEG data ({e})"))?;
+        let (w, h) = self.size;
+        if rgba.len() as u64 != u64::from(w) * u64::from(h) * 4 {
+            return Err("damaged JPEG data (its pixels do not fill its frame)".into());
+        }
+        Ok(upright(self.orientation, w, h, rgba))
+    }
+}
+
+/// Whether the first scan (SOS) of `bytes` names all `components`, walking the segments before it.
+/// Anything unexpected answers no, which only makes the budget count more.
+fn first_scan_has_every_component(bytes: &[u8], components: u8) -> bool {
+    let mut at = 2;
+    while let Some(&[0xFF, marker]) = bytes.get(at..at + 2) {
+        match marker {
+            0xFF => at += 1, // a fill byte
+            0xDA => return bytes.get(at + 4) == Some(&components),
+            _ => {
+                let Some(&[hi, lo]) = bytes.get(at + 2..at + 4) else { return false };
+                at += 2 + usize::from(u16::from_be_bytes([hi, lo]));
+            }
+        }
+    }
+    false
 }
 
 /// The EXIF "Orientation" tag (0x0112, 1 to 8) of a JPEG's TIFF block, if it has one. Cameras
@@ -91,6 +133,7 @@ pub fn upright(o: u16, w: u32, h: u32, rgba: Vec<u8>) -> (u32, u32, Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::imaging::decode;
     use crate::imaging::test_files::jpeg;
     use crate::imaging::{paint, Pattern};
 

@@ -1,6 +1,6 @@
 //! How much memory making one thumbnail holds, counted from a file's header before decoding.
 
-use super::{allowed_size, fit, jpeg, png};
+use super::{fit, Header};
 
 /// The most memory one thumbnail job may hold at once. The engine's whole wasm memory is 1 GiB
 /// (threads share it) and it also holds the batch; a job past this would trap it mid-run.
@@ -30,15 +30,24 @@ impl MemoryNeeds {
 
 /// Counts every buffer a job holds for `bytes` fitted within `bound`: the file (in the batch, in
 /// the job's message, in the call), the decoder's buffers, the RGBA pixels, and the
-/// resizer's (a float row buffer, the weights, the thumbnail). Errors when the header cannot be read.
+/// resizer's (a float row buffer, the weights, the thumbnail). Errors when the header cannot be
+/// read: what the budget cannot count is refused, never let through.
 pub fn memory_needed(bytes: &[u8], bound: (u32, u32)) -> Result<MemoryNeeds, String> {
-    let file = bytes.len() as u64;
-    let (size, what, decoder) = match bytes {
-        [0x89, b'P', b'N', b'G', ..] => png::decoder_memory(bytes)?,
-        [0xFF, 0xD8, 0xFF, ..] => jpeg::decoder_memory(bytes)?,
-        _ => return Err("not a PNG or JPEG file".into()),
+    Ok(needs(&Header::read(bytes)?, bytes.len(), bound))
+}
+
+/// [`memory_needed`] from a header already read (the one the decoder will then use).
+pub fn needs(header: &Header, file_len: usize, bound: (u32, u32)) -> MemoryNeeds {
+    let file = file_len as u64;
+    let size = header.size();
+    let (what, decoder) = match header {
+        // The PNG decoder also gathers the compressed data (at most the file) before inflating it.
+        Header::Png(h) => {
+            let (what, inflating) = h.decoder_memory();
+            (what, inflating + file)
+        }
+        Header::Jpeg(h) => h.decoder_memory(),
     };
-    allowed_size(size.0, size.1)?;
     let (w, h) = (u64::from(size.0), u64::from(size.1));
     let pixels = w * h * 4;
     let decode = decoder + pixels;
@@ -46,16 +55,7 @@ pub fn memory_needed(bytes: &[u8], bound: (u32, u32)) -> Result<MemoryNeeds, Str
     let (dw, dh) = (u64::from(dw), u64::from(dh));
     let resize = pixels + dw * h * 16 + dw * dh * 4 * 2 + (w + h + 2 * (dw + dh)) * 8 + (dw + dh) * 24;
     let input = file * 3;
-    Ok(MemoryNeeds { size, what, decode, peak: input + decode.max(resize) })
-}
-
-/// Refuses, before decoding, a file whose decoder alone would hold more than a job may (the run's
-/// check also counts the resizing; this guards jobs that come without that check).
-pub fn decoding_fits(bytes: &[u8]) -> Result<(), String> {
-    match memory_needed(bytes, (1, 1)) {
-        Ok(needs) if needs.decode > JOB_MEMORY => Err(needs.refusal("the image")),
-        _ => Ok(()),
-    }
+    MemoryNeeds { size, what, decode, peak: input + decode.max(resize) }
 }
 
 #[cfg(test)]

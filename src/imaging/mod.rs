@@ -27,13 +27,47 @@ pub use resample::{fit, resize};
 /// The largest image a worker agrees to decode (pixels), so a hostile file cannot exhaust memory.
 pub const MAX_PIXELS: u64 = 50_000_000;
 
-/// Decodes a PNG or JPEG to (width, height, RGBA), telling the format by the file's first bytes
-/// (its "magic number"), not by its name.
+/// A PNG's or JPEG's header, read once: the memory budget ([`memory`]) counts from it, and the
+/// same header then decodes the file. The format is told by the file's first bytes (its "magic
+/// number"), not by its name.
+pub enum Header<'a> {
+    Png(png::Header),
+    Jpeg(Box<jpeg::Header<'a>>),
+}
+
+impl<'a> Header<'a> {
+    /// Reads the header of `bytes`: an error when it is not a PNG or JPEG, or its header cannot
+    /// be read, is damaged, or gives a size past [`MAX_PIXELS`].
+    pub fn read(bytes: &'a [u8]) -> Result<Header<'a>, String> {
+        match bytes {
+            [0x89, b'P', b'N', b'G', ..] => png::Header::read(bytes).map(Header::Png),
+            [0xFF, 0xD8, 0xFF, ..] => jpeg::Header::read(bytes).map(|h| Header::Jpeg(Box::new(h))),
+            _ => Err(NOT_AN_IMAGE.into()),
+        }
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Header::Png(h) => h.size,
+            Header::Jpeg(h) => h.size,
+        }
+    }
+}
+
+pub const NOT_AN_IMAGE: &str = "not a PNG or JPEG file";
+
+/// Decodes a PNG or JPEG to (width, height, RGBA), refusing first, from its header, a file whose
+/// decoding would hold more memory than a job may (the run's check also counts the resizing;
+/// this guards jobs that come without that check).
 pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
-    match bytes {
-        [0x89, b'P', b'N', b'G', ..] => png::decode(bytes),
-        [0xFF, 0xD8, 0xFF, ..] => jpeg::decode(bytes),
-        _ => Err("not a PNG or JPEG file".into()),
+    let header = Header::read(bytes)?;
+    let needs = memory::needs(&header, bytes.len(), (1, 1));
+    if needs.decode > memory::JOB_MEMORY {
+        return Err(needs.refusal("the image"));
+    }
+    match header {
+        Header::Png(h) => png::decode(bytes, &h),
+        Header::Jpeg(h) => h.decode(),
     }
 }
 
@@ -64,15 +98,26 @@ pub mod test_files {
     }
 
     /// A PNG with a header and no pixels: enough for the memory count.
-    pub fn png_header((w, h): (u32, u32), depth: u8, color: u8) -> Vec<u8> {
+    pub fn png_header(size: (u32, u32), depth: u8, color: u8) -> Vec<u8> {
+        png_of(&[ihdr(size, depth, color), chunk(b"IEND", &[])])
+    }
+
+    /// A PNG file of these chunks (each made by [`chunk`]).
+    pub fn png_of(chunks: &[Vec<u8>]) -> Vec<u8> {
+        [SIGNATURE.as_slice(), &chunks.concat()].concat()
+    }
+
+    /// An IHDR chunk: size, bit depth, colour type, not interlaced.
+    pub fn ihdr((w, h): (u32, u32), depth: u8, color: u8) -> Vec<u8> {
         let mut body = [w.to_be_bytes(), h.to_be_bytes()].concat();
         body.extend([depth, color, 0, 0, 0]);
-        let mut chunk = b"IHDR".to_vec();
-        chunk.extend(&body);
-        let crc = crc32(&chunk);
-        let end = [0, 0, 0, 0, b'I', b'E', b'N', b'D'];
-        let end_crc = crc32(b"IEND").to_be_bytes();
-        [SIGNATURE.as_slice(), &13u32.to_be_bytes(), &chunk, &crc.to_be_bytes(), &end, &end_crc].concat()
+        chunk(b"IHDR", &body)
+    }
+
+    /// One chunk: length, kind, body and the checksum of kind and body.
+    pub fn chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let checked = [kind.as_slice(), body].concat();
+        [(body.len() as u32).to_be_bytes().as_slice(), &checked, &crc32(&checked).to_be_bytes()].concat()
     }
 }
 
@@ -82,8 +127,8 @@ mod tests {
 
     #[test]
     fn other_formats_are_refused_by_their_first_bytes() {
-        assert_eq!(decode(b"hello, this is text").unwrap_err(), "not a PNG or JPEG file");
-        assert_eq!(decode(b"GIF89a").unwrap_err(), "not a PNG or JPEG file");
-        assert_eq!(decode(b"").unwrap_err(), "not a PNG or JPEG file");
+        assert_eq!(decode(b"hello, this is text").unwrap_err(), NOT_AN_IMAGE);
+        assert_eq!(decode(b"GIF89a").unwrap_err(), NOT_AN_IMAGE);
+        assert_eq!(decode(b"").unwrap_err(), NOT_AN_IMAGE);
     }
 }

@@ -1,17 +1,119 @@
 //! A small PNG codec on fdeflate: decodes any standard PNG (grey, RGB, palette, with alpha or not,
 //! 1 to 16 bits, interlaced or not) to 8-bit RGBA, and encodes 8-bit RGBA.
 
-use super::{allowed_size, memory::decoding_fits};
+use super::allowed_size;
 
 pub const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
+const SECOND_IHDR: &str = "a second IHDR header chunk (a PNG has one, first)";
 
-/// Decodes a PNG (grey, RGB, palette, with alpha or not, 1 to 16 bits, interlaced or not) to RGBA.
-pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
-    if bytes.len() < 8 || &bytes[..8] != SIGNATURE {
-        return Err("not a PNG file (its first bytes are wrong)".into());
+/// A PNG's header (its IHDR chunk), read once: the memory budget counts from it and the decoder
+/// decodes by it. IHDR must be the first chunk (as the PNG standard says), and the decoder refuses a
+/// second one, so the budget can never count one size while the decoder allocates for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub size: (u32, u32),
+    pub depth: u8,
+    pub color: u8,
+    pub interlaced: bool,
+    channels: usize,
+}
+
+impl Header {
+    /// Reads the signature and the first chunk, which must be a whole, undamaged IHDR with values
+    /// the standard allows and a size within [`MAX_PIXELS`](super::MAX_PIXELS).
+    pub fn read(bytes: &[u8]) -> Result<Header, String> {
+        if bytes.len() < 8 || &bytes[..8] != SIGNATURE {
+            return Err("not a PNG file (its first bytes are wrong)".into());
+        }
+        let chunk = bytes.get(8..33).ok_or("the file ends inside its IHDR header chunk")?;
+        if &chunk[4..8] != b"IHDR" || chunk[..4] != 13u32.to_be_bytes() {
+            return Err("the first chunk is not a 13-byte IHDR header, as PNG requires".into());
+        }
+        if crc32(&chunk[4..21]).to_be_bytes() != chunk[21..25] {
+            return Err("the IHDR chunk is damaged (checksum mismatch)".into());
+        }
+        let word = |i: usize| u32::from_be_bytes([chunk[i], chunk[i + 1], chunk[i + 2], chunk[i + 3]]);
+        let (w, h, depth, color) = (word(8), word(12), chunk[16], chunk[17]);
+        let channels = match (color, depth) {
+            (0, 1 | 2 | 4 | 8 | 16) => 1,
+            (3, 1 | 2 | 4 | 8) => 1,
+            (4, 8 | 16) => 2,
+            (2, 8 | 16) => 3,
+            (6, 8 | 16) => 4,
+            _ => return Err(format!("colour type {color} with {depth}-bit samples is not a valid PNG")),
+        };
+        if chunk[18] != 0 || chunk[19] != 0 || chunk[20] > 1 {
+            return Err("unknown compression, filter or interlace method in the IHDR header".into());
+        }
+        allowed_size(w, h)?;
+        // The chunks' lengths and kinds (not their data): a second IHDR is refused here, before
+        // the budget counts the first, and again by the decoder.
+        let mut at = 33;
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            match &chunk[4..8] {
+                b"IHDR" => return Err(SECOND_IHDR.into()),
+                b"IEND" => break,
+                _ => {
+                    at = at
+                        .saturating_add(12)
+                        .saturating_add(u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize)
+                }
+            }
+        }
+        Ok(Header { size: (w, h), depth, color, interlaced: chunk[20] == 1, channels })
     }
-    let (mut header, mut palette, mut trns, mut data) = (None, Vec::new(), Vec::new(), Vec::new());
-    let mut at = 8;
+
+    fn bits(&self) -> usize {
+        self.channels * self.depth as usize
+    }
+
+    /// Each pass of the image (one, or Adam7's seven): (x0, y0, dx, dy, width, height).
+    fn passes(&self) -> Vec<(u32, u32, u32, u32, u32, u32)> {
+        let adam7: &[(u32, u32, u32, u32)] =
+            &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
+        let passes = if self.interlaced { adam7 } else { &[(0, 0, 1, 1)] };
+        let (w, h) = self.size;
+        passes
+            .iter()
+            .map(|&(x0, y0, dx, dy)| (x0, y0, dx, dy, (w + dx - 1 - x0) / dx, (h + dy - 1 - y0) / dy))
+            .collect()
+    }
+
+    /// Bytes of filtered rows (a filter byte, then the packed samples) of a `pw` x `ph` pass.
+    fn pass_bytes(&self, pw: u32, ph: u32) -> usize {
+        if pw == 0 || ph == 0 {
+            return 0;
+        }
+        ph as usize * (1 + (pw as usize * self.bits()).div_ceil(8))
+    }
+
+    /// What decoding holds besides the file and the RGBA pixels: "16-bit RGBA PNG", ..., and
+    /// the bytes of the inflated rows of every pass plus the unfiltered rows of the largest pass.
+    pub fn decoder_memory(&self) -> (String, u64) {
+        let kind = match self.color {
+            0 => "grey",
+            2 => "RGB",
+            3 => "palette",
+            4 => "grey and alpha",
+            _ => "RGBA",
+        };
+        let (mut raw, mut largest) = (0u64, 0u64);
+        for (.., pw, ph) in self.passes() {
+            if pw > 0 && ph > 0 {
+                raw += self.pass_bytes(pw, ph) as u64;
+                largest = largest.max((u64::from(ph) + 1) * (u64::from(pw) * self.bits() as u64).div_ceil(8));
+            }
+        }
+        let what = format!("{}-bit {kind} PNG{}", self.depth, if self.interlaced { ", interlaced" } else { "" });
+        (what, raw + largest)
+    }
+}
+
+/// Decodes a PNG by its `header` (read by [`Header::read`] from the same bytes, and already
+/// counted against the memory budget) to 8-bit RGBA.
+pub fn decode(bytes: &[u8], header: &Header) -> Result<(u32, u32, Vec<u8>), String> {
+    let (mut palette, mut trns, mut data) = (Vec::new(), Vec::new(), Vec::new());
+    let mut at = 33; // past the signature and IHDR
     loop {
         let chunk = bytes.get(at..at + 8).ok_or("the file ends before its last chunk")?;
         let len = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
@@ -22,7 +124,7 @@ pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
             return Err(format!("the {} chunk is damaged (checksum mismatch)", String::from_utf8_lossy(kind)));
         }
         match kind {
-            b"IHDR" if body.len() == 13 => header = Some(body.to_vec()),
+            b"IHDR" => return Err(SECOND_IHDR.into()),
             b"PLTE" => palette = body.to_vec(),
             b"tRNS" => trns = body.to_vec(),
             b"IDAT" => data.extend_from_slice(body),
@@ -31,32 +133,10 @@ pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
         }
         at += 12 + len;
     }
-    let h = header.ok_or("no IHDR header chunk")?;
-    let word = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    let (w, ht, depth, color, interlaced) = (word(0), word(4), h[8], h[9], h[12] == 1);
-    let channels = match (color, depth) {
-        (0, 1 | 2 | 4 | 8 | 16) => 1,
-        (3, 1 | 2 | 4 | 8) => 1,
-        (4, 8 | 16) => 2,
-        (2, 8 | 16) => 3,
-        (6, 8 | 16) => 4,
-        _ => return Err(format!("colour type {color} with {depth}-bit samples is not a valid PNG")),
-    };
-    allowed_size(w, ht)?;
-    decoding_fits(bytes)?;
-    let passes: &[(u32, u32, u32, u32)] = if interlaced {
-        &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
-    } else {
-        &[(0, 0, 1, 1)]
-    };
-    let bits = channels * depth as usize;
-    let size =
-        |pw: u32, ph: u32| if pw == 0 || ph == 0 { 0 } else { ph as usize * (1 + (pw as usize * bits).div_ceil(8)) };
-    let sub_images: Vec<(u32, u32, u32, u32, u32, u32)> = passes
-        .iter()
-        .map(|&(x0, y0, dx, dy)| (x0, y0, dx, dy, (w + dx - 1 - x0) / dx, (ht + dy - 1 - y0) / dy))
-        .collect();
-    let raw = inflate(&data, sub_images.iter().map(|p| size(p.4, p.5)).sum())?;
+    let Header { size: (w, ht), depth, color, channels, .. } = *header;
+    let bits = header.bits();
+    let sub_images = header.passes();
+    let raw = inflate(&data, sub_images.iter().map(|p| header.pass_bytes(p.4, p.5)).sum())?;
     let mut rgba = vec![0u8; w as usize * ht as usize * 4];
     let mut offset = 0;
     for (x0, y0, dx, dy, pw, ph) in sub_images {
@@ -64,8 +144,9 @@ pub fn decode(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), String> {
             continue;
         }
         let stride = (pw as usize * bits).div_ceil(8);
-        let rows = unfilter(&raw[offset..offset + size(pw, ph)], stride, bits.div_ceil(8))?;
-        offset += size(pw, ph);
+        let bytes = header.pass_bytes(pw, ph);
+        let rows = unfilter(&raw[offset..offset + bytes], stride, bits.div_ceil(8))?;
+        offset += bytes;
         for y in 0..ph as usize {
             let row = &rows[y * stride..(y + 1) * stride];
             let ty = (y0 + y as u32 * dy) as usize;
@@ -250,51 +331,15 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// Width and height from a PNG's IHDR chunk (bytes 16..24), without decoding the image.
+/// Width and height from a PNG's header, without decoding the image.
 pub fn size(bytes: &[u8]) -> Option<(u32, u32)> {
-    if bytes.len() < 24 || &bytes[..8] != SIGNATURE || &bytes[12..16] != b"IHDR" {
-        return None;
-    }
-    let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    Some((word(16), word(20)))
-}
-
-/// the file's bit depth, and the unfiltered rows of the largest pass.
-pub fn decoder_memory(bytes: &[u8]) -> Result<((u32, u32), String, u64), String> {
-    let h = bytes.get(8..33).filter(|h| &h[4..8] == b"IHDR").ok_or("no IHDR header chunk")?;
-    let word = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    let (w, ht, depth, color, interlaced) = (word(8), word(12), h[16], h[17], h[20] == 1);
-    let (channels, kind) = match color {
-        0 => (1, "grey"),
-        2 => (3, "RGB"),
-        3 => (1, "palette"),
-        4 => (2, "grey and alpha"),
-        6 => (4, "RGBA"),
-        _ => return Err(format!("colour type {color} is not a valid PNG")),
-    };
-    let bits = channels * u64::from(depth);
-    let passes: &[(u32, u32, u32, u32)] = if interlaced {
-        &[(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
-    } else {
-        &[(0, 0, 1, 1)]
-    };
-    let (mut raw, mut largest) = (0u64, 0u64);
-    for &(x0, y0, dx, dy) in passes {
-        let (pw, ph) = (u64::from(w.saturating_add(dx - 1 - x0) / dx), u64::from(ht.saturating_add(dy - 1 - y0) / dy));
-        if pw == 0 || ph == 0 {
-            continue;
-        }
-        let stride = (pw * bits).div_ceil(8);
-        raw += ph * (1 + stride);
-        largest = largest.max((ph + 1) * stride);
-    }
-    let what = format!("{depth}-bit {kind} PNG{}", if interlaced { ", interlaced" } else { "" });
-    Ok(((w, ht), what, bytes.len() as u64 + raw + largest))
+    Header::read(bytes).ok().map(|h| h.size)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::imaging::decode;
     use crate::imaging::{paint, Pattern};
 
     #[test]

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::imaging::memory::{memory_needed, JOB_MEMORY};
+use crate::imaging::NOT_AN_IMAGE;
 use crate::params::{FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
 
@@ -15,7 +16,7 @@ pub fn topic() -> Topic {
         chapter: Chapter::Processes,
         summary: "Workers decode images (generated ones, and PNG or JPEG files you pick), shrink them to fit within 800 x 600 and encode thumbnails; a broken file fails alone.",
         explanation: crate::prose!("Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes it (PNG or JPEG), shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
-The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
+The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged after its header, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
 Files are bytes, and bytes must be copied to reach a worker: here each call (the file's bytes, its name and the box) is encoded into one binary message and copied across, which is what Python's pickling of the call amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A phone stores a photo as its sensor saw it, with an EXIF note saying how to turn it; the worker turns it upright before shrinking it (Pillow: ImageOps.exif_transpose). A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything.\n\n\
 The eight-techniques article says the main guard keeps children from re-executing the main module: they do import it again (under spawn and forkserver); the guard keeps the pool-starting code from running in them. It matters on Linux too since Python 3.14, not only on Windows.\n\n\
 Sources: the eight-techniques article (resize_image with Pool.map and an 800 x 600 box) and the short reference page (processing images on a ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor.map); Pillow: Image.thumbnail, ImageOps.exif_transpose, Image.draft."),
@@ -62,8 +63,14 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
     }
     let bound = (p.int("max_w") as u32, p.int("max_h") as u32);
     for file in p.files("files") {
-        // A file whose header cannot be read fails alone in its worker, as any broken file does.
-        let Ok(needs) = memory_needed(&file.bytes, bound) else { continue };
+        // A file that is not an image at all fails alone in its worker, as Pool.map's caught error
+        // would; an image whose header cannot be read is refused here: what the budget cannot
+        // count never reaches a decoder.
+        let needs = match memory_needed(&file.bytes, bound) {
+            Ok(needs) => needs,
+            Err(why) if why == NOT_AN_IMAGE => continue,
+            Err(why) => return Err(FieldError::new("files", format!("{}: {why}", crate::params::cut(&file.name)))),
+        };
         if needs.peak > JOB_MEMORY {
             return Err(FieldError::new("files", needs.refusal(&crate::params::cut(&file.name))));
         }
@@ -428,6 +435,35 @@ mod tests {
             errors[0].message
         );
         assert!(errors[0].message.contains("at most 537 MB"), "{}", errors[0].message);
+    }
+
+    /// Crafted PNGs that once passed the budget (it read the first bytes, the decoder took the
+    /// last IHDR anywhere): each is refused by its field, before any work.
+    #[test]
+    fn a_png_whose_header_cannot_be_counted_is_a_field_error() {
+        use crate::imaging::test_files::{chunk, ihdr, png_of};
+        let huge = ihdr((7071, 7071), 16, 6);
+        let end = chunk(b"IEND", &[]);
+        let mut cut_header = png_of(&[ihdr((9, 9), 8, 6)]);
+        cut_header.truncate(20);
+        let mut damaged_header = png_header((9, 9), 8, 6);
+        damaged_header[20] ^= 1;
+        let crafted = [
+            ("later.png", png_of(&[chunk(b"tEXt", b"a\0b"), huge.clone(), end.clone()]), "the first chunk is not"),
+            ("twice.png", png_of(&[ihdr((9, 9), 8, 6), huge.clone(), end.clone()]), "a second IHDR"),
+            ("cut.png", cut_header, "the file ends inside its IHDR"),
+            ("damaged.png", damaged_header, "the IHDR chunk is damaged"),
+            ("odd.png", png_of(&[ihdr((9, 9), 8, 5), end.clone()]), "colour type 5"),
+        ];
+        for (name, bytes, why) in crafted {
+            let files = json!([{"name": name, "data": base64::encode(&bytes)}]);
+            let errors = rejected_native("image-resize", json!({ "files": files }));
+            assert_eq!(errors.len(), 1, "{name}: {errors:?}");
+            assert_eq!(errors[0].field, "files");
+            assert!(errors[0].message.starts_with(&format!("{name}: {why}")), "{name}: {}", errors[0].message);
+            // A job that comes without the check is refused by the decoder as well.
+            assert!(decode(&bytes).unwrap_err().starts_with(why), "{name}");
+        }
     }
 
     #[test]

@@ -448,7 +448,9 @@ function embedButton(topic) {
       'aria-expanded': 'false',
       onclick: (/** @type {MouseEvent} */ event) => {
         const query = queryFor(topic, shownForm().values());
-        const src = new URL(`embed.html${query}`, window.location.href).href;
+        // origin=: only the course page may drive the embed (a placeholder to replace: as it is,
+        // no page may, which fails closed).
+        const src = new URL(`embed.html${query}&origin=https://course.example`, window.location.href).href;
         // The values that differ from the defaults, numbers as numbers.
         const numeric = new Set(topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name));
         const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic').map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]));
@@ -457,7 +459,7 @@ function embedButton(topic) {
         replace(
           box,
           snippetBox('With the helper (resizes itself; the page can run and stop it)', `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`),
-          snippetBox('As a plain iframe', `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`),
+          snippetBox('As a plain iframe: put your course site for https://course.example in origin= (only it may then drive the embed; without origin=, any page may)', `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`),
         );
         box.hidden = !box.hidden;
         /** @type {HTMLElement} */ (event.currentTarget).setAttribute('aria-expanded', String(!box.hidden));

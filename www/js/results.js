@@ -130,7 +130,14 @@ function statusLine(report) {
  * @param {import('./types.js').Link[]} list
  */
 function links(list) {
-  return h('ul', { class: 'topic-links' }, ...list.map((l) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(l.topic)}`, text: l.topic }), ` ${l.text}`)));
+  // In an embed a link opens the full page in a new tab: followed inside the iframe it would
+  // lose the embed's display options and its origin= restriction.
+  const embedded = document.body.dataset.view === 'embed';
+  const link = (/** @type {string} */ topic) =>
+    embedded
+      ? h('a', { href: new URL(`index.html?topic=${encodeURIComponent(topic)}`, window.location.href).href, target: '_blank', rel: 'noopener', text: topic })
+      : h('a', { href: `?topic=${encodeURIComponent(topic)}`, text: topic });
+  return h('ul', { class: 'topic-links' }, ...list.map((l) => h('li', {}, link(l.topic), ` ${l.text}`)));
 }
 
 /** @param {import('./types.js').Check[]} list */
