@@ -129,7 +129,14 @@ const SPECS: &[Spec] = &[
         rust: Some(|| json!({"threads": 4, "increments": 200_000})),
         check: |out, r| expect_eq("locked count", after(out, "locked_add ")?, value(r, "expected")),
     },
-    Spec { id: "producer-consumer", rust: None, check: |out, _| expect_eq("consumed", after(out, "consumed ")?, 10) },
+    Spec {
+        id: "producer-consumer",
+        rust: None,
+        check: |out, _| {
+            expect_eq("consumed", after(out, "consumed ")?, 10)?;
+            expect_eq("done when join() returned", after(out, "joined ")?, 10)
+        },
+    },
     Spec {
         id: "primitives",
         rust: Some(|| json!({})),
