@@ -156,7 +156,9 @@ const SPECS: &[Spec] = &[
         rust: None,
         check: |out, _| {
             expect_eq("failures", count_lines(out, "failed: query 2"), 2)?;
-            expect_eq("answers", count_lines(out, " rows"), 8)
+            expect_eq("answers", count_lines(out, " rows"), 8)?;
+            expect_eq("bare threads' answers", after(out, "bare threads: ")?, 4)?;
+            expect_eq("exceptions through the hook", count_lines(out, "excepthook: query 2 raised ConnectionError"), 1)
         },
     },
     Spec {
