@@ -130,6 +130,17 @@ const SPECS: &[Spec] = &[
         check: |out, r| expect_eq("locked count", after(out, "locked_add ")?, value(r, "expected")),
     },
     Spec {
+        id: "thread-safety",
+        rust: None,
+        check: |out, _| {
+            // count += 1 may or may not lose updates under the GIL: only the safe operations are checked.
+            expect_eq("locked count", after(out, "locked ")?, 4 * 200_000)?;
+            expect_eq("appended", after(out, "append ")?, 4 * 20_000)?;
+            expect_eq("taken from the deque", after(out, "deque ")?, 20_000)?;
+            expect_eq("taken from the queue", after(out, "queue ")?, 20_000)
+        },
+    },
+    Spec {
         id: "producer-consumer",
         rust: None,
         check: |out, _| {
@@ -229,7 +240,8 @@ const SPECS: &[Spec] = &[
             at_least("404", count_lines(out, "status/404', 404,"), 1)?;
             at_least("gather raising the first error", count_lines(out, "gather raised "), 1)?;
             expect_eq("exceptions returned in place", after(out, "raised ")?, 2)?;
-            expect_eq("answered", after(out, "answered ")?, 5)
+            expect_eq("answered", after(out, "answered ")?, 5)?;
+            expect_eq("answered on threads", after(out, "threads answered ")?, 5)
         },
     },
     Spec {
@@ -417,8 +429,13 @@ const NO_CONSTANT: &[(&str, &str)] = &[
 /// Form fields whose default is sized for wasm and would take minutes under CPython: the Python
 /// shows a value that finishes in seconds, and its line's comment says what the page's run uses
 /// (`the page's run: 1_200_000_000`), checked against the default below.
-const SIZED_FOR_CPYTHON: &[(&str, &str)] =
-    &[("gil", "limit"), ("cpu-map", "numbers"), ("counter", "increments"), ("mixed", "limit")];
+const SIZED_FOR_CPYTHON: &[(&str, &str)] = &[
+    ("gil", "limit"),
+    ("cpu-map", "numbers"),
+    ("counter", "increments"),
+    ("mixed", "limit"),
+    ("thread-safety", "operations"),
+];
 
 /// The number after `the page's run: ` in the comment of constant `name`'s line.
 fn pages_value(program: &str, name: &str) -> Option<f64> {
