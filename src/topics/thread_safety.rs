@@ -136,23 +136,28 @@ fn start_line(run: &Run, ready: &AtomicUsize, n: usize) -> RunResult<()> {
     Ok(())
 }
 
-/// Starts `n` threads named `thread 1..n` running `body(t)` from a common start line, and
-/// waits for them all.
+/// Starts a thread per name running `body(k)` (k: the name's index) from a common start line,
+/// and waits for them all.
 async fn on_threads<T: Send + 'static>(
     run: &Run,
-    n: usize,
+    names: Vec<String>,
     body: impl Fn(usize) -> RunResult<T> + Send + Sync + 'static,
 ) -> RunResult<Vec<T>> {
-    let (body, ready) = (Arc::new(body), Arc::new(AtomicUsize::new(0)));
+    let (body, ready, n) = (Arc::new(body), Arc::new(AtomicUsize::new(0)), names.len());
     let mut handles = Vec::new();
-    for t in 0..n {
+    for (k, name) in names.into_iter().enumerate() {
         let (run, body, ready) = (run.clone(), body.clone(), ready.clone());
-        handles.push(threads::spawn(format!("thread {}", t + 1), move || {
+        handles.push(threads::spawn(name, move || {
             start_line(&run, &ready, n)?;
-            body(t)
+            body(k)
         })?);
     }
     threads::join_all(handles).await?.into_iter().collect()
+}
+
+/// `thread 1` .. `thread n`.
+fn numbered(what: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|k| format!("{what} {k}")).collect()
 }
 
 /// `count += 1` as Python runs it: read the count, add one, write it back. The write is a swap,
@@ -227,7 +232,7 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
 
     let count = Arc::new(AtomicU64::new(0));
     let counter = count.clone();
-    let counted = run.measure("plus-equals", on_threads(&run, n, {
+    let counted = run.measure("plus-equals", on_threads(&run, numbered("thread", n), {
         let run = run.clone();
         move |t| Ok(run.timed(&format!("thread {}", t + 1), "count += 1 (read, add, write)", SpanKind::Run, || plus_equals(&counter, operations)))
     }));
@@ -248,7 +253,7 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
 
     let locked_count = Arc::new(Mutex::new(0u64));
     let shared = locked_count.clone();
-    let locked = run.measure("locked", on_threads(&run, n, {
+    let locked = run.measure("locked", on_threads(&run, numbered("thread", n), {
         let run = run.clone();
         move |t| {
             run.timed(&format!("thread {}", t + 1), "with lock: count += 1", SpanKind::Run, || {
@@ -267,7 +272,7 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
 
     let list = Arc::new(Mutex::new(Vec::<(usize, usize)>::with_capacity(n * items)));
     let shared = list.clone();
-    let appended = run.measure("append", on_threads(&run, n, {
+    let appended = run.measure("append", on_threads(&run, numbered("thread", n), {
         let run = run.clone();
         move |t| {
             run.timed(&format!("thread {}", t + 1), "list.append((t, i))", SpanKind::Run, || {
@@ -290,11 +295,17 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
     // One producer appends; n consumers check, then pop.
     let deque = Arc::new(Deque::default());
     let (producing, index_errors) = (Arc::new(AtomicBool::new(true)), Arc::new(AtomicUsize::new(0)));
-    let consumers = {
+    // A producer and n consumers, all from one start line: the deque stays near empty while they run.
+    let threads = {
         let (run, deque, producing, errors) = (run.clone(), deque.clone(), producing.clone(), index_errors.clone());
-        move |t: usize| -> RunResult<Vec<u64>> {
+        move |k: usize| -> RunResult<Vec<u64>> {
             let mut taken = Vec::new();
-            run.timed(&format!("consumer {}", t + 1), "if d: d.popleft()", SpanKind::Run, || {
+            if k == 0 {
+                run.timed("producer", "d.append(i)", SpanKind::Run, || (0..items as u64).for_each(|i| deque.append(i)));
+                producing.store(false, Ordering::SeqCst);
+                return Ok(taken);
+            }
+            run.timed(&format!("consumer {k}"), "if d: d.popleft()", SpanKind::Run, || {
                 while producing.load(Ordering::SeqCst) || !deque.is_empty() {
                     if !deque.is_empty() {
                         // Another consumer may take the last item right here.
@@ -310,20 +321,8 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
             Ok(taken)
         }
     };
-    let popped = run.measure("deque", async {
-        let (run2, deque, producing) = (run.clone(), deque.clone(), producing.clone());
-        let producer = threads::spawn("producer", move || {
-            run2.timed("producer", "d.append(i)", SpanKind::Run, || {
-                for i in 0..items as u64 {
-                    deque.append(i);
-                }
-            });
-            producing.store(false, Ordering::SeqCst);
-        })?;
-        let taken = on_threads(&run, n, consumers).await?;
-        producer.join().await?;
-        Ok(taken)
-    });
+    let names: Vec<String> = std::iter::once("producer".to_string()).chain(numbered("consumer", n)).collect();
+    let popped = run.measure("deque", on_threads(&run, names.clone(), threads));
     if let Some(taken) = popped.await? {
         let errors = index_errors.load(Ordering::SeqCst);
         run.verify(
@@ -336,38 +335,29 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
     }
 
     let queue = Arc::new(Queue::default());
-    let consumers = {
+    let threads = {
         let (run, queue) = (run.clone(), queue.clone());
-        move |t: usize| -> RunResult<Vec<u64>> {
-            let lane = format!("consumer {}", t + 1);
+        move |k: usize| -> RunResult<Vec<u64>> {
             let mut taken = Vec::new();
+            if k == 0 {
+                run.timed("producer", "q.put(i), then a None per consumer", SpanKind::Run, || {
+                    (0..items as u64).for_each(|i| queue.put(Some(i)));
+                    (0..n).for_each(|_| queue.put(None));
+                });
+                return Ok(taken);
+            }
             let start = run.now();
             while let Some(item) = queue.get(&run)? {
                 taken.push(item);
             }
-            run.span(&lane, "q.get() until None", SpanKind::Run, start, run.now());
+            run.span(format!("consumer {k}"), "q.get() until None", SpanKind::Run, start, run.now());
             Ok(taken)
         }
     };
-    let got = run.measure("queue", async {
-        let (run2, queue) = (run.clone(), queue.clone());
-        let producer = threads::spawn("producer", move || {
-            run2.timed("producer", "q.put(i), then a None per consumer", SpanKind::Run, || {
-                for i in 0..items as u64 {
-                    queue.put(Some(i));
-                }
-                for _ in 0..n {
-                    queue.put(None);
-                }
-            });
-        })?;
-        let taken = on_threads(&run, n, consumers).await?;
-        producer.join().await?;
-        Ok(taken)
-    });
+    let got = run.measure("queue", on_threads(&run, names, threads));
     if let Some(taken) = got.await? {
         run.verify(each_once(&taken, items), format!("queue: each of the {items} items taken once, no errors"));
-        let shares: Vec<String> = taken.iter().map(|t| t.len().to_string()).collect();
+        let shares: Vec<String> = taken[1..].iter().map(|t| t.len().to_string()).collect();
         run.result("queue", format!("{items} items, 0 errors; per consumer: {}", shares.join(", ")));
     }
     Ok(())
