@@ -181,6 +181,8 @@ pub enum FetchError {
     NoResponse(String),
     /// A response came but could not be read.
     Unreadable(String),
+    /// No answer within the request's own timeout ([`fetch_blocking`]).
+    TimedOut,
 }
 
 /// Aborts the `fetch` it came with.
@@ -240,6 +242,34 @@ async fn read_body(response: &web_sys::Response, limit: usize) -> Result<String,
         bytes.extend(value.to_vec());
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A blocking GET of `href` (absolute): a synchronous XMLHttpRequest, which a Worker (a wasm
+/// thread) may make. It blocks this thread until the answer is in, the way a blocking socket read
+/// blocks a Python thread; the service worker answers simulated URLs meanwhile. A request that
+/// takes longer than `timeout_ms` fails with `FetchError::TimedOut`.
+pub fn fetch_blocking(href: &str, header: &str, timeout_ms: f64) -> Result<HttpResponse, FetchError> {
+    let unreadable = |e: JsValue| FetchError::Unreadable(js_message(&e));
+    let request = web_sys::XmlHttpRequest::new().map_err(unreadable)?;
+    request.open_with_async("GET", href, false).map_err(unreadable)?;
+    // Allowed on synchronous requests in workers only (a page's main thread may not set it).
+    request.set_timeout(timeout_ms.clamp(1.0, u32::MAX as f64) as u32);
+    if let Err(error) = request.send() {
+        let name = js_sys::Reflect::get(&error, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+        return Err(if name == "TimeoutError" {
+            FetchError::TimedOut
+        } else {
+            FetchError::NoResponse(js_message(&error))
+        });
+    }
+    let content_type = request.get_response_header("content-type").ok().flatten().unwrap_or_default();
+    let has_header = request.get_response_header(header).ok().flatten().is_some();
+    let body = request.response_text().map_err(unreadable)?.unwrap_or_default();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(FetchError::Unreadable(format!("the response is larger than {} MB: not read", MAX_BODY_BYTES >> 20)));
+    }
+    let url = request.response_url();
+    Ok(HttpResponse { url, status: request.status().map_err(unreadable)?, content_type, body, has_header })
 }
 
 // ----- the Origin Private File System, through a synchronous access handle (dedicated workers only) -----

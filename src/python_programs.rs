@@ -129,7 +129,25 @@ const SPECS: &[Spec] = &[
         rust: Some(|| json!({"threads": 4, "increments": 200_000})),
         check: |out, r| expect_eq("locked count", after(out, "locked_add ")?, value(r, "expected")),
     },
-    Spec { id: "producer-consumer", rust: None, check: |out, _| expect_eq("consumed", after(out, "consumed ")?, 10) },
+    Spec {
+        id: "thread-safety",
+        rust: None,
+        check: |out, _| {
+            // count += 1 may or may not lose updates under the GIL: only the safe operations are checked.
+            expect_eq("locked count", after(out, "locked ")?, 4 * 200_000)?;
+            expect_eq("appended", after(out, "append ")?, 4 * 20_000)?;
+            expect_eq("taken from the deque", after(out, "deque ")?, 20_000)?;
+            expect_eq("taken from the queue", after(out, "queue ")?, 20_000)
+        },
+    },
+    Spec {
+        id: "producer-consumer",
+        rust: None,
+        check: |out, _| {
+            expect_eq("consumed", after(out, "consumed ")?, 10)?;
+            expect_eq("done when join() returned", after(out, "joined ")?, 10)
+        },
+    },
     Spec {
         id: "primitives",
         rust: Some(|| json!({})),
@@ -149,7 +167,9 @@ const SPECS: &[Spec] = &[
         rust: None,
         check: |out, _| {
             expect_eq("failures", count_lines(out, "failed: query 2"), 2)?;
-            expect_eq("answers", count_lines(out, " rows"), 8)
+            expect_eq("answers", count_lines(out, " rows"), 8)?;
+            expect_eq("bare threads' answers", after(out, "bare threads: ")?, 4)?;
+            expect_eq("exceptions through the hook", count_lines(out, "excepthook: query 2 raised ConnectionError"), 1)
         },
     },
     Spec {
@@ -220,7 +240,8 @@ const SPECS: &[Spec] = &[
             at_least("404", count_lines(out, "status/404', 404,"), 1)?;
             at_least("gather raising the first error", count_lines(out, "gather raised "), 1)?;
             expect_eq("exceptions returned in place", after(out, "raised ")?, 2)?;
-            expect_eq("answered", after(out, "answered ")?, 5)
+            expect_eq("answered", after(out, "answered ")?, 5)?;
+            expect_eq("answered on threads", after(out, "threads answered ")?, 5)
         },
     },
     Spec {
@@ -408,8 +429,13 @@ const NO_CONSTANT: &[(&str, &str)] = &[
 /// Form fields whose default is sized for wasm and would take minutes under CPython: the Python
 /// shows a value that finishes in seconds, and its line's comment says what the page's run uses
 /// (`the page's run: 1_200_000_000`), checked against the default below.
-const SIZED_FOR_CPYTHON: &[(&str, &str)] =
-    &[("gil", "limit"), ("cpu-map", "numbers"), ("counter", "increments"), ("mixed", "limit")];
+const SIZED_FOR_CPYTHON: &[(&str, &str)] = &[
+    ("gil", "limit"),
+    ("cpu-map", "numbers"),
+    ("counter", "increments"),
+    ("mixed", "limit"),
+    ("thread-safety", "operations"),
+];
 
 /// The number after `the page's run: ` in the comment of constant `name`'s line.
 fn pages_value(program: &str, name: &str) -> Option<f64> {

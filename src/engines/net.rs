@@ -3,8 +3,10 @@
 //! [`respond`] is the service itself, as pure Rust: given a method and a path like
 //! `sim/delay/2?scale=0.2` it says what to answer and after how long. In the browser the service
 //! worker (`www/sw.js`) calls it through the plain wasm build, so topics make REAL `fetch` calls
-//! that the service worker answers, offline too. Natively (tests, benchmarks) [`fetch`] calls
-//! [`respond`] directly and waits the same delay on the event loop.
+//! that the service worker answers, offline too; a thread's [`fetch_blocking`] is a synchronous
+//! XMLHttpRequest that the service worker answers the same way. Natively (tests, benchmarks)
+//! [`fetch`] calls [`respond`] directly and waits the same delay on the event loop
+//! ([`fetch_blocking`]: blocking its thread).
 //!
 //! Endpoints (every one accepts `?scale=F`, multiplying its delays, and `?delay=S`, extra seconds):
 //! - `sim/` an index page listing the endpoints
@@ -355,29 +357,48 @@ pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, Str
     imp::fetch(run, url.trim(), timeout_ms).await
 }
 
+/// GETs `url` from a thread, blocking it until the answer is in (like `requests.get` or
+/// `urllib.request.urlopen` on a Python thread). In the browser a synchronous XMLHttpRequest
+/// from the thread's Worker, answered by the service worker; natively the simulated answer after
+/// a blocking sleep. Errors as [`fetch`]'s.
+pub fn fetch_blocking(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
+    imp::fetch_blocking(run, url.trim(), timeout_ms)
+}
+
+/// What the simulated service answers to a GET of `url` within `timeout_ms`, and how long to
+/// wait before it is known (the answer's delay, or the timeout).
+fn simulated(url: &str, timeout_ms: f64) -> (f64, Result<SimResponse, String>) {
+    let answer = respond("GET", url);
+    if answer.never_answers || answer.delay_ms > timeout_ms {
+        (timeout_ms, Err(timeout_message(url, timeout_ms)))
+    } else {
+        (answer.delay_ms, Ok(answer))
+    }
+}
+
+fn fetched(url: &str, answer: SimResponse, start: f64, end: f64) -> Fetched {
+    let SimResponse { status, content_type, body, .. } = answer;
+    Fetched { url: url.to_string(), status, content_type, body, start, end, via: "in-process" }
+}
+
 /// Answers a simulated request in this process: waits its delay on the event loop.
 async fn fetch_in_process(run: &Run, url: &str, timeout_ms: f64, start: f64) -> Result<Fetched, String> {
-    let answer = respond("GET", url);
-    let times_out = answer.never_answers || answer.delay_ms > timeout_ms;
-    let wait = if times_out { timeout_ms } else { answer.delay_ms };
+    let (wait, answer) = simulated(url, timeout_ms);
     if wait.is_finite() {
         crate::engines::tasks::sleep(run, wait).await.map_err(|_| "stopped".to_string())?;
     } else {
         run.stopped().await;
         return Err("stopped".into());
     }
-    if times_out {
-        return Err(timeout_message(url, timeout_ms));
-    }
-    Ok(Fetched {
-        url: url.to_string(),
-        status: answer.status,
-        content_type: answer.content_type,
-        body: answer.body,
-        start,
-        end: run.now(),
-        via: "in-process",
-    })
+    Ok(fetched(url, answer?, start, run.now()))
+}
+
+/// Answers a simulated request in this process, blocking this thread for its delay.
+fn fetch_in_process_blocking(run: &Run, url: &str, timeout_ms: f64, start: f64) -> Result<Fetched, String> {
+    let (wait, answer) = simulated(url, timeout_ms);
+    // An infinite timeout on a host that never answers: only Stop ends this sleep.
+    crate::engines::threads::sleep(run, wait).map_err(|_| "stopped".to_string())?;
+    Ok(fetched(url, answer?, start, run.now()))
 }
 
 fn timeout_message(url: &str, timeout_ms: f64) -> String {
@@ -388,12 +409,27 @@ fn timeout_message(url: &str, timeout_ms: f64) -> String {
 mod imp {
     use super::*;
 
+    /// A URL of the playground's own origin outside the simulated service: never read (with the
+    /// learner's cookies it could be any page of this site).
+    fn refused(href: &str) -> bool {
+        let own = host::own_origin();
+        host::origin_and_path(href).is_none_or(|(origin, path)| origin == own && !own_origin_path_allowed(&path))
+    }
+
     pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
         let start = run.now();
         if is_external(url) {
             return Err(unreachable_message(url, "native runs have no network"));
         }
         fetch_in_process(run, url, timeout_ms, start).await
+    }
+
+    pub fn fetch_blocking(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
+        let start = run.now();
+        if is_external(url) {
+            return Err(unreachable_message(url, "native runs have no network"));
+        }
+        fetch_in_process_blocking(run, url, timeout_ms, start)
     }
 }
 
@@ -412,14 +448,17 @@ mod imp {
         static NO_SERVICE_WORKER: Cell<bool> = const { Cell::new(false) };
     }
 
+    /// A URL of the playground's own origin outside the simulated service: never read (with the
+    /// learner's cookies it could be any page of this site).
+    fn refused(href: &str) -> bool {
+        let own = host::own_origin();
+        host::origin_and_path(href).is_none_or(|(origin, path)| origin == own && !own_origin_path_allowed(&path))
+    }
+
     pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
         let start = run.now();
         let external = is_external(url);
         let href = host::absolute_url(url).ok_or_else(|| format!("{}: not a valid URL", shown(url)))?;
-        let own = host::own_origin();
-        let refused = |href: &str| {
-            host::origin_and_path(href).is_none_or(|(origin, path)| origin == own && !own_origin_path_allowed(&path))
-        };
         if refused(&href) {
             return Err(own_origin_message(url));
         }
@@ -441,6 +480,7 @@ mod imp {
                 return Err(unreachable_message(url, &format!("the browser says: {why}")))
             }
             Either::Left((Err(FetchError::Unreadable(why)), _)) => return Err(why),
+            Either::Left((Err(FetchError::TimedOut), _)) => return Err(timeout_message(url, timeout_ms)),
             Either::Right((timed_out, _)) => {
                 abort.abort();
                 return Err(if timed_out { timeout_message(url, timeout_ms) } else { "stopped".into() });
@@ -454,6 +494,40 @@ mod imp {
         }
         if refused(&response.url) {
             // Redirected to one of the playground's own pages: not read.
+            return Err(own_origin_message(url));
+        }
+        let via = if external { "network" } else { "service worker" };
+        let host::HttpResponse { status, content_type, body, .. } = response;
+        Ok(Fetched { url: url.to_string(), status, content_type, body, start, end: run.now(), via })
+    }
+
+    pub fn fetch_blocking(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
+        let start = run.now();
+        let external = is_external(url);
+        if !external && NO_SERVICE_WORKER.with(Cell::get) {
+            return fetch_in_process_blocking(run, url, timeout_ms, start);
+        }
+        let href = host::absolute_url(url).ok_or_else(|| format!("{}: not a valid URL", shown(url)))?;
+        if refused(&href) {
+            return Err(own_origin_message(url));
+        }
+        // Nothing can interrupt a synchronous request: Stop is heard once it ends (its timeout at most).
+        let response = match host::fetch_blocking(&href, SIM_HEADER, timeout_ms) {
+            Ok(response) => response,
+            Err(FetchError::NoResponse(why)) => {
+                return Err(unreachable_message(url, &format!("the browser says: {why}")))
+            }
+            Err(FetchError::Unreadable(why)) => return Err(why),
+            Err(FetchError::TimedOut) => return Err(timeout_message(url, timeout_ms)),
+        };
+        run.check().map_err(|_| "stopped".to_string())?;
+        if !external && !response.has_header {
+            // Not the service worker (this Worker is not under its control): simulate here from now on.
+            NO_SERVICE_WORKER.with(|c| c.set(true));
+            let left = timeout_ms - (run.now() - start);
+            return fetch_in_process_blocking(run, url, left.max(0.0), run.now());
+        }
+        if refused(&response.url) {
             return Err(own_origin_message(url));
         }
         let via = if external { "network" } else { "service worker" };

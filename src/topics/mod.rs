@@ -80,6 +80,7 @@ catalog! {
     primitives => "synchronization",
     deadlock => "synchronization",
     thread_pool => "synchronization",
+    thread_safety => "synchronization",
     process_basics [process_basics::SUM] => "processes",
     process_pool [process_pool::PRIMES] => "processes",
     ipc_queues [ipc_queues::SQUARE] => "processes",

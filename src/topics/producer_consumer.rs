@@ -15,7 +15,7 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("A queue decouples threads that make work from threads that do it. Producers put items in, consumers take them out, and neither needs to know about the other. The queue is thread-safe: a lock guards it, and two condition variables let a consumer sleep while it is empty and a producer sleep while it is full.\n\n\
 The bound matters. With a small maximum size, fast producers must wait for slow consumers (back-pressure) and memory stays small; with a large one the queue fills up instead. The chart shows the queue length over time, and the timeline shows who waits on the queue: producers when it is full, consumers when it is empty.\n\n\
 How do consumers know that no more items will come? When the last producer is done it puts one stop sentinel (Python code often uses None) per consumer on the queue. A consumer that takes a sentinel stops. The run checks from its records that every item was consumed exactly once.\n\n\
-The long tour's version sends too many sentinels: each producer puts a None when it is done, and the main thread then puts one per consumer. A consumer can take the first producer's None and stop while the other producer is still producing, leaving fewer consumers for the rest. Its consumers call task_done() after each item, but nobody calls join(): together they are the other way to wait for the work. Queue counts the items put and not yet marked done by task_done(); join() blocks until that count is back to zero, that is, until every item has been fully handled, not merely taken. The Python below calls both, after the threads have ended, as a check.\n\n\
+The long tour's version sends too many sentinels: each producer puts a None when it is done, and the main thread then puts one per consumer. A consumer can take the first producer's None and stop while the other producer is still producing, leaving fewer consumers for the rest. Its consumers call task_done() after each item, but nobody calls join(): together they are the other way to wait for the work, and the second mode uses them instead of sentinels. Queue counts the items put and not yet marked done by task_done(); join() blocks until that count is back to zero, that is, until every item has been fully handled, not merely taken. The main thread first waits for the producers (a join() before the last put could find the count at zero and return at once), then calls q.join(); the run checks that it returned only after the last task_done(). The consumers are still blocked in get() then: Python programs make them daemon threads, which die with the program, or since Python 3.13 call q.shutdown(), which makes get() on an empty queue raise ShutDown; here main closes the queue the same way, so every thread ends. On the timeline, main's join() wait ends with the last consume.\n\n\
 Sources: the long tour (its producer-consumer with queue.Queue) and the eight-techniques article (Queue as the thread-safe way to pass data); Python docs: queue (Queue, put, get, task_done, join), threading."),
         params: vec![
             Param::int("producers", "Producers", 2, 1, 16),
@@ -38,12 +38,16 @@ Sources: the long tour (its producer-consumer with queue.Queue) and the eight-te
                 values: json!({"queue_size": 2, "items": 10, "produce_min_ms": 20, "produce_max_ms": 60}),
             },
         ],
-        modes: vec![Mode::new("threads", "Producer and consumer threads", Model::Threads)],
+        modes: vec![
+            Mode::new("threads", "Producer and consumer threads, stopped by sentinels", Model::Threads),
+            Mode::new("join", "Main waits with join() until every item is task_done()", Model::Threads),
+        ],
         code: crate::topic_code!("producer_consumer.rs"),
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_producer_consumer(run, params)),
-        needs: |p| Needs::threads(p.count("producers") + p.count("consumers")),
+        // The join mode adds a thread that stands in for main while it waits in join().
+        needs: |p| Needs::threads(p.count("producers") + p.count("consumers") + 1),
     }
 }
 
@@ -80,15 +84,36 @@ def consumer(c):
         q.task_done()                  # this item is fully handled
     q.task_done()                      # the sentinel too
 
+done = []
+
+def consumer_until_joined(q2, c):   # no sentinel: loops until the program ends
+    while True:
+        item = q2.get()
+        time.sleep(random.uniform(CONSUME_MIN_MS, CONSUME_MAX_MS) / 1000 * TIME_SCALE)
+        done.append(item)
+        q2.task_done()                 # after the work: join() waits for this
+
 if __name__ == "__main__":
     random.seed(SEED or None)
     threads = [threading.Thread(target=producer, args=(p,)) for p in range(1, PRODUCERS + 1)]
     threads += [threading.Thread(target=consumer, args=(c,)) for c in range(1, CONSUMERS + 1)]
     for t in threads: t.start()
     for t in threads: t.join()
-    q.join()                           # returns once every put() has had its task_done()
+    q.join()                           # returns at once: every put() has had its task_done()
     assert sorted(consumed) == sorted(f"P{p}-{n}" for p in range(1, PRODUCERS + 1) for n in range(1, ITEMS + 1))
     print("consumed", len(consumed), "items, each once")
+
+    # The second mode: no sentinels; main waits with join() until every item is marked done.
+    q2 = queue.Queue(maxsize=QUEUE_SIZE)
+    for c in range(1, CONSUMERS + 1):  # daemon threads: they die with the program (3.13+: q2.shutdown())
+        threading.Thread(target=consumer_until_joined, args=(q2, c), daemon=True).start()
+    producers = [threading.Thread(target=lambda p=p: [q2.put(f"P{p}-{n}") for n in range(1, ITEMS + 1)])
+                 for p in range(1, PRODUCERS + 1)]
+    for t in producers: t.start()
+    for t in producers: t.join()       # every put() made before join(), or it may return too soon
+    start = time.perf_counter()
+    q2.join()                          # blocks until the last task_done()
+    print("joined", len(done), "items done", f"after {time.perf_counter() - start:.2f} s")
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
@@ -113,13 +138,13 @@ fn check(p: &Params) -> Result<(), FieldError> {
 
 // CODE START
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::engines::threads;
 use crate::report::SpanKind;
-use crate::run::{Run, RunResult};
+use crate::run::{Run, RunError, RunResult};
 
 /// What travels on the queue: an item, or the sentinel that tells a consumer to stop.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,7 +154,8 @@ enum Msg {
 }
 
 /// A thread-safe queue with a maximum size: a lock around a VecDeque, plus two condition
-/// variables to sleep on while it is empty or full.
+/// variables to sleep on while it is empty or full. Like Python's queue.Queue it also counts
+/// the items put and not yet marked done (task_done), for join().
 struct BoundedQueue {
     items: Mutex<VecDeque<Msg>>,
     not_empty: Condvar,
@@ -139,13 +165,27 @@ struct BoundedQueue {
     longest: AtomicUsize,
     /// When the chart got its last point (f64 bits; only touched while holding the lock).
     last_point: AtomicU64,
+    /// The chart series this queue draws.
+    series: &'static str,
+    unfinished: Mutex<Unfinished>,
+    all_done: Condvar,
+    /// Set once nothing more will be put: an empty queue then ends get() (Queue.shutdown, 3.13+).
+    closed: AtomicBool,
+}
+
+/// Queue.unfinished_tasks, and what join()'s check reads.
+#[derive(Clone, Copy, Default)]
+struct Unfinished {
+    count: usize,
+    done: usize,
+    last_done_at: f64,
 }
 
 /// Condition waits wake up at least this often, to notice Stop.
 const SLICE: Duration = Duration::from_millis(10);
 
 impl BoundedQueue {
-    fn new(capacity: usize) -> BoundedQueue {
+    fn new(capacity: usize, series: &'static str) -> BoundedQueue {
         BoundedQueue {
             items: Mutex::new(VecDeque::new()),
             not_empty: Condvar::new(),
@@ -153,6 +193,10 @@ impl BoundedQueue {
             capacity,
             longest: AtomicUsize::new(0),
             last_point: AtomicU64::new(0),
+            series,
+            unfinished: Mutex::new(Unfinished::default()),
+            all_done: Condvar::new(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -165,6 +209,8 @@ impl BoundedQueue {
             items = self.not_full.wait_timeout(items, SLICE).unwrap().0; // releases the lock while asleep
         }
         waited(run, lane, "wait: queue full", asked);
+        // Counted before any consumer can take it, so task_done() never runs ahead of the count.
+        self.unfinished.lock().unwrap().count += 1;
         items.push_back(msg);
         self.changed(run, &items, items.len() - 1);
         drop(items);
@@ -172,13 +218,16 @@ impl BoundedQueue {
         Ok(())
     }
 
-    /// Takes the oldest message, waiting while the queue is empty.
-    fn get(&self, run: &Run, lane: &str) -> RunResult<Msg> {
+    /// Takes the oldest message, waiting while the queue is empty; `None` once it is closed and empty.
+    fn get(&self, run: &Run, lane: &str) -> RunResult<Option<Msg>> {
         let asked = run.now();
         let mut items = self.items.lock().unwrap();
         let msg = loop {
             if let Some(msg) = items.pop_front() {
                 break msg;
+            }
+            if self.closed.load(Ordering::SeqCst) {
+                return Ok(None);
             }
             run.check()?;
             items = self.not_empty.wait_timeout(items, SLICE).unwrap().0;
@@ -187,7 +236,44 @@ impl BoundedQueue {
         self.changed(run, &items, items.len() + 1);
         drop(items);
         self.not_full.notify_one();
-        Ok(msg)
+        Ok(Some(msg))
+    }
+
+    /// Marks one item taken by get() as fully handled (Queue.task_done).
+    fn task_done(&self, run: &Run) -> RunResult<()> {
+        let mut unfinished = self.unfinished.lock().unwrap();
+        if unfinished.count == 0 {
+            // Python raises ValueError here.
+            return Err(RunError::Failed("task_done() called more times than items were put".into()));
+        }
+        unfinished.count -= 1;
+        unfinished.done += 1;
+        unfinished.last_done_at = run.now();
+        if unfinished.count == 0 {
+            self.all_done.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Blocks until every item put so far has had its task_done() (Queue.join); returns what
+    /// the count said when it woke up, read under the same lock task_done() takes.
+    fn join(&self, run: &Run, lane: &str) -> RunResult<(f64, Unfinished)> {
+        let asked = run.now();
+        let mut unfinished = self.unfinished.lock().unwrap();
+        while unfinished.count > 0 {
+            run.check()?;
+            unfinished = self.all_done.wait_timeout(unfinished, SLICE).unwrap().0;
+        }
+        let joined_at = run.now();
+        run.span(lane, "q.join(): wait for every task_done()", SpanKind::Wait, asked, joined_at);
+        Ok((joined_at, *unfinished))
+    }
+
+    /// No more puts: consumers waiting on an empty queue end.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let _guard = self.items.lock().unwrap(); // a consumer between its check and its wait sees the flag
+        self.not_empty.notify_all();
     }
 
     /// Records the length before and after a change, so the chart draws steps (while still
@@ -197,7 +283,7 @@ impl BoundedQueue {
         let last = f64::from_bits(self.last_point.load(Ordering::Relaxed));
         let now = run.now().max(last);
         for (t, len) in [((now - 0.001).max(last), before), (now, items.len())] {
-            run.sample("queue", "queue length", ("time (ms)", "items in the queue"), (t, len as f64));
+            run.sample("queue", self.series, ("time (ms)", "items in the queue"), (t, len as f64));
         }
         self.last_point.store(now.to_bits(), Ordering::Relaxed);
     }
@@ -224,120 +310,215 @@ struct Durations {
     consume: (f64, f64),
 }
 
-async fn run_producer_consumer(run: Run, p: Params) -> RunResult<()> {
-    let (producers, items, consumers) = (p.count("producers"), p.count("items"), p.count("consumers"));
-    let scale = p.float("time_scale");
-    let ms = |name: &str| p.float(name) * scale;
-    let times = Arc::new(Durations {
-        produce: (ms("produce_min_ms"), ms("produce_max_ms")),
-        consume: (ms("consume_min_ms"), ms("consume_max_ms")),
-    });
-    let seed = match p.int("seed") {
-        0 => (crate::clock::now_ms() as u64 % 999_999_999) + 1, // shown in the note, so a run can be repeated
-        s => s as u64,
-    };
-    let queue = Arc::new(BoundedQueue::new(p.count("queue_size")));
-    let producers_left = Arc::new(AtomicUsize::new(producers));
+/// What both modes share: the counts, the durations and the seed.
+struct Setup {
+    producers: usize,
+    items: usize,
+    consumers: usize,
+    queue_size: usize,
+    times: Arc<Durations>,
+    seed: u64,
+}
+
+/// How a mode went, for its checks.
+struct Outcome {
+    records: Vec<Consumed>,
+    stops: usize,
+    longest: usize,
+    capacity: usize,
+    /// join mode: when q.join() returned and what the count said then; the count at the end.
+    joined: Option<(f64, Unfinished)>,
+    at_end: Unfinished,
+}
+
+/// Runs one mode: "threads" ends the consumers with stop sentinels; "join" has the main thread
+/// wait with q.join() until every item is marked done, then closes the queue.
+async fn one_mode(run: &Run, mode: &'static str, s: &Setup) -> RunResult<Outcome> {
+    let sentinels = mode == "threads";
+    let series = if sentinels { "queue length" } else { "queue length (join)" };
+    let queue = Arc::new(BoundedQueue::new(s.queue_size, series));
+    let producers_left = Arc::new(AtomicUsize::new(s.producers));
     let records = Arc::new(Mutex::new(Vec::<Consumed>::new()));
     let stops_taken = Arc::new(AtomicUsize::new(0));
-    run.sample("queue", "queue length", ("time (ms)", "items in the queue"), (0.0, 0.0));
+    run.sample("queue", series, ("time (ms)", "items in the queue"), (run.now(), 0.0));
 
-    let work = run.measure("threads", async {
-        let mut handles = Vec::new();
-        for c in 1..=consumers {
-            let (run, queue, records, stops, times) =
-                (run.clone(), queue.clone(), records.clone(), stops_taken.clone(), times.clone());
-            let mut rng = fastrand::Rng::with_seed(seed ^ (1000 + c as u64));
-            handles.push(threads::spawn(format!("consumer {c}"), move || -> RunResult<()> {
-                let lane = format!("consumer {c}");
-                loop {
-                    let Msg::Item(item) = queue.get(&run, &lane)? else {
+    let mut consumer_handles = Vec::new();
+    for c in 1..=s.consumers {
+        let (run, queue, records, stops, times) =
+            (run.clone(), queue.clone(), records.clone(), stops_taken.clone(), s.times.clone());
+        let mut rng = fastrand::Rng::with_seed(s.seed ^ (1000 + c as u64));
+        consumer_handles.push(threads::spawn(format!("consumer {c}"), move || -> RunResult<()> {
+            let lane = format!("consumer {c}");
+            loop {
+                let item = match queue.get(&run, &lane)? {
+                    Some(Msg::Item(item)) => item,
+                    Some(Msg::Stop) => {
                         stops.fetch_add(1, Ordering::SeqCst);
                         run.log(&lane, "got a stop sentinel: done");
-                        return Ok(());
-                    };
-                    let taken_at = run.now();
-                    records.lock().unwrap().push(Consumed { item: item.clone(), consumer: c, taken_at });
-                    let spend = rng.f64() * (times.consume.1 - times.consume.0) + times.consume.0;
-                    run.timed(&lane, &format!("consume {item}"), SpanKind::Io, || threads::sleep(&run, spend))?;
-                    run.log(&lane, format!("consumed {item}"));
-                }
-            })?);
-        }
-        for pr in 1..=producers {
-            let (run, queue, left, times) = (run.clone(), queue.clone(), producers_left.clone(), times.clone());
-            let mut rng = fastrand::Rng::with_seed(seed ^ pr as u64);
-            handles.push(threads::spawn(format!("producer {pr}"), move || -> RunResult<()> {
-                let lane = format!("producer {pr}");
-                for n in 1..=items {
-                    let item = format!("P{pr}-{n}");
-                    let spend = rng.f64() * (times.produce.1 - times.produce.0) + times.produce.0;
-                    run.timed(&lane, &format!("make {item}"), SpanKind::Io, || threads::sleep(&run, spend))?;
-                    queue.put(&run, &lane, Msg::Item(item.clone()))?;
-                    run.log(&lane, format!("put {item}"));
-                }
-                // The last producer to finish tells every consumer to stop.
-                if left.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    run.log(&lane, format!("last producer done: putting {consumers} stop sentinels"));
-                    for _ in 0..consumers {
-                        queue.put(&run, &lane, Msg::Stop)?;
+                        return queue.task_done(&run);
                     }
+                    None => {
+                        run.log(&lane, "the queue was closed after join(): done");
+                        return Ok(());
+                    }
+                };
+                let taken_at = run.now();
+                records.lock().unwrap().push(Consumed { item: item.clone(), consumer: c, taken_at });
+                let spend = rng.f64() * (times.consume.1 - times.consume.0) + times.consume.0;
+                run.timed(&lane, &format!("consume {item}"), SpanKind::Io, || threads::sleep(&run, spend))?;
+                run.log(&lane, format!("consumed {item}"));
+                queue.task_done(&run)?; // only now is this item finished
+            }
+        })?);
+    }
+    let mut producer_handles = Vec::new();
+    for pr in 1..=s.producers {
+        let (run, queue, left, times) = (run.clone(), queue.clone(), producers_left.clone(), s.times.clone());
+        let (items, consumers) = (s.items, s.consumers);
+        let mut rng = fastrand::Rng::with_seed(s.seed ^ pr as u64);
+        producer_handles.push(threads::spawn(format!("producer {pr}"), move || -> RunResult<()> {
+            let lane = format!("producer {pr}");
+            for n in 1..=items {
+                let item = format!("P{pr}-{n}");
+                let spend = rng.f64() * (times.produce.1 - times.produce.0) + times.produce.0;
+                run.timed(&lane, &format!("make {item}"), SpanKind::Io, || threads::sleep(&run, spend))?;
+                queue.put(&run, &lane, Msg::Item(item.clone()))?;
+                run.log(&lane, format!("put {item}"));
+            }
+            // The last producer to finish tells every consumer to stop.
+            if sentinels && left.fetch_sub(1, Ordering::SeqCst) == 1 {
+                run.log(&lane, format!("last producer done: putting {consumers} stop sentinels"));
+                for _ in 0..consumers {
+                    queue.put(&run, &lane, Msg::Stop)?;
                 }
-                Ok(())
-            })?);
-        }
-        for outcome in threads::join_all(handles).await? {
-            outcome?;
-        }
-        Ok(())
-    });
-    if work.await?.is_none() {
-        return Ok(());
+            }
+            Ok(())
+        })?);
     }
-
-    // Check, from the records, that every item was consumed exactly once.
+    // Every put must be made before join(): on a queue with nothing counted it returns at once.
+    for outcome in threads::join_all(producer_handles).await? {
+        outcome?;
+    }
+    let mut joined = None;
+    if !sentinels {
+        // The engine's own main thread must not block, so a thread stands in for Python's main.
+        let (run2, queue2) = (run.clone(), queue.clone());
+        let waiter = threads::spawn("main", move || queue2.join(&run2, "main"))?;
+        let (joined_at, count) = waiter.join().await??;
+        run.log("main", format!("q.join() returned: {} items marked done", count.done));
+        joined = Some((joined_at, count));
+        queue.close(); // the consumers are blocked in get(): let them end
+    }
+    for outcome in threads::join_all(consumer_handles).await? {
+        outcome?;
+    }
     let records = records.lock().unwrap().clone();
-    let mut times_consumed: HashMap<String, usize> = HashMap::new();
-    for r in &records {
-        *times_consumed.entry(r.item.clone()).or_default() += 1;
-    }
-    let produced: Vec<String> = (1..=producers).flat_map(|pr| (1..=items).map(move |n| format!("P{pr}-{n}"))).collect();
-    let missing: Vec<&String> = produced.iter().filter(|i| !times_consumed.contains_key(*i)).collect();
-    let twice: Vec<&String> = times_consumed.iter().filter(|(_, n)| **n > 1).map(|(i, _)| i).collect();
-    let longest = queue.longest.load(Ordering::Relaxed);
-    let stops = stops_taken.load(Ordering::SeqCst);
-    run.verify(
-        missing.is_empty() && twice.is_empty() && records.len() == produced.len(),
-        format!(
-            "each of the {} items was consumed exactly once (missing: {}, more than once: {})",
-            produced.len(),
-            missing.len(),
-            twice.len()
-        ),
-    );
-    run.verify(stops == consumers, format!("{stops} of {consumers} consumers stopped on a sentinel"));
-    run.verify(
-        longest <= queue.capacity,
-        format!("the queue never held more than {} items (longest: {longest})", queue.capacity),
-    );
+    let at_end = *queue.unfinished.lock().unwrap();
+    Ok(Outcome {
+        records,
+        stops: stops_taken.load(Ordering::SeqCst),
+        longest: queue.longest.load(Ordering::Relaxed),
+        capacity: queue.capacity,
+        joined,
+        at_end,
+    })
+}
 
-    let mut per_consumer = vec![0; consumers];
-    for r in &records {
-        per_consumer[r.consumer - 1] += 1;
+async fn run_producer_consumer(run: Run, p: Params) -> RunResult<()> {
+    let scale = p.float("time_scale");
+    let ms = |name: &str| p.float(name) * scale;
+    let setup = Setup {
+        producers: p.count("producers"),
+        items: p.count("items"),
+        consumers: p.count("consumers"),
+        queue_size: p.count("queue_size"),
+        times: Arc::new(Durations {
+            produce: (ms("produce_min_ms"), ms("produce_max_ms")),
+            consume: (ms("consume_min_ms"), ms("consume_max_ms")),
+        }),
+        seed: match p.int("seed") {
+            0 => (crate::clock::now_ms() as u64 % 999_999_999) + 1, // shown in the note, so a run can be repeated
+            s => s as u64,
+        },
+    };
+    let produced: Vec<String> =
+        (1..=setup.producers).flat_map(|pr| (1..=setup.items).map(move |n| format!("P{pr}-{n}"))).collect();
+
+    for mode in ["threads", "join"] {
+        let Some(outcome) = run.measure(mode, one_mode(&run, mode, &setup)).await? else { continue };
+        let Outcome { records, stops, longest, capacity, joined, at_end } = outcome;
+        // Check, from the records, that every item was consumed exactly once.
+        let mut times_consumed: HashMap<String, usize> = HashMap::new();
+        for r in &records {
+            *times_consumed.entry(r.item.clone()).or_default() += 1;
+        }
+        let missing = produced.iter().filter(|i| !times_consumed.contains_key(*i)).count();
+        let twice = times_consumed.values().filter(|n| **n > 1).count();
+        run.verify(
+            missing == 0 && twice == 0 && records.len() == produced.len(),
+            format!(
+                "{mode}: each of the {} items was consumed exactly once (missing: {missing}, more than once: {twice})",
+                produced.len()
+            ),
+        );
+        run.verify(
+            longest <= capacity,
+            format!("{mode}: the queue never held more than {capacity} items (longest: {longest})"),
+        );
+        match joined {
+            None => run.verify(
+                stops == setup.consumers,
+                format!("{stops} of {} consumers stopped on a sentinel", setup.consumers),
+            ),
+            Some((joined_at, at_join)) => {
+                // join() returned only once the count was zero: every item marked done, and no
+                // task_done() came later.
+                run.verify(
+                    at_join.count == 0 && at_join.done == produced.len() && at_end.done == at_join.done,
+                    format!(
+                        "q.join() returned after the last task_done(): {} of {} items done when it returned, {} in the end",
+                        at_join.done,
+                        produced.len(),
+                        at_end.done
+                    ),
+                );
+                run.verify(stops == 0, format!("no sentinels: {stops} consumers stopped on one"));
+                run.note(
+                    mode,
+                    format!(
+                        "last task_done() at {:.0} ms, join() returned at {joined_at:.0} ms",
+                        at_join.last_done_at
+                    ),
+                );
+                run.value("join_done", at_join.done);
+                run.value("join_returned_ms", joined_at);
+                run.value("last_task_done_ms", at_join.last_done_at);
+            }
+        }
+
+        let mut per_consumer = vec![0; setup.consumers];
+        for r in &records {
+            per_consumer[r.consumer - 1] += 1;
+        }
+        let share: Vec<String> =
+            per_consumer.iter().enumerate().map(|(c, n)| format!("consumer {}: {n}", c + 1)).collect();
+        run.result(mode, format!("{} items consumed; {}", records.len(), share.join(", ")));
+        if mode == "threads" {
+            run.note(mode, format!("queue of {capacity}, longest {longest}; seed {}", setup.seed));
+            let rows = records
+                .iter()
+                .map(|r| vec![r.item.clone(), format!("consumer {}", r.consumer), format!("{:.0}", r.taken_at)])
+                .collect();
+            run.table("Items in the order they were taken", &["item", "consumed by", "taken at (ms)"], rows);
+            run.value("consumed", records.iter().map(|r| r.item.clone()).collect::<Vec<_>>());
+            run.value("per_consumer", per_consumer);
+            run.value("longest", longest);
+            run.value("stops", stops);
+            run.value("seed", setup.seed);
+        } else {
+            run.value("join_consumed", records.len());
+        }
     }
-    let share: Vec<String> = per_consumer.iter().enumerate().map(|(c, n)| format!("consumer {}: {n}", c + 1)).collect();
-    run.result("threads", format!("{} items consumed; {}", records.len(), share.join(", ")));
-    run.note("threads", format!("queue of {}, longest {longest}; seed {seed}", queue.capacity));
-    let rows = records
-        .iter()
-        .map(|r| vec![r.item.clone(), format!("consumer {}", r.consumer), format!("{:.0}", r.taken_at)])
-        .collect();
-    run.table("Items in the order they were taken", &["item", "consumed by", "taken at (ms)"], rows);
-    run.value("consumed", records.iter().map(|r| r.item.clone()).collect::<Vec<_>>());
-    run.value("per_consumer", per_consumer);
-    run.value("longest", longest);
-    run.value("stops", stops);
-    run.value("seed", seed);
     Ok(())
 }
 // CODE END
@@ -370,6 +551,19 @@ mod tests {
         assert!(series.points.iter().all(|p| p.1 >= 0.0 && p.1 <= 3.0));
         assert!(series.points.windows(2).all(|w| w[0].0 <= w[1].0));
         assert_eq!(series.points.last().unwrap().1, 0.0);
+    }
+
+    #[test]
+    fn join_returns_after_the_last_task_done_without_sentinels() {
+        let report = run_native("producer-consumer", json!({"time_scale": 0.05, "seed": 5}), true);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        assert_eq!(report.values["join_done"], 10);
+        assert_eq!(report.values["join_consumed"], 10);
+        let (joined, last) = (report.values["join_returned_ms"].as_f64().unwrap(), report.values["last_task_done_ms"].as_f64().unwrap());
+        assert!(joined >= last, "join() returned at {joined} ms, the last task_done() came at {last} ms");
+        // main's wait in join() is drawn, and no consumer got a sentinel in that mode.
+        assert!(report.spans.iter().any(|s| s.lane == "main" && s.label.starts_with("q.join()")));
+        assert!(report.series.iter().any(|s| s.name == "queue length (join)"));
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("Starting a thread per task is wasteful when there are many tasks. A pool starts a few threads once; they take tasks from a shared queue (here a channel), run them, and go back for more. The timeline shows each pool thread alternating between running a query and waiting idle for the next one.\n\n\
 Submitting a task gives back a future: a handle to a result that is not there yet. You can collect the results as they complete (Python's as_completed), which lets you use the fastest answers first, or in the order you submitted them (executor.map), which keeps inputs and outputs lined up but can wait on a slow early task while later ones are already done.\n\n\
 A task that fails does not bring the pool down: its error is stored in its future and shows up when you ask for that result, while the other tasks finish normally. (Python's map re-raises the first error when the loop reaches it; here each result is checked on its own.)\n\n\
-Sources: the eight-techniques article (ThreadPoolExecutor with submit and as_completed), the short examples post (executor.map) and the short reference page (a thread pool for I/O); Python docs: concurrent.futures (ThreadPoolExecutor, Future.result, as_completed, Executor.map)."),
+Without a pool, an exception has nowhere to go. A bare threading.Thread(target=...) ignores what its target returns, and when the target raises, that thread ends, the other threads go on, and join() returns normally: the main thread is told nothing. Python passes the exception to threading.excepthook, called on the dying thread; the default prints \"Exception in thread ...\" and the traceback to stderr. The third mode starts one bare thread per query, collects answers in a shared list and installs its own hook, which records the error: main learns of the failure only from that record. (A Rust panic inside a wasm thread would trap the whole module, every thread with it, so here the raise is an error returned from the thread's body, which the thread's wrapper hands to the hook, as CPython's Thread.run wrapper does.)\n\n\
+Sources: the eight-techniques article (ThreadPoolExecutor with submit and as_completed), the short examples post (executor.map) and the short reference page (a thread pool for I/O); Python docs: concurrent.futures (ThreadPoolExecutor, Future.result, as_completed, Executor.map), threading (Thread, excepthook)."),
         params: vec![
             Param::int("queries", "Queries", 5, 1, 50),
             Param::int("pool", "Pool threads (P)", 3, 1, 64),
@@ -38,16 +39,18 @@ Sources: the eight-techniques article (ThreadPoolExecutor with submit and as_com
         modes: vec![
             Mode::new("completed", "Results as they complete", Model::Threads),
             Mode::new("map", "Results in submission order (map)", Model::Threads),
+            Mode::new("bare", "A bare thread per query: its error goes to threading.excepthook", Model::Threads),
         ],
         code: crate::topic_code!("thread_pool.rs"),
         python: crate::prose!(PYTHON),
         check,
         run: |run, params| Box::pin(run_thread_pool(run, params)),
-        needs: |p| Needs::threads(p.count("pool")),
+        // The bare mode starts a thread per query.
+        needs: |p| Needs::threads(p.count("pool").max(p.count("queries"))),
     }
 }
 
-const PYTHON: &str = r#"import random, time
+const PYTHON: &str = r#"import random, threading, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 QUERIES = 5
@@ -81,6 +84,19 @@ if __name__ == "__main__":
                 print(f.result())
             except ConnectionError as e:
                 print("failed:", e)
+
+    # No pool: a bare thread per query. Its target's return value is dropped, so answers go to a list.
+    answers, hooked = [], []
+    def hook(args):                                      # runs on the thread that raised
+        hooked.append(args.exc_value)
+        print(f"excepthook: {args.thread.name} raised {args.exc_value!r}")
+    threading.excepthook = hook                          # the default prints the traceback to stderr
+    def target(k):
+        answers.append(query(k))                         # query 2 raises: this thread ends here
+    bare = [threading.Thread(target=target, args=(k,), name=f"query {k}") for k in range(1, QUERIES + 1)]
+    for t in bare: t.start()
+    for t in bare: t.join()                              # returns normally, even for the thread that raised
+    print("bare threads:", len(answers), "answers,", len(hooked), "exception(s) seen only by the hook")
 "#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
@@ -259,7 +275,7 @@ async fn run_thread_pool(run: Run, p: Params) -> RunResult<()> {
         run.value(&format!("{mode}_finished"), arrived.iter().map(|d| (d.k, d.finished)).collect::<Vec<_>>());
         run.value(&format!("{mode}_errors"), errors);
     }
-    Ok(())
+    bare(&run, &durations, fail).await
 }
 
 /// Submits every query to a new pool and collects the results, as they complete or in order.
@@ -295,6 +311,86 @@ async fn pooled(run: &Run, mode: &str, durations: &[f64], size: usize, fail: usi
     }
     pool.shutdown().await?;
     Ok((arrived, busy.most.load(Ordering::SeqCst)))
+}
+
+/// What threading.excepthook gets: the thread's name and what it raised.
+struct HookArgs {
+    thread: String,
+    error: String,
+    at: f64,
+}
+
+type ExceptHook = Arc<dyn Fn(HookArgs) + Send + Sync>;
+
+/// threading.Thread(target=...): the target's outcome goes nowhere; an error ends the thread and
+/// is handed to `hook` on that thread. Joining it gives nothing back, error or not.
+fn bare_thread(
+    name: String,
+    hook: ExceptHook,
+    target: impl FnOnce() -> Result<(), String> + Send + 'static,
+) -> RunResult<threads::JoinHandle<()>> {
+    let thread = name.clone();
+    threads::spawn(name, move || {
+        if let Err(error) = target() {
+            hook(HookArgs { thread, error, at: crate::clock::now_ms() });
+        }
+    })
+}
+
+/// One bare thread per query: answers go to a shared list, an error only to the hook.
+async fn bare(run: &Run, durations: &[f64], fail: usize) -> RunResult<()> {
+    let answers = Arc::new(Mutex::new(Vec::<Done>::new()));
+    let hooked = Arc::new(Mutex::new(Vec::<HookArgs>::new()));
+    let work = run.measure("bare", async {
+        let (run2, seen) = (run.clone(), hooked.clone());
+        let hook: ExceptHook = Arc::new(move |args: HookArgs| {
+            run2.log(&args.thread, format!("excepthook: Exception in thread {}: {}", args.thread, args.error));
+            seen.lock().unwrap().push(args);
+        });
+        let busy = Arc::new(Busy::default());
+        let mut handles = Vec::new();
+        for (i, &ms) in durations.iter().enumerate() {
+            let (run, answers, busy, k) = (run.clone(), answers.clone(), busy.clone(), i + 1);
+            let lane = format!("query {k}");
+            handles.push(bare_thread(lane.clone(), hook.clone(), move || {
+                // Stopped: the run ends anyway, and Stop is not an exception of the query's.
+                let Ok(done) = query(&run, &lane, k, ms, fail, &busy) else { return Ok(()) };
+                let answer = done.outcome.clone()?; // the raise: the thread ends here
+                run.log(&lane, format!("got {answer}"));
+                answers.lock().unwrap().push(done);
+                Ok(())
+            })?);
+        }
+        run.log("main", format!("started {} bare threads", durations.len()));
+        // Thread.join() returns nothing: joining the thread that failed raises nothing either.
+        let joined = run.timed_async("main", "join() every thread", SpanKind::Wait, threads::join_all(handles)).await?;
+        run.log("main", format!("joined {} threads: no error reached main", joined.len()));
+        Ok(joined.len())
+    });
+    let Some(joined) = work.await? else { return Ok(()) };
+    let answers = answers.lock().unwrap();
+    let hooked = hooked.lock().unwrap();
+    let n = durations.len();
+    let expected_errors = usize::from(fail > 0);
+    run.verify(
+        joined == n && answers.len() + expected_errors == n,
+        format!("bare: all {joined} threads joined without an error; {} answers in the shared list", answers.len()),
+    );
+    let named = hooked.iter().all(|h| h.thread == format!("query {fail}") && h.error.starts_with(&format!("query {fail}:")));
+    run.verify(
+        hooked.len() == expected_errors && named,
+        format!("bare: the hook saw {} exception(s), each on the thread that raised it", hooked.len()),
+    );
+    if let Some(h) = hooked.first() {
+        let later = answers.iter().filter(|d| d.finished > run.since_start(h.at)).count();
+        run.result("bare", format!("{} answers; the hook got: {}", answers.len(), h.error));
+        run.note("bare", format!("{later} threads answered after the failing one had died"));
+    } else {
+        run.result("bare", format!("{} answers, no exceptions", answers.len()));
+    }
+    run.value("bare_answers", answers.len());
+    run.value("bare_hooked", hooked.iter().map(|h| (h.thread.clone(), h.error.clone())).collect::<Vec<_>>());
+    Ok(())
 }
 
 fn report(run: &Run, done: &Done) {
@@ -346,6 +442,12 @@ mod tests {
         assert!(report.log.iter().any(|l| l.text.starts_with("failed: query 2")));
         // A pool of 3: three lanes plus main.
         assert_eq!(report.modes[0].lanes, 4);
+        // Bare threads: four answers in the list, query 2's error only through the hook.
+        assert_eq!(report.values["bare_answers"], 4);
+        let hooked = report.values["bare_hooked"].as_array().unwrap();
+        assert_eq!(hooked.len(), 1);
+        assert_eq!(hooked[0][0], "query 2");
+        assert!(report.log.iter().any(|l| l.lane == "query 2" && l.text.starts_with("excepthook: Exception in thread query 2")));
     }
 
     #[test]
