@@ -51,12 +51,13 @@ npm_audit() {
 }
 
 setup_browser() {
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/firefox-esr ]; then
-    say "setup: Debian chromium, chromium-driver and firefox-esr (a downloaded browser build does not run here)"
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/firefox-esr ] \
+    || [ ! -x /usr/bin/WebKitWebDriver ] || [ ! -x /usr/bin/Xvfb ]; then
+    say "setup: Debian chromium, chromium-driver, firefox-esr, and WebKitGTK's MiniBrowser with its WebDriver and Xvfb (a downloaded browser build does not run here)"
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver firefox-esr >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver firefox-esr webkit2gtk-driver xvfb >/dev/null
   fi
 }
 
@@ -173,7 +174,7 @@ run_tests() {
   PLAYGROUND_PYTHON="$PWD/.venv/bin/python" cargo test --lib python_programs -- --ignored --nocapture
   say "test: front-end type check"
   node_modules/.bin/tsc -p jsconfig.json
-  say "test: wasm and end-to-end tests in headless Chromium, and the catalog in headless Firefox"
+  say "test: wasm and end-to-end tests in headless Chromium; the catalog in headless Firefox and in WebKit; every topic embedded in each"
   node --test --test-concurrency=1 tests/browser/
 }
 

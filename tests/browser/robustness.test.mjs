@@ -287,23 +287,23 @@ describe('values that fail a cross-field check, and topics that cannot run here'
 
   test('without isolation, a thread-only topic says nothing could run here and links to a full page', async () => {
     await onPage(
-      () => openPage(env.browser, `${env.plainUrl}?topic=race&threads=4`),
+      () => openPage(env.browser, `${env.plainUrl}?topic=threads-basics&numbers=4`),
       async ({ page }) => {
         assert.match(await textOf(page, '.notice.isolation'), /This topic cannot run here/);
         const status = await runAndWait(page);
         assert.match(status, /^Nothing could run here/);
         assert.doesNotMatch(await textOf(page, '#results'), /Finished/);
-        assert.match((await page.getAttribute('#results a', 'href')) ?? '', /index\.html\?topic=race&threads=4$/);
-        await shoot(page, 'race-not-isolated');
+        assert.match((await page.getAttribute('#results a', 'href')) ?? '', /index\.html\?topic=threads-basics&numbers=4$/);
+        await shoot(page, 'threads-basics-not-isolated');
       },
     );
     await onPage(
-      () => coursePage(env.plainUrl, '?topic=counter'),
+      () => coursePage(env.plainUrl, '?topic=threads-basics'),
       async ({ page }) => {
-        const reply = await ask(page, { type: 'run', topic: 'counter', params: {}, requestId: 1 });
+        const reply = await ask(page, { type: 'run', topic: 'threads-basics', params: {}, requestId: 1 });
         assert.equal(reply.type, 'error');
         assert.match(reply.message, /^Nothing could run here/);
-        assert.match(reply.fullPage, /index\.html\?topic=counter$/);
+        assert.match(reply.fullPage, /index\.html\?topic=threads-basics$/);
       },
     );
   });
@@ -377,6 +377,32 @@ describe('faults end their run with a message, and the next run passes', () => {
         assert.ok(next.checks.every((c) => c.ok));
       },
       { ignore },
+    );
+  });
+
+  test('a threaded engine that cannot load: the page tries again, then runs the plain build and says why', async () => {
+    await onPage(
+      () => openPage(env.browser, null),
+      async ({ page }) => {
+        let refused = 0;
+        await page.route('**/pkg/threads/**', (route) => {
+          refused++;
+          return route.fulfill({ status: 404, body: 'gone' });
+        });
+        await page.goto(`${env.url}?topic=cpu-map`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+        assert.ok(refused >= 2, `the threaded build was asked for ${refused} times`);
+        assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), 'false');
+        assert.match((await page.getAttribute('#isolation', 'title')) ?? '', /^The threaded engine failed to start twice \(.+\), so the playground runs its plain build here/);
+        assert.match(await textOf(page, '.notice.isolation'), /The threaded engine failed to start twice/);
+        assert.match(await runAndWait(page), /^Finished/);
+        const modes = await timings(page);
+        assert.equal(modes.workers.status, 'ok');
+        assert.equal(modes.threads.status, 'unavailable');
+        assert.ok((await checks(page)).every((c) => c.ok));
+      },
+      // The refused files are logged as failed loads.
+      { ignore: /Failed to load resource|failed to start|Failed to fetch|Importing a module script failed|error loading dynamically imported module/ },
     );
   });
 

@@ -30,7 +30,8 @@ const host = new MessageChannel();
 installWorkerShim(host.port1);
 toPage({ type: 'worker-host', port: host.port2 }, [host.port2]);
 
-const flavor = engineFlavor();
+/** The build this worker runs: the page says (it may fall back to the plain one); until then, this browser's. */
+let flavor = engineFlavor();
 /** @type {(build: {part: string, module: WebAssembly.Module | null}) => void} */
 let receiveModule = () => {};
 /**
@@ -382,7 +383,8 @@ async function handle(data) {
       engine?.stop_run();
       break;
     case 'module':
-      receiveModule({ part: data.part, module: data.flavor === flavor ? data.module : null });
+      flavor = data.flavor;
+      receiveModule({ part: data.part, module: data.module });
       break;
     case 'life':
       await holdLife(data.name);

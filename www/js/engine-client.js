@@ -8,6 +8,10 @@ import { lifeName, watchLife } from '../engine/liveness.js';
 import { WorkerHost } from '../engine/worker-host.js';
 
 const HARD_STOP_MS = 400;
+/** An engine worker that has not said it is ready by then failed to start (it may hang loading). */
+const BOOT_MS = 30_000;
+/** Starts tried before the page gives up: one more of the same build, then the plain build. */
+const BOOT_TRIES = 3;
 /** A run whose engine has said nothing (not even its heartbeat) for this long has a blocked engine. */
 const ENGINE_SILENT_MS = 10_000;
 
@@ -36,9 +40,9 @@ const compiled = new Map();
  * worker must wait for that), and every engine worker of that part, a restarted one too, gets
  * the compiled module. Null if it fails: the worker then fetches its own, and says what went wrong.
  * @param {string} part
+ * @param {Caps['flavor']} [flavor] the build: the one this browser can run, unless the page fell back
  */
-export function compileEngine(part) {
-  const flavor = engineFlavor();
+export function compileEngine(part, flavor = engineFlavor()) {
   const build = buildOf(flavor, part);
   let compiling = compiled.get(build);
   if (!compiling) {
@@ -69,6 +73,10 @@ export class Engine {
     this.part = part;
     this.partOf = partOf;
     this.flavor = engineFlavor();
+    /** @type {string[]} why each start that failed failed (see `bootFailed`) */
+    this.failures = [];
+    /** @type {string | undefined} why the page runs the plain build where it expected threads */
+    this.fallback = undefined;
     /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.nextId = 1;
@@ -92,21 +100,23 @@ export class Engine {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
     const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
-    const part = this.part;
-    compileEngine(part).then(({ flavor, module }) => worker.postMessage({ type: 'module', flavor, part, module }));
+    const { part, flavor } = this;
+    compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', flavor, part, module }));
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');
     let booted = false;
     /** @type {Promise<Ready>} */
-    const ready = new Promise((resolve, reject) => {
+    const booting = new Promise((resolve, reject) => {
+      const slow = setTimeout(() => reject(new Error(`it did not start within ${BOOT_MS / 1000} s`)), BOOT_MS);
       worker.addEventListener('message', (/** @type {MessageEvent<EngineMessage>} */ { data }) => {
         if (!current()) return;
         this.heard = performance.now();
         if (data.type === 'worker-host') host.serve(data.port);
         else if (data.type === 'ready') {
           booted = true;
-          resolve(data);
+          clearTimeout(slow);
+          resolve({ ...data, caps: { ...data.caps, fallback: this.fallback } });
         }
         else if (data.type === 'failed') reject(new Error(data.message));
         else if (data.type === 'alive') watchLife(life, () => current() && this.restart({ outcome: 'crashed', message: LOST }));
@@ -119,9 +129,32 @@ export class Engine {
         if (booted) this.restart({ outcome: 'crashed', message: `The engine failed (${String(event.message).slice(0, 200)}). It was restarted: you can run again.` });
       });
     });
+    const ready = booting.catch((error) => this.bootFailed(worker, error));
     ready.catch(() => {}); // whoever awaits it hears why
     worker.postMessage({ type: 'life', name: life });
     return { worker, host, ready };
+  }
+
+  /**
+   * An engine worker that never got ready: start another, and after a second failure of the
+   * threaded build, the plain one (no shared memory: thread modes say so, everything else runs),
+   * so that a page is never dead until reloaded. Rejects, saying every failure, after BOOT_TRIES.
+   * @param {Worker} worker the one that failed
+   * @param {Error} error why
+   * @returns {Promise<Ready>}
+   */
+  bootFailed(worker, error) {
+    if (this.worker !== worker) return this.ready; // already replaced
+    this.failures.push(error.message);
+    if (this.failures.length >= BOOT_TRIES) throw new Error(`it failed to start ${this.failures.length} times (${this.failures.join('; ')})`);
+    if (this.failures.length === BOOT_TRIES - 1 && this.flavor === 'threads') {
+      this.flavor = 'plain';
+      this.fallback = `The threaded engine failed to start twice (${error.message}), so the playground runs its plain build here: thread modes are unavailable, everything else runs.`;
+    }
+    worker.terminate();
+    this.host.terminateAll();
+    Object.assign(this, this.start());
+    return this.ready;
   }
 
   /**

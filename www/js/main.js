@@ -138,7 +138,7 @@ async function boot() {
   } catch (error) {
     // engine.ready rejects with an Error that says why.
     if (badge) badge.textContent = 'Engine failed';
-    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${/** @type {Error} */ (error).message}` }));
+    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${/** @type {Error} */ (error).message}. Reload the page to try again.` }));
     return;
   }
   state.caps = ready.caps;
@@ -166,6 +166,7 @@ function showIsolation() {
 
 /** Why threads are off here, in a sentence (the badge's tooltip, the embed's capabilities). */
 function threadsOffReason() {
+  if (state.caps.fallback) return state.caps.fallback;
   if (!state.caps.isolated) {
     return window.parent === window
       ? 'This page is not cross-origin isolated: its server sends no Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers (the service worker adds them from the next load on, where it can).'

@@ -199,7 +199,8 @@ export {};
 
 /**
  * What the page can use: `threads` when the threaded build loaded and shares memory.
- * @typedef {{threads: boolean, cores: number, isolated: boolean, flavor: 'threads' | 'plain'}} Caps
+ * @typedef {{threads: boolean, cores: number, isolated: boolean, flavor: 'threads' | 'plain', fallback?: string}} Caps
+ *   `fallback`: why the page runs the plain build although threads were expected (the threaded engine did not start)
  */
 
 /** @typedef {{name: string, ok: boolean, detail: string}} SelfTestFinding src/engines/selftest.rs `Finding` */
