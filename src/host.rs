@@ -293,7 +293,15 @@ impl OpfsFile {
         use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemSyncAccessHandle};
         let why = |e: JsValue| js_message(&e);
         let scope: web_sys::WorkerGlobalScope = js_sys::global().dyn_into().map_err(|_| "not in a worker")?;
-        let root = JsFuture::from(scope.navigator().storage().get_directory()).await.map_err(why)?;
+        // WebKitGTK has no `navigator.storage` in a worker: calling into undefined would trap.
+        let storage = js_sys::Reflect::get(&scope.navigator(), &"storage".into()).map_err(why)?;
+        let has_directory = storage.is_object()
+            && js_sys::Reflect::get(&storage, &"getDirectory".into()).is_ok_and(|f| f.is_function());
+        if !has_directory {
+            return Err("this browser offers no file system to a worker (navigator.storage.getDirectory)".into());
+        }
+        let storage: web_sys::StorageManager = storage.unchecked_into();
+        let root = JsFuture::from(storage.get_directory()).await.map_err(why)?;
         let root: FileSystemDirectoryHandle = root.dyn_into().map_err(why)?;
         let options = web_sys::FileSystemGetFileOptions::new();
         options.set_create(true);

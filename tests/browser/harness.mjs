@@ -342,7 +342,13 @@ export async function testCatalog(t, { url, open, run, runs = 1, shots = false, 
       onPage(
         () => open(`${url}index.html?topic=${id}`),
         async ({ page }) => {
-          for (let r = 1; r <= runs; r++) assertRunPassed(await run(page), runs > 1 ? `run ${r}` : '', { threads });
+          // Without threads, a topic whose every mode needs them says so before and after Run.
+          const notice = threads ? '' : await page.evaluate(() => document.querySelector('.notice.isolation')?.textContent ?? '');
+          for (let r = 1; r <= runs; r++) {
+            const shown = await run(page);
+            if (/cannot run here/.test(notice)) assert.match(shown.status, /^Nothing could run here: every mode of .* uses shared-memory threads, which this page does not have\. \S/, shown.status);
+            else assertRunPassed(shown, runs > 1 ? `run ${r}` : '', { threads });
+          }
           if (shots) await shoot(page, `${typeof shots === 'string' ? shots : 'catalog'}/${id}`);
         },
         { ignore },

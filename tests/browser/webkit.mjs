@@ -71,7 +71,8 @@ export async function launchWebKit({ sharedMemory }) {
   const xvfb = await startXvfb();
   const port = await freePort();
   /** @type {NodeJS.ProcessEnv} */
-  const env = { ...process.env, DISPLAY: xvfb.display };
+  // A learner's browser has a language: under LANG=C WebKitGTK reports "C", which Intl refuses.
+  const env = { ...process.env, DISPLAY: xvfb.display, LANG: 'en_US.UTF-8' };
   if (sharedMemory) env.JSC_useSharedArrayBuffer = '1';
   else delete env.JSC_useSharedArrayBuffer;
   const webdriver = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], { env, stdio: 'ignore' });

@@ -68,7 +68,11 @@ function chart(name, list, width) {
   // The points as a table: the chart's text alternative (and its exact numbers).
   const points = list.reduce((n, s) => n + size(s.points), 0);
   figure.append(holder, lazyDetails('chart-table', `Chart as a table (${points.toLocaleString('en-US')} points)`, () => pointsTable(list, points)));
-  loadUPlot().then((uPlot) => new uPlot(options, uPlot.join(columns), holder));
+  // The table above still has every number if the chart cannot be drawn (uPlot reads the
+  // browser's language at load, and throws on one Intl does not know, as WebKitGTK's "C").
+  loadUPlot()
+    .then((uPlot) => new uPlot(options, uPlot.join(columns), holder))
+    .catch((error) => holder.replaceChildren(h('p', { class: 'muted', text: `The chart could not be drawn here (${error?.message ?? error}); the table below has its numbers.` })));
   return figure;
 }
 
