@@ -59,6 +59,26 @@ pub fn now_ms() -> f64 {
     PERFORMANCE.with(|p| p.time_origin() + p.now())
 }
 
+/// Tells the page the engine is alive while it computes without yielding (an async mode's CPU part
+/// on the engine's own loop): its heartbeat timer cannot fire then, and a silence of 10 s would
+/// have the page replace a busy engine as a blocked one. At most once a second; only the engine
+/// worker defines `playgroundHost.beat` (a wasm thread's worker has nothing to tell).
+pub fn beat() {
+    thread_local! {
+        static LAST: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    }
+    let now = now_ms();
+    if now - LAST.with(std::cell::Cell::get) < 1000.0 {
+        return;
+    }
+    LAST.with(|last| last.set(now));
+    let beat = js_sys::Reflect::get(&js_sys::global(), &"playgroundHost".into())
+        .and_then(|host| js_sys::Reflect::get(&host, &"beat".into()));
+    if let Ok(beat) = beat.and_then(|f| f.dyn_into::<js_sys::Function>()) {
+        let _ = beat.call0(&JsValue::NULL);
+    }
+}
+
 /// `Math.random()`: a number in [0, 1).
 pub fn random() -> f64 {
     js_sys::Math::random()

@@ -177,7 +177,11 @@ impl Run {
         }
     }
 
+    /// Whether Stop was pressed. Work that runs long without yielding calls it between slices,
+    /// so in the browser it also tells the page the engine is busy, not blocked (`host::beat`).
     pub fn is_cancelled(&self) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        crate::host::beat();
         self.0.cancelled.load(Ordering::Relaxed)
     }
 

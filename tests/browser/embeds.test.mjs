@@ -22,7 +22,7 @@ import { launchWebKit, WebKitPage } from './webkit.mjs';
 const ANSWER_MS = 60_000;
 
 /**
- * The course page: one iframe, and `window.embedTopic(src)` that loads an embed, waits for its
+ * The course page: one iframe, and `window.embedTopic(src, topic, ms)` that loads an embed, waits for its
  * 'ready', asks it to run and resolves to what it answered (with the capabilities it announced).
  */
 const COURSE_PAGE = `<!doctype html><meta charset="utf-8"><title>A course page</title><link rel="icon" href="data:,">
@@ -33,13 +33,13 @@ let waiting = null;
 addEventListener('message', (e) => {
   if (e.source === frame.contentWindow && waiting) waiting(e.data);
 });
-window.embedTopic = (src, ms) => new Promise((resolve) => {
+window.embedTopic = (src, topic, ms) => new Promise((resolve) => {
   let ready = null;
   const give = setTimeout(() => resolve({ type: 'timeout', ready }), ms);
   waiting = (data) => {
     if (data?.type === 'ready') {
       ready = data;
-      frame.contentWindow.postMessage({ type: 'run', requestId: 'lesson' }, '*');
+      frame.contentWindow.postMessage({ type: 'run', topic, requestId: 'lesson' }, '*');
     } else if (data?.requestId === 'lesson' && ['result', 'stopped', 'error'].includes(data.type)) {
       clearTimeout(give);
       resolve({ ...data, capabilities: ready?.capabilities });
@@ -49,8 +49,8 @@ window.embedTopic = (src, ms) => new Promise((resolve) => {
 });
 </script>`;
 
-/** @type {{playground: string, course: string, topics: string[], closers: (() => Promise<unknown>)[]}} */
-const env = { playground: '', course: '', topics: [], closers: [] };
+/** @type {{playground: string, course: string, topics: string[], threadsOnly: Set<string>, closers: (() => Promise<unknown>)[]}} */
+const env = { playground: '', course: '', topics: [], threadsOnly: new Set(), closers: [] };
 
 before(async () => {
   const playground = await startServer({ isolation: true });
@@ -62,7 +62,11 @@ before(async () => {
   env.course = `${course.url}index.html`;
   // The catalog the page itself loads, in catalog order.
   const catalog = await (await fetch(`${playground.url}pkg/catalog.json`)).json();
-  env.topics = catalog.topics.map((/** @type {{id: string}} */ t) => t.id);
+  /** @type {{id: string, modes: {model: string}[]}[]} */
+  const topics = catalog.topics;
+  env.topics = topics.map((t) => t.id);
+  // Topics with nothing but shared-memory thread modes cannot run without threads: they must say so.
+  env.threadsOnly = new Set(topics.filter((t) => t.modes.every((m) => m.model === 'threads')).map((t) => t.id));
 });
 
 after(() => Promise.all(env.closers.map((close) => close())));
@@ -76,17 +80,26 @@ after(() => Promise.all(env.closers.map((close) => close())));
  * Runs every topic in the course page of `evaluate`'s browser; one subtest per topic.
  * @param {import('node:test').TestContext} t
  * @param {string} engine
- * @param {(src: string) => Promise<Answer>} embed
+ * @param {(src: string, topic: string) => Promise<Answer>} embed
  * @param {{threads: boolean}} expect
  */
 async function everyTopic(t, engine, embed, expect) {
+  /** @type {string[]} */
   const passed = [];
+  /** @type {string[]} */
+  const saidWhy = [];
   for (const id of env.topics) {
     await t.test(id, async () => {
-      const answer = await embed(`${env.playground}embed.html?topic=${encodeURIComponent(id)}`);
+      const answer = await embed(`${env.playground}embed.html?topic=${encodeURIComponent(id)}`, id);
       assert.notEqual(answer.type, 'timeout', `${id}: no answer within ${ANSWER_MS / 1000} s`);
       assert.equal(answer.capabilities?.threads, expect.threads, `${id}: threads ${expect.threads ? 'on' : 'off'} in this embed`);
       if (!expect.threads) assert.ok(answer.capabilities?.reason, 'the embed says why threads are off');
+      if (!expect.threads && env.threadsOnly.has(id)) {
+        assert.equal(answer.type, 'error', `${id}: ${answer.type}`);
+        assert.match(answer.message ?? '', /^Nothing could run here: every mode of .* uses shared-memory threads/);
+        saidWhy.push(id);
+        return;
+      }
       assert.equal(answer.type, 'result', `${id}: ${answer.type}: ${answer.message ?? ''}`);
       assert.equal(answer.status, 'ok', `${id}: ${answer.status}`);
       assert.ok(answer.checks?.length, `${id}: no self-checks`);
@@ -95,7 +108,8 @@ async function everyTopic(t, engine, embed, expect) {
       passed.push(id);
     });
   }
-  console.log(`embeds: ${engine}: ${passed.length} of ${env.topics.length} topics answered and passed their checks in a course page without isolation`);
+  const why = saidWhy.length ? `; ${saidWhy.length} have only thread modes and said so (${saidWhy.join(', ')})` : '';
+  console.log(`embeds: ${engine}: ${passed.length} of ${env.topics.length} topics ran and passed their checks in a course page without isolation${why}`);
 }
 
 describe('every topic embedded in a course page that is not isolated', () => {
@@ -104,7 +118,7 @@ describe('every topic embedded in a course page that is not isolated', () => {
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(env.course);
-      await everyTopic(t, 'Chromium', (src) => page.evaluate(([s, ms]) => /** @type {any} */ (window).embedTopic(s, ms), /** @type {const} */ ([src, ANSWER_MS])), { threads: true });
+      await everyTopic(t, 'Chromium', (src, id) => page.evaluate(([s, i, ms]) => /** @type {any} */ (window).embedTopic(s, i, ms), /** @type {const} */ ([src, id, ANSWER_MS])), { threads: true });
     } finally {
       await browser.close();
     }
@@ -115,7 +129,7 @@ describe('every topic embedded in a course page that is not isolated', () => {
     try {
       const page = await browser.newPage();
       await page.goto(env.course);
-      await everyTopic(t, 'Firefox', (src) => page.evaluate((s, ms) => /** @type {any} */ (window).embedTopic(s, ms), src, ANSWER_MS), { threads: false });
+      await everyTopic(t, 'Firefox', (src, id) => page.evaluate((s, i, ms) => /** @type {any} */ (window).embedTopic(s, i, ms), src, id, ANSWER_MS), { threads: false });
     } finally {
       await browser.close();
     }
@@ -126,7 +140,7 @@ describe('every topic embedded in a course page that is not isolated', () => {
     try {
       await webkit.driver.get(env.course);
       const page = new WebKitPage(webkit.driver);
-      await everyTopic(t, 'WebKit', (src) => page.evaluate((/** @type {string} */ s, /** @type {number} */ ms) => /** @type {any} */ (window).embedTopic(s, ms), src, ANSWER_MS), { threads: false });
+      await everyTopic(t, 'WebKit', (src, id) => page.evaluate((/** @type {string} */ s, /** @type {string} */ i, /** @type {number} */ ms) => /** @type {any} */ (window).embedTopic(s, i, ms), src, id, ANSWER_MS), { threads: false });
     } finally {
       await webkit.close();
     }

@@ -61,6 +61,8 @@ Object.assign(self, {
     poolRun: (/** @type {number} */ pool, /** @type {number} */ worker, /** @type {string} */ job, /** @type {Uint8Array} */ input, /** @type {number} */ pauseMs) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (/** @type {number} */ pool) => pools.stop(pool),
     poolKill: (/** @type {number} */ pool, /** @type {number} */ worker) => pools.kill(pool, worker),
+    // Rust calls this (at most once a second) while it computes without yielding: see host::beat.
+    beat: () => runningId !== null && toPage({ type: 'heartbeat', id: runningId }),
   },
 });
 
@@ -73,6 +75,8 @@ let rayonPool = null;
 /** @type {import('../js/types.js').Caps} */
 let caps = { threads: false, cores: 1, isolated: self.crossOriginIsolated, flavor };
 let running = false;
+/** @type {number | null} the run in progress, for heartbeats sent from inside Rust */
+let runningId = null;
 /** Set when Stop comes before the running request reached Rust (while it waits in `settled`). */
 let stopAsked = false;
 let stopWaiting = () => {};
@@ -226,6 +230,7 @@ async function run(id, topic, params, stallMs) {
     return;
   }
   running = true;
+  runningId = id;
   stopAsked = false;
   posted.spans = posted.log = 0;
   lastProgress = null;
@@ -273,6 +278,7 @@ async function run(id, topic, params, stallMs) {
     clearInterval(timer);
     watch.stop();
     running = false;
+    runningId = null;
     if (deferredPrepare) prepare(deferredPrepare.topic, deferredPrepare.params);
     deferredPrepare = null;
   }
