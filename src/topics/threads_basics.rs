@@ -92,6 +92,11 @@ async fn run_threads_basics(run: Run, p: Params) -> RunResult<()> {
     });
     if sequential.await?.is_some() {
         run.result("sequential", "2 waits, one after another");
+        let wall = run.wall_ms("sequential").unwrap_or_default();
+        run.verify(
+            wall >= 2.0 * wait,
+            format!("one after another, the two waits took {wall:.0} ms: both of them ({:.0} ms)", 2.0 * wait),
+        );
     }
 
     if let Some(threads) = run.measure("threads", two_threads(&run, wait)).await? {

@@ -326,9 +326,10 @@ export async function shownRun(page) {
  * on no console error.
  * @template {{page: any, errors: string[], close: () => Promise<unknown>}} S
  * @param {import('node:test').TestContext} t
- * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean | string, ignore?: RegExp, threads?: boolean}} how
+ * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean | string, ignore?: RegExp, threads?: boolean, tries?: number}} how
+ *   `tries`: attempts per topic, each on a fresh page (see `untilPassed`)
  */
-export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore, threads = true }) {
+export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore, threads = true, tries = 1 }) {
   const catalog = await onPage(
     () => open(url),
     async ({ page }) => {
@@ -338,7 +339,7 @@ export async function testCatalog(t, { url, open, run, runs = 1, shots = false, 
   );
   assert.ok(catalog.length > 0, 'the catalog lists topics');
   for (const { id } of catalog) {
-    await t.test(id, () =>
+    await t.test(id, () => untilPassed(tries, id, () =>
       onPage(
         () => open(`${url}index.html?topic=${id}`),
         async ({ page }) => {
@@ -353,7 +354,28 @@ export async function testCatalog(t, { url, open, run, runs = 1, shots = false, 
         },
         { ignore },
       ),
-    );
+    ));
+  }
+}
+
+/**
+ * Runs `attempt` up to `tries` times on a fresh page until it passes, for browsers driven on two
+ * shared cores where another process can disturb a timing claim (a run is measured again, as
+ * `holdsOnSomeRun` does): every failure before the last is printed, the last one thrown.
+ * @template R
+ * @param {number} tries
+ * @param {string} label
+ * @param {() => Promise<R>} attempt
+ * @returns {Promise<R>}
+ */
+export async function untilPassed(tries, label, attempt) {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= tries) throw error;
+      console.log(`# ${label}: attempt ${i} of ${tries} failed, measuring again: ${String(/** @type {Error} */ (error).message).split('\n')[0].slice(0, 300)}`);
+    }
   }
 }
 

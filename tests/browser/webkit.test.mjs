@@ -47,6 +47,8 @@ for (const sharedMemory of [true, false]) {
     after(() => webkit?.close());
 
     test('every topic runs with its defaults, every check passes, no error on the page', (t) =>
-      testCatalog(t, { url: server.url, open: (url) => webkit.open(url), run, threads: sharedMemory, shots: `webkit-${build}` }));
+      // Two tries a topic: a WebKit under Xvfb on two shared cores is the slowest of the three
+      // engines here, and a timing claim disturbed once is measured again (the first failure is printed).
+      testCatalog(t, { url: server.url, open: (url) => webkit.open(url), run, threads: sharedMemory, shots: `webkit-${build}`, tries: 2 }));
   });
 }
