@@ -155,6 +155,11 @@ impl Track {
         self.push(op, lock as i64, lock as i64);
     }
 
+    /// Whether its recorder records at all.
+    pub fn is_on(&self) -> bool {
+        self.recorder.on
+    }
+
     /// Whether a hot loop should still record step by step: during the head, around a lost
     /// update, and, until this thread has seen one, for up to LOOKOUT steps. Then it runs
     /// unrecorded and says how many steps it did with [`Track::skipped`].
