@@ -30,7 +30,7 @@ use crate::run::Run;
 pub mod schedule;
 mod stepper;
 mod steps;
-pub use stepper::{Finding, Names, StepOut, Stepper, WaitGraph};
+pub use stepper::{Clock, Finding, Names, StepOut, Stepper, WaitGraph};
 pub use steps::{SharedMemory, Steps, ThreadSteps};
 
 /// What a step did.

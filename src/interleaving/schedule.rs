@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use futures::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::{Names, Op, Recorder, Step, Stepper, Steps, TrackData};
+use super::{Clock, Names, Op, Recorder, Step, Stepper, Steps, TrackData};
 use crate::run::RunResult;
 
 /// A thread's body, ready to be polled by the scheduler.
@@ -385,7 +385,9 @@ impl<'l> Machine<'l> {
             recorder.tracks.lock().unwrap_or_else(|e| e.into_inner()).push(data);
         }
         let locks = (self.lesson.locks)(self.size);
-        recorder.finish(&Names { mode, shared: self.lesson.shared, update: self.lesson.update, locks: &locks })
+        let stepper =
+            recorder.finish(&Names { mode, shared: self.lesson.shared, update: self.lesson.update, locks: &locks });
+        Stepper { clock: Clock::Step, ..stepper }
     }
 
     /// What the page shows: every thread's next step and local copy, the shared state, whether
@@ -806,5 +808,46 @@ mod tests {
         assert!(answer("cpu-map", "{}", false).contains("no scheduled lesson"));
         assert!(answer("race", r#"{"size":{"threads":9,"rounds":1}}"#, true).contains("keep it small"));
         assert!(answer("race", r#"{"variant":"nope"}"#, false).contains("unknown variant"));
+    }
+
+    #[test]
+    fn an_atomic_add_is_one_step_and_loses_nothing() {
+        let counter = lesson("counter").unwrap();
+        // 2 threads x 2 adds: 4 steps, C(4, 2) = 6 orders, none losing an increment.
+        let found = search(&counter, "atomic", size(2, 2));
+        assert_eq!((found.interleavings, found.failing), (6, 0));
+        let m = Machine::replay(&counter, "atomic", size(2, 2), &[0]).unwrap();
+        assert_eq!(m.value(), 1);
+        assert_eq!(m.view().threads[1].next.as_deref(), Some("add 1 to the counter in one step"));
+    }
+
+    #[test]
+    fn a_try_lock_takes_a_free_lock_and_gives_up_at_once_on_a_held_one() {
+        let mut l = lesson("deadlock").unwrap();
+        l.body = body(|_, _, me, steps| {
+            Box::pin(async move {
+                if me == 0 {
+                    steps.lock(0).await?;
+                } else {
+                    steps.try_lock(0, 50.0).await?;
+                }
+                Ok(())
+            })
+        });
+        let held = Machine::replay(&l, "deadlock", size(2, 1), &[0, 1]).unwrap().stepper("x");
+        assert_eq!(held.steps.last().map(|s| s.op), Some(Op::LockGiveUp));
+        let free = Machine::replay(&l, "deadlock", size(2, 1), &[1]).unwrap();
+        let took = free.stepper("x").steps.iter().filter(|s| s.thread == "thread 2").map(|s| s.op).collect::<Vec<_>>();
+        assert_eq!(took, [Op::LockWait, Op::LockAcquire]);
+        assert_eq!(free.enabled(), Vec::<usize>::new(), "thread 2 holds the lock: thread 1 must wait");
+    }
+
+    #[test]
+    fn a_scheduled_stepper_counts_steps_not_milliseconds() {
+        let race = lesson("race").unwrap();
+        let stepper = Machine::replay(&race, "unsafe", size(2, 1), &[0, 1]).unwrap().stepper("x");
+        assert_eq!(stepper.clock, Clock::Step);
+        let ts: Vec<f64> = stepper.steps.iter().map(|s| s.t).collect();
+        assert_eq!(ts, [0.0, 1.0]);
     }
 }

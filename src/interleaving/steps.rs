@@ -54,6 +54,50 @@ struct SharedLock {
     turns: AtomicU64,
 }
 
+impl SharedLock {
+    /// Takes it for thread `me` if it is free, spinning a moment first when it is not.
+    fn take(&self, me: usize) -> bool {
+        for _ in 0..64 {
+            let free = self.holder.load(Ordering::Relaxed) == NOBODY;
+            if free && self.holder.compare_exchange(NOBODY, me, Ordering::SeqCst, Ordering::Relaxed).is_ok() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        false
+    }
+
+    /// Sleeps until thread `me` has it (`LockAcquire`), `timeout` ms after `asked` have passed
+    /// (`LockGiveUp`), or `stop()` (`LockCancelled`).
+    fn wait(&self, me: usize, run: &Run, asked: f64, timeout: Option<f64>, stop: impl Fn() -> bool) -> Op {
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        let outcome = loop {
+            if stop() {
+                break Op::LockCancelled;
+            }
+            let parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+            if self.holder.compare_exchange(NOBODY, me, Ordering::SeqCst, Ordering::Relaxed).is_ok() {
+                break Op::LockAcquire;
+            }
+            if timeout.is_some_and(|t| run.now() - asked >= t) {
+                break Op::LockGiveUp;
+            }
+            // Wakes now and then in any case: to see Stop, the watchdog and the timeout.
+            drop(self.freed.wait_timeout(parked, Duration::from_millis(2)).unwrap_or_else(|e| e.into_inner()));
+        };
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        outcome
+    }
+
+    fn release(&self) {
+        self.holder.store(NOBODY, Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _parked = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+            self.freed.notify_one();
+        }
+    }
+}
+
 /// The memory real threads share: the value, the locks, and what a watchdog reads (who waits
 /// for which lock, a count of lock moves) and sets (give up every wait).
 pub struct SharedMemory {
@@ -184,6 +228,20 @@ impl<'a> ThreadSteps<'a> {
         self
     }
 
+    /// Whether the next steps should go through these steps (recorded, or counted towards a
+    /// sample); when not, a hot loop runs them on [`ThreadSteps::plain`].
+    pub fn recording(&self) -> bool {
+        self.level() != Level::Off || self.sampling.get() != Sample::No
+    }
+
+    /// The same steps on the same memory with nothing recorded, only counted (see
+    /// [`Plain::hand_in`]): what a hot loop runs, a chunk at a time, while
+    /// [`ThreadSteps::recording`] says no. A recorded step costs far more than a plain load or store, and would change what
+    /// the loop measures.
+    pub fn plain(&self) -> Plain<'_, 'a> {
+        Plain { steps: self, done: Cell::new(0) }
+    }
+
     /// The turn of the lock this thread took last (1 for the first time that lock was taken).
     pub fn turn(&self) -> u64 {
         self.turn.get()
@@ -262,48 +320,19 @@ impl<'a> ThreadSteps<'a> {
         }
     }
 
-    /// Takes `lock` if it is free, spinning a moment first when it is not.
-    fn take(&self, lock: &SharedLock) -> bool {
-        for _ in 0..64 {
-            let free = lock.holder.load(Ordering::Relaxed) == NOBODY;
-            if free && lock.holder.compare_exchange(NOBODY, self.me, Ordering::SeqCst, Ordering::Relaxed).is_ok() {
-                self.turn.set(lock.turns.fetch_add(1, Ordering::Relaxed) + 1);
-                return true;
-            }
-            std::hint::spin_loop();
-        }
-        false
-    }
-
     /// Waits for lock `l` until `timeout` ms have passed (None: for ever), or the watchdog aborts
     /// every wait, or Stop. Ok(false): the time ran out.
     fn acquire(&self, l: usize, timeout: Option<f64>) -> RunResult<bool> {
         let lock = &self.memory.locks[l];
         self.record_lock(Op::LockWait, l);
         let aborted = || self.memory.aborted() || self.run.is_cancelled();
-        if !aborted() && self.take(lock) {
+        if !aborted() && lock.take(self.me) {
             return Ok(self.acquired(l));
         }
         let asked = self.run.now();
         self.memory.waiting[self.me].store(l, Ordering::SeqCst);
         let waiting = (!self.hot).then(|| self.run.waiting(self.lane, &lock.name)); // the engine's own watchdog can name it
-        lock.sleepers.fetch_add(1, Ordering::SeqCst);
-        let outcome = loop {
-            if aborted() {
-                break Op::LockCancelled;
-            }
-            let parked = lock.parked.lock().unwrap_or_else(|e| e.into_inner());
-            if lock.holder.compare_exchange(NOBODY, self.me, Ordering::SeqCst, Ordering::Relaxed).is_ok() {
-                self.turn.set(lock.turns.fetch_add(1, Ordering::Relaxed) + 1);
-                break Op::LockAcquire;
-            }
-            if timeout.is_some_and(|t| self.run.now() - asked >= t) {
-                break Op::LockGiveUp;
-            }
-            // Wakes now and then in any case: to see Stop, the watchdog and the timeout.
-            drop(lock.freed.wait_timeout(parked, Duration::from_millis(2)).unwrap_or_else(|e| e.into_inner()));
-        };
-        lock.sleepers.fetch_sub(1, Ordering::SeqCst);
+        let outcome = lock.wait(self.me, self.run, asked, timeout, aborted);
         self.memory.waiting[self.me].store(NOBODY, Ordering::SeqCst);
         drop(waiting);
         let label = match outcome {
@@ -324,12 +353,16 @@ impl<'a> ThreadSteps<'a> {
             _ => {
                 self.record_lock(Op::LockCancelled, l);
                 self.run.check()?;
-                Err(RunError::Failed(format!("{} gave up waiting for {}: a watchdog cancelled it", self.lane, lock.name)))
+                Err(RunError::Failed(format!(
+                    "{} gave up waiting for {}: a watchdog cancelled it",
+                    self.lane, lock.name
+                )))
             }
         }
     }
 
     fn acquired(&self, l: usize) -> bool {
+        self.turn.set(self.memory.locks[l].turns.fetch_add(1, Ordering::Relaxed) + 1);
         self.record_lock(Op::LockAcquire, l);
         if !self.hot {
             self.memory.moves.fetch_add(1, Ordering::SeqCst);
@@ -338,16 +371,12 @@ impl<'a> ThreadSteps<'a> {
     }
 
     fn release(&self, l: usize) {
-        let lock = &self.memory.locks[l];
-        lock.holder.store(NOBODY, Ordering::SeqCst);
-        if lock.sleepers.load(Ordering::SeqCst) > 0 {
-            let _parked = lock.parked.lock().unwrap_or_else(|e| e.into_inner());
-            lock.freed.notify_all();
-        }
+        // Recorded first: the next holder's taking it is recorded after this.
+        self.record_lock(Op::LockRelease, l);
+        self.memory.locks[l].release();
         if !self.hot {
             self.memory.moves.fetch_add(1, Ordering::SeqCst);
         }
-        self.record_lock(Op::LockRelease, l);
     }
 }
 
@@ -428,5 +457,81 @@ impl Steps for ThreadSteps<'_> {
         } else {
             self.run.timed(self.lane, what, SpanKind::Run, || crate::engines::threads::sleep(self.run, ms))
         }
+    }
+}
+
+/// See [`ThreadSteps::plain`].
+pub struct Plain<'s, 'a> {
+    steps: &'s ThreadSteps<'a>,
+    // Its own count, not the steps': kept apart, the compiler can hold it in a register.
+    done: Cell<u64>,
+}
+
+impl Plain<'_, '_> {
+    fn tick(&self) {
+        self.done.set(self.done.get() + 1);
+    }
+}
+
+impl Plain<'_, '_> {
+    /// Hands the steps done so far to the thread's steps; every SAMPLE_EVERY of them, the next
+    /// read and write are recorded as a sample.
+    pub fn hand_in(&self) {
+        let steps = self.steps;
+        let n = steps.unrecorded.get() + self.done.replace(0);
+        steps.unrecorded.set(n);
+        if n >= SAMPLE_EVERY {
+            steps.flush(n);
+            if steps.track.borrow().is_on() {
+                steps.sampling.set(Sample::Wanted);
+            }
+            steps.relevel();
+        }
+    }
+}
+
+impl Steps for Plain<'_, '_> {
+    async fn read(&self) -> RunResult<i64> {
+        self.tick();
+        Ok(self.steps.memory.value.load(Ordering::Relaxed))
+    }
+
+    async fn write(&self, value: i64) -> RunResult<()> {
+        self.tick();
+        self.steps.memory.value.store(value, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn add(&self, delta: i64) -> RunResult<i64> {
+        self.tick();
+        Ok(self.steps.memory.value.fetch_add(delta, Ordering::Relaxed))
+    }
+
+    async fn lock(&self, l: usize) -> RunResult<()> {
+        let (steps, lock) = (self.steps, &self.steps.memory.locks[l]);
+        self.tick(); // asked for it
+        if !lock.take(steps.me) {
+            let stop = || steps.memory.aborted() || steps.run.is_cancelled();
+            if lock.wait(steps.me, steps.run, steps.run.now(), None, stop) != Op::LockAcquire {
+                steps.run.check()?;
+                return Err(RunError::Failed(format!("{} gave up waiting for {}", steps.lane, lock.name)));
+            }
+        }
+        self.tick(); // took it
+        Ok(())
+    }
+
+    async fn try_lock(&self, lock: usize, timeout_ms: f64) -> RunResult<bool> {
+        self.steps.try_lock(lock, timeout_ms).await
+    }
+
+    async fn unlock(&self, lock: usize) -> RunResult<()> {
+        self.tick();
+        self.steps.memory.locks[lock].release();
+        Ok(())
+    }
+
+    fn pause(&self, what: &str, ms: f64) -> RunResult<()> {
+        self.steps.pause(what, ms)
     }
 }

@@ -455,4 +455,26 @@ mod tests {
         let errors = rejected_native("bank", json!({"min_amount": 500, "max_amount": 100}));
         assert_eq!(errors[0].field, "max_amount");
     }
+
+    #[test]
+    fn on_the_scheduler_the_lock_keeps_the_books_and_without_it_they_are_off_by_what_vanished() {
+        let params = json!({"balance": 100, "threads": 3, "transactions": 6, "seed": 5, "think_ms": 0, "hold_ms": 0});
+        let report = run_native("bank", params, true);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        let locked = report.checks.iter().filter(|c| c.text.starts_with("scheduled-locked: ")).count();
+        assert_eq!(locked, 5, "the books, the lowest balance, the refusals, every transaction once, none vanished");
+        assert!(report.checks.iter().any(|c| c.text.starts_with("scheduled-unlocked: the books are off by")));
+        assert_eq!(report.values["scheduled-locked"]["vanished"], 0);
+        for mode in ["scheduled-locked", "scheduled-unlocked"] {
+            let stepper = report.steppers.iter().find(|s| s.mode == mode).unwrap();
+            assert_eq!(stepper.clock, crate::interleaving::Clock::Step);
+        }
+        assert_eq!(report.steppers[0].clock, crate::interleaving::Clock::Ms);
+        // Over a few seeds, the unlocked version loses a transaction at least once.
+        let vanished = (0..5).any(|seed| {
+            let p = json!({"balance": 100, "threads": 3, "transactions": 6, "seed": seed, "think_ms": 0, "hold_ms": 0});
+            run_native("bank", p, true).values["scheduled-unlocked"]["vanished"].as_u64().unwrap() > 0
+        });
+        assert!(vanished);
+    }
 }

@@ -167,6 +167,14 @@ async fn increment<S: Steps>(s: &S, way: Way) -> RunResult<()> {
     Ok(())
 }
 
+/// `n` increments in a row.
+async fn increments<S: Steps>(s: &S, way: Way, n: usize) -> RunResult<()> {
+    for _ in 0..n {
+        increment(s, way).await?;
+    }
+    Ok(())
+}
+
 /// Increments between two looks at the Stop button.
 const CHUNK: usize = 1 << 14;
 
@@ -253,16 +261,22 @@ async fn count_with(run: &Run, way: Way, n: usize, m: usize, recorder: &Arc<Reco
             let start = run.now();
             run.span(&lane, "wait for the others to start", SpanKind::Wait, arrived, start);
             let steps = ThreadSteps::new(&run, &lane, t - 1, &memory, &mut track).hot();
-            // The steps of real threads complete at once: block_on just runs the loop through.
-            block_on(async {
-                for i in 0..m {
-                    if i % CHUNK == 0 {
-                        run.check()?;
-                    }
-                    increment(&steps, way).await?;
+            let plain = steps.plain();
+            // The steps of real threads complete at once: block_on just runs the body through.
+            let mut left = m;
+            while left > 0 {
+                run.check()?;
+                if steps.recording() {
+                    block_on(increment(&steps, way))?; // recorded (or one step nearer a sample)
+                    left -= 1;
+                } else {
+                    // The same increment on plain loads and stores, a chunk at a time.
+                    let chunk = left.min(CHUNK);
+                    block_on(increments(&plain, way, chunk))?;
+                    plain.hand_in();
+                    left -= chunk;
                 }
-                RunResult::Ok(())
-            })?;
+            }
             let end = run.now();
             run.span(&lane, format!("{} increments", group(m as i64)), SpanKind::Run, start, end);
             Ok((start, end))
@@ -345,4 +359,23 @@ mod tests {
         let errors = rejected_native("counter", json!({"threads": 64, "increments": 10_000_000}));
         assert_eq!(errors[0].field, "increments");
     }
+    /// Each mode's increments per second (medians of 7 runs), for comparing versions of the loop.
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib throughput_by_mode -- --ignored --nocapture"]
+    fn throughput_by_mode() {
+        for (threads, record) in [(4, true), (4, false), (1, true)] {
+            let mut per: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+            for _ in 0..7 {
+                let report = run_native("counter", json!({"threads": threads, "increments": 2_000_000, "record": record}), true);
+                for mode in ["unsync", "mutex", "atomic"] {
+                    per.entry(mode).or_default().push(report.values[&format!("{mode}_per_sec")].as_f64().unwrap());
+                }
+            }
+            for (mode, mut v) in per {
+                v.sort_by(f64::total_cmp);
+                println!("{threads} threads, record {record}: {mode} {:.1} M/s (min {:.1}, max {:.1})", v[3] / 1e6, v[0] / 1e6, v[6] / 1e6);
+            }
+        }
+    }
+
 }
