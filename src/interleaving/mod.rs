@@ -30,7 +30,7 @@ use crate::run::Run;
 pub mod schedule;
 mod stepper;
 mod steps;
-pub use stepper::{Finding, Names, StepOut, Stepper, WaitGraph};
+pub use stepper::{Clock, Finding, Names, StepOut, Stepper, WaitGraph};
 pub use steps::{SharedMemory, Steps, ThreadSteps};
 
 /// What a step did.
@@ -153,6 +153,11 @@ impl Track {
     pub fn lock(&mut self, op: Op, lock: usize) {
         debug_assert!(op.is_lock());
         self.push(op, lock as i64, lock as i64);
+    }
+
+    /// Whether its recorder records at all.
+    pub fn is_on(&self) -> bool {
+        self.recorder.on
     }
 
     /// Whether a hot loop should still record step by step: during the head, around a lost

@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use futures::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::{Names, Op, Recorder, Step, Stepper, Steps, TrackData};
+use super::{Clock, Names, Op, Recorder, Step, Stepper, Steps, TrackData};
 use crate::run::RunResult;
 
 /// A thread's body, ready to be polled by the scheduler.
@@ -75,8 +75,15 @@ pub struct Lesson {
     pub locks: fn(Size) -> Vec<String>,
     pub variants: Vec<Variant>,
     pub size: Size,
-    /// Thread `thread` (0-based) of `variant`, running on `steps`.
-    pub body: fn(variant: &str, size: Size, thread: usize, steps: Scheduled) -> Body,
+    /// Thread `thread` (0-based) of `variant`, running on `steps` (see [`body`]).
+    pub body: Rc<BodyFn>,
+}
+
+pub type BodyFn = dyn Fn(&str, Size, usize, Scheduled) -> Body;
+
+/// A lesson's bodies: `make(variant, size, thread, steps)` starts thread `thread`'s.
+pub fn body(make: impl Fn(&str, Size, usize, Scheduled) -> Body + 'static) -> Rc<BodyFn> {
+    Rc::new(make)
 }
 
 /// What a thread will do when it next moves.
@@ -84,7 +91,9 @@ pub struct Lesson {
 enum Next {
     Read,
     Write(i64),
+    Add(i64),
     Lock(usize),
+    TryLock(usize),
     Unlock(usize),
 }
 
@@ -132,11 +141,29 @@ impl World {
                 self.value = value;
                 value
             }
+            Next::Add(delta) => {
+                let was = self.value;
+                self.value = was + delta;
+                self.reads[me].push(was);
+                self.record(me, Op::Write, was + delta, was, Some(was));
+                was
+            }
             Next::Lock(l) => {
                 self.record(me, Op::LockWait, l as i64, l as i64, None);
                 self.record(me, Op::LockAcquire, l as i64, l as i64, None);
                 self.holder[l] = Some(me);
                 0
+            }
+            Next::TryLock(l) => {
+                self.record(me, Op::LockWait, l as i64, l as i64, None);
+                let got = self.holder[l].is_none();
+                if got {
+                    self.holder[l] = Some(me);
+                }
+                self.record(me, if got { Op::LockAcquire } else { Op::LockGiveUp }, l as i64, l as i64, None);
+                // What the body does next depends on it, as on a value read.
+                self.reads[me].push(i64::from(got));
+                i64::from(got)
             }
             Next::Unlock(l) => {
                 self.holder[l] = None;
@@ -180,9 +207,17 @@ impl Steps for Scheduled {
         Ok(())
     }
 
+    async fn add(&self, delta: i64) -> RunResult<i64> {
+        Ok(self.step(Next::Add(delta)).await)
+    }
+
     async fn lock(&self, lock: usize) -> RunResult<()> {
         self.step(Next::Lock(lock)).await;
         Ok(())
+    }
+
+    async fn try_lock(&self, lock: usize, _timeout_ms: f64) -> RunResult<bool> {
+        Ok(self.step(Next::TryLock(lock)).await == 1)
     }
 
     async fn unlock(&self, lock: usize) -> RunResult<()> {
@@ -190,7 +225,7 @@ impl Steps for Scheduled {
         Ok(())
     }
 
-    fn pause(&self, _ms: f64) -> RunResult<()> {
+    fn pause(&self, _what: &str, _ms: f64) -> RunResult<()> {
         Ok(())
     }
 }
@@ -318,6 +353,12 @@ impl<'l> Machine<'l> {
         self.world.borrow().value
     }
 
+    /// What the writes over values their threads had not read erased: each such write replaced
+    /// the value it found by one computed from an older one, undoing (found - read).
+    pub fn erased(&self) -> i64 {
+        self.world.borrow().steps.iter().filter(|s| s.op == Op::Write).filter_map(|s| s.read.map(|r| s.was - r)).sum()
+    }
+
     /// The steps so far in the stepper's format, lost updates and wait cycles explained. The
     /// threads stuck on a lock are shown asking for it, so a deadlock's circle is drawn.
     pub fn stepper(&self, mode: &str) -> Stepper {
@@ -344,7 +385,9 @@ impl<'l> Machine<'l> {
             recorder.tracks.lock().unwrap_or_else(|e| e.into_inner()).push(data);
         }
         let locks = (self.lesson.locks)(self.size);
-        recorder.finish(&Names { mode, shared: self.lesson.shared, update: self.lesson.update, locks: &locks })
+        let stepper =
+            recorder.finish(&Names { mode, shared: self.lesson.shared, update: self.lesson.update, locks: &locks });
+        Stepper { clock: Clock::Step, ..stepper }
     }
 
     /// What the page shows: every thread's next step and local copy, the shared state, whether
@@ -360,7 +403,9 @@ impl<'l> Machine<'l> {
                     _ if w.done[t] => None,
                     Some(Next::Read) => Some(format!("read the {}", self.lesson.shared)),
                     Some(Next::Write(v)) => Some(format!("write {v} to the {}", self.lesson.shared)),
+                    Some(Next::Add(d)) => Some(format!("add {d} to the {} in one step", self.lesson.shared)),
                     Some(Next::Lock(l)) => Some(format!("take {}", locks[l])),
+                    Some(Next::TryLock(l)) => Some(format!("try {} (give up if held)", locks[l])),
                     Some(Next::Unlock(l)) => Some(format!("release {}", locks[l])),
                     None => None,
                 };
@@ -763,5 +808,46 @@ mod tests {
         assert!(answer("cpu-map", "{}", false).contains("no scheduled lesson"));
         assert!(answer("race", r#"{"size":{"threads":9,"rounds":1}}"#, true).contains("keep it small"));
         assert!(answer("race", r#"{"variant":"nope"}"#, false).contains("unknown variant"));
+    }
+
+    #[test]
+    fn an_atomic_add_is_one_step_and_loses_nothing() {
+        let counter = lesson("counter").unwrap();
+        // 2 threads x 2 adds: 4 steps, C(4, 2) = 6 orders, none losing an increment.
+        let found = search(&counter, "atomic", size(2, 2));
+        assert_eq!((found.interleavings, found.failing), (6, 0));
+        let m = Machine::replay(&counter, "atomic", size(2, 2), &[0]).unwrap();
+        assert_eq!(m.value(), 1);
+        assert_eq!(m.view().threads[1].next.as_deref(), Some("add 1 to the counter in one step"));
+    }
+
+    #[test]
+    fn a_try_lock_takes_a_free_lock_and_gives_up_at_once_on_a_held_one() {
+        let mut l = lesson("deadlock").unwrap();
+        l.body = body(|_, _, me, steps| {
+            Box::pin(async move {
+                if me == 0 {
+                    steps.lock(0).await?;
+                } else {
+                    steps.try_lock(0, 50.0).await?;
+                }
+                Ok(())
+            })
+        });
+        let held = Machine::replay(&l, "deadlock", size(2, 1), &[0, 1]).unwrap().stepper("x");
+        assert_eq!(held.steps.last().map(|s| s.op), Some(Op::LockGiveUp));
+        let free = Machine::replay(&l, "deadlock", size(2, 1), &[1]).unwrap();
+        let took = free.stepper("x").steps.iter().filter(|s| s.thread == "thread 2").map(|s| s.op).collect::<Vec<_>>();
+        assert_eq!(took, [Op::LockWait, Op::LockAcquire]);
+        assert_eq!(free.enabled(), Vec::<usize>::new(), "thread 2 holds the lock: thread 1 must wait");
+    }
+
+    #[test]
+    fn a_scheduled_stepper_counts_steps_not_milliseconds() {
+        let race = lesson("race").unwrap();
+        let stepper = Machine::replay(&race, "unsafe", size(2, 1), &[0, 1]).unwrap().stepper("x");
+        assert_eq!(stepper.clock, Clock::Step);
+        let ts: Vec<f64> = stepper.steps.iter().map(|s| s.t).collect();
+        assert_eq!(ts, [0.0, 1.0]);
     }
 }

@@ -24,6 +24,17 @@ pub struct Stepper {
     pub note: String,
     /// Who waits for whom when a wait cycle formed (threads wait for locks, locks are held by threads).
     pub graph: Option<WaitGraph>,
+    /// What a step's `t` counts.
+    pub clock: Clock,
+}
+
+/// What a step's `t` counts: milliseconds since the run started (real threads), or the step's
+/// number from 0 (the scheduler has no clock: one step is one unit of its time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Clock {
+    Ms,
+    Step,
 }
 
 /// A step as the page and embedding pages get it.
@@ -35,7 +46,7 @@ pub struct StepOut {
     pub value: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub was: Option<i64>,
-    /// Milliseconds since the run started.
+    /// Milliseconds since the run started, or the step's number (see [`Clock`]).
     pub t: f64,
 }
 
@@ -131,6 +142,7 @@ impl Recorder {
             happened,
             note,
             graph: graph.map(|g| g.0),
+            clock: Clock::Ms,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::interleaving::schedule::{Failure, Lesson, Size, Variant};
+use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
 use crate::params::{FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -32,7 +32,11 @@ Sources: the long tour (BankAccount with a lock and random transactions); Python
             Preset { id: "rich", label: "Rich account (no refusals)", values: json!({"balance": 10_000}) },
             Preset { id: "busy", label: "8 threads x 20", values: json!({"threads": 8, "transactions": 20, "think_ms": 50, "hold_ms": 5}) },
         ],
-        modes: vec![Mode::new("locked", "Threads sharing one account under a lock", Model::Threads)],
+        modes: vec![
+            Mode::new("locked", "Threads sharing one account under a lock", Model::Threads),
+            Mode::new("scheduled-locked", "The same transactions under the lock, on the scheduler (no shared memory)", Model::Scheduled),
+            Mode::new("scheduled-unlocked", "The same transactions without the lock, on the scheduler (no shared memory)", Model::Scheduled),
+        ],
         code: crate::topic_code!("bank.rs"),
         python: crate::prose!(PYTHON),
         check,
@@ -56,15 +60,15 @@ pub fn lesson() -> Lesson {
             Variant { id: "locked", label: "Check and apply under the account's lock" },
         ],
         size: Size { threads: 2, rounds: 1 },
-        body: |variant, size, _thread, steps| {
+        body: schedule::body(|variant, size, _thread, steps| {
             let locked = variant == "locked";
             Box::pin(async move {
                 for _ in 0..size.rounds {
-                    transact(&steps, Kind::Withdraw, 60, locked).await?;
+                    transact(&steps, Kind::Withdraw, 60, locked, 0.0).await?;
                 }
                 Ok(())
             })
-        },
+        }),
     }
 }
 
@@ -127,10 +131,15 @@ fn check(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use futures::executor::block_on;
+
 use crate::engines::threads;
-use crate::interleaving::{Names, Op, Recorder, Steps, Track};
+use crate::interleaving::schedule::scheduled_mode;
+use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -150,7 +159,7 @@ struct Tx {
     think_ms: f64,
 }
 
-/// A line of the ledger: a transaction as it really happened, in lock order.
+/// A line of the ledger: a transaction as it really happened.
 #[derive(Clone, Debug)]
 struct Entry {
     tx: Tx,
@@ -158,11 +167,28 @@ struct Entry {
     before: i64,
     after: i64,
     at: f64,
+    /// Which time the account's lock was taken for it (0 without the lock): the ledger's order.
+    turn: u64,
 }
 
-struct Account {
-    balance: i64,
-    ledger: Vec<Entry>,
+/// One transaction, written once for both engines: the check and the act on the balance, with
+/// `hold_ms` of work in between, under the account's lock when `locked`. Returns the balance it
+/// read and whether it was accepted.
+async fn transact<S: Steps>(s: &S, kind: Kind, amount: i64, locked: bool, hold_ms: f64) -> RunResult<(i64, bool)> {
+    if locked {
+        s.lock(0).await?;
+    }
+    let before = s.read().await?;
+    let accepted = kind == Kind::Deposit || amount <= before; // the check...
+    s.pause(&format!("{} {amount}", describe_kind(kind)), hold_ms)?; // others wait meanwhile, if locked
+    if accepted {
+        let after = if kind == Kind::Deposit { before + amount } else { before - amount };
+        s.write(after).await?; // ...and the act: without the lock, another thread may act in between
+    }
+    if locked {
+        s.unlock(0).await?;
+    }
+    Ok((before, accepted))
 }
 
 fn plan(p: &Params) -> Vec<Vec<Tx>> {
@@ -183,63 +209,159 @@ fn plan(p: &Params) -> Vec<Vec<Tx>> {
         .collect()
 }
 
+fn names(mode: &str) -> Names<'_> {
+    Names { mode, shared: "balance", update: ("transaction", "transactions"), locks: &[] }
+}
+
 async fn run_bank(run: Run, p: Params) -> RunResult<()> {
     let start = p.int("balance");
     let plan = plan(&p);
-    let account = Arc::new(Mutex::new(Account { balance: start, ledger: Vec::new() }));
+    let lock = ["the account's lock".to_string()];
+    let memory = Arc::new(SharedMemory::new(start, &lock, plan.len()));
+    let ledger = Arc::new(Mutex::new(Vec::new()));
     run.sample("balance", "balance", ("time (ms)", "balance"), (0.0, start as f64));
 
     let recorder = Recorder::new(true, plan.len());
     let done = run.measure("locked", async {
         let mut handles = Vec::new();
         for txs in plan.clone() {
-            let (run, account, hold) = (run.clone(), account.clone(), p.float("hold_ms"));
-            let lane = format!("thread {}", txs[0].thread);
-            let mut track = recorder.track(&run, &lane, txs[0].thread);
-            handles.push(threads::spawn(lane.clone(), move || customer(&run, &lane, &account, txs, hold, &mut track))?);
+            let (run, memory, ledger, hold) = (run.clone(), memory.clone(), ledger.clone(), p.float("hold_ms"));
+            let me = txs[0].thread;
+            let lane = format!("thread {me}");
+            let mut track = recorder.track(&run, &lane, me);
+            handles.push(threads::spawn(lane.clone(), move || {
+                let steps = ThreadSteps::new(&run, &lane, me - 1, &memory, &mut track);
+                customer(&run, &lane, &steps, txs, hold, &ledger)
+            })?);
         }
         for outcome in threads::join_all(handles).await? {
             outcome?;
         }
         Ok(())
     });
-    if done.await?.is_none() {
-        return Ok(());
+    if done.await?.is_some() {
+        run.stepper(recorder.finish(&Names { locks: &lock, ..names("locked") }));
+        let mut ledger = std::mem::take(&mut *ledger.lock().unwrap());
+        ledger.sort_by_key(|e| e.turn);
+        check_books(&run, "locked", start, memory.value(), &ledger, &plan, true);
+        show_ledger(&run, &ledger);
     }
-    let locks = ["the account's lock".to_string()];
-    run.stepper(recorder.finish(&Names { mode: "locked", shared: "balance", update: ("transaction", "transactions"), locks: &locks }));
 
-    // Check the books from the ledger.
-    let account = account.lock().unwrap();
-    let ledger = &account.ledger;
-    let sum = |kind: Kind, accepted: bool| -> i64 {
-        ledger.iter().filter(|e| e.tx.kind == kind && e.accepted == accepted).map(|e| e.tx.amount).sum()
-    };
-    let (deposits, withdrawn, refused) =
-        (sum(Kind::Deposit, true), sum(Kind::Withdraw, true), sum(Kind::Withdraw, false));
+    // The same transactions on the scheduler engine, where threads cannot run: under the lock
+    // the books balance; without it, check and act come apart and whole transactions vanish.
+    for (mode, locked) in [("scheduled-locked", true), ("scheduled-unlocked", false)] {
+        let ledger = Rc::new(RefCell::new(Vec::new()));
+        let lesson = planned(&plan, start, ledger.clone());
+        let size = Size { threads: plan.len(), rounds: p.count("transactions") };
+        let variant = if locked { "locked" } else { "unlocked" };
+        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, true).await? else { continue };
+        let ledger = ledger.take();
+        let final_balance = machine.value();
+        if locked {
+            check_books(&run, mode, start, final_balance, &ledger, &plan, false);
+            run.verify(steps.findings.is_empty(), format!("{mode}: no transaction vanished"));
+        } else {
+            let (deposits, withdrawn) = accepted_sums(&ledger);
+            let off = start + deposits - withdrawn - final_balance;
+            run.result(mode, format!("final balance {final_balance}; the ledger says {}", start + deposits - withdrawn));
+            run.verify(
+                off == machine.erased(),
+                format!("{mode}: the books are off by {off}, exactly what the writes over balances their threads had not read erased ({} such writes)", steps.findings.len()),
+            );
+        }
+        run.value(mode, serde_json::json!({"final": final_balance, "vanished": steps.findings.len()}));
+    }
+    Ok(())
+}
+
+/// A lesson whose thread k makes the planned transactions of thread k+1, writing its ledger.
+fn planned(plan: &[Vec<Tx>], start: i64, ledger: Rc<RefCell<Vec<Entry>>>) -> Lesson {
+    let plan = plan.to_vec();
+    Lesson {
+        start,
+        body: schedule::body(move |variant, _size, me, steps| {
+            let (txs, ledger, locked) = (plan[me].clone(), ledger.clone(), variant == "locked");
+            Box::pin(async move {
+                for tx in txs {
+                    let (before, accepted) = transact(&steps, tx.kind, tx.amount, locked, 0.0).await?;
+                    let after = balance_after(&tx, before, accepted);
+                    ledger.borrow_mut().push(Entry { tx, accepted, before, after, at: 0.0, turn: 0 });
+                }
+                Ok(())
+            })
+        }),
+        ..lesson()
+    }
+}
+
+fn balance_after(tx: &Tx, before: i64, accepted: bool) -> i64 {
+    match (accepted, tx.kind) {
+        (false, _) => before,
+        (true, Kind::Deposit) => before + tx.amount,
+        (true, Kind::Withdraw) => before - tx.amount,
+    }
+}
+
+/// One customer: its transactions one by one, each a pause to think, then `transact` under the lock.
+fn customer(run: &Run, lane: &str, steps: &ThreadSteps, txs: Vec<Tx>, hold_ms: f64, ledger: &Mutex<Vec<Entry>>) -> RunResult<()> {
+    for tx in txs {
+        run.timed(lane, "think", SpanKind::Io, || threads::sleep(run, tx.think_ms))?;
+        // The steps of real threads complete at once: block_on just runs the body through.
+        let (before, accepted) = block_on(transact(steps, tx.kind, tx.amount, true, hold_ms))?;
+        let (at, after) = (run.now(), balance_after(&tx, before, accepted));
+        let turn = steps.turn();
+        run.log(lane, format!("{} {}{}: {before} -> {after}", describe_kind(tx.kind), tx.amount, if accepted { "" } else { " refused" }));
+        run.sample("balance", "balance", ("time (ms)", "balance"), (at, after as f64));
+        ledger.lock().unwrap().push(Entry { tx, accepted, before, after, at, turn });
+    }
+    Ok(())
+}
+
+fn accepted_sums(ledger: &[Entry]) -> (i64, i64) {
+    let sum = |kind: Kind| -> i64 { ledger.iter().filter(|e| e.tx.kind == kind && e.accepted).map(|e| e.tx.amount).sum() };
+    (sum(Kind::Deposit), sum(Kind::Withdraw))
+}
+
+/// Checks the books from the ledger (in lock order when `ordered`).
+fn check_books(run: &Run, mode: &str, start: i64, balance: i64, ledger: &[Entry], plan: &[Vec<Tx>], ordered: bool) {
+    let (deposits, withdrawn) = accepted_sums(ledger);
+    let refused: i64 = ledger.iter().filter(|e| !e.accepted).map(|e| e.tx.amount).sum();
     let refusals = ledger.iter().filter(|e| !e.accepted).count();
     let lowest = ledger.iter().map(|e| e.after).min().unwrap_or(start).min(start);
-    let chained =
-        ledger.windows(2).all(|w| w[0].after == w[1].before) && ledger.first().is_none_or(|e| e.before == start);
     let mut executed: Vec<String> = ledger.iter().map(|e| describe(&e.tx)).collect();
     let mut planned: Vec<String> = plan.iter().flatten().map(describe).collect();
     executed.sort();
     planned.sort();
-
+    let prefix = if mode == "locked" { String::new() } else { format!("{mode}: ") };
     run.verify(
-        account.balance == start + deposits - withdrawn,
-        format!("final {} = start {start} + deposits {deposits} - accepted withdrawals {withdrawn}", account.balance),
+        balance == start + deposits - withdrawn,
+        format!("{prefix}final {balance} = start {start} + deposits {deposits} - accepted withdrawals {withdrawn}"),
     );
-    run.verify(lowest >= 0, format!("the balance never went negative (lowest: {lowest})"));
+    run.verify(lowest >= 0, format!("{prefix}the balance never went negative (lowest: {lowest})"));
     run.verify(
         ledger.iter().filter(|e| !e.accepted).all(|e| e.tx.amount > e.before),
-        format!("{refusals} refused withdrawals were each larger than the balance at that moment"),
+        format!("{prefix}{refusals} refused withdrawals were each larger than the balance at that moment"),
     );
-    run.verify(chained, "each transaction started from the balance the previous one left: no two overlapped");
-    run.verify(executed == planned, format!("all {} planned transactions ran exactly once", planned.len()));
+    if ordered {
+        let chained =
+            ledger.windows(2).all(|w| w[0].after == w[1].before) && ledger.first().is_none_or(|e| e.before == start);
+        run.verify(chained, "each transaction started from the balance the previous one left: no two overlapped");
+    }
+    run.verify(executed == planned, format!("{prefix}all {} planned transactions ran exactly once", planned.len()));
+    run.result(mode, format!("final balance {balance}"));
+    run.note(mode, format!("overdrafts refused: {refusals} (worth {refused})"));
+    if mode == "locked" {
+        run.value("final", balance);
+        run.value("deposits", deposits);
+        run.value("withdrawn", withdrawn);
+        run.value("refusals", refusals);
+        run.value("lowest", lowest);
+        run.value("planned", planned);
+        run.value("executed", executed);
+    }
+}
 
-    run.result("locked", format!("final balance {}", account.balance));
-    run.note("locked", format!("overdrafts refused: {refusals} (worth {refused})"));
+fn show_ledger(run: &Run, ledger: &[Entry]) {
     let rows = ledger
         .iter()
         .enumerate()
@@ -260,69 +382,6 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
         &["#", "thread", "transaction", "outcome", "before", "after", "at ms"],
         rows,
     );
-    run.value("final", account.balance);
-    run.value("deposits", deposits);
-    run.value("withdrawn", withdrawn);
-    run.value("refusals", refusals);
-    run.value("lowest", lowest);
-    run.value("planned", planned);
-    run.value("executed", executed);
-    Ok(())
-}
-
-/// One transaction step by step, as the scheduler runs it: the check and the act on the
-/// balance, under the account's lock when `locked`. Returns whether it was accepted.
-async fn transact<S: Steps>(s: &S, kind: Kind, amount: i64, locked: bool) -> RunResult<bool> {
-    if locked {
-        s.lock(0).await?;
-    }
-    let before = s.read().await?;
-    let accepted = kind == Kind::Deposit || amount <= before; // the check...
-    if accepted {
-        let after = if kind == Kind::Deposit { before + amount } else { before - amount };
-        s.write(after).await?; // ...and the act: without the lock, another thread may act in between
-    }
-    if locked {
-        s.unlock(0).await?;
-    }
-    Ok(accepted)
-}
-
-/// One customer: its transactions one by one, each checked and applied while holding the lock.
-fn customer(run: &Run, lane: &str, account: &Mutex<Account>, txs: Vec<Tx>, hold_ms: f64, track: &mut Track) -> RunResult<()> {
-    for tx in txs {
-        run.timed(lane, "think", SpanKind::Io, || threads::sleep(run, tx.think_ms))?;
-        let asked = run.now();
-        track.lock(Op::LockWait, 0);
-        let mut acct = account.lock().unwrap();
-        track.lock(Op::LockAcquire, 0);
-        let got = run.now();
-        if got - asked > 0.05 {
-            run.span(lane, "wait for the lock", SpanKind::Wait, asked, got);
-        }
-        let before = acct.balance;
-        track.read(before);
-        let accepted = match tx.kind {
-            Kind::Deposit => true,
-            Kind::Withdraw => tx.amount <= before, // the check...
-        };
-        if accepted {
-            acct.balance += if tx.kind == Kind::Deposit { tx.amount } else { -tx.amount };
-            // ...and the update
-            track.write(acct.balance, before);
-        }
-        threads::sleep(run, hold_ms)?; // the work done while the account is locked
-        let after = acct.balance;
-        let at = run.now();
-        let what = format!("{} {}{}", describe_kind(tx.kind), tx.amount, if accepted { "" } else { " refused" });
-        run.log(lane, format!("{what}: {before} -> {after}"));
-        run.span(lane, what, SpanKind::Run, got, at);
-        run.sample("balance", "balance", ("time (ms)", "balance"), (at, after as f64));
-        acct.ledger.push(Entry { tx, accepted, before, after, at });
-        drop(acct);
-        track.lock(Op::LockRelease, 0);
-    }
-    Ok(())
 }
 
 fn describe_kind(kind: Kind) -> &'static str {
@@ -395,5 +454,27 @@ mod tests {
     fn amounts_must_make_sense() {
         let errors = rejected_native("bank", json!({"min_amount": 500, "max_amount": 100}));
         assert_eq!(errors[0].field, "max_amount");
+    }
+
+    #[test]
+    fn on_the_scheduler_the_lock_keeps_the_books_and_without_it_they_are_off_by_what_vanished() {
+        let params = json!({"balance": 100, "threads": 3, "transactions": 6, "seed": 5, "think_ms": 0, "hold_ms": 0});
+        let report = run_native("bank", params, true);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        let locked = report.checks.iter().filter(|c| c.text.starts_with("scheduled-locked: ")).count();
+        assert_eq!(locked, 5, "the books, the lowest balance, the refusals, every transaction once, none vanished");
+        assert!(report.checks.iter().any(|c| c.text.starts_with("scheduled-unlocked: the books are off by")));
+        assert_eq!(report.values["scheduled-locked"]["vanished"], 0);
+        for mode in ["scheduled-locked", "scheduled-unlocked"] {
+            let stepper = report.steppers.iter().find(|s| s.mode == mode).unwrap();
+            assert_eq!(stepper.clock, crate::interleaving::Clock::Step);
+        }
+        assert_eq!(report.steppers[0].clock, crate::interleaving::Clock::Ms);
+        // Over a few seeds, the unlocked version loses a transaction at least once.
+        let vanished = (0..5).any(|seed| {
+            let p = json!({"balance": 100, "threads": 3, "transactions": 6, "seed": seed, "think_ms": 0, "hold_ms": 0});
+            run_native("bank", p, true).values["scheduled-unlocked"]["vanished"].as_u64().unwrap() > 0
+        });
+        assert!(vanished);
     }
 }

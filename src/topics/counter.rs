@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::interleaving::schedule::{Failure, Lesson, Size, Variant};
+use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
 use crate::params::{group, FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -58,17 +58,18 @@ pub fn lesson() -> Lesson {
         variants: vec![
             Variant { id: "unsync", label: "Unsynchronized load + store" },
             Variant { id: "mutex", label: "Mutex around each increment" },
+            Variant { id: "atomic", label: "Atomic fetch_add" },
         ],
         size: Size { threads: 2, rounds: 2 },
-        body: |variant, size, _thread, steps| {
-            let locked = variant == "mutex";
+        body: schedule::body(|variant, size, _thread, steps| {
+            let way = Way::from_id(variant);
             Box::pin(async move {
                 for _ in 0..size.rounds {
-                    increment(&steps, locked).await?;
+                    increment(&steps, way).await?;
                 }
                 Ok(())
             })
-        },
+        }),
     }
 }
 
@@ -119,12 +120,14 @@ fn check(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use futures::executor::block_on;
 
 use crate::engines::threads;
 use crate::interleaving::schedule::scheduled_mode;
-use crate::interleaving::{Names, Op, Recorder, Steps, Track};
+use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -135,13 +138,41 @@ enum Way {
     Atomic,
 }
 
-/// The shared counter, in the two forms the modes use.
-#[derive(Default)]
-struct Shared {
-    atomic: AtomicU64,
-    locked: Mutex<u64>,
-    /// Threads that are started and waiting to begin together.
-    ready: AtomicUsize,
+impl Way {
+    fn from_id(id: &str) -> Way {
+        match id {
+            "mutex" => Way::Mutex,
+            "atomic" => Way::Atomic,
+            _ => Way::Unsync,
+        }
+    }
+}
+
+/// One increment, written once for both engines: load, add 1, store (under the mutex for
+/// `Way::Mutex`); an atomic fetch-add is one indivisible step.
+async fn increment<S: Steps>(s: &S, way: Way) -> RunResult<()> {
+    if way == Way::Atomic {
+        s.add(1).await?; // load, add and store as one instruction: nothing can come in between
+        return Ok(());
+    }
+    let locked = way == Way::Mutex;
+    if locked {
+        s.lock(0).await?;
+    }
+    let value = s.read().await?; // load
+    s.write(value + 1).await?; // store: without the mutex, may overwrite other threads' stores
+    if locked {
+        s.unlock(0).await?;
+    }
+    Ok(())
+}
+
+/// `n` increments in a row.
+async fn increments<S: Steps>(s: &S, way: Way, n: usize) -> RunResult<()> {
+    for _ in 0..n {
+        increment(s, way).await?;
+    }
+    Ok(())
 }
 
 /// Increments between two looks at the Stop button.
@@ -203,21 +234,23 @@ async fn run_counter(run: Run, p: Params) -> RunResult<()> {
     Ok(())
 }
 
-/// N threads each add 1 to the counter M times, starting together; returns the final count
-/// and the milliseconds from the first thread starting to count to the last one finishing.
+/// N threads each run `increment` M times on one shared counter, starting together; returns the
+/// final count and the milliseconds from the first thread starting to count to the last one
+/// finishing. Each thread records its first steps, then only what a lost update looks like.
 async fn count_with(run: &Run, way: Way, n: usize, m: usize, recorder: &Arc<Recorder>) -> RunResult<(u64, f64)> {
-    let shared = Arc::new(Shared::default());
+    let memory = Arc::new(SharedMemory::new(0, &["the mutex".to_string()], n));
+    let ready = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for t in 1..=n {
-        let (run, shared, recorder) = (run.clone(), shared.clone(), recorder.clone());
+        let (run, memory, ready, recorder) = (run.clone(), memory.clone(), ready.clone(), recorder.clone());
         handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<(f64, f64)> {
             let lane = format!("thread {t}");
             let mut track = recorder.track(&run, &lane, t);
             // Wait until every thread exists, so they really count at the same time.
             let arrived = run.now();
-            shared.ready.fetch_add(1, Ordering::SeqCst);
+            ready.fetch_add(1, Ordering::SeqCst);
             let mut spins = 0u32;
-            while shared.ready.load(Ordering::SeqCst) < n {
+            while ready.load(Ordering::SeqCst) < n {
                 std::hint::spin_loop(); // spin (rather than sleep) so all start within microseconds
                 spins = spins.wrapping_add(1);
                 if spins.is_multiple_of(4096) {
@@ -227,42 +260,22 @@ async fn count_with(run: &Run, way: Way, n: usize, m: usize, recorder: &Arc<Reco
             }
             let start = run.now();
             run.span(&lane, "wait for the others to start", SpanKind::Wait, arrived, start);
+            let steps = ThreadSteps::new(&run, &lane, t - 1, &memory, &mut track).hot();
+            let plain = steps.plain();
+            // The steps of real threads complete at once: block_on just runs the body through.
             let mut left = m;
             while left > 0 {
                 run.check()?;
-                // Recording: the first increments step by step, then one per chunk as a sample.
-                if track.wants_detail() || recorder.is_on() {
-                    recorded_increment(&shared, way, &mut track);
+                if steps.recording() {
+                    block_on(increment(&steps, way))?; // recorded (or one step nearer a sample)
                     left -= 1;
-                    if track.wants_detail() {
-                        continue;
-                    }
+                } else {
+                    // The same increment on plain loads and stores, a chunk at a time.
+                    let chunk = left.min(CHUNK);
+                    block_on(increments(&plain, way, chunk))?;
+                    plain.hand_in();
+                    left -= chunk;
                 }
-                let chunk = left.min(CHUNK);
-                if way == Way::Unsync && track.watching() {
-                    left -= watched_increments(&shared, chunk, &mut track);
-                    continue;
-                }
-                track.skipped(chunk as u64 * steps_per_increment(way));
-                match way {
-                    Way::Unsync => {
-                        for _ in 0..chunk {
-                            let value = shared.atomic.load(Ordering::Relaxed); // load
-                            shared.atomic.store(value + 1, Ordering::Relaxed); // store: may overwrite others
-                        }
-                    }
-                    Way::Mutex => {
-                        for _ in 0..chunk {
-                            *shared.locked.lock().unwrap() += 1; // lock, add, unlock
-                        }
-                    }
-                    Way::Atomic => {
-                        for _ in 0..chunk {
-                            shared.atomic.fetch_add(1, Ordering::Relaxed); // one indivisible step
-                        }
-                    }
-                }
-                left -= chunk;
             }
             let end = run.now();
             run.span(&lane, format!("{} increments", group(m as i64)), SpanKind::Run, start, end);
@@ -272,75 +285,7 @@ async fn count_with(run: &Run, way: Way, n: usize, m: usize, recorder: &Arc<Reco
     let times = threads::join_all(handles).await?.into_iter().collect::<RunResult<Vec<_>>>()?;
     let first = times.iter().map(|t| t.0).fold(f64::INFINITY, f64::min);
     let last = times.iter().map(|t| t.1).fold(0.0, f64::max);
-    let count = if way == Way::Mutex { *shared.locked.lock().unwrap() } else { shared.atomic.load(Ordering::SeqCst) };
-    Ok((count, last - first))
-}
-
-/// One increment recorded step by step: what the loops below do, with each step on the track.
-/// The store is a swap here, so the track learns what it overwrote.
-fn recorded_increment(shared: &Shared, way: Way, track: &mut Track) {
-    match way {
-        Way::Unsync => {
-            let value = shared.atomic.load(Ordering::Relaxed);
-            track.read(value as i64);
-            let was = shared.atomic.swap(value + 1, Ordering::Relaxed);
-            track.write(value as i64 + 1, was as i64);
-        }
-        Way::Mutex => {
-            track.lock(Op::LockWait, 0);
-            let mut count = shared.locked.lock().unwrap();
-            track.lock(Op::LockAcquire, 0);
-            let value = *count;
-            track.read(value as i64);
-            *count = value + 1;
-            track.write(value as i64 + 1, value as i64); // nobody else can write while we hold it
-            drop(count);
-            track.lock(Op::LockRelease, 0);
-        }
-        Way::Atomic => {
-            shared.atomic.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// One increment, step by step, as the scheduler runs it: load, add 1, store, under the mutex
-/// when `locked`. (The real threads' loops above do the same steps without a pause to record.)
-async fn increment<S: Steps>(s: &S, locked: bool) -> RunResult<()> {
-    if locked {
-        s.lock(0).await?;
-    }
-    let value = s.read().await?; // load
-    s.write(value + 1).await?; // store: without the mutex, may overwrite other threads' stores
-    if locked {
-        s.unlock(0).await?;
-    }
-    Ok(())
-}
-
-/// Unsynchronized increments whose store is a swap, so each says what it overwrote: until the
-/// track has a few lost updates, one is recorded the moment it happens (recording every step
-/// would slow the loop down too much to lose any). Stops after the first; returns how many ran.
-fn watched_increments(shared: &Shared, chunk: usize, track: &mut Track) -> usize {
-    for done in 1..=chunk {
-        let value = shared.atomic.load(Ordering::Relaxed);
-        let was = shared.atomic.swap(value + 1, Ordering::Relaxed);
-        if was != value {
-            track.skipped(2 * (done as u64 - 1));
-            track.read(value as i64);
-            track.write(value as i64 + 1, was as i64);
-            return done;
-        }
-    }
-    track.skipped(2 * chunk as u64);
-    chunk
-}
-
-fn steps_per_increment(way: Way) -> u64 {
-    match way {
-        Way::Unsync => 2,
-        Way::Mutex => 5,
-        Way::Atomic => 1,
-    }
+    Ok((memory.value() as u64, last - first))
 }
 
 /// 12345678.0 -> "12.3 M".
@@ -414,4 +359,23 @@ mod tests {
         let errors = rejected_native("counter", json!({"threads": 64, "increments": 10_000_000}));
         assert_eq!(errors[0].field, "increments");
     }
+    /// Each mode's increments per second (medians of 7 runs), for comparing versions of the loop.
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib throughput_by_mode -- --ignored --nocapture"]
+    fn throughput_by_mode() {
+        for (threads, record) in [(4, true), (4, false), (1, true)] {
+            let mut per: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+            for _ in 0..7 {
+                let report = run_native("counter", json!({"threads": threads, "increments": 2_000_000, "record": record}), true);
+                for mode in ["unsync", "mutex", "atomic"] {
+                    per.entry(mode).or_default().push(report.values[&format!("{mode}_per_sec")].as_f64().unwrap());
+                }
+            }
+            for (mode, mut v) in per {
+                v.sort_by(f64::total_cmp);
+                println!("{threads} threads, record {record}: {mode} {:.1} M/s (min {:.1}, max {:.1})", v[3] / 1e6, v[0] / 1e6, v[6] / 1e6);
+            }
+        }
+    }
+
 }

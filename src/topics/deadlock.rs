@@ -57,22 +57,23 @@ pub fn lesson() -> Lesson {
         shared: "", // locks only: no shared value to show
         update: ("transfer", "transfers"),
         start: 0,
-        locks: |size| (0..size.threads).map(|l| format!("lock {}", (b'A' + l as u8) as char)).collect(),
+        locks: |size| lock_names(size.threads),
         variants: vec![
             schedule::Variant { id: "deadlock", label: "Opposite orders (deadlocks)" },
             schedule::Variant { id: "ordered", label: "Fix: one global lock order" },
         ],
         size: Size { threads: 2, rounds: 1 },
-        body: |variant, size, me, steps| {
+        body: schedule::body(|variant, size, me, steps| {
             let (left, right) = (me, (me + 1) % size.threads);
             let (first, second) = if variant == "ordered" { (left.min(right), left.max(right)) } else { (left, right) };
+            let names = lock_names(size.threads);
             Box::pin(async move {
                 for _ in 0..size.rounds {
-                    transfer(&steps, first, second).await?;
+                    transfer(&steps, (first, second), &Timing::default(), &names).await?;
                 }
                 Ok(())
             })
-        },
+        }),
     }
 }
 
@@ -153,14 +154,14 @@ fn check(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use futures::executor::block_on;
 
 use crate::engines::{tasks, threads};
 use crate::interleaving::schedule::scheduled_mode;
-use crate::interleaving::Steps;
-use crate::interleaving::{Names, Op, Recorder, Stepper, Track};
+use crate::interleaving::{Names, Recorder, SharedMemory, Stepper, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -174,107 +175,44 @@ enum Variant {
     TryLock,
 }
 
-/// A lock that knows who holds it, and whose waiters can time out or be cancelled.
-struct TrackedLock {
-    name: String,
-    holder: Mutex<Option<usize>>,
-    freed: Condvar,
+fn lock_names(n: usize) -> Vec<String> {
+    (0..n).map(|l| format!("lock {}", (b'A' + l as u8) as char)).collect()
 }
 
-/// What the watchdog can see, and how it cancels.
-struct Board {
-    locks: Vec<TrackedLock>,
-    /// Per thread: bumped at every lock taken or released.
-    progress: Vec<AtomicU64>,
-    /// Per thread: the lock it is waiting for, if any.
-    waiting: Mutex<Vec<Option<usize>>>,
-    /// Set by the watchdog: every lock attempt gives up.
-    abort: AtomicBool,
-    /// Threads that have ended (finished or cancelled).
-    ended: AtomicUsize,
-    /// Threads that are started and waiting to begin together.
+/// How long a transfer works with its locks, and tries for the second (None: waits for ever).
+#[derive(Default)]
+struct Timing {
+    hold: f64,
+    work: f64,
+    try_ms: Option<f64>,
+}
+
+/// One transfer, written once for both engines: both locks in the order given, with work in
+/// between. A thread holding `first` while waiting for `second` is where the circle closes.
+/// With a try-lock, the second lock may not come: then it lets go of the first and returns false.
+async fn transfer<S: Steps>(s: &S, (first, second): (usize, usize), t: &Timing, names: &[String]) -> RunResult<bool> {
+    s.lock(first).await?;
+    s.pause(&format!("holding {}", names[first]), t.hold)?; // the other thread takes its first lock meanwhile
+    let got = match t.try_ms {
+        None => {
+            s.lock(second).await?; // may wait for ever: the other thread holds it and wants ours
+            true
+        }
+        Some(ms) => s.try_lock(second, ms).await?,
+    };
+    if got {
+        s.pause(&format!("holding {} + {}: a transfer", names[first], names[second]), t.work)?;
+        s.unlock(second).await?;
+    }
+    s.unlock(first).await?; // let go, so the other thread can finish
+    Ok(got)
+}
+
+/// Threads started, and ended (finished or cancelled).
+#[derive(Default)]
+struct Gate {
     ready: AtomicUsize,
-    /// Per thread: its recorded lock steps (each thread touches only its own).
-    tracks: Vec<Mutex<Track>>,
-}
-
-enum Attempt<'a> {
-    Got(Held<'a>),
-    TimedOut,
-    Aborted,
-}
-
-/// A lock being held; dropping it releases the lock (also when a thread is cancelled).
-struct Held<'a> {
-    board: &'a Board,
-    lock: usize,
-    me: usize,
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        let lock = &self.board.locks[self.lock];
-        self.board.record(self.me, Op::LockRelease, self.lock);
-        *lock.holder.lock().unwrap() = None;
-        lock.freed.notify_all();
-        self.board.progress[self.me].fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Board {
-    /// Thread `me` tries to take lock `l`, for at most `timeout` ms (None: forever), and
-    /// gives up at once when the watchdog sets the abort flag.
-    fn acquire(&self, run: &Run, me: usize, l: usize, timeout: Option<f64>) -> RunResult<Attempt<'_>> {
-        let lock = &self.locks[l];
-        let lane = format!("thread {}", me + 1);
-        let asked = run.now();
-        self.record(me, Op::LockWait, l);
-        self.waiting.lock().unwrap()[me] = Some(l);
-        let _waiting = run.waiting(&lane, &lock.name); // the engine's own watchdog can name it too
-        let mut holder = lock.holder.lock().unwrap();
-        let outcome = loop {
-            if self.abort.load(Ordering::SeqCst) || run.is_cancelled() {
-                break Attempt::Aborted;
-            }
-            if holder.is_none() {
-                *holder = Some(me);
-                self.record(me, Op::LockAcquire, l);
-                break Attempt::Got(Held { board: self, lock: l, me });
-            }
-            if timeout.is_some_and(|t| run.now() - asked >= t) {
-                break Attempt::TimedOut;
-            }
-            holder = lock.freed.wait_timeout(holder, Duration::from_millis(2)).unwrap().0;
-        };
-        drop(holder);
-        match outcome {
-            Attempt::Got(_) => {}
-            Attempt::TimedOut => self.record(me, Op::LockGiveUp, l),
-            Attempt::Aborted => self.record(me, Op::LockCancelled, l),
-        }
-        self.waiting.lock().unwrap()[me] = None;
-        let label = match &outcome {
-            Attempt::Got(_) => {
-                self.progress[me].fetch_add(1, Ordering::SeqCst);
-                format!("wait for {}", lock.name)
-            }
-            Attempt::TimedOut => format!("gave up on {}", lock.name),
-            Attempt::Aborted => format!("wait for {} (deadlocked, cancelled)", lock.name),
-        };
-        if run.now() - asked > 0.05 {
-            run.span(&lane, label, SpanKind::Wait, asked, run.now());
-        }
-        run.check()?;
-        Ok(outcome)
-    }
-
-    fn holder(&self, l: usize) -> Option<usize> {
-        *self.locks[l].holder.lock().unwrap()
-    }
-
-    fn record(&self, me: usize, op: Op, l: usize) {
-        self.tracks[me].lock().unwrap().lock(op, l);
-    }
+    ended: AtomicUsize,
 }
 
 struct Settings {
@@ -399,37 +337,25 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
 async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<Ended>, bool, Stepper)> {
     let n = s.threads;
     let recorder = Recorder::new(true, n);
-    let board = Arc::new(Board {
-        locks: (0..n)
-            .map(|l| TrackedLock {
-                name: format!("lock {}", (b'A' + l as u8) as char),
-                holder: Mutex::new(None),
-                freed: Condvar::new(),
-            })
-            .collect(),
-        progress: (0..n).map(|_| AtomicU64::new(0)).collect(),
-        waiting: Mutex::new(vec![None; n]),
-        abort: AtomicBool::new(false),
-        ended: AtomicUsize::new(0),
-        ready: AtomicUsize::new(0),
-        tracks: (0..n).map(|me| Mutex::new(recorder.track(run, &format!("thread {}", me + 1), me + 1))).collect(),
-    });
+    let locks = lock_names(n);
+    let memory = Arc::new(SharedMemory::new(0, &locks, n));
+    let gate = Arc::new(Gate::default());
     let s = Arc::new(s);
     let mut handles = Vec::new();
     for me in 0..n {
-        let (run, board, s) = (run.clone(), board.clone(), s.clone());
+        let (run, memory, gate, s, recorder) = (run.clone(), memory.clone(), gate.clone(), s.clone(), recorder.clone());
         handles.push(threads::spawn(format!("thread {}", me + 1), move || {
-            let ended = worker(&run, &board, &s, me);
-            board.ended.fetch_add(1, Ordering::SeqCst);
+            let lane = format!("thread {}", me + 1);
+            let mut track = recorder.track(&run, &lane, me + 1);
+            let ended = worker(&run, &lane, ThreadSteps::new(&run, &lane, me, &memory, &mut track), &memory, &gate, &s, me);
+            gate.ended.fetch_add(1, Ordering::SeqCst);
             ended
         })?);
     }
-    let (found, ended) = futures::join!(watchdog(run, &board, &s), threads::join_all(handles));
+    let (found, ended) = futures::join!(watchdog(run, &memory, &gate, &s), threads::join_all(handles));
     let ended = ended?.into_iter().collect::<RunResult<Vec<_>>>()?;
     let found = found?;
-    let free = (0..n).all(|l| board.holder(l).is_none());
-    let locks: Vec<String> = board.locks.iter().map(|l| l.name.clone()).collect();
-    drop(board); // hands the tracks in (the threads have ended)
+    let free = (0..n).all(|l| memory.holder(l).is_none());
     let mode = match s.variant {
         Variant::Opposite => "deadlock",
         Variant::Ordered => "ordered",
@@ -439,111 +365,88 @@ async fn transfers(run: &Run, s: Settings) -> RunResult<(Option<Deadlock>, Vec<E
     Ok((found, ended, free, steps))
 }
 
-/// One transfer step by step, as the scheduler runs it: both locks in the order given, then
-/// both let go. A thread holding `first` while waiting for `second` is where the circle closes.
-async fn transfer<S: Steps>(s: &S, first: usize, second: usize) -> RunResult<()> {
-    s.lock(first).await?;
-    s.lock(second).await?; // may wait for ever: the other thread holds it and wants ours
-    s.unlock(second).await?;
-    s.unlock(first).await?;
-    Ok(())
-}
-
 /// One thread: `rounds` transfers, each needing its two locks.
-fn worker(run: &Run, board: &Board, s: &Settings, me: usize) -> RunResult<Ended> {
-    let lane = format!("thread {}", me + 1);
+#[allow(clippy::too_many_arguments)]
+fn worker(run: &Run, lane: &str, steps: ThreadSteps, memory: &SharedMemory, gate: &Gate, s: &Settings, me: usize) -> RunResult<Ended> {
     let (left, right) = (me, (me + 1) % s.threads);
     let (first, second) = match s.variant {
         Variant::Ordered => (left.min(right), left.max(right)),
         _ => (left, right),
     };
-    let name = |l: usize| board.locks[l].name.clone();
+    let names = lock_names(s.threads);
+    let timing = Timing { hold: s.hold, work: s.work, try_ms: (s.variant == Variant::TryLock).then_some(s.try_ms) };
     let mut rng = fastrand::Rng::with_seed(crate::clock::now_ms() as u64 + me as u64);
     // Start together, so the threads really overlap.
-    board.ready.fetch_add(1, Ordering::SeqCst);
-    while board.ready.load(Ordering::SeqCst) < s.threads {
+    gate.ready.fetch_add(1, Ordering::SeqCst);
+    while gate.ready.load(Ordering::SeqCst) < s.threads {
         threads::sleep(run, 0.2)?;
     }
     let mut retries = 0;
     for round in 1..=s.rounds {
         loop {
-            let Attempt::Got(held_first) = board.acquire(run, me, first, None)? else {
-                return Ok(Ended::Cancelled);
-            };
-            run.log(&lane, format!("round {round}: took {}, now wants {}", name(first), name(second)));
-            run.timed(&lane, &format!("holding {}", name(first)), SpanKind::Run, || threads::sleep(run, s.hold))?;
-            let timeout = if s.variant == Variant::TryLock { Some(s.try_ms) } else { None };
-            match board.acquire(run, me, second, timeout)? {
-                Attempt::Got(held_second) => {
-                    let label = format!("holding {} + {}: transfer {round}", name(first), name(second));
-                    run.timed(&lane, &label, SpanKind::Run, || threads::sleep(run, s.work))?;
-                    drop(held_second);
-                    drop(held_first);
-                    run.log(&lane, format!("round {round}: transfer done, released both"));
-                    break;
-                }
-                Attempt::TimedOut => {
-                    drop(held_first); // let go, so the other thread can finish
+            // The steps of real threads complete at once: block_on just runs the body through.
+            match block_on(transfer(&steps, (first, second), &timing, &names)) {
+                Ok(true) => break,
+                Ok(false) => {
                     retries += 1;
                     let pause = rng.f64() * s.backoff;
-                    run.log(
-                        &lane,
-                        format!("no {} within {:.0} ms: released {}, backing off", name(second), s.try_ms, name(first)),
-                    );
-                    run.timed(&lane, "back off", SpanKind::Io, || threads::sleep(run, pause))?;
+                    let (wanted, held) = (&names[second], &names[first]);
+                    run.log(lane, format!("round {round}: no {wanted} within {:.0} ms: released {held}, backing off", s.try_ms));
+                    run.timed(lane, "back off", SpanKind::Io, || threads::sleep(run, pause))?;
                 }
-                Attempt::Aborted => {
-                    run.log(&lane, format!("cancelled by the watchdog while waiting for {}", name(second)));
-                    return Ok(Ended::Cancelled); // held_first is dropped: lock released
+                Err(_) if memory.aborted() && !run.is_cancelled() => {
+                    run.log(lane, format!("round {round}: cancelled by the watchdog while waiting for a lock"));
+                    steps.release_all(); // let go of what it holds, and end
+                    return Ok(Ended::Cancelled);
+                }
+                Err(stopped) => {
+                    steps.release_all();
+                    return Err(stopped);
                 }
             }
         }
+        run.log(lane, format!("round {round}: transfer done, released both"));
     }
     Ok(Ended::Done { retries })
 }
 
-/// Polls the progress counters from the event loop. When none moved for `s.watchdog` ms,
+/// Polls the count of lock moves from the event loop. When none happened for `s.watchdog` ms,
 /// reports who holds and who waits for which lock, and cancels the threads.
-async fn watchdog(run: &Run, board: &Board, s: &Settings) -> RunResult<Option<Deadlock>> {
+async fn watchdog(run: &Run, memory: &SharedMemory, gate: &Gate, s: &Settings) -> RunResult<Option<Deadlock>> {
     let poll = (s.watchdog / 10.0).clamp(1.0, 20.0);
-    let snapshot = || board.progress.iter().map(|p| p.load(Ordering::SeqCst)).collect::<Vec<_>>();
-    let (mut last, mut since) = (snapshot(), run.now());
-    while board.ended.load(Ordering::SeqCst) < s.threads {
+    let (mut last, mut since) = (memory.moves(), run.now());
+    while gate.ended.load(Ordering::SeqCst) < s.threads {
         tasks::sleep(run, poll).await?;
-        let now = snapshot();
-        if now != last || board.ready.load(Ordering::SeqCst) < s.threads {
+        let now = memory.moves();
+        if now != last || gate.ready.load(Ordering::SeqCst) < s.threads {
             // Progress (or threads still starting up): restart the clock.
             (last, since) = (now, run.now());
             continue;
         }
         let quiet = run.now() - since;
-        if quiet < s.watchdog || board.ended.load(Ordering::SeqCst) == s.threads {
+        if quiet < s.watchdog || gate.ended.load(Ordering::SeqCst) == s.threads {
             continue;
         }
         // Nobody moved for the whole timeout: read the wait-for graph.
         run.span("watchdog", "no progress", SpanKind::Wait, since, run.now());
-        let waiting = board.waiting.lock().unwrap().clone();
+        let names = lock_names(s.threads);
         let thread = |t: usize| format!("thread {}", t + 1);
         let mut rows = Vec::new();
-        for (t, wants) in waiting.iter().enumerate() {
-            let holds: Vec<String> =
-                (0..s.threads).filter(|&l| board.holder(l) == Some(t)).map(|l| board.locks[l].name.clone()).collect();
+        for t in 0..s.threads {
+            let holds: Vec<String> = (0..s.threads).filter(|&l| memory.holder(l) == Some(t)).map(|l| names[l].clone()).collect();
             let holds = if holds.is_empty() { "nothing".to_string() } else { holds.join(", ") };
-            let (wants, held_by) = match *wants {
-                Some(l) => (board.locks[l].name.clone(), board.holder(l).map(thread).unwrap_or("nobody".into())),
+            let (wants, held_by) = match memory.waits_for(t) {
+                Some(l) => (names[l].clone(), memory.holder(l).map(thread).unwrap_or("nobody".into())),
                 None => ("-".into(), "-".into()),
             };
             run.log("watchdog", format!("{} holds {holds} and waits for {wants} (held by {held_by})", thread(t)));
             rows.push(vec![thread(t), holds, wants, held_by]);
         }
-        let next = |t: usize| waiting[t].and_then(|l| board.holder(l));
+        let next = |t: usize| memory.waits_for(t).and_then(|l| memory.holder(l));
         let cycle: Vec<String> = find_cycle(next, s.threads).into_iter().map(thread).collect();
         run.log("watchdog", format!("no progress for {quiet:.0} ms: deadlock. Cancelling the stuck threads."));
         run.table("Who holds what (watchdog)", &["thread", "holds", "waits for", "which is held by"], rows.clone());
-        board.abort.store(true, Ordering::SeqCst);
-        for lock in &board.locks {
-            lock.freed.notify_all();
-        }
+        memory.abort();
         return Ok(Some(Deadlock { after_ms: quiet, rows, cycle }));
     }
     Ok(None)

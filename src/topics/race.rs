@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::interleaving::schedule::{Failure, Lesson, Size, Variant};
+use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
 use crate::params::{group, FieldError, Param, Params};
 use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
 
@@ -65,7 +65,7 @@ pub fn lesson() -> Lesson {
             Variant { id: "safe", label: "Safe: the same under a lock" },
         ],
         size: Size { threads: 2, rounds: 1 },
-        body: |variant, size, _thread, steps| {
+        body: schedule::body(|variant, size, _thread, steps| {
             let locked = variant == "safe";
             Box::pin(async move {
                 for _ in 0..size.rounds {
@@ -73,7 +73,7 @@ pub fn lesson() -> Lesson {
                 }
                 Ok(())
             })
-        },
+        }),
     }
 }
 
@@ -146,7 +146,6 @@ fn check(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -154,7 +153,7 @@ use futures::executor::block_on;
 
 use crate::engines::threads;
 use crate::interleaving::schedule::scheduled_mode;
-use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps, Track};
+use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -281,7 +280,7 @@ async fn withdraw<S: Steps>(s: &S, locked: bool, pause_ms: f64) -> RunResult<i64
         s.lock(0).await?; // one thread at a time from here (blocks while another is inside)...
     }
     let seen = s.read().await?; // read
-    s.pause(pause_ms)?; // others may read the same value now
+    s.pause("", pause_ms)?; // others may read the same value now
     s.write(seen - 1).await?; // write back: without the lock, may overwrite another withdrawal
     if locked {
         s.unlock(0).await?; // ...to here: let the next thread in
@@ -290,52 +289,29 @@ async fn withdraw<S: Steps>(s: &S, locked: bool, pause_ms: f64) -> RunResult<i64
 }
 
 /// Each thread withdraws `s.per_thread` times on real shared memory (an atomic value, whose write
-/// is a swap, so each says what it overwrote, and a lock), with or without the lock.
+/// is a swap, so each says what it overwrote, and a lock), with or without the lock: the Python
+/// loop that starts and joins the threads. Each thread records its steps on its own track.
 async fn withdrawals(run: &Run, s: Setup, locked: bool, recorder: &Arc<Recorder>) -> RunResult<i64> {
-    let memory = Arc::new(SharedMemory::new(s.start, 1));
-    withdraw_on_threads(run, &memory, s, recorder, move |run, lane, memory, track| {
-        let began = run.now();
-        let steps = ThreadSteps { run, lane, memory, track: RefCell::new(track) };
-        // The steps of real threads complete at once: block_on just runs the body through.
-        let seen = block_on(withdraw(&steps, locked, s.pause))?;
-        let now = run.now();
-        let (label, series) = if locked { ("locked: ", "safe (lock)") } else { ("", "unsafe") };
-        run.span(lane, format!("{label}read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
-        if s.plot {
-            run.sample("balance", series, ("time (ms)", "balance"), (now, (seen - 1) as f64));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(memory.value())
-}
-
-/// Starts `s.threads` threads ("thread 1", ...) that each call `withdraw` on the shared `balance`
-/// `s.per_thread` times, all beginning at once, and waits for them all: the Python loop that
-/// starts and joins the threads. Each thread records its steps on its own track.
-async fn withdraw_on_threads<B, F>(
-    run: &Run,
-    balance: &Arc<B>,
-    s: Setup,
-    recorder: &Arc<Recorder>,
-    withdraw: F,
-) -> RunResult<()>
-where
-    B: Send + Sync + 'static,
-    F: Fn(&Run, &str, &B, &mut Track) -> RunResult<()> + Send + Sync + 'static,
-{
-    let withdraw = Arc::new(withdraw);
+    let memory = Arc::new(SharedMemory::new(s.start, &["the lock".to_string()], s.threads));
     let ready = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for t in 1..=s.threads {
-        let (run, balance, withdraw, ready) = (run.clone(), balance.clone(), withdraw.clone(), ready.clone());
-        let recorder = recorder.clone();
+        let (run, memory, ready, recorder) = (run.clone(), memory.clone(), ready.clone(), recorder.clone());
         handles.push(threads::spawn(format!("thread {t}"), move || -> RunResult<()> {
             let lane = format!("thread {t}");
             let mut track = recorder.track(&run, &lane, t);
             start_together(&run, &lane, &ready, s.threads)?;
+            let steps = ThreadSteps::new(&run, &lane, t - 1, &memory, &mut track);
             for _ in 0..s.per_thread {
-                withdraw(&run, &lane, &balance, &mut track)?;
+                let began = run.now();
+                // The steps of real threads complete at once: block_on just runs the body through.
+                let seen = block_on(withdraw(&steps, locked, s.pause))?;
+                let now = run.now();
+                let (label, series) = if locked { ("locked: ", "safe (lock)") } else { ("", "unsafe") };
+                run.span(&lane, format!("{label}read {seen}, wrote {}", seen - 1), SpanKind::Io, began, now);
+                if s.plot {
+                    run.sample("balance", series, ("time (ms)", "balance"), (now, (seen - 1) as f64));
+                }
             }
             Ok(())
         })?);
@@ -343,7 +319,7 @@ where
     for outcome in threads::join_all(handles).await? {
         outcome?;
     }
-    Ok(())
+    Ok(memory.value())
 }
 
 /// Waits until all `n` threads have started (starting one takes a while, in a browser tens

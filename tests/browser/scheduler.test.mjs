@@ -114,6 +114,27 @@ test('without shared memory the scheduled modes run and pass their checks', () =
     },
   ));
 
+test('without shared memory bank teaches: its transactions run on the scheduler with and without the lock, the books are checked, and the stepper counts steps, not milliseconds', () =>
+  onPage(
+    () => openPage(env.browser, `${env.plainUrl}index.html?topic=bank&threads=2&transactions=4&balance=50`),
+    async ({ page }) => {
+      assert.match(await runAndWait(page), /^Finished/);
+      const rows = await timings(page);
+      assert.match(rows['scheduled-locked'].result, /^final balance \d+/);
+      assert.match(rows['scheduled-unlocked'].result, /^final balance -?\d+; the ledger says -?\d+/);
+      assert.match(rows['scheduled-locked'].note, /ran on the scheduler engine/);
+      const all = await checks(page);
+      assert.deepEqual(all.filter((c) => !c.ok), []);
+      assert.ok(all.some((c) => c.text.startsWith('scheduled-unlocked: the books are off by')));
+      const details = page.locator('details.stepper-mode[data-mode="scheduled-unlocked"]');
+      await details.locator('summary').click();
+      const now = (await details.locator('.step-now').textContent()) ?? '';
+      assert.match(now, /^Step 1 of [\d,]+ · step 1 · /);
+      assert.doesNotMatch(now, /\bms\b/);
+      await page.screenshot({ path: '/tmp/scheduler-bank.png', fullPage: true });
+    },
+  ));
+
 test('an embedding page hears schedule-step, goal-reached and search-result', () =>
   onPage(
     () => openEmbedCourse(env.browser, `${env.plainUrl}embed.html?topic=race`),

@@ -39,6 +39,15 @@ export function describeStep(step, shared) {
 }
 
 /**
+ * When a step happened: its time, or on the scheduler (which has no clock) its number.
+ * @param {Stepper} stepper
+ * @param {number} t
+ */
+function when(stepper, t) {
+  return stepper.clock === 'step' ? `step ${(t + 1).toLocaleString('en-US')}` : ms(t);
+}
+
+/**
  * One stepper per recorded mode, the first open.
  * @param {Stepper[]} steppers
  * @param {import('./timeline.js').ModeName[]} modes mode rows (for labels)
@@ -101,7 +110,7 @@ function stepperView(stepper, label, timeline, marked) {
     now,
     explain,
     state,
-    stepper.graph ? waitGraph(stepper.graph, steps) : null,
+    stepper.graph ? waitGraph(stepper.graph, steps, stepper.clock) : null,
   );
 
   /** @param {KeyboardEvent} event */
@@ -164,10 +173,11 @@ function stepperView(stepper, label, timeline, marked) {
       replace(now, 'No steps were recorded.');
       return;
     }
-    replace(now, h('strong', { text: `Step ${(at + 1).toLocaleString('en-US')} of ${steps.length.toLocaleString('en-US')}` }), ` · ${ms(step.t)} · ${describeStep(step, stepper.shared)}`);
+    replace(now, h('strong', { text: `Step ${(at + 1).toLocaleString('en-US')} of ${steps.length.toLocaleString('en-US')}` }), ` · ${when(stepper, step.t)} · ${describeStep(step, stepper.shared)}`);
     showFinding();
     replace(state, stateTable(stepper, at));
-    if (mark) timeline.markStep({ mode: stepper.mode, lane: step.thread, t: step.t });
+    // A scheduler's steps have no time to mark on the timeline.
+    if (mark && stepper.clock === 'ms') timeline.markStep({ mode: stepper.mode, lane: step.thread, t: step.t });
   }
 
   function showFinding() {
@@ -258,8 +268,9 @@ function stateTable(stepper, at) {
  * each thread to the lock it waits for, and from each lock to the thread holding it.
  * @param {WaitGraph} graph
  * @param {Step[]} steps
+ * @param {Stepper['clock']} clock
  */
-function waitGraph(graph, steps) {
+function waitGraph(graph, steps, clock) {
   // Nodes in the order the arrows go round, so the circle reads as one.
   /** @type {string[]} */
   const order = [];
@@ -297,6 +308,6 @@ function waitGraph(graph, steps) {
     );
   }
   const at = steps[graph.step];
-  const caption = `Who waits for whom at step ${(graph.step + 1).toLocaleString('en-US')} (${at ? ms(at.t) : ''}), when the circle closed: an arrow from a thread to the lock it waits for, and from a lock to the thread that holds it.`;
+  const caption = `Who waits for whom at step ${(graph.step + 1).toLocaleString('en-US')} ${at && clock === 'ms' ? ` (${ms(at.t)})` : ''}, when the circle closed: an arrow from a thread to the lock it waits for, and from a lock to the thread that holds it.`;
   return h('figure', { class: 'wait-graph-figure' }, picture, h('figcaption', { class: 'muted', text: caption }));
 }

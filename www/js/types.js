@@ -148,9 +148,10 @@ export {};
 
 /**
  * What the page's stepper shows for one mode (`Stepper`): `shared` names the shared value
- * ("balance"), `finding` what a finding is called ("lost update"); `recorded` of `happened` steps kept.
+ * ("balance"), `finding` what a finding is called ("lost update"); `recorded` of `happened` steps kept;
+ * `clock` what a step's `t` counts: milliseconds, or the step's number on the scheduler (from 0).
  * @typedef {{mode: string, shared: string, finding: string, locks: string[], steps: Step[], findings: StepFinding[],
- *   recorded: number, happened: number, note: string, graph: WaitGraph | null}} Stepper
+ *   recorded: number, happened: number, note: string, graph: WaitGraph | null, clock: 'ms' | 'step'}} Stepper
  */
 
 /** @typedef {'ok' | 'stopped' | 'failed'} RunStatus */
