@@ -134,17 +134,19 @@
       abandon('The playground embed was navigated to another page before it answered: send the request again.');
     });
 
+    /** @param {boolean} now whether the iframe is in the page now */
+    const placed = (now) => {
+      if (now) {
+        inPage = true;
+        removed = false;
+      } else if (inPage && !removed) {
+        removed = true;
+        ready = false; // put back, it loads again and says ready again
+        abandon('The playground embed was removed from the page before it answered.', true);
+      }
+    };
     frames.set(iframe, {
-      placed(now) {
-        if (now) {
-          inPage = true;
-          removed = false;
-        } else if (inPage && !removed) {
-          removed = true;
-          ready = false; // put back, it loads again and says ready again
-          abandon('The playground embed was removed from the page before it answered.', true);
-        }
-      },
+      placed,
       handle(message) {
         if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
         if (message.type === 'ready') {
@@ -166,7 +168,7 @@
         fire(message.type, message);
       },
     });
-    frames.get(iframe)?.placed(iframe.isConnected);
+    placed(iframe.isConnected);
 
     /**
      * Sends a command (when the embed is ready) and resolves to its answer.
@@ -176,6 +178,7 @@
     function send(command) {
       const requestId = `embed-${nextId++}`;
       const message = { ...command, requestId };
+      placed(iframe.isConnected); // removed just now: the observer has not said so yet
       if (removed) return Promise.reject(refusal(requestId, 'The playground embed is not in the page (it was removed): put it back, or mount a new one.'));
       return new Promise((resolve, reject) => {
         waiting.set(requestId, { resolve, reject, sent: ready });
