@@ -14,6 +14,9 @@
 // 'playground:started', 'playground:progress', 'playground:result', 'playground:stopped',
 // 'playground:error', 'playground:state', 'playground:resize', and from "Be the scheduler"
 // 'playground:schedule-step', 'playground:goal-reached', 'playground:search-result' (the message is `event.detail`).
+// Every promise settles: a request its iframe can no longer answer rejects, because the iframe was
+// removed from the page (a request made while it is out of the page rejects at once) or its
+// document was replaced by a navigation (requests made after that wait for the new one).
 // Only this page's origin may drive the iframes it makes (their URL says origin=).
 (() => {
   const script = /** @type {HTMLScriptElement | null} */ (document.currentScript);
@@ -29,14 +32,23 @@
    *   setParams: (values: object, topic?: string) => Promise<Message>, getState: () => Promise<Message>}} Playground
    * @typedef {Element & {playground?: Playground}} Placeholder
    */
-  /** @type {Map<HTMLIFrameElement, (message: any) => void>} each iframe, and what handles its messages (any: what the embed posted, checked there) */
+  /**
+   * Each iframe, what handles its messages (any: what the embed posted, checked there), and what
+   * it does when it leaves or rejoins the page. A removed one stays here, so that putting it back works.
+   * @type {Map<HTMLIFrameElement, {handle: (message: any) => void, placed: (inPage: boolean) => void}>}
+   */
   const frames = new Map();
   let nextId = 1;
 
   window.addEventListener('message', (event) => {
     if (event.origin !== EMBED_URL.origin || !event.source) return;
-    for (const [iframe, handle] of frames) if (iframe.contentWindow === event.source) handle(event.data);
+    for (const [iframe, { handle }] of frames) if (iframe.contentWindow === event.source) handle(event.data);
   });
+  // An iframe taken out of the page loses its document: what waited on it must hear so.
+  const placement = new MutationObserver(() => {
+    for (const [iframe, { placed }] of frames) placed(iframe.isConnected);
+  });
+  placement.observe(document, { childList: true, subtree: true });
 
   /**
    * An option of a placeholder: `data-NAME` on a div, `NAME` on the element.
@@ -90,28 +102,73 @@
     }
 
     let ready = false;
-    /** @type {object[]} commands sent before the embed was ready */
+    /** Whether the iframe has been in the page (it may be mounted before it is), and has left it since. */
+    let inPage = false;
+    let removed = false;
+    /** @type {{requestId: string}[]} commands sent before the embed was ready */
     const queued = [];
-    /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void}>} */
+    /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void, sent: boolean}>} */
     const waiting = new Map();
     const fire = (/** @type {string} */ type, /** @type {Message} */ detail) => host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
-
-    frames.set(iframe, (message) => {
-      if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
-      if (message.type === 'ready') {
-        ready = true;
-        if (message.topic?.title) iframe.title = option(host, 'title') ?? `${message.topic.title} (Concurrency Playground)`;
-        for (const command of queued.splice(0)) iframe.contentWindow?.postMessage(command, EMBED_URL.origin);
+    /** @param {string} requestId @param {string} why */
+    const refusal = (requestId, why) => Object.assign(new Error(why), { detail: { type: 'error', requestId, message: why, errors: [] } });
+    /**
+     * Rejects the requests the embed's document had been sent (it is gone), or with `all`, the
+     * queued ones too (the iframe is).
+     * @param {string} why
+     */
+    const abandon = (why, all = false) => {
+      for (const [requestId, request] of waiting) {
+        if (!all && !request.sent) continue;
+        waiting.delete(requestId);
+        request.reject(refusal(requestId, why));
       }
-      if (message.type === 'resize' && Number.isFinite(message.height)) iframe.style.height = `${message.height}px`;
-      const request = ANSWERS.includes(message.type) ? waiting.get(message.requestId) : undefined;
-      if (request) {
-        waiting.delete(message.requestId);
-        if (message.type === 'error') request.reject(Object.assign(new Error(message.message), { detail: message }));
-        else request.resolve(message);
-      }
-      fire(message.type, message);
+      if (all) queued.length = 0;
+    };
+    // A load once the embed has said ready is another document (a link followed inside it, or a
+    // new src): it never answers what the last one was sent. The new one says ready after its own
+    // load (it starts the engine first), and gets what is asked meanwhile.
+    iframe.addEventListener('load', () => {
+      if (!ready) return;
+      ready = false;
+      abandon('The playground embed was navigated to another page before it answered: send the request again.');
     });
+
+    /** @param {boolean} now whether the iframe is in the page now */
+    const placed = (now) => {
+      if (now) {
+        inPage = true;
+        removed = false;
+      } else if (inPage && !removed) {
+        removed = true;
+        ready = false; // put back, it loads again and says ready again
+        abandon('The playground embed was removed from the page before it answered.', true);
+      }
+    };
+    frames.set(iframe, {
+      placed,
+      handle(message) {
+        if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
+        if (message.type === 'ready') {
+          ready = true;
+          if (message.topic?.title) iframe.title = option(host, 'title') ?? `${message.topic.title} (Concurrency Playground)`;
+          for (const command of queued.splice(0)) {
+            const request = waiting.get(command.requestId);
+            if (request) request.sent = true;
+            iframe.contentWindow?.postMessage(command, EMBED_URL.origin);
+          }
+        }
+        if (message.type === 'resize' && Number.isFinite(message.height)) iframe.style.height = `${message.height}px`;
+        const request = ANSWERS.includes(message.type) ? waiting.get(message.requestId) : undefined;
+        if (request) {
+          waiting.delete(message.requestId);
+          if (message.type === 'error') request.reject(Object.assign(new Error(message.message), { detail: message }));
+          else request.resolve(message);
+        }
+        fire(message.type, message);
+      },
+    });
+    placed(iframe.isConnected);
 
     /**
      * Sends a command (when the embed is ready) and resolves to its answer.
@@ -121,8 +178,10 @@
     function send(command) {
       const requestId = `embed-${nextId++}`;
       const message = { ...command, requestId };
+      placed(iframe.isConnected); // removed just now: the observer has not said so yet
+      if (removed) return Promise.reject(refusal(requestId, 'The playground embed is not in the page (it was removed): put it back, or mount a new one.'));
       return new Promise((resolve, reject) => {
-        waiting.set(requestId, { resolve, reject });
+        waiting.set(requestId, { resolve, reject, sent: ready });
         if (ready) iframe.contentWindow?.postMessage(message, EMBED_URL.origin);
         else {
           queued.push(message);

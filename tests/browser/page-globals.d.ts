@@ -33,6 +33,12 @@ interface Window {
   runDemo(topic: string, requestId: number): void;
   runDemo(params: object): void;
   runDemo(): void;
+  /** The settling test: whether the history entry `step` away is one of the playground's pages. */
+  stayOnPage(step: number): boolean;
+  /** The settling test's course page: how many ready events its placeholder fired. */
+  readies: number;
+  /** The settling test's course page: how a promise of the embed helper settled. */
+  settled(promise: Promise<EmbedMessage>): Promise<{ ok: boolean; type?: string; message?: string; detail?: EmbedMessage }>;
   /** The benchmark's engine, made once in the page (tests/bench/browser-bench.mjs). */
   benchEngine?: import('../../www/js/engine-client.js').Engine;
   /** axe-core, injected by the accessibility test: the part of its API the test uses. */

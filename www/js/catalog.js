@@ -16,10 +16,12 @@ export function loadCatalog() {
 }
 
 /**
- * The engine part that runs the topic `id` (the first topic's for no topic or an unknown one).
+ * The engine part that runs the topic `id` (the first topic's for no topic or an unknown one,
+ * `__proto__` or `toString` too: `id` comes from the URL).
  * @param {Catalog} catalog
  * @param {string | null} id
  */
 export function partOf(catalog, id) {
-  return catalog.parts[id ?? ''] ?? catalog.parts[catalog.topics[0]?.id];
+  const known = id !== null && Object.hasOwn(catalog.parts, id) ? id : catalog.topics[0]?.id;
+  return catalog.parts[known];
 }

@@ -293,8 +293,9 @@ function limited(errors) {
  * @returns {{params: Values, errors: FieldError[]}}
  */
 export function toJson(given) {
-  /** @type {Values} */
-  const params = {};
+  // Own keys, whatever their name (`__proto__` stays a name, which Rust calls unknown).
+  /** @type {[string, unknown][]} */
+  const params = [];
   /** @type {FieldError[]} */
   const errors = [];
   for (const key of Object.keys(given)) {
@@ -306,9 +307,9 @@ export function toJson(given) {
     const problem = { message: '' };
     const value = plainValue(given[key], [], problem);
     if (problem.message) errors.push({ field, message: `${field} ${problem.message}` });
-    else if (value !== undefined) params[key] = value;
+    else if (value !== undefined) params.push([key, value]);
   }
-  return { params, errors };
+  return { params: Object.fromEntries(params), errors };
 }
 
 /**
@@ -362,8 +363,8 @@ function plainValue(value, ancestors, problem) {
     problem.message = `is a ${value?.constructor?.name ?? 'special'} object, which a parameter cannot be`;
     return undefined;
   }
-  /** @type {Record<string, unknown>} */
-  const out = {};
+  /** @type {[string, unknown][]} */
+  const out = [];
   for (const key of Object.keys(value)) {
     if (!wellFormed(key)) {
       problem.message = 'holds a name that is not valid Unicode (a lone surrogate)';
@@ -371,9 +372,9 @@ function plainValue(value, ancestors, problem) {
     }
     const copy = plainValue(/** @type {Record<string, unknown>} */ (value)[key], inner, problem);
     if (problem.message) return undefined;
-    if (copy !== undefined) out[key] = copy;
+    if (copy !== undefined) out.push([key, copy]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**

@@ -86,15 +86,18 @@ export class Engine {
     this.runEnded = Promise.resolve();
     /** When the engine last said anything (performance.now()). */
     this.heard = 0;
-    const { worker, host, ready } = this.start();
+    const { worker, host, ready, retire } = this.start();
     this.worker = worker;
     this.host = host;
     this.ready = ready;
+    this.retire = retire;
   }
 
   /**
-   * Starts an engine worker; the caller keeps what this returns as the current engine.
-   * @returns {{worker: Worker, host: WorkerHost, ready: Promise<Ready>}}
+   * Starts an engine worker; the caller keeps what this returns as the current engine. `retire`
+   * ends its boot when it is replaced: its `ready` then follows the worker that replaced it (see
+   * `bootFailed`), so nothing waits on a worker that is gone.
+   * @returns {{worker: Worker, host: WorkerHost, ready: Promise<Ready>, retire: () => void}}
    */
   start() {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
@@ -106,9 +109,14 @@ export class Engine {
     const current = () => this.worker === worker;
     const life = lifeName('engine');
     let booted = false;
+    let retire = () => {};
     /** @type {Promise<Ready>} */
     const booting = new Promise((resolve, reject) => {
       const slow = setTimeout(() => reject(new Error(`it did not start within ${BOOT_MS / 1000} s`)), BOOT_MS);
+      retire = () => {
+        clearTimeout(slow);
+        reject(new Error('it was replaced'));
+      };
       worker.addEventListener('message', (/** @type {MessageEvent<EngineMessage>} */ { data }) => {
         if (!current()) return;
         this.heard = performance.now();
@@ -132,7 +140,16 @@ export class Engine {
     const ready = booting.catch((error) => this.bootFailed(worker, error));
     ready.catch(() => {}); // whoever awaits it hears why
     worker.postMessage({ type: 'life', name: life });
-    return { worker, host, ready };
+    return { worker, host, ready, retire };
+  }
+
+  /** Ends the current worker and starts the next (same part and build, unless changed before). */
+  replace() {
+    this.worker.terminate();
+    this.host.terminateAll(); // made by the page, they would outlive the engine
+    const retired = this.retire;
+    Object.assign(this, this.start());
+    retired(); // after the swap: its waiters move on to the new worker's `ready`
   }
 
   /**
@@ -144,16 +161,14 @@ export class Engine {
    * @returns {Promise<Ready>}
    */
   bootFailed(worker, error) {
-    if (this.worker !== worker) return this.ready; // already replaced
+    if (this.worker !== worker) return this.ready; // replaced: its waiters wait for the new one
     this.failures.push(error.message);
     if (this.failures.length >= BOOT_TRIES) throw new Error(`it failed to start ${this.failures.length} times (${this.failures.join('; ')})`);
     if (this.failures.length === BOOT_TRIES - 1 && this.flavor === 'threads') {
       this.flavor = 'plain';
       this.fallback = `The threaded engine failed to start twice (${error.message}), so the playground runs its plain build here: thread modes are unavailable, everything else runs.`;
     }
-    worker.terminate();
-    this.host.terminateAll();
-    Object.assign(this, this.start());
+    this.replace();
     return this.ready;
   }
 
@@ -163,16 +178,13 @@ export class Engine {
    * @param {Outcome} outcome
    */
   restart(outcome) {
-    this.worker.terminate();
-    this.host.terminateAll(); // made by the page, they would outlive the engine
-    /** @type {Checked} */
-    const unanswered = { ok: false, params: {}, errors: [{ field: 'params', message: 'The engine was restarted before it answered: try again.' }] };
+    const unanswered = unansweredCheck('The engine was restarted before it answered: try again.');
     for (const [id, request] of this.pending) {
       this.pending.delete(id);
       request.resolve(request.kind === 'run' ? outcome : unanswered);
     }
     this.running = null;
-    Object.assign(this, this.start());
+    this.replace();
   }
 
   /** @param {Exclude<EngineMessage, {type: 'worker-host' | 'ready' | 'failed' | 'alive'}>} data */
@@ -263,22 +275,28 @@ export class Engine {
   }
 
   /**
-   * Resolves once the engine worker runs the part that has `topic` and is ready. A topic of
-   * another part replaces the worker (after the run in progress, if any, has ended).
+   * Resolves to true once the engine worker runs the part that has `topic` and is ready. A topic
+   * of another part replaces the worker (after the run in progress, if any, has ended). The
+   * latest request wins: if one for a topic of yet another part replaced the worker meanwhile,
+   * this resolves to false (the caller answers without the engine), so two requests never take
+   * turns replacing each other's worker.
    * @param {string} topic
+   * @returns {Promise<boolean>}
    */
   async readyFor(topic) {
-    for (;;) {
+    if (!this.runs(topic)) {
+      while (this.running !== null) await this.runEnded;
       if (!this.runs(topic)) {
-        while (this.running !== null) await this.runEnded;
-        if (!this.runs(topic)) {
-          this.part = this.partOf(topic);
-          this.restart({ outcome: 'crashed', message: 'The engine was switched to another part.' });
-        }
+        this.part = this.partOf(topic);
+        this.restart({ outcome: 'crashed', message: 'The engine was switched to another part.' });
       }
+    }
+    for (;;) {
       const worker = this.worker;
       await this.ready;
-      if (this.worker === worker && this.runs(topic)) return;
+      if (!this.runs(topic)) return false;
+      if (this.worker === worker) return true;
+      // Replaced by a crash or a boot retry, same part: wait for the new worker.
     }
   }
 
@@ -297,7 +315,7 @@ export class Engine {
    * @returns {Promise<Checked>}
    */
   async check(topic, params, lenient = false) {
-    await this.readyFor(topic);
+    if (!(await this.readyFor(topic))) return unansweredCheck(SWITCHED);
     return this.request({ type: 'check-params', topic, params, lenient }, 'query');
   }
 
@@ -307,7 +325,7 @@ export class Engine {
    * @param {Values} params
    */
   async prepare(topic, params) {
-    await this.readyFor(topic);
+    if (!(await this.readyFor(topic))) return;
     this.worker.postMessage({ type: 'prepare', topic, params });
   }
 
@@ -322,7 +340,7 @@ export class Engine {
    */
   async run(topic, params, onProgress, after) {
     if (this.running !== null) return { outcome: 'rejected', message: 'Another run is still going.', errors: [] };
-    await this.readyFor(topic);
+    if (!(await this.readyFor(topic))) return { outcome: 'unsent', message: SWITCHED };
     return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress, after);
   }
 
@@ -355,7 +373,7 @@ export class Engine {
    * @returns {Promise<unknown>}
    */
   async schedule(topic, request, search) {
-    await this.readyFor(topic);
+    if (!(await this.readyFor(topic))) return { error: SWITCHED };
     return this.request({ type: 'schedule', topic, request, search }, 'query');
   }
 
@@ -375,6 +393,18 @@ export class Engine {
       if (this.running === id) this.restart({ outcome: 'crashed', message: 'Stopped: the run did not end by itself, so the engine was restarted.' });
     }, HARD_STOP_MS);
   }
+}
+
+/** Why a request ended unanswered: a later one, for a topic of another part, took the engine. */
+const SWITCHED = 'The engine was switched to another topic before this was sent: try again.';
+
+/**
+ * The answer of a parameter check the engine never gave.
+ * @param {string} message why
+ * @returns {Checked}
+ */
+function unansweredCheck(message) {
+  return { ok: false, params: {}, errors: [{ field: 'params', message }] };
 }
 
 const LOST = 'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.';

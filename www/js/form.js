@@ -27,7 +27,8 @@ export function buildForm(topic, values, onChange) {
   const grid = h('div', { class: 'fields' });
   for (const param of topic.params) {
     const id = `param-${param.name}`;
-    const control = makeControl(param, id, values[param.name] ?? param.default, () => onChange(read()));
+    // `values` come from the URL or a parent page: only their own keys count.
+    const control = makeControl(param, id, (Object.hasOwn(values, param.name) ? values[param.name] : undefined) ?? param.default, () => onChange(read()));
     const { input } = control;
     const error = h('div', { class: 'field-error', id: `${id}-error`, role: 'alert' });
     const help = param.help ? h('div', { class: 'field-help', id: `${id}-help`, text: param.help }) : null;
@@ -45,7 +46,7 @@ export function buildForm(topic, values, onChange) {
     },
     /** @param {Values} next */
     setValues(next) {
-      for (const [name, f] of fields) if (name in next) f.control.set(next[name]);
+      for (const [name, f] of fields) if (Object.hasOwn(next, name)) f.control.set(next[name]);
     },
     /**
      * Shows each error next to its field (and clears the others); returns the messages of errors

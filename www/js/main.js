@@ -255,10 +255,17 @@ async function showTopic(topic, rawParams) {
   });
   state.form = form;
   let timer = 0;
+  // The form may be gone by the time the timer fires or the engine answers (another topic, or
+  // this one shown again): a check for a form not shown is not asked (it would switch the engine
+  // back to this topic's part) nor applied.
+  const shown = () => state.form === form;
   const validateSoon = (/** @type {Values} */ values) => {
     clearTimeout(timer);
     timer = window.setTimeout(async () => {
-      const answer = await (await engineReady).check(topic.id, values, false);
+      const ready = await engineReady;
+      if (!shown()) return;
+      const answer = await ready.check(topic.id, values, false);
+      if (!shown()) return;
       replace(formStatus, ...form.setErrors(answer.errors));
       if (answer.ok) engine.prepare(topic.id, answer.params);
     }, 150);
@@ -325,6 +332,7 @@ async function showTopic(topic, rawParams) {
   async function checkAndRun(by) {
     await form.settled();
     const answer = await engine.check(topic.id, form.values(), false);
+    if (!shown()) return; // the learner went to another topic meanwhile: no run of a form not shown
     const unplaced = form.setErrors(answer.errors);
     if (!answer.ok) {
       replace(formStatus, unplaced.length ? unplaced.join(' ') : 'Some parameters are not valid: see the messages next to the fields.');
@@ -357,10 +365,12 @@ async function showTopic(topic, rawParams) {
     code.rust || code.python ? titled(code.rust ? 'code' : 'python', 'Code', codeView(topic, code)) : null,
   );
 
-  const checked = await (await engineReady).check(topic.id, rawParams, true);
-  if (state.form !== form) return; // another topic (or this one again) is shown now
+  const ready = await engineReady;
+  if (!shown()) return; // another topic (or this one again) is shown now: its own check is asked
+  const checked = await ready.check(topic.id, rawParams, true);
+  if (!shown()) return;
   if (state.ready && !canRun) engineIsReady();
-  replace(notices, ...display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(rawParams[e.field] ?? '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
+  replace(notices, ...display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
   replace(isolation, isolationNotice(topic)); // with the engine's own caps
   if (edited) return validateSoon(form.values());
   form.setValues(checked.params);
@@ -373,10 +383,11 @@ async function showTopic(topic, rawParams) {
  * @param {Topic} topic
  */
 function schedulerPanel(topic) {
-  const goal = state.catalog.lessons?.[topic.id];
+  const goal = Object.hasOwn(state.catalog.lessons ?? {}, topic.id) ? state.catalog.lessons?.[topic.id] : undefined;
   if (!goal || !display.panels.has('results')) return null;
   const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
-  import('./scheduler.js').then(({ mountScheduler }) => mountScheduler(body, topic.id, goal, engineReady));
+  // Not once its topic has gone: its first question would switch the engine back to its part.
+  import('./scheduler.js').then(({ mountScheduler }) => state.topic === topic && mountScheduler(body, topic.id, goal, engineReady));
   return h('section', { class: 'panel', dataset: { panel: 'schedule' } }, h('h2', { text: 'Be the scheduler' }), body);
 }
 
@@ -569,7 +580,8 @@ async function show(outcome, view, topic, params) {
     return { report: outcome.report };
   }
   if (outcome.outcome === 'rejected') {
-    const unplaced = shownForm().setErrors(outcome.errors ?? []);
+    // Field messages go next to the fields of this run's topic, if its form is still shown.
+    const unplaced = state.topic === topic ? shownForm().setErrors(outcome.errors ?? []) : (outcome.errors ?? []).map((e) => e.message);
     replace(view.results, h('p', { class: 'status failed', text: [outcome.message, ...unplaced].join(' ') }));
     return { message: outcome.message, errors: outcome.errors };
   }

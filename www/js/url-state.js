@@ -9,9 +9,8 @@ import { DISPLAY_KEYS, displayQuery } from './display.js';
 export function readUrl(location = window.location) {
   const query = new URLSearchParams(location.search);
   const topic = query.get('topic');
-  /** @type {Record<string, string>} */
-  const params = {};
-  for (const [key, value] of query) if (key !== 'topic' && !DISPLAY_KEYS.includes(key)) params[key] = value;
+  // Own keys, whatever their name: `?__proto__=1` is a parameter Rust calls unknown, not a prototype.
+  const params = Object.fromEntries([...query].filter(([key]) => key !== 'topic' && !DISPLAY_KEYS.includes(key)));
   return { topic, params };
 }
 
@@ -26,8 +25,9 @@ export function queryFor(topic, values, defaults = {}) {
   const query = new URLSearchParams({ topic: topic.id });
   for (const param of topic.params) {
     if (param.type === 'files') continue;
-    const value = values[param.name];
-    if (value === undefined || value === '' || String(value) === String(defaults[param.name] ?? param.default)) continue;
+    const value = Object.hasOwn(values, param.name) ? values[param.name] : undefined;
+    const fallback = Object.hasOwn(defaults, param.name) ? defaults[param.name] : param.default;
+    if (value === undefined || value === '' || String(value) === String(fallback)) continue;
     query.set(param.name, String(value));
   }
   return `?${query}`;
