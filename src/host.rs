@@ -266,7 +266,10 @@ pub fn fetch_blocking(href: &str, header: &str, timeout_ms: f64) -> Result<HttpR
     let has_header = request.get_response_header(header).ok().flatten().is_some();
     let body = request.response_text().map_err(unreadable)?.unwrap_or_default();
     if body.len() > MAX_BODY_BYTES {
-        return Err(FetchError::Unreadable(format!("the response is larger than {} MB: not read", MAX_BODY_BYTES >> 20)));
+        return Err(FetchError::Unreadable(format!(
+            "the response is larger than {} MB: not read",
+            MAX_BODY_BYTES >> 20
+        )));
     }
     let url = request.response_url();
     Ok(HttpResponse { url, status: request.status().map_err(unreadable)?, content_type, body, has_header })
