@@ -24,7 +24,7 @@ Sources: the eight-techniques article (resize_image with Pool.map and an 800 x 6
         params: vec![
             Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
             Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
-            Param::int("workers", "Workers", 2, 1, 8),
+            Param::int("workers", "Workers", 2, 1, 8).per_core(1),
             Param::choice("size", "Generated images", "normal", &[
                 ("none", "none (only your files)"),
                 ("tiny", "tiny (quarter size)"),
@@ -79,12 +79,12 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
-const PYTHON: &str = r#"import io, sys
+const PYTHON: &str = r#"import io, os, sys
 from concurrent.futures import ProcessPoolExecutor
 from PIL import Image, ImageDraw, ImageOps   # pip install Pillow
 
 MAX_W, MAX_H = 800, 600   # the box thumbnails fit in
-WORKERS = 2
+WORKERS = os.cpu_count()  # one process per core
 BROKEN = True             # include a broken file
 
 def thumbnail(name, data, box=(MAX_W, MAX_H)):
