@@ -46,3 +46,13 @@ export function sizedForThisMachine(catalog, cores) {
 export function partOf(catalog, id) {
   return catalog.parts[id ?? ''] ?? catalog.parts[catalog.topics[0]?.id];
 }
+
+/**
+ * A topic's defaults as the page shows them (some follow this machine's cores, above): what Rust
+ * is given for the fields a URL or an embedding page leaves out, since its own are for 2 cores.
+ * @param {import('./types.js').Topic} topic
+ * @returns {import('./types.js').Values}
+ */
+export function defaultsOf(topic) {
+  return Object.fromEntries(topic.params.map((param) => [param.name, param.default]));
+}
