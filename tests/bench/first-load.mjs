@@ -34,6 +34,19 @@ export async function firstLoadFigures(row, runs = 3) {
   const others = [];
   /** @type {{readyMs: number, bytes: number}[]} */
   const plainLoads = [];
+  /** One load in a fresh context: when a first run can start, and the bytes served until then. */
+  const loadUntilReady = async (/** @type {string} */ url) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    served = [];
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]');
+    const [readyMs, start] = await page.evaluate(() => [performance.getEntriesByName('playground-ready')[0].startTime, performance.timeOrigin]);
+    const bytes = served.filter((f) => f.at <= start + readyMs).reduce((total, f) => total + f.gzip, 0);
+    served = null;
+    await context.close();
+    return { readyMs, bytes };
+  };
   try {
     for (let i = 0; i < runs; i++) {
       const context = await browser.newContext();
@@ -76,28 +89,9 @@ export async function firstLoadFigures(row, runs = 3) {
     for (const part of new Set(Object.values(catalog.parts))) {
       const topic = catalog.topics.find((t) => catalog.parts[t.id] === part);
       if (!topic || part === catalog.parts['cpu-map']) continue;
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      served = [];
-      await page.goto(`${server.url}?topic=${topic.id}`);
-      await page.waitForSelector('body[data-ready="true"]');
-      const [readyMs, start] = await page.evaluate(() => [performance.getEntriesByName('playground-ready')[0].startTime, performance.timeOrigin]);
-      const bytes = served.filter((f) => f.at <= start + readyMs).reduce((total, f) => total + f.gzip, 0);
-      others.push({ topic: topic.id, part, readyMs, bytes });
-      served = null;
-      await context.close();
+      others.push({ topic: topic.id, part, ...(await loadUntilReady(`${server.url}?topic=${topic.id}`)) });
     }
-    for (let i = 0; i < runs; i++) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      served = [];
-      await page.goto(`${plainServer.url}?topic=cpu-map`);
-      await page.waitForSelector('body[data-ready="true"]');
-      const [readyMs, start] = await page.evaluate(() => [performance.getEntriesByName('playground-ready')[0].startTime, performance.timeOrigin]);
-      plainLoads.push({ readyMs, bytes: served.filter((f) => f.at <= start + readyMs).reduce((total, f) => total + f.gzip, 0) });
-      served = null;
-      await context.close();
-    }
+    for (let i = 0; i < runs; i++) plainLoads.push(await loadUntilReady(`${plainServer.url}?topic=cpu-map`));
   } finally {
     await browser.close();
     await server.close();
