@@ -44,8 +44,8 @@ test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", 
       const session = await openPage(env.browser, '');
       // Before any script of the page: it sees 8 cores, whatever this machine has.
       await session.page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 8 }));
-      // Small tasks: 8 lanes on 2 real cores would otherwise take long.
-      await gotoReady(session.page, `${env.url}?topic=cpu-map&numbers=2000000`);
+      // Smaller tasks (16 x 25M numbers): 8 lanes on 2 real cores, yet each thread gets work.
+      await gotoReady(session.page, `${env.url}?topic=cpu-map&numbers=25000000`);
       return session;
     },
     async ({ page }) => {
