@@ -49,28 +49,82 @@ pub struct Param {
     #[serde(flatten)]
     pub kind: Kind,
     pub default: Value,
+    /// A default of this many per core of the learner's machine (a pool's size, a task count): the
+    /// page replaces `default` with it times `navigator.hardwareConcurrency`, within the limits
+    /// (www/js/catalog.js). `default` is the value for [`REFERENCE_CORES`], which Rust fills in
+    /// for a value the page did not send, and natively.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_core: Option<i64>,
+    /// A default of this total shared among the cores (a task's share of a fixed amount of work,
+    /// when the task count follows the cores): the page divides it by the learner's cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_over_cores: Option<i64>,
 }
+
+/// The cores a `per_core` default is counted for outside the page: the 2 of the machine this
+/// playground is measured on (so native runs and their tests do not vary with the machine).
+pub const REFERENCE_CORES: i64 = 2;
 
 impl Param {
     pub fn int(name: &'static str, label: &'static str, default: i64, min: i64, max: i64) -> Param {
-        Param { name, label, help: "", kind: Kind::Int { min, max }, default: default.into() }
+        Param {
+            name,
+            label,
+            help: "",
+            kind: Kind::Int { min, max },
+            default: default.into(),
+            per_core: None,
+            split_over_cores: None,
+        }
     }
 
     pub fn float(name: &'static str, label: &'static str, default: f64, min: f64, max: f64, step: f64) -> Param {
-        Param { name, label, help: "", kind: Kind::Float { min, max, step }, default: default.into() }
+        Param {
+            name,
+            label,
+            help: "",
+            kind: Kind::Float { min, max, step },
+            default: default.into(),
+            per_core: None,
+            split_over_cores: None,
+        }
     }
 
     pub fn choice(name: &'static str, label: &'static str, default: &str, options: &[(&str, &str)]) -> Param {
         let options = options.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect();
-        Param { name, label, help: "", kind: Kind::Choice { options }, default: default.into() }
+        Param {
+            name,
+            label,
+            help: "",
+            kind: Kind::Choice { options },
+            default: default.into(),
+            per_core: None,
+            split_over_cores: None,
+        }
     }
 
     pub fn flag(name: &'static str, label: &'static str, default: bool) -> Param {
-        Param { name, label, help: "", kind: Kind::Bool, default: default.into() }
+        Param {
+            name,
+            label,
+            help: "",
+            kind: Kind::Bool,
+            default: default.into(),
+            per_core: None,
+            split_over_cores: None,
+        }
     }
 
     pub fn text(name: &'static str, label: &'static str, default: &str, max_len: usize) -> Param {
-        Param { name, label, help: "", kind: Kind::Text { max_len }, default: default.into() }
+        Param {
+            name,
+            label,
+            help: "",
+            kind: Kind::Text { max_len },
+            default: default.into(),
+            per_core: None,
+            split_over_cores: None,
+        }
     }
 
     /// Files the learner picks (`accept` as in `<input type=file accept=...>`, a hint for the picker).
@@ -80,7 +134,30 @@ impl Param {
     /// sends when the files are over the limits, rather than reading them) gets the limit's message.
     pub fn files(name: &'static str, label: &'static str, accept: &'static str) -> Param {
         let kind = Kind::Files { accept, max_files: MAX_FILES, max_bytes: MAX_FILE_BYTES };
-        Param { name, label, help: "", kind, default: json!([]) }
+        Param { name, label, help: "", kind, default: json!([]), per_core: None, split_over_cores: None }
+    }
+
+    /// A default of `factor` per core (see `per_core`); an int field only, whose written default
+    /// must be the one for [`REFERENCE_CORES`] (checked whenever the catalog is built).
+    pub fn per_core(mut self, factor: i64) -> Param {
+        let Kind::Int { min, max } = self.kind else {
+            panic!("{}: only a whole number can follow the cores", self.name)
+        };
+        let reference = (factor * REFERENCE_CORES).clamp(min, max);
+        assert_eq!(self.default, json!(reference), "{}: the default for {REFERENCE_CORES} cores", self.name);
+        self.per_core = Some(factor);
+        self
+    }
+
+    /// A default of `total` / cores (see `split_over_cores`), checked like [`Param::per_core`]'s.
+    pub fn split_over_cores(mut self, total: i64) -> Param {
+        let Kind::Int { min, max } = self.kind else {
+            panic!("{}: only a whole number can follow the cores", self.name)
+        };
+        let reference = (total / REFERENCE_CORES).clamp(min, max);
+        assert_eq!(self.default, json!(reference), "{}: the default for {REFERENCE_CORES} cores", self.name);
+        self.split_over_cores = Some(total);
+        self
     }
 
     pub fn help(mut self, help: &'static str) -> Param {

@@ -86,9 +86,18 @@ const SPECS: &[Spec] = &[
         check: |out, _| ["sequential", "concurrent", "parallel"].iter().try_for_each(|m| after(out, m).map(|_| ())),
     },
     Spec {
+        // Its task count follows the machine's cores (os.cpu_count()): the total is checked
+        // against the closed form for the tasks it printed, and against the Rust run of as many.
         id: "cpu-map",
         rust: Some(|| json!({"tasks": 4, "numbers": 5_000_000, "workers": 2})),
-        check: |out, r| expect_eq("total", after(out, "total ")?, unquoted(value(r, "total"))),
+        check: |out, r| {
+            let tasks: u64 = after(out, "tasks ")?.parse().map_err(|e| format!("tasks: {e}"))?;
+            expect_eq("total", after(out, "total ")?, kernels::sum_squares_formula(0, tasks * 5_000_000))?;
+            if tasks == 4 {
+                expect_eq("total", after(out, "total ")?, unquoted(value(r, "total")))?;
+            }
+            Ok(())
+        },
     },
     Spec {
         id: "gil",
@@ -474,6 +483,15 @@ fn the_python_constants_are_the_form_fields_with_their_defaults() {
                 if pages_value(topic.python, &name) != param.default.as_f64() {
                     wrong
                         .push(format!("{}: {name}'s comment must say \"the page's run: {}\"", topic.id, param.default));
+                }
+                continue;
+            }
+            if let Some(factor) = param.per_core {
+                // The page's default follows the learner's cores; so does the program's.
+                let expected =
+                    if factor == 1 { "os.cpu_count()".to_string() } else { format!("{factor} * os.cpu_count()") };
+                if value != expected {
+                    wrong.push(format!("{}: {name} = {value}, but the form's default is {expected}", topic.id));
                 }
                 continue;
             }

@@ -240,8 +240,43 @@ impl Pool {
         I: Serialize + DeserializeOwned + 'static,
         O: Serialize + DeserializeOwned + 'static,
     {
-        let count = inputs.len();
-        let queue = Mutex::new(inputs.into_iter().enumerate().collect::<VecDeque<_>>());
+        self.map_queued(run, job, inputs.into_iter().enumerate().collect(), label).await
+    }
+
+    /// [`map`](Self::map) with the largest inputs (by `cost`) queued first, so the small ones fill
+    /// the gaps at the end: in input order a big input taken last keeps one worker busy alone while
+    /// the others idle (the longest-processing-time-first rule). Results still come back in input order.
+    pub async fn map_largest_first<I, O>(
+        &self,
+        run: &Run,
+        job: &'static Job<I, O>,
+        inputs: Vec<I>,
+        cost: impl Fn(&I) -> u64,
+        label: impl Fn(usize) -> String,
+    ) -> RunResult<Vec<Result<O, String>>>
+    where
+        I: Serialize + DeserializeOwned + 'static,
+        O: Serialize + DeserializeOwned + 'static,
+    {
+        let mut queue: VecDeque<(usize, I)> = inputs.into_iter().enumerate().collect();
+        queue.make_contiguous().sort_by_key(|(_, input)| std::cmp::Reverse(cost(input)));
+        self.map_queued(run, job, queue, label).await
+    }
+
+    /// Runs the queued (input index, input) pairs: every idle worker takes the front one.
+    async fn map_queued<I, O>(
+        &self,
+        run: &Run,
+        job: &'static Job<I, O>,
+        queue: VecDeque<(usize, I)>,
+        label: impl Fn(usize) -> String,
+    ) -> RunResult<Vec<Result<O, String>>>
+    where
+        I: Serialize + DeserializeOwned + 'static,
+        O: Serialize + DeserializeOwned + 'static,
+    {
+        let count = queue.len();
+        let queue = Mutex::new(queue);
         let results: Mutex<Vec<Option<Result<O, String>>>> = Mutex::new((0..count).map(|_| None).collect());
         let worker_loop = |worker: usize| {
             let (queue, results, label) = (&queue, &results, &label);

@@ -19,10 +19,10 @@ Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2,
 The long tour's parallel example summed the same range in every task; here each task sums its own consecutive range, so a mixed-up result would show. Its Pool also sits at module level with no main guard, which fails under spawn and forkserver (see the kitchen topic). The Python below shows the process pool only: CPython threads would not go faster on this work (see the GIL topic).\n\n\
 Sources: the long tour (parallelism with a Pool) and the short reference page (parallel CPU work with ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor, Executor.map), multiprocessing (Pool.map), os.cpu_count."),
         params: vec![
-            Param::int("tasks", "Tasks", 4, 1, 64).help("How many ranges to sum (the Python original used 3)."),
+            Param::int("tasks", "Tasks", 4, 1, 64).per_core(2).help("How many ranges to sum: two per core, so the pool has a queue (the Python original used 3)."),
             Param::int("numbers", "Numbers per task", 400_000_000, 1, 2_000_000_000)
                 .help("Each task sums i*i over this many consecutive numbers (original: 100,000,000)."),
-            Param::int("workers", "Workers (W)", 2, 1, 64).help("Threads in the pool, and isolated workers."),
+            Param::int("workers", "Workers (W)", 2, 1, 64).per_core(1).help("Threads in the pool, and isolated workers."),
             Param::int("sweep", "Sweep up to", 0, 0, 16).help("Rerun the pool with 1..N workers and plot the speedup (0: off)."),
         ],
         presets: vec![
@@ -43,12 +43,12 @@ Sources: the long tour (parallelism with a Pool) and the short reference page (p
     }
 }
 
-const PYTHON: &str = r#"import time
+const PYTHON: &str = r#"import os, time
 from concurrent.futures import ProcessPoolExecutor
 
-TASKS = 4
-NUMBERS = 5_000_000       # per task, sized for CPython (the page's run: 400_000_000; the tutorial: 3 tasks of 100_000_000)
-WORKERS = 2
+TASKS = 2 * os.cpu_count()   # two per core, so the pool has a queue
+NUMBERS = 5_000_000       # per task, sized for CPython (the page's run: 400_000_000 on 2 cores, 800_000_000 / cores; the tutorial: 3 tasks of 100_000_000)
+WORKERS = os.cpu_count()
 
 def sum_squares(lo, hi):
     return sum(i * i for i in range(lo, hi))
@@ -56,6 +56,7 @@ def sum_squares(lo, hi):
 if __name__ == "__main__":
     # consecutive ranges (the tutorial summed the same range each time): every task's sum differs
     ranges = [(k * NUMBERS, (k + 1) * NUMBERS) for k in range(TASKS)]
+    print("tasks", TASKS, "workers", WORKERS)
 
     start = time.perf_counter()
     sequential = [sum_squares(lo, hi) for lo, hi in ranges]

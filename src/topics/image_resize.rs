@@ -18,12 +18,13 @@ pub fn topic() -> Topic {
         explanation: crate::prose!("Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes it (PNG or JPEG), shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
 The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged after its header, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
 Files are bytes, and bytes must be copied to reach a worker: here each call (the file's bytes, its name and the box) is encoded into one binary message and copied across, which is what Python's pickling of the call amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A phone stores a photo as its sensor saw it, with an EXIF note saying how to turn it; the worker turns it upright before shrinking it (Pillow: ImageOps.exif_transpose). A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything.\n\n\
+The pool's queue holds the biggest pictures first (their pixel count, read from each file's header without decoding it), and every idle worker takes the next one. In the batch's own order a big picture can be the last one taken: one worker then works on it alone while the other has nothing left to do. That is what your own photos would do, since they come after the generated pictures and are often many times bigger; the generated pictures alone are six of about the same size and a small one, which any order shares out fairly evenly. Largest first, the small files come last and fill the gaps, so the workers finish at about the same time (the longest-processing-time-first rule; the timeline shows who took what). Cutting the work into pieces small enough to even out is the other cure, as rayon does, but one file is one call here: splitting a picture would copy its bytes to several workers. The Python does the same with sorted() before pool.map.\n\n\
 The eight-techniques article says the main guard keeps children from re-executing the main module: they do import it again (under spawn and forkserver); the guard keeps the pool-starting code from running in them. It matters on Linux too since Python 3.14, not only on Windows.\n\n\
 Sources: the eight-techniques article (resize_image with Pool.map and an 800 x 600 box) and the short reference page (processing images on a ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor.map); Pillow: Image.thumbnail, ImageOps.exif_transpose, Image.draft."),
         params: vec![
             Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
             Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
-            Param::int("workers", "Workers", 2, 1, 8),
+            Param::int("workers", "Workers", 2, 1, 8).per_core(1),
             Param::choice("size", "Generated images", "normal", &[
                 ("none", "none (only your files)"),
                 ("tiny", "tiny (quarter size)"),
@@ -78,12 +79,12 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
-const PYTHON: &str = r#"import io, sys
+const PYTHON: &str = r#"import io, os, sys
 from concurrent.futures import ProcessPoolExecutor
 from PIL import Image, ImageDraw, ImageOps   # pip install Pillow
 
 MAX_W, MAX_H = 800, 600   # the box thumbnails fit in
-WORKERS = 2
+WORKERS = os.cpu_count()  # one process per core
 BROKEN = True             # include a broken file
 
 def thumbnail(name, data, box=(MAX_W, MAX_H)):
@@ -96,6 +97,13 @@ def thumbnail(name, data, box=(MAX_W, MAX_H)):
         return name, image.size, out.getvalue(), None
     except Exception as error:                   # a broken file fails alone
         return name, None, None, str(error)
+
+def pixels(data):                                # the header only: what a file costs to shrink
+    try:
+        width, height = Image.open(io.BytesIO(data)).size
+        return width * height
+    except Exception:
+        return 0
 
 def generated(name, w, h):                       # the tutorial read files you had; these are made here
     image = Image.new("RGB", (w, h), (40, 90, 160))
@@ -112,8 +120,9 @@ if __name__ == "__main__":
         files["broken.png"] = b"\x89PNG\r\n\x1a\n this is not really an image"
     for path in sys.argv[1:]:                    # then yours: python image_resize.py photo.jpg ...
         files[path] = open(path, "rb").read()
+    names = sorted(files, key=lambda name: pixels(files[name]), reverse=True)   # largest first: balanced
     with ProcessPoolExecutor(WORKERS) as pool:   # the bytes are pickled to each worker
-        results = list(pool.map(thumbnail, files.keys(), files.values()))
+        results = list(pool.map(thumbnail, names, [files[name] for name in names]))
     for name, size, png, error in results:
         print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
     print("thumbnails", sum(error is None for *_, error in results), "errors", sum(error is not None for *_, error in results))
@@ -123,7 +132,7 @@ if __name__ == "__main__":
 use crate::clock::now_ms;
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{Job, Pool};
-use crate::imaging::{decode, fit, paint, png, resize, Pattern};
+use crate::imaging::{decode, fit, paint, png, resize, Header, Pattern};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
@@ -189,10 +198,11 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     });
     let sequential = sequential.await?;
 
-    // ...and on a pool, where every idle worker takes the next file.
+    // ...and on a pool, where every idle worker takes the next file, the biggest pictures first
+    // (pixels, read from each header): the small ones then even out the workers' ends.
     let pooled = run.measure("pool", async {
         let pool = Pool::start(&run, p.count("workers").min(calls.len())).await?;
-        let out = pool.map(&run, &THUMBNAIL, calls.clone(), |k| batch[k].0.clone()).await?;
+        let out = pool.map_largest_first(&run, &THUMBNAIL, calls.clone(), pixels, |k| batch[k].0.clone()).await?;
         Ok((out, pool.traffic()))
     });
     let pooled = pooled.await?;
@@ -296,6 +306,14 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     Ok(())
 }
 
+
+/// A file's pixels, from its header alone: what decoding and resizing it costs (0 when unreadable).
+fn pixels(call: &Call) -> u64 {
+    Header::read(&call.data).map_or(0, |header| {
+        let (w, h) = header.size();
+        u64::from(w) * u64::from(h)
+    })
+}
 
 /// What a worker does with one file: decode, fit within the box, encode; errors name the file.
 fn thumbnail(call: Call) -> Result<Thumb, String> {
@@ -419,6 +437,28 @@ mod tests {
         assert_eq!(report.images.len(), 7);
         assert!(report.images.iter().all(|i| i.width <= 60 && i.rgba.len() == (i.width * i.height * 4) as usize));
         assert!(report.values["bytes"].as_u64().unwrap() > 10_000);
+    }
+
+    #[test]
+    fn the_pool_takes_the_biggest_pictures_first() {
+        let report = run(json!({"size": "tiny", "max_w": 100, "max_h": 100, "workers": 2}));
+        let mut jobs: Vec<_> = report
+            .spans
+            .iter()
+            .filter(|s| s.mode == "pool" && s.kind == SpanKind::Run && s.lane.starts_with("worker"))
+            .collect();
+        jobs.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let order: Vec<String> = jobs.iter().map(|s| s.label.clone()).collect();
+        // Two workers take their first pictures at once, and the last two at about the same time.
+        let sorted = |names: &[String]| {
+            let mut names = names.to_vec();
+            names.sort();
+            names
+        };
+        assert_eq!(order.len(), 8, "{order:?}");
+        // tiny: panorama 750 x 187 and garden 500 x 250 are the largest, the icon and the broken file the smallest.
+        assert_eq!(sorted(&order[..2]), ["garden.png", "panorama.png"], "{order:?}");
+        assert_eq!(sorted(&order[6..]), ["broken.png", "icon.png"], "{order:?}");
     }
 
     #[test]

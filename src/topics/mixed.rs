@@ -19,7 +19,7 @@ Sources: the short reference page (process_batch: run_in_executor with a Process
         params: vec![
             Param::int("inputs", "Inputs to fetch", 4, 1, 16),
             Param::int("limit", "Count primes below", 4_000_000, 1000, 10_000_000).help("Split into one range per input."),
-            Param::int("workers", "Pool workers", 2, 1, 16),
+            Param::int("workers", "Pool workers", 2, 1, 16).per_core(1),
             Param::float("fetch_delay_s", "Request delay (s)", 0.2, 0.0, 5.0, 0.05),
         ],
         presets: vec![Preset { id: "heavy", label: "Primes below 8,000,000", values: json!({"limit": 8_000_000}) }],
@@ -42,7 +42,7 @@ import aiohttp                            # pip install aiohttp
 BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
 INPUTS = 4                                # requests, each names a range to count primes in
 LIMIT = 300_000                           # count primes below this, sized for CPython (the page's run: 4_000_000)
-WORKERS = 2
+WORKERS = os.cpu_count()                  # one process per core
 FETCH_DELAY_S = 0.2                       # the simulated service waits this long (httpbin only echoes it back)
 
 def count_primes(lo, hi):                 # CPU-bound: runs in another process

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checks, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
+import { checks, gotoReady, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -22,9 +22,11 @@ test('cpu-map with defaults: exact sums everywhere, every worker lane used, a re
     async ({ page, status, modes, checks: found }) => {
       assert.match(status, /Finished/);
       assert.deepEqual(Object.keys(modes), ['sequential', 'threads', 'rayon', 'workers']);
+      // The pool's default size is this machine's cores (2 here).
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       for (const [id, mode] of Object.entries(modes)) {
         assert.equal(mode.status, 'ok', id);
-        assert.equal(mode.lanes, id === 'sequential' ? 1 : 2, `${id} lanes`);
+        assert.equal(mode.lanes, id === 'sequential' ? 1 : cores, `${id} lanes`);
         assert.equal(mode.result, modes.sequential.result);
       }
       assert.ok(found.length > 0 && found.every((c) => c.ok), JSON.stringify(found));
@@ -33,6 +35,36 @@ test('cpu-map with defaults: exact sums everywhere, every worker lane used, a re
       await shoot(page, 'cpu-map');
       // The lesson, on the first click: every parallel mode clearly beats one core.
       await holdsOnSomeRun(page, (w) => ['threads', 'rayon', 'workers'].filter((mode) => !(w[mode] * 1.3 < w.sequential)).map((mode) => `${mode} not faster`));
+    },
+  ));
+
+test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", () =>
+  onPage(
+    async () => {
+      const session = await openPage(env.browser, '');
+      // Before any script of the page: it sees 8 cores, whatever this machine has.
+      await session.page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 8 }));
+      // Smaller tasks (16 x 25M numbers): 8 lanes on 2 real cores, yet each thread gets work.
+      await gotoReady(session.page, `${env.url}?topic=cpu-map&numbers=25000000`);
+      return session;
+    },
+    async ({ page }) => {
+      assert.equal(await page.inputValue('#param-workers'), '8');
+      assert.equal(await page.inputValue('#param-tasks'), '16');
+      assert.match(await textOf(page, '#param-workers-help'), /Default 8 = your cores\./);
+      assert.match(await textOf(page, '#param-tasks-help'), /Default 16 = 2 x your 8 cores\./);
+      // The URL carries only what differs from these defaults.
+      assert.doesNotMatch(await page.evaluate(() => location.search), /workers|tasks/);
+      await runAndWait(page);
+      const modes = await timings(page);
+      for (const mode of ['threads', 'workers']) assert.equal(modes[mode].lanes, 8, `${mode} lanes`);
+      // rayon's pool is the engine worker's, sized by its own navigator (the fake reaches pages only).
+      assert.ok(modes.rayon.lanes >= 1 && modes.rayon.lanes <= 8, `rayon lanes ${modes.rayon.lanes}`);
+      assert.ok(Object.values(modes).every((m) => m.status === 'ok' && m.result === modes.sequential.result), JSON.stringify(modes));
+      await shoot(page, 'cpu-map-8-cores');
+      // image-resize's pool follows too; its form says 8 (its limit) too.
+      await gotoReady(page, `${env.url}?topic=image-resize`);
+      assert.equal(await page.inputValue('#param-workers'), '8');
     },
   ));
 

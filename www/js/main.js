@@ -6,7 +6,7 @@
 import { codeView, highlightAfter } from './code-view.js';
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { loadCatalog, partOf } from './catalog.js';
+import { defaultsOf, loadCatalog, partOf } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
 import { engineFlavor } from '../engine/flavor.js';
 import { buildForm } from './form.js';
@@ -367,7 +367,7 @@ async function showTopic(topic, rawParams) {
 
   const ready = await engineReady;
   if (!shown()) return; // another topic (or this one again) is shown now: its own check is asked
-  const checked = await ready.check(topic.id, rawParams, true);
+  const checked = await ready.check(topic.id, { ...defaultsOf(topic), ...rawParams }, true);
   if (!shown()) return;
   if (state.ready && !canRun) engineIsReady();
   replace(notices, ...display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
@@ -733,7 +733,7 @@ async function showAndFill(topicId, params) {
     writeUrl(topic, {});
     await showTopic(topic, {});
   }
-  const answer = await engine.check(topic.id, params, false);
+  const answer = await engine.check(topic.id, { ...defaultsOf(topic), ...params }, false);
   // The page may have moved on meanwhile (the back button): never run another topic's form.
   if (state.topic?.id !== topicId) return { message: 'The page switched topics before the run started: send the request again.' };
   const form = shownForm();

@@ -37,8 +37,9 @@ export {};
  */
 
 /**
- * One field of a topic's form (`Param`). `default` is whatever JSON value the kind holds.
- * @typedef {{name: string, label: string, help: string, default: unknown} & ParamKind} Param
+ * One field of a topic's form (`Param`). `default` is whatever JSON value the kind holds; an int
+ * field's may follow the learner's cores (`per_core`, `split_over_cores`: www/js/catalog.js).
+ * @typedef {{name: string, label: string, help: string, default: unknown, per_core?: number, split_over_cores?: number} & ParamKind} Param
  */
 
 /**
