@@ -409,13 +409,6 @@ fn timeout_message(url: &str, timeout_ms: f64) -> String {
 mod imp {
     use super::*;
 
-    /// A URL of the playground's own origin outside the simulated service: never read (with the
-    /// learner's cookies it could be any page of this site).
-    fn refused(href: &str) -> bool {
-        let own = host::own_origin();
-        host::origin_and_path(href).is_none_or(|(origin, path)| origin == own && !own_origin_path_allowed(&path))
-    }
-
     pub async fn fetch(run: &Run, url: &str, timeout_ms: f64) -> Result<Fetched, String> {
         let start = run.now();
         if is_external(url) {
