@@ -467,6 +467,7 @@ impl Run {
             images: std::mem::take(&mut state.images),
             links: std::mem::take(&mut state.links),
             steppers: std::mem::take(&mut state.steppers),
+            predictions: Vec::new(),
         }
     }
 }
