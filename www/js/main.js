@@ -12,6 +12,7 @@ import { engineFlavor } from '../engine/flavor.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
 import { commitPrediction, judgePrediction, predictionBox } from './predict.js';
+import { exerciseBuilder } from './exercise-builder.js';
 import { registerServiceWorker, warmServiceWorker, warmServiceWorkerLater } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
@@ -306,7 +307,7 @@ async function showTopic(topic, rawParams) {
     // Without the parameters panel the fields are hidden, and Run and Stop stay.
     h('div', { class: 'fields-and-presets', hidden: !display.panels.has('params') }, form.element, h('div', { class: 'presets' }, ...presetButtons, resetButton)),
     predictionBox(topic, display.prompt),
-    h('div', { class: 'actions' }, runButton, stopButton, EMBED ? null : embedButton(topic)),
+    h('div', { class: 'actions' }, runButton, stopButton, EMBED ? null : embedButton(topic), EMBED ? null : exerciseBuilder(topic, () => form.values())),
     formStatus,
   );
 
