@@ -28,7 +28,7 @@ for (const host of document.querySelectorAll('[data-concurrency-topic], concurre
     const row = document.createElement('tr');
     const success = statement.result.success;
     const verdict = success === undefined ? 'no prediction' : success ? 'right' : 'not this time';
-    for (const text of [topic, statement.object.definition.name['en-US'].replace(/^[^:]*: /, ''), statement.result.response ?? '(none)', String(EXT(statement, 'shown') ?? ''), verdict]) {
+    for (const text of [topic, statement.object.definition.description['en-US'], statement.result.response ?? '(none)', String(EXT(statement, 'shown') ?? ''), verdict]) {
       const cell = document.createElement('td');
       cell.textContent = text;
       row.append(cell);

@@ -4,6 +4,10 @@
 // (io-compare).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { gotoReady, onPage, openPage, runAndWait, shoot, useBrowser } from './harness.mjs';
@@ -98,6 +102,30 @@ describe('predict, then run', () => {
         await page.goto(`${env.url}embed.html?topic=deadlock&prompt=nothing-like-it`);
         await page.waitForSelector('body[data-ready="true"]');
         assert.equal(await page.locator('#predict').count(), 0);
+      },
+    );
+  });
+
+  test('the exercise builder gives the link, the snippet and the SCORM package of the form as it is', async () => {
+    await onPage(
+      () => openPage(env.browser, `${env.url}?topic=deadlock&rounds=2`),
+      async ({ page }) => {
+        await page.click('#for-your-lms');
+        assert.equal(await page.getAttribute('#for-your-lms', 'aria-expanded'), 'true');
+        assert.equal(await page.inputValue('#exercise-prompt'), 'ordered-deadlock', 'the only question is chosen');
+        await page.uncheck('#exercise-panel-timeline');
+        const link = new URL((await page.getAttribute('#exercise-link', 'href')) ?? '');
+        assert.equal(link.pathname, '/embed.html');
+        assert.deepEqual(Object.fromEntries(link.searchParams), { topic: 'deadlock', rounds: '2', prompt: 'ordered-deadlock', panels: 'params,results' });
+        assert.equal(await page.inputValue('#exercise-snippet'), `<script src="${env.url}embed.js" defer></script>\n<div data-concurrency-topic="deadlock" data-params='{&quot;rounds&quot;:&quot;2&quot;}' data-prompt="ordered-deadlock" data-panels="params,results"></div>`);
+        await shoot(page, 'predict/exercise-builder');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('#exercise-download')]);
+        assert.equal(download.suggestedFilename(), 'deadlock-ordered-deadlock-scorm12.zip');
+        const file = join(mkdtempSync(join(tmpdir(), 'package-')), 'p.zip');
+        await download.saveAs(file);
+        const listing = execFileSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); z.testzip(); print(" ".join(z.namelist())); print(z.read("index.html").decode())', file], { encoding: 'utf8' });
+        assert.match(listing, /^imsmanifest.xml index.html launch.js\n/);
+        assert.ok(listing.includes(`"playground":"${env.url}","topic":"deadlock","params":{"rounds":"2"},"prompt":"ordered-deadlock","panels":["params","results"]`), listing);
       },
     );
   });

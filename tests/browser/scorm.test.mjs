@@ -53,8 +53,9 @@ describe('a SCORM 1.2 package under scorm-again', () => {
     const { url, file } = await lms(['race', 'threads=2', 'withdrawals=3', 'pause_ms=0', '--prompt', 'lost-updates', '--panels', 'params,results']);
     assert.equal(file, 'race-lost-updates-scorm12.zip');
     await onPage(
-      () => openPage(env.browser, url, { width: 1200, height: 1100 }),
+      () => openPage(env.browser, null, { width: 1200, height: 1100 }),
       async ({ page }) => {
+        await page.goto(url);
         const launch = page.frameLocator('#sco');
         await launch.locator('#status').filter({ hasText: 'Ready' }).waitFor({ timeout: 30_000 });
         const embed = launch.frameLocator('iframe');

@@ -193,6 +193,7 @@ function activity(topic, prompt, params) {
     id,
     definition: {
       name: { 'en-US': `${topic.title}: ${prompt.question}` },
+      description: { 'en-US': prompt.question },
       type: `${ADL}/activities/cmi.interaction`,
       interactionType: prompt.kind === 'number' ? 'numeric' : 'choice',
       ...choices,
