@@ -228,5 +228,7 @@ case "$command" in
   dist) dist ;;
   bench) bench ;;
   size) size ;;
-  *) echo "usage: $0 [serve|test|build|dist|bench|size|setup]" >&2; exit 2 ;;
+  # A SCORM 1.2 package of one exercise (tools/package.mjs): TOPIC [key=value ...] [--prompt ID] ...
+  package) [ -f www/pkg/catalog.json ] || cargo run --quiet --release --bin export_static -- www/pkg; node tools/package.mjs "$@" ;;
+  *) echo "usage: $0 [serve|test|build|dist|bench|size|setup|package]" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ pub mod imaging;
 pub mod interleaving;
 pub mod memory;
 pub mod params;
+pub mod predict;
 pub mod report;
 pub mod run;
 pub mod runner;

@@ -145,4 +145,6 @@ pub struct Report {
     pub links: Vec<Link>,
     /// Recorded interleavings the page lets the learner step through.
     pub steppers: Vec<crate::interleaving::Stepper>,
+    /// The topic's prompts answered by this run (`predict`): empty unless it finished.
+    pub predictions: Vec<crate::predict::Judged>,
 }

@@ -471,6 +471,7 @@ impl Run {
             images: std::mem::take(&mut state.images),
             links: std::mem::take(&mut state.links),
             steppers: std::mem::take(&mut state.steppers),
+            predictions: Vec::new(),
         }
     }
 }

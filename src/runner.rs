@@ -106,7 +106,10 @@ pub async fn run_topic_given(id: &str, given: &Given, caps: Capabilities) -> Out
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(run.clone());
     let outcome = (topic.run)(run.clone(), params).await;
     // The report names picked files but does not carry their bytes back to the page.
-    let report = run.finish(without_file_data(&topic.params, checked.params), outcome);
+    let mut report = run.finish(without_file_data(&topic.params, checked.params), outcome);
+    if report.status == crate::report::RunStatus::Ok {
+        report.predictions = crate::predict::judge_all(&topics::prompts(id), &report);
+    }
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
     Outcome::Finished { report: Box::new(report) }
 }

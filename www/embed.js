@@ -23,7 +23,7 @@
   if (!script) throw new Error('embed.js must be loaded by a classic <script src> tag (not a module or an inline copy): it finds the playground from its own address.');
   const EMBED_URL = new URL('embed.html', script.src);
   const ELEMENT = 'concurrency-playground';
-  const DISPLAY = ['panels', 'theme', 'compact', 'autorun'];
+  const DISPLAY = ['panels', 'theme', 'compact', 'autorun', 'prompt'];
   const ANSWERS = ['result', 'stopped', 'error', 'state'];
   /**
    * A mounted placeholder's handle (also its methods).

@@ -126,6 +126,11 @@ fn check(p: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Predict, then run: which model wins for the chosen mix of CPU and waiting.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    vec![crate::predict::Prompt::fastest("winner", "Which model will finish first with this mix of CPU and waiting?", &topic().modes)]
+}
+
 // CODE START
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -85,6 +85,37 @@ fn check(p: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Predict, then run: how much faster the pool is than one core.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    use crate::predict::{ms, ran, Measured, Prompt, Tolerance};
+    vec![Prompt::number(
+        "pool-speedup",
+        "How many times faster than sequential will the pool of W workers be?",
+        "x",
+        (0.0, 64.0, 0.1),
+        Tolerance { relative: 0.2, absolute: 0.25 },
+        |report| {
+            let base = ran(report, &["sequential"]).ok_or("the sequential run did not finish")?;
+            let pool = ran(report, &["threads", "workers"]).ok_or("neither the thread pool nor the isolated workers ran here")?;
+            let (one, many) = (base.wall_ms.unwrap_or(0.0), pool.wall_ms.unwrap_or(f64::INFINITY));
+            let speedup = (one / many * 100.0).round() / 100.0;
+            let workers = report.params["workers"].as_i64().unwrap_or(1);
+            let tasks = report.params["tasks"].as_i64().unwrap_or(1);
+            Ok(Measured::number(
+                speedup,
+                format!("{speedup:.2}x"),
+                format!(
+                    "Sequential took {}, {} {}: {speedup:.2}x; {workers} workers on {tasks} tasks could reach at most {}x, and only as many as the free cores.",
+                    ms(one),
+                    pool.label,
+                    ms(many),
+                    workers.min(tasks)
+                ),
+            ))
+        },
+    )]
+}
+
 // CODE START
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};

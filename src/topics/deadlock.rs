@@ -153,6 +153,35 @@ fn check(p: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Predict, then run: whether one global lock order deadlocks.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    use crate::predict::{Measured, Prompt};
+    vec![Prompt::yes_no("ordered-deadlock", "If every thread takes the two locks in one global order, will they deadlock?", |report| {
+        let (mode, v) = ["ordered", "scheduled-ordered"]
+            .iter()
+            .find_map(|m| report.values.get(*m).map(|v| (*m, v)))
+            .ok_or("the one-lock-order version did not run")?;
+        let deadlocked = v["deadlock"].as_bool().ok_or("the one-lock-order run did not say whether it deadlocked")?;
+        let opposite = report
+            .values
+            .get("deadlock")
+            .and_then(|d| d["detected"].as_bool())
+            .or_else(|| report.values.get("scheduled-deadlock").and_then(|d| d["deadlock"].as_bool()));
+        let place = if mode == "ordered" { "on real threads" } else { "on the scheduler" };
+        let ordered = if deadlocked {
+            format!("In one lock order ({place}) the threads deadlocked")
+        } else {
+            format!("In one lock order ({place}) every thread finished its {} transfers", report.params["rounds"])
+        };
+        let contrast = match opposite {
+            Some(true) => "; in opposite orders they deadlocked, each holding the lock the next one waited for.",
+            Some(false) => "; in opposite orders they happened not to deadlock this time.",
+            None => ".",
+        };
+        Ok(Measured::choice(if deadlocked { "yes" } else { "no" }, if deadlocked { "Yes" } else { "No" }, format!("{ordered}{contrast}")))
+    })]
+}
+
 // CODE START
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

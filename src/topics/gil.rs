@@ -74,6 +74,11 @@ if __name__ == "__main__":   # Pool's children re-import this file (spawn, forks
     print("sum", single)
 "#;
 
+/// Predict, then run: which way of summing is slowest.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    vec![crate::predict::Prompt::slowest("slowest", "Which of these will be slowest?", &topic().modes)]
+}
+
 // CODE START
 use std::sync::Arc;
 

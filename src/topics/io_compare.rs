@@ -80,6 +80,11 @@ if __name__ == "__main__":
     print("waits", len(done))
 "#;
 
+/// Predict, then run: which way of waiting finishes first.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    vec![crate::predict::Prompt::fastest("first", "Which will finish first?", &topic().modes)]
+}
+
 // CODE START
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -116,6 +116,25 @@ pub fn lesson(id: &str) -> Option<crate::interleaving::schedule::Lesson> {
     }
 }
 
+/// The questions a topic asks before a run (`predict`); most topics ask none.
+pub fn prompts(id: &str) -> Vec<crate::predict::Prompt> {
+    match id {
+        #[cfg(feature = "foundations")]
+        "cpu-map" => cpu_map::prompts(),
+        #[cfg(feature = "foundations")]
+        "gil" => gil::prompts(),
+        #[cfg(feature = "foundations")]
+        "io-compare" => io_compare::prompts(),
+        #[cfg(feature = "synchronization")]
+        "race" => race::prompts(),
+        #[cfg(feature = "synchronization")]
+        "deadlock" => deadlock::prompts(),
+        #[cfg(feature = "patterns")]
+        "compare" => compare::prompts(),
+        _ => Vec::new(),
+    }
+}
+
 /// The topics with a scheduled lesson, with its goal (for the page, before the engine is ready).
 fn lessons() -> std::collections::BTreeMap<&'static str, &'static str> {
     all().iter().filter_map(|t| lesson(t.id).map(|l| (t.id, l.goal))).collect()
@@ -137,7 +156,15 @@ struct Catalog<'a> {
     parts: std::collections::BTreeMap<&'static str, &'static str>,
     /// The goal of each topic's scheduled lesson, by topic id (the page offers "You schedule").
     lessons: std::collections::BTreeMap<&'static str, &'static str>,
-    topics: &'a [Topic],
+    topics: Vec<Entry<'a>>,
+}
+
+/// A topic as the catalog lists it: its metadata and its prompts.
+#[derive(Serialize)]
+struct Entry<'a> {
+    #[serde(flatten)]
+    topic: &'a Topic,
+    prompts: Vec<crate::predict::Prompt>,
 }
 
 /// Everything the page needs to list topics, build their forms and pick the engine part that runs
@@ -148,7 +175,7 @@ pub fn catalog_json() -> String {
         chapters,
         parts: parts().into_iter().collect(),
         lessons: lessons(),
-        topics: all(),
+        topics: all().iter().map(|topic| Entry { topic, prompts: prompts(topic.id) }).collect(),
     })
     .expect("the catalog serializes")
 }
@@ -205,5 +232,112 @@ mod tests {
         assert_eq!(catalog["topics"].as_array().unwrap().len(), all().len());
         let cpu_map = catalog["topics"].as_array().unwrap().iter().find(|t| t["id"] == "cpu-map").unwrap();
         assert_eq!(cpu_map["params"][0]["type"], "int");
+    }
+
+    #[test]
+    fn the_catalog_lists_each_topics_prompts() {
+        let catalog: serde_json::Value = serde_json::from_str(&catalog_json()).unwrap();
+        for topic in catalog["topics"].as_array().unwrap() {
+            let ids: Vec<&str> =
+                topic["prompts"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+            let mut unique = ids.clone();
+            unique.dedup();
+            assert_eq!(ids, unique, "{}: prompt ids are unique", topic["id"]);
+        }
+        for id in ["cpu-map", "gil", "race", "deadlock", "io-compare", "compare"] {
+            let topic = catalog["topics"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap();
+            assert!(!topic["prompts"].as_array().unwrap().is_empty(), "{id} asks a question");
+        }
+    }
+}
+
+/// Each topic's prompts answered by real native runs.
+#[cfg(test)]
+mod prompt_tests {
+    use serde_json::json;
+
+    use crate::predict::{grade, Accepted, Answer, Judged};
+    use crate::report::{ModeStatus, Report};
+    use crate::runner::testing::run_native;
+
+    fn only(report: &Report) -> &Judged {
+        assert_eq!(report.predictions.len(), 1, "{}: {:?}", report.topic, report.predictions);
+        &report.predictions[0]
+    }
+
+    fn choice(id: &str) -> Answer {
+        Answer::Choice(id.into())
+    }
+
+    /// The wall time of each mode that ran, by id.
+    fn walls(report: &Report) -> Vec<(String, f64)> {
+        report.modes.iter().filter(|m| m.status == ModeStatus::Ok).map(|m| (m.id.clone(), m.wall_ms.unwrap())).collect()
+    }
+
+    #[test]
+    fn race_grades_lost_updates_from_the_final_balance() {
+        let report =
+            run_native("race", json!({"threads": 4, "withdrawals": 20, "pause_ms": 1.0, "record": false}), true);
+        let judged = only(&report);
+        let lost = report.values["unsafe"]["lost"].as_i64().unwrap();
+        let expected = if lost == 0 {
+            "none"
+        } else if lost * 2 > 80 {
+            "most"
+        } else {
+            "some"
+        };
+        assert_eq!(judged.measured, Some(choice(expected)), "{}", judged.explanation);
+        assert!(grade(judged, &choice(expected)));
+        assert!(judged.explanation.contains(&format!("{lost} of 80 withdrawals vanished")), "{}", judged.explanation);
+        // One thread cannot race: none is the only right answer.
+        let alone = run_native("race", json!({"threads": 1, "withdrawals": 5, "record": false}), true);
+        let judged = only(&alone);
+        assert_eq!(judged.accepted, Accepted::Choices { ids: vec!["none".into()] });
+        assert!(!grade(judged, &choice("some")) && !grade(judged, &choice("most")));
+        // Without threads the scheduler's unsafe run answers it.
+        let scheduled = run_native("race", json!({"threads": 2, "withdrawals": 5, "record": false}), false);
+        assert!(only(&scheduled).explanation.contains("on the scheduler"), "{}", only(&scheduled).explanation);
+    }
+
+    #[test]
+    fn deadlock_says_one_lock_order_does_not_deadlock() {
+        let report = run_native("deadlock", json!({"time_scale": 0.05, "watchdog_ms": 200}), true);
+        let judged = only(&report);
+        assert_eq!(judged.measured, Some(choice("no")), "{}", judged.explanation);
+        assert!(grade(judged, &choice("no")) && !grade(judged, &choice("yes")));
+        assert!(judged.explanation.contains("in opposite orders they deadlocked"), "{}", judged.explanation);
+    }
+
+    #[test]
+    fn cpu_map_grades_the_pools_measured_speedup() {
+        let report = run_native("cpu-map", json!({"tasks": 4, "numbers": 2_000_000, "workers": 2}), true);
+        let judged = only(&report);
+        let walls = walls(&report);
+        let wall = |id: &str| walls.iter().find(|w| w.0 == id).unwrap().1;
+        let speedup = ((wall("sequential") / wall("threads")) * 100.0).round() / 100.0;
+        assert_eq!(judged.measured, Some(Answer::Number(speedup)));
+        assert!(grade(judged, &Answer::Number(speedup)) && !grade(judged, &Answer::Number(speedup + 5.0)));
+        assert!(judged.explanation.starts_with("Sequential took"), "{}", judged.explanation);
+    }
+
+    /// Fastest and slowest: the accepted answers include the mode with the extreme wall time.
+    #[test]
+    fn gil_io_compare_and_compare_name_the_extreme_mode() {
+        let runs = [
+            ("gil", json!({"limit": 200_000}), false),
+            ("io-compare", json!({"count": 4, "latency_ms": 20, "pool": 4}), true),
+            ("compare", json!({"tasks": 4, "cpu_ms": 2, "wait_ms": 20, "pool": 2}), true),
+        ];
+        for (topic, params, fastest) in runs {
+            let report = run_native(topic, params, true);
+            let judged = only(&report);
+            let walls = walls(&report);
+            let extreme =
+                walls.iter().min_by(|a, b| if fastest { a.1.total_cmp(&b.1) } else { b.1.total_cmp(&a.1) }).unwrap();
+            assert!(grade(judged, &choice(&extreme.0)), "{topic}: {:?} {}", walls, judged.explanation);
+            let Accepted::Choices { ids } = &judged.accepted else { panic!("{topic}: {:?}", judged.accepted) };
+            assert!(ids.len() < walls.len() || walls.len() < 2, "{topic}: not every mode can be right: {walls:?}");
+        }
     }
 }

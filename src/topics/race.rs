@@ -145,6 +145,40 @@ fn check(p: &Params) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Predict, then run: how many withdrawals vanish without the lock.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    use crate::predict::{Measured, Prompt};
+    let answers = [("none", "None"), ("some", "Some (at most half)"), ("most", "Most (more than half)")];
+    vec![Prompt::choice("lost-updates", "Without the lock, how many of the withdrawals will be lost?", &answers, |report| {
+        let (mode, o) = ["unsafe", "scheduled-unsafe"]
+            .iter()
+            .find_map(|m| report.values.get(*m).map(|o| (*m, o)))
+            .ok_or("the unsafe version did not run")?;
+        let number = |key: &str| o[key].as_i64().ok_or(format!("the unsafe run reported no {key}"));
+        let (lost, withdrawals) = (number("lost")?, number("withdrawals")?);
+        let share = lost as f64 / withdrawals.max(1) as f64;
+        let id = if lost <= 0 { "none" } else if share > 0.5 { "most" } else { "some" };
+        let place = if mode == "unsafe" { "on real threads" } else { "on the scheduler" };
+        let mut measured = Measured::choice(
+            id,
+            format!("{} of {} lost", group(lost), group(withdrawals)),
+            format!(
+                "Without the lock ({place}) the balance ended at {} instead of {}: {} of {} withdrawals vanished ({:.0}%).",
+                group(number("final_balance")?),
+                group(number("expected")?),
+                group(lost),
+                group(withdrawals),
+                share * 100.0
+            ),
+        );
+        // Within 5 points of half, "some" and "most" both count.
+        if lost > 0 && (share - 0.5).abs() <= 0.05 {
+            measured.also = vec!["some".into(), "most".into()];
+        }
+        Ok(measured)
+    })]
+}
+
 // CODE START
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

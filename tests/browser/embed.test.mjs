@@ -106,6 +106,56 @@ describe('the example course page, on another origin, through embed.js', () => {
   });
 });
 
+describe('predict, then run, on the example course page', () => {
+  test('the course page records the xAPI-shaped prediction and outcome statements and scores them', async () => {
+    const course = await exampleCourse();
+    await onPage(
+      () => openPage(env.browser, null, { width: 1100, height: 900 }),
+      async ({ page }) => {
+        await page.goto(course);
+        const race = page.locator('#race iframe');
+        await race.scrollIntoViewIfNeeded();
+        const frame = (await (await race.elementHandle())?.contentFrame()) ?? assert.fail('no race frame');
+        await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+        assert.equal(new URL(frame.url()).searchParams.get('prompt'), 'lost-updates', 'embed.js passes prompt= on');
+        await frame.check('#predict-lost-updates-most');
+        await frame.click('#run');
+        await page.waitForFunction(() => window.statements?.some((s) => s.verb.id.endsWith('/passed') || s.verb.id.endsWith('/failed')), null, { timeout: 90_000 });
+        const [prediction, outcome] = await page.evaluate(() => window.statements);
+        const base = new URL(frame.url()).origin;
+
+        // The prediction: 'answered', the activity is the topic and prompt with its parameters, no actor.
+        assert.equal(prediction.actor, undefined);
+        assert.deepEqual(prediction.verb, { id: 'http://adlnet.gov/expapi/verbs/answered', display: { 'en-US': 'answered' } });
+        assert.equal(prediction.object.id, `${base}/index.html?topic=race&prompt=lost-updates`);
+        assert.equal(prediction.object.definition.interactionType, 'choice');
+        assert.deepEqual(prediction.object.definition.choices.map((/** @type {{id: string}} */ c) => c.id), ['none', 'some', 'most']);
+        assert.equal(prediction.object.definition.extensions[`${base}/xapi/parameters`].threads, 10);
+        assert.deepEqual(prediction.result, { response: 'most' });
+        assert.ok(!Number.isNaN(Date.parse(prediction.timestamp)));
+
+        // The outcome: passed or failed, with the score, the answer and the measurement.
+        const success = outcome.verb.id.endsWith('/passed');
+        assert.equal(outcome.object.id, prediction.object.id);
+        assert.equal(outcome.result.success, success);
+        assert.deepEqual(outcome.result.score, { raw: success ? 1 : 0, min: 0, max: 1, scaled: success ? 1 : 0 });
+        assert.equal(outcome.result.response, 'most');
+        assert.equal(outcome.result.completion, true);
+        const measured = outcome.result.extensions[`${base}/xapi/measured`];
+        assert.ok(['none', 'some', 'most'].includes(measured), measured);
+        assert.equal(success, outcome.result.extensions[`${base}/xapi/accepted`].ids.includes('most'));
+        assert.match(outcome.result.extensions[`${base}/xapi/explanation`], /withdrawals vanished/);
+
+        // The score table, built from them.
+        const row = await page.$$eval('#scores tbody tr td', (cells) => cells.map((c) => c.textContent));
+        assert.deepEqual(row, ['race', 'Without the lock, how many of the withdrawals will be lost?', 'most', outcome.result.extensions[`${base}/xapi/shown`], success ? 'right' : 'not this time']);
+        assert.equal(await page.textContent('#score'), `${success ? 1 : 0} of 1 right`);
+        await shoot(page, 'predict/course-example');
+      },
+    );
+  });
+});
+
 describe('protocol 1, message by message', () => {
   test('setParams, getState, stop, the learner\'s own runs, and LTI resizing', async () => {
     await onPage(

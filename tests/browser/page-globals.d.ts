@@ -27,6 +27,11 @@ interface Window {
   send(message: unknown): void;
   /** The processes test's course page: the embed's answers. */
   results: EmbedMessage[];
+  /** The example course page: the xAPI-shaped statements of the embeds' 'prediction' and 'outcome' messages. */
+  statements: any[];
+  /** The SCORM test's LMS: scorm-again's SCORM 1.2 API (the part the test reads), and the calls the package made. */
+  API: { cmi: { core: { lesson_status: string; score: { raw: string; min: string; max: string } } } };
+  lmsCalls: [call: string, element?: string, value?: string][];
   /** The chapter tests' course pages: every message from the embed. */
   messages: EmbedMessage[];
   /** The chapter tests' course pages: asks the embed to run (patterns: a topic; foundation: params for gil; stepper: race). */

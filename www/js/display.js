@@ -5,11 +5,12 @@
 /** The panels an embed can show, in page order: `panels=results,timeline` shows only those. */
 export const PANELS = ['explanation', 'params', 'results', 'timeline', 'history', 'code', 'python'];
 const THEMES = ['light', 'dark', 'auto'];
-export const DISPLAY_KEYS = ['theme', 'panels', 'compact', 'autorun', 'origin'];
+export const DISPLAY_KEYS = ['theme', 'panels', 'compact', 'autorun', 'origin', 'prompt'];
 
 /**
- * @typedef {{theme: string, panels: Set<string>, compact: boolean, autorun: boolean, origins: string[] | null, problems: string[]}} Display
- * `origins` null: any page may drive the embed; [] (a bad `origin=`): none may.
+ * @typedef {{theme: string, panels: Set<string>, compact: boolean, autorun: boolean, origins: string[] | null, prompt: string | null, problems: string[]}} Display
+ * `origins` null: any page may drive the embed; [] (a bad `origin=`): none may. `prompt`: the one
+ * prediction prompt to ask (predict.js), null: all the topic's.
  */
 
 /** @returns {Display} */
@@ -43,7 +44,7 @@ export function readDisplay(location = window.location) {
     if (bad.length) problems.push(`origin=${shorten(bad[0])} is not an origin like https://course.example (no path), so no page may drive this embed.`);
   }
 
-  return { theme, panels, compact: flag(query, 'compact', ignored), autorun: flag(query, 'autorun', ignored), origins, problems };
+  return { theme, panels, compact: flag(query, 'compact', ignored), autorun: flag(query, 'autorun', ignored), origins, prompt: query.get('prompt'), problems };
 }
 
 /**

@@ -100,6 +100,8 @@ export function listen(host, origins) {
   reportHeight(parent);
   // The scheduler panel's events (scheduler.js): 'schedule-step', 'goal-reached', 'search-result'.
   window.addEventListener('playground-scheduler', (event) => parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }));
+  // Predict, then run (predict.js): 'prediction' and 'outcome', each with an xAPI-shaped statement.
+  window.addEventListener('playground-prediction', (event) => parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }));
   window.addEventListener('message', (event) => {
     if (event.source === window) return; // the page's own messages are not requests
     const reply = replier(event);

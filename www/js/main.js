@@ -11,6 +11,8 @@ import { Engine, compileEngine } from './engine-client.js';
 import { engineFlavor } from '../engine/flavor.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
+import { commitPrediction, judgePrediction, predictionBox } from './predict.js';
+import { exerciseBuilder } from './exercise-builder.js';
 import { registerServiceWorker, warmServiceWorker, warmServiceWorkerLater } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, readUrl, writeUrl } from './url-state.js';
@@ -312,7 +314,8 @@ async function showTopic(topic, rawParams) {
     },
     // Without the parameters panel the fields are hidden, and Run and Stop stay.
     h('div', { class: 'fields-and-presets', hidden: !display.panels.has('params') }, form.element, h('div', { class: 'presets' }, ...presetButtons, resetButton)),
-    h('div', { class: 'actions' }, runButton, stopButton, EMBED ? null : embedButton(topic)),
+    predictionBox(topic, display.prompt),
+    h('div', { class: 'actions' }, runButton, stopButton, EMBED ? null : embedButton(topic), EMBED ? null : exerciseBuilder(topic, () => form.values())),
     formStatus,
   );
 
@@ -526,6 +529,7 @@ async function execute(topic, params, view, events, by) {
   renderLive(view.results, live, topic.modes);
   announce(`Running ${topic.title}…`);
   events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
+  commitPrediction(topic, params);
   // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
   const outcome = await engine.run(topic.id, params, (drained) => {
     live.log.push(...drained.log);
@@ -538,6 +542,7 @@ async function execute(topic, params, view, events, by) {
   cancelAnimationFrame(frame);
   try {
     const shown = await show(outcome, view, topic, params);
+    judgePrediction(view.results, shown.report ?? null);
     if (EMBED) state.last = (await loadEmbedApi()).endMessage(shown, topic.id);
     announce(ending(shown));
     return shown;

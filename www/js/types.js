@@ -22,6 +22,19 @@ export {};
 /** @typedef {{id: string, label: string, model: Model}} Mode */
 
 /**
+ * A question asked before a run. src/predict.rs `Prompt`; `fastest` / `slowest` name modes.
+ * @typedef {{id: string, label: string}} Choice
+ * @typedef {{id: string, question: string} & ({kind: 'fastest' | 'slowest' | 'choice', choices: Choice[]}
+ *   | {kind: 'number', unit: string, min: number, max: number, step: number, tolerance: {relative: number, absolute: number}})} Prompt
+ */
+
+/**
+ * A prompt answered by a run. src/predict.rs `Judged`; `measured` null: this run could not tell.
+ * @typedef {{type: 'range', min: number, max: number} | {type: 'choices', ids: string[]} | {type: 'nothing'}} Accepted
+ * @typedef {{prompt: string, measured: number | string | null, shown: string, accepted: Accepted, explanation: string}} Judged
+ */
+
+/**
  * A named set of parameter values (`Preset`).
  * @typedef {{id: string, label: string, values: Record<string, unknown>}} Preset
  */
@@ -44,7 +57,7 @@ export {};
 
 /**
  * What the page knows of a topic (`Topic`; its explanation, code and Python come apart, see `Texts`).
- * @typedef {{id: string, title: string, chapter: Chapter, summary: string, params: Param[], presets: Preset[], modes: Mode[]}} Topic
+ * @typedef {{id: string, title: string, chapter: Chapter, summary: string, params: Param[], presets: Preset[], modes: Mode[], prompts: Prompt[]}} Topic
  */
 
 /**
@@ -162,7 +175,7 @@ export {};
  * chose to report by name.
  * @typedef {{topic: string, params: Values, status: RunStatus, error: string | null, wall_ms: number, started_at: number,
  *   baseline: string | null, modes: ModeRow[], checks: Check[], values: Record<string, unknown>, log: LogLine[], spans: Span[],
- *   series: SeriesJson[], tables: Table[], files: FileOut[], images: ImageJson[], links: Link[], steppers: Stepper[]}} ReportJson
+ *   series: SeriesJson[], tables: Table[], files: FileOut[], images: ImageJson[], links: Link[], steppers: Stepper[], predictions: Judged[]}} ReportJson
  */
 
 /**
