@@ -7,10 +7,13 @@
 // nothing could run here.
 
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 
-import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
+import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, startServer, textOf, timings, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -287,23 +290,23 @@ describe('values that fail a cross-field check, and topics that cannot run here'
 
   test('without isolation, a thread-only topic says nothing could run here and links to a full page', async () => {
     await onPage(
-      () => openPage(env.browser, `${env.plainUrl}?topic=threads-basics&numbers=4`),
+      () => openPage(env.browser, `${env.plainUrl}?topic=primitives&permits=3`),
       async ({ page }) => {
         assert.match(await textOf(page, '.notice.isolation'), /This topic cannot run here/);
         const status = await runAndWait(page);
         assert.match(status, /^Nothing could run here/);
         assert.doesNotMatch(await textOf(page, '#results'), /Finished/);
-        assert.match((await page.getAttribute('#results a', 'href')) ?? '', /index\.html\?topic=threads-basics&numbers=4$/);
-        await shoot(page, 'threads-basics-not-isolated');
+        assert.match((await page.getAttribute('#results a', 'href')) ?? '', /index\.html\?topic=primitives&permits=3$/);
+        await shoot(page, 'primitives-not-isolated');
       },
     );
     await onPage(
-      () => coursePage(env.plainUrl, '?topic=threads-basics'),
+      () => coursePage(env.plainUrl, '?topic=primitives'),
       async ({ page }) => {
-        const reply = await ask(page, { type: 'run', topic: 'threads-basics', params: {}, requestId: 1 });
+        const reply = await ask(page, { type: 'run', topic: 'primitives', params: {}, requestId: 1 });
         assert.equal(reply.type, 'error');
         assert.match(reply.message, /^Nothing could run here/);
-        assert.match(reply.fullPage, /index\.html\?topic=threads-basics$/);
+        assert.match(reply.fullPage, /index\.html\?topic=primitives$/);
       },
     );
   });
@@ -381,29 +384,31 @@ describe('faults end their run with a message, and the next run passes', () => {
   });
 
   test('a threaded engine that cannot load: the page tries again, then runs the plain build and says why', async () => {
-    await onPage(
-      () => openPage(env.browser, null),
-      async ({ page }) => {
-        let refused = 0;
-        await page.route('**/pkg/threads/**', (route) => {
-          refused++;
-          return route.fulfill({ status: 404, body: 'gone' });
-        });
-        await page.goto(`${env.url}?topic=cpu-map`);
-        await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
-        assert.ok(refused >= 2, `the threaded build was asked for ${refused} times`);
-        assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), 'false');
-        assert.match((await page.getAttribute('#isolation', 'title')) ?? '', /^The threaded engine failed to start twice \(.+\), so the playground runs its plain build here/);
-        assert.match(await textOf(page, '.notice.isolation'), /The threaded engine failed to start twice/);
-        assert.match(await runAndWait(page), /^Finished/);
-        const modes = await timings(page);
-        assert.equal(modes.workers.status, 'ok');
-        assert.equal(modes.threads.status, 'unavailable');
-        assert.ok((await checks(page)).every((c) => c.ok));
-      },
-      // The refused files are logged as failed loads.
-      { ignore: /Failed to load resource|failed to start|Failed to fetch|Importing a module script failed|error loading dynamically imported module/ },
-    );
+    // A site whose threaded build is missing (a partial upload, say): every other file is there.
+    const root = mkdtempSync(join(tmpdir(), 'no-threads-'));
+    for (const entry of readdirSync('www')) if (entry !== 'pkg') symlinkSync(resolve('www', entry), join(root, entry));
+    mkdirSync(join(root, 'pkg'));
+    for (const entry of readdirSync('www/pkg')) if (entry !== 'threads') symlinkSync(resolve('www/pkg', entry), join(root, 'pkg', entry));
+    const server = await startServer({ root, isolation: true });
+    try {
+      await onPage(
+        () => openPage(env.browser, `${server.url}?topic=cpu-map`),
+        async ({ page }) => {
+          assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), 'false');
+          assert.match((await page.getAttribute('#isolation', 'title')) ?? '', /^The threaded engine failed to start twice \(.+\), so the playground runs its plain build here/);
+          assert.match(await textOf(page, '.notice.isolation'), /The threaded engine failed to start twice/);
+          assert.match(await runAndWait(page), /^Finished/);
+          const modes = await timings(page);
+          assert.equal(modes.workers.status, 'ok');
+          assert.equal(modes.threads.status, 'unavailable');
+          assert.ok((await checks(page)).every((c) => c.ok));
+        },
+        // The missing files are logged as failed loads, and each failed start as an error.
+        { ignore: /Failed to load resource|failed to start|Failed to fetch|Importing a module script failed|dynamically imported module|404/ },
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   test('isolated workers, then the engine itself, lost mid-run', async () => {

@@ -44,7 +44,7 @@ test('race: by keyboard the learner makes a withdrawal vanish, undoes a step and
       // Thread 1 reads, thread 2 reads, thread 1 writes; then a step undone and redone.
       await pressThreads(page, '121');
       assert.match((await root.locator('.schedule-shared').textContent()) ?? '', /balance: 99/);
-      assert.match((await root.locator('.schedule-thread').nth(1).getAttribute('aria-label')) ?? '', /write 99 to the balance; its copy: 100/);
+      assert.match((await root.locator('.schedule-thread').nth(1).textContent()) ?? '', /write 99 to the balance · its copy: 100/);
       await page.keyboard.press('Control+z');
       await page.waitForFunction(() => document.querySelector('[data-panel="schedule"] .schedule-shared')?.textContent?.includes('balance: 100'));
       await page.keyboard.press('1');

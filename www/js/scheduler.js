@@ -100,10 +100,10 @@ export function mountScheduler(container, topic, goal, engineReady) {
             class: 'schedule-thread',
             disabled: !t.enabled,
             'aria-keyshortcuts': String(i + 1),
-            'aria-label': `Move ${t.name}: ${doing}${copy.replace(' · ', '; ')}${why}`,
             dataset: { thread: String(i) },
             onclick: () => move(i),
           },
+          // The visible text is the button's name (what a screen reader says is what is shown).
           h('strong', { text: `${i + 1}. ${t.name}` }),
           h('span', { text: ` next: ${doing}` }),
           h('span', { class: 'muted', text: `${copy}${why}` }),
