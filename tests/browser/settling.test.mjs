@@ -43,6 +43,9 @@ describe('switching topics of different engine parts, fast, mid-edit', () => {
     await onPage(
       () => openPage(env.browser, `${env.url}index.html?topic=cpu-map&numbers=2000000`),
       async ({ page }) => {
+        // Every engine worker the page starts: a switch of part starts one, and nothing else should.
+        let engines = 0;
+        page.on('worker', (worker) => worker.url().includes('engine-worker.js') && engines++);
         // Back and forward stay on the playground's entries (not the blank page it was opened from).
         await page.evaluate(() => {
           window.stayOnPage = (/** @type {number} */ step) => {
@@ -81,6 +84,13 @@ describe('switching topics of different engine parts, fast, mid-edit', () => {
           const ran = await page.evaluate(() => document.querySelector('#results .status')?.textContent ?? '');
           assert.doesNotMatch(ran, /switched|restarted/, `round ${round}: ${ran}`);
         }
+        // Nothing left over from the switches acts later (a check still waiting on a replaced
+        // worker's boot, up to its 30 s limit, would switch the engine back to its topic's part).
+        const started = engines;
+        await page.waitForTimeout(35_000);
+        await runAndWait(page);
+        assertRunPassed(await shownRun(page), 'after the switches settled');
+        assert.equal(engines, started, 'an engine worker was started after the switches had ended');
       },
     );
   });
@@ -108,7 +118,7 @@ window.settled = (promise) => promise.then((value) => ({ ok: true, type: value.t
 }
 
 describe("the embed helper's promises settle when their iframe goes away", () => {
-  test('removed mid-run: run() and getState() reject saying so, and a request made afterwards at once', async () => {
+  test('removed mid-run: run() and getState() reject saying so, and a request made afterwards at once', { timeout: 60_000 }, async () => {
     await onPage(
       () => helperCourse('compare'),
       async ({ page }) => {
@@ -130,7 +140,7 @@ describe("the embed helper's promises settle when their iframe goes away", () =>
     );
   });
 
-  test('navigated mid-run: run() rejects; a request made meanwhile is answered by the new document', async () => {
+  test('navigated mid-run: run() rejects; a request made meanwhile is answered by the new document', { timeout: 60_000 }, async () => {
     await onPage(
       () => helperCourse('compare'),
       async ({ page }) => {

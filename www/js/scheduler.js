@@ -64,6 +64,8 @@ export function mountScheduler(container, topic, goal, engineReady) {
   /** Asks Rust for the view after `choices` and shows it. */
   async function ask() {
     const engine = await engineReady;
+    // A panel its page has left asks nothing: the question would switch the engine back to its topic's part.
+    if (!container.isConnected) return;
     const answer = /** @type {ScheduleView | {error?: string, errors?: {message: string}[]}} */ (await engine.schedule(topic, { variant, choices }, false));
     if (!('threads' in answer)) {
       replace(status, answer.error ?? answer.errors?.[0]?.message ?? 'The scheduler did not answer.');
