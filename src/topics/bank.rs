@@ -348,8 +348,14 @@ fn check_books(run: &Run, mode: &str, start: i64, balance: i64, ledger: &[Entry]
         run.verify(chained, "each transaction started from the balance the previous one left: no two overlapped");
     }
     run.verify(executed == planned, format!("{prefix}all {} planned transactions ran exactly once", planned.len()));
-    run.result(mode, format!("final balance {balance}"));
-    run.note(mode, format!("overdrafts refused: {refusals} (worth {refused})"));
+    let refusals_line = format!("overdrafts refused: {refusals} (worth {refused})");
+    if mode == "locked" {
+        run.result(mode, format!("final balance {balance}"));
+        run.note(mode, refusals_line);
+    } else {
+        // The note says which engine ran.
+        run.result(mode, format!("final balance {balance}; {refusals_line}"));
+    }
     if mode == "locked" {
         run.value("final", balance);
         run.value("deposits", deposits);
