@@ -125,7 +125,7 @@ test('without shared memory bank teaches: its transactions run on the scheduler 
       assert.match(rows['scheduled-locked'].note, /ran on the scheduler engine/);
       const all = await checks(page);
       assert.deepEqual(all.filter((c) => !c.ok), []);
-      assert.ok(all.some((c) => c.text.startsWith('scheduled-unlocked: the books are off by')));
+      assert.ok(all.some((c) => c.text.includes('scheduled-unlocked: the books are off by')), JSON.stringify(all));
       const details = page.locator('details.stepper-mode[data-mode="scheduled-unlocked"]');
       await details.locator('summary').click();
       const now = (await details.locator('.step-now').textContent()) ?? '';
