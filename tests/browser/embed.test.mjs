@@ -63,8 +63,10 @@ describe('the example course page, on another origin, through embed.js', () => {
           await page.waitForFunction((h) => document.querySelector('#pool iframe')?.getBoundingClientRect().height === h, want, { timeout: 10_000 });
           return want;
         };
+        // Parts of the embed draw once its engine answers (a prediction's question, say): the
+        // iframe follows them, until nothing is left to scroll inside it.
+        await frame.waitForFunction(() => document.documentElement.scrollHeight <= innerHeight, null, { timeout: 10_000 }).catch(() => assert.fail('something to scroll inside the iframe after 10 s'));
         const before = await fits();
-        assert.equal(await frame.evaluate(() => document.documentElement.scrollHeight <= innerHeight), true, 'nothing to scroll inside the iframe');
 
         // A short run from the course page's own button: started, then the result, in its table.
         await page.fill('#numbers', '3000000');
