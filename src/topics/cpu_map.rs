@@ -20,7 +20,10 @@ The long tour's parallel example summed the same range in every task; here each 
 Sources: the long tour (parallelism with a Pool) and the short reference page (parallel CPU work with ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor, Executor.map), multiprocessing (Pool.map), os.cpu_count."),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).per_core(2).help("How many ranges to sum: two per core, so the pool has a queue (the Python original used 3)."),
+            // Two tasks a core: the numbers per task shrink as the cores grow, so the run's total
+            // (1.6 billion) stays within the limit below on any machine.
             Param::int("numbers", "Numbers per task", 400_000_000, 1, 2_000_000_000)
+                .split_over_cores(800_000_000)
                 .help("Each task sums i*i over this many consecutive numbers (original: 100,000,000)."),
             Param::int("workers", "Workers (W)", 2, 1, 64).per_core(1).help("Threads in the pool, and isolated workers."),
             Param::int("sweep", "Sweep up to", 0, 0, 16).help("Rerun the pool with 1..N workers and plot the speedup (0: off)."),

@@ -212,6 +212,31 @@ mod tests {
         assert_eq!(names.len(), jobs().len(), "job names are unique");
     }
 
+    /// The defaults the page sizes by the learner's cores (`sizedForThisMachine` in
+    /// www/js/catalog.js: k per core, or a total split over them, within the field's limits) pass
+    /// every topic's own checks on any machine, not only on the 2 cores Rust's defaults are for.
+    #[test]
+    fn defaults_sized_for_any_number_of_cores_are_valid() {
+        use crate::params::Kind;
+        for cores in [1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 128] {
+            for topic in all() {
+                let mut values = serde_json::Map::new();
+                for param in &topic.params {
+                    let Kind::Int { min, max } = param.kind else { continue };
+                    let wanted = match (param.per_core, param.split_over_cores) {
+                        (Some(factor), _) => factor * cores,
+                        (None, Some(total)) => (total as f64 / cores as f64).round() as i64,
+                        (None, None) => continue,
+                    };
+                    values.insert(param.name.to_string(), serde_json::json!(wanted.clamp(min, max)));
+                }
+                let v = validate(&topic.params, &serde_json::Value::Object(values.clone()), false);
+                assert!(v.errors.is_empty(), "{} on {cores} cores, {values:?}: {:?}", topic.id, v.errors);
+                assert!((topic.check)(&v.params).is_ok(), "{} on {cores} cores, {values:?}: its check fails", topic.id);
+            }
+        }
+    }
+
     #[test]
     fn every_job_warms_up_and_answers_bad_input_with_an_error() {
         warm_up_jobs();
