@@ -95,7 +95,8 @@ describe('Firefox', () => {
 
   for (let pass = 1; pass <= PASSES; pass++) {
     test(`catalog pass ${pass} of ${PASSES}: every topic runs ${RUNS_PER_PAGE} times with its defaults, every check passes`, async (t) => {
-      await testCatalog(t, { url: env.url, open: openPage, run, runs: RUNS_PER_PAGE });
+      // async-fetch and the scraper ask a host that does not exist on purpose: Firefox logs it.
+      await testCatalog(t, { url: env.url, open: openPage, run, runs: RUNS_PER_PAGE, ignore: /^Error: Cross-Origin Request Blocked: .* at https:\/\/unreachable\.invalid\// });
     });
   }
 });
