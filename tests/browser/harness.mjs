@@ -326,10 +326,10 @@ export async function shownRun(page) {
  * on no console error.
  * @template {{page: any, errors: string[], close: () => Promise<unknown>}} S
  * @param {import('node:test').TestContext} t
- * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean | string, ignore?: RegExp, threads?: boolean, tries?: number}} how
- *   `tries`: attempts per topic, each on a fresh page (see `untilPassed`)
+ * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean | string, ignore?: RegExp, threads?: boolean, tries?: number, timingReported?: RegExp}} how
+ *   `tries`: attempts per topic, each on a fresh page (see `untilPassed`); `timingReported`: see `assertRunPassed`
  */
-export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore, threads = true, tries = 1 }) {
+export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore, threads = true, tries = 1, timingReported }) {
   const catalog = await onPage(
     () => open(url),
     async ({ page }) => {
@@ -348,7 +348,7 @@ export async function testCatalog(t, { url, open, run, runs = 1, shots = false, 
           for (let r = 1; r <= runs; r++) {
             const shown = await run(page);
             if (/cannot run here/.test(notice)) assert.match(shown.status, /^Nothing could run here: every mode of .* uses shared-memory threads, which this page does not have\. \S/, shown.status);
-            else assertRunPassed(shown, runs > 1 ? `run ${r}` : '', { threads });
+            else assertRunPassed(shown, runs > 1 ? `run ${r}` : '', { threads, timingReported });
           }
           if (shots) await shoot(page, `${typeof shots === 'string' ? shots : 'catalog'}/${id}`);
         },
@@ -384,13 +384,18 @@ export async function untilPassed(tries, label, attempt) {
  * (on a page without threads, every mode but those that need them, which say so).
  * @param {Awaited<ReturnType<typeof shownRun>>} shown
  * @param {string} [label] prefixed to failures
- * @param {{threads?: boolean}} [options]
+ * @param {{threads?: boolean, timingReported?: RegExp}} [options] `timingReported`: failed checks
+ *   matching it are printed instead of failing the test (timing claims, where a browser's threads
+ *   are known to be slow: see the README's "Supported browsers")
  */
-export function assertRunPassed(shown, label = '', { threads = true } = {}) {
+export function assertRunPassed(shown, label = '', { threads = true, timingReported = undefined } = {}) {
   const at = label ? `${label}: ` : '';
   assert.match(shown.status, /^Finished/, `${at}${shown.status}`);
   assert.ok(shown.checks.length > 0, `${at}no self-checks shown`);
-  for (const check of shown.checks) assert.ok(check.ok, `${at}${check.text}`);
+  for (const check of shown.checks) {
+    if (!check.ok && timingReported?.test(check.text)) console.log(`# ${at}timing claim reported, not asserted: ${check.text}`);
+    else assert.ok(check.ok, `${at}${check.text}`);
+  }
   for (const mode of shown.modes) {
     if (!threads && mode.status === 'unavailable') continue;
     assert.equal(mode.status, 'ok', `${at}${mode.mode}: ${mode.text}`);
