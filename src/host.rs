@@ -268,15 +268,32 @@ async fn read_body(response: &web_sys::Response, limit: usize) -> Result<String,
 /// thread) may make. It blocks this thread until the answer is in, the way a blocking socket read
 /// blocks a Python thread; the service worker answers simulated URLs meanwhile. A request that
 /// takes longer than `timeout_ms` fails with `FetchError::TimedOut`.
-pub fn fetch_blocking(href: &str, header: &str, timeout_ms: f64) -> Result<HttpResponse, FetchError> {
+///
+/// `give_up_header`, for the playground's own simulated service only, tells the service worker
+/// when this request gives up, so that it can close it then: WebKit's synchronous requests from a
+/// worker sometimes never fire their timeout (about one run in three there, a thread then waited
+/// the full two minutes of the host that never answers). A request closed that way, at or past
+/// its timeout, is reported as timed out.
+pub fn fetch_blocking(
+    href: &str,
+    header: &str,
+    timeout_ms: f64,
+    give_up_header: Option<&str>,
+) -> Result<HttpResponse, FetchError> {
     let unreadable = |e: JsValue| FetchError::Unreadable(js_message(&e));
     let request = web_sys::XmlHttpRequest::new().map_err(unreadable)?;
     request.open_with_async("GET", href, false).map_err(unreadable)?;
     // Allowed on synchronous requests in workers only (a page's main thread may not set it).
-    request.set_timeout(timeout_ms.clamp(1.0, u32::MAX as f64) as u32);
+    let timeout = timeout_ms.clamp(1.0, u32::MAX as f64) as u32;
+    request.set_timeout(timeout);
+    if let Some(give_up) = give_up_header {
+        request.set_request_header(give_up, &timeout.to_string()).map_err(unreadable)?;
+    }
+    let sent = js_sys::Date::now();
     if let Err(error) = request.send() {
         let name = js_sys::Reflect::get(&error, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
-        return Err(if name == "TimeoutError" {
+        let closed_at_timeout = give_up_header.is_some() && js_sys::Date::now() - sent >= f64::from(timeout);
+        return Err(if name == "TimeoutError" || closed_at_timeout {
             FetchError::TimedOut
         } else {
             FetchError::NoResponse(js_message(&error))

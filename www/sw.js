@@ -20,6 +20,10 @@ const CACHE_PREFIX = 'playground-';
 /** The app's files and folders, relative to our scope: the only requests we answer ('' is the index). */
 const APP_PATHS = /^(|index\.html|embed\.html|diagnostics\.html|embed\.js|favicon\.svg|(css|js|engine|pkg|vendor)\/.*)$/;
 const SIM_HEADER = 'x-playground-sim';
+/** A blocking request's own timeout (ms), sent along because WebKit sometimes never fires it. */
+const GIVE_UP_HEADER = 'x-playground-give-up-ms';
+/** How long past that timeout we close the request ourselves. */
+const GIVE_UP_GRACE_MS = 100;
 /** How long the host that never answers keeps a request open when nobody aborts it. */
 const BLACKHOLE_MS = 120_000;
 
@@ -141,8 +145,12 @@ async function simulate(request, path) {
   /** @type {{status: number, content_type: string, body: string, delay_ms: number, never_answers: boolean}} */
   const answer = JSON.parse(sim_respond(request.method, path));
   const wait = answer.never_answers ? BLACKHOLE_MS : answer.delay_ms;
-  const aborted = await sleep(wait, request.signal);
-  if (aborted) return Response.error();
+  // A synchronous request from a worker in WebKit sometimes outlives its timeout: it is closed
+  // here a little after it, as the client would have given up (a network error, read as timed out).
+  const giveUp = Number(request.headers.get(GIVE_UP_HEADER) ?? NaN) + GIVE_UP_GRACE_MS;
+  const waited = Number.isFinite(giveUp) && giveUp < wait ? giveUp : wait;
+  const aborted = await sleep(waited, request.signal);
+  if (aborted || waited < wait) return Response.error();
   const headers = isolate(new Headers({ 'Content-Type': answer.content_type, 'Cache-Control': 'no-store' }), false);
   headers.set(SIM_HEADER, '1');
   const nullBody = [204, 205, 304].includes(answer.status) || request.method === 'HEAD';

@@ -40,6 +40,10 @@ pub const MAX_DELAY_S: f64 = 60.0;
 /// The header the service worker adds to simulated answers, so a page can tell them from files.
 pub const SIM_HEADER: &str = "x-playground-sim";
 
+/// The header a blocking simulated request carries: after how many ms it gives up (the service
+/// worker closes it then; see `host::fetch_blocking`).
+pub const GIVE_UP_HEADER: &str = "x-playground-give-up-ms";
+
 const TEXT: &str = "text/plain; charset=utf-8";
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
@@ -505,7 +509,7 @@ mod imp {
             return Err(own_origin_message(url));
         }
         // Nothing can interrupt a synchronous request: Stop is heard once it ends (its timeout at most).
-        let response = match host::fetch_blocking(&href, SIM_HEADER, timeout_ms) {
+        let response = match host::fetch_blocking(&href, SIM_HEADER, timeout_ms, (!external).then_some(GIVE_UP_HEADER)) {
             Ok(response) => response,
             Err(FetchError::NoResponse(why)) => {
                 return Err(unreachable_message(url, &format!("the browser says: {why}")))
