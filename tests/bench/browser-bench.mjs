@@ -165,7 +165,7 @@ for (const [name, arg, reps, label] of CASES) {
  */
 const runTopic = async (topic, params) => {
   const outcome = await inEngine('run', topic, params);
-  if (outcome.outcome !== 'finished') throw new Error(`${topic} did not finish: ${outcome.message}`);
+  if (outcome.outcome !== 'finished') throw new Error(`${topic} did not finish: ${JSON.stringify(outcome)}`);
   return outcome;
 };
 /** @type {Record<string, number[]>} */

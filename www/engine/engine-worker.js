@@ -245,7 +245,7 @@ async function run(id, topic, params, stallMs) {
     warmWorkersNow();
     await settled();
     if (stopAsked) {
-      toPage({ type: 'done', id, outcome: { outcome: 'unsent', message: 'Stopped before the run started.' } });
+      toPage({ type: 'done', id, outcome: { outcome: 'unsent', cause: 'stop' } });
       return;
     }
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
@@ -321,7 +321,7 @@ function watchdog(id, stallMs = STALL_MS) {
       const reason = engine.watchdog(now - changed);
       if (!reason) return;
       fired = true;
-      windDown = setTimeout(() => toPage({ type: 'stuck', id, message: `The run did not end: ${reason}` }), WIND_DOWN_MS);
+      windDown = setTimeout(() => toPage({ type: 'stuck', id, reason }), WIND_DOWN_MS);
     },
     stop() {
       clearTimeout(windDown);

@@ -1,13 +1,13 @@
-// The page's side of the engine worker: requests, progress, Stop, and recovery. If a demo panics
-// or traps (out of memory), the worker fails or is lost, or Stop is not honoured quickly, the
-// worker is replaced so the next run starts clean, and the run in progress ends with a message
-// saying what failed and what to try.
+// The page's side of the engine worker: transport. It sends requests, hands progress on, and
+// when a demo panics or traps (out of memory), the worker fails, is lost or stops answering, or the
+// run controller gives up on a Stop, it replaces the worker so the next run starts clean and ends
+// the run in flight with a typed `Crash` (its cause, as data). What the learner reads about a run
+// that ended so, and when a run may start or must stop, is run-controller.js's.
 
 import { buildOf, engineFlavor, glueUrl } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
 import { WorkerHost } from '../engine/worker-host.js';
 
-const HARD_STOP_MS = 400;
 /** An engine worker that has not said it is ready by then failed to start (it may hang loading). */
 const BOOT_MS = 30_000;
 /** Starts tried before the page gives up: one more of the same build, then the plain build. */
@@ -17,6 +17,7 @@ const ENGINE_SILENT_MS = 10_000;
 
 /**
  * @typedef {import('./types.js').Caps} Caps
+ * @typedef {import('./types.js').Crash} Crash
  * @typedef {import('./types.js').Checked} Checked
  * @typedef {import('./types.js').Drained} Drained
  * @typedef {import('./types.js').EngineMessage} EngineMessage
@@ -27,7 +28,7 @@ const ENGINE_SILENT_MS = 10_000;
  * @typedef {import('./types.js').Values} Values
  * @typedef {Extract<EngineMessage, {type: 'ready'}>} Ready
  * @typedef {EngineRequest extends infer R ? R extends {id: number} ? Omit<R, 'id'> : never : never} NumberedRequest a request the engine answers, before it has its id
- * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], posted: boolean}} Pending
+ * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], answered: Promise<unknown>}} Pending
  *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
 
@@ -80,10 +81,6 @@ export class Engine {
     /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.nextId = 1;
-    /** @type {number | null} id of the run in progress */
-    this.running = null;
-    /** Settles when the run in progress (if any) has ended. */
-    this.runEnded = Promise.resolve();
     /** When the engine last said anything (performance.now()). */
     this.heard = 0;
     const { worker, host, ready, retire } = this.start();
@@ -127,14 +124,14 @@ export class Engine {
           resolve({ ...data, caps: { ...data.caps, fallback: this.fallback } });
         }
         else if (data.type === 'failed') reject(new Error(data.message));
-        else if (data.type === 'alive') watchLife(life, () => current() && this.restart({ outcome: 'crashed', message: LOST }));
+        else if (data.type === 'alive') watchLife(life, () => current() && this.restart({ cause: 'lost' }));
         else this.receive(data);
       });
       worker.addEventListener('error', (event) => {
         if (!current()) return;
         reject(new Error(event.message || 'the engine failed to load'));
         // One that never started would fail again: only a running engine is replaced.
-        if (booted) this.restart({ outcome: 'crashed', message: `The engine failed (${String(event.message).slice(0, 200)}). It was restarted: you can run again.` });
+        if (booted) this.restart({ cause: 'worker-error', detail: String(event.message).slice(0, 200) });
       });
     });
     const ready = booting.catch((error) => this.bootFailed(worker, error));
@@ -173,34 +170,40 @@ export class Engine {
   }
 
   /**
-   * Replaces a stuck or broken engine worker, or one of another part; the run in progress ends
-   * with `outcome`, a query in progress unanswered.
-   * @param {Outcome} outcome
+   * Replaces a stuck or broken engine worker, or one of another part; the run in flight ends
+   * as crashed by `crash`, a query in flight unanswered.
+   * @param {Crash} crash why
    */
-  restart(outcome) {
+  restart(crash) {
     const unanswered = unansweredCheck('The engine was restarted before it answered: try again.');
     for (const [id, request] of this.pending) {
       this.pending.delete(id);
-      request.resolve(request.kind === 'run' ? outcome : unanswered);
+      request.resolve(request.kind === 'run' ? { outcome: 'crashed', crash } : unanswered);
     }
-    this.running = null;
     this.replace();
+  }
+
+  /** The id of the run this worker is running, if any. */
+  runInFlight() {
+    for (const [id, request] of this.pending) if (request.kind === 'run') return { id, answered: request.answered };
+    return null;
   }
 
   /** @param {Exclude<EngineMessage, {type: 'worker-host' | 'ready' | 'failed' | 'alive'}>} data */
   receive(data) {
     if (data.type === 'heartbeat') return;
     if (data.type === 'stuck') {
-      if (data.id === this.running) this.restart({ outcome: 'crashed', message: data.message });
+      if (data.id === this.runInFlight()?.id) this.restart({ cause: 'stalled', detail: data.reason });
       return;
     }
     if (data.type === 'crashed') {
-      this.restart({ outcome: 'crashed', message: crashMessage(data) });
+      const { message, failedAllocation, memoryBytes, flavor } = data;
+      this.restart(failedAllocation > 0 ? { cause: 'out-of-memory', failedAllocation, memoryBytes, flavor } : { cause: 'trap', detail: message });
       return;
     }
     if (data.type === 'panic') {
       // A Rust panic traps the wasm instance: nothing in it can be trusted afterwards.
-      this.restart({ outcome: 'crashed', message: `The demo panicked: ${data.message}` });
+      this.restart({ cause: 'panic', detail: data.message });
       return;
     }
     const request = this.pending.get(data.id);
@@ -213,7 +216,6 @@ export class Engine {
       request.onProgress?.(drained);
     } else {
       this.pending.delete(data.id);
-      if (data.id === this.running) this.running = null;
       const report = data.type === 'done' && data.outcome.outcome === 'finished' ? data.outcome.report : undefined;
       // The engine sends spans and log lines only in progress messages.
       if (report?.posted) {
@@ -226,33 +228,22 @@ export class Engine {
   }
 
   /**
-   * Sends `message` with a new id; resolves to the engine's reply to it: a run's outcome
+   * Sends `message` with a new id, now; resolves to the engine's reply to it: a run's outcome
    * (`kind` 'run', with progress on the way) or the answer to a query (`kind` 'query').
    * @template T what the engine's reply is
    * @param {NumberedRequest} message
    * @param {'run' | 'query'} kind
    * @param {(drained: Drained) => void} [onProgress]
-   * @param {Promise<unknown>} [after] sent once this settles
    * @returns {Promise<T>}
    */
-  request(message, kind, onProgress, after = Promise.resolve()) {
+  request(message, kind, onProgress) {
     const id = this.nextId++;
-    const worker = this.worker;
-    const answer = new Promise((resolve) => {
-      /** @type {Pending} */
-      const request = { resolve, onProgress, kind, spans: [], log: [], posted: false };
-      this.pending.set(id, request);
-      if (kind === 'run') this.running = id;
-      // Pending from now on, so a Stop or a crash while `after` is awaited ends this request; a
-      // replaced worker never gets it.
-      after.catch(() => {}).then(() => {
-        if (this.pending.get(id) !== request || this.worker !== worker) return;
-        request.posted = true;
-        worker.postMessage({ ...message, id });
-        if (kind === 'run') this.watchSilence(id);
-      });
-    });
-    if (kind === 'run') this.runEnded = answer.then(() => {});
+    /** @type {(value: any) => void} */
+    let resolve = () => {};
+    const answer = new Promise((settle) => (resolve = settle));
+    this.pending.set(id, { resolve, onProgress, kind, spans: [], log: [], answered: answer });
+    this.worker.postMessage({ ...message, id });
+    if (kind === 'run') this.watchSilence(id);
     return /** @type {Promise<T>} */ (answer);
   }
 
@@ -265,11 +256,10 @@ export class Engine {
   watchSilence(id) {
     this.heard = performance.now();
     const timer = setInterval(() => {
-      if (this.running !== id) clearInterval(timer);
+      if (this.runInFlight()?.id !== id) clearInterval(timer);
       else if (performance.now() - this.heard > ENGINE_SILENT_MS) {
         clearInterval(timer);
-        const seconds = Math.round(ENGINE_SILENT_MS / 1000);
-        this.restart({ outcome: 'crashed', message: `The engine stopped answering for ${seconds} s during the run (its thread was blocked), so it was restarted.` });
+        this.restart({ cause: 'silent', seconds: Math.round(ENGINE_SILENT_MS / 1000) });
       }
     }, 1000);
   }
@@ -285,10 +275,10 @@ export class Engine {
    */
   async readyFor(topic) {
     if (!this.runs(topic)) {
-      while (this.running !== null) await this.runEnded;
+      for (let run = this.runInFlight(); run; run = this.runInFlight()) await run.answered;
       if (!this.runs(topic)) {
         this.part = this.partOf(topic);
-        this.restart({ outcome: 'crashed', message: 'The engine was switched to another part.' });
+        this.restart({ cause: 'switch' });
       }
     }
     for (;;) {
@@ -330,18 +320,15 @@ export class Engine {
   }
 
   /**
-   * Runs a topic; `onProgress` gets what the run recorded so far, about ten times a second.
+   * Sends a run of a topic at once (the run controller has made sure, with `readyFor`, that this
+   * worker runs its part); `onProgress` gets what the run recorded so far, about ten times a second.
    * @param {string} topic
    * @param {Values} params
    * @param {(drained: Drained) => void} [onProgress]
-   * @param {Promise<unknown>} [after] the run is sent to the engine once this settles (it is
-   *   already the running one: Stop ends it before it is sent)
    * @returns {Promise<Outcome>}
    */
-  async run(topic, params, onProgress, after) {
-    if (this.running !== null) return { outcome: 'rejected', message: 'Another run is still going.', errors: [] };
-    if (!(await this.readyFor(topic))) return { outcome: 'unsent', message: SWITCHED };
-    return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress, after);
+  run(topic, params, onProgress) {
+    return this.request({ type: 'run', topic, params, stallMs: stallOverride() }, 'run', onProgress);
   }
 
   /**
@@ -377,26 +364,14 @@ export class Engine {
     return this.request({ type: 'schedule', topic, request, search }, 'query');
   }
 
-  /** Asks the run to stop; if it has not ended shortly after, the worker is replaced. */
+  /** Asks the run in flight to stop (the run controller restarts the engine if it does not). */
   stop() {
-    const id = this.running;
-    if (id === null) return;
-    const request = this.pending.get(id);
-    if (request && !request.posted) {
-      this.pending.delete(id);
-      this.running = null;
-      request.resolve({ outcome: 'unsent', message: 'Stopped before the run started.' });
-      return;
-    }
-    this.worker.postMessage({ type: 'stop' });
-    setTimeout(() => {
-      if (this.running === id) this.restart({ outcome: 'crashed', message: 'Stopped: the run did not end by itself, so the engine was restarted.' });
-    }, HARD_STOP_MS);
+    if (this.runInFlight()) this.worker.postMessage({ type: 'stop' });
   }
 }
 
 /** Why a request ended unanswered: a later one, for a topic of another part, took the engine. */
-const SWITCHED = 'The engine was switched to another topic before this was sent: try again.';
+export const SWITCHED = 'The engine was switched to another topic before this was sent: try again.';
 
 /**
  * The answer of a parameter check the engine never gave.
@@ -405,19 +380,4 @@ const SWITCHED = 'The engine was switched to another topic before this was sent:
  */
 function unansweredCheck(message) {
   return { ok: false, params: {}, errors: [{ field: 'params', message }] };
-}
-
-const LOST = 'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.';
-
-/**
- * What a trapped engine reported, as a sentence for the learner: what failed, and what to try.
- * @param {Extract<EngineMessage, {type: 'crashed'}>} crash
- */
-function crashMessage({ message, failedAllocation, memoryBytes, flavor }) {
-  const mb = (/** @type {number} */ bytes) => `${Math.ceil(bytes / 1e6).toLocaleString('en')} MB`;
-  const shared = flavor === 'threads' ? ', shared by all its threads,' : '';
-  if (failedAllocation > 0) {
-    return `The run ran out of memory: it asked for ${mb(failedAllocation)} more when the engine's memory${shared} was at ${mb(memoryBytes)} and could not grow. The engine was restarted. Try smaller files, smaller parameters or fewer workers.`;
-  }
-  return `The engine crashed (${message}). It was restarted: you can run again; if it happens again, try smaller parameters.`;
 }

@@ -8,6 +8,7 @@ import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
 import { defaultsOf, loadCatalog, partOf } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
+import { RunController, STOPPED_BEFORE_START } from './run-controller.js';
 import { engineFlavor } from '../engine/flavor.js';
 import { buildForm } from './form.js';
 import { historyTable, remember } from './history.js';
@@ -61,40 +62,24 @@ let learnerRun = null;
 const announcer = h('div', { class: 'sr-only', id: 'announcer', role: 'status', 'aria-live': 'polite' });
 document.body.append(announcer);
 
-/**
- * `claim` names who holds the engine (a Run press, or an embed request) from the moment it is
- * asked, before anything is awaited, so two requests can never both go ahead; `released`
- * resolves when it lets go, and `stopping` says a stop came meanwhile (a run not yet started then
- * does not start). `by` is who started the run in progress: 'parent', 'learner' or 'autorun'; `runs`
- * counts the runs that ended, and `last` is how the last one ended (as the embed API says it).
- * `ready` says the engine can run; until then `caps` is what the page expects of it.
- * @type {{catalog: Catalog, caps: import('./types.js').Caps, ready: boolean, topic: Topic | null, form: Form | null, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number,
- *   last: import('./embed-api.js').Message | null, execute: (params: Values, events: RunEvents | null) => Promise<RunEnd>, runForm: (by: string) => Promise<void>}}
- */
-const state = { catalog: { chapters: [], parts: {}, topics: [] }, caps: expectedCaps(), ready: false, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
+/** Who holds the engine, the run in progress, Stop and how runs end: run-controller.js. */
+const runs = new RunController();
+runs.onChange(({ phase, running, runs: ended }) => {
+  const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
+  if (run) run.disabled = phase !== 'idle' || !state.ready;
+  const stop = /** @type {HTMLButtonElement | null} */ (document.getElementById('stop'));
+  if (stop) stop.disabled = !running;
+  if (running) document.body.dataset.running = 'true';
+  else delete document.body.dataset.running;
+  if (ended) document.body.dataset.runs = String(ended);
+});
 
 /**
- * Takes the engine for `who`, synchronously; returns the release function, or null when another
- * request holds it.
- * @param {string} who
- * @returns {(() => void) | null}
+ * `ready` says the engine can run; until then `caps` is what the page expects of it.
+ * @type {{catalog: Catalog, caps: import('./types.js').Caps, ready: boolean, topic: Topic | null, form: Form | null,
+ *   execute: (params: Values, events: RunEvents | null) => Promise<RunEnd>, runForm: (by: string) => Promise<void>}}
  */
-function claimEngine(who) {
-  if (state.claim !== null) return null;
-  state.claim = who;
-  state.stopping = false;
-  /** @type {() => void} */
-  let free = () => {};
-  state.released = new Promise((resolve) => (free = resolve));
-  const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
-  if (run) run.disabled = true;
-  return () => {
-    state.claim = null;
-    free();
-    const button = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
-    if (button) button.disabled = !state.ready;
-  };
-}
+const state = { catalog: { chapters: [], parts: {}, topics: [] }, caps: expectedCaps(), ready: false, topic: null, form: null, execute: async () => ({}), runForm: async () => {} };
 
 /**
  * What the engine will most likely say it can do (threads where a shared memory can go to a
@@ -118,7 +103,7 @@ async function boot() {
   // for it; a page it already controls starts the engine at once. (Without one, the engine still
   // runs: it simulates the network itself.)
   const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(([, first]) => (engine = new Engine(first, (topic) => partOf(state.catalog, topic))));
+  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(([, first]) => (runs.engine = engine = new Engine(first, (topic) => partOf(state.catalog, topic))));
   engineReady = started.then((e) => e.ready.then(() => e));
   engineReady.catch(() => {}); // said below
   try {
@@ -197,7 +182,7 @@ function renderNav() {
 function navigate(event, topic) {
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
   event.preventDefault();
-  if (state.running) engine.stop();
+  if (runs.running) runs.stop();
   history.pushState(null, '', `?topic=${encodeURIComponent(topic.id)}`);
   route();
 }
@@ -274,7 +259,7 @@ async function showTopic(topic, rawParams) {
   };
 
   const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !canRun }));
-  const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() }));
+  const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => runs.stop() }));
   const presetButtons = topic.presets.map((p) =>
     h('button', {
       type: 'button',
@@ -321,7 +306,7 @@ async function showTopic(topic, rawParams) {
 
   /** A run the learner asked for (or autorun); an embedding page hears how it goes. */
   async function runForm(by = 'learner') {
-    const release = claimEngine(`the run of ${topic.title} started from the form`);
+    const release = runs.claim(`the run of ${topic.title} started from the form`);
     if (!release) return;
     try {
       await checkAndRun(by);
@@ -343,7 +328,7 @@ async function showTopic(topic, rawParams) {
       return;
     }
     replace(formStatus);
-    if (state.stopping) return;
+    if (runs.stopAsked) return;
     const events = learnerRun?.(by) ?? null;
     const outcome = await execute(topic, answer.params, view, events, by);
     events?.ended(outcome, topic.id);
@@ -397,9 +382,9 @@ function schedulerPanel(topic) {
 /** Once the engine can run: Run works, and the topic shown says so. */
 function engineIsReady() {
   const run = /** @type {HTMLButtonElement | null} */ (document.getElementById('run'));
-  if (run) run.disabled = state.claim !== null;
+  if (run) run.disabled = runs.phase !== 'idle';
   const waiting = document.querySelector('#results > p.muted');
-  if (waiting && !state.running) waiting.textContent = 'Press Run to start.';
+  if (waiting && !runs.running) waiting.textContent = 'Press Run to start.';
 }
 
 /**
@@ -515,13 +500,6 @@ function snippetBox(label, snippet) {
  * @returns {Promise<RunEnd>}
  */
 async function execute(topic, params, view, events, by) {
-  if (state.running) return { message: 'A run is already in progress.' };
-  state.running = true;
-  state.by = by;
-  const claimed = state.claim === null ? claimEngine(`the run of ${topic.title}`) : null;
-  view.runButton.disabled = true;
-  view.stopButton.disabled = false;
-  document.body.dataset.running = 'true';
   /** @type {import('./types.js').Drained} */
   const live = { log: [], spans: [], progress: null };
   let frame = 0;
@@ -530,42 +508,40 @@ async function execute(topic, params, view, events, by) {
   announce(`Running ${topic.title}…`);
   events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
   commitPrediction(topic, params);
-  // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
-  const outcome = await engine.run(topic.id, params, (drained) => {
-    live.log.push(...drained.log);
-    live.spans.push(...drained.spans);
-    live.progress = drained.progress;
-    events?.progress(live);
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => renderLive(view.results, live, topic.modes));
-  }, warmServiceWorker({ timeoutMs: 3000 }));
-  cancelAnimationFrame(frame);
-  try {
-    const shown = await show(outcome, view, topic, params);
-    judgePrediction(view.results, shown.report ?? null);
-    if (EMBED) state.last = (await loadEmbedApi()).endMessage(shown, topic.id);
-    announce(ending(shown));
-    return shown;
-  } catch (error) {
-    console.error('could not show the run', error);
-    replace(view.results, h('p', { class: 'status failed', text: `The run ended but could not be shown: ${error}` }));
-    announce(`The run ended but could not be shown: ${error}`);
-    return { message: String(error) };
-  } finally {
-    state.running = false;
-    state.by = null;
-    claimed?.();
-    view.runButton.disabled = state.claim !== null;
-    view.stopButton.disabled = true;
-    delete document.body.dataset.running;
-    // Counts finished runs, so tests (and embedding pages) can tell a new result from an old one.
-    document.body.dataset.runs = String(++state.runs);
-  }
+  return runs.run({
+    topic: topic.id,
+    params,
+    by,
+    // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
+    before: warmServiceWorker({ timeoutMs: 3000 }),
+    onProgress: (drained) => {
+      live.log.push(...drained.log);
+      live.spans.push(...drained.spans);
+      live.progress = drained.progress;
+      events?.progress(live);
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => renderLive(view.results, live, topic.modes));
+    },
+    show: async (ended) => {
+      cancelAnimationFrame(frame);
+      try {
+        const shown = await show(ended, view, topic, params);
+        judgePrediction(view.results, shown.report ?? null);
+        announce(endingText(shown));
+        return shown;
+      } catch (error) {
+        console.error('could not show the run', error);
+        replace(view.results, h('p', { class: 'status failed', text: `The run ended but could not be shown: ${error}` }));
+        announce(`The run ended but could not be shown: ${error}`);
+        return { message: String(error) };
+      }
+    },
+  });
 }
 
 /**
  * Shows how a run ended: its report, why it was refused or could not run here, or why the engine was restarted.
- * @param {Outcome} outcome
+ * @param {import('./run-controller.js').Ended} outcome
  * @param {TopicView} view
  * @param {Topic} topic
  * @param {Values} params
@@ -594,8 +570,7 @@ async function show(outcome, view, topic, params) {
     replace(view.results, h('p', { class: 'status stopped', text: outcome.message }));
     return { stopped: true, message: outcome.message };
   }
-  const restarted = /restarted/.test(outcome.message) ? null : h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' });
-  replace(view.results, h('p', { class: 'status failed', text: outcome.message }), restarted);
+  replace(view.results, h('p', { class: 'status failed', text: outcome.message }), outcome.note ? h('p', { class: 'muted', text: outcome.note }) : null);
   return { message: outcome.message };
 }
 
@@ -612,7 +587,7 @@ function announce(text) {
  * How a run ended, for the live region: its status line and how its checks went.
  * @param {RunEnd} outcome
  */
-function ending(outcome) {
+function endingText(outcome) {
   const report = outcome.report;
   if (!report) return outcome.message ?? 'The run did not finish.';
   const status = document.querySelector('#results .status')?.textContent ?? report.status;
@@ -630,7 +605,7 @@ function embedHost() {
     ready: () => ({ topics: state.catalog.topics.map((t) => t.id), topic: topicInfo(), capabilities: capabilities() }),
     state: embedState,
     run: runFromParent,
-    stop: stopAll,
+    stop: () => runs.stop(),
     setParams: setParamsFromParent,
   };
 }
@@ -653,10 +628,10 @@ async function embedState() {
     params: checked.ok ? checked.params : withoutBytes(values),
     valid: checked.ok,
     errors: checked.errors,
-    running: state.running,
-    runningBy: state.by,
-    runs: state.runs,
-    last: state.last,
+    running: runs.running,
+    runningBy: runs.by,
+    runs: runs.runs,
+    last: runs.last && (await loadEmbedApi()).endMessage(runs.last.end, runs.last.topic),
     capabilities: capabilities(),
   };
 }
@@ -669,15 +644,6 @@ function withoutBytes(values) {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.map((/** @type {import('./types.js').FileValue | null} */ f) => ({ name: f?.name, size: f?.size })) : v]));
 }
 
-/** Stops the run in progress (or one about to start); resolves, once the engine is free, to whether there was one. */
-async function stopAll() {
-  if (state.claim === null) return false;
-  state.stopping = true;
-  if (state.running) engine.stop();
-  await state.released;
-  return true;
-}
-
 /**
  * The embed API: switch to the topic if needed, show the values in the form, and run. The engine
  * is claimed before the first await: a request that comes meanwhile is refused, naming this one.
@@ -688,20 +654,16 @@ async function stopAll() {
  * @returns {Promise<RunEnd>}
  */
 function runFromParent(topicId, params, request, events) {
-  const release = claimEngine(request);
-  if (!release) return Promise.resolve(busy());
+  const release = runs.claim(request);
+  if (!release) return Promise.resolve({ message: runs.busyMessage() });
   return checkAndRunFromParent(topicId, params, events).finally(release);
-}
-
-function busy() {
-  return { message: `Busy: ${state.claim} is still going. One run at a time: send this request when that one has answered.` };
 }
 
 /** @param {string} topicId @param {Values} params @param {RunEvents} events @returns {Promise<RunEnd>} */
 async function checkAndRunFromParent(topicId, params, events) {
   const checked = await showAndFill(topicId, params);
   if ('message' in checked) return checked;
-  if (state.stopping) return { stopped: true, message: 'Stopped before the run started.' };
+  if (runs.stopAsked) return { stopped: true, message: STOPPED_BEFORE_START };
   return state.execute(checked.params, events);
 }
 
@@ -712,8 +674,8 @@ async function checkAndRunFromParent(topicId, params, events) {
  * @returns {Promise<RunEnd | null>}
  */
 async function setParamsFromParent(topicId, params) {
-  const release = claimEngine('a setParams request');
-  if (!release) return busy();
+  const release = runs.claim('a setParams request');
+  if (!release) return { message: runs.busyMessage() };
   try {
     const checked = await showAndFill(topicId ?? state.topic?.id, params);
     if ('message' in checked) return checked;

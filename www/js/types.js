@@ -203,11 +203,29 @@ export {};
  */
 
 /**
- * How a run ended, as the engine client resolves it: the engine's outcome, or 'crashed' when the
- * engine had to be replaced (engine-client.js says why in `message`), 'unsent' when Stop came
- * before the run reached Rust.
- * @typedef {OutcomeOf<Report> | Unsent | {outcome: 'crashed', message: string}} Outcome
- * @typedef {{outcome: 'unsent', message: string}} Unsent a run stopped before it reached Rust
+ * How a run ended, as the engine client resolves it: the engine's outcome, 'crashed' when the
+ * engine had to be replaced (`crash` says why, as data), 'unsent' when a Stop (or a switch of the
+ * engine's part) came before the run reached Rust. The learner's sentence for each is
+ * run-controller.js's.
+ * @typedef {OutcomeOf<Report> | Unsent | {outcome: 'crashed', crash: Crash}} Outcome
+ * @typedef {{outcome: 'unsent', cause: 'stop' | 'switch'}} Unsent a run that never reached Rust
+ */
+
+/**
+ * Why the engine worker was replaced during a run: a Rust panic; a trap where the allocator had
+ * just failed (out of memory, with what it knows) or any other trap; the worker's `error` event; a
+ * worker gone without a word (lost); Rust's stall watchdog (every thread waits: `detail` says for
+ * what); an engine thread silent for `seconds`; a Stop not honoured in time (hard-stop); a switch
+ * to another part of the engine.
+ * @typedef {{cause: 'panic', detail: string}
+ *   | {cause: 'out-of-memory', failedAllocation: number, memoryBytes: number, flavor: Caps['flavor']}
+ *   | {cause: 'trap', detail: string}
+ *   | {cause: 'worker-error', detail: string}
+ *   | {cause: 'lost'}
+ *   | {cause: 'stalled', detail: string}
+ *   | {cause: 'silent', seconds: number}
+ *   | {cause: 'hard-stop'}
+ *   | {cause: 'switch'}} Crash
  */
 
 // ----- the engine (www/engine/engine-worker.js <-> www/js/engine-client.js) -----
@@ -285,7 +303,7 @@ export {};
  *   | {type: 'done', id: number, outcome: OutcomeOf<Report & {posted?: {spans: number, log: number}}> | Unsent}
  *   | {type: 'answer', id: number, result: Checked | SelfTest | BenchResult | ScheduleView | ScheduleSearch | {error: string}}
  *   | {type: 'heartbeat', id: number}
- *   | {type: 'stuck', id: number, message: string}
+ *   | {type: 'stuck', id: number, reason: string}
  *   | {type: 'crashed', message: string, failedAllocation: number, memoryBytes: number, flavor: Caps['flavor']}
  *   | {type: 'panic', message: string}} EngineMessage
  */
