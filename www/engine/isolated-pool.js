@@ -8,6 +8,7 @@
 // was stopped, is terminated and replaced. `start(size, cold = true)` starts new workers instead,
 // for the topics that measure what starting one costs.
 
+import { Requests } from './requests.js';
 import { lifeName, watchLife } from './liveness.js';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -34,9 +35,8 @@ class IsolatedWorker {
     /** @type {number | null} when it reported ready */
     this.readyAt = null;
     this.dead = false;
-    this.seq = 0;
-    /** @type {Map<number, {resolve: (answer: Answer) => void, sent: number}>} */
-    this.pending = new Map();
+    /** @type {Requests<Answer, {sent: number}>} jobs sent, waiting for their answer */
+    this.jobs = new Requests();
     this.worker = new Worker(new URL('isolated-worker.js', import.meta.url), { type: 'module', name });
     /** @type {Promise<void>} */
     this.ready = new Promise((resolve, reject) => {
@@ -68,7 +68,7 @@ class IsolatedWorker {
   }
 
   get busy() {
-    return this.pending.size > 0;
+    return this.jobs.size > 0;
   }
 
   /**
@@ -79,21 +79,15 @@ class IsolatedWorker {
    * @returns {Promise<Answer>}
    */
   run(job, input, pauseMs) {
-    const seq = this.seq++;
     const sent = now();
     if (this.dead) return Promise.resolve({ error: 'the worker had crashed', sent, paused: sent, start: sent, end: sent, received: sent });
-    return new Promise((resolve) => {
-      this.pending.set(seq, { resolve, sent });
-      this.send({ type: 'job', seq, job, input, pauseMs }, [input.buffer]);
-    });
+    return this.jobs.open((seq) => this.send({ type: 'job', seq, job, input, pauseMs }, [input.buffer]), { sent }).answer;
   }
 
   /** @param {Extract<IsolatedMessage, {type: 'done'}>} done */
   settle({ seq, output, paused, start, end }) {
-    const job = this.pending.get(seq);
-    if (!job) return;
-    this.pending.delete(seq);
-    job.resolve({ output, sent: job.sent, paused, start, end, received: now() });
+    const job = this.jobs.data(seq);
+    if (job) this.jobs.answer(seq, { output, sent: job.sent, paused, start, end, received: now() });
   }
 
   /**
@@ -104,8 +98,7 @@ class IsolatedWorker {
     if (this.dead) return;
     this.dead = true;
     const at = now();
-    for (const job of this.pending.values()) job.resolve({ error: `crashed: ${message}`, sent: job.sent, paused: job.sent, start: job.sent, end: at, received: at });
-    this.pending.clear();
+    this.jobs.settleAll(({ sent }) => ({ error: `crashed: ${message}`, sent, paused: sent, start: sent, end: at, received: at }));
     this.worker.terminate();
   }
 

@@ -6,6 +6,7 @@
 
 import { buildOf, engineFlavor, glueUrl } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
+import { Requests } from '../engine/requests.js';
 import { WorkerHost } from '../engine/worker-host.js';
 
 /** An engine worker that has not said it is ready by then failed to start (it may hang loading). */
@@ -28,8 +29,8 @@ const ENGINE_SILENT_MS = 10_000;
  * @typedef {import('./types.js').Values} Values
  * @typedef {Extract<EngineMessage, {type: 'ready'}>} Ready
  * @typedef {EngineRequest extends infer R ? R extends {id: number} ? Omit<R, 'id'> : never : never} NumberedRequest a request the engine answers, before it has its id
- * @typedef {{resolve: (value: any) => void, onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], answered: Promise<unknown>}} Pending
- *   `resolve` takes an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
+ * @typedef {{onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], answered: Promise<unknown>}} Pending
+ *   what is kept beside a request: its answer is an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
 
 /** @type {Map<string, Promise<{flavor: Caps['flavor'], module: WebAssembly.Module | null}>>} by build */
@@ -78,9 +79,8 @@ export class Engine {
     this.failures = [];
     /** @type {string | undefined} why the page runs the plain build where it expected threads */
     this.fallback = undefined;
-    /** @type {Map<number, Pending>} */
-    this.pending = new Map();
-    this.nextId = 1;
+    /** @type {Requests<any, Pending>} requests sent to the current worker, waiting for their answer */
+    this.pending = new Requests();
     /** When the engine last said anything (performance.now()). */
     this.heard = 0;
     const { worker, host, ready, retire } = this.start();
@@ -176,16 +176,13 @@ export class Engine {
    */
   restart(crash) {
     const unanswered = unansweredCheck('The engine was restarted before it answered: try again.');
-    for (const [id, request] of this.pending) {
-      this.pending.delete(id);
-      request.resolve(request.kind === 'run' ? { outcome: 'crashed', crash } : unanswered);
-    }
+    this.pending.settleAll((request) => (request.kind === 'run' ? { outcome: 'crashed', crash } : unanswered));
     this.replace();
   }
 
   /** The id of the run this worker is running, if any. */
   runInFlight() {
-    for (const [id, request] of this.pending) if (request.kind === 'run') return { id, answered: request.answered };
+    for (const [id, request] of this.pending.entries()) if (request.kind === 'run') return { id, answered: request.answered };
     return null;
   }
 
@@ -206,7 +203,7 @@ export class Engine {
       this.restart({ cause: 'panic', detail: data.message });
       return;
     }
-    const request = this.pending.get(data.id);
+    const request = this.pending.data(data.id);
     if (!request) return;
     if (data.type === 'progress') {
       /** @type {Drained} */
@@ -215,7 +212,6 @@ export class Engine {
       for (const line of drained.log) request.log.push(line);
       request.onProgress?.(drained);
     } else {
-      this.pending.delete(data.id);
       const report = data.type === 'done' && data.outcome.outcome === 'finished' ? data.outcome.report : undefined;
       // The engine sends spans and log lines only in progress messages.
       if (report?.posted) {
@@ -223,7 +219,7 @@ export class Engine {
         report.log = request.log.slice(0, report.posted.log).concat(report.log);
         delete report.posted;
       }
-      request.resolve(data.type === 'done' ? data.outcome : data.result); // 'done' ends a run, 'answer' a query
+      this.pending.answer(data.id, data.type === 'done' ? data.outcome : data.result); // 'done' ends a run, 'answer' a query
     }
   }
 
@@ -237,12 +233,10 @@ export class Engine {
    * @returns {Promise<T>}
    */
   request(message, kind, onProgress) {
-    const id = this.nextId++;
-    /** @type {(value: any) => void} */
-    let resolve = () => {};
-    const answer = new Promise((settle) => (resolve = settle));
-    this.pending.set(id, { resolve, onProgress, kind, spans: [], log: [], answered: answer });
-    this.worker.postMessage({ ...message, id });
+    /** @type {Pending} */
+    const request = { onProgress, kind, spans: [], log: [], answered: Promise.resolve() };
+    const { id, answer } = this.pending.open((id) => this.worker.postMessage({ ...message, id }), request);
+    request.answered = answer;
     if (kind === 'run') this.watchSilence(id);
     return /** @type {Promise<T>} */ (answer);
   }
