@@ -65,6 +65,10 @@ test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", 
       // image-resize's pool follows too; its form says 8 (its limit) too.
       await gotoReady(page, `${env.url}?topic=image-resize`);
       assert.equal(await page.inputValue('#param-workers'), '8');
+      // A value the page ignores falls back to this machine's default, not to one for 2 cores.
+      await gotoReady(page, `${env.url}?topic=cpu-map&workers=abc`);
+      assert.match(await textOf(page, '.notice'), /Ignored workers=abc: .* Using the default instead\./);
+      assert.equal(await page.inputValue('#param-workers'), '8');
     },
   ));
 

@@ -191,8 +191,11 @@ export function topicPage(page) {
 
     const ready = await page.engineReady;
     if (!shown()) return; // another topic (or this one again) is shown now: its own check is asked
-    const checked = await ready.check(topic.id, { ...defaultsOf(topic), ...rawParams }, true);
+    const defaults = defaultsOf(topic);
+    const checked = await ready.check(topic.id, { ...defaults, ...rawParams }, true);
     if (!shown()) return;
+    // A value Rust ignored comes back as its own default, sized for 2 cores: the page's follows this machine.
+    for (const { field } of checked.errors) if (Object.hasOwn(defaults, field)) checked.params[field] = defaults[field];
     if (page.ready && !canRun) engineIsReady();
     replace(notices, ...page.display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
     replace(isolation, isolationNotice(topic)); // with the engine's own caps
