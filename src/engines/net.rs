@@ -509,7 +509,8 @@ mod imp {
             return Err(own_origin_message(url));
         }
         // Nothing can interrupt a synchronous request: Stop is heard once it ends (its timeout at most).
-        let response = match host::fetch_blocking(&href, SIM_HEADER, timeout_ms, (!external).then_some(GIVE_UP_HEADER)) {
+        let response = match host::fetch_blocking(&href, SIM_HEADER, timeout_ms, (!external).then_some(GIVE_UP_HEADER))
+        {
             Ok(response) => response,
             Err(FetchError::NoResponse(why)) => {
                 return Err(unreachable_message(url, &format!("the browser says: {why}")))
