@@ -145,8 +145,9 @@ macro_rules! prose {
     }};
 }
 
-/// The code section of a topic file (between its `// CODE START` and `// CODE END` lines),
-/// cut out by build.rs: `topic_code!("cpu_map.rs")`. A text like `prose!`.
+/// The code section of a topic's `mod.rs` (between its `// CODE START` and `// CODE END` lines),
+/// cut out by build.rs: `topic_code!("cpu_map/mod.rs")`, the path under src/topics. A text like
+/// `prose!`.
 #[cfg(not(target_arch = "wasm32"))]
 #[macro_export]
 macro_rules! topic_code {

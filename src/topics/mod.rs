@@ -1,4 +1,5 @@
-//! The topic catalog. Adding a topic is adding one file here and one line to `all`.
+//! The topic catalog. Adding a topic is adding one folder here (`<name>/mod.rs`) and one line to
+//! `catalog!`.
 
 use std::sync::OnceLock;
 

@@ -1,0 +1,216 @@
+//! gil: the same CPU work single, on two threads under a simulated GIL, without it, and on two
+//! isolated workers.
+
+use serde_json::json;
+
+use crate::params::{Param, Params};
+use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "gil",
+        title: "The GIL: threads vs processes on CPU work",
+        chapter: Chapter::Foundations,
+        summary: "Two threads under a global interpreter lock gain nothing on CPU work; without it, and as processes, they scale.",
+        explanation: crate::prose!("CPython has a global interpreter lock (GIL): only the thread holding it runs Python code. A thread keeps it for a switch interval (5 ms by default) and then hands it over if another thread is waiting. Threads still help while they wait for I/O, because waiting releases the lock, but on pure computation two threads under the GIL take turns and finish no sooner than one.\n\n\
+This topic sums i*i below a limit, split in two halves. The simulated GIL is a real lock that each thread must hold to compute a slice; watch the timeline: under the GIL the two lanes alternate, without it they run side by side. Isolated workers (like multiprocessing) each have their own memory and no shared lock, so they scale too.\n\n\
+Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code.\n\n\
+The mode \"2 threads, no GIL\" is what the free-threaded build of CPython gives (python3.13t: experimental in 3.13, PEP 703; officially supported since 3.14, PEP 779): the same threading code, and the two halves run on two cores at once. On that build sys._is_gil_enabled() returns False; the usual build keeps the GIL. The long tour's GIL demo makes the same point as this topic, and its guard and its named function are right: what workers run must be a function defined at the top of a module (pickled by name; a lambda cannot be) and process start-up must sit under if __name__ == \"__main__\":, since spawn and forkserver children (Windows, macOS, and Linux since 3.14) import the main file again.\n\n\
+Sources: the long tour (its GIL demo), the concepts-and-FAQ tutorial (what the GIL is) and the short examples post (whose claim that threads run on a single core is wrong: they may run on any core, one at a time inside the interpreter); Python docs: the glossary (global interpreter lock), sys.setswitchinterval, threading, multiprocessing (Pool), the free-threading HOWTO."),
+        params: vec![
+            Param::int("limit", "Sum i*i below", 1_200_000_000, 1_000, 2_000_000_000)
+                .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: about half a second or more of work, so that what the threads and workers save shows."),
+            Param::float("switch_ms", "Switch interval (ms)", 5.0, 0.1, 100.0, 0.1)
+                .help("How long a thread may hold the GIL while another waits (CPython: 5 ms)."),
+        ],
+        presets: vec![Preset { id: "original", label: "Python original (5,000,000)", values: json!({"limit": 5_000_000}) }],
+        modes: vec![
+            Mode::new("single", "Single thread", Model::Sequential),
+            Mode::new("gil", "2 threads with the GIL", Model::Threads),
+            Mode::new("nogil", "2 threads, no GIL (the free-threaded build)", Model::Threads),
+            Mode::new("workers", "2 isolated workers", Model::Workers),
+        ],
+        code: crate::topic_code!("gil/mod.rs"),
+        python: crate::prose!(PYTHON),
+        check: no_check,
+        run: |run, params| Box::pin(run_gil(run, params)),
+        needs: |_| Needs { threads: 2, workers: 2 },
+    }
+}
+
+const PYTHON: &str = r#"import sys, threading, time
+from multiprocessing import Pool
+
+LIMIT = 10_000_000        # sum i*i below this; sized for CPython (the page's run: 1_200_000_000; the tutorial: 5_000_000)
+SWITCH_MS = 5.0           # how long a thread may keep the GIL when another one waits
+
+def sum_squares(lo, hi):  # a named function: Pool pickles it by name, a lambda cannot be pickled
+    return sum(i * i for i in range(lo, hi))
+
+def work(lo, hi, out, k):
+    out[k] = sum_squares(lo, hi)
+
+if __name__ == "__main__":   # Pool's children re-import this file (spawn, forkserver: Linux's default since 3.14)
+    sys.setswitchinterval(SWITCH_MS / 1000)
+    # False on the free-threaded build (python3.13t, 3.14t), where the threads below run at once
+    print("GIL enabled:", getattr(sys, "_is_gil_enabled", lambda: True)())
+    halves = [(0, LIMIT // 2), (LIMIT // 2, LIMIT)]
+
+    start = time.perf_counter()
+    single = sum_squares(0, LIMIT)
+    print("single", time.perf_counter() - start)
+
+    start = time.perf_counter(); out = [0, 0]
+    threads = [threading.Thread(target=work, args=(lo, hi, out, k)) for k, (lo, hi) in enumerate(halves)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print("threads", time.perf_counter() - start)   # with the GIL about the same as single; without, about half
+
+    start = time.perf_counter()
+    with Pool(2) as pool:
+        parts = pool.starmap(sum_squares, halves)
+    print("processes", time.perf_counter() - start)        # about half
+    assert sum(out) == sum(parts) == single
+    print("sum", single)
+"#;
+
+/// Predict, then run: which way of summing is slowest.
+pub fn prompts() -> Vec<crate::predict::Prompt> {
+    vec![crate::predict::Prompt::slowest("slowest", "Which of these will be slowest?", &topic().modes)]
+}
+
+// CODE START
+use std::sync::Arc;
+
+use crate::engines::gil::Gil;
+use crate::engines::tasks::Pacer;
+use crate::engines::threads;
+use crate::engines::workers::{Job, Pool};
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
+
+/// Numbers summed in one slice of work (one "bytecode burst" between GIL checks).
+const SLICE: u64 = 1 << 16;
+
+async fn run_gil(run: Run, p: Params) -> RunResult<()> {
+    let limit = p.int("limit") as u64;
+    let halves = split(0, limit, 2);
+    let mut totals = Vec::new();
+
+    if let Some(total) = run.measure("single", single(&run, limit)).await? {
+        totals.push(("single", total));
+    }
+    let gil = Arc::new(Gil::new(true, p.float("switch_ms")));
+    if let Some(total) = run.measure("gil", two_threads(&run, &halves, gil.clone())).await? {
+        run.note("gil", format!("the GIL changed hands {} times", gil.switches()));
+        totals.push(("gil", total));
+    }
+    let no_gil = Arc::new(Gil::new(false, 0.0));
+    if let Some(total) = run.measure("nogil", two_threads(&run, &halves, no_gil)).await? {
+        totals.push(("nogil", total));
+    }
+    if let Some(total) = run.measure("workers", two_workers(&run, &halves)).await? {
+        totals.push(("workers", total));
+    }
+
+    let expected = sum_squares_formula(0, limit);
+    for (mode, total) in &totals {
+        run.result(mode, total.to_string());
+    }
+    run.verify(totals.iter().all(|(_, t)| *t == expected), format!("every mode sums to {expected}"));
+    run.value("sum", expected.to_string());
+    Ok(())
+}
+
+async fn single(run: &Run, limit: u64) -> RunResult<u128> {
+    let mut pacer = Pacer::new(run);
+    let start = run.now();
+    let mut total = 0;
+    for (lo, hi) in split(0, limit, limit.div_ceil(SLICE)) {
+        total += sum_squares(lo, hi);
+        pacer.tick(run).await?;
+    }
+    run.span("main", "sum below limit", SpanKind::Run, start, run.now());
+    Ok(total)
+}
+
+/// Two threads, each summing one half in slices; each slice runs only while holding `gil`
+/// (when it is switched on).
+async fn two_threads(run: &Run, halves: &[(u64, u64)], gil: Arc<Gil>) -> RunResult<u128> {
+    let mut handles = Vec::new();
+    for (k, &(lo, hi)) in halves.iter().enumerate() {
+        let (run, gil) = (run.clone(), gil.clone());
+        handles.push(threads::spawn(format!("thread {}", k + 1), move || -> RunResult<u128> {
+            let mut slices = split(lo, hi, (hi - lo).div_ceil(SLICE)).into_iter();
+            let mut total = 0;
+            gil.run_slices(&run, k, &format!("thread {}", k + 1), &format!("half {}", k + 1), || {
+                match slices.next() {
+                    Some((a, b)) => {
+                        total += sum_squares(a, b);
+                        true
+                    }
+                    None => false,
+                }
+            })?;
+            Ok(total)
+        })?);
+    }
+    let mut total = 0;
+    for part in threads::join_all(handles).await? {
+        total += part?;
+    }
+    Ok(total)
+}
+
+/// Two isolated workers, one half each: nothing shared, so nothing to lock.
+async fn two_workers(run: &Run, halves: &[(u64, u64)]) -> RunResult<u128> {
+    let pool = Pool::start(run, 2).await?;
+    let mut total = 0;
+    for out in pool.map(run, &HALF, halves.to_vec(), |k| format!("half {}", k + 1)).await? {
+        total += out?;
+    }
+    Ok(total)
+}
+
+/// An isolated worker's job: one half in, its sum out.
+pub static HALF: Job<(u64, u64), u128> =
+    Job { name: "gil/sum", run: |(lo, hi)| Ok(sum_squares(lo, hi)), warm_up: || (0, 1 << 20) };
+// CODE END
+
+#[cfg(test)]
+mod tests {
+    use crate::report::{ModeStatus, RunStatus};
+    use crate::runner::testing::run_native;
+    use serde_json::json;
+
+    fn run(threads: bool) -> crate::report::Report {
+        run_native("gil", json!({"limit": 20_000_000, "switch_ms": 1}), threads)
+    }
+
+    #[test]
+    fn every_mode_gets_the_same_sum_and_the_gil_serializes() {
+        let report = run(true);
+        assert_eq!(report.status, RunStatus::Ok);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        let gil_spans: Vec<_> =
+            report.spans.iter().filter(|s| s.mode == "gil" && s.kind == crate::report::SpanKind::Run).collect();
+        // Under the GIL no two "run" spans overlap in time.
+        for a in &gil_spans {
+            for b in &gil_spans {
+                if a.lane != b.lane {
+                    assert!(a.end <= b.start + 0.05 || b.end <= a.start + 0.05, "{a:?} overlaps {b:?}");
+                }
+            }
+        }
+        assert!(report.spans.iter().any(|s| s.mode == "gil" && s.kind == crate::report::SpanKind::Wait));
+    }
+
+    #[test]
+    fn without_threads_the_thread_modes_say_why_and_the_rest_runs() {
+        let report = run(false);
+        let status: Vec<ModeStatus> = report.modes.iter().map(|m| m.status).collect();
+        assert_eq!(status, [ModeStatus::Ok, ModeStatus::Unavailable, ModeStatus::Unavailable, ModeStatus::Ok]);
+        assert!(report.checks.iter().all(|c| c.ok));
+    }
+}

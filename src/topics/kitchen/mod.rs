@@ -1,0 +1,229 @@
+//! kitchen: concurrency vs parallelism, with two dishes made of waiting steps.
+
+use serde_json::json;
+
+use crate::params::{Param, Params};
+use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+
+pub fn topic() -> Topic {
+    Topic {
+        id: "kitchen",
+        title: "Concurrency vs parallelism: one cook or two",
+        chapter: Chapter::Foundations,
+        summary: "Pasta (2 s + 5 s) and sauce (3 s + 4 s): one after the other, interleaved by one cook, or two cooks at once.",
+        explanation: crate::prose!("Two dishes, each made of steps that are mostly waiting: the pasta needs 2 s for the water to boil and 5 s to cook, the sauce 3 s of frying and 4 s of simmering. Made one after the other, dinner takes the sum of every step.\n\n\
+Concurrency is one cook who starts the water, and while it heats starts the sauce: the waits overlap on a single event loop, so dinner takes about as long as the longer dish. Nobody works faster; the cook just never stands idle watching a pot.\n\n\
+Parallelism is two cooks (two isolated workers, each with its own memory), one per dish. It also takes about as long as the longer dish, plus the time to hire the cooks. An isolated worker has no shared memory to sleep on, so each step there is a busy wait on the clock: the cook really stands at the stove, and each cook needs its own core.\n\n\
+For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds).\n\n\
+The long tour's kitchen itself starts no processes (it imports threading and never uses it: its one cook works strictly in sequence); its two-chefs example creates a multiprocessing.Pool at module level with no if __name__ == \"__main__\": guard. Under the spawn and forkserver start methods (the default on Windows and macOS, and on Linux since Python 3.14) each child imports the main file again, reaches that Pool() while it is still starting up, and stops with a RuntimeError instead of computing. Anything that starts processes belongs under the guard.\n\n\
+Sources: the long tour (the kitchen, the two chefs) and the concepts-and-FAQ tutorial (one chef juggling orders, several chefs); Python docs: asyncio (Coroutines and Tasks: gather, sleep), multiprocessing (Process; Contexts and start methods; the programming guidelines on the main module)."),
+        params: vec![Param::float("time_scale", "Time scale", 0.05, 0.01, 1.0, 0.01)
+            .help("Multiplies every step: 1 gives the original 2 + 5 s and 3 + 4 s.")],
+        presets: vec![Preset { id: "original", label: "Original durations (2+5 s, 3+4 s)", values: json!({"time_scale": 1.0}) }],
+        modes: vec![
+            Mode::new("sequential", "Sequential (one dish, then the other)", Model::Sequential),
+            Mode::new("concurrent", "Concurrent (one cook, async)", Model::Async),
+            Mode::new("parallel", "Parallel (two isolated workers)", Model::Workers),
+        ],
+        code: crate::topic_code!("kitchen/mod.rs"),
+        python: crate::prose!(PYTHON),
+        check: no_check,
+        run: |run, params| Box::pin(run_kitchen(run, params)),
+        needs: |_| Needs::workers(2),
+    }
+}
+
+const PYTHON: &str = r#"import asyncio, time
+from multiprocessing import Process
+
+TIME_SCALE = 0.05                    # 1 restores the original seconds (14 s and 7 s)
+
+DISHES = {"pasta": [("boil the water", 2), ("cook the pasta", 5)],
+          "sauce": [("chop and fry", 3), ("simmer the sauce", 4)]}
+
+def cook(dish):                      # one worker: blocking waits
+    for step, seconds in DISHES[dish]:
+        time.sleep(seconds * TIME_SCALE)
+
+async def cook_async(dish):          # one cook on the event loop
+    for step, seconds in DISHES[dish]:
+        await asyncio.sleep(seconds * TIME_SCALE)  # gives the loop to the other dish
+
+async def dinner():
+    await asyncio.gather(*(cook_async(d) for d in DISHES))
+
+# all three parts under the guard: a child process re-imports this file (spawn, and forkserver:
+# the default on Linux since Python 3.14)
+if __name__ == "__main__":
+    start = time.perf_counter()
+    for dish in DISHES: cook(dish)
+    print("sequential", time.perf_counter() - start)   # ~14 s x TIME_SCALE
+
+    start = time.perf_counter()
+    asyncio.run(dinner())
+    print("concurrent", time.perf_counter() - start)   # ~7 s x TIME_SCALE
+
+    start = time.perf_counter()
+    cooks = [Process(target=cook, args=(d,)) for d in DISHES]
+    for c in cooks: c.start()
+    for c in cooks: c.join()
+    print("parallel", time.perf_counter() - start)     # ~7 s x TIME_SCALE
+"#;
+
+// CODE START
+use serde::{Deserialize, Serialize};
+
+use crate::clock::now_ms;
+use crate::engines::tasks;
+use crate::engines::workers::{Job, Pool};
+use crate::report::SpanKind;
+use crate::run::{Run, RunResult};
+
+/// A dish: its name and its steps (label, seconds).
+const DISHES: [(&str, &[(&str, f64)]); 2] = [
+    ("pasta", &[("boil the water", 2.0), ("cook the pasta", 5.0)]),
+    ("sauce", &[("chop and fry", 3.0), ("simmer the sauce", 4.0)]),
+];
+
+#[derive(Serialize, Deserialize)]
+pub struct Order {
+    dish: String,
+    steps: Vec<(String, f64)>,
+}
+
+/// What a cook did: each step with its absolute start and end times.
+#[derive(Serialize, Deserialize)]
+pub struct Cooked {
+    steps: Vec<(String, f64, f64)>,
+}
+
+async fn run_kitchen(run: Run, p: Params) -> RunResult<()> {
+    let scale = p.float("time_scale");
+    let ms = |seconds: f64| seconds * 1000.0 * scale;
+    let dish_ms = |steps: &[(&str, f64)]| steps.iter().map(|s| ms(s.1)).sum::<f64>();
+    let sum = DISHES.iter().map(|d| dish_ms(d.1)).sum::<f64>();
+    let longest = DISHES.iter().map(|d| dish_ms(d.1)).fold(0.0, f64::max);
+
+    // One dish, then the other, on one lane.
+    let sequential = run.measure("sequential", async {
+        for (dish, steps) in DISHES {
+            cook_async(&run, "main", dish, steps, scale).await?;
+        }
+        Ok(())
+    });
+    sequential.await?;
+
+    // One cook: both dishes as tasks on one event loop; each await gives the loop to the other.
+    let concurrent = run.measure("concurrent", async {
+        let (a, b) = futures::join!(
+            cook_async(&run, "task pasta", DISHES[0].0, DISHES[0].1, scale),
+            cook_async(&run, "task sauce", DISHES[1].0, DISHES[1].1, scale)
+        );
+        a.and(b)
+    });
+    concurrent.await?;
+
+    // Two cooks: one isolated worker per dish, each standing at its stove.
+    let parallel = run.measure("parallel", async {
+        let pool = Pool::start(&run, 2).await?;
+        let cooks = DISHES.iter().enumerate().map(|(w, (dish, steps))| {
+            let order =
+                Order { dish: dish.to_string(), steps: steps.iter().map(|(s, t)| (s.to_string(), ms(*t))).collect() };
+            let (run, pool) = (&run, &pool);
+            async move { pool.run_job(run, w, &COOK, &order, &format!("cook the {dish}")).await }
+        });
+        let done = futures::future::try_join_all(cooks).await?;
+        let (mut first, mut last) = (f64::MAX, 0.0f64);
+        for (job, (dish, _)) in done.iter().zip(DISHES) {
+            let cooked = job.output.as_ref().map_err(Clone::clone)?;
+            for (step, start, end) in cooked.steps.iter().cloned() {
+                let (start, end) = (run.since_start(start), run.since_start(end));
+                run.log(format!("{dish} cook"), format!("{step}: {start:.0} to {end:.0} ms"));
+                (first, last) = (first.min(start), last.max(end));
+            }
+        }
+        Ok(last - first)
+    });
+    let cooking = parallel.await?;
+
+    let close = |wall: f64, ideal: f64| wall >= ideal * 0.95 && wall <= ideal * 1.25 + 60.0;
+    if let Some(wall) = run.wall_ms("sequential") {
+        run.result("sequential", format!("{wall:.0} ms = every step added up"));
+        run.verify(close(wall, sum), format!("sequential took {wall:.0} ms, the sum of all steps is {sum:.0} ms"));
+        run.value("sequential_ms", wall);
+    }
+    if let Some(wall) = run.wall_ms("concurrent") {
+        run.result("concurrent", format!("{wall:.0} ms ~ the longer dish"));
+        run.verify(close(wall, longest), format!("concurrent took {wall:.0} ms, the longer dish is {longest:.0} ms"));
+        run.value("concurrent_ms", wall);
+    }
+    if let (Some(cooking), Some(wall)) = (cooking, run.wall_ms("parallel")) {
+        run.result("parallel", format!("{cooking:.0} ms of cooking ~ the longer dish"));
+        run.note("parallel", format!("plus {:.0} ms to start the workers and pass messages", wall - cooking));
+        run.verify(
+            close(cooking, longest),
+            format!("the two workers cooked in {cooking:.0} ms, the longer dish is {longest:.0} ms"),
+        );
+        run.value("parallel_ms", wall);
+        run.value("parallel_cooking_ms", cooking);
+    }
+    run.value("sum_ms", sum);
+    run.value("longest_ms", longest);
+    Ok(())
+}
+
+/// Cooks one dish on the event loop: every step is an await, so other tasks run meanwhile.
+async fn cook_async(run: &Run, lane: &str, dish: &str, steps: &[(&str, f64)], scale: f64) -> RunResult<()> {
+    for (step, seconds) in steps {
+        run.log(lane, format!("{dish}: {step} ({seconds} s)"));
+        run.timed_async(lane, &format!("{dish}: {step}"), SpanKind::Io, tasks::sleep(run, seconds * 1000.0 * scale))
+            .await?;
+    }
+    run.log(lane, format!("{dish} is ready"));
+    Ok(())
+}
+
+/// What an isolated worker does with an order. A worker has no shared memory to block on, so it
+/// waits by watching the clock: a busy wait that keeps this worker's core to itself. Each step
+/// ends at its planned time from the start (like a cook following a kitchen timer), so a moment
+/// when the busy machine gives the core to someone else does not push every later step back.
+fn cook(order: Order) -> Result<Cooked, String> {
+    let mut cooked = Cooked { steps: Vec::new() };
+    let begin = now_ms();
+    let mut deadline = begin;
+    for (step, ms) in order.steps {
+        let start = now_ms();
+        deadline += ms;
+        while now_ms() < deadline {
+            std::hint::spin_loop();
+        }
+        cooked.steps.push((format!("{}: {step}", order.dish), start, now_ms()));
+    }
+    Ok(cooked)
+}
+
+pub static COOK: Job<Order, Cooked> =
+    Job { name: "kitchen/cook", run: cook, warm_up: || Order { dish: "tea".into(), steps: vec![("boil".into(), 0.0)] } };
+// CODE END
+
+#[cfg(test)]
+mod tests {
+    use crate::report::RunStatus;
+    use crate::runner::testing::run_native_timed;
+    use serde_json::json;
+
+    #[test]
+    fn sequential_is_the_sum_and_the_others_the_longer_dish() {
+        let report = run_native_timed("kitchen", json!({"time_scale": 0.02}), false);
+        assert_eq!(report.status, RunStatus::Ok, "{:?}", report.error);
+        assert!(report.checks.iter().all(|c| c.ok), "{:?}", report.checks);
+        let value = |k: &str| report.values[k].as_f64().unwrap();
+        let (sum, longest) = (value("sum_ms"), value("longest_ms"));
+        assert_eq!((sum, longest), (280.0, 140.0));
+        assert!(value("sequential_ms") >= sum && value("sequential_ms") < sum * 1.3 + 50.0);
+        assert!(value("concurrent_ms") >= longest && value("concurrent_ms") < longest * 1.3 + 50.0);
+        assert!(value("parallel_cooking_ms") >= longest && value("parallel_cooking_ms") < longest * 1.3 + 50.0);
+        let lanes = |id: &str| report.modes.iter().find(|m| m.id == id).unwrap().lanes;
+        assert_eq!((lanes("sequential"), lanes("concurrent"), lanes("parallel")), (1, 2, 2));
+    }
+}
