@@ -1,5 +1,5 @@
-//! The topic catalog. Adding a topic is adding one folder here (`<name>/mod.rs`) and one line to
-//! `catalog!`.
+//! The topic catalog. Adding a topic is adding one folder here (`<name>/mod.rs`, `explanation.md`,
+//! `program.py`) and one line to `catalog!`.
 
 use std::sync::OnceLock;
 

@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "Actors: state behind a mailbox",
         chapter: Chapter::Patterns,
         summary: "A printer actor and a bank-account actor on isolated workers: messages queue in a mailbox, one is handled at a time, no lock anywhere; stop() with a flag loses messages, a poison pill loses none.",
-        explanation: crate::prose!("An actor is a small owner of state. Nobody else can touch its state: they send it messages, which wait in its mailbox, and the actor handles them one at a time, in the order they arrived. Because only the actor ever touches its state, it needs no lock, and because it handles one message at a time, no two updates can interleave.\n\n\
-Here each actor lives on an isolated worker (its own memory, like a process): its state is a variable inside that worker's own wasm instance, which nothing else can even see. The page keeps the actor's mailbox and hands it the next message only when it has finished the previous one.\n\n\
-The printer actor takes 0.5 s per print (times the time scale). The eight-techniques article's version is stopped with stop(), which sets its shutdown flag at once: the actor finishes the message it is printing, sees the flag, and leaves. The two messages still in its mailbox are silently lost, and so is the shutdown message the article sent just before calling stop(), which would have been a poison pill had the flag not been set first. The poison-pill version instead puts a shutdown message in the mailbox, behind the others: the actor reaches it only after everything sent before it, so nothing is lost.\n\n\
-The bank-account actor owns a balance. Several senders deposit and withdraw at the same time; each sends its operation and waits for the answer (the 'ask' pattern). The operations queue in the mailbox (the chart follows its depth, the timeline shows each sender waiting), the actor applies them one by one, refuses a withdrawal larger than the balance, and the final balance is exactly what the accepted operations add up to. With threads you would need a lock around the balance (see the bank topic); here the mailbox serializes the updates.\n\n\
-Sources: the eight-techniques article (PrinterActor: a thread with a queue.Queue mailbox); Python docs: queue (Queue, get with a timeout, task_done), threading (Thread subclasses)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::float("time_scale", "Time scale", 0.6, 0.01, 4.0, 0.01)
                 .help("Multiplies every duration (1 = the original 0.5 s per print)."),
@@ -36,107 +32,12 @@ Sources: the eight-techniques article (PrinterActor: a thread with a queue.Queue
             Mode::new("bank", "Bank account actor, several senders", Model::Workers),
         ],
         code: crate::topic_code!("actor/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_actor(run, params)),
         needs: |_| Needs::workers(1),
     }
 }
-
-const PYTHON: &str = r#"import queue, random, threading, time
-
-TIME_SCALE = 0.6          # multiplies every duration (1 = the original 0.5 s per print)
-SENDERS = 4               # threads sending deposits and withdrawals at once
-OPERATIONS = 8            # operations per sender
-HANDLE_MS = 30            # the bank actor's time per message (times the time scale)
-BALANCE = 100             # opening balance
-SEED = 0                  # 0 draws new amounts every run
-
-class PrinterActor:
-    """The tutorial's actor: a mailbox and a thread that handles one message at a time."""
-    def __init__(self, use_pill):
-        self.mailbox, self.running, self.use_pill = queue.Queue(), True, use_pill
-        self.printed = []
-        self.thread = threading.Thread(target=self._run)
-        self.thread.start()
-
-    def send(self, message):
-        self.mailbox.put(message)
-
-    def _run(self):
-        while self.running:
-            try:
-                message = self.mailbox.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if message is None:          # the poison pill
-                break
-            time.sleep(0.5 * TIME_SCALE)
-            print("Printing:", message)
-            self.printed.append(message)
-
-    def stop(self):
-        if self.use_pill:
-            self.mailbox.put(None)       # behind every message already sent
-        else:
-            self.running = False         # at once: what is still queued is lost
-        self.thread.join()
-
-class BankAccount(threading.Thread):
-    """Owns its balance; only its own thread ever touches it, so no lock."""
-    def __init__(self, balance):
-        super().__init__()
-        self.balance, self.mailbox = balance, queue.Queue()
-
-    def run(self):
-        while True:
-            op, amount, reply = self.mailbox.get()
-            if op == "stop":
-                break
-            time.sleep(HANDLE_MS / 1000 * TIME_SCALE)
-            if op == "deposit":
-                self.balance += amount
-            elif amount <= self.balance:
-                self.balance -= amount
-            else:
-                reply.put((False, self.balance)); continue
-            reply.put((True, self.balance))
-
-    def ask(self, op, amount):
-        reply = queue.Queue(maxsize=1)
-        self.mailbox.put((op, amount, reply))
-        return reply.get()
-
-def sender(account, ops, accepted):
-    for _ in range(ops):
-        op, amount = random.choice(["deposit", "withdraw"]), random.randint(1, 50)
-        ok, _ = account.ask(op, amount)
-        if ok:
-            accepted.append(amount if op == "deposit" else -amount)
-        time.sleep(random.uniform(0, 0.03) * TIME_SCALE)
-
-if __name__ == "__main__":
-    random.seed(SEED or None)
-    for use_pill in (False, True):
-        printer = PrinterActor(use_pill)
-        for i in (1, 2, 3):
-            printer.send(f"message {i}")
-        time.sleep(0.02)
-        printer.stop()
-        lost = printer.mailbox.qsize()           # still in the mailbox: never printed
-        print("poison-pill" if use_pill else "stop-flag", "printed", len(printer.printed), "lost", lost)
-
-    account, accepted = BankAccount(BALANCE), []
-    account.start()
-    senders = [threading.Thread(target=sender, args=(account, OPERATIONS, accepted)) for _ in range(SENDERS)]
-    for s in senders: s.start()
-    for s in senders: s.join()
-    _, balance = account.ask("deposit", 0)
-    account.mailbox.put(("stop", 0, None))
-    account.join()
-    assert balance == BALANCE + sum(accepted)
-    print("final balance", balance)
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     let seconds = p.float("time_scale")

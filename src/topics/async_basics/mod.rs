@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "Async basics: await and gather",
         chapter: Chapter::Async,
         summary: "Tasks that greet, wait 1 s and say goodbye: awaited one by one, then gathered on one event loop.",
-        explanation: crate::prose!("An async function does not run when you call it: it returns a future, a paused computation. Awaiting it runs it until it has to wait (here for a timer); at that point it hands the event loop back, and the loop runs whatever else is ready.\n\n\
-Awaited one after another, each task's wait comes after the previous one's, so N tasks take N waits. Gathered (join_all here, asyncio.gather in Python), every task starts its wait before any has finished, so all the waits overlap and the total is about one wait, on a single thread.\n\n\
-Watch the log: every greeting comes first, then every goodbye. The timeline shows each task on its own lane, mostly waiting.\n\n\
-A pitfall in the short reference page (in its performance comparison, not in a greeting): it calls asyncio.run(asyncio.gather(...)). asyncio.run accepts only a coroutine and gather returns a future, so that line fails (ValueError; since Python 3.14 gather with no running loop already raises RuntimeError). Gather inside an async main() and run main(), as the concepts-and-FAQ tutorial does.\n\n\
-Sources: the short examples post (a greeting around asyncio.sleep) and the concepts-and-FAQ tutorial (two tasks gathered); Python docs: asyncio (Coroutines and Tasks: gather, sleep; Runners: asyncio.run)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::text("names", "Names", "Ada, Grace", 200).help("Comma-separated: one task per name (at most 20)."),
             Param::float("wait_s", "Wait (s)", 1.0, 0.0, 10.0, 0.1),
@@ -27,7 +23,7 @@ Sources: the short examples post (a greeting around asyncio.sleep) and the conce
             Mode::new("gathered", "Gathered (join_all)", Model::Async),
         ],
         code: crate::topic_code!("async_basics/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: |p| {
             let n = names(p.text("names")).len();
             if n == 0 || n > 20 {
@@ -39,35 +35,6 @@ Sources: the short examples post (a greeting around asyncio.sleep) and the conce
         needs: needs_nothing,
     }
 }
-
-const PYTHON: &str = r#"import asyncio, time
-
-NAMES = "Ada, Grace"
-WAIT_S = 1.0
-TIME_SCALE = 0.5          # 1 restores the original wait
-
-async def greet(name, wait=WAIT_S * TIME_SCALE):
-    print(f"Hello, {name}")
-    await asyncio.sleep(wait)      # the loop runs other tasks meanwhile
-    print(f"Goodbye, {name}")
-    return name
-
-async def main():
-    names = [n.strip() for n in NAMES.split(",")]
-    start = time.perf_counter()
-    for name in names:
-        await greet(name)           # one after another: N waits
-    print("one by one", time.perf_counter() - start)
-
-    start = time.perf_counter()
-    # gather inside a coroutine: asyncio.run(asyncio.gather(...)) fails (asyncio.run wants a coroutine)
-    done = await asyncio.gather(*(greet(n) for n in names))   # together: ~ one wait
-    print("gathered", time.perf_counter() - start)
-    print("greeted", len(done))
-
-if __name__ == "__main__":
-    asyncio.run(main())
-"#;
 
 fn names(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(30).collect()).collect()

@@ -15,12 +15,7 @@ pub fn topic() -> Topic {
         title: "Async HTTP: gather many requests",
         chapter: Chapter::Async,
         summary: "Requests with different delays, a 404, a host that never answers and one that does not exist: one by one, then gathered.",
-        explanation: crate::prose!("A request spends almost all its time waiting for the other side. Sent one after another, the waits add up; gathered on one event loop, they all wait at the same time, so the total is about the slowest single request.\n\n\
-All requests go through one shared client, as with one aiohttp.ClientSession in Python: it holds the settings (here the timeout) and counts what it sent. Every request ends in its own way: a status code (200, 404...), or an error (a timeout for the host that never answers, a network error for the host that does not exist). One failure does not stop the others.\n\n\
-The sim/... addresses are a test service built into the playground: in the browser they are real fetch calls answered by its service worker, so they work offline. Add ?delay=S to any of them, or type a full https:// address: most sites do not allow other pages to read them (CORS), and the browser then blocks that request only.\n\n\
-Threads overlap waits too. The thread pool mode sends the same requests from a pool of real threads, each making a blocking request (Python's requests.get or urllib.request.urlopen on a ThreadPoolExecutor): in the browser each thread is a Web Worker making a synchronous XMLHttpRequest, which really blocks that thread until the service worker answers. Each thread holds a simulated GIL to build its request and to read the answer, and lets go of it while it waits, as CPython does around every blocking socket call; so the waits overlap and the pool, given a thread per request, takes about the slowest request as well. The difference is the cost: a thread per waiting request, where gather needs one thread for all of them.\n\n\
-Each request in the gathered mode keeps its own error, so gather only ever sees results. Without that, asyncio.gather(...) raises the first exception into the awaiting code at once, while the other requests go on running and their results are lost to it: the third mode shows exactly that, the main lane getting the first error while requests are still under way; asyncio.gather(..., return_exceptions=True) instead returns each exception in its place in the list, as the Python below does for a second round.\n\n\
-Sources: the long tour (fetch_url with one aiohttp.ClientSession and gather; requests on threads), the concepts-and-FAQ tutorial (requests on threads), the eight-techniques article (check_website, errors kept with their URL; requests on threads) and the short examples post (one session per request, which throws away connection reuse); Python docs: asyncio (gather and return_exceptions, timeouts), concurrent.futures (ThreadPoolExecutor), urllib.request (urlopen); aiohttp: ClientSession, ClientTimeout."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::text("urls", "URLs", DEFAULT_URLS, 2000).help("Comma-separated, at most 30. sim/... is the built-in service."),
             Param::float("timeout_s", "Timeout (s)", 0.6, 0.05, 30.0, 0.05).help("Per request, in real seconds."),
@@ -39,7 +34,7 @@ Sources: the long tour (fetch_url with one aiohttp.ClientSession and gather; req
             Mode::new("first-error", "Gathered, the first error raised (no return_exceptions)", Model::Async),
         ],
         code: crate::topic_code!("async_fetch/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: |p| {
             let n = net::split_urls(p.text("urls")).len();
             if n == 0 || n > MAX_URLS {
@@ -51,69 +46,6 @@ Sources: the long tour (fetch_url with one aiohttp.ClientSession and gather; req
         needs: |p| Needs::threads(p.count("threads").min(net::split_urls(p.text("urls")).len())),
     }
 }
-
-const PYTHON: &str = r#"import asyncio, os, time, urllib.error, urllib.request
-from concurrent.futures import ThreadPoolExecutor
-import aiohttp                       # pip install aiohttp
-
-# the public test service; the playground's own (sim-server) when PLAYGROUND_BASE is set
-BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
-URLS = [f"{BASE}/delay/1", f"{BASE}/delay/2", f"{BASE}/status/404", f"{BASE}/json", f"{BASE}/html",
-        f"{BASE}/delay/10"]          # answers after the timeout: a host that never answers in time
-TIMEOUT_S = 3                        # per request (the page's default is 0.6 s at a time scale of 0.2)
-THREADS = 7                          # the thread pool's size
-
-def get_blocking(url):               # blocks its thread; CPython lets go of the GIL while it waits
-    start = time.perf_counter()
-    try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
-            return url, response.status, len(response.read()), time.perf_counter() - start
-    except urllib.error.HTTPError as error:  # 404 is an answer too
-        return url, error.code, len(error.read()), time.perf_counter() - start
-    except Exception as error:
-        return url, repr(error), 0, time.perf_counter() - start
-
-async def get(session, url):
-    start = time.perf_counter()
-    try:
-        async with session.get(url) as response:
-            body = await response.text()
-            return url, response.status, len(body), time.perf_counter() - start
-    except Exception as error:              # one failure stays with its request
-        return url, repr(error), 0, time.perf_counter() - start
-
-async def main():
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
-    async with aiohttp.ClientSession(timeout=timeout) as session:   # one shared client
-        start = time.perf_counter()
-        results = await asyncio.gather(*(get(session, u) for u in URLS))
-        for r in results:
-            print(r)
-        print("total", time.perf_counter() - start)   # ~ the slowest request, or the timeout
-        print("answered", sum(isinstance(status, int) for _, status, _, _ in results), "of", len(URLS))
-
-        async def status(url):                  # no try: an error is raised out of the coroutine
-            async with session.get(url) as response:
-                response.raise_for_status()     # 404 becomes an exception too
-                return response.status
-        start = time.perf_counter()
-        try:                                    # the default: the first exception is raised at once
-            await asyncio.gather(*(status(u) for u in URLS))
-        except Exception as error:              # ...while the other requests go on, unread
-            print("gather raised", repr(error), f"after {time.perf_counter() - start:.2f} s")
-        # return_exceptions=True: every exception comes back in its place, the others still finish
-        outcomes = await asyncio.gather(*(status(u) for u in URLS), return_exceptions=True)
-        print("raised", sum(isinstance(o, Exception) for o in outcomes), "of", len(URLS))
-
-if __name__ == "__main__":
-    asyncio.run(main())
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:   # the same requests, a thread each
-        results = list(pool.map(get_blocking, URLS))
-    print("threads total", time.perf_counter() - start)     # ~ the slowest too, with THREADS threads
-    print("threads answered", sum(isinstance(status, int) for _, status, _, _ in results), "of", len(URLS))
-"#;
 
 // CODE START
 use std::collections::VecDeque;

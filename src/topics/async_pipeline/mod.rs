@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "An async pipeline with backpressure",
         chapter: Chapter::Async,
         summary: "Generate a number (0.1 s), square it slowly (0.3 s), print it: bounded channels make the fast stage wait for the slow one.",
-        explanation: crate::prose!("A pipeline is a chain of stages, each a task, connected by channels: one stage generates numbers (0.1 s each), the next squares them (0.3 s each), the last prints. All three work at the same time on one event loop, each on a different item.\n\n\
-The generator is three times faster than the squarer. With bounded channels (a buffer of 2 by default), the generator's send waits as soon as the buffer is full: that wait is backpressure, and it keeps the generator at most a buffer ahead of the squarer. Memory stays bounded however many items flow through.\n\n\
-The unbounded variant takes away the limit: the generator races ahead and the items pile up in the channel. The total time is the same, set by the slowest stage; only the memory differs. Compare the two lines of the chart.\n\n\
-The eight-techniques article builds its pipeline from chained async generators alone and calls that backpressure. Chained generators are pulled: a stage runs only when the next one asks for an item, so the stages never work at the same time and the total is the sum of all the steps. The Python below adds a bounded asyncio.Queue between the stages, which lets them overlap up to the buffer.\n\n\
-Sources: the eight-techniques article (number_generator and slow_square); Python docs: the language reference (asynchronous generators, async for), asyncio (Queues with maxsize, create_task)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("items", "Items", 6, 1, 200),
             Param::int("buffer", "Channel buffer", 2, 1, 50),
@@ -29,54 +25,12 @@ Sources: the eight-techniques article (number_generator and slow_square); Python
             Mode::new("unbounded", "Unbounded channels", Model::Async),
         ],
         code: crate::topic_code!("async_pipeline/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_pipeline(run, params)),
         needs: needs_nothing,
     }
 }
-
-const PYTHON: &str = r#"import asyncio
-
-ITEMS = 6
-BUFFER = 2                # items a stage may run ahead of the next one
-GENERATE_MS = 100
-SQUARE_MS = 300
-TIME_SCALE = 0.5
-
-async def generate(n):                       # stage 1: an async generator
-    for i in range(1, n + 1):
-        await asyncio.sleep(GENERATE_MS / 1000 * TIME_SCALE)
-        yield i
-
-async def square(numbers):                   # stage 2: the slow one
-    async for i in numbers:
-        await asyncio.sleep(SQUARE_MS / 1000 * TIME_SCALE)
-        yield i * i
-
-# Chained generators alone run one item at a time (each waits to be asked); a bounded queue lets
-# a stage run up to BUFFER items ahead and then wait for the next one: backpressure.
-async def buffered(stream, size):
-    queue = asyncio.Queue(maxsize=size)
-    async def fill():
-        async for item in stream:
-            await queue.put(item)            # waits while the buffer is full
-        await queue.put(None)
-    filler = asyncio.create_task(fill())
-    while (item := await queue.get()) is not None:
-        yield item
-    await filler
-
-async def main():
-    squares = []
-    async for x in square(buffered(generate(ITEMS), BUFFER)):   # stage 3: print
-        print(x)
-        squares.append(x)
-    print("sum", sum(squares))
-
-if __name__ == "__main__":
-    asyncio.run(main())
-"#;
 
 // CODE START
 use std::cell::Cell;

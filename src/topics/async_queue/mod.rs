@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "A bounded async queue",
         chapter: Chapter::Async,
         summary: "One producer puts 20 items into a queue of at most 10; two consumers take them (0.1 s each); stop sentinels end them.",
-        explanation: crate::prose!("A queue decouples who makes work from who does it. The producer puts items in; consumers take them out as fast as they can. Here everything is a task on one event loop, and the queue is an async channel: a consumer that finds it empty waits without blocking anyone, and wakes when an item arrives.\n\n\
-The queue is bounded (10 items by default). When it is full, the producer's put waits until a consumer has taken something: the chart of the queue length rises to the bound and stays under it, and the producer's lane shows its waits. Without a bound a fast producer would fill memory with work nobody has done yet.\n\n\
-To finish, the producer puts one stop sentinel (None) per consumer after the last item; each consumer stops when it takes one. Every item is taken exactly once, by whichever consumer was free.\n\n\
-A pitfall in the short reference page's asyncio.Queue example: it puts one None sentinel for two consumers. The first consumer to take it stops; the second waits on an empty queue forever, and gather never returns. Tick \"One sentinel for all consumers\" (or the preset) to see it: every item is handled, then the other consumers wait on an empty queue until a watchdog notices that nothing has moved for a second, ends them and names them. Send one sentinel per consumer (or wait with queue.join() and then cancel the consumers, or, since Python 3.13, call queue.shutdown(), after which get() on an empty queue raises QueueShutDown).\n\n\
-Sources: the short reference page (its producer-consumer on asyncio.Queue); Python docs: asyncio (Queues: Queue, put, get, task_done, join, shutdown; Coroutines and Tasks: wait, Task.cancel)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("items", "Items", 20, 1, 500),
             Param::int("max_size", "Queue bound", 10, 1, 100),
@@ -32,59 +28,12 @@ Sources: the short reference page (its producer-consumer on asyncio.Queue); Pyth
         ],
         modes: vec![Mode::new("queue", "Producer, queue, consumers", Model::Async)],
         code: crate::topic_code!("async_queue/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_async_queue(run, params)),
         needs: needs_nothing,
     }
 }
-
-const PYTHON: &str = r#"import asyncio
-
-ITEMS = 20
-MAX_SIZE = 10             # the queue's bound
-CONSUMERS = 2
-PRODUCE_MS = 10           # time to make an item
-CONSUME_MS = 100          # time to handle an item
-TIME_SCALE = 1.0
-ONE_SENTINEL = False      # the short reference page's bug: one None for all consumers
-WATCHDOG_S = 1.0          # nothing taken for this long after the last item: a hang
-
-async def producer(queue):
-    for item in range(ITEMS):
-        await asyncio.sleep(PRODUCE_MS / 1000 * TIME_SCALE)   # make the item
-        await queue.put(item)           # waits while the queue is full
-    for _ in range(1 if ONE_SENTINEL else CONSUMERS):
-        await queue.put(None)           # one stop sentinel PER consumer (one alone: gather hangs)
-
-async def consumer(name, queue, taken):
-    while (item := await queue.get()) is not None:
-        await asyncio.sleep(CONSUME_MS / 1000 * TIME_SCALE)   # handle the item
-        taken.append((name, item))
-
-async def main():
-    queue = asyncio.Queue(maxsize=MAX_SIZE)
-    taken = []
-    consumers = [asyncio.create_task(consumer(f"consumer {i}", queue, taken)) for i in range(1, CONSUMERS + 1)]
-    await producer(queue)
-    # The tutorial awaits gather(producer, *consumers), which never returns when a consumer never
-    # gets a sentinel; this watchdog ends such consumers and says so instead.
-    while True:
-        seen = len(taken)
-        _, waiting = await asyncio.wait(consumers, timeout=WATCHDOG_S)
-        if not waiting:
-            break
-        if len(taken) == seen == ITEMS and queue.empty():
-            for task in waiting:
-                task.cancel()
-            print("consumers that waited forever on an empty queue:", len(waiting))
-            break
-    assert sorted(item for _, item in taken) == list(range(ITEMS))
-    print("handled", len(taken), "items")
-
-if __name__ == "__main__":
-    asyncio.run(main())
-"#;
 
 // CODE START
 use std::cell::{Cell, RefCell};

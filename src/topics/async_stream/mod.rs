@@ -9,11 +9,7 @@ pub fn topic() -> Topic {
         title: "Async streams and a writer that always closes",
         chapter: Chapter::Async,
         summary: "A stream yields a record every 0.1 s; a writer appends each as a JSON line to a file and is closed on exit, even after Stop.",
-        explanation: crate::prose!("An async generator is a source of values that arrive over time: here a stream that yields one record every 0.1 s. The consumer awaits the next record; while the stream waits for its timer, the event loop is free for other work.\n\n\
-Each record is written as one line of JSON to a file. The writer is opened before the loop and closed after it whether the loop finished, failed or was stopped: Python writes this as `async with`, Rust as a close call on every way out, backed by a guard (Drop) for the unexpected ones. Press Stop in the middle: the log still says the file was closed, and the part written so far can be downloaded.\n\n\
-In the browser the file lives in the Origin Private File System (OPFS), the page's own private disk, written through a synchronous access handle in the engine's worker. Where that is not available, or if you choose memory, the file is kept in memory; the output says which one was used.\n\n\
-The long tour writes the same stream through a class of its own used with async with: an asynchronous context manager is any object with async __aenter__ (open, return what the as names) and async __aexit__ (close; it runs on every way out, exceptions and cancellation included). The Python below does the same with a small JsonLines class. (The long tour's generator calls time.time() without importing time.)\n\n\
-Sources: the long tour (AsyncDataProcessor with __aenter__/__aexit__ and an async generator); Python docs: the data model (asynchronous context managers: __aenter__, __aexit__), the language reference (asynchronous generators, async with, async for), contextlib.asynccontextmanager; aiofiles."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("records", "Records", 10, 1, 500),
             Param::int("interval_ms", "Interval (ms)", 100, 1, 2000).help("Time between two records (the original: 100 ms)."),
@@ -27,51 +23,12 @@ Sources: the long tour (AsyncDataProcessor with __aenter__/__aexit__ and an asyn
         presets: vec![],
         modes: vec![Mode::new("stream", "Stream to a file", Model::Async)],
         code: crate::topic_code!("async_stream/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_async_stream(run, params)),
         needs: needs_nothing,
     }
 }
-
-const PYTHON: &str = r#"import asyncio, json, random, time
-import aiofiles                      # pip install aiofiles
-
-RECORDS = 10
-INTERVAL_MS = 100
-
-async def records(n, interval):      # an async generator
-    for seq in range(n):
-        await asyncio.sleep(interval)
-        yield {"seq": seq, "time": time.time(), "reading": random.random()}
-
-class JsonLines:                     # an async context manager of our own
-    def __init__(self, path):
-        self.path, self.file = path, None
-
-    async def __aenter__(self):      # runs at `async with`: open, and hand back the writer
-        self.file = await aiofiles.open(self.path, "w")
-        return self
-
-    async def __aexit__(self, exc_type, exc, tb):   # runs on every way out: end, error, cancel
-        await self.file.close()
-        print("closed", "after an error" if exc_type else "")
-        return False                 # do not swallow the exception
-
-    async def write(self, record):
-        await self.file.write(json.dumps(record) + "\n")
-
-async def main():
-    async with JsonLines("records.jsonl") as out:
-        async for record in records(RECORDS, INTERVAL_MS / 1000):
-            await out.write(record)
-    async with aiofiles.open("records.jsonl") as f:
-        lines = [json.loads(line) async for line in f]
-    print("records", len(lines))
-
-if __name__ == "__main__":
-    asyncio.run(main())
-"#;
 
 // CODE START
 use futures::stream::{self, Stream, StreamExt};

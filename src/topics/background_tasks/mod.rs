@@ -11,10 +11,7 @@ pub fn topic() -> Topic {
         title: "Background tasks: fire and forget, safely",
         chapter: Chapter::Async,
         summary: "Start tasks without waiting for them, keep them in a set that empties itself, and let the main flow go on at once.",
-        explanation: crate::prose!("Sometimes the main flow should start some work (send an e-mail, write a log entry) and carry on without waiting for it. In asyncio that is create_task; the catch is that the loop only keeps a weak reference to a task, so a task nobody holds can vanish halfway. The usual fix keeps every task in a set and removes it when it is done.\n\n\
-Rust has the same rule in a stricter form: a future that is dropped is cancelled on the spot. Here the set is a FuturesUnordered, a collection of tasks that the event loop drives together; each finished task leaves the set by itself, and its size is plotted over time.\n\n\
-The main flow starts the tasks and goes straight on with its own short steps; it finishes while the tasks are still busy. Before the program ends it waits until the set is empty, so no task is lost.\n\n\
-Sources: the short reference page (its BackgroundTasks class with a set and add_done_callback); Python docs: asyncio (Coroutines and Tasks: create_task and the note on keeping references to tasks; TaskGroup)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("tasks", "Background tasks", 5, 1, 50),
             Param::float("min_s", "Shortest task (s)", 0.2, 0.0, 10.0, 0.1),
@@ -26,7 +23,7 @@ Sources: the short reference page (its BackgroundTasks class with a set and add_
         presets: vec![Preset { id: "many", label: "20 tasks", values: json!({"tasks": 20}) }],
         modes: vec![Mode::new("background", "Background tasks in a set", Model::Async)],
         code: crate::topic_code!("background_tasks/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: |p| {
             if p.float("min_s") > p.float("max_s") {
                 return Err(crate::params::FieldError::new("max_s", "the longest task must not be shorter than the shortest"));
@@ -37,40 +34,6 @@ Sources: the short reference page (its BackgroundTasks class with a set and add_
         needs: needs_nothing,
     }
 }
-
-const PYTHON: &str = r#"import asyncio, random
-
-TASKS = 5
-MIN_S, MAX_S = 0.2, 0.8   # shortest and longest task
-MAIN_STEPS = 3
-TIME_SCALE = 1.0
-SEED = 7
-
-background_tasks = set()
-finished = []
-
-async def job(i):
-    await asyncio.sleep(random.uniform(MIN_S, MAX_S) * TIME_SCALE)
-    print(f"task {i} done")
-    finished.append(i)
-
-async def main():
-    for i in range(TASKS):
-        task = asyncio.create_task(job(i))        # starts; main does not wait
-        background_tasks.add(task)                # a strong reference keeps it alive
-        task.add_done_callback(background_tasks.discard)   # ...until it is done
-    for step in range(MAIN_STEPS):
-        print("main flow, step", step)            # runs at once
-        await asyncio.sleep(0.02 * TIME_SCALE)
-    print("main flow finished;", len(background_tasks), "tasks still running")
-    while background_tasks:                       # do not exit before they end
-        await asyncio.gather(*background_tasks)
-    print("finished", len(finished))
-
-if __name__ == "__main__":
-    random.seed(SEED)
-    asyncio.run(main())
-"#;
 
 // CODE START
 use std::cell::Cell;

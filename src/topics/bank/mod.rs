@@ -13,10 +13,7 @@ pub fn topic() -> Topic {
         title: "A bank account under a lock",
         chapter: Chapter::Threads,
         summary: "Three threads make random deposits and withdrawals on one account; a lock keeps every check-then-update whole, so it never goes negative.",
-        explanation: crate::prose!("A withdrawal must check the balance and then take the money. If another thread could withdraw between the check and the update, both could pass the check and the account would go below zero. Holding a lock across the check and the update makes the pair indivisible: that is a critical section.\n\n\
-Each thread here makes a few transactions, each a deposit or a withdrawal of a random amount, with a random pause before each one. A withdrawal larger than the current balance is refused. The seed fixes which transactions each thread makes; the order in which the threads get the lock still depends on timing, so which withdrawals get refused can change from run to run.\n\n\
-The ledger lists every transaction in the order it really happened. The run checks the books: the final balance equals the start plus the deposits minus the accepted withdrawals, and the balance was never negative.\n\n\
-Sources: the long tour (BankAccount with a lock and random transactions); Python docs: threading (Lock objects), random (Random with a seed)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("balance", "Starting balance", 100, 0, 1_000_000),
             Param::int("threads", "Threads", 3, 1, 16),
@@ -38,7 +35,7 @@ Sources: the long tour (BankAccount with a lock and random transactions); Python
             Mode::new("scheduled-unlocked", "The same transactions without the lock, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("bank/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_bank(run, params)),
         needs: |p| Needs::threads(p.count("threads")),
@@ -71,49 +68,6 @@ pub fn lesson() -> Lesson {
         }),
     }
 }
-
-const PYTHON: &str = r#"import random, threading, time
-
-BALANCE = 100             # starting balance (the tutorial started at 1000)
-THREADS = 3
-TRANSACTIONS = 5          # per thread
-MIN_AMOUNT, MAX_AMOUNT = 10, 100
-SEED = 42
-THINK_MS = 200            # longest pause before a transaction
-HOLD_MS = 20              # time inside the lock
-
-balance = BALANCE
-lock = threading.Lock()
-ledger = []
-
-def customer(name, rng):
-    global balance
-    for _ in range(TRANSACTIONS):
-        kind, amount = rng.choice(["deposit", "withdraw"]), rng.randint(MIN_AMOUNT, MAX_AMOUNT)
-        time.sleep(rng.random() * THINK_MS / 1000)
-        with lock:                             # check and update as one step
-            time.sleep(HOLD_MS / 1000)
-            if kind == "deposit":
-                balance += amount; ok = True
-            elif amount <= balance:
-                balance -= amount; ok = True
-            else:
-                ok = False                     # overdraft refused
-            ledger.append((name, kind, amount, ok, balance))
-
-if __name__ == "__main__":
-    # Python's generator is not the page's: the same seed draws other transactions than on the page
-    rngs = [random.Random(SEED + i) for i in range(THREADS)]
-    threads = [threading.Thread(target=customer, args=(f"thread {i+1}", r)) for i, r in enumerate(rngs)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    for entry in ledger:
-        print(*entry)
-    deposits = sum(a for _, k, a, ok, _ in ledger if k == "deposit")
-    taken = sum(a for _, k, a, ok, _ in ledger if k == "withdraw" and ok)
-    assert balance == BALANCE + deposits - taken and all(b >= 0 for *_, b in ledger)
-    print("final", balance, "=", BALANCE, "+", deposits, "-", taken)
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     if p.int("min_amount") > p.int("max_amount") {

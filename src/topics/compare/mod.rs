@@ -11,10 +11,7 @@ pub fn topic() -> Topic {
         title: "One workload, every model",
         chapter: Chapter::Patterns,
         summary: "N tasks, each X ms of CPU and Y ms of waiting, run sequentially, on threads, on threads under a GIL, on isolated workers, on async tasks, and on async tasks with a worker pool; a sweep plots who wins as the mix moves from waiting to CPU.",
-        explanation: crate::prose!("Every chapter so far showed one model on the work it is good at. Here the same workload runs in all of them, so the differences show on one page: N tasks, each waiting Y ms (a request, a disk, a timer) and computing X ms (real arithmetic, calibrated on this machine at the start of the run).\n\n\
-Sequential does one task after the other: N x (X + Y). Threads overlap the waits and, for the CPU part, use as many cores as the machine has. Threads under the simulated GIL still overlap the waits (a waiting thread lets the GIL go) but run the CPU parts one at a time, as CPython does. Isolated workers (processes) overlap both, but each task's input and answer travel as messages. Async overlaps all the waits on one event loop, but its CPU parts run on that one loop, one after the other. Async with a worker pool waits on the loop and hands the CPU part to isolated workers (run_in_executor with a ProcessPoolExecutor in Python): the usual answer for mixed work.\n\n\
-With mostly waiting, async and threads win (and cost least: a task is cheaper than a thread, a thread cheaper than a process). With mostly CPU, only models that use several cores win: threads without a GIL (in Python, the free-threaded build, 3.13t or 3.14t), isolated workers, and the async + pool combination, up to the number of cores (this machine reports its count in the sweep table). The sweep keeps X + Y fixed and moves the share of CPU from 0% to 100%, plotting each model's speedup over sequential.\n\n\
-Sources: the short reference page (its performance comparison of sequential, threaded and async I/O) and the long tour (its GIL demo: threads against processes on CPU work); Python docs: concurrent.futures (ThreadPoolExecutor, ProcessPoolExecutor), asyncio (gather, run_in_executor), the free-threading HOWTO."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("tasks", "Tasks (N)", 8, 1, 64),
             Param::int("cpu_ms", "CPU per task (X ms)", 20, 0, 500).help("Calibrated arithmetic: about X ms on one core."),
@@ -30,7 +27,7 @@ Sources: the short reference page (its performance comparison of sequential, thr
         ],
         modes: MODES.iter().map(|&(id, label, model)| Mode::new(id, label, model)).collect(),
         code: crate::topic_code!("compare/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_compare(run, params)),
         needs: |p| {
@@ -50,67 +47,6 @@ pub const MODES: [(&str, &str, Model); 6] = [
     ("async", "Async tasks", Model::Async),
     ("async-pool", "Async + worker pool", Model::Workers),
 ];
-
-const PYTHON: &str = r#"import asyncio, time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-TASKS = 8
-CPU_MS = 20             # computing per task
-WAIT_MS = 60            # waiting per task
-POOL = 4                # threads / processes in each pool
-SWEEP = 0               # > 0: rerun with the same CPU + wait total, from all waiting to all CPU
-
-def rounds_per_ms():
-    """How many rounds of the arithmetic below one core does in a millisecond (measured once)."""
-    start, rounds = time.perf_counter(), 0
-    while time.perf_counter() - start < 0.05:
-        sum(i * i for i in range(1000))
-        rounds += 1
-    return rounds / ((time.perf_counter() - start) * 1000)
-
-ROUNDS_PER_MS = rounds_per_ms()
-
-def compute(ms):
-    """About `ms` milliseconds of pure-Python arithmetic on one core: a fixed amount of work, so
-    threads that wait for the GIL take longer, as they would with real work."""
-    return sum(sum(i * i for i in range(1000)) for _ in range(round(ms * ROUNDS_PER_MS)))
-
-def task(cpu_ms, wait_ms):
-    time.sleep(wait_ms / 1000)          # waiting: releases the GIL
-    return compute(cpu_ms)              # computing: holds it
-
-async def async_task(cpu_ms, wait_ms, pool=None):
-    await asyncio.sleep(wait_ms / 1000)
-    if pool is None:
-        return compute(cpu_ms)          # blocks the event loop
-    return await asyncio.get_running_loop().run_in_executor(pool, compute, cpu_ms)
-
-async def gather(cpu_ms, wait_ms, pool=None):
-    return await asyncio.gather(*(async_task(cpu_ms, wait_ms, pool) for _ in range(TASKS)))
-
-def timed(label, fn):
-    start = time.perf_counter()
-    fn()
-    print(f"{label:>22}: {time.perf_counter() - start:.3f} s")
-
-def compare(cpu_ms, wait_ms, processes):
-    print(f"{TASKS} tasks of {cpu_ms:g} ms CPU and {wait_ms:g} ms waiting, pools of {POOL}")
-    cpus, waits = [cpu_ms] * TASKS, [wait_ms] * TASKS
-    timed("sequential", lambda: [task(cpu_ms, wait_ms) for _ in range(TASKS)])
-    with ThreadPoolExecutor(POOL) as threads:   # under the GIL (on the free-threaded build: in parallel)
-        timed("threads (GIL)", lambda: list(threads.map(task, cpus, waits)))
-    timed("processes", lambda: list(processes.map(task, cpus, waits)))
-    timed("async + process pool", lambda: asyncio.run(gather(cpu_ms, wait_ms, processes)))
-    timed("async", lambda: asyncio.run(gather(cpu_ms, wait_ms)))
-
-if __name__ == "__main__":
-    with ProcessPoolExecutor(POOL) as processes:
-        list(processes.map(compute, [1] * POOL))   # start the processes before timing
-        compare(CPU_MS, WAIT_MS, processes)
-        for step in range(SWEEP + 1 if SWEEP else 0):
-            cpu = (CPU_MS + WAIT_MS) * step / SWEEP
-            compare(cpu, CPU_MS + WAIT_MS - cpu, processes)
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     let sequential_s = p.float("tasks") * (p.float("cpu_ms") + p.float("wait_ms")) / 1000.0;

@@ -15,12 +15,7 @@ pub fn topic() -> Topic {
         title: "A shared counter: no lock, a mutex, an atomic",
         chapter: Chapter::Threads,
         summary: "N threads each add 1 to one counter M times: unsynchronized increments get lost; a mutex and an atomic are exact, at different speeds.",
-        explanation: crate::prose!("counter += 1 looks like one step but is three: load the value, add one, store it back. Two threads that load the same value both store the same result, and one increment is lost. With millions of increments on several cores this happens constantly.\n\n\
-A mutex makes the three steps one critical section: exact, but every increment now takes and releases a lock, and threads queue for it. An atomic fetch-add asks the processor to do the load, add and store as one indivisible instruction: also exact, and much cheaper, though cores still pass the counter's cache line back and forth.\n\n\
-Each mode reports the final count and how many increments per second all its threads managed together, timed from the moment every thread is ready. In Python, the GIL hides some of this, but counter += 1 is still not atomic there, and threading.Lock is the fix.\n\n\
-On CPython 3.10 and later the unsafe Python counter often comes out right: the interpreter switches threads only at a few points in the bytecode, so the lost update is rare, not impossible (and the free-threaded build, 3.13t and 3.14t, loses many). Correct by luck is still a race; the Rust threads here run truly at once and lose updates every time.\n\n\
-Which built-in operations are safe? A single call that the interpreter does in one step (queue.Queue.put and get, deque.append and popleft, list.append, dict[key] = value, and list[i] = x too) does not tear under the GIL, and the free-threaded build keeps these safe with per-object locks. Anything that reads and then writes (counter += 1, d[k] = d.get(k, 0) + 1, if x not in lst: lst.append(x)) is several steps and needs a lock. queue.Queue is the one meant for passing work between threads: it also blocks while empty or full and tracks unfinished tasks. The short reference page gets two of these wrong: it calls list[0] = item unsafe (it is one step, like append) and collections.deque not thread-safe (its appends and pops from either end are documented as thread-safe).\n\n\
-Sources: the short reference page (its Counter class and its list of thread-safe types); Python docs: threading (Lock objects), queue, collections.deque, the free-threading HOWTO (thread safety of built-in types)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("threads", "Threads (N)", 4, 1, 64),
             Param::int("increments", "Increments per thread (M)", 2_000_000, 1, 25_000_000),
@@ -39,7 +34,7 @@ Sources: the short reference page (its Counter class and its list of thread-safe
             Mode::new("scheduled-mutex", "Mutex, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("counter/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_counter(run, params)),
         needs: |p| Needs::threads(p.count("threads")),
@@ -75,38 +70,6 @@ pub fn lesson() -> Lesson {
 
 /// A scheduled mode takes each thread's first this many increments (one step at a time).
 const SCHEDULED_INCREMENTS: usize = 500;
-
-const PYTHON: &str = r#"import threading, time
-
-THREADS = 4               # N
-INCREMENTS = 200_000      # M, per thread, sized for CPython (the page's run: 2_000_000)
-
-counter = 0
-lock = threading.Lock()
-
-def unsafe_add():
-    global counter
-    for _ in range(INCREMENTS):
-        counter += 1            # load, add, store: not atomic
-
-def locked_add():
-    global counter
-    for _ in range(INCREMENTS):
-        with lock:
-            counter += 1
-
-if __name__ == "__main__":
-    for work in (unsafe_add, locked_add):
-        counter = 0
-        threads = [threading.Thread(target=work) for _ in range(THREADS)]
-        start = time.perf_counter()
-        for t in threads: t.start()
-        for t in threads: t.join()
-        seconds = time.perf_counter() - start
-        print(work.__name__, counter, "of", THREADS * INCREMENTS, f"{THREADS * INCREMENTS / seconds:,.0f} increments/s")
-    # CPython 3.10+ switches threads only at a few bytecodes, so unsafe_add often comes out right:
-    # it is still a race (and the free-threaded build loses updates). No atomic integer in the stdlib.
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     let total = p.int("threads") * p.int("increments");

@@ -13,11 +13,7 @@ pub fn topic() -> Topic {
         title: "CPU-bound work on a pool",
         chapter: Chapter::Foundations,
         summary: "Sum i*i over ranges: one core vs a pool of threads, rayon and isolated workers.",
-        explanation: crate::prose!("Some work only needs the processor: here each task sums i*i over its own range of numbers, exactly (in 128-bit integers). Done one task after another, only one core is busy.\n\n\
-A pool hands the tasks to W workers. With W threads sharing one memory, or W isolated workers that each have their own, several cores work at once and the time drops, up to the number of cores this machine has. rayon does the same with a work-stealing pool that also splits each task.\n\n\
-Every mode must give exactly the same sums. The sweep reruns the pool with 1, 2, ... workers and plots the speedup against the ideal line and an Amdahl's-law fit: past the number of cores, more workers only take turns.\n\n\
-The long tour's parallel example summed the same range in every task; here each task sums its own consecutive range, so a mixed-up result would show. Its Pool also sits at module level with no main guard, which fails under spawn and forkserver (see the kitchen topic). The Python below shows the process pool only: CPython threads would not go faster on this work (see the GIL topic).\n\n\
-Sources: the long tour (parallelism with a Pool) and the short reference page (parallel CPU work with ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor, Executor.map), multiprocessing (Pool.map), os.cpu_count."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).per_core(2).help("How many ranges to sum: two per core, so the pool has a queue (the Python original used 3)."),
             // Two tasks a core: the numbers per task shrink as the cores grow, so the run's total
@@ -39,39 +35,12 @@ Sources: the long tour (parallelism with a Pool) and the short reference page (p
             Mode::new("workers", "Isolated workers (W)", Model::Workers),
         ],
         code: crate::topic_code!("cpu_map/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_cpu_map(run, params)),
         needs: |p| Needs { threads: p.count("workers").max(p.count("sweep")) + 1, workers: p.count("workers").min(p.count("tasks")) },
     }
 }
-
-const PYTHON: &str = r#"import os, time
-from concurrent.futures import ProcessPoolExecutor
-
-TASKS = 2 * os.cpu_count()   # two per core, so the pool has a queue
-NUMBERS = 5_000_000       # per task, sized for CPython (the page's run: 400_000_000 on 2 cores, 800_000_000 / cores; the tutorial: 3 tasks of 100_000_000)
-WORKERS = os.cpu_count()
-
-def sum_squares(lo, hi):
-    return sum(i * i for i in range(lo, hi))
-
-if __name__ == "__main__":
-    # consecutive ranges (the tutorial summed the same range each time): every task's sum differs
-    ranges = [(k * NUMBERS, (k + 1) * NUMBERS) for k in range(TASKS)]
-    print("tasks", TASKS, "workers", WORKERS)
-
-    start = time.perf_counter()
-    sequential = [sum_squares(lo, hi) for lo, hi in ranges]
-    print("sequential", time.perf_counter() - start)
-
-    start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
-        parallel = list(pool.map(sum_squares, *zip(*ranges)))
-    print("pool", time.perf_counter() - start)
-    assert parallel == sequential
-    print("total", sum(parallel))
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     let total = p.int("tasks") * p.int("numbers");

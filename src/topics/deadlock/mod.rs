@@ -14,10 +14,7 @@ pub fn topic() -> Topic {
         title: "Deadlock: detect it, then avoid it",
         chapter: Chapter::Threads,
         summary: "Two threads take two locks in opposite orders and wait for each other forever; a watchdog catches it. One lock order, or try-lock with back-off, fixes it.",
-        explanation: crate::prose!("Thread 1 takes lock A and then wants lock B; thread 2 takes lock B and then wants lock A. Each holds what the other needs, and each waits for the other to let go: nobody ever will. That is a deadlock. Nothing crashes, the program just stops moving.\n\n\
-Here a watchdog on the main event loop looks at the threads' progress counters every few milliseconds. When none has moved for the timeout, it reads who holds which lock and who waits for which, finds the cycle of waiting, and cancels the stuck threads: their lock attempts watch an abort flag, so they give up, release what they hold and end cleanly.\n\n\
-Two fixes: give the locks one global order (everybody takes A before B), so a cycle cannot form; or try the second lock with a timeout, and when it does not come, release the first one, back off for a random moment and try again. Both versions finish every transfer. With more than two threads the locks form a ring, like the dining philosophers.\n\n\
-Sources: the long tour (its pitfalls: avoid circular lock dependencies); Python docs: threading (Lock.acquire with a timeout, Thread.join with a timeout, daemon threads)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("threads", "Threads (each needs two locks)", 2, 2, 8)
                 .help("Thread k takes lock k, then lock k+1 (the last wraps around to the first): a ring of locks."),
@@ -42,7 +39,7 @@ Sources: the long tour (its pitfalls: avoid circular lock dependencies); Python 
             Mode::new("scheduled-ordered", "One lock order, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("deadlock/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_deadlock(run, params)),
         needs: |p| Needs::threads(p.count("threads") + 1),
@@ -76,69 +73,6 @@ pub fn lesson() -> Lesson {
         }),
     }
 }
-
-const PYTHON: &str = r#"import random, threading, time
-
-THREADS = 2               # each needs two locks
-ROUNDS = 3                # transfers per thread
-HOLD_MS = 100             # work while holding the first lock
-WORK_MS = 50              # work while holding both
-WATCHDOG_MS = 600
-TRY_MS = 50               # try-lock timeout
-BACKOFF_MS = 100          # longest random back-off
-TIME_SCALE = 0.5
-
-def ms(n):
-    return n / 1000 * TIME_SCALE
-
-locks = [threading.Lock() for _ in range(THREADS)]
-done = []
-
-def transfer(first, second, name):
-    for _ in range(ROUNDS):
-        with first:
-            time.sleep(ms(HOLD_MS))     # the other thread takes its first lock meanwhile
-            with second:                # deadlock: each waits for the other's lock forever
-                time.sleep(ms(WORK_MS))
-                done.append(name)
-
-# Fix 1: one global order: every thread takes the lower-numbered lock first.
-def transfer_ordered(first, second, name):
-    low, high = sorted((first, second), key=locks.index)
-    transfer(low, high, name)
-
-# Fix 2: try the second lock with a timeout; on failure let go and back off.
-def transfer_trylock(first, second, name):
-    for _ in range(ROUNDS):
-        while True:
-            with first:
-                time.sleep(ms(HOLD_MS))
-                if second.acquire(timeout=ms(TRY_MS)):
-                    try:
-                        time.sleep(ms(WORK_MS)); done.append(name); break
-                    finally:
-                        second.release()
-            time.sleep(random.uniform(0, ms(BACKOFF_MS)))   # back off, then retry
-
-def run(target):
-    done.clear()
-    # thread k takes lock k, then lock k+1: around the circle, each waits for the next one's lock
-    threads = [threading.Thread(target=target, args=(locks[k], locks[(k + 1) % THREADS], f"thread {k+1}"),
-                                daemon=True) for k in range(THREADS)]
-    for t in threads: t.start()
-    deadline = time.perf_counter() + WATCHDOG_MS / 1000   # the watchdog
-    for t in threads: t.join(timeout=max(0, deadline - time.perf_counter()))
-    stuck = sum(t.is_alive() for t in threads)
-    print(target.__name__, "deadlocked" if stuck else "finished", f"({len(done)} transfers)")
-    return stuck
-
-if __name__ == "__main__":
-    assert run(transfer) > 0           # Python cannot cancel them: daemon threads die with the program
-    locks[:] = [threading.Lock() for _ in range(THREADS)]
-    WATCHDOG_MS *= 20                  # the fixed versions only need time
-    assert run(transfer_ordered) == 0
-    assert run(transfer_trylock) == 0
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     // A thread legitimately goes quiet while it works holding locks, or backs off: the

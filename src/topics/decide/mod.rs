@@ -12,10 +12,7 @@ pub fn topic() -> Topic {
         title: "Which model when?",
         chapter: Chapter::Foundations,
         summary: "Answer a few questions about your job: get a recommendation (threads, processes, async, a mix, a task queue) with its reasons, links to the topics that show it, and a measurement of that choice on this machine.",
-        explanation: crate::prose!("Start simple and profile first: most programs need no concurrency at all, and the right model depends on where the time goes. Answer the questions in the form and press Run: the answer explains which model fits and why, links to the topics that demonstrate it, and runs the matching workload from the compare topic (the same tasks, sequentially and in the recommended model, plus the usual wrong choice) so the advice comes with figures from this machine.\n\n\
-The checklist behind it: (1) Is the time spent computing or waiting? Measure before guessing. (2) How many tasks at once: a handful, hundreds, thousands? (3) Do tasks share state that changes? (4) Must the work survive a restart or spread over several machines? (5) Are the libraries blocking (no async version)? (6) Is the CPU part in Python (holds the GIL) or in a library that releases it (NumPy, hashing, compression)? (7) How much does starting a worker and copying data to it cost compared with the task?\n\n\
-In short: waiting on many things, asyncio; waiting with blocking libraries, a thread pool; computing in Python, a process pool (the GIL lets one thread compute at a time; on the free-threaded build, 3.13t or 3.14t, a thread pool computes in parallel too, if your libraries support it); both, asyncio with a process pool behind run_in_executor; shared state, one owner (an actor, a queue) rather than locks where you can; beyond one machine or across restarts, a task queue such as Celery.\n\n\
-Sources: the short reference page (its decision guide), the eight-techniques article (its checklist), the short examples post (its choice table) and the concepts-and-FAQ tutorial (profile first); Python docs: concurrent.futures, asyncio (run_in_executor, to_thread), the free-threading HOWTO."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::choice(
                 "work",
@@ -41,77 +38,12 @@ Sources: the short reference page (its decision guide), the eight-techniques art
         ],
         modes: crate::topics::compare::MODES.iter().map(|&(id, label, model)| Mode::new(id, label, model)).collect(),
         code: crate::topic_code!("decide/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_decide(run, params)),
         needs: |_| Needs { threads: 4, workers: 4 },
     }
 }
-
-const PYTHON: &str = r#"# The decision guide as a function, and a quick measurement of the recommendation.
-import asyncio, time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-WORK = "mixed"            # "cpu", "wait" or "mixed": where does the time go?
-COUNT = "many"            # "few", "many" or "huge": how many tasks at once?
-SHARED = False            # tasks update shared state
-BLOCKING = False          # only blocking libraries (no async version)
-DISTRIBUTED = False       # must survive restarts or use several machines
-MEASURE = True            # measure it on this machine
-
-def recommend(work, count, shared=False, blocking=False, distributed=False):
-    if distributed:
-        return "A distributed task queue (Celery with Redis or RabbitMQ), with the model above inside each worker"
-    if work == "cpu":
-        return "A process pool (ProcessPoolExecutor, multiprocessing.Pool)"
-    if work == "wait":
-        return "asyncio (one event loop, many tasks)" if not blocking and count != "few" else "A thread pool (ThreadPoolExecutor)"
-    if blocking:
-        return "A thread pool for the blocking calls, a process pool for the computing"
-    return "asyncio for the waiting, a process pool for the computing (run_in_executor)"
-    # shared state: give it one owner that others message (an actor, a queue)
-
-def rounds_per_ms():
-    """How many rounds of the arithmetic below one core does in a millisecond (measured once)."""
-    start, rounds = time.perf_counter(), 0
-    while time.perf_counter() - start < 0.05:
-        sum(i * i for i in range(1000))
-        rounds += 1
-    return rounds / ((time.perf_counter() - start) * 1000)
-
-ROUNDS_PER_MS = rounds_per_ms()
-
-def compute(ms):
-    """About `ms` milliseconds of pure-Python arithmetic on one core: a fixed amount of work, so
-    threads that wait for the GIL take longer, as they would with real work."""
-    return sum(sum(i * i for i in range(1000)) for _ in range(round(ms * ROUNDS_PER_MS)))
-
-def task(cpu_ms, wait_ms):
-    time.sleep(wait_ms / 1000)
-    compute(cpu_ms)
-
-async def async_task(pool, cpu_ms, wait_ms):
-    await asyncio.sleep(wait_ms / 1000)
-    await asyncio.get_running_loop().run_in_executor(pool, compute, cpu_ms)
-
-def timed(label, fn):
-    start = time.perf_counter()
-    fn()
-    print(f"{label:>20}: {time.perf_counter() - start:.2f} s")
-
-if __name__ == "__main__":
-    print("Recommendation:", recommend(WORK, COUNT, SHARED, BLOCKING, DISTRIBUTED))
-    if MEASURE:
-        # 8 tasks of about 80 ms, split as the page measures them
-        N, (CPU, WAIT) = 8, {"cpu": (40, 0), "wait": (2, 80)}.get(WORK, (20, 50))
-        timed("sequential", lambda: [task(CPU, WAIT) for _ in range(N)])
-        with ThreadPoolExecutor(4) as pool:
-            timed("threads (GIL)", lambda: list(pool.map(task, [CPU] * N, [WAIT] * N)))
-        with ProcessPoolExecutor(4) as pool:
-            async def main():
-                await asyncio.gather(*(async_task(pool, CPU, WAIT) for _ in range(N)))
-            timed("asyncio + processes", lambda: asyncio.run(main()))
-"#;
 
 // CODE START
 use crate::run::{Run, RunResult};

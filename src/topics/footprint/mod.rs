@@ -12,10 +12,7 @@ pub fn topic() -> Topic {
         title: "Footprint: a thread vs a process",
         chapter: Chapter::Processes,
         summary: "Measure what one more thread and one more isolated worker cost to start, in memory, and per message.",
-        explanation: crate::prose!("Threads are cheap to start and share everything; processes cost more and share nothing. This topic measures by how much, in this browser, instead of quoting rules of thumb.\n\n\
-One more thread: a Web Worker that runs the same WebAssembly module on the same shared memory, started and joined with an empty body. Starting a Web Worker takes far longer than starting a native thread, so the playground keeps a finished thread alive for a while and runs the next spawned thread on it, the way thread pools do: the second row measures that cheaper start. Its stack and thread-local storage come out of the memory all threads share, so the shared memory is measured while several threads are alive. Threads need a cross-origin isolated page; where the page is not isolated that row says so and the rest still runs.\n\n\
-One more isolated worker: a Web Worker that loads and instantiates its own copy of the module, with its own memory, before it can take a job. Each worker reports the size of its own memory; the JavaScript engine's own heap for the worker comes on top and a page cannot read it without special permissions. Then messages: a tiny one and a large one are sent to a worker and back, since every argument and result crosses by copy. The table says how each figure was measured.\n\n\
-Sources: the concepts-and-FAQ tutorial (memory footprint, pros and cons of threads and processes); Python docs: threading, multiprocessing (Process, Pipe, Contexts and start methods), statistics.median."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("samples", "Repetitions", 5, 1, 20).help("How many threads and workers to start, one at a time (the median is shown)."),
             Param::int("payload_kb", "Large message (KB)", 1024, 1, 16_384).help("The size of the large message sent to a worker and back."),
@@ -26,48 +23,12 @@ Sources: the concepts-and-FAQ tutorial (memory footprint, pros and cons of threa
             Mode::new("worker", "One more isolated worker", Model::Workers),
         ],
         code: crate::topic_code!("footprint/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_footprint(run, params)),
         needs: |_| Needs::threads(1),
     }
 }
-
-const PYTHON: &str = r#"import statistics, threading, time
-from multiprocessing import Process, Pipe
-
-SAMPLES = 5               # repetitions
-PAYLOAD_KB = 1024         # the large message
-
-def nothing(): pass
-
-def echo(conn):
-    while (msg := conn.recv()) is not None:
-        conn.send(msg)
-
-def median_ms(start_one):
-    times = []
-    for _ in range(SAMPLES):
-        start = time.perf_counter(); start_one(); times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)             # the page shows the median too
-
-def one_thread():
-    t = threading.Thread(target=nothing); t.start(); t.join()
-
-def one_process():
-    p = Process(target=nothing); p.start(); p.join()     # a new interpreter (spawn, forkserver) or a copy (fork)
-
-if __name__ == "__main__":                               # a spawned child re-imports this file
-    print("one more thread:", median_ms(one_thread), "ms")
-    print("one more process:", median_ms(one_process), "ms")
-    here, there = Pipe()
-    p = Process(target=echo, args=(there,)); p.start()
-    for payload in (b"x", b"x" * (PAYLOAD_KB * 1024)):
-        start = time.perf_counter()
-        here.send(payload); assert here.recv() == payload   # pickled, copied, unpickled, both ways
-        print(len(payload), "bytes round trip:", (time.perf_counter() - start) * 1000, "ms")
-    here.send(None); p.join()
-"#;
 
 // CODE START
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -12,11 +12,7 @@ pub fn topic() -> Topic {
         title: "The GIL: threads vs processes on CPU work",
         chapter: Chapter::Foundations,
         summary: "Two threads under a global interpreter lock gain nothing on CPU work; without it, and as processes, they scale.",
-        explanation: crate::prose!("CPython has a global interpreter lock (GIL): only the thread holding it runs Python code. A thread keeps it for a switch interval (5 ms by default) and then hands it over if another thread is waiting. Threads still help while they wait for I/O, because waiting releases the lock, but on pure computation two threads under the GIL take turns and finish no sooner than one.\n\n\
-This topic sums i*i below a limit, split in two halves. The simulated GIL is a real lock that each thread must hold to compute a slice; watch the timeline: under the GIL the two lanes alternate, without it they run side by side. Isolated workers (like multiprocessing) each have their own memory and no shared lock, so they scale too.\n\n\
-Rust has no GIL: the lock here is simulated on purpose, so you can switch it on and off and see the difference on the same code.\n\n\
-The mode \"2 threads, no GIL\" is what the free-threaded build of CPython gives (python3.13t: experimental in 3.13, PEP 703; officially supported since 3.14, PEP 779): the same threading code, and the two halves run on two cores at once. On that build sys._is_gil_enabled() returns False; the usual build keeps the GIL. The long tour's GIL demo makes the same point as this topic, and its guard and its named function are right: what workers run must be a function defined at the top of a module (pickled by name; a lambda cannot be) and process start-up must sit under if __name__ == \"__main__\":, since spawn and forkserver children (Windows, macOS, and Linux since 3.14) import the main file again.\n\n\
-Sources: the long tour (its GIL demo), the concepts-and-FAQ tutorial (what the GIL is) and the short examples post (whose claim that threads run on a single core is wrong: they may run on any core, one at a time inside the interpreter); Python docs: the glossary (global interpreter lock), sys.setswitchinterval, threading, multiprocessing (Pool), the free-threading HOWTO."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("limit", "Sum i*i below", 1_200_000_000, 1_000, 2_000_000_000)
                 .help("The Python original uses 5,000,000; wasm is much faster, so the default is larger: about half a second or more of work, so that what the threads and workers save shows."),
@@ -31,48 +27,12 @@ Sources: the long tour (its GIL demo), the concepts-and-FAQ tutorial (what the G
             Mode::new("workers", "2 isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("gil/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_gil(run, params)),
         needs: |_| Needs { threads: 2, workers: 2 },
     }
 }
-
-const PYTHON: &str = r#"import sys, threading, time
-from multiprocessing import Pool
-
-LIMIT = 10_000_000        # sum i*i below this; sized for CPython (the page's run: 1_200_000_000; the tutorial: 5_000_000)
-SWITCH_MS = 5.0           # how long a thread may keep the GIL when another one waits
-
-def sum_squares(lo, hi):  # a named function: Pool pickles it by name, a lambda cannot be pickled
-    return sum(i * i for i in range(lo, hi))
-
-def work(lo, hi, out, k):
-    out[k] = sum_squares(lo, hi)
-
-if __name__ == "__main__":   # Pool's children re-import this file (spawn, forkserver: Linux's default since 3.14)
-    sys.setswitchinterval(SWITCH_MS / 1000)
-    # False on the free-threaded build (python3.13t, 3.14t), where the threads below run at once
-    print("GIL enabled:", getattr(sys, "_is_gil_enabled", lambda: True)())
-    halves = [(0, LIMIT // 2), (LIMIT // 2, LIMIT)]
-
-    start = time.perf_counter()
-    single = sum_squares(0, LIMIT)
-    print("single", time.perf_counter() - start)
-
-    start = time.perf_counter(); out = [0, 0]
-    threads = [threading.Thread(target=work, args=(lo, hi, out, k)) for k, (lo, hi) in enumerate(halves)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    print("threads", time.perf_counter() - start)   # with the GIL about the same as single; without, about half
-
-    start = time.perf_counter()
-    with Pool(2) as pool:
-        parts = pool.starmap(sum_squares, halves)
-    print("processes", time.perf_counter() - start)        # about half
-    assert sum(out) == sum(parts) == single
-    print("sum", single)
-"#;
 
 /// Predict, then run: which way of summing is slowest.
 pub fn prompts() -> Vec<crate::predict::Prompt> {

@@ -15,12 +15,7 @@ pub fn topic() -> Topic {
         title: "Thumbnails on a process pool",
         chapter: Chapter::Processes,
         summary: "Workers decode images (generated ones, and PNG or JPEG files you pick), shrink them to fit within 800 x 600 and encode thumbnails; a broken file fails alone.",
-        explanation: crate::prose!("Making thumbnails is a classic job for a process pool: every image is independent, decoding and resizing are heavy computing, and the result is small. Each worker receives one file, decodes it (PNG or JPEG), shrinks it to fit within the box (default 800 x 600) keeping its proportions, and encodes the thumbnail as a PNG. An image already smaller than the box is kept at its size, as Pillow's thumbnail() does.\n\n\
-The batch starts with a few pictures generated in the page (landscape, portrait, a wide panorama, a small square) and one deliberately broken file whose bytes stop being a PNG after the header. Then come your own files, if you pick some: photos from a phone or camera are JPEGs, and they are often far bigger than the generated pictures, so the pool has real work. Your files never leave this page; they only travel to its workers. A file that is neither PNG nor JPEG, or is damaged after its header, fails inside its worker and the error comes back with its name, while the pool goes on with the rest, as with Pool.map when the function catches its own errors and returns them.\n\n\
-Files are bytes, and bytes must be copied to reach a worker: here each call (the file's bytes, its name and the box) is encoded into one binary message and copied across, which is what Python's pickling of the call amounts to. The note next to the pool's time shows how many bytes crossed and how long the copying took; compare it with the time the workers spent decoding, resizing and encoding (the last column of the table). PNG decoding and encoding, and the resizing, are our own Rust (a small PNG codec on the fdeflate compression crate, and an area-averaging resampler: every thumbnail pixel is the average of the source pixels it covers); JPEG decoding is the zune-jpeg crate. A phone stores a photo as its sensor saw it, with an EXIF note saying how to turn it; the worker turns it upright before shrinking it (Pillow: ImageOps.exif_transpose). A JPEG's decoding usually dominates: every pixel of the full photo is decoded before it is shrunk. Pillow can skip most of that by asking the JPEG decoder for a half, quarter or eighth of the size (Image.draft, which thumbnail() uses); ours always decodes everything.\n\n\
-The pool's queue holds the biggest pictures first (their pixel count, read from each file's header without decoding it), and every idle worker takes the next one. In the batch's own order a big picture can be the last one taken: one worker then works on it alone while the other has nothing left to do. That is what your own photos would do, since they come after the generated pictures and are often many times bigger; the generated pictures alone are six of about the same size and a small one, which any order shares out fairly evenly. Largest first, the small files come last and fill the gaps, so the workers finish at about the same time (the longest-processing-time-first rule; the timeline shows who took what). Cutting the work into pieces small enough to even out is the other cure, as rayon does, but one file is one call here: splitting a picture would copy its bytes to several workers. The Python does the same with sorted() before pool.map.\n\n\
-The eight-techniques article says the main guard keeps children from re-executing the main module: they do import it again (under spawn and forkserver); the guard keeps the pool-starting code from running in them. It matters on Linux too since Python 3.14, not only on Windows.\n\n\
-Sources: the eight-techniques article (resize_image with Pool.map and an 800 x 600 box) and the short reference page (processing images on a ProcessPoolExecutor); Python docs: concurrent.futures (ProcessPoolExecutor.map); Pillow: Image.thumbnail, ImageOps.exif_transpose, Image.draft."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("max_w", "Box width", 800, 16, 4000).help("Thumbnails fit within this width..."),
             Param::int("max_h", "Box height", 600, 16, 4000).help("...and this height; proportions are kept."),
@@ -48,7 +43,7 @@ Sources: the eight-techniques article (resize_image with Pool.map and an 800 x 6
             Mode::new("pool", "Pool of isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("image_resize/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: something_to_resize,
         run: |run, params| Box::pin(run_image_resize(run, params)),
         needs: |p| Needs::workers(p.count("workers")),
@@ -78,55 +73,6 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
     }
     Ok(())
 }
-
-const PYTHON: &str = r#"import io, os, sys
-from concurrent.futures import ProcessPoolExecutor
-from PIL import Image, ImageDraw, ImageOps   # pip install Pillow
-
-MAX_W, MAX_H = 800, 600   # the box thumbnails fit in
-WORKERS = os.cpu_count()  # one process per core
-BROKEN = True             # include a broken file
-
-def thumbnail(name, data, box=(MAX_W, MAX_H)):
-    try:
-        image = Image.open(io.BytesIO(data))     # PNG, JPEG, or "cannot identify image file"
-        image = ImageOps.exif_transpose(image)   # phone photos: turn upright first
-        image.thumbnail(box)                     # fit within the box, keep proportions
-        out = io.BytesIO()
-        image.convert("RGBA").save(out, "PNG")
-        return name, image.size, out.getvalue(), None
-    except Exception as error:                   # a broken file fails alone
-        return name, None, None, str(error)
-
-def pixels(data):                                # the header only: what a file costs to shrink
-    try:
-        width, height = Image.open(io.BytesIO(data)).size
-        return width * height
-    except Exception:
-        return 0
-
-def generated(name, w, h):                       # the tutorial read files you had; these are made here
-    image = Image.new("RGB", (w, h), (40, 90, 160))
-    ImageDraw.Draw(image).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(250, 200, 60))
-    out = io.BytesIO(); image.save(out, "PNG")
-    return name, out.getvalue()
-
-if __name__ == "__main__":
-    sizes = {"sunset.png": (1600, 1200), "tower.png": (1200, 1600), "panorama.png": (3000, 750),
-             "garden.png": (2000, 1000), "target.png": (1400, 1400), "harbor.png": (1800, 1100),
-             "icon.png": (500, 500)}             # the page's "Normal" sizes
-    files = dict(generated(name, w, h) for name, (w, h) in sizes.items())
-    if BROKEN:
-        files["broken.png"] = b"\x89PNG\r\n\x1a\n this is not really an image"
-    for path in sys.argv[1:]:                    # then yours: python image_resize.py photo.jpg ...
-        files[path] = open(path, "rb").read()
-    names = sorted(files, key=lambda name: pixels(files[name]), reverse=True)   # largest first: balanced
-    with ProcessPoolExecutor(WORKERS) as pool:   # the bytes are pickled to each worker
-        results = list(pool.map(thumbnail, names, [files[name] for name in names]))
-    for name, size, png, error in results:
-        print(name, error or f"{size[0]} x {size[1]}, {len(png)} bytes")
-    print("thumbnails", sum(error is None for *_, error in results), "errors", sum(error is not None for *_, error in results))
-"#;
 
 // CODE START
 use crate::clock::now_ms;

@@ -11,12 +11,7 @@ pub fn topic() -> Topic {
         title: "I/O-bound work: sequential, threads, async",
         chapter: Chapter::Foundations,
         summary: "Ten waits of 100 ms: one after another (~1 s), on a pool of threads or as async tasks (~0.1 s).",
-        explanation: crate::prose!("Waiting for a network answer or a disk keeps a program busy doing nothing. Done one after another, N waits of L ms take N x L.\n\n\
-A pool of P threads waits for P things at once: the total drops to about ceil(N / P) x L. Each thread is a real operating-system (here: Web Worker) thread that sleeps while it waits.\n\n\
-Python's threads hold the GIL while they run Python code, but every blocking call that waits (time.sleep, a socket read) lets go of it first. So the GIL does not stop threads from overlapping their waits: the mode Thread pool under the GIL runs the same pool with a simulated GIL that each thread must hold to prepare its request and to handle the answer, and releases while it waits. It finishes in about the same time as the free threads (the plain Thread pool mode, which is what the free-threaded build of CPython would give); on the timeline, the short GIL stretches take turns while the waits overlap.\n\n\
-Async tasks wait on one thread: each task starts its wait and gives the event loop back, so all N waits overlap and the total is about one wait, with no extra threads at all.\n\n\
-The short reference page runs the same comparison, but its async part, asyncio.run(asyncio.gather(...)), does not run: asyncio.run accepts only a coroutine (ValueError), and since Python 3.14 gather called with no running loop already raises RuntimeError. Gather inside an async def main() and run main(), as below.\n\n\
-Sources: the short reference page (its performance comparison), the long tour (threaded downloads) and the concepts-and-FAQ tutorial (the GIL is released while waiting for I/O); Python docs: concurrent.futures (ThreadPoolExecutor), asyncio (Runners: asyncio.run; Coroutines and Tasks: gather, sleep), time.sleep."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("count", "Waits (N)", 10, 1, 1000),
             Param::int("latency_ms", "Latency per wait (ms)", 100, 1, 5000),
@@ -30,7 +25,7 @@ Sources: the short reference page (its performance comparison), the long tour (t
             Mode::new("async", "Async tasks", Model::Async),
         ],
         code: crate::topic_code!("io_compare/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: |p| {
             let total = p.int("count") * p.int("latency_ms");
             if total > 120_000 {
@@ -45,40 +40,6 @@ Sources: the short reference page (its performance comparison), the long tour (t
         needs: |p| Needs::threads(p.count("pool").min(p.count("count"))),
     }
 }
-
-const PYTHON: &str = r#"import asyncio, time
-from concurrent.futures import ThreadPoolExecutor
-
-COUNT = 10                # waits
-LATENCY_MS = 100          # each wait
-POOL = 10                 # threads in the pool
-
-def wait(i):
-    time.sleep(LATENCY_MS / 1000)   # a blocking I/O call
-    return i
-
-async def await_one(i):
-    await asyncio.sleep(LATENCY_MS / 1000)  # gives the event loop back while waiting
-    return i
-
-async def main():
-    return await asyncio.gather(*(await_one(i) for i in range(COUNT)))
-
-if __name__ == "__main__":
-    start = time.perf_counter()
-    done = [wait(i) for i in range(COUNT)]
-    print("sequential", time.perf_counter() - start)    # ~1.0 s
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=POOL) as pool:
-        done = list(pool.map(wait, range(COUNT)))
-    print("threads", time.perf_counter() - start)       # ~0.1 s
-
-    start = time.perf_counter()
-    done = asyncio.run(main())
-    print("async", time.perf_counter() - start)         # ~0.1 s
-    print("waits", len(done))
-"#;
 
 /// Predict, then run: which way of waiting finishes first.
 pub fn prompts() -> Vec<crate::predict::Prompt> {

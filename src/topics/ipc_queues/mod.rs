@@ -12,11 +12,7 @@ pub fn topic() -> Topic {
         title: "Queues between processes",
         chapter: Chapter::Processes,
         summary: "Four workers take numbers from one work queue, square them after a random pause, put results on a result queue, and stop on pills.",
-        explanation: crate::prose!("Processes share no memory, so they share queues instead. A work queue holds the numbers 1 to 20; whichever worker is idle takes the next one, squares it after a random pause (as if the work took 0.1 to 0.3 s), and puts (worker, n, n*n) on a result queue. Nobody decides in advance who gets which number: a worker that drew short pauses simply comes back for more, so the work spreads by itself.\n\n\
-How do workers know the work is over? After the numbers, the queue holds one stop pill per worker (Python code often uses None). A worker that draws a pill leaves its loop and ends; because every worker eventually draws exactly one pill, all of them stop and none waits forever.\n\n\
-Here the queue is kept by the page and every item travels to the worker as a message, copied like a pickle; the answer travels back the same way. The chart follows both queue lengths over time, the table shows how the work was shared, and the results are shown sorted by n although they arrived in another order.\n\n\
-The long tour's workers also end when get(timeout=1) finds the queue empty for a second, through a bare except: that catches every error too, so a bug in the work would end a worker silently. A pill per worker ends them deterministically, and reading every result before joining the workers avoids the documented hang of joining a process whose queue still holds data.\n\n\
-Sources: the long tour (its work and result queues with poison pills); Python docs: multiprocessing (Queue, the programming guidelines: joining processes that use queues)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("numbers", "Numbers (1..N)", 20, 1, 200).help("How many numbers go on the work queue."),
             Param::int("workers", "Workers", 4, 1, 16),
@@ -32,45 +28,12 @@ Sources: the long tour (its work and result queues with poison pills); Python do
         ],
         modes: vec![Mode::new("workers", "Isolated workers and two queues", Model::Workers)],
         code: crate::topic_code!("ipc_queues/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_ipc_queues(run, params)),
         needs: |p| Needs::workers(p.count("workers")),
     }
 }
-
-const PYTHON: &str = r#"import random, time
-from multiprocessing import Process, Queue
-
-NUMBERS = 20              # squares of 1..N
-WORKERS = 4
-PAUSE_MIN_MS, PAUSE_MAX_MS = 100, 300
-TIME_SCALE = 1.0
-SEED = 0                  # each worker seeds with SEED + its id (0: new each run)
-
-def worker(wid, tasks, results):
-    rng = random.Random(SEED + wid if SEED else None)
-    while True:
-        n = tasks.get()               # blocks until there is an item
-        if n is None:                 # the stop pill
-            break
-        time.sleep(rng.uniform(PAUSE_MIN_MS, PAUSE_MAX_MS) / 1000 * TIME_SCALE)
-        results.put((wid, n, n * n))
-
-if __name__ == "__main__":
-    tasks, results = Queue(), Queue()
-    for n in range(1, NUMBERS + 1):
-        tasks.put(n)
-    for _ in range(WORKERS):
-        tasks.put(None)               # one pill per worker
-    procs = [Process(target=worker, args=(w, tasks, results)) for w in range(1, WORKERS + 1)]
-    for p in procs: p.start()
-    out = [results.get() for _ in range(NUMBERS)]   # read before join: a full pipe blocks a child
-    for p in procs: p.join()
-    for wid, n, square in sorted(out, key=lambda r: r[1]):
-        print(f"{n}^2 = {square} (worker {wid})")
-    print("results", len(out), "sum of squares", sum(s for _, _, s in out))
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     if p.int("pause_min_ms") > p.int("pause_max_ms") {

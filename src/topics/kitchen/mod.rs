@@ -11,12 +11,7 @@ pub fn topic() -> Topic {
         title: "Concurrency vs parallelism: one cook or two",
         chapter: Chapter::Foundations,
         summary: "Pasta (2 s + 5 s) and sauce (3 s + 4 s): one after the other, interleaved by one cook, or two cooks at once.",
-        explanation: crate::prose!("Two dishes, each made of steps that are mostly waiting: the pasta needs 2 s for the water to boil and 5 s to cook, the sauce 3 s of frying and 4 s of simmering. Made one after the other, dinner takes the sum of every step.\n\n\
-Concurrency is one cook who starts the water, and while it heats starts the sauce: the waits overlap on a single event loop, so dinner takes about as long as the longer dish. Nobody works faster; the cook just never stands idle watching a pot.\n\n\
-Parallelism is two cooks (two isolated workers, each with its own memory), one per dish. It also takes about as long as the longer dish, plus the time to hire the cooks. An isolated worker has no shared memory to sleep on, so each step there is a busy wait on the clock: the cook really stands at the stove, and each cook needs its own core.\n\n\
-For waiting, both end the same; for work that needs the processor only the second helps. The time scale shortens every step (1 restores the original seconds).\n\n\
-The long tour's kitchen itself starts no processes (it imports threading and never uses it: its one cook works strictly in sequence); its two-chefs example creates a multiprocessing.Pool at module level with no if __name__ == \"__main__\": guard. Under the spawn and forkserver start methods (the default on Windows and macOS, and on Linux since Python 3.14) each child imports the main file again, reaches that Pool() while it is still starting up, and stops with a RuntimeError instead of computing. Anything that starts processes belongs under the guard.\n\n\
-Sources: the long tour (the kitchen, the two chefs) and the concepts-and-FAQ tutorial (one chef juggling orders, several chefs); Python docs: asyncio (Coroutines and Tasks: gather, sleep), multiprocessing (Process; Contexts and start methods; the programming guidelines on the main module)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![Param::float("time_scale", "Time scale", 0.05, 0.01, 1.0, 0.01)
             .help("Multiplies every step: 1 gives the original 2 + 5 s and 3 + 4 s.")],
         presets: vec![Preset { id: "original", label: "Original durations (2+5 s, 3+4 s)", values: json!({"time_scale": 1.0}) }],
@@ -26,49 +21,12 @@ Sources: the long tour (the kitchen, the two chefs) and the concepts-and-FAQ tut
             Mode::new("parallel", "Parallel (two isolated workers)", Model::Workers),
         ],
         code: crate::topic_code!("kitchen/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_kitchen(run, params)),
         needs: |_| Needs::workers(2),
     }
 }
-
-const PYTHON: &str = r#"import asyncio, time
-from multiprocessing import Process
-
-TIME_SCALE = 0.05                    # 1 restores the original seconds (14 s and 7 s)
-
-DISHES = {"pasta": [("boil the water", 2), ("cook the pasta", 5)],
-          "sauce": [("chop and fry", 3), ("simmer the sauce", 4)]}
-
-def cook(dish):                      # one worker: blocking waits
-    for step, seconds in DISHES[dish]:
-        time.sleep(seconds * TIME_SCALE)
-
-async def cook_async(dish):          # one cook on the event loop
-    for step, seconds in DISHES[dish]:
-        await asyncio.sleep(seconds * TIME_SCALE)  # gives the loop to the other dish
-
-async def dinner():
-    await asyncio.gather(*(cook_async(d) for d in DISHES))
-
-# all three parts under the guard: a child process re-imports this file (spawn, and forkserver:
-# the default on Linux since Python 3.14)
-if __name__ == "__main__":
-    start = time.perf_counter()
-    for dish in DISHES: cook(dish)
-    print("sequential", time.perf_counter() - start)   # ~14 s x TIME_SCALE
-
-    start = time.perf_counter()
-    asyncio.run(dinner())
-    print("concurrent", time.perf_counter() - start)   # ~7 s x TIME_SCALE
-
-    start = time.perf_counter()
-    cooks = [Process(target=cook, args=(d,)) for d in DISHES]
-    for c in cooks: c.start()
-    for c in cooks: c.join()
-    print("parallel", time.perf_counter() - start)     # ~7 s x TIME_SCALE
-"#;
 
 // CODE START
 use serde::{Deserialize, Serialize};

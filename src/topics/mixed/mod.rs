@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "Mixing async I/O and CPU work",
         chapter: Chapter::Async,
         summary: "Fetch inputs concurrently, then count primes on a worker pool while a heartbeat shows the event loop stays free; or run it on the loop and watch it stall.",
-        explanation: crate::prose!("Real programs mix both kinds of work: first wait for data (requests), then compute on it. Async is the right tool for the waiting, but an event loop has one thread: while it computes, nothing else on it runs. No timer fires, no answer is read, no button is handled.\n\n\
-A heartbeat task makes that visible. Every 15 ms it asks for a timer and measures how late it wakes up. While the loop is free the delay stays near zero.\n\n\
-In the pool variant the inputs are fetched concurrently, then the prime counting is sent to isolated workers (run_in_executor with a process pool in Python) and awaited: the loop only waits for their answers, and the heartbeat keeps beating. In the on-loop variant the same counting runs directly on the loop, in one plain loop with no await inside: the heartbeat stops for the whole computation and its delay jumps to the time the computation took.\n\n\
-The short reference page gets the loop with asyncio.get_event_loop() inside a coroutine: it works there, but asyncio.get_running_loop() is the call the docs recommend, and outside a running loop get_event_loop() raises RuntimeError since Python 3.14.\n\n\
-Sources: the short reference page (process_batch: run_in_executor with a ProcessPoolExecutor) and the long tour (fetching with aiohttp); Python docs: asyncio (Event loop: run_in_executor, get_running_loop; gather), concurrent.futures (ProcessPoolExecutor)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("inputs", "Inputs to fetch", 4, 1, 16),
             Param::int("limit", "Count primes below", 4_000_000, 1000, 10_000_000).help("Split into one range per input."),
@@ -28,53 +24,12 @@ Sources: the short reference page (process_batch: run_in_executor with a Process
             Mode::new("on-loop", "Fetch, then CPU on the event loop", Model::Async),
         ],
         code: crate::topic_code!("mixed/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_mixed(run, params)),
         needs: |p| Needs::workers(p.count("workers").min(p.count("inputs"))),
     }
 }
-
-const PYTHON: &str = r#"import asyncio, os, time
-from concurrent.futures import ProcessPoolExecutor
-import aiohttp                            # pip install aiohttp
-
-BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
-INPUTS = 4                                # requests, each names a range to count primes in
-LIMIT = 300_000                           # count primes below this, sized for CPython (the page's run: 4_000_000)
-WORKERS = os.cpu_count()                  # one process per core
-FETCH_DELAY_S = 0.2                       # the simulated service waits this long (httpbin only echoes it back)
-
-def count_primes(lo, hi):                 # CPU-bound: runs in another process
-    return sum(all(n % d for d in range(2, int(n**0.5) + 1)) for n in range(max(lo, 2), hi))
-
-async def heartbeat(delays):
-    while True:
-        planned = time.perf_counter() + 0.015
-        await asyncio.sleep(0.015)
-        delays.append(time.perf_counter() - planned)   # how late the loop woke us
-
-async def main():
-    delays = []
-    beat = asyncio.create_task(heartbeat(delays))
-    step = -(-LIMIT // INPUTS)
-    async with aiohttp.ClientSession() as session:
-        async def get(url):
-            async with session.get(url) as r:
-                return (await r.json())["args"]
-        ranges = await asyncio.gather(*(get(f"{BASE}/get?lo={k*step}&hi={min((k+1)*step, LIMIT)}&delay={FETCH_DELAY_S}")
-                                        for k in range(INPUTS)))
-    loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(WORKERS) as pool:
-        counts = await asyncio.gather(*(loop.run_in_executor(pool, count_primes, int(r["lo"]), int(r["hi"]))
-                                        for r in ranges))
-    # count_primes(...) called directly here would block the loop: max(delays) would jump
-    beat.cancel()
-    print(sum(counts), "primes; worst heartbeat delay", max(delays))
-
-if __name__ == "__main__":
-    asyncio.run(main())
-"#;
 
 // CODE START
 use std::cell::Cell;

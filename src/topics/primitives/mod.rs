@@ -12,10 +12,7 @@ pub fn topic() -> Topic {
         title: "Semaphore, condition, barrier, event",
         chapter: Chapter::Threads,
         summary: "Four synchronization tools, one short scenario each: at most N inside, wait until notified, wait for everyone, wait for a signal.",
-        explanation: crate::prose!("A semaphore holds N permits. A thread takes one to enter a section and gives it back when it leaves; when none are left, the next thread waits. So at most N threads are inside at once: handy to limit connections to a server. Here it is built from a mutex and a condition variable, and the run records how many threads were really inside at the same time.\n\n\
-A condition variable lets threads sleep until another thread changes some shared state and notifies them. The sleeping thread always re-checks the state after waking up, in a loop, because a wake-up alone proves nothing.\n\n\
-A barrier makes a group wait until all of its members have arrived; then all go on together, phase after phase. An event is a flag threads can wait on: one thread sets it, every waiting thread wakes up. It is also the usual way to ask a background thread to stop. The timeline draws all of this waiting differently from working.\n\n\
-Sources: the eight-techniques article (Semaphore, Condition and Queue named among the primitives) and the long tour's scraper (a semaphore limiting requests); Python docs: threading (Semaphore, Condition, Barrier, Event objects)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("threads", "Threads per scenario", 4, 2, 16),
             Param::int("permits", "Semaphore permits (N)", 2, 1, 16).help("At most this many threads inside at once."),
@@ -35,77 +32,12 @@ Sources: the eight-techniques article (Semaphore, Condition and Queue named amon
             Mode::new("event", "Event: wait for a signal", Model::Threads),
         ],
         code: crate::topic_code!("primitives/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_primitives(run, params)),
         needs: |p| Needs::threads(p.count("threads") + 2),
     }
 }
-
-const PYTHON: &str = r#"import random, threading, time
-
-THREADS = 4               # per scenario
-PERMITS = 2               # semaphore: at most N inside
-HOLD_MS = 400             # time spent inside / working
-TIME_SCALE = 0.5
-
-HOLD = HOLD_MS / 1000 * TIME_SCALE
-
-# Semaphore: at most PERMITS threads inside.
-sem = threading.Semaphore(PERMITS)
-inside, most_inside = 0, 0
-def limited(i):
-    global inside, most_inside
-    with sem:
-        inside += 1; most_inside = max(most_inside, inside)
-        time.sleep(HOLD)
-        inside -= 1
-
-# Condition: wait until the soup is ready.
-cond, soup = threading.Condition(), None
-def cook():
-    global soup
-    time.sleep(HOLD)
-    with cond:
-        soup = "tomato soup"
-        cond.notify_all()
-def guest(i):
-    with cond:
-        while soup is None:          # always re-check after waking
-            cond.wait()
-        print(f"guest {i} eats {soup}")
-
-# Barrier: nobody starts phase 2 before everyone finished phase 1.
-barrier = threading.Barrier(THREADS)
-def party(i):
-    for phase in (1, 2):
-        time.sleep(random.uniform(0.25, 1) * HOLD)
-        barrier.wait()
-
-# Event: runners wait for the starting signal; a ticker runs until told to stop.
-go, finished = threading.Event(), threading.Event()
-def runner(i):
-    go.wait()
-    time.sleep(random.uniform(0.25, 0.5) * HOLD)
-def ticker():
-    while not finished.wait(HOLD / 4):  # True once set; False after each timeout
-        print("tick")
-
-if __name__ == "__main__":
-    for scenario in ([limited] * THREADS, [cook] + [guest] * (THREADS - 1), [party] * THREADS):
-        threads = [threading.Thread(target=f, args=() if f is cook else (i,)) for i, f in enumerate(scenario)]
-        for t in threads: t.start()
-        for t in threads: t.join()
-    print("at most", most_inside, "inside the semaphore")
-
-    runners = [threading.Thread(target=runner, args=(i,)) for i in range(THREADS)]
-    tick = threading.Thread(target=ticker)
-    for t in runners + [tick]: t.start()
-    time.sleep(HOLD); go.set()
-    for t in runners: t.join()
-    finished.set(); tick.join()
-    print("done")
-"#;
 
 // CODE START
 use std::sync::atomic::{AtomicUsize, Ordering};

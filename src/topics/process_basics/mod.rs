@@ -11,12 +11,7 @@ pub fn topic() -> Topic {
         title: "Processes: start, work, report",
         chapter: Chapter::Processes,
         summary: "Four isolated workers each sum i*i below 1,000,000 and report their own id; starting them has a cost of its own.",
-        explanation: crate::prose!("A process is a program with its own memory. Python's multiprocessing starts a child for each Process, hands it a function and its arguments, and the child reports back by message. With the spawn and forkserver start methods (the default on Windows and macOS, and on Linux since Python 3.14) the child is a new interpreter that imports the main file again; with fork (Linux's default before 3.14) it is a copy of the parent. Here an isolated worker plays the process: a Web Worker with its own copy of the WebAssembly module and its own memory, which shares nothing with the page but the messages it receives and sends.\n\n\
-Each worker computes the same sum of i*i below the limit and answers with the number it identifies itself by (like os.getpid()), so you can see that every task really ran somewhere else. The same sums are then computed one after another on the main lane, and the results must match exactly.\n\n\
-Starting a worker is not free: the browser creates a thread for it, loads and compiles the module and sets up its memory before any work begins. The first parallel mode starts new workers, as multiprocessing.Process does; the timeline draws that start-up as its own segment at the head of every worker lane, and the tables split the parallel time into start-up, message copying and computing. With a small limit the start-up dominates; raise the limit and the computing takes over.\n\n\
-The second parallel mode sends the same tasks to workers that were started before you pressed Run (the page starts them when it shows this topic), as a long-lived Pool or ProcessPoolExecutor would: it pays only for the messages.\n\n\
-The short examples post starts its Process at module level without an if __name__ == \"__main__\": guard: under spawn or forkserver the child, importing the file again, would try to start a process of its own and fails with a RuntimeError. The concepts-and-FAQ tutorial says the guard matters \"especially on Windows\"; since 3.14 it matters on Linux too.\n\n\
-Sources: the long tour (basic process creation), the concepts-and-FAQ tutorial and the short examples post (a Process started and joined); Python docs: multiprocessing (Process, Queue, Contexts and start methods, the programming guidelines), os.getpid."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("workers", "Workers", 4, 1, 16).help("How many isolated workers to start; each does one sum."),
             Param::int("limit", "Sum i*i below", 1_000_000, 1, 200_000_000)
@@ -33,39 +28,12 @@ Sources: the long tour (basic process creation), the concepts-and-FAQ tutorial a
             Mode::new("pool", "Warm pool (started before)", Model::Workers),
         ],
         code: crate::topic_code!("process_basics/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_process_basics(run, params)),
         needs: |p| Needs::workers(p.count("workers")),
     }
 }
-
-const PYTHON: &str = r#"import os, time
-from multiprocessing import Process, Queue
-
-WORKERS = 4
-LIMIT = 1_000_000         # each sums i*i below this
-
-def work(task, limit, answers):
-    total = sum(i * i for i in range(limit))
-    answers.put((task, os.getpid(), total))      # the answer travels back as a message
-
-if __name__ == "__main__":
-    start = time.perf_counter()
-    sequential = [sum(i * i for i in range(LIMIT)) for _ in range(WORKERS)]
-    print("sequential", time.perf_counter() - start)
-
-    start = time.perf_counter()
-    answers = Queue()
-    procs = [Process(target=work, args=(k, LIMIT, answers)) for k in range(WORKERS)]
-    for p in procs: p.start()                    # a new interpreter (spawn, forkserver) or a copy (fork)
-    results = sorted(answers.get() for _ in procs)
-    for p in procs: p.join()
-    print("processes", time.perf_counter() - start)
-    for task, pid, total in results:
-        print(f"task {task} ran in process {pid}: {total}")
-    assert [total for _, _, total in results] == sequential
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     let total = p.int("workers") * p.int("limit");

@@ -12,11 +12,7 @@ pub fn topic() -> Topic {
         title: "A process executor: map, order, errors",
         chapter: Chapter::Processes,
         summary: "Map power and square over inputs on a process-style executor: results in input order, a failing call reported with its input.",
-        explanation: crate::prose!("An executor hides the pool behind one call: give it a function and a list of inputs, and it hands every input to a free worker and gives back the results, in the order of the inputs, whatever order they finished in. Python's ProcessPoolExecutor.map does this; here the workers are isolated workers and each call's input and result are copied across as messages.\n\n\
-The functions are power(base, exp) over a few pairs such as 2^31 and 5^20, and square(n) for 1 to 5. Python's integers never overflow, so to have a call that fails the power function here works in 64-bit integers and raises an overflow error when the result does not fit (10^19 is just too big). That exception is caught in the worker, sent back instead of a result, and reported next to the input that caused it; the other calls complete normally.\n\n\
-Each call is tiny, so on a pool most of the time goes into starting workers and passing messages: the note next to the executor's time shows it. An executor pays off when each call does real work.\n\n\
-The eight-techniques article's version passes a lambda to ProcessPoolExecutor.map: a lambda cannot be pickled to reach a worker, so that map fails (a PicklingError when its results are read). Give the executor a function defined at the top of a module, as below. Its power function also sleeps to stand for CPU work: sleeping is waiting, which threads would do as well.\n\n\
-Sources: the eight-techniques article (ProcessPoolExecutor with power pairs such as 2^31 and 5^20) and the short examples post (square over a list); Python docs: concurrent.futures (ProcessPoolExecutor, submit, map, Future.result), pickle."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::text("powers", "Powers (base^exp, comma separated)", "2^31, 5^20, 10^10, 3^15", 200)
                 .help("Each pair is one call of power(base, exp); bases and exponents are whole numbers."),
@@ -33,40 +29,12 @@ Sources: the eight-techniques article (ProcessPoolExecutor with power pairs such
             Mode::new("executor", "Executor on isolated workers", Model::Workers),
         ],
         code: crate::topic_code!("process_executor/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_process_executor(run, params)),
         needs: |p| Needs::workers(p.count("workers")),
     }
 }
-
-const PYTHON: &str = r#"from concurrent.futures import ProcessPoolExecutor
-
-POWERS = "2^31, 5^20, 10^10, 3^15"
-SQUARES = 5               # squares of 1..N
-FAILING = True            # add a call that overflows (10^19)
-WORKERS = 2
-
-def power(base, exp):
-    result = base ** exp
-    if result >= 2 ** 63:                       # Python ints never overflow: mimic 64-bit ones
-        raise OverflowError(f"{base}^{exp} does not fit in 64 bits")
-    return result
-
-def square(n):
-    return n * n
-
-if __name__ == "__main__":
-    pairs = [tuple(map(int, p.split("^"))) for p in POWERS.split(",")] + ([(10, 19)] if FAILING else [])
-    with ProcessPoolExecutor(max_workers=WORKERS) as executor:
-        futures = [executor.submit(power, b, e) for b, e in pairs]
-        for (b, e), future in zip(pairs, futures):      # input order
-            try:
-                print(f"{b}^{e} = {future.result()}")
-            except OverflowError as error:              # raised in the worker, re-raised here
-                print(f"{b}^{e} failed: {error}")
-        print(list(executor.map(square, range(1, SQUARES + 1))))  # [1, 4, 9, 16, 25]
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     parse_powers(p.text("powers")).map(|_| ()).map_err(|message| FieldError::new("powers", message))

@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "A pool of processes: primes in ranges",
         chapter: Chapter::Processes,
         summary: "Find primes in ranges on a pool of isolated workers; a tiny job loses to the pool's overhead, a large one wins.",
-        explanation: crate::prose!("A process pool keeps a few workers and hands each a call to make: here a function with two arguments, the start and end of a range, that returns the primes in it by trial division. The pool sends every call's arguments as a message, the worker sends back its list, and the lists are joined in range order, like Pool.starmap in Python.\n\n\
-Nothing is free on the way. The workers must be started, every argument and every result is copied across as bytes (Python pickles it) and decoded on the other side. For the default four ranges between 1,000 and 5,000 (501 primes) the computing takes about a millisecond, so all that overhead makes the pool slower than a plain loop.\n\n\
-The last mode hands the same calls to a pool that was started before you pressed Run (the page starts it when it shows this topic), like a pool a program keeps for its whole life: only the messages remain to pay for.\n\n\
-Try the large preset: all primes below 10,000,000 (there are 664,579) in 16 ranges. Now the computing takes seconds and the same overhead is small beside it, so two or more workers finish sooner than one loop. After each run the log explains the outcome with that run's own numbers: start-up, bytes copied and copy time next to the computing time.\n\n\
-Sources: the long tour (primes with Pool.starmap, whose four default ranges these are); Python docs: multiprocessing (Pool.starmap, Pool.map; Contexts and start methods), pickle (what can be pickled)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("lo", "From", 1000, 0, 20_000_000).help("The first number to test."),
             Param::int("hi", "Up to (not included)", 5000, 1, 20_000_000).help("Numbers below this are tested."),
@@ -32,48 +28,12 @@ Sources: the long tour (primes with Pool.starmap, whose four default ranges thes
             Mode::new("warm", "Warm pool (started before)", Model::Workers),
         ],
         code: crate::topic_code!("process_pool/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_process_pool(run, params)),
         needs: |p| Needs::workers(p.count("workers").min(p.count("ranges"))),
     }
 }
-
-const PYTHON: &str = r#"import time
-from multiprocessing import Pool
-
-LO = 1000                 # primes in [LO, HI)
-HI = 5000
-RANGES = 4                # calls
-WORKERS = 4
-
-def is_prime(n):
-    if n < 2: return False
-    if n % 2 == 0: return n == 2
-    d = 3
-    while d * d <= n:
-        if n % d == 0: return False
-        d += 2
-    return True
-
-def primes_in(lo, hi):                       # two arguments per call
-    return [n for n in range(lo, hi) if is_prime(n)]
-
-if __name__ == "__main__":
-    step = -(-(HI - LO) // RANGES)            # 1000-2000, 2000-3000, ... for the defaults
-    ranges = [(lo, min(lo + step, HI)) for lo in range(LO, HI, step)]
-    start = time.perf_counter()
-    sequential = [p for lo, hi in ranges for p in primes_in(lo, hi)]
-    print("sequential", time.perf_counter() - start)
-
-    start = time.perf_counter()
-    with Pool(WORKERS) as pool:
-        chunks = pool.starmap(primes_in, ranges)  # results in range order
-    primes = [p for chunk in chunks for p in chunk]
-    print("pool", time.perf_counter() - start)
-    print(len(primes), "primes")                  # 501
-    assert primes == sequential
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     if p.int("lo") >= p.int("hi") {

@@ -12,11 +12,7 @@ pub fn topic() -> Topic {
         title: "Producers and consumers on a bounded queue",
         chapter: Chapter::Threads,
         summary: "2 producers make 5 items each, 3 consumers take them from a bounded thread-safe queue; sentinels tell the consumers to stop.",
-        explanation: crate::prose!("A queue decouples threads that make work from threads that do it. Producers put items in, consumers take them out, and neither needs to know about the other. The queue is thread-safe: a lock guards it, and two condition variables let a consumer sleep while it is empty and a producer sleep while it is full.\n\n\
-The bound matters. With a small maximum size, fast producers must wait for slow consumers (back-pressure) and memory stays small; with a large one the queue fills up instead. The chart shows the queue length over time, and the timeline shows who waits on the queue: producers when it is full, consumers when it is empty.\n\n\
-How do consumers know that no more items will come? When the last producer is done it puts one stop sentinel (Python code often uses None) per consumer on the queue. A consumer that takes a sentinel stops. The run checks from its records that every item was consumed exactly once.\n\n\
-The long tour's version sends too many sentinels: each producer puts a None when it is done, and the main thread then puts one per consumer. A consumer can take the first producer's None and stop while the other producer is still producing, leaving fewer consumers for the rest. Its consumers call task_done() after each item, but nobody calls join(): together they are the other way to wait for the work, and the second mode uses them instead of sentinels. Queue counts the items put and not yet marked done by task_done(); join() blocks until that count is back to zero, that is, until every item has been fully handled, not merely taken. The main thread first waits for the producers (a join() before the last put could find the count at zero and return at once), then calls q.join(); the run checks that it returned only after the last task_done(). The consumers are still blocked in get() then: Python programs make them daemon threads, which die with the program, or since Python 3.13 call q.shutdown(), which makes get() on an empty queue raise ShutDown; here main closes the queue the same way, so every thread ends. On the timeline, main's join() wait ends with the last consume.\n\n\
-Sources: the long tour (its producer-consumer with queue.Queue) and the eight-techniques article (Queue as the thread-safe way to pass data); Python docs: queue (Queue, put, get, task_done, join), threading."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("producers", "Producers", 2, 1, 16),
             Param::int("items", "Items per producer", 5, 1, 100),
@@ -43,78 +39,13 @@ Sources: the long tour (its producer-consumer with queue.Queue) and the eight-te
             Mode::new("join", "Main waits with join() until every item is task_done()", Model::Threads),
         ],
         code: crate::topic_code!("producer_consumer/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_producer_consumer(run, params)),
         // The join mode adds a thread that stands in for main while it waits in join().
         needs: |p| Needs::threads(p.count("producers") + p.count("consumers") + 1),
     }
 }
-
-const PYTHON: &str = r#"import queue, random, threading, time
-
-PRODUCERS, ITEMS, CONSUMERS = 2, 5, 3     # ITEMS per producer
-QUEUE_SIZE = 3            # put() blocks while full (the tutorial's queue was unbounded)
-PRODUCE_MIN_MS, PRODUCE_MAX_MS = 100, 500
-CONSUME_MIN_MS, CONSUME_MAX_MS = 200, 800
-TIME_SCALE = 0.5
-SEED = 0                  # 0: new each run
-
-q = queue.Queue(maxsize=QUEUE_SIZE)
-left = PRODUCERS
-left_lock = threading.Lock()
-consumed = []
-
-def producer(p):
-    global left
-    for n in range(1, ITEMS + 1):
-        time.sleep(random.uniform(PRODUCE_MIN_MS, PRODUCE_MAX_MS) / 1000 * TIME_SCALE)
-        q.put(f"P{p}-{n}")
-    with left_lock:
-        left -= 1
-        if left == 0:                  # the last producer sends the sentinels, one per consumer
-            for _ in range(CONSUMERS):
-                q.put(None)
-
-def consumer(c):
-    while (item := q.get()) is not None:
-        time.sleep(random.uniform(CONSUME_MIN_MS, CONSUME_MAX_MS) / 1000 * TIME_SCALE)
-        print(f"consumer {c} consumed {item}")
-        consumed.append(item)          # list.append is one step: safe without a lock
-        q.task_done()                  # this item is fully handled
-    q.task_done()                      # the sentinel too
-
-done = []
-
-def consumer_until_joined(q2, c):   # no sentinel: loops until the program ends
-    while True:
-        item = q2.get()
-        time.sleep(random.uniform(CONSUME_MIN_MS, CONSUME_MAX_MS) / 1000 * TIME_SCALE)
-        done.append(item)
-        q2.task_done()                 # after the work: join() waits for this
-
-if __name__ == "__main__":
-    random.seed(SEED or None)
-    threads = [threading.Thread(target=producer, args=(p,)) for p in range(1, PRODUCERS + 1)]
-    threads += [threading.Thread(target=consumer, args=(c,)) for c in range(1, CONSUMERS + 1)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    q.join()                           # returns at once: every put() has had its task_done()
-    assert sorted(consumed) == sorted(f"P{p}-{n}" for p in range(1, PRODUCERS + 1) for n in range(1, ITEMS + 1))
-    print("consumed", len(consumed), "items, each once")
-
-    # The second mode: no sentinels; main waits with join() until every item is marked done.
-    q2 = queue.Queue(maxsize=QUEUE_SIZE)
-    for c in range(1, CONSUMERS + 1):  # daemon threads: they die with the program (3.13+: q2.shutdown())
-        threading.Thread(target=consumer_until_joined, args=(q2, c), daemon=True).start()
-    producers = [threading.Thread(target=lambda p=p: [q2.put(f"P{p}-{n}") for n in range(1, ITEMS + 1)])
-                 for p in range(1, PRODUCERS + 1)]
-    for t in producers: t.start()
-    for t in producers: t.join()       # every put() made before join(), or it may return too soon
-    start = time.perf_counter()
-    q2.join()                          # blocks until the last task_done()
-    print("joined", len(done), "items done", f"after {time.perf_counter() - start:.2f} s")
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     for (lo, hi) in [("produce_min_ms", "produce_max_ms"), ("consume_min_ms", "consume_max_ms")] {

@@ -13,10 +13,7 @@ pub fn topic() -> Topic {
         title: "A race condition: lost updates",
         chapter: Chapter::Threads,
         summary: "Ten threads withdraw 1 a hundred times each from a balance of 1000: without a lock updates get lost; with one the balance ends at 0.",
-        explanation: crate::prose!("Withdrawing is three steps: read the balance, work out the new value, write it back. If two threads read the same balance before either writes, both write back the same new value and one withdrawal disappears. That is a race condition: the result depends on the timing of the threads.\n\n\
-The unsafe mode does exactly that on a real shared value, with a short pause between reading and writing (as if the thread did some work, or was interrupted). The number of lost updates is counted from the real final balance, and changes from run to run. It can even be zero when the threads happen not to overlap: the code is still wrong, it just got lucky.\n\n\
-The safe mode holds a lock (a mutex) around the read, the pause and the write, so only one thread is inside at a time. The balance ends at exactly the expected value, every run, but the threads now wait for each other: the timeline shows the time spent blocked on the lock, and the mode takes longer.\n\n\
-Sources: the eight-techniques article (its unsafe and safe withdraw) and the long tour (BankAccount under a lock); Python docs: threading (Lock objects; using locks in the with statement)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("balance", "Starting balance", 1000, 0, 1_000_000),
             Param::int("threads", "Threads", 10, 1, 64),
@@ -44,7 +41,7 @@ Sources: the eight-techniques article (its unsafe and safe withdraw) and the lon
             Mode::new("scheduled-safe", "Safe, on the scheduler (no shared memory)", Model::Scheduled),
         ],
         code: crate::topic_code!("race/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_race(run, params)),
         needs: |p| Needs::threads(p.count("threads")),
@@ -76,41 +73,6 @@ pub fn lesson() -> Lesson {
         }),
     }
 }
-
-const PYTHON: &str = r#"import threading, time
-
-BALANCE = 1000            # starting balance
-THREADS = 10
-WITHDRAWALS = 100         # per thread, 1 each
-PAUSE_MS = 1.0            # between the read and the write
-
-balance = BALANCE
-lock = threading.Lock()
-
-def withdraw_unsafe(times):
-    global balance
-    for _ in range(times):
-        seen = balance          # read
-        time.sleep(PAUSE_MS / 1000)   # another thread may read the same value now
-        balance = seen - 1      # write back: may overwrite someone else's withdrawal
-
-def withdraw_safe(times):
-    global balance
-    for _ in range(times):
-        with lock:              # one thread at a time inside
-            seen = balance
-            time.sleep(PAUSE_MS / 1000)
-            balance = seen - 1
-
-if __name__ == "__main__":
-    for target in (withdraw_unsafe, withdraw_safe):
-        balance = BALANCE
-        threads = [threading.Thread(target=target, args=(WITHDRAWALS,)) for _ in range(THREADS)]
-        for t in threads: t.start()
-        for t in threads: t.join()
-        lost = balance - (BALANCE - THREADS * WITHDRAWALS)
-        print(target.__name__, "final", balance, "lost updates", lost)
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     let steps = p.int("threads") * p.int("withdrawals");

@@ -14,11 +14,7 @@ pub fn topic() -> Topic {
         title: "An async scraper: a semaphore and good manners",
         chapter: Chapter::Async,
         summary: "Fetch many pages with at most N requests at once and a pause after each; extract the title and the first 10 links; errors stay with their page.",
-        explanation: crate::prose!("A scraper spends its time waiting for pages, so async suits it: one task per page, all on one event loop. Starting every request at once would be rude to the site (and may get you blocked), so a semaphore with N permits lets at most N requests run at the same time (3 by default). A task waits for a permit, fetches, parses, then pauses (the politeness delay) before it gives the permit back.\n\n\
-Each page is parsed with a real HTML parser (astral-tl, a maintained fork of the tl crate), not a regular expression: the page's title and the first 10 links, made absolute. The simulated site hides a link inside an HTML comment and mixes quoting styles, so a regex would get it wrong. Fetched text is only data: it is shown as text, never as HTML.\n\n\
-Every page ends with its own status: 200, a missing page (404), a broken one (500), a host that never answers (timeout). The results go to a table and a JSON download. The built-in site works offline; full https:// addresses work when the site allows other pages to read it (CORS), and otherwise say so on their own row.\n\n\
-The long tour's scraper finds links with a regular expression and gathers with return_exceptions=True; since its scrape_page already catches every exception, that flag never has anything to return.\n\n\
-Sources: the long tour (AsyncWebScraper: a semaphore, a politeness delay, title and first 10 links, results to JSON), the concepts-and-FAQ tutorial (scraping with threads); Python docs: asyncio (Semaphore, gather), json; aiohttp: ClientSession, ClientTimeout; Beautiful Soup."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::text("urls", "Pages", DEFAULT_URLS, 3000).help("Comma-separated, at most 50. sim/site/... is the built-in site."),
             Param::int("concurrency", "At most N at once", 3, 1, 16),
@@ -32,7 +28,7 @@ Sources: the long tour (AsyncWebScraper: a semaphore, a politeness delay, title 
         ],
         modes: vec![Mode::new("scrape", "Scrape with a semaphore", Model::Async)],
         code: crate::topic_code!("scraper/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: |p| {
             let n = net::split_urls(p.text("urls")).len();
             if n == 0 || n > MAX_URLS {
@@ -44,49 +40,6 @@ Sources: the long tour (AsyncWebScraper: a semaphore, a politeness delay, title 
         needs: needs_nothing,
     }
 }
-
-const PYTHON: &str = r#"import asyncio, json, os, time
-import aiohttp                           # pip install aiohttp beautifulsoup4
-from bs4 import BeautifulSoup            # a real HTML parser
-
-BASE = os.environ.get("PLAYGROUND_BASE", "https://httpbin.org")
-URLS = [f"{BASE}/html", f"{BASE}/json", f"{BASE}/status/404", f"{BASE}/status/500",
-        f"{BASE}/delay/10"]              # answers after the timeout: an error for that page only
-CONCURRENCY = 3                          # at most N requests at once
-POLITENESS_S = 0.5                       # pause after each page before the slot is freed
-TIMEOUT_S = 1.0                          # per page (the page's default, at a time scale of 0.3)
-
-async def scrape(session, semaphore, url, delay=POLITENESS_S):
-    async with semaphore:                # at most N of these blocks run at once
-        start = time.perf_counter()
-        try:
-            async with session.get(url) as response:
-                html = await response.text()
-                soup = BeautifulSoup(html, "html.parser")
-                title = soup.title.string if soup.title else None
-                links = [a["href"] for a in soup.find_all("a", href=True)][:10]
-                page = {"url": url, "status": response.status, "size": len(html),
-                        "title": title, "links": links}
-        except Exception as error:       # stays with this page
-            page = {"url": url, "error": repr(error)}
-        page["seconds"] = time.perf_counter() - start
-        await asyncio.sleep(delay)       # politeness: pause before freeing the slot
-        return page
-
-async def main(urls, n=CONCURRENCY):
-    semaphore = asyncio.Semaphore(n)
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        pages = await asyncio.gather(*(scrape(session, semaphore, u) for u in urls))
-    with open("pages.json", "w") as f:
-        json.dump(pages, f, indent=2)
-    for page in pages:
-        print(page["url"], page.get("status", page.get("error")), page.get("title"))
-    print("pages", len(pages), "errors", sum("error" in p for p in pages))
-
-if __name__ == "__main__":
-    asyncio.run(main(URLS))
-"#;
 
 // CODE START
 use std::cell::{Cell, RefCell};

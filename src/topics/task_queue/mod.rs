@@ -12,11 +12,7 @@ pub fn topic() -> Topic {
         title: "A distributed task queue (Celery-like)",
         chapter: Chapter::Patterns,
         summary: "Submit tasks with .delay(), poll ready() and get(); a broker with acknowledgements and a visibility timeout, retries with back-off, and a worker killed mid-task whose task is delivered again.",
-        explanation: crate::prose!("When work must outlive the program that asked for it, or spread over many machines, it goes through a task queue: Celery with a Redis or RabbitMQ broker in Python. The caller does not run the task: add.delay(2, 3) only puts a message (a task id, a name, the arguments) on the broker and returns an AsyncResult at once. Worker processes, possibly on other machines, take messages, run them, and store the outcome in a result backend, where the caller finds it with ready() and get().\n\n\
-Workers crash. So the worker here acknowledges a message only after the task has finished. Celery does that only with acks_late=True: by default it acknowledges a message when a worker receives it, just before running the task, so a crash loses that task. And even with acks_late, a task whose worker process is killed outright is acknowledged anyway unless task_reject_on_worker_lost is also set. Here an unacknowledged message is invisible to the others for the visibility timeout and delivered again if no acknowledgement comes by then: that is how Celery's Redis and SQS transports redeliver (RabbitMQ redelivers as soon as the dead worker's channel closes). Here one worker is really terminated in the middle of a task: its Web Worker is gone, the task's result never arrives, a new worker takes its place, and after the visibility timeout the task runs again. The self-check proves that every task still finished exactly once. (The price, with Redis and SQS: a task slower than the visibility timeout would run twice, so real tasks should be idempotent.)\n\n\
-A task can also fail on purpose: flaky() raises a connection error on its first two attempts. It asks to be retried (self.retry(countdown=...) in Celery) with an exponential back-off, so the broker here holds it back 1x, then 2x the back-off before delivering it again; the third attempt succeeds. (Celery hands a task with a countdown or an ETA to a worker at once, and the worker holds it until it is due.)\n\n\
-Everything here runs inside this page: the broker and the backend are Rust data structures in the engine, the workers are isolated workers. Like a real broker, which keeps its messages on disk or in Redis, they are saved after every change (in the browser's private file system): reload the page in the middle of a run and press Run again, and the queue picks up where it was, the finished tasks' results kept and the others delivered again. Move to real Celery and Redis when tasks must survive restarts, run on several machines, be scheduled (beat), rate-limited, routed to queues or monitored (flower): this page shows the mechanics, not the operations.\n\n\
-Sources: the eight-techniques article (process_video.delay with a Redis broker and backend) and the concepts-and-FAQ tutorial (Celery among the alternatives); Celery docs: Tasks (acks_late, reject_on_worker_lost, retry, countdown and ETA), the Redis and SQS broker pages (visibility timeout); Python docs: multiprocessing (Process.terminate, Queue)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("tasks", "Tasks (.delay calls)", 10, 1, 100).help("add(i, i) tasks; one more is the flaky task."),
             Param::int("workers", "Workers", 3, 1, 8),
@@ -38,128 +34,12 @@ Sources: the eight-techniques article (process_video.delay with a Redis broker a
         ],
         modes: vec![Mode::new("queue", "Broker, backend and isolated workers", Model::Workers)],
         code: crate::topic_code!("task_queue/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_task_queue(run, params)),
         needs: |p| Needs::workers(p.count("workers")),
     }
 }
-
-const PYTHON: &str = r#"# A small Celery in the standard library: a broker with acks and a visibility timeout, a result
-# backend, worker processes (one killed mid-task), retries with back-off. With real Celery:
-#   @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
-#   def flaky(self, x): ... self.retry(countdown=...)
-#   result = add.delay(2, 3); result.ready(); result.get()
-import multiprocessing as mp, queue, time, uuid
-
-TASKS = 10                # add(i, i) tasks; one more is the flaky task
-WORKERS = 3
-TASK_MS = 150             # each task's duration
-VISIBILITY_MS = 500       # a delivered, unacknowledged message is delivered again after this
-KILL = True               # kill a worker mid-task
-KILL_AT_MS = 250
-MAX_RETRIES = 3
-BACKOFF_MS = 100          # doubled at every retry
-POLL_MS = 50              # how often the client asks ready()
-
-def add(x, y, attempt):
-    return x + y
-
-def flaky(x, attempt):
-    if attempt < 2:
-        raise ConnectionError(f"attempt {attempt} failed")
-    return x * 10
-
-REGISTRY = {"add": add, "flaky": flaky}       # as Celery's app.tasks
-
-def worker(inbox, outbox):
-    while True:
-        tid, name, args, attempt = inbox.get()
-        time.sleep(TASK_MS / 1000)                          # the work
-        try:
-            outbox.put((tid, "ok", REGISTRY[name](*args, attempt)))
-        except Exception as e:
-            outbox.put((tid, "error", repr(e)))
-
-class Broker:
-    def __init__(self):
-        self.ready, self.unacked = [], {}                   # tid -> (message, deadline)
-    def publish(self, message, eta=0.0):
-        self.ready.append((eta, message))
-    def fetch(self):
-        now = time.monotonic()
-        for tid, (message, deadline) in list(self.unacked.items()):
-            if deadline < now:                              # no ack in time: deliver again
-                del self.unacked[tid]
-                self.ready.insert(0, (0.0, message))
-                print("visibility timeout: redelivering", tid[:8])
-        for i, (eta, message) in enumerate(self.ready):
-            if eta <= now:
-                del self.ready[i]
-                self.unacked[message[0]] = (message, now + VISIBILITY_MS / 1000)
-                return message
-    def ack(self, tid):
-        self.unacked.pop(tid, None)
-
-class AsyncResult:
-    def __init__(self, tid, backend):
-        self.id, self.backend = tid, backend
-    def ready(self):
-        return self.backend.get(self.id, ("PENDING",))[0] in ("SUCCESS", "FAILURE")
-    def get(self):
-        return self.backend[self.id][1]
-
-def main():
-    broker, backend = Broker(), {}
-    def delay(name, *args):
-        tid = str(uuid.uuid4())
-        broker.publish((tid, name, args, 0))
-        return AsyncResult(tid, backend)
-
-    results = [delay("add", i, i) for i in range(TASKS)] + [delay("flaky", 7)]
-    outbox = mp.Queue()
-    def start():
-        inbox = mp.Queue()
-        p = mp.Process(target=worker, args=(inbox, outbox), daemon=True)
-        p.start()
-        return {"process": p, "inbox": inbox, "task": None}
-    workers = [start() for _ in range(WORKERS)]
-    started, killed = time.monotonic(), False
-    while not all(r.ready() for r in results):
-        if KILL and not killed and time.monotonic() - started > KILL_AT_MS / 1000:
-            victim = next((w for w in workers if w["task"]), None)
-            if victim:
-                victim["process"].terminate()                # killed mid-task: no ack
-                print("killed a worker running", victim["task"][:8])
-                workers[workers.index(victim)] = start()
-                killed = True
-        for w in workers:                                   # hand work to idle workers
-            if w["task"] is None and (message := broker.fetch()):
-                w["task"] = message[0]
-                w["inbox"].put(message)
-        try:
-            tid, status, value = outbox.get(timeout=POLL_MS / 1000)   # then ready() again
-        except queue.Empty:
-            continue
-        for w in workers:
-            if w["task"] == tid:
-                w["task"] = None
-        message = broker.unacked.get(tid, (None,))[0]
-        broker.ack(tid)                                     # as acks_late: after the task ran
-        if status == "ok":
-            backend[tid] = ("SUCCESS", value)
-        elif message and message[3] < MAX_RETRIES:          # retry with back-off
-            _, name, args, attempt = message
-            broker.publish((tid, name, args, attempt + 1), time.monotonic() + BACKOFF_MS / 1000 * 2 ** attempt)
-            backend[tid] = ("RETRY", value)
-        else:
-            backend[tid] = ("FAILURE", value)
-    print([r.get() for r in results])
-    print("successes", sum(backend[r.id][0] == "SUCCESS" for r in results), "of", len(results))
-
-if __name__ == "__main__":
-    main()
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     if p.int("visibility_ms") <= p.int("task_ms") {

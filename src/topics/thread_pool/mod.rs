@@ -13,11 +13,7 @@ pub fn topic() -> Topic {
         title: "A thread pool: completion order vs submission order",
         chapter: Chapter::Threads,
         summary: "5 queries on a pool of 3 threads: take results as they complete, or in the order submitted; a failing query reports its error while the others finish.",
-        explanation: crate::prose!("Starting a thread per task is wasteful when there are many tasks. A pool starts a few threads once; they take tasks from a shared queue (here a channel), run them, and go back for more. The timeline shows each pool thread alternating between running a query and waiting idle for the next one.\n\n\
-Submitting a task gives back a future: a handle to a result that is not there yet. You can collect the results as they complete (Python's as_completed), which lets you use the fastest answers first, or in the order you submitted them (executor.map), which keeps inputs and outputs lined up but can wait on a slow early task while later ones are already done.\n\n\
-A task that fails does not bring the pool down: its error is stored in its future and shows up when you ask for that result, while the other tasks finish normally. (Python's map re-raises the first error when the loop reaches it; here each result is checked on its own.)\n\n\
-Without a pool, an exception has nowhere to go. A bare threading.Thread(target=...) ignores what its target returns, and when the target raises, that thread ends, the other threads go on, and join() returns normally: the main thread is told nothing. Python passes the exception to threading.excepthook, called on the dying thread; the default prints \"Exception in thread ...\" and the traceback to stderr. The third mode starts one bare thread per query, collects answers in a shared list and installs its own hook, which records the error: main learns of the failure only from that record. (A Rust panic inside a wasm thread would trap the whole module, every thread with it, so here the raise is an error returned from the thread's body, which the thread's wrapper hands to the hook, as CPython's Thread.run wrapper does.)\n\n\
-Sources: the eight-techniques article (ThreadPoolExecutor with submit and as_completed), the short examples post (executor.map) and the short reference page (a thread pool for I/O); Python docs: concurrent.futures (ThreadPoolExecutor, Future.result, as_completed, Executor.map), threading (Thread, excepthook)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("queries", "Queries", 5, 1, 50),
             Param::int("pool", "Pool threads (P)", 3, 1, 64),
@@ -42,62 +38,13 @@ Sources: the eight-techniques article (ThreadPoolExecutor with submit and as_com
             Mode::new("bare", "A bare thread per query: its error goes to threading.excepthook", Model::Threads),
         ],
         code: crate::topic_code!("thread_pool/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check,
         run: |run, params| Box::pin(run_thread_pool(run, params)),
         // The bare mode starts a thread per query.
         needs: |p| Needs::threads(p.count("pool").max(p.count("queries"))),
     }
 }
-
-const PYTHON: &str = r#"import random, threading, time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-
-QUERIES = 5
-POOL = 3                  # threads
-DURATION_MS = 500         # each query takes about this
-JITTER_PCT = 60           # random spread of durations
-FAIL = 2                  # the query that fails (0: none)
-SEED = 7
-TIME_SCALE = 0.5
-
-def query(k):
-    spread = JITTER_PCT / 100
-    time.sleep(DURATION_MS / 1000 * TIME_SCALE * random.uniform(1 - spread, 1 + spread))
-    if k == FAIL:
-        raise ConnectionError(f"query {k}: connection reset")
-    return f"query {k}: {k * 7} rows"
-
-if __name__ == "__main__":
-    random.seed(SEED)
-    with ThreadPoolExecutor(max_workers=POOL) as pool:
-        futures = {pool.submit(query, k): k for k in range(1, QUERIES + 1)}
-        for f in as_completed(futures):                  # in completion order
-            try:
-                print(f.result())
-            except ConnectionError as e:
-                print("failed:", e)
-
-        futures = [pool.submit(query, k) for k in range(1, QUERIES + 1)]
-        for f in futures:                                # in submission order, like map
-            try:
-                print(f.result())
-            except ConnectionError as e:
-                print("failed:", e)
-
-    # No pool: a bare thread per query. Its target's return value is dropped, so answers go to a list.
-    answers, hooked = [], []
-    def hook(args):                                      # runs on the thread that raised
-        hooked.append(args.exc_value)
-        print(f"excepthook: {args.thread.name} raised {args.exc_value!r}")
-    threading.excepthook = hook                          # the default prints the traceback to stderr
-    def target(k):
-        answers.append(query(k))                         # query 2 raises: this thread ends here
-    bare = [threading.Thread(target=target, args=(k,), name=f"query {k}") for k in range(1, QUERIES + 1)]
-    for t in bare: t.start()
-    for t in bare: t.join()                              # returns normally, even for the thread that raised
-    print("bare threads:", len(answers), "answers,", len(hooked), "exception(s) seen only by the hook")
-"#;
 
 fn check(p: &Params) -> Result<(), FieldError> {
     if p.int("fail") > p.int("queries") {

@@ -11,11 +11,7 @@ pub fn topic() -> Topic {
         title: "Which operations are thread-safe",
         chapter: Chapter::Threads,
         summary: "Threads on shared data: count += 1 loses updates, one append at a time loses nothing, a deque's check-then-pop fails where queue.Queue's get waits.",
-        explanation: crate::prose!("A single operation on a built-in object is safe to call from several threads at once: list.append, dict[key] = value, deque.append and deque.popleft each finish before another thread sees the object. Under the GIL that holds because such a call runs in C without letting go of the GIL; it is an implementation detail of CPython, not a promise of the language. The free-threaded build (3.13t, supported since 3.14) keeps it with a lock inside each list, dict and set. Here each append takes a lock of its own on the shared list, as in that build: the append mode checks that every item of every thread is there, once.\n\n\
-What is never safe is a sequence of operations that other threads can interleave. count += 1 is three steps: read count, add one, write the sum back. Two threads that read the same value both write value + 1, and one increment is lost. The first mode runs exactly that on real threads; each write also says what it overwrote, so the run counts the increments it erased and checks that they are all the final count is short by. With a lock around the three steps (with lock: count += 1), nothing is lost. Under the GIL CPython switches threads only at some points of the loop (since 3.10: jumps back and calls), so the same Python loop often loses nothing there, which proves nothing; in the free-threaded build it loses updates as here.\n\n\
-The same goes for a check followed by an action. if d: d.popleft() checks that the deque is not empty, then pops; between the two another consumer can take the last item, and popleft raises IndexError on the empty deque. Each call is safe; the pair is not. The deque mode counts those errors (each would be an IndexError in Python), and checks that no item was taken twice or lost: the calls themselves never break. queue.Queue is made for this: get() checks and takes under one lock, and waits on a condition variable while the queue is empty, so no consumer ever finds it empty by surprise. The queue mode runs the same producer and consumers on such a queue, and gets no errors.\n\n\
-The short reference page lists queue.Queue as safe, deque as not safe for every operation, list.append and dict item assignment as atomic under the GIL, and a list item assignment (my_list[0] = item) as an unsafe compound operation. That last one is wrong: an item assignment is one operation, like append; what is unsafe is reading an item, computing with it and writing it back, as count += 1 does. And deque's own calls are safe (its documentation says appends and pops from either end are thread-safe): what is not is a sequence of them, like the check-then-pop here.\n\n\
-Sources: the short reference page (its list of thread-safe types, its Counter with a Lock), the concepts-and-FAQ tutorial (locks against race conditions), the long tour (queue.Queue between threads) and the eight-techniques article (Queue as the thread-safe way to pass data); Python docs: the library FAQ (what kinds of global value mutation are thread-safe?), collections.deque (thread-safe appends and pops), queue, threading (Lock), Python support for free threading."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("threads", "Threads", 4, 2, 16).help("Counting and appending threads; consumers in the deque and queue modes."),
             Param::int("operations", "Increments per thread", 1_000_000, 1_000, 10_000_000)
@@ -32,88 +28,13 @@ Sources: the short reference page (its list of thread-safe types, its Counter wi
             Mode::new("queue", "queue.Queue: get() waits while empty", Model::Threads),
         ],
         code: crate::topic_code!("thread_safety/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_thread_safety(run, params)),
         // The deque and queue modes add a producer to the consumers.
         needs: |p| Needs::threads(p.count("threads") + 1),
     }
 }
-
-const PYTHON: &str = r#"import collections, queue, threading
-
-THREADS = 4
-OPERATIONS = 200_000      # increments per thread, sized for CPython (the page's run: 1_000_000)
-ITEMS = 20_000            # appended by each thread; through the deque and the queue
-
-def run(target, *args):
-    threads = [threading.Thread(target=target, args=(t, *args)) for t in range(THREADS)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-
-count = 0
-def plus_equals(t):
-    global count
-    for _ in range(OPERATIONS):
-        count += 1            # read, add, write: another thread may write in between
-
-lock = threading.Lock()
-def locked(t):
-    global count
-    for _ in range(OPERATIONS):
-        with lock:
-            count += 1
-
-shared = []
-def append(t):
-    for i in range(ITEMS):
-        shared.append((t, i)) # one call: safe on a built-in list
-
-def consume_deque(t, d, taken, errors, producing):
-    while producing.is_set() or d:
-        if d:                 # check...
-            try:
-                taken.append(d.popleft())   # ...then act: another thread may have emptied it
-            except IndexError:
-                errors.append(t)
-
-def consume_queue(t, q, taken):
-    while (item := q.get()) is not None:    # checks and takes under one lock, waits while empty
-        taken.append(item)
-
-if __name__ == "__main__":
-    expected = THREADS * OPERATIONS
-    run(plus_equals)
-    print("plus-equals", count, "of", expected)   # under the GIL often all; free-threaded: fewer
-    count = 0
-    run(locked)
-    print("locked", count, "of", expected)
-    run(append)
-    assert sorted(shared) == [(t, i) for t in range(THREADS) for i in range(ITEMS)]
-    print("append", len(shared), "of", THREADS * ITEMS)
-
-    d, taken, errors, producing = collections.deque(), [], [], threading.Event()
-    producing.set()
-    consumers = [threading.Thread(target=consume_deque, args=(t, d, taken, errors, producing)) for t in range(THREADS)]
-    for c in consumers: c.start()
-    for i in range(ITEMS):
-        d.append(i)
-    producing.clear()
-    for c in consumers: c.join()
-    assert sorted(taken) == list(range(ITEMS))    # popleft itself never loses or repeats an item
-    print("deque", len(taken), "taken,", len(errors), "IndexErrors")
-
-    q, taken = queue.Queue(), []
-    consumers = [threading.Thread(target=consume_queue, args=(t, q, taken)) for t in range(THREADS)]
-    for c in consumers: c.start()
-    for i in range(ITEMS):
-        q.put(i)
-    for _ in consumers:
-        q.put(None)           # one stop sentinel per consumer
-    for c in consumers: c.join()
-    assert sorted(taken) == list(range(ITEMS))
-    print("queue", len(taken), "taken, no errors")
-"#;
 
 // CODE START
 use std::collections::VecDeque;

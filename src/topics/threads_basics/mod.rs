@@ -12,11 +12,7 @@ pub fn topic() -> Topic {
         title: "Threads: start, wait, join",
         chapter: Chapter::Threads,
         summary: "Two threads that each wait finish in the time of one wait; a printing thread interleaves with the main flow.",
-        explanation: crate::prose!("A thread is a second line of execution inside the same program, sharing its memory. You create it with the function it should run, start it, and later join it: joining means waiting until that thread has finished.\n\n\
-Here two threads each wait (like a download or a sleep). Done one after another the waits add up; started together they overlap, so joining both takes about as long as one wait. The main flow is blocked only while it joins, which the timeline draws as waiting. Starting a thread has a cost of its own: in a browser each thread is a Web Worker that must load the program first, drawn as start-up on the timeline.\n\n\
-In the third mode one thread prints numbers while the main flow prints letters. Both make progress at the same time, so their lines interleave in the output, and the exact order can change from run to run.\n\n\
-Two tutorials say that Python's threads share a single CPU core (the concepts-and-FAQ tutorial, the short examples post). They do not: the operating system runs them on any core; the GIL only lets one of them execute Python code at a time, and every one of them may wait (sleep, I/O) at the same time, which is all this topic needs.\n\n\
-Sources: the short examples post (a basic thread), the concepts-and-FAQ tutorial (two threads that sleep) and the long tour (threaded downloads); Python docs: threading (Thread objects: start, join)."),
+        explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("wait_ms", "Wait per thread (ms)", 2000, 1, 10_000).help("How long each of the two threads waits."),
             Param::int("numbers", "Numbers to print", 5, 1, 50),
@@ -31,46 +27,12 @@ Sources: the short examples post (a basic thread), the concepts-and-FAQ tutorial
             Mode::new("printer", "A thread printing numbers", Model::Threads),
         ],
         code: crate::topic_code!("threads_basics/mod.rs"),
-        python: crate::prose!(PYTHON),
+        python: crate::prose!(include_str!("program.py")),
         check: no_check,
         run: |run, params| Box::pin(run_threads_basics(run, params)),
         needs: |_| Needs::threads(3),
     }
 }
-
-const PYTHON: &str = r#"import threading, time
-
-WAIT_MS = 2000            # each thread's wait
-NUMBERS = 5               # numbers to print
-GAP_MS = 400              # pause between prints
-TIME_SCALE = 0.25         # 1 restores the original waits
-
-def task(name, seconds):
-    print(f"{name}: starting")
-    time.sleep(seconds)               # waiting lets the other thread run
-    print(f"{name}: done after {seconds} s")
-
-def print_numbers(n):
-    for i in range(1, n + 1):
-        print("number", i)
-        time.sleep(GAP_MS / 1000 * TIME_SCALE)
-
-if __name__ == "__main__":
-    seconds = WAIT_MS / 1000 * TIME_SCALE
-    start = time.perf_counter()
-    a = threading.Thread(target=task, args=("thread A", seconds))
-    b = threading.Thread(target=task, args=("thread B", seconds))
-    a.start(); b.start()                  # both run from here on
-    a.join(); b.join()                    # wait for both to finish
-    print(f"both done in {time.perf_counter() - start:.2f} s")   # ~ one wait, not two
-
-    t = threading.Thread(target=print_numbers, args=(NUMBERS,))
-    t.start()
-    for letter in "abcdefghijklmnopqrstuvwxyz"[:NUMBERS]:
-        print("letter", letter)           # interleaves with the numbers
-        time.sleep(GAP_MS / 1000 * TIME_SCALE)
-    t.join()
-"#;
 
 // CODE START
 use crate::engines::{tasks, threads};
