@@ -3,7 +3,8 @@
 //! Its exit status must be 0, and its printed answers must match what the Rust run of the same
 //! topic, with the same parameters, reports (sums, counts, primes...).
 //!
-//! Needs a Python with the programs' packages: `./build.sh test` makes a virtual environment and
+//! The lib's unit tests include this file (src/lib.rs). Needs a Python with the programs' packages:
+//! `./build.sh test` makes a virtual environment and
 //! runs `PLAYGROUND_PYTHON=.venv/bin/python cargo test --release --lib python_programs -- --ignored`.
 //! Without PLAYGROUND_PYTHON it fails rather than skip.
 
