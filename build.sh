@@ -61,7 +61,8 @@ setup_browser() {
   fi
 }
 
-# A Python virtual environment for the topics' Python programs (tests/python: src/python_programs.rs),
+# A Python virtual environment for the topics' Python programs (src/topics/*/program.py, run by
+# tests/python/programs.rs),
 # with the pinned packages of tests/python/requirements.txt; every package a "# pip install ..."
 # comment names (read from the exported texts) must be pinned there.
 setup_python() {

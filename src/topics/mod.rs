@@ -51,6 +51,16 @@ macro_rules! catalog {
             })
         }
 
+        /// Each topic's check of its program.py (its `PROGRAM_CHECK`), by topic id: see
+        /// tests/python/programs.rs.
+        #[cfg(all(test, not(target_arch = "wasm32")))]
+        pub(crate) fn program_checks() -> Vec<(&'static str, crate::python_programs::ProgramCheck)> {
+            vec![$(
+                #[cfg(feature = $part)]
+                ($topic::topic().id, $topic::PROGRAM_CHECK),
+            )+]
+        }
+
         /// The engine part each topic (by id) is built into.
         #[allow(clippy::vec_init_then_push)]
         pub fn parts() -> Vec<(&'static str, &'static str)> {

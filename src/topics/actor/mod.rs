@@ -326,6 +326,26 @@ async fn run_actor(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({"time_scale": 0.1, "handle_ms": 5})),
+        output: |out, r| {
+            for mode in ["stop-flag", "poison-pill"] {
+                expect_eq(
+                    &format!("{mode}: printed"),
+                    after(out, &format!("{mode} printed "))?,
+                    value(r, &format!("{mode}_printed")),
+                )?;
+            }
+            at_least("final balance", count_lines(out, "final balance"), 1)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{RunStatus, SpanKind};

@@ -95,6 +95,13 @@ async fn run_async_basics(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck { output: |out, _| expect_eq("greeted", after(out, "greeted ")?, 2), ..ProgramCheck::AS_WRITTEN }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

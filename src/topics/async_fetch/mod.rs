@@ -288,6 +288,28 @@ fn report(run: &Run, mode: &str, outcomes: &[Outcome]) {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            at_least("timed out", count_lines(out, "delay/10', 'TimeoutError"), 1)?;
+            at_least("404", count_lines(out, "status/404', 404,"), 1)?;
+            at_least("gather raising the first error", count_lines(out, "gather raised "), 1)?;
+            expect_eq("exceptions returned in place", after(out, "raised ")?, 2)?;
+            expect_eq("answered", after(out, "answered ")?, 5)?;
+            expect_eq("answered on threads", after(out, "threads answered ")?, 5)
+        },
+        no_constant: &[
+            "urls",       // the form's sim/... paths are the page's service: URLS builds on BASE
+            "timeout_s",  // 0.6 s goes with the page's time scale 0.2; 5 s is the original's
+            "time_scale", // the Python talks to a real service: its delays are its own
+        ],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

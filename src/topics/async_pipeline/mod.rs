@@ -162,6 +162,24 @@ where
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({})),
+        output: |out, r| {
+            let report = r.expect("a Rust run");
+            let (_, printed) =
+                report.values.iter().find(|(k, _)| k.ends_with("_printed")).ok_or("no _printed value")?;
+            let sum: i64 =
+                printed.as_array().ok_or("printed is a list")?.iter().filter_map(serde_json::Value::as_i64).sum();
+            expect_eq("sum of squares", after(out, "sum ")?, sum)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

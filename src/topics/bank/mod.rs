@@ -356,6 +356,19 @@ fn describe(tx: &Tx) -> String {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            expect_eq("transactions", out.lines().filter(|l| l.starts_with("thread ")).count(), 15)?;
+            after(out, "final ").map(|_| ())
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{Report, RunStatus};

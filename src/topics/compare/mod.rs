@@ -335,6 +335,21 @@ async fn sweep(run: &Run, w: Workload, rate: f64, budget: f64, points: usize) ->
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            for model in ["sequential", "threads (GIL)", "processes", "async + process pool", "async"] {
+                at_least(model, out.lines().filter(|l| l.trim_start().starts_with(&format!("{model}: "))).count(), 1)?;
+            }
+            Ok(())
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{RunStatus, SpanKind};

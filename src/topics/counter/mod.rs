@@ -262,6 +262,20 @@ fn human(x: f64) -> String {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({"threads": 4, "increments": 200_000})),
+        output: |out, r| expect_eq("locked count", after(out, "locked_add ")?, value(r, "expected")),
+        no_constant: &[
+            "record", // the page's stepper
+        ],
+        sized_for_cpython: &["increments"],
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

@@ -327,6 +327,29 @@ impl Progress {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        // Its task count follows the machine's cores (os.cpu_count()): the total is checked
+        // against the closed form for the tasks it printed, and against the Rust run of as many.
+        rust: Some(|| serde_json::json!({"tasks": 4, "numbers": 5_000_000, "workers": 2})),
+        output: |out, r| {
+            let tasks: u64 = after(out, "tasks ")?.parse().map_err(|e| format!("tasks: {e}"))?;
+            expect_eq("total", after(out, "total ")?, ::kernels::sum_squares_formula(0, tasks * 5_000_000))?;
+            if tasks == 4 {
+                expect_eq("total", after(out, "total ")?, unquoted(value(r, "total")))?;
+            }
+            Ok(())
+        },
+        no_constant: &[
+            "sweep", // the page's chart, not part of the program
+        ],
+        sized_for_cpython: &["numbers"],
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -431,6 +431,20 @@ fn find_cycle(next: impl Fn(usize) -> Option<usize>, n: usize) -> Vec<usize> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            after(out, "transfer deadlocked")?;
+            after(out, "transfer_ordered finished")?;
+            after(out, "transfer_trylock finished").map(|_| ())
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{RunStatus, SpanKind};

@@ -202,6 +202,23 @@ async fn run_decide(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({"measure": false})),
+        output: |out, r| {
+            expect_eq(
+                "recommendation",
+                out.lines().find_map(|l| l.strip_prefix("Recommendation: ")).unwrap_or(""),
+                unquoted(value(r, "recommendation")),
+            )
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::advise;

@@ -274,6 +274,20 @@ fn bytes(value: Option<f64>) -> String {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            after(out, "one more thread:")?;
+            after(out, "one more process:")?;
+            expect_eq("round trips", count_lines(out, "bytes round trip:"), 2)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{ModeStatus, Report, RunStatus};

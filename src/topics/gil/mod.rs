@@ -138,6 +138,18 @@ pub static HALF: Job<(u64, u64), u128> =
     Job { name: "gil/sum", run: |(lo, hi)| Ok(sum_squares(lo, hi)), warm_up: || (0, 1 << 20) };
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({"limit": 10_000_000})),
+        output: |out, r| expect_eq("sum", after(out, "sum ")?, unquoted(value(r, "sum"))),
+        sized_for_cpython: &["limit"],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{ModeStatus, RunStatus};

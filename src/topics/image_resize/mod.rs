@@ -335,6 +335,24 @@ fn broken_file() -> Vec<u8> {
     bytes
 }
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            expect_eq("thumbnails", after(out, "thumbnails ")?, 7)?;
+            expect_eq("broken files", count_lines(out, "broken.png cannot identify image file"), 1)
+        },
+        no_constant: &[
+            "size",    // the Python makes its own images (its sizes are in the program)
+            "files",   // the learner's files are the program's arguments
+            "preview", // how the page shows thumbnails
+        ],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::base64;

@@ -159,6 +159,13 @@ async fn thread_pool(run: &Run, n: usize, latency: f64, pool: usize, gil: Arc<Gi
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck { output: |out, _| expect_eq("waits", after(out, "waits ")?, 10), ..ProgramCheck::AS_WRITTEN }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

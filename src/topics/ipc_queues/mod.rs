@@ -222,6 +222,22 @@ pub static SQUARE: Job<Message, Reply> = Job {
 };
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({"time_scale": 0.1})),
+        output: |out, r| {
+            let rust = value(r, "results");
+            let squares: i64 = rust.as_array().unwrap().iter().map(|t| t[2].as_i64().unwrap()).sum();
+            expect_eq("results", after(out, "results ")?, rust.as_array().unwrap().len())?;
+            expect_eq("sum of squares", out.lines().last().unwrap_or("").rsplit(' ').next().unwrap_or(""), squares)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{RunStatus, SpanKind};

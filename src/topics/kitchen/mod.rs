@@ -164,6 +164,16 @@ pub static COOK: Job<Order, Cooked> =
     Job { name: "kitchen/cook", run: cook, warm_up: || Order { dish: "tea".into(), steps: vec![("boil".into(), 0.0)] } };
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| ["sequential", "concurrent", "parallel"].iter().try_for_each(|m| after(out, m).map(|_| ())),
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

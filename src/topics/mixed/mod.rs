@@ -172,6 +172,18 @@ pub static PRIMES: Job<(u64, u64), usize> =
     Job { name: "mixed/primes", run: |(lo, hi)| Ok(primes_in(lo, hi).len()), warm_up: || (0, 20_000) };
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({"limit": 300_000})),
+        output: |out, r| expect_eq("primes", out.split(" primes").next().unwrap_or("").trim(), value(r, "primes")),
+        sized_for_cpython: &["limit"],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

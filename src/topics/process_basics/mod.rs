@@ -201,6 +201,20 @@ pub static SUM: Job<(usize, u64), Answer> = Job {
 };
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({})),
+        output: |out, r| {
+            let sum = unquoted(value(r, "sum"));
+            expect_eq("tasks with the Rust sum", out.lines().filter(|l| l.ends_with(&format!(": {sum}"))).count(), 4)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{RunStatus, SpanKind};

@@ -171,6 +171,25 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({})),
+        output: |out, r| {
+            for result in value(r, "results").as_array().unwrap() {
+                match result.as_str() {
+                    Some(v) => at_least(&format!("lines with {v}"), count_lines(out, v), 1)?,
+                    None => at_least("failed calls", count_lines(out, "failed: "), 1)?,
+                }
+            }
+            at_least("squares", count_lines(out, "[1, 4, 9, 16, 25]"), 1)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

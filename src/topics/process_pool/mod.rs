@@ -229,6 +229,23 @@ pub static PRIMES: Job<(u64, u64), Vec<u64>> =
     Job { name: "process-pool/primes", run: |(lo, hi)| Ok(primes_in(lo, hi)), warm_up: || (0, 20_000) };
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({})),
+        output: |out, r| {
+            expect_eq(
+                "primes",
+                out.lines().find_map(|l| l.strip_suffix(" primes")).unwrap_or("none"),
+                value(r, "count"),
+            )
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

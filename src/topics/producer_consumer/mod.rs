@@ -454,6 +454,19 @@ async fn run_producer_consumer(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            expect_eq("consumed", after(out, "consumed ")?, 10)?;
+            expect_eq("done when join() returned", after(out, "joined ")?, 10)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{RunStatus, SpanKind};

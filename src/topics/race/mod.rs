@@ -379,6 +379,27 @@ async fn what_if(run: &Run, sweep: &str, s: Setup) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            let unsafe_line = out.lines().find(|l| l.starts_with("withdraw_unsafe")).ok_or("no unsafe line")?;
+            let lost: i64 = unsafe_line.rsplit(' ').next().and_then(|n| n.parse().ok()).ok_or("no lost count")?;
+            if lost <= 0 {
+                return Err(format!("the unsafe race lost {lost} updates; expected some"));
+            }
+            expect_eq("safe final balance", after(out, "withdraw_safe final ")?, 0)
+        },
+        no_constant: &[
+            "record", // the page's stepper, not part of the program
+            "sweep",  // the page's what-if chart
+        ],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{Report, RunStatus, SpanKind};

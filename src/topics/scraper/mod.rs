@@ -314,6 +314,24 @@ async fn run_scraper(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            at_least("the HTML page's title", count_lines(out, "/html 200 A simulated page"), 1)?;
+            at_least("a page that timed out", count_lines(out, "TimeoutError"), 1)?;
+            expect_eq("pages", after(out, "pages ")?, 5)
+        },
+        no_constant: &[
+            "urls",       // the pages both services have (the public one has no sim/site)
+            "time_scale", // the same
+        ],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::{parse, resolve};

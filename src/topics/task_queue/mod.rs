@@ -376,6 +376,24 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        rust: Some(|| serde_json::json!({})),
+        output: |out, r| {
+            at_least("a killed worker", count_lines(out, "killed a worker running"), 1)?;
+            at_least("a redelivery", count_lines(out, "visibility timeout: redelivering"), 1)?;
+            expect_eq("successes", after(out, "successes ")?, value(r, "successes"))
+        },
+        no_constant: &[
+            "resume", // its broker lives in memory; a real one (Redis) keeps the queue
+        ],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

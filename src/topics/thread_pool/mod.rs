@@ -348,6 +348,21 @@ fn report(run: &Run, done: &Done) {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            expect_eq("failures", count_lines(out, "failed: query 2"), 2)?;
+            expect_eq("answers", count_lines(out, " rows"), 8)?;
+            expect_eq("bare threads' answers", after(out, "bare threads: ")?, 4)?;
+            expect_eq("exceptions through the hook", count_lines(out, "excepthook: query 2 raised ConnectionError"), 1)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{Report, RunStatus};

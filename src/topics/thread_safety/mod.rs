@@ -285,6 +285,23 @@ async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            // count += 1 may or may not lose updates under the GIL: only the safe operations are checked.
+            expect_eq("locked count", after(out, "locked ")?, 4 * 200_000)?;
+            expect_eq("appended", after(out, "append ")?, 4 * 20_000)?;
+            expect_eq("taken from the deque", after(out, "deque ")?, 20_000)?;
+            expect_eq("taken from the queue", after(out, "queue ")?, 20_000)
+        },
+        sized_for_cpython: &["operations"],
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::RunStatus;

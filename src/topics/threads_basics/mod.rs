@@ -151,6 +151,19 @@ async fn printer(run: &Run, numbers: usize, gap: f64) -> RunResult<(Vec<&'static
 }
 // CODE END
 
+/// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const PROGRAM_CHECK: crate::python_programs::ProgramCheck = {
+    use crate::python_programs::*;
+    ProgramCheck {
+        output: |out, _| {
+            expect_eq("numbers printed", count_lines(out, "number "), 5)?;
+            expect_eq("threads done", count_lines(out, ": done after"), 2)
+        },
+        ..ProgramCheck::AS_WRITTEN
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use crate::report::{ModeStatus, RunStatus, SpanKind};
