@@ -38,7 +38,8 @@ if __name__ == "__main__":
     if BROKEN:
         files["broken.png"] = b"\x89PNG\r\n\x1a\n this is not really an image"
     for path in sys.argv[1:]:                    # then yours: python image_resize.py photo.jpg ...
-        files[path] = open(path, "rb").read()
+        with open(path, "rb") as f:
+            files[path] = f.read()
     names = sorted(files, key=lambda name: pixels(files[name]), reverse=True)   # largest first: balanced
     with ProcessPoolExecutor(WORKERS) as pool:   # the bytes are pickled to each worker
         results = list(pool.map(thumbnail, names, [files[name] for name in names]))

@@ -26,13 +26,16 @@ async def scrape(session, semaphore, url, delay=POLITENESS_S):
         await asyncio.sleep(delay)       # politeness: pause before freeing the slot
         return page
 
+def save(pages, path):
+    with open(path, "w") as f:
+        json.dump(pages, f, indent=2)
+
 async def main(urls, n=CONCURRENCY):
     semaphore = asyncio.Semaphore(n)
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         pages = await asyncio.gather(*(scrape(session, semaphore, u) for u in urls))
-    with open("pages.json", "w") as f:
-        json.dump(pages, f, indent=2)
+    await asyncio.to_thread(save, pages, "pages.json")   # a file write blocks: off the loop
     for page in pages:
         print(page["url"], page.get("status", page.get("error")), page.get("title"))
     print("pages", len(pages), "errors", sum("error" in p for p in pages))
