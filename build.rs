@@ -1,22 +1,24 @@
-//! Copies the code section of every topic (between `// CODE START` and `// CODE END`) into
-//! OUT_DIR, so the binary embeds only the code the page shows, not whole topic files with
-//! their metadata and tests (that matters for the size of the wasm download).
+//! Copies the code section of every topic (between `// CODE START` and `// CODE END` in
+//! `src/topics/<name>/mod.rs`) into OUT_DIR as `code/<name>/mod.rs`, so the binary embeds only
+//! the code the page shows, not whole topic files with their metadata and tests (that matters for
+//! the size of the wasm download).
 
 use std::{env, fs, path::Path};
 
 fn main() {
     let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("code");
-    fs::create_dir_all(&out).expect("OUT_DIR is writable");
     println!("cargo:rerun-if-changed=src/topics");
     for entry in fs::read_dir("src/topics").expect("src/topics exists") {
-        let path = entry.expect("readable directory").path();
-        if path.extension().is_none_or(|e| e != "rs") {
+        let folder = entry.expect("readable directory").path();
+        let path = folder.join("mod.rs");
+        if !path.is_file() {
             continue;
         }
         println!("cargo:rerun-if-changed={}", path.display());
         let source = fs::read_to_string(&path).expect("readable topic file");
-        fs::write(out.join(path.file_name().expect("a file name")), code_section(&source))
-            .expect("OUT_DIR is writable");
+        let copy = out.join(folder.file_name().expect("a folder name"));
+        fs::create_dir_all(&copy).expect("OUT_DIR is writable");
+        fs::write(copy.join("mod.rs"), code_section(&source)).expect("OUT_DIR is writable");
     }
 }
 

@@ -61,9 +61,9 @@ setup_browser() {
   fi
 }
 
-# A Python virtual environment for the topics' Python programs (tests/python: src/python_programs.rs),
-# with the pinned packages of tests/python/requirements.txt; every package a "# pip install ..."
-# comment names (read from the exported texts) must be pinned there.
+# A Python virtual environment for the topics' Python programs (src/topics/*/program.py, run by
+# tests/python/programs.rs) with the pinned packages of tests/python/requirements.txt (ruff too);
+# every package a "# pip install ..." comment names (read from the exported texts) must be pinned there.
 setup_python() {
   if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     say "setup: Debian python3-venv"
@@ -169,8 +169,10 @@ run_tests() {
   cargo clippy --lib --target "$WASM" -- -D warnings
   say "test: native Rust tests"
   cargo test
-  say "test: every topic's Python under CPython, against sim-server on 127.0.0.1"
   setup_python
+  say "test: ruff on every topic's Python (ruff.toml)"
+  .venv/bin/ruff check --no-cache src/topics/*/program.py
+  say "test: every topic's Python under CPython, against sim-server on 127.0.0.1"
   PLAYGROUND_PYTHON="$PWD/.venv/bin/python" cargo test --lib python_programs -- --ignored --nocapture
   say "test: front-end type check"
   node_modules/.bin/tsc -p jsconfig.json

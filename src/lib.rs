@@ -23,7 +23,9 @@ pub mod topic;
 pub mod topics;
 pub mod watchdog;
 
+// Every topic's Python under CPython (its own checks are test code of the topics).
 #[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "../tests/python/programs.rs"]
 mod python_programs;
 
 #[cfg(target_arch = "wasm32")]

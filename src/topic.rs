@@ -97,17 +97,18 @@ pub struct Topic {
     pub chapter: Chapter,
     /// One sentence for the topic list.
     pub summary: &'static str,
-    /// A few paragraphs separated by blank lines, shown as plain text. This and `code` and `python`
-    /// are the topic's texts: see `prose!`.
+    /// A few paragraphs separated by blank lines, shown as plain text: the topic folder's
+    /// `explanation.md` (one paragraph a line), without the file's last newline. This and `code`
+    /// and `python` are the topic's texts: see `prose!`.
     #[serde(skip)]
     pub explanation: &'static str,
     pub params: Vec<Param>,
     pub presets: Vec<Preset>,
     pub modes: Vec<Mode>,
-    /// The Rust code that runs (the topic file's code section).
+    /// The Rust code that runs (the code section of the topic folder's `mod.rs`).
     #[serde(skip)]
     pub code: &'static str,
-    /// A short Python program that does the same, for comparison.
+    /// A short Python program that does the same, for comparison: the topic folder's `program.py`.
     #[serde(skip)]
     pub python: &'static str,
     #[serde(skip)]
@@ -127,26 +128,29 @@ pub fn no_check(_: &Params) -> Result<(), FieldError> {
 /// A topic's long texts (explanation, code, Python) exist only in native builds: the build runs
 /// the `export_static` binary, which writes them to `www/pkg/texts/<id>.json` for the page to
 /// fetch when it shows the topic. In the wasm they would be a fifth of the first download, for
-/// texts a learner reads one topic at a time.
+/// texts a learner reads one topic at a time. The text is a constant (`include_str!`, trimmed by
+/// a `const fn` such as `trim_ascii_end`), evaluated while compiling, so the wasm holds no trace.
 #[cfg(not(target_arch = "wasm32"))]
 #[macro_export]
 macro_rules! prose {
-    ($text:expr) => {
-        $text
-    };
+    ($text:expr) => {{
+        const TEXT: &str = $text;
+        TEXT
+    }};
 }
 
 #[cfg(target_arch = "wasm32")]
 #[macro_export]
 macro_rules! prose {
     ($text:expr) => {{
-        let _ = $text;
+        const _: &str = $text;
         ""
     }};
 }
 
-/// The code section of a topic file (between its `// CODE START` and `// CODE END` lines),
-/// cut out by build.rs: `topic_code!("cpu_map.rs")`. A text like `prose!`.
+/// The code section of a topic's `mod.rs` (between its `// CODE START` and `// CODE END` lines),
+/// cut out by build.rs: `topic_code!("cpu_map/mod.rs")`, the path under src/topics. A text like
+/// `prose!`.
 #[cfg(not(target_arch = "wasm32"))]
 #[macro_export]
 macro_rules! topic_code {

@@ -1,4 +1,5 @@
-//! The topic catalog. Adding a topic is adding one file here and one line to `all`.
+//! The topic catalog. Adding a topic is adding one folder here (`<name>/mod.rs`, `explanation.md`,
+//! `program.py`) and one line to `catalog!`.
 
 use std::sync::OnceLock;
 
@@ -48,6 +49,16 @@ macro_rules! catalog {
                 )+
                 jobs
             })
+        }
+
+        /// Each topic's check of its program.py (its `PROGRAM_CHECK`), by topic id: see
+        /// tests/python/programs.rs.
+        #[cfg(all(test, not(target_arch = "wasm32")))]
+        pub(crate) fn program_checks() -> Vec<(&'static str, crate::python_programs::ProgramCheck)> {
+            vec![$(
+                #[cfg(feature = $part)]
+                ($topic::topic().id, $topic::PROGRAM_CHECK),
+            )+]
         }
 
         /// The engine part each topic (by id) is built into.
