@@ -93,26 +93,24 @@ setup_python() {
 PARTS="foundations synchronization processes images async patterns"
 
 build() {
-  local inputs part optimizing=()
+  local inputs flavor part optimizing=()
   inputs=$(build_inputs)
-  for part in $PARTS; do
-    if built "www/pkg/threads/$part" "$inputs"; then continue; fi
-    say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
-    threaded_part "$part"
-    # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
-    cp target/threads/$WASM/wasm/playground.wasm "target/threads/$part.wasm"
-    (bindgen "target/threads/$part.wasm" "www/pkg/threads/$part" && echo "$inputs" > "www/pkg/threads/$part/.inputs") &
-    optimizing+=($!)
-  done
-  # What a build from before the plain parts left in www/pkg/plain/ (the one module with every part).
+  # What a build from before the plain parts left in www/pkg/plain/ (one module with every part).
   [ ! -d www/pkg/plain ] || find www/pkg/plain -maxdepth 1 -type f -delete
-  for part in $PARTS; do
-    if built "www/pkg/plain/$part" "$inputs"; then continue; fi
-    say "build: plain wasm, part $part (isolated workers, pages without cross-origin isolation)"
-    plain_part "$part"
-    cp target/plain/$WASM/wasm/playground.wasm "target/plain/$part.wasm"
-    (bindgen "target/plain/$part.wasm" "www/pkg/plain/$part" && echo "$inputs" > "www/pkg/plain/$part/.inputs") &
-    optimizing+=($!)
+  for flavor in threads plain; do
+    for part in $PARTS; do
+      if built "www/pkg/$flavor/$part" "$inputs"; then continue; fi
+      if [ "$flavor" = threads ]; then
+        say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
+      else
+        say "build: plain wasm, part $part (isolated workers, pages without cross-origin isolation)"
+      fi
+      "${flavor}_part" "$part"
+      # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
+      cp "target/$flavor/$WASM/wasm/playground.wasm" "target/$flavor/$part.wasm"
+      (bindgen "target/$flavor/$part.wasm" "www/pkg/$flavor/$part" && echo "$inputs" > "www/pkg/$flavor/$part/.inputs") &
+      optimizing+=($!)
+    done
   done
   local pid
   for pid in "${optimizing[@]}"; do wait "$pid"; done
@@ -135,7 +133,7 @@ build_inputs() {
 # Whether the build in $1 was made from inputs $2.
 built() { [ -f "$1/playground_bg.wasm" ] && [ "$(cat "$1/.inputs" 2>/dev/null)" = "$2" ]; }
 
-threaded_part() {
+threads_part() {
   RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
     --no-default-features --features "threads $1" -Z build-std=panic_abort,std --target-dir target/threads
 }
