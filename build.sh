@@ -222,7 +222,7 @@ size() {
   done
   local dir
   dir=$(mktemp -d)
-  wasm-bindgen --target web --no-typescript --out-dir "$dir" "target/plain/$part.wasm"
+  wasm-bindgen --target web --no-typescript --out-name playground --out-dir "$dir" "target/plain/$part.wasm"
   node_modules/.bin/wasm-opt -O3 -g $WASM_OPT_FEATURES "$dir/playground_bg.wasm" -o "$dir/named.wasm"
   say "size: the largest items of plain/$part"
   twiggy top -n 25 "$dir/named.wasm"
