@@ -3,10 +3,10 @@
 #
 #   ./build.sh serve [--port N] [--no-isolation]   set up, build and serve on http://127.0.0.1:8000
 #   ./build.sh test                                set up (browser included) and run every test
-#   ./build.sh build                               build both wasm flavours and the vendor files
+#   ./build.sh build                               build both wasm flavours (in parts) and the vendor files
 #   ./build.sh dist                                a static site in dist/ (with a _headers file)
 #   ./build.sh bench                               benchmarks: native vs wasm, threads, workers
-#   ./build.sh size                                what the bytes of each wasm build are (twiggy)
+#   ./build.sh size [PART]                         what the bytes of each wasm build are (twiggy)
 #   ./build.sh setup                               only install what is missing
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -88,28 +88,30 @@ setup_python() {
   fi
 }
 
-# The threaded engine is built in parts that follow the chapters (the features in Cargo.toml): a
-# page downloads only its topic's part. The plain build holds every part.
+# Both engines, threaded and plain, are built in parts that follow the chapters (the features in
+# Cargo.toml): a page downloads only its topic's part, and its isolated workers the same part.
 PARTS="foundations synchronization processes images async patterns"
 
 build() {
-  local inputs part optimizing=()
+  local inputs flavor part optimizing=()
   inputs=$(build_inputs)
-  for part in $PARTS; do
-    if built "www/pkg/threads/$part" "$inputs"; then continue; fi
-    say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
-    threaded_part "$part"
-    # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
-    cp target/threads/$WASM/wasm/playground.wasm "target/threads/$part.wasm"
-    (bindgen "target/threads/$part.wasm" "www/pkg/threads/$part" && echo "$inputs" > "www/pkg/threads/$part/.inputs") &
-    optimizing+=($!)
+  # What a build from before the plain parts left in www/pkg/plain/ (one module with every part).
+  [ ! -d www/pkg/plain ] || find www/pkg/plain -maxdepth 1 -type f -delete
+  for flavor in threads plain; do
+    for part in $PARTS; do
+      if built "www/pkg/$flavor/$part" "$inputs"; then continue; fi
+      if [ "$flavor" = threads ]; then
+        say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
+      else
+        say "build: plain wasm, part $part (isolated workers, pages without cross-origin isolation)"
+      fi
+      "${flavor}_part" "$part"
+      # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
+      cp "target/$flavor/$WASM/wasm/playground.wasm" "target/$flavor/$part.wasm"
+      (bindgen "target/$flavor/$part.wasm" "www/pkg/$flavor/$part" && echo "$inputs" > "www/pkg/$flavor/$part/.inputs") &
+      optimizing+=($!)
+    done
   done
-  if ! built www/pkg/plain "$inputs"; then
-    say "build: plain wasm (isolated workers, pages without cross-origin isolation)"
-    cargo build --profile wasm --lib --target "$WASM"
-    bindgen target/$WASM/wasm/playground.wasm www/pkg/plain
-    echo "$inputs" > www/pkg/plain/.inputs
-  fi
   local pid
   for pid in "${optimizing[@]}"; do wait "$pid"; done
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
@@ -131,9 +133,15 @@ build_inputs() {
 # Whether the build in $1 was made from inputs $2.
 built() { [ -f "$1/playground_bg.wasm" ] && [ "$(cat "$1/.inputs" 2>/dev/null)" = "$2" ]; }
 
-threaded_part() {
+threads_part() {
   RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
     --no-default-features --features "threads $1" -Z build-std=panic_abort,std --target-dir target/threads
+}
+
+# No shared memory, no rustflags: a target dir of its own (the default one is left to clippy and
+# tests) where the parts share their compiled dependencies.
+plain_part() {
+  cargo build --profile wasm --lib --target "$WASM" --no-default-features --features "$1" --target-dir target/plain
 }
 
 # wasm-bindgen, then npm binaryen's wasm-opt (Debian's binaryen 108 corrupts this output).
@@ -202,20 +210,23 @@ bench() {
   node tests/bench/browser-bench.mjs
 }
 
-# Each build's size (gzip -9): every threaded part and the plain build; then the plain build's
-# largest items (it holds every part): twiggy on a copy that keeps function names.
+# Each build's size (gzip -9): every part of the threaded and the plain build; then the largest
+# items of the plain build's part PART (default: synchronization, the largest): twiggy on a copy that keeps
+# function names.
 size() {
+  local part=${1:-synchronization}
   setup
   build
   command -v twiggy >/dev/null || cargo install twiggy --locked
   local wasm
-  for wasm in www/pkg/threads/*/playground_bg.wasm www/pkg/plain/playground_bg.wasm; do
+  for wasm in www/pkg/threads/*/playground_bg.wasm www/pkg/plain/*/playground_bg.wasm; do
     say "size: ${wasm#www/pkg/}: $(wc -c < "$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzip"
   done
   local dir
   dir=$(mktemp -d)
-  wasm-bindgen --target web --no-typescript --out-dir "$dir" target/$WASM/wasm/playground.wasm
+  wasm-bindgen --target web --no-typescript --out-name playground --out-dir "$dir" "target/plain/$part.wasm"
   node_modules/.bin/wasm-opt -O3 -g $WASM_OPT_FEATURES "$dir/playground_bg.wasm" -o "$dir/named.wasm"
+  say "size: the largest items of plain/$part"
   twiggy top -n 25 "$dir/named.wasm"
   rm -rf "$dir"
 }
@@ -229,7 +240,7 @@ case "$command" in
   test) run_tests ;;
   dist) dist ;;
   bench) bench ;;
-  size) size ;;
+  size) size "$@" ;;
   # A SCORM 1.2 package of one exercise (tools/package.mjs): TOPIC [key=value ...] [--prompt ID] ...
   package) [ -f www/pkg/catalog.json ] || cargo run --quiet --release --bin export_static -- www/pkg; node tools/package.mjs "$@" ;;
   *) echo "usage: $0 [serve|test|build|dist|bench|size|setup|package]" >&2; exit 2 ;;

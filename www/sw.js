@@ -13,7 +13,8 @@
 // 3. Responses made here carry the cross-origin isolation headers (COOP/COEP/CORP), so a static
 //    host that cannot set headers still gets an isolated page (after a reload through us).
 
-import init, { sim_respond } from './pkg/plain/playground.js';
+// Every part of the plain build exports it: the smallest part, foundations, is the one loaded.
+import init, { sim_respond } from './pkg/plain/foundations/playground.js';
 
 /** Our caches' names start with this, then the build's version. */
 const CACHE_PREFIX = 'playground-';
@@ -30,9 +31,9 @@ const BLACKHOLE_MS = 120_000;
 /** @type {Promise<unknown> | null} */
 let ready = null;
 
-/** Loads the plain wasm build once (top-level await is not allowed in a service worker). */
+/** Loads the plain wasm build (its foundations part) once (top-level await is not allowed in a service worker). */
 function engine() {
-  ready ??= init({ module_or_path: new URL('./pkg/plain/playground_bg.wasm', import.meta.url) }).catch((error) => {
+  ready ??= init({ module_or_path: new URL('./pkg/plain/foundations/playground_bg.wasm', import.meta.url) }).catch((error) => {
     ready = null;
     throw error;
   });

@@ -192,34 +192,37 @@ test('the topic, its explanation and its form show before the wasm has loaded; R
   }
 });
 
-test('the engine comes in parts: a page fetches its topic\'s part only, and a topic of another part starts that one', async () => {
-  const context = await env.browser.newContext();
-  try {
-    const page = await context.newPage();
-    /** @type {Set<string>} the threaded parts' wasm files fetched, by anyone (page, workers) */
-    const parts = new Set();
-    context.on('request', (request) => {
-      const path = new URL(request.url()).pathname;
-      if (/\/threads\/.*_bg\.wasm$/.test(path)) parts.add(path.split('/').at(-2) ?? '');
-    });
-    await page.goto(`${env.url}?topic=cpu-map&tasks=2&numbers=2000000`);
-    await page.waitForSelector('body[data-ready="true"]');
-    assert.deepEqual([...parts], ['foundations']);
-    assert.match(await runAndWait(page), /^Finished/);
-    /** @param {string} id */
-    const shows = async (id) => page.waitForFunction((title) => document.querySelector('h1')?.textContent === title, await textOf(page, `#topics a[data-topic="${id}"]`));
-    await page.click('#topics a[data-topic="race"]');
-    await shows('race');
-    assert.match(await runAndWait(page), /^Finished/);
-    assert.deepEqual([...parts].sort(), ['foundations', 'synchronization']);
-    await page.goBack();
-    await shows('cpu-map');
-    assert.match(await runAndWait(page), /^Finished/);
-    assert.equal(await page.inputValue('#param-numbers'), '2000000');
-  } finally {
-    await context.close();
-  }
-});
+// The threaded build on an isolated page, the plain build on a page without isolation.
+for (const flavor of ['threads', 'plain']) {
+  test(`the ${flavor} engine comes in parts: a page fetches its topic's part only, and a topic of another part starts that one`, async () => {
+    const context = await env.browser.newContext();
+    try {
+      const page = await context.newPage();
+      /** @type {Set<string>} the parts' wasm files of this build fetched, by anyone (page, workers) */
+      const parts = new Set();
+      context.on('request', (request) => {
+        const path = new URL(request.url()).pathname;
+        if (path.endsWith('_bg.wasm') && path.split('/').at(-3) === flavor) parts.add(path.split('/').at(-2) ?? '');
+      });
+      await page.goto(`${flavor === 'threads' ? env.url : env.plainUrl}?topic=cpu-map&tasks=2&numbers=2000000`);
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.deepEqual([...parts], ['foundations']);
+      assert.match(await runAndWait(page), /^Finished/);
+      /** @param {string} id */
+      const shows = async (id) => page.waitForFunction((title) => document.querySelector('h1')?.textContent === title, await textOf(page, `#topics a[data-topic="${id}"]`));
+      await page.click('#topics a[data-topic="race"]');
+      await shows('race');
+      assert.match(await runAndWait(page), /^Finished/);
+      assert.deepEqual([...parts].sort(), ['foundations', 'synchronization']);
+      await page.goBack();
+      await shows('cpu-map');
+      assert.match(await runAndWait(page), /^Finished/);
+      assert.equal(await page.inputValue('#param-numbers'), '2000000');
+    } finally {
+      await context.close();
+    }
+  });
+}
 
 test('Stop ends a long run quickly and the next run works', () =>
   onPage(

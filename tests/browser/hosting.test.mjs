@@ -87,7 +87,7 @@ function rawGet(base, path) {
 describe('the headers a host sends, from dist/_headers', () => {
   test('every file has the CSP, nosniff and Referrer-Policy; the embed may be framed anywhere, the other pages only by the playground', async () => {
     const url = await serveDist({ isolation: false, headersFile: join(dist, '_headers') });
-    for (const path of ['', 'index.html', 'embed.html', 'diagnostics.html', 'engine/engine-worker.js', 'sw.js', 'pkg/plain/playground_bg.wasm']) {
+    for (const path of ['', 'index.html', 'embed.html', 'diagnostics.html', 'engine/engine-worker.js', 'sw.js', 'pkg/plain/foundations/playground_bg.wasm']) {
       const { headers } = await rawGet(url, `/${path}`);
       const policy = String(headers['content-security-policy'] ?? '');
       assert.ok(policy.startsWith(CONTENT_SECURITY_POLICY), `${path}: ${policy}`);

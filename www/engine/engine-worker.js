@@ -44,7 +44,8 @@ const compiled = new Promise((resolve) => (receiveModule = resolve));
 const MAX_WARM = 32;
 /** How long a run waits at most for the threads and workers `prepare` started to be running. */
 const SETTLE_MS = 5_000;
-const pools = new IsolatedPools(glueUrl('plain'));
+/** @type {IsolatedPools} isolated workers: the plain build of this worker's part (set in `boot`, when the part is known) */
+let pools;
 
 // What the Rust engines import from their host (see src/engines/*.rs).
 Object.assign(self, {
@@ -86,6 +87,7 @@ let deferredPrepare = null;
 async function boot() {
   const started = performance.now();
   const { part, module } = await compiled;
+  pools = new IsolatedPools(glueUrl('plain', part));
   const glue = await import(glueUrl(flavor, part));
   engine = glue;
   exports = await engine.default(module ? { module_or_path: module } : undefined);
@@ -132,8 +134,9 @@ function prepare(topic, params) {
 }
 
 /**
- * Isolated workers run the plain build, another ~450 KB to fetch and compile: not during the
- * page's first QUIET_MS (its first load), unless a run wants them sooner (`warmWorkersNow`).
+ * Isolated workers run this part's plain build, another 210-280 KB gzip to fetch and compile
+ * where the engine runs the threaded one: not during the page's first QUIET_MS (its first
+ * load), unless a run wants them sooner (`warmWorkersNow`).
  */
 const QUIET_MS = 2_000;
 /** @type {{n: number, timer: ReturnType<typeof setTimeout>} | null} a warm-up waiting for QUIET_MS */

@@ -27,16 +27,16 @@ function canShareMemory() {
 }
 
 /**
- * Where the build that runs `part` lives under pkg/, for `flavor`: the threaded build comes in
- * parts (`part`, from the catalog); the plain build is one, with every part.
+ * Where the build that runs `part` lives under pkg/, for `flavor`: both builds come in parts
+ * (`part`, from the catalog).
  * @param {'threads' | 'plain'} flavor
- * @param {string} [part]
+ * @param {string} part
  */
-export const buildOf = (flavor, part) => (flavor === 'threads' ? `threads/${part}` : 'plain');
+export const buildOf = (flavor, part) => `${flavor}/${part}`;
 
 /**
  * The glue of that build; its wasm is next to it.
  * @param {'threads' | 'plain'} flavor
- * @param {string} [part]
+ * @param {string} part
  */
 export const glueUrl = (flavor, part) => new URL(`../pkg/${buildOf(flavor, part)}/playground.js`, import.meta.url).href;

@@ -74,7 +74,7 @@ export function warmServiceWorker({ timeoutMs = 5000 } = {}) {
 }
 
 /**
- * Warms the service worker once the page has been up 2 s and is idle: its wasm (~450 KB gzip)
+ * Warms the service worker once the page has been up 2 s and is idle: its wasm (~215 KB gzip)
  * is never part of the first load, and its compiling never takes a core from a first run (a
  * run asks for it itself, before it starts). `body[data-service-worker="warm"]` says when.
  */
