@@ -78,7 +78,9 @@ describe('a SCORM 1.2 package under scorm-again', () => {
         await embed.locator('#run').click();
         await embed.locator('body[data-runs="2"]').waitFor({ timeout: 90_000 });
         assert.equal(await page.evaluate(() => window.API.cmi.core.lesson_status), recorded.status);
-        await page.evaluate(() => (/** @type {HTMLIFrameElement} */ (document.getElementById('sco')).src = 'about:blank'));
+        await page.evaluate(() => {
+          /** @type {HTMLIFrameElement} */ (document.getElementById('sco')).src = 'about:blank';
+        });
         await page.waitForFunction(() => window.lmsCalls.some((c) => c[0] === 'LMSFinish'), null, { timeout: 10_000 });
         const calls = await page.evaluate(() => window.lmsCalls);
         assert.ok(calls.some((c) => c[1] === 'cmi.core.session_time' && /^\d{4}:\d\d:\d\d\.\d\d$/.test(c[2] ?? '')), JSON.stringify(calls));
