@@ -18,7 +18,8 @@ import init, { sim_respond } from './pkg/plain/playground.js';
 /** Our caches' names start with this, then the build's version. */
 const CACHE_PREFIX = 'playground-';
 /** The app's files and folders, relative to our scope: the only requests we answer ('' is the index). */
-const APP_PATHS = /^(|index\.html|embed\.html|diagnostics\.html|embed\.js|favicon\.svg|(css|js|engine|pkg|vendor)\/.*)$/;
+const APP_PATHS =
+  /^(|index\.html|embed\.html|diagnostics\.html|embed\.js|favicon\.svg|(css|js|engine|pkg|vendor)\/.*)$/;
 const SIM_HEADER = 'x-playground-sim';
 /** A blocking request's own timeout (ms), sent along because WebKit sometimes never fires it. */
 const GIVE_UP_HEADER = 'x-playground-give-up-ms';
@@ -52,7 +53,10 @@ let appFiles = null;
 function listed() {
   appFiles ??= fetch(new URL('./pkg/app-files.json', self.registration.scope), { cache: 'no-store' })
     .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`${response.status}`))))
-    .then((/** @type {{version: string, files: string[]}} */ list) => ({ cache: CACHE_PREFIX + list.version, files: new Set(list.files) }))
+    .then((/** @type {{version: string, files: string[]}} */ list) => ({
+      cache: CACHE_PREFIX + list.version,
+      files: new Set(list.files),
+    }))
     .catch(() => {
       appFiles = null;
       return null;
@@ -69,7 +73,8 @@ self.addEventListener('activate', (event) => {
       // be read); other apps of this origin keep theirs.
       const current = (await listed())?.cache;
       if (!current) return;
-      for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
+      for (const name of await caches.keys())
+        if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
     })(),
   );
 });
@@ -195,7 +200,9 @@ async function passThrough(event, request, path) {
       const copy = response.clone();
       event.waitUntil(
         listed()
-          .then((list) => (list?.files.has(path) ? caches.open(list.cache).then((cache) => cache.put(request, copy)) : undefined))
+          .then((list) =>
+            list?.files.has(path) ? caches.open(list.cache).then((cache) => cache.put(request, copy)) : undefined,
+          )
           .catch(() => undefined),
       );
     }

@@ -81,7 +81,15 @@ class IsolatedWorker {
   run(job, input, pauseMs) {
     const seq = this.seq++;
     const sent = now();
-    if (this.dead) return Promise.resolve({ error: 'the worker had crashed', sent, paused: sent, start: sent, end: sent, received: sent });
+    if (this.dead)
+      return Promise.resolve({
+        error: 'the worker had crashed',
+        sent,
+        paused: sent,
+        start: sent,
+        end: sent,
+        received: sent,
+      });
     return new Promise((resolve) => {
       this.pending.set(seq, { resolve, sent });
       this.send({ type: 'job', seq, job, input, pauseMs }, [input.buffer]);
@@ -104,7 +112,15 @@ class IsolatedWorker {
     if (this.dead) return;
     this.dead = true;
     const at = now();
-    for (const job of this.pending.values()) job.resolve({ error: `crashed: ${message}`, sent: job.sent, paused: job.sent, start: job.sent, end: at, received: at });
+    for (const job of this.pending.values())
+      job.resolve({
+        error: `crashed: ${message}`,
+        sent: job.sent,
+        paused: job.sent,
+        start: job.sent,
+        end: at,
+        received: at,
+      });
     this.pending.clear();
     this.worker.terminate();
   }
@@ -185,7 +201,9 @@ export class IsolatedPools {
       waited.push(fresh || worker.readyAt === null);
     }
     await Promise.all(workers.map((w) => w.ready));
-    const spawned = workers.map((w, i) => (waited[i] ? [Math.max(w.started, taken), /** @type {number} */ (w.readyAt)] : null));
+    const spawned = workers.map((w, i) =>
+      waited[i] ? [Math.max(w.started, taken), /** @type {number} */ (w.readyAt)] : null,
+    );
     const id = this.nextId++;
     this.pools.set(id, workers);
     return JSON.stringify({ id, spawned });
@@ -233,7 +251,10 @@ export class IsolatedPools {
       if (worker.dead) continue;
       if (worker.busy) {
         worker.terminate();
-        this.spawn(true).then((fresh) => this.idle.push(fresh), () => {});
+        this.spawn(true).then(
+          (fresh) => this.idle.push(fresh),
+          () => {},
+        );
       } else if (this.idle.length < this.keep) this.idle.push(worker);
       else worker.terminate();
     }

@@ -102,7 +102,10 @@ export class Engine {
   start() {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
-    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), {
+      type: 'module',
+      name: 'engine',
+    });
     const { part, flavor } = this;
     compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', flavor, part, module }));
     // Whatever a replaced worker still says is about a run that has already ended.
@@ -125,16 +128,20 @@ export class Engine {
           booted = true;
           clearTimeout(slow);
           resolve({ ...data, caps: { ...data.caps, fallback: this.fallback } });
-        }
-        else if (data.type === 'failed') reject(new Error(data.message));
-        else if (data.type === 'alive') watchLife(life, () => current() && this.restart({ outcome: 'crashed', message: LOST }));
+        } else if (data.type === 'failed') reject(new Error(data.message));
+        else if (data.type === 'alive')
+          watchLife(life, () => current() && this.restart({ outcome: 'crashed', message: LOST }));
         else this.receive(data);
       });
       worker.addEventListener('error', (event) => {
         if (!current()) return;
         reject(new Error(event.message || 'the engine failed to load'));
         // One that never started would fail again: only a running engine is replaced.
-        if (booted) this.restart({ outcome: 'crashed', message: `The engine failed (${String(event.message).slice(0, 200)}). It was restarted: you can run again.` });
+        if (booted)
+          this.restart({
+            outcome: 'crashed',
+            message: `The engine failed (${String(event.message).slice(0, 200)}). It was restarted: you can run again.`,
+          });
       });
     });
     const ready = booting.catch((error) => this.bootFailed(worker, error));
@@ -163,7 +170,8 @@ export class Engine {
   bootFailed(worker, error) {
     if (this.worker !== worker) return this.ready; // replaced: its waiters wait for the new one
     this.failures.push(error.message);
-    if (this.failures.length >= BOOT_TRIES) throw new Error(`it failed to start ${this.failures.length} times (${this.failures.join('; ')})`);
+    if (this.failures.length >= BOOT_TRIES)
+      throw new Error(`it failed to start ${this.failures.length} times (${this.failures.join('; ')})`);
     if (this.failures.length === BOOT_TRIES - 1 && this.flavor === 'threads') {
       this.flavor = 'plain';
       this.fallback = `The threaded engine failed to start twice (${error.message}), so the playground runs its plain build here: thread modes are unavailable, everything else runs.`;
@@ -245,12 +253,14 @@ export class Engine {
       if (kind === 'run') this.running = id;
       // Pending from now on, so a Stop or a crash while `after` is awaited ends this request; a
       // replaced worker never gets it.
-      after.catch(() => {}).then(() => {
-        if (this.pending.get(id) !== request || this.worker !== worker) return;
-        request.posted = true;
-        worker.postMessage({ ...message, id });
-        if (kind === 'run') this.watchSilence(id);
-      });
+      after
+        .catch(() => {})
+        .then(() => {
+          if (this.pending.get(id) !== request || this.worker !== worker) return;
+          request.posted = true;
+          worker.postMessage({ ...message, id });
+          if (kind === 'run') this.watchSilence(id);
+        });
     });
     if (kind === 'run') this.runEnded = answer.then(() => {});
     return /** @type {Promise<T>} */ (answer);
@@ -269,7 +279,10 @@ export class Engine {
       else if (performance.now() - this.heard > ENGINE_SILENT_MS) {
         clearInterval(timer);
         const seconds = Math.round(ENGINE_SILENT_MS / 1000);
-        this.restart({ outcome: 'crashed', message: `The engine stopped answering for ${seconds} s during the run (its thread was blocked), so it was restarted.` });
+        this.restart({
+          outcome: 'crashed',
+          message: `The engine stopped answering for ${seconds} s during the run (its thread was blocked), so it was restarted.`,
+        });
       }
     }, 1000);
   }
@@ -390,7 +403,11 @@ export class Engine {
     }
     this.worker.postMessage({ type: 'stop' });
     setTimeout(() => {
-      if (this.running === id) this.restart({ outcome: 'crashed', message: 'Stopped: the run did not end by itself, so the engine was restarted.' });
+      if (this.running === id)
+        this.restart({
+          outcome: 'crashed',
+          message: 'Stopped: the run did not end by itself, so the engine was restarted.',
+        });
     }, HARD_STOP_MS);
   }
 }
@@ -407,7 +424,8 @@ function unansweredCheck(message) {
   return { ok: false, params: {}, errors: [{ field: 'params', message }] };
 }
 
-const LOST = 'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.';
+const LOST =
+  'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.';
 
 /**
  * What a trapped engine reported, as a sentence for the learner: what failed, and what to try.

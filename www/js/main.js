@@ -41,7 +41,14 @@ const loadEmbedApi = () => (embedApi ??= import('./embed-api.js'));
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 /** The theme applies to every page; panels, compact, autorun and origin only to the embed. */
 const display = readDisplay();
-if (!EMBED) Object.assign(display, { panels: new Set(PANELS), compact: false, autorun: false, origins: null, problems: display.problems.filter((p) => p.includes('theme=')) });
+if (!EMBED)
+  Object.assign(display, {
+    panels: new Set(PANELS),
+    compact: false,
+    autorun: false,
+    origins: null,
+    problems: display.problems.filter((p) => p.includes('theme=')),
+  });
 applyDisplay(display);
 /** Panels left out of this embed, for the CSS that hides parts the results build (the timeline). */
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
@@ -71,7 +78,22 @@ document.body.append(announcer);
  * @type {{catalog: Catalog, caps: import('./types.js').Caps, ready: boolean, topic: Topic | null, form: Form | null, running: boolean, claim: string | null, released: Promise<void>, stopping: boolean, by: string | null, runs: number,
  *   last: import('./embed-api.js').Message | null, execute: (params: Values, events: RunEvents | null) => Promise<RunEnd>, runForm: (by: string) => Promise<void>}}
  */
-const state = { catalog: { chapters: [], parts: {}, topics: [] }, caps: expectedCaps(), ready: false, topic: null, form: null, running: false, claim: null, released: Promise.resolve(), stopping: false, by: null, runs: 0, last: null, execute: async () => ({}), runForm: async () => {} };
+const state = {
+  catalog: { chapters: [], parts: {}, topics: [] },
+  caps: expectedCaps(),
+  ready: false,
+  topic: null,
+  form: null,
+  running: false,
+  claim: null,
+  released: Promise.resolve(),
+  stopping: false,
+  by: null,
+  runs: 0,
+  last: null,
+  execute: async () => ({}),
+  runForm: async () => {},
+};
 
 /**
  * Takes the engine for `who`, synchronously; returns the release function, or null when another
@@ -103,7 +125,12 @@ function claimEngine(who) {
  */
 function expectedCaps() {
   const flavor = engineFlavor();
-  return { threads: flavor === 'threads', cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated === true, flavor };
+  return {
+    threads: flavor === 'threads',
+    cores: navigator.hardwareConcurrency || 1,
+    isolated: self.crossOriginIsolated === true,
+    flavor,
+  };
 }
 
 async function boot() {
@@ -118,13 +145,22 @@ async function boot() {
   // for it; a page it already controls starts the engine at once. (Without one, the engine still
   // runs: it simulates the network itself.)
   const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(([, first]) => (engine = new Engine(first, (topic) => partOf(state.catalog, topic))));
+  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(
+    ([, first]) => (engine = new Engine(first, (topic) => partOf(state.catalog, topic))),
+  );
   engineReady = started.then((e) => e.ready.then(() => e));
   engineReady.catch(() => {}); // said below
   try {
     state.catalog = await catalog;
   } catch (error) {
-    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The playground could not load its list of topics (${/** @type {Error} */ (error).message}): reload the page.` }));
+    replace(
+      app,
+      h('p', {
+        class: 'status failed',
+        role: 'alert',
+        text: `The playground could not load its list of topics (${/** @type {Error} */ (error).message}): reload the page.`,
+      }),
+    );
     return;
   }
   const badge = document.getElementById('isolation');
@@ -140,7 +176,14 @@ async function boot() {
   } catch (error) {
     // engine.ready rejects with an Error that says why.
     if (badge) badge.textContent = 'Engine failed';
-    replace(app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${/** @type {Error} */ (error).message}. Reload the page to try again.` }));
+    replace(
+      app,
+      h('p', {
+        class: 'status failed',
+        role: 'alert',
+        text: `The engine could not start: ${/** @type {Error} */ (error).message}. Reload the page to try again.`,
+      }),
+    );
     return;
   }
   state.caps = ready.caps;
@@ -161,7 +204,9 @@ async function boot() {
 function showIsolation() {
   const badge = document.getElementById('isolation');
   if (!badge) return;
-  badge.textContent = state.caps.threads ? `Threads on · ${state.caps.cores} cores` : `Threads off: ${state.caps.isolated ? 'no shared memory in this browser' : 'page not cross-origin isolated'}`;
+  badge.textContent = state.caps.threads
+    ? `Threads on · ${state.caps.cores} cores`
+    : `Threads off: ${state.caps.isolated ? 'no shared memory in this browser' : 'page not cross-origin isolated'}`;
   badge.className = `badge ${state.caps.threads ? 'on' : 'off'}`;
   if (!state.caps.threads) badge.title = threadsOffReason();
 }
@@ -187,7 +232,22 @@ function renderNav() {
       'section',
       {},
       h('h2', { text: chapter }),
-      h('ul', {}, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(t.id)}`, dataset: { topic: t.id }, text: t.title, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) })))),
+      h(
+        'ul',
+        {},
+        ...topics.map((t) =>
+          h(
+            'li',
+            {},
+            h('a', {
+              href: `?topic=${encodeURIComponent(t.id)}`,
+              dataset: { topic: t.id },
+              text: t.title,
+              onclick: (/** @type {MouseEvent} */ e) => navigate(e, t),
+            }),
+          ),
+        ),
+      ),
     );
   });
   replace(nav, ...groups);
@@ -205,7 +265,8 @@ function navigate(event, topic) {
 async function route() {
   const { topic: id, params } = readUrl();
   const topic = state.catalog.topics.find((t) => t.id === id);
-  for (const link of document.querySelectorAll('#topics a')) link.toggleAttribute('aria-current', link.getAttribute('data-topic') === id);
+  for (const link of document.querySelectorAll('#topics a'))
+    link.toggleAttribute('aria-current', link.getAttribute('data-topic') === id);
   if (!topic) {
     renderHome(id);
     return;
@@ -216,17 +277,42 @@ async function route() {
 /** @param {string | null} unknownId */
 function renderHome(unknownId) {
   document.title = 'Concurrency Playground';
-  const notice = unknownId ? h('p', { class: 'notice', role: 'alert', text: `There is no topic “${unknownId.slice(0, 60)}”. Pick one below.` }) : null;
+  const notice = unknownId
+    ? h('p', { class: 'notice', role: 'alert', text: `There is no topic “${unknownId.slice(0, 60)}”. Pick one below.` })
+    : null;
   const cards = state.catalog.chapters.map((chapter) => {
     const topics = state.catalog.topics.filter((t) => t.chapter === chapter);
     if (!topics.length) return null;
-    return h('section', { class: 'chapter' }, h('h2', { text: chapter }), h('ul', { class: 'cards' }, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${t.id}`, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) }, h('strong', { text: t.title })), h('p', { text: t.summary })))));
+    return h(
+      'section',
+      { class: 'chapter' },
+      h('h2', { text: chapter }),
+      h(
+        'ul',
+        { class: 'cards' },
+        ...topics.map((t) =>
+          h(
+            'li',
+            {},
+            h(
+              'a',
+              { href: `?topic=${t.id}`, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) },
+              h('strong', { text: t.title }),
+            ),
+            h('p', { text: t.summary }),
+          ),
+        ),
+      ),
+    );
   });
   replace(
     app,
     notice,
     h('h1', { text: 'Concurrency Playground' }),
-    h('p', { class: 'lead', text: 'Real threads, isolated workers and async tasks, compiled from Rust to WebAssembly and run in your browser. Pick a topic, change its parameters, press Run, and watch what ran where.' }),
+    h('p', {
+      class: 'lead',
+      text: 'Real threads, isolated workers and async tasks, compiled from Rust to WebAssembly and run in your browser. Pick a topic, change its parameters, press Run, and watch what ran where.',
+    }),
     ...cards,
   );
 }
@@ -245,7 +331,11 @@ async function showTopic(topic, rawParams) {
   // Run waits for the engine, and for its part that has this topic (a topic of another part
   // starts that part's engine; see engine-client.js).
   const canRun = state.ready && engine.runs(topic.id);
-  const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }));
+  const results = h(
+    'div',
+    { class: 'results', id: 'results' },
+    h('p', { class: 'muted', text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }),
+  );
   const history = h('div', { class: 'history-view' }, historyTable(topic));
   const formStatus = h('p', { class: 'form-status', role: 'alert' });
   // The address bar's values until Rust has checked them (below, once the engine is ready).
@@ -273,8 +363,12 @@ async function showTopic(topic, rawParams) {
     }, 150);
   };
 
-  const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !canRun }));
-  const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() }));
+  const runButton = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !canRun })
+  );
+  const stopButton = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => engine.stop() })
+  );
   const presetButtons = topic.presets.map((p) =>
     h('button', {
       type: 'button',
@@ -313,9 +407,21 @@ async function showTopic(topic, rawParams) {
       },
     },
     // Without the parameters panel the fields are hidden, and Run and Stop stay.
-    h('div', { class: 'fields-and-presets', hidden: !display.panels.has('params') }, form.element, h('div', { class: 'presets' }, ...presetButtons, resetButton)),
+    h(
+      'div',
+      { class: 'fields-and-presets', hidden: !display.panels.has('params') },
+      form.element,
+      h('div', { class: 'presets' }, ...presetButtons, resetButton),
+    ),
     predictionBox(topic, display.prompt),
-    h('div', { class: 'actions' }, runButton, stopButton, EMBED ? null : embedButton(topic), EMBED ? null : exerciseBuilder(topic, () => form.values())),
+    h(
+      'div',
+      { class: 'actions' },
+      runButton,
+      stopButton,
+      EMBED ? null : embedButton(topic),
+      EMBED ? null : exerciseBuilder(topic, () => form.values()),
+    ),
     formStatus,
   );
 
@@ -338,7 +444,10 @@ async function showTopic(topic, rawParams) {
     if (!shown()) return; // the learner went to another topic meanwhile: no run of a form not shown
     const unplaced = form.setErrors(answer.errors);
     if (!answer.ok) {
-      replace(formStatus, unplaced.length ? unplaced.join(' ') : 'Some parameters are not valid: see the messages next to the fields.');
+      replace(
+        formStatus,
+        unplaced.length ? unplaced.join(' ') : 'Some parameters are not valid: see the messages next to the fields.',
+      );
       /** @type {HTMLElement | null} */ (controls.querySelector('[aria-invalid="true"]'))?.focus();
       return;
     }
@@ -352,7 +461,13 @@ async function showTopic(topic, rawParams) {
   const view = { results, history, runButton, stopButton };
   state.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
-  const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) => h('section', { class: 'panel', dataset: { panel }, hidden: !display.panels.has(panel) }, h('h2', { text: title }), ...content);
+  const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) =>
+    h(
+      'section',
+      { class: 'panel', dataset: { panel }, hidden: !display.panels.has(panel) },
+      h('h2', { text: title }),
+      ...content,
+    );
   const code = { rust: display.panels.has('code'), python: display.panels.has('python') };
   replace(
     app,
@@ -361,7 +476,12 @@ async function showTopic(topic, rawParams) {
     notices,
     isolation,
     display.panels.has('explanation') ? explanationView(topic) : null,
-    h('section', { class: 'panel', dataset: { panel: 'params' } }, h('h2', { text: display.panels.has('params') ? 'Parameters' : 'Run' }), controls),
+    h(
+      'section',
+      { class: 'panel', dataset: { panel: 'params' } },
+      h('h2', { text: display.panels.has('params') ? 'Parameters' : 'Run' }),
+      controls,
+    ),
     titled('results', 'Results', results),
     schedulerPanel(topic),
     titled('history', 'Last runs', history),
@@ -373,7 +493,15 @@ async function showTopic(topic, rawParams) {
   const checked = await ready.check(topic.id, { ...defaultsOf(topic), ...rawParams }, true);
   if (!shown()) return;
   if (state.ready && !canRun) engineIsReady();
-  replace(notices, ...display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
+  replace(
+    notices,
+    ...display.problems.map(notice),
+    ...checked.errors.map((e) =>
+      notice(
+        `Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`,
+      ),
+    ),
+  );
   replace(isolation, isolationNotice(topic)); // with the engine's own caps
   if (edited) return validateSoon(form.values());
   form.setValues(checked.params);
@@ -390,7 +518,9 @@ function schedulerPanel(topic) {
   if (!goal || !display.panels.has('results')) return null;
   const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
   // Not once its topic has gone: its first question would switch the engine back to its part.
-  import('./scheduler.js').then(({ mountScheduler }) => state.topic === topic && mountScheduler(body, topic.id, goal, engineReady));
+  import('./scheduler.js').then(
+    ({ mountScheduler }) => state.topic === topic && mountScheduler(body, topic.id, goal, engineReady),
+  );
   return h('section', { class: 'panel', dataset: { panel: 'schedule' } }, h('h2', { text: 'Be the scheduler' }), body);
 }
 
@@ -447,7 +577,15 @@ function isolationNotice(topic) {
  */
 function fullPageLink(topic, values) {
   if (state.caps.isolated) return [];
-  return [h('a', { href: fullPageUrl(topic, values), target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' }), ', where it runs.'];
+  return [
+    h('a', {
+      href: fullPageUrl(topic, values),
+      target: '_blank',
+      rel: 'noopener',
+      text: 'Open this topic in a full page',
+    }),
+    ', where it runs.',
+  ];
 }
 
 /** @param {Topic} topic */
@@ -468,13 +606,24 @@ function embedButton(topic) {
         const src = new URL(`embed.html${query}&origin=https://course.example`, window.location.href).href;
         // The values that differ from the defaults, numbers as numbers.
         const numeric = new Set(topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name));
-        const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic').map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]));
+        const params = Object.fromEntries(
+          [...new URLSearchParams(query)]
+            .filter(([key]) => key !== 'topic')
+            .map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]),
+        );
         // Text inside an HTML attribute quoted with `quote`.
-        const attribute = (/** @type {string} */ text, quote = '"') => text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
+        const attribute = (/** @type {string} */ text, quote = '"') =>
+          text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
         replace(
           box,
-          snippetBox('With the helper (resizes itself; the page can run and stop it)', `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`),
-          snippetBox('As a plain iframe: put your course site for https://course.example in origin= (only it may then drive the embed; without origin=, any page may)', `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`),
+          snippetBox(
+            'With the helper (resizes itself; the page can run and stop it)',
+            `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`,
+          ),
+          snippetBox(
+            'As a plain iframe: put your course site for https://course.example in origin= (only it may then drive the embed; without origin=, any page may)',
+            `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`,
+          ),
         );
         box.hidden = !box.hidden;
         /** @type {HTMLElement} */ (event.currentTarget).setAttribute('aria-expanded', String(!box.hidden));
@@ -490,7 +639,9 @@ function embedButton(topic) {
  * @param {string} snippet
  */
 function snippetBox(label, snippet) {
-  const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' }));
+  const area = /** @type {HTMLTextAreaElement} */ (
+    h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' })
+  );
   area.value = snippet;
   const status = h('span', { class: 'code-status', role: 'status' });
   const copy = h('button', {
@@ -531,14 +682,19 @@ async function execute(topic, params, view, events, by) {
   events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
   commitPrediction(topic, params);
   // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
-  const outcome = await engine.run(topic.id, params, (drained) => {
-    live.log.push(...drained.log);
-    live.spans.push(...drained.spans);
-    live.progress = drained.progress;
-    events?.progress(live);
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => renderLive(view.results, live, topic.modes));
-  }, warmServiceWorker({ timeoutMs: 3000 }));
+  const outcome = await engine.run(
+    topic.id,
+    params,
+    (drained) => {
+      live.log.push(...drained.log);
+      live.spans.push(...drained.spans);
+      live.progress = drained.progress;
+      events?.progress(live);
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => renderLive(view.results, live, topic.modes));
+    },
+    warmServiceWorker({ timeoutMs: 3000 }),
+  );
   cancelAnimationFrame(frame);
   try {
     const shown = await show(outcome, view, topic, params);
@@ -574,7 +730,11 @@ async function execute(topic, params, view, events, by) {
 async function show(outcome, view, topic, params) {
   if (outcome.outcome === 'unavailable') {
     const fullPage = state.caps.isolated ? undefined : fullPageUrl(topic, params);
-    replace(view.results, h('p', { class: 'status failed', text: `${outcome.message} ${threadsOffReason()}` }), h('p', {}, ...fullPageLink(topic, params)));
+    replace(
+      view.results,
+      h('p', { class: 'status failed', text: `${outcome.message} ${threadsOffReason()}` }),
+      h('p', {}, ...fullPageLink(topic, params)),
+    );
     return { message: outcome.message, fullPage };
   }
   if (outcome.outcome === 'finished') {
@@ -586,7 +746,10 @@ async function show(outcome, view, topic, params) {
   }
   if (outcome.outcome === 'rejected') {
     // Field messages go next to the fields of this run's topic, if its form is still shown.
-    const unplaced = state.topic === topic ? shownForm().setErrors(outcome.errors ?? []) : (outcome.errors ?? []).map((e) => e.message);
+    const unplaced =
+      state.topic === topic
+        ? shownForm().setErrors(outcome.errors ?? [])
+        : (outcome.errors ?? []).map((e) => e.message);
     replace(view.results, h('p', { class: 'status failed', text: [outcome.message, ...unplaced].join(' ') }));
     return { message: outcome.message, errors: outcome.errors };
   }
@@ -594,7 +757,9 @@ async function show(outcome, view, topic, params) {
     replace(view.results, h('p', { class: 'status stopped', text: outcome.message }));
     return { stopped: true, message: outcome.message };
   }
-  const restarted = /restarted/.test(outcome.message) ? null : h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' });
+  const restarted = /restarted/.test(outcome.message)
+    ? null
+    : h('p', { class: 'muted', text: 'The engine was restarted; you can run again.' });
   replace(view.results, h('p', { class: 'status failed', text: outcome.message }), restarted);
   return { message: outcome.message };
 }
@@ -666,7 +831,14 @@ async function embedState() {
  * @param {Values} values
  */
 function withoutBytes(values) {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.map((/** @type {import('./types.js').FileValue | null} */ f) => ({ name: f?.name, size: f?.size })) : v]));
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [
+      k,
+      Array.isArray(v)
+        ? v.map((/** @type {import('./types.js').FileValue | null} */ f) => ({ name: f?.name, size: f?.size }))
+        : v,
+    ]),
+  );
 }
 
 /** Stops the run in progress (or one about to start); resolves, once the engine is free, to whether there was one. */
@@ -694,7 +866,9 @@ function runFromParent(topicId, params, request, events) {
 }
 
 function busy() {
-  return { message: `Busy: ${state.claim} is still going. One run at a time: send this request when that one has answered.` };
+  return {
+    message: `Busy: ${state.claim} is still going. One run at a time: send this request when that one has answered.`,
+  };
 }
 
 /** @param {string} topicId @param {Values} params @param {RunEvents} events @returns {Promise<RunEnd>} */
@@ -733,14 +907,16 @@ async function setParamsFromParent(topicId, params) {
  */
 async function showAndFill(topicId, params) {
   const topic = state.catalog.topics.find((t) => t.id === topicId);
-  if (!topic) return { message: 'No topic is shown: name one.', errors: [{ field: 'topic', message: 'unknown topic' }] };
+  if (!topic)
+    return { message: 'No topic is shown: name one.', errors: [{ field: 'topic', message: 'unknown topic' }] };
   if (state.topic?.id !== topicId) {
     writeUrl(topic, {});
     await showTopic(topic, {});
   }
   const answer = await engine.check(topic.id, { ...defaultsOf(topic), ...params }, false);
   // The page may have moved on meanwhile (the back button): never run another topic's form.
-  if (state.topic?.id !== topicId) return { message: 'The page switched topics before the run started: send the request again.' };
+  if (state.topic?.id !== topicId)
+    return { message: 'The page switched topics before the run started: send the request again.' };
   const form = shownForm();
   if (!answer.ok) form.setValues(shortValues(params));
   form.setErrors(answer.errors);
@@ -755,7 +931,9 @@ async function showAndFill(topicId, params) {
  * @param {Values} params
  */
 function shortValues(params) {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v]));
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v]),
+  );
 }
 
 /** The form of the topic shown: there is one once a topic is shown, which every caller waits for. */

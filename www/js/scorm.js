@@ -44,7 +44,12 @@ function title(exercise) {
 
 /** Text for XML and HTML, with the five special characters escaped. @param {string} text */
 function escape(text) {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
 }
 
 /** @param {Exercise} exercise */
@@ -83,7 +88,13 @@ function manifest(exercise) {
 function launchPage(exercise) {
   const origin = new URL(exercise.playground).origin;
   // JSON inside a script element: '<' escaped so no text can close the element.
-  const config = JSON.stringify({ playground: exercise.playground, topic: exercise.topic.id, params: exercise.params, prompt: exercise.prompt?.id ?? null, panels: exercise.panels }).replaceAll('<', '\\u003c');
+  const config = JSON.stringify({
+    playground: exercise.playground,
+    topic: exercise.topic.id,
+    params: exercise.params,
+    prompt: exercise.prompt?.id ?? null,
+    panels: exercise.panels,
+  }).replaceAll('<', '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -228,14 +239,34 @@ export function zip(entries) {
     const crc = crc32(entry.bytes);
     // Version 2.0, flag bit 11 (names in UTF-8), stored, time 00:00, date 1980-01-01.
     /** @type {[number, 2 | 4][]} */
-    const common = [[20, 2], [0x0800, 2], [0, 2], [0, 2], [0x21, 2], [crc, 4], [entry.bytes.length, 4], [entry.bytes.length, 4], [name.length, 2], [0, 2]];
+    const common = [
+      [20, 2],
+      [0x0800, 2],
+      [0, 2],
+      [0, 2],
+      [0x21, 2],
+      [crc, 4],
+      [entry.bytes.length, 4],
+      [entry.bytes.length, 4],
+      [name.length, 2],
+      [0, 2],
+    ];
     const local = fields([[0x04034b50, 4], ...common]);
     parts.push(local, name, entry.bytes);
     central.push(fields([[0x02014b50, 4], [20, 2], ...common, [0, 2], [0, 2], [0, 2], [0, 4], [offset, 4]]), name);
     offset += local.length + name.length + entry.bytes.length;
   }
   const size = central.reduce((n, b) => n + b.length, 0);
-  const end = fields([[0x06054b50, 4], [0, 2], [0, 2], [entries.length, 2], [entries.length, 2], [size, 4], [offset, 4], [0, 2]]);
+  const end = fields([
+    [0x06054b50, 4],
+    [0, 2],
+    [0, 2],
+    [entries.length, 2],
+    [entries.length, 2],
+    [size, 4],
+    [offset, 4],
+    [0, 2],
+  ]);
   const all = [...parts, ...central, end];
   const out = new Uint8Array(all.reduce((n, b) => n + b.length, 0));
   let at = 0;

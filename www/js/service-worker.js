@@ -32,7 +32,9 @@ export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
   }
   if (container.controller) return true;
 
-  const controlled = new Promise((resolve) => container.addEventListener('controllerchange', () => resolve(true), { once: true }));
+  const controlled = new Promise((resolve) =>
+    container.addEventListener('controllerchange', () => resolve(true), { once: true }),
+  );
   const gaveUp = new Promise((resolve) => setTimeout(() => resolve(false), timeoutMs));
 
   // First visit: the page was loaded before any service worker existed, so nothing controls it
