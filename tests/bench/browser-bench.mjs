@@ -67,7 +67,10 @@ const wasmSpeedups = {};
       const { page, context } = await openPage(browser, `${server.url}?topic=${topic}`);
       for (const walls of clicks) {
         await runAndWait(page);
-        for (const [mode, row] of Object.entries(await timings(page))) (walls[mode] ??= []).push(toMs(row.wall));
+        for (const [mode, row] of Object.entries(await timings(page))) {
+          walls[mode] ??= [];
+          walls[mode].push(toMs(row.wall));
+        }
       }
       await context.close();
     }
@@ -114,9 +117,8 @@ const inEngine = (method, a, b) =>
         /** @type {typeof import('../../www/js/catalog.js')} */
         const { loadCatalog, partOf } = await import(catalogs);
         const catalog = await loadCatalog();
-        const engine = (window.benchEngine ??= new Engine(partOf(catalog, 'cpu-map'), (topic) =>
-          partOf(catalog, topic),
-        ));
+        window.benchEngine ??= new Engine(partOf(catalog, 'cpu-map'), (topic) => partOf(catalog, topic));
+        const engine = window.benchEngine;
         await engine.ready;
         const call = /** @type {(a: unknown, b: unknown) => Promise<unknown>} */ (engine[method]);
         return call.call(engine, a, b);
@@ -190,7 +192,10 @@ const runTopic = async (topic, params) => {
 const speedups = {};
 for (let i = 0; i < 3; i++) {
   const outcome = await runTopic('cpu-map', { tasks: 4, numbers: 250_000_000, workers: 2 });
-  for (const m of outcome.report.modes) (speedups[m.id] ??= []).push(m.speedup ?? NaN);
+  for (const m of outcome.report.modes) {
+    speedups[m.id] ??= [];
+    speedups[m.id].push(m.speedup ?? NaN);
+  }
 }
 console.log('\ncpu-map, 4 tasks x 250M numbers, W = 2, start-up included (median of 3 runs, speedup over sequential)');
 for (const [mode, values] of Object.entries(speedups))

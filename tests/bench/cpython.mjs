@@ -78,8 +78,10 @@ export function cpythonBesideWasm(python, textsDir, wasm, row) {
       /** @type {Record<string, number[]>} */
       const seconds = {};
       for (let i = 0; i < 3; i++) {
-        for (const [label, s] of timingsOf(execFileSync(python, [file], { encoding: 'utf8', timeout: 300_000 })))
-          (seconds[label] ??= []).push(s);
+        for (const [label, s] of timingsOf(execFileSync(python, [file], { encoding: 'utf8', timeout: 300_000 }))) {
+          seconds[label] ??= [];
+          seconds[label].push(s);
+        }
       }
       const labels = Object.keys(seconds);
       const base = median(seconds[labels[0]]);

@@ -22,7 +22,10 @@ for (const topic of topics) {
       await runAndWait(page);
       const rows = Object.entries(await timings(page));
       const base = toMs(rows[0][1].wall);
-      for (const [mode, r] of rows.slice(1)) (ratios[k][mode] ??= []).push(base / toMs(r.wall));
+      for (const [mode, r] of rows.slice(1)) {
+        ratios[k][mode] ??= [];
+        ratios[k][mode].push(base / toMs(r.wall));
+      }
       console.log(
         `${topic} ${click}: ${rows.map(([mode, r]) => `${mode} ${toMs(r.wall).toFixed(0)} ms (${(base / toMs(r.wall)).toFixed(2)}x)`).join('; ')}`,
       );

@@ -61,7 +61,7 @@ async function run(page) {
     );
   } catch {
     const shown = await page
-      .$eval('#results', (/** @type {Element} */ e) => /** @type {HTMLElement} */ (e).innerText.slice(0, 300))
+      .$eval('#results', (/** @type {Element} */ e) => (e.textContent ?? '').slice(0, 300))
       .catch(() => '');
     assert.fail(`no end within ${RUN_TIMEOUT_MS / 1000} s: ${shown}`);
   }

@@ -92,7 +92,7 @@ test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", 
 test('gil with defaults: GIL threads gain nothing, the other modes scale, one exact sum', () =>
   onPage(
     () => runTopic('gil'),
-    async ({ page, status, modes, checks: found }) => {
+    async ({ page, status, checks: found }) => {
       assert.match(status, /Finished/);
       assert.ok(
         found.every((c) => c.ok),

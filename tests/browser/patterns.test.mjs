@@ -28,7 +28,7 @@ const env = useBrowser();
  * @type {Record<string, (page: import('playwright-core').Page, rows: Awaited<ReturnType<typeof timings>>) => Promise<void>>}
  */
 const SPECIAL = {
-  actor: async (page, rows) => {
+  actor: async (_page, rows) => {
     assert.match(rows['stop-flag'].result, /^1 of 3 printed, 2 lost/);
     assert.match(rows['poison-pill'].result, /^3 of 3 printed, 0 lost/);
     assert.match(rows.bank.result, /^balance \d+ after 32 operations/);

@@ -257,7 +257,7 @@ describe('footprint on a cross-origin isolated page', () => {
           assert.ok(text.includes(what), what);
         }
         // In the browser every worker reports its own wasm memory (whole 64 KiB pages).
-        assert.match(text, /memory of one more worker[^]*?\d+(\.\d+)? (MiB|KiB)/);
+        assert.match(text, /memory of one more worker[\s\S]*?\d+(\.\d+)? (MiB|KiB)/);
         // A new thread is a new Web Worker; a finished one is reused far faster.
         const median = Object.fromEntries(
           ((await table(page, 'What one more costs')) ?? assert.fail('no table What one more costs')).map(

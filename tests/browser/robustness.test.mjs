@@ -234,7 +234,10 @@ describe('the embed answers every message, exactly once', () => {
  */
 function fuzzBurst({ count, seed }) {
   let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   /** @type {<T>(list: T[]) => T} */
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const deep = (/** @type {number} */ n) => {
@@ -334,9 +337,11 @@ function fuzzBurst({ count, seed }) {
     /** @type {Record<string, unknown>} a message of any shape: that is the point */
     const message = { type: pick(types), topic: pick(topics), params: params() };
     const kind = rand();
-    if (kind < 0.8) ids.push((message.requestId = i));
-    else if (kind < 0.9) ids.push((message.requestId = `r${i}`));
-    else {
+    if (kind < 0.9) {
+      const id = kind < 0.8 ? i : `r${i}`;
+      message.requestId = id;
+      ids.push(id);
+    } else {
       message.requestId = pick([undefined, null, { n: i }, 7n, 'y'.repeat(300)]);
       withoutId++;
     }
@@ -351,7 +356,10 @@ function fuzzBurst({ count, seed }) {
  */
 function fuzzParams({ seed, id }) {
   let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   /** @type {<T>(list: T[]) => T} */
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const values = [
@@ -469,7 +477,7 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.waitForFunction(() => document.body.dataset.running === 'true');
         await fault(engineWorker(page), 'thread-panic');
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
-        assert.match(await textOf(page, '#results .status'), /panicked[^]*injected fault: this thread panicked/);
+        assert.match(await textOf(page, '#results .status'), /panicked[\s\S]*injected fault: this thread panicked/);
         await page.fill('#param-tasks', '2');
         await page.fill('#param-numbers', '1000000');
         assert.match(await runAndWait(page), /^Finished/);

@@ -43,10 +43,15 @@ function memoryKind(path) {
         i += nameLength;
         const kind = bytes[i++];
         if (kind === 0) leb();
-        else if (kind === 1) i++, limits();
-        else if (kind === 2) return limits() & 2 ? 'shared' : 'not-shared';
+        else if (kind === 1) {
+          i++;
+          limits();
+        } else if (kind === 2) return limits() & 2 ? 'shared' : 'not-shared';
         else if (kind === 3) i += 2;
-        else if (kind === 4) i++, leb();
+        else if (kind === 4) {
+          i++;
+          leb();
+        }
       }
     } else if (id === 5 && leb() > 0) return limits() & 2 ? 'shared' : 'not-shared';
     i = end;

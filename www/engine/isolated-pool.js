@@ -210,8 +210,8 @@ export class IsolatedPools {
   }
 
   takeIdle() {
-    let worker;
-    while ((worker = this.idle.shift()) && worker.dead);
+    let worker = this.idle.shift();
+    while (worker?.dead) worker = this.idle.shift();
     return worker;
   }
 

@@ -5,7 +5,7 @@
 // detail {type: 'prediction' | 'outcome', topic, prompt, statement}) shaped as an xAPI statement,
 // which the embed API passes to the course page.
 
-import { h, replace } from './dom.js';
+import { h } from './dom.js';
 
 /**
  * @typedef {import('./types.js').Topic} Topic
@@ -107,7 +107,14 @@ function ask(prompt) {
     ),
   );
   const read = () => radios.find((r) => r.checked)?.value ?? null;
-  return { prompt, element, read, lock: (locked) => radios.forEach((r) => (r.disabled = locked)) };
+  return {
+    prompt,
+    element,
+    read,
+    lock: (locked) => {
+      for (const r of radios) r.disabled = locked;
+    },
+  };
 }
 
 /**

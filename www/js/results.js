@@ -88,7 +88,10 @@ export async function renderReport(container, report, catalogModes) {
  */
 export function renderLive(container, live, catalogModes) {
   let view = liveViews.get(container);
-  if (view?.live !== live) liveViews.set(container, (view = liveView(container, live, catalogModes)));
+  if (view?.live !== live) {
+    view = liveView(container, live, catalogModes);
+    liveViews.set(container, view);
+  }
   view.update();
 }
 

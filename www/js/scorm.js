@@ -43,7 +43,7 @@ function title(exercise) {
 }
 
 /** Text for XML and HTML, with the five special characters escaped. @param {string} text */
-function escape(text) {
+function escapeMarkup(text) {
   return text
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -55,7 +55,7 @@ function escape(text) {
 /** @param {Exercise} exercise */
 function manifest(exercise) {
   const id = `concurrency-playground-${packageName(exercise).replace(/\.zip$/, '')}`.replace(/[^A-Za-z0-9_-]/g, '-');
-  const name = escape(title(exercise));
+  const name = escapeMarkup(title(exercise));
   return `<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="${id}" version="1.0"
     xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -101,10 +101,10 @@ function launchPage(exercise) {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; frame-src ${origin}; style-src 'unsafe-inline'; base-uri 'none'">
-  <title>${escape(title(exercise))}</title>
+  <title>${escapeMarkup(title(exercise))}</title>
 </head>
 <body style="margin: 0 auto; max-width: 70rem; padding: 0.5rem 1rem; font-family: system-ui, sans-serif">
-  <h1 style="font-size: 1.3rem">${escape(title(exercise))}</h1>
+  <h1 style="font-size: 1.3rem">${escapeMarkup(title(exercise))}</h1>
   <p>${exercise.prompt ? 'Answer the question above Run, then run the program: your first run is graded.' : 'Run the program to complete this exercise.'}</p>
   <p id="status" role="status">Loading the playground…</p>
   <div id="exercise-frame"></div>

@@ -77,10 +77,15 @@ class Groups {
     for (let i = from; i < to; i++) {
       const span = spans[i];
       let group = this.byMode.get(span.mode);
-      if (!group)
-        this.byMode.set(span.mode, (group = { mode: span.mode, start: Infinity, end: -Infinity, lanes: new Map() }));
+      if (!group) {
+        group = { mode: span.mode, start: Infinity, end: -Infinity, lanes: new Map() };
+        this.byMode.set(span.mode, group);
+      }
       let lane = group.lanes.get(span.lane);
-      if (!lane) group.lanes.set(span.lane, (lane = { spans: [], kinds: new Set() }));
+      if (!lane) {
+        lane = { spans: [], kinds: new Set() };
+        group.lanes.set(span.lane, lane);
+      }
       lane.spans.push(span);
       lane.kinds.add(span.kind);
       if (span.start < group.start) group.start = span.start;
@@ -540,7 +545,8 @@ function look() {
     const [variable, alpha] = KIND_LOOK[id] ?? ['--muted', 1];
     return pixel(cssColour(variable), panel, alpha);
   });
-  return (looks = { colours, muted: cssRgb('--muted'), rule: cssRgb('--rule'), tick: cssRgb('--tick') });
+  looks = { colours, muted: cssRgb('--muted'), rule: cssRgb('--rule'), tick: cssRgb('--tick') };
+  return looks;
 }
 
 /**
@@ -577,7 +583,10 @@ function pointAt(canvas) {
     }
     const spans = /** @type {Lane} */ (group.lanes.get(lane)).spans;
     let list = sorted.get(spans);
-    if (!list || list.length !== spans.length) sorted.set(spans, (list = [...spans].sort((a, b) => a.start - b.start)));
+    if (!list || list.length !== spans.length) {
+      list = [...spans].sort((a, b) => a.start - b.start);
+      sorted.set(spans, list);
+    }
     // The last span starting before t, then back a little for one still going (spans may nest).
     let lo = 0;
     let hi = list.length;
