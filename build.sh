@@ -173,6 +173,8 @@ run_tests() {
   build
   say "test: formatting and lints"
   cargo fmt --check
+  # The JavaScript's formatting and lints (biome.json): the rustfmt and clippy of the front end.
+  node_modules/.bin/biome ci --error-on-warnings
   cargo clippy --all-targets -- -D warnings
   cargo clippy --lib --target "$WASM" -- -D warnings
   say "test: native Rust tests"

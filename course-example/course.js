@@ -19,16 +19,25 @@ for (const type of ['ready', 'started', 'progress', 'result', 'stopped', 'error'
 // could forward the statements to its learning record store; this page keeps a score table.
 /** Every statement the embeds sent, in order (the browser tests read it). */
 window.statements = [];
-const EXT = (/** @type {any} */ statement, /** @type {string} */ name) => Object.entries(statement.result?.extensions ?? {}).find(([key]) => key.endsWith(`/xapi/${name}`))?.[1];
+const EXT = (/** @type {any} */ statement, /** @type {string} */ name) =>
+  Object.entries(statement.result?.extensions ?? {}).find(([key]) => key.endsWith(`/xapi/${name}`))?.[1];
 for (const host of document.querySelectorAll('[data-concurrency-topic], concurrency-playground')) {
-  host.addEventListener('playground:prediction', (/** @type {any} */ event) => window.statements.push(event.detail.statement));
+  host.addEventListener('playground:prediction', (/** @type {any} */ event) =>
+    window.statements.push(event.detail.statement),
+  );
   host.addEventListener('playground:outcome', (/** @type {any} */ event) => {
     const { statement, topic } = event.detail;
     window.statements.push(statement);
     const row = document.createElement('tr');
     const success = statement.result.success;
     const verdict = success === undefined ? 'no prediction' : success ? 'right' : 'not this time';
-    for (const text of [topic, statement.object.definition.description['en-US'], statement.result.response ?? '(none)', String(EXT(statement, 'shown') ?? ''), verdict]) {
+    for (const text of [
+      topic,
+      statement.object.definition.description['en-US'],
+      statement.result.response ?? '(none)',
+      String(EXT(statement, 'shown') ?? ''),
+      verdict,
+    ]) {
       const cell = document.createElement('td');
       cell.textContent = text;
       row.append(cell);
@@ -69,7 +78,12 @@ function record(message) {
   if (message.status === 'ok') progress.value = 1;
   status.textContent = `${ENDED[message.status] ?? message.status} after ${Math.round(message.wallMs ?? 0)} ms.`;
   const row = document.createElement('tr');
-  for (const text of [String(message.params?.numbers ?? ''), message.status, `${(message.speedup ?? 0).toFixed(2)}×`, `${Math.round(message.wallMs ?? 0)} ms`]) {
+  for (const text of [
+    String(message.params?.numbers ?? ''),
+    message.status,
+    `${(message.speedup ?? 0).toFixed(2)}×`,
+    `${Math.round(message.wallMs ?? 0)} ms`,
+  ]) {
     const cell = document.createElement('td');
     cell.textContent = text;
     row.append(cell);

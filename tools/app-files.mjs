@@ -23,7 +23,11 @@ export function writeAppFiles(root = 'www') {
     .filter((path) => path !== OUTPUT && path !== 'sw.js' && !path.endsWith('.d.ts'))
     .sort();
   const hash = createHash('sha256');
-  for (const path of files) hash.update(path).update('\0').update(readFileSync(join(root, path)));
+  for (const path of files)
+    hash
+      .update(path)
+      .update('\0')
+      .update(readFileSync(join(root, path)));
   const list = { version: hash.digest('hex').slice(0, 12), files };
   writeFileSync(join(root, OUTPUT), JSON.stringify(list));
   return list;

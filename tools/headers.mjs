@@ -60,7 +60,8 @@ export function headersFor(pathname) {
 
 /** `_headers`: every header on every path, then each page's framing policy (which such hosts add to the first). */
 export function headersFile() {
-  const lines = (/** @type {Record<string, string>} */ headers) => Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`);
+  const lines = (/** @type {Record<string, string>} */ headers) =>
+    Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`);
   return [
     '/*',
     ...lines({ ...ISOLATION_HEADERS, ...SECURITY_HEADERS }),

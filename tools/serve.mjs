@@ -42,7 +42,13 @@ export function parseHeadersFile(text) {
   for (const line of text.split('\n')) {
     if (!line.trim() || line.trim().startsWith('#')) continue;
     if (!/^\s/.test(line)) {
-      const pattern = new RegExp(`^${line.trim().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      const pattern = new RegExp(
+        `^${line
+          .trim()
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
       rules.push({ pattern, headers: {} });
       continue;
     }
@@ -87,14 +93,19 @@ export function serve({ root = 'www', port = 8000, isolation = true, headersFile
       // Revalidation, as static hosts do: a file fetched twice (say by the service worker and
       // by the page) crosses the network once.
       const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-      const headers = { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ETag: etag };
+      const headers = {
+        'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+        ETag: etag,
+      };
       if (rules) {
         // As those hosts do: every matching rule applies, and a header two rules set gets both values.
         /** @type {Record<string, string>} */
         const ruled = {};
         for (const rule of rules) {
           if (!rule.pattern.test(url.pathname)) continue;
-          for (const [name, value] of Object.entries(rule.headers)) ruled[name] = ruled[name] ? `${ruled[name]}, ${value}` : value;
+          for (const [name, value] of Object.entries(rule.headers))
+            ruled[name] = ruled[name] ? `${ruled[name]}, ${value}` : value;
         }
         Object.assign(headers, ruled);
       } else if (isolation) Object.assign(headers, headersFor(url.pathname));
@@ -125,9 +136,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(option('--port', process.env.PORT ?? '8000'));
   const isolation = !args.includes('--no-isolation');
   const headersFile = option('--headers', undefined);
-  const server = await serve({ root: option('--root', 'www'), port, isolation, headersFile, quiet: args.includes('--quiet') });
+  const server = await serve({
+    root: option('--root', 'www'),
+    port,
+    isolation,
+    headersFile,
+    quiet: args.includes('--quiet'),
+  });
   const address = server.address();
   const shown = typeof address === 'object' && address ? address.port : port;
-  const how = headersFile ? `(headers from ${headersFile})` : isolation ? '(cross-origin isolated)' : '(no isolation headers)';
+  const how = headersFile
+    ? `(headers from ${headersFile})`
+    : isolation
+      ? '(cross-origin isolated)'
+      : '(no isolation headers)';
   console.log(`Concurrency Playground: http://127.0.0.1:${shown}/ ${how}`);
 }

@@ -20,7 +20,10 @@
 // Only this page's origin may drive the iframes it makes (their URL says origin=).
 (() => {
   const script = /** @type {HTMLScriptElement | null} */ (document.currentScript);
-  if (!script) throw new Error('embed.js must be loaded by a classic <script src> tag (not a module or an inline copy): it finds the playground from its own address.');
+  if (!script)
+    throw new Error(
+      'embed.js must be loaded by a classic <script src> tag (not a module or an inline copy): it finds the playground from its own address.',
+    );
   const EMBED_URL = new URL('embed.html', script.src);
   const ELEMENT = 'concurrency-playground';
   const DISPLAY = ['panels', 'theme', 'compact', 'autorun', 'prompt'];
@@ -76,10 +79,13 @@
       params = JSON.parse(option(host, 'params') ?? '{}');
       if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new Error('not an object');
     } catch (error) {
-      problems.push(`params must be a JSON object of names and values (${/** @type {Error} */ (error).message}); the topic's defaults are used.`);
+      problems.push(
+        `params must be a JSON object of names and values (${/** @type {Error} */ (error).message}); the topic's defaults are used.`,
+      );
       params = {};
     }
-    for (const [name, value] of Object.entries(/** @type {object} */ (params))) src.searchParams.set(name, typeof value === 'string' ? value : JSON.stringify(value));
+    for (const [name, value] of Object.entries(/** @type {object} */ (params)))
+      src.searchParams.set(name, typeof value === 'string' ? value : JSON.stringify(value));
     for (const name of DISPLAY) {
       const value = option(host, name);
       if (value !== null) src.searchParams.set(name, value);
@@ -109,9 +115,11 @@
     const queued = [];
     /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void, sent: boolean}>} */
     const waiting = new Map();
-    const fire = (/** @type {string} */ type, /** @type {Message} */ detail) => host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
+    const fire = (/** @type {string} */ type, /** @type {Message} */ detail) =>
+      host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
     /** @param {string} requestId @param {string} why */
-    const refusal = (requestId, why) => Object.assign(new Error(why), { detail: { type: 'error', requestId, message: why, errors: [] } });
+    const refusal = (requestId, why) =>
+      Object.assign(new Error(why), { detail: { type: 'error', requestId, message: why, errors: [] } });
     /**
      * Rejects the requests the embed's document had been sent (it is gone), or with `all`, the
      * queued ones too (the iframe is).
@@ -151,7 +159,8 @@
         if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
         if (message.type === 'ready') {
           ready = true;
-          if (message.topic?.title) iframe.title = option(host, 'title') ?? `${message.topic.title} (Concurrency Playground)`;
+          if (message.topic?.title)
+            iframe.title = option(host, 'title') ?? `${message.topic.title} (Concurrency Playground)`;
           for (const command of queued.splice(0)) {
             const request = waiting.get(command.requestId);
             if (request) request.sent = true;
@@ -179,7 +188,13 @@
       const requestId = `embed-${nextId++}`;
       const message = { ...command, requestId };
       placed(iframe.isConnected); // removed just now: the observer has not said so yet
-      if (removed) return Promise.reject(refusal(requestId, 'The playground embed is not in the page (it was removed): put it back, or mount a new one.'));
+      if (removed)
+        return Promise.reject(
+          refusal(
+            requestId,
+            'The playground embed is not in the page (it was removed): put it back, or mount a new one.',
+          ),
+        );
       return new Promise((resolve, reject) => {
         waiting.set(requestId, { resolve, reject, sent: ready });
         if (ready) iframe.contentWindow?.postMessage(message, EMBED_URL.origin);
@@ -199,7 +214,12 @@
       getState: () => send({ type: 'getState' }),
     };
     host.playground = playground;
-    Object.assign(host, { run: playground.run, stop: playground.stop, setParams: playground.setParams, getState: playground.getState });
+    Object.assign(host, {
+      run: playground.run,
+      stop: playground.stop,
+      setParams: playground.setParams,
+      getState: playground.getState,
+    });
     return playground;
   }
 

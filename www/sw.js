@@ -19,7 +19,8 @@ import init, { sim_respond } from './pkg/plain/foundations/playground.js';
 /** Our caches' names start with this, then the build's version. */
 const CACHE_PREFIX = 'playground-';
 /** The app's files and folders, relative to our scope: the only requests we answer ('' is the index). */
-const APP_PATHS = /^(|index\.html|embed\.html|diagnostics\.html|embed\.js|favicon\.svg|(css|js|engine|pkg|vendor)\/.*)$/;
+const APP_PATHS =
+  /^(|index\.html|embed\.html|diagnostics\.html|embed\.js|favicon\.svg|(css|js|engine|pkg|vendor)\/.*)$/;
 const SIM_HEADER = 'x-playground-sim';
 /** A blocking request's own timeout (ms), sent along because WebKit sometimes never fires it. */
 const GIVE_UP_HEADER = 'x-playground-give-up-ms';
@@ -33,10 +34,12 @@ let ready = null;
 
 /** Loads the plain wasm build (its foundations part) once (top-level await is not allowed in a service worker). */
 function engine() {
-  ready ??= init({ module_or_path: new URL('./pkg/plain/foundations/playground_bg.wasm', import.meta.url) }).catch((error) => {
-    ready = null;
-    throw error;
-  });
+  ready ??= init({ module_or_path: new URL('./pkg/plain/foundations/playground_bg.wasm', import.meta.url) }).catch(
+    (error) => {
+      ready = null;
+      throw error;
+    },
+  );
   return ready;
 }
 
@@ -53,7 +56,10 @@ let appFiles = null;
 function listed() {
   appFiles ??= fetch(new URL('./pkg/app-files.json', self.registration.scope), { cache: 'no-store' })
     .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`${response.status}`))))
-    .then((/** @type {{version: string, files: string[]}} */ list) => ({ cache: CACHE_PREFIX + list.version, files: new Set(list.files) }))
+    .then((/** @type {{version: string, files: string[]}} */ list) => ({
+      cache: CACHE_PREFIX + list.version,
+      files: new Set(list.files),
+    }))
     .catch(() => {
       appFiles = null;
       return null;
@@ -70,7 +76,8 @@ self.addEventListener('activate', (event) => {
       // be read); other apps of this origin keep theirs.
       const current = (await listed())?.cache;
       if (!current) return;
-      for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
+      for (const name of await caches.keys())
+        if (name.startsWith(CACHE_PREFIX) && name !== current) await caches.delete(name);
     })(),
   );
 });
@@ -196,7 +203,9 @@ async function passThrough(event, request, path) {
       const copy = response.clone();
       event.waitUntil(
         listed()
-          .then((list) => (list?.files.has(path) ? caches.open(list.cache).then((cache) => cache.put(request, copy)) : undefined))
+          .then((list) =>
+            list?.files.has(path) ? caches.open(list.cache).then((cache) => cache.put(request, copy)) : undefined,
+          )
           .catch(() => undefined),
       );
     }

@@ -9,7 +9,10 @@ const PREFIX = 'wasm-thread:';
 const live = new Set(); // keep Worker objects reachable so no browser collects a running thread
 
 // (WorkerGlobalScope is read off globalThis: the checked libraries are the page's, not a worker's.)
-if (typeof (/** @type {{WorkerGlobalScope?: unknown}} */ (globalThis)).WorkerGlobalScope !== 'undefined' && self.name.startsWith(PREFIX)) {
+if (
+  typeof (/** @type {{WorkerGlobalScope?: unknown}} */ (globalThis).WorkerGlobalScope) !== 'undefined' &&
+  self.name.startsWith(PREFIX)
+) {
   self.addEventListener('message', async (/** @type {MessageEvent<any>} */ { data }) => {
     // (any: the spawner's message, checked by its type; the glue it names has no types)
     if (data?.type !== 'wasm-thread-start') return;

@@ -30,7 +30,12 @@ const row = (/** @type {string} */ what, /** @type {string} */ value, target = '
 };
 
 /** @type {Record<string, number>} the native benchmark's figures, by name */
-const native = JSON.parse(execFileSync('cargo', ['run', '-q', '--release', '--example', 'bench_native', '--', '--json'], { encoding: 'utf8' }).trim().split('\n').pop() ?? '');
+const native = JSON.parse(
+  execFileSync('cargo', ['run', '-q', '--release', '--example', 'bench_native', '--', '--json'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop() ?? '',
+);
 const server = await startServer();
 const browser = await launch();
 
@@ -52,7 +57,9 @@ const wasmSpeedups = {};
     'io-compare': { threads: '<= 200 ms' },
     'process-pool': {},
   };
-  console.log('\nfirst click on a fresh page, defaults (median of 3; speedup over the first mode; then the second click)');
+  console.log(
+    '\nfirst click on a fresh page, defaults (median of 3; speedup over the first mode; then the second click)',
+  );
   for (const [topic, targets] of Object.entries(PER_MODE)) {
     /** @type {Record<string, number[]>[]} walls per click: [first, second] */
     const clicks = [{}, {}];
@@ -60,7 +67,10 @@ const wasmSpeedups = {};
       const { page, context } = await openPage(browser, `${server.url}?topic=${topic}`);
       for (const walls of clicks) {
         await runAndWait(page);
-        for (const [mode, row] of Object.entries(await timings(page))) (walls[mode] ??= []).push(toMs(row.wall));
+        for (const [mode, row] of Object.entries(await timings(page))) {
+          walls[mode] ??= [];
+          walls[mode].push(toMs(row.wall));
+        }
       }
       await context.close();
     }
@@ -69,7 +79,10 @@ const wasmSpeedups = {};
       const base = median(walls[modes[0]]);
       if (k === 0) wasmSpeedups[topic] = Object.fromEntries(modes.map((mode) => [mode, base / median(walls[mode])]));
       const ms = (/** @type {number} */ x) => fmt(x, x < 10 ? 1 : 0);
-      const figures = modes.map((mode) => `${mode} ${ms(median(walls[mode]))} ms${mode === modes[0] ? '' : ` (${fmt(base / median(walls[mode]))}x)`}`);
+      const figures = modes.map(
+        (mode) =>
+          `${mode} ${ms(median(walls[mode]))} ms${mode === modes[0] ? '' : ` (${fmt(base / median(walls[mode]))}x)`}`,
+      );
       row(`${topic}, ${k ? 'second' : 'first'} click`, '');
       console.log(`    ${figures.join('; ')}`);
       // Each first-click target beside its own figure, met or not.
@@ -104,7 +117,8 @@ const inEngine = (method, a, b) =>
         /** @type {typeof import('../../www/js/catalog.js')} */
         const { loadCatalog, partOf } = await import(catalogs);
         const catalog = await loadCatalog();
-        const engine = (window.benchEngine ??= new Engine(partOf(catalog, 'cpu-map'), (topic) => partOf(catalog, topic)));
+        window.benchEngine ??= new Engine(partOf(catalog, 'cpu-map'), (topic) => partOf(catalog, topic));
+        const engine = window.benchEngine;
         await engine.ready;
         const call = /** @type {(a: unknown, b: unknown) => Promise<unknown>} */ (engine[method]);
         return call.call(engine, a, b);
@@ -152,9 +166,15 @@ for (const [name, arg, reps, label] of CASES) {
   const wasm = median(values);
   const base = name === 'waits-100ms-ms' && arg !== 10_000 ? NaN : native[name];
   const ratio = name.endsWith('per-s') ? base / wasm : wasm / base;
-  const target = name === 'kernel-ms' || name === 'primes-ms' ? 'target <= 1.3x' : name.startsWith('waits') ? `${fmt(wasm / 100)}x one wait (target <= 1.5x)` : '';
+  const target =
+    name === 'kernel-ms' || name === 'primes-ms'
+      ? 'target <= 1.3x'
+      : name.startsWith('waits')
+        ? `${fmt(wasm / 100)}x one wait (target <= 1.5x)`
+        : '';
   row(`${label}: wasm`, fmt(wasm), target);
-  if (Number.isFinite(base)) row(`${label}: native`, fmt(base), `wasm/native ${name.endsWith('per-s') ? 'slowdown' : ''} ${fmt(ratio)}x`);
+  if (Number.isFinite(base))
+    row(`${label}: native`, fmt(base), `wasm/native ${name.endsWith('per-s') ? 'slowdown' : ''} ${fmt(ratio)}x`);
 }
 
 // ---- whole topics: speedups measured by the topics themselves ----
@@ -172,10 +192,14 @@ const runTopic = async (topic, params) => {
 const speedups = {};
 for (let i = 0; i < 3; i++) {
   const outcome = await runTopic('cpu-map', { tasks: 4, numbers: 250_000_000, workers: 2 });
-  for (const m of outcome.report.modes) (speedups[m.id] ??= []).push(m.speedup ?? NaN);
+  for (const m of outcome.report.modes) {
+    speedups[m.id] ??= [];
+    speedups[m.id].push(m.speedup ?? NaN);
+  }
 }
 console.log('\ncpu-map, 4 tasks x 250M numbers, W = 2, start-up included (median of 3 runs, speedup over sequential)');
-for (const [mode, values] of Object.entries(speedups)) row(`speedup: ${mode}`, `${fmt(median(values))}x`, mode === 'sequential' ? '' : 'target >= 1.85x');
+for (const [mode, values] of Object.entries(speedups))
+  row(`speedup: ${mode}`, `${fmt(median(values))}x`, mode === 'sequential' ? '' : 'target >= 1.85x');
 
 /** @type {{count?: unknown, 1?: number, 2?: number}} median wall times by pool size, and the primes counted */
 const pool = {};
@@ -191,7 +215,11 @@ for (const workers of /** @type {const} */ ([1, 2])) {
 console.log('\nprocess-pool large preset (primes below 10,000,000, 16 ranges), warm pool, median of 2');
 const [pool1, pool2] = [pool[1] ?? NaN, pool[2] ?? NaN];
 row('pool of 1 isolated worker (ms)', fmt(pool1, 0));
-row('pool of 2 isolated workers (ms)', fmt(pool2, 0), `speedup ${fmt(pool1 / pool2)}x (target >= 1.85x), ${pool.count} primes`);
+row(
+  'pool of 2 isolated workers (ms)',
+  fmt(pool2, 0),
+  `speedup ${fmt(pool1 / pool2)}x (target >= 1.85x), ${pool.count} primes`,
+);
 wasmSpeedups['process-pool'] = { 'pool of 2': pool1 / pool2 };
 
 const footprint = await runTopic('footprint', { samples: 5, payload_kb: 1024 });

@@ -28,7 +28,8 @@ const CASES = {
  */
 function withConstants(program, constants) {
   for (const name of Object.keys(constants)) {
-    if (!program.split('\n').some((line) => line.startsWith(`${name} = `))) throw new Error(`the program has no line \`${name} = ...\``);
+    if (!program.split('\n').some((line) => line.startsWith(`${name} = `)))
+      throw new Error(`the program has no line \`${name} = ...\``);
   }
   return program
     .split('\n')
@@ -63,24 +64,41 @@ function timingsOf(output) {
 export function cpythonBesideWasm(python, textsDir, wasm, row) {
   const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const dir = mkdtempSync(join(tmpdir(), 'cpython-bench-'));
-  console.log(`\nCPython beside wasm: each topic's Python under ${execFileSync(python, ['--version'], { encoding: 'utf8' }).trim()}, smaller constants, median of 3; speedup over the first timing`);
+  console.log(
+    `\nCPython beside wasm: each topic's Python under ${execFileSync(python, ['--version'], { encoding: 'utf8' }).trim()}, smaller constants, median of 3; speedup over the first timing`,
+  );
   try {
     for (const [topic, { constants, pairs }] of Object.entries(CASES)) {
-      const program = withConstants(JSON.parse(readFileSync(join(textsDir, `${topic}.json`), 'utf8')).python, constants);
+      const program = withConstants(
+        JSON.parse(readFileSync(join(textsDir, `${topic}.json`), 'utf8')).python,
+        constants,
+      );
       const file = join(dir, `${topic}.py`);
       writeFileSync(file, program);
       /** @type {Record<string, number[]>} */
       const seconds = {};
       for (let i = 0; i < 3; i++) {
-        for (const [label, s] of timingsOf(execFileSync(python, [file], { encoding: 'utf8', timeout: 300_000 }))) (seconds[label] ??= []).push(s);
+        for (const [label, s] of timingsOf(execFileSync(python, [file], { encoding: 'utf8', timeout: 300_000 }))) {
+          seconds[label] ??= [];
+          seconds[label].push(s);
+        }
       }
       const labels = Object.keys(seconds);
       const base = median(seconds[labels[0]]);
-      row(`${topic}: CPython ${labels[0]} (s; ${Object.entries(constants).map(([k, v]) => `${k} = ${v}`).join(', ')})`, base.toFixed(2));
+      row(
+        `${topic}: CPython ${labels[0]} (s; ${Object.entries(constants)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join(', ')})`,
+        base.toFixed(2),
+      );
       for (const [label, mode] of Object.entries(pairs)) {
         const speedup = base / median(seconds[label] ?? [NaN]);
         const theirs = wasm[topic]?.[mode];
-        row(`${topic}: CPython ${label}`, `${speedup.toFixed(2)}x`, `wasm ${mode}: ${Number.isFinite(theirs) ? `${theirs.toFixed(2)}x` : 'n/a'}`);
+        row(
+          `${topic}: CPython ${label}`,
+          `${speedup.toFixed(2)}x`,
+          `wasm ${mode}: ${Number.isFinite(theirs) ? `${theirs.toFixed(2)}x` : 'n/a'}`,
+        );
       }
     }
   } finally {

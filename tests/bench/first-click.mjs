@@ -5,7 +5,9 @@
 // background start-up costs).
 import { launch, openPage, runAndWait, startServer, timings, toMs } from '../browser/harness.mjs';
 
-const topics = process.argv.slice(2).length ? process.argv.slice(2) : ['cpu-map', 'gil', 'image-resize', 'kitchen', 'io-compare'];
+const topics = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['cpu-map', 'gil', 'image-resize', 'kitchen', 'io-compare'];
 const runs = Number(process.env.RUNS ?? 3);
 const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const server = await startServer();
@@ -20,13 +22,22 @@ for (const topic of topics) {
       await runAndWait(page);
       const rows = Object.entries(await timings(page));
       const base = toMs(rows[0][1].wall);
-      for (const [mode, r] of rows.slice(1)) (ratios[k][mode] ??= []).push(base / toMs(r.wall));
-      console.log(`${topic} ${click}: ${rows.map(([mode, r]) => `${mode} ${toMs(r.wall).toFixed(0)} ms (${(base / toMs(r.wall)).toFixed(2)}x)`).join('; ')}`);
+      for (const [mode, r] of rows.slice(1)) {
+        ratios[k][mode] ??= [];
+        ratios[k][mode].push(base / toMs(r.wall));
+      }
+      console.log(
+        `${topic} ${click}: ${rows.map(([mode, r]) => `${mode} ${toMs(r.wall).toFixed(0)} ms (${(base / toMs(r.wall)).toFixed(2)}x)`).join('; ')}`,
+      );
     }
     await context.close();
   }
   for (const [k, click] of ['first', 'second'].entries()) {
-    console.log(`${topic} ${click} click, median of ${runs}: ${Object.entries(ratios[k]).map(([mode, xs]) => `${mode} ${median(xs).toFixed(2)}x`).join('; ')}`);
+    console.log(
+      `${topic} ${click} click, median of ${runs}: ${Object.entries(ratios[k])
+        .map(([mode, xs]) => `${mode} ${median(xs).toFixed(2)}x`)
+        .join('; ')}`,
+    );
   }
 }
 await browser.close();

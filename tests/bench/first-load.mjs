@@ -24,7 +24,8 @@ const median = (/** @type {number[]} */ xs) => {
 export async function firstLoadFigures(row, runs = 3) {
   /** @type {{path: string, gzip: number, at: number}[] | null} */
   let served = null;
-  const onServed = (/** @type {string} */ path, /** @type {Buffer} */ body, /** @type {number} */ at) => served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at });
+  const onServed = (/** @type {string} */ path, /** @type {Buffer} */ body, /** @type {number} */ at) =>
+    served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at });
   const server = await startServer({ onServed });
   // A course site's page: no cross-origin isolation, so the plain build.
   const plainServer = await startServer({ isolation: false, onServed });
@@ -44,7 +45,10 @@ export async function firstLoadFigures(row, runs = 3) {
     served = [];
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]');
-    const [readyMs, start] = await page.evaluate(() => [performance.getEntriesByName('playground-ready')[0].startTime, performance.timeOrigin]);
+    const [readyMs, start] = await page.evaluate(() => [
+      performance.getEntriesByName('playground-ready')[0].startTime,
+      performance.timeOrigin,
+    ]);
     const bytes = served.filter((f) => f.at <= start + readyMs).reduce((total, f) => total + f.gzip, 0);
     served = null;
     await context.close();
@@ -66,7 +70,8 @@ export async function firstLoadFigures(row, runs = 3) {
       const [shownMs, readyMs, start] = await marks();
       await page.waitForTimeout(Math.max(0, start + 2100 - Date.now()));
       const files = served.filter((f) => f.at <= start + 2000);
-      const sum = (/** @type {number} */ until) => files.filter((f) => f.at <= start + until).reduce((total, f) => total + f.gzip, 0);
+      const sum = (/** @type {number} */ until) =>
+        files.filter((f) => f.at <= start + until).reduce((total, f) => total + f.gzip, 0);
       const largest = files.filter((f) => f.at > start + readyMs).sort((a, b) => b.gzip - a.gzip)[0];
       const paths = files.map((f) => f.path);
       // The second visit: the files come from the cache, revalidated (304s are not counted).
@@ -91,11 +96,18 @@ export async function firstLoadFigures(row, runs = 3) {
     const catalog = JSON.parse(readFileSync('www/pkg/catalog.json', 'utf8'));
     const firstOfOtherParts = [...new Set(Object.values(catalog.parts))]
       .filter((part) => part !== catalog.parts['cpu-map'])
-      .flatMap((part) => catalog.topics.filter((t) => catalog.parts[t.id] === part).slice(0, 1).map((t) => ({ topic: t.id, part })));
-    for (const { topic, part } of firstOfOtherParts) others.push({ topic, part, ...(await loadUntilReady(`${server.url}?topic=${topic}`)) });
+      .flatMap((part) =>
+        catalog.topics
+          .filter((t) => catalog.parts[t.id] === part)
+          .slice(0, 1)
+          .map((t) => ({ topic: t.id, part })),
+      );
+    for (const { topic, part } of firstOfOtherParts)
+      others.push({ topic, part, ...(await loadUntilReady(`${server.url}?topic=${topic}`)) });
     for (let i = 0; i < runs; i++) plainLoads.push(await loadUntilReady(`${plainServer.url}?topic=cpu-map`));
     // The plain build comes in parts too.
-    for (const { topic, part } of firstOfOtherParts) plainOthers.push({ topic, part, ...(await loadUntilReady(`${plainServer.url}?topic=${topic}`)) });
+    for (const { topic, part } of firstOfOtherParts)
+      plainOthers.push({ topic, part, ...(await loadUntilReady(`${plainServer.url}?topic=${topic}`)) });
   } finally {
     await browser.close();
     await server.close();
@@ -104,19 +116,55 @@ export async function firstLoadFigures(row, runs = 3) {
   const mid = (/** @type {(load: (typeof loads)[number]) => number} */ pick) => median(loads.map(pick));
   console.log(`\nfirst load of ?topic=cpu-map (fresh browser context each time; gzip -9; median of ${runs})`);
   row('time until the topic, its explanation and form show', `${mid((l) => l.shownMs).toFixed(0)} ms`);
-  row('time until the first run can start', `${mid((l) => l.readyMs).toFixed(0)} ms`, target(mid((l) => l.readyMs), '<=', 500, 'ms'));
+  row(
+    'time until the first run can start',
+    `${mid((l) => l.readyMs).toFixed(0)} ms`,
+    target(
+      mid((l) => l.readyMs),
+      '<=',
+      500,
+      'ms',
+    ),
+  );
   row('bytes until then', kb(mid((l) => l.beforeReady)), target(mid((l) => l.beforeReady) / 1024, '<=', 250, 'KB'));
-  row('largest file after that in the first 2 s, per load', loads.map((l) => l.largestAfter).join('; '), 'target <= 50 KB');
-  row('files fetched twice in the first 2 s', `${mid((l) => l.again)}`, target(mid((l) => l.again), '<=', 0, 'files'));
+  row(
+    'largest file after that in the first 2 s, per load',
+    loads.map((l) => l.largestAfter).join('; '),
+    'target <= 50 KB',
+  );
+  row(
+    'files fetched twice in the first 2 s',
+    `${mid((l) => l.again)}`,
+    target(
+      mid((l) => l.again),
+      '<=',
+      0,
+      'files',
+    ),
+  );
   row('second visit: time until the topic shows', `${mid((l) => l.second.shownMs).toFixed(0)} ms`);
   row('second visit: time until the first run can start', `${mid((l) => l.second.readyMs).toFixed(0)} ms`);
   row('second visit: bytes until then (not revalidated)', kb(mid((l) => l.second.bytes)));
   console.log('\nfirst load of a topic of each other engine part (one fresh context each)');
-  for (const { topic, part, readyMs, bytes } of others) row(`${topic} (part ${part}): ready; bytes until then`, `${readyMs.toFixed(0)} ms; ${kb(bytes)}`, `${target(readyMs, '<=', 500, 'ms')}; ${target(bytes / 1024, '<=', 250, 'KB')}`);
+  for (const { topic, part, readyMs, bytes } of others)
+    row(
+      `${topic} (part ${part}): ready; bytes until then`,
+      `${readyMs.toFixed(0)} ms; ${kb(bytes)}`,
+      `${target(readyMs, '<=', 500, 'ms')}; ${target(bytes / 1024, '<=', 250, 'KB')}`,
+    );
   console.log(`\nfirst load of ?topic=cpu-map on a page without isolation (the plain build; median of ${runs})`);
   row('plain page: time until the first run can start', `${median(plainLoads.map((l) => l.readyMs)).toFixed(0)} ms`);
-  row('plain page: bytes until then', kb(median(plainLoads.map((l) => l.bytes))), target(median(plainLoads.map((l) => l.bytes)) / 1024, '<=', 250, 'KB'));
-  for (const { topic, part, readyMs, bytes } of plainOthers) row(`plain page, ${topic} (part ${part}): ready; bytes until then`, `${readyMs.toFixed(0)} ms; ${kb(bytes)}`, target(bytes / 1024, '<=', 250, 'KB'));
+  row(
+    'plain page: bytes until then',
+    kb(median(plainLoads.map((l) => l.bytes))),
+    target(median(plainLoads.map((l) => l.bytes)) / 1024, '<=', 250, 'KB'),
+  );
+  for (const { topic, part, readyMs, bytes } of plainOthers)
+    row(
+      `plain page, ${topic} (part ${part}): ready; bytes until then`,
+      `${readyMs.toFixed(0)} ms; ${kb(bytes)}`,
+      target(bytes / 1024, '<=', 250, 'KB'),
+    );
 }
 
 /**
@@ -137,5 +185,8 @@ function kb(bytes) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await firstLoadFigures((what, value, target = '') => console.log(`${what.padEnd(58)} ${String(value).padStart(14)}  ${target}`), Number(process.env.RUNS ?? 3));
+  await firstLoadFigures(
+    (what, value, target = '') => console.log(`${what.padEnd(58)} ${String(value).padStart(14)}  ${target}`),
+    Number(process.env.RUNS ?? 3),
+  );
 }

@@ -26,7 +26,10 @@ export const AT_LIMITS = [
  * @param {Record<string, number>} [params]
  */
 export async function longestTask(browser, url, topic, params = {}) {
-  const query = new URLSearchParams({ topic, ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) });
+  const query = new URLSearchParams({
+    topic,
+    ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
+  });
   const { page, context } = await openPage(browser, `${url}index.html?${query}`);
   try {
     await page.waitForTimeout(2500); // what the engine starts after "ready" (warm threads and workers)
@@ -42,7 +45,12 @@ export async function longestTask(browser, url, topic, params = {}) {
     await page.waitForTimeout(1000);
     const longest = await page.evaluate(() => /** @type {any} */ (window).benchLongest);
     const nodes = await page.evaluate(() => document.querySelectorAll('#results *').length);
-    return { longest, cpu: mostCpu(JSON.parse((await browser.stopTracing()).toString())), nodes, finished: /^Finished/.test(status) };
+    return {
+      longest,
+      cpu: mostCpu(JSON.parse((await browser.stopTracing()).toString())),
+      nodes,
+      finished: /^Finished/.test(status),
+    };
   } finally {
     await context.close();
   }
@@ -54,12 +62,17 @@ export async function longestTask(browser, url, topic, params = {}) {
  * @param {{traceEvents: any[]}} trace
  */
 function mostCpu({ traceEvents }) {
-  const mains = new Set(traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const mains = new Set(
+    traceEvents
+      .filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  );
   /** @type {Map<string, number[]>} */
   const tasks = new Map();
   for (const e of traceEvents) {
     const thread = `${e.pid}:${e.tid}`;
-    if (e.name === 'RunTask' && e.ph === 'X' && mains.has(thread)) tasks.set(thread, [...(tasks.get(thread) ?? []), (e.tdur ?? 0) / 1000]);
+    if (e.name === 'RunTask' && e.ph === 'X' && mains.has(thread))
+      tasks.set(thread, [...(tasks.get(thread) ?? []), (e.tdur ?? 0) / 1000]);
   }
   const busiest = [...tasks.values()].sort((a, b) => b.length - a.length)[0] ?? [];
   return Math.max(0, ...busiest);
@@ -73,26 +86,43 @@ function mostCpu({ traceEvents }) {
  */
 export async function longTaskFigures(browser, url, row) {
   const { page, context } = await openPage(browser, `${url}index.html`);
-  const topics = await page.$$eval('#topics a[data-topic]', (links) => links.map((a) => a.getAttribute('data-topic') ?? ''));
+  const topics = await page.$$eval('#topics a[data-topic]', (links) =>
+    links.map((a) => a.getAttribute('data-topic') ?? ''),
+  );
   await context.close();
   console.log("\nlongest task on the page's main thread during a run (fresh page each; 0 = none over 50 ms)");
   const all = [];
   const cpus = [];
-  for (const [topic, params] of [...topics.map((t) => /** @type {[string, Record<string, number>]} */ ([t, {}])), ...AT_LIMITS]) {
+  for (const [topic, params] of [
+    ...topics.map((t) => /** @type {[string, Record<string, number>]} */ ([t, {}])),
+    ...AT_LIMITS,
+  ]) {
     const { longest, cpu, nodes, finished } = await longestTask(browser, url, topic, params);
     all.push(longest);
     cpus.push(cpu);
-    const what = Object.keys(params).length ? `${topic} ${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}` : `${topic} (defaults)`;
-    row(`${what}${finished ? '' : ' [did not finish]'}`, `${longest.toFixed(0)} ms`, `target <= 50 ms; most CPU in one task ${cpu.toFixed(0)} ms; ${nodes} elements shown`);
+    const what = Object.keys(params).length
+      ? `${topic} ${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`
+      : `${topic} (defaults)`;
+    row(
+      `${what}${finished ? '' : ' [did not finish]'}`,
+      `${longest.toFixed(0)} ms`,
+      `target <= 50 ms; most CPU in one task ${cpu.toFixed(0)} ms; ${nodes} elements shown`,
+    );
   }
-  row('longest of all the runs above', `${Math.max(...all).toFixed(0)} ms`, `target <= 50 ms; most CPU in one task ${Math.max(...cpus).toFixed(0)} ms`);
+  row(
+    'longest of all the runs above',
+    `${Math.max(...all).toFixed(0)} ms`,
+    `target <= 50 ms; most CPU in one task ${Math.max(...cpus).toFixed(0)} ms`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const server = await startServer();
   const browser = await launch();
   try {
-    await longTaskFigures(browser, server.url, (what, value, target = '') => console.log(`${what.padEnd(58)} ${String(value).padStart(14)}  ${target}`));
+    await longTaskFigures(browser, server.url, (what, value, target = '') =>
+      console.log(`${what.padEnd(58)} ${String(value).padStart(14)}  ${target}`),
+    );
   } finally {
     await browser.close();
     await server.close();

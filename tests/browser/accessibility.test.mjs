@@ -31,7 +31,10 @@ async function violations(target, themes = ['light', 'dark']) {
       async ([runOnly, t]) => {
         document.documentElement.dataset.theme = t;
         const { violations: list } = await window.axe.run(document, { runOnly });
-        return list.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${(n.any[0] ?? n.all[0] ?? n.none[0])?.message ?? ''}`) }));
+        return list.map((v) => ({
+          id: v.id,
+          nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${(n.any[0] ?? n.all[0] ?? n.none[0])?.message ?? ''}`),
+        }));
       },
       /** @type {const} */ ([i === 0 ? WCAG_21_AA : COLOUR_RULES, theme]),
     );
@@ -41,7 +44,8 @@ async function violations(target, themes = ['light', 'dark']) {
 }
 
 /** Whether the page scrolls sideways (content wider than the viewport). */
-const scrollsSideways = (/** @type {import('playwright-core').Page} */ page) => page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+const scrollsSideways = (/** @type {import('playwright-core').Page} */ page) =>
+  page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 
 describe('axe-core, WCAG 2.1 AA', () => {
   test('the home page, and every topic page after a run, in both themes', async () => {
@@ -50,7 +54,9 @@ describe('axe-core, WCAG 2.1 AA', () => {
       async ({ page }) => {
         /** @type {Record<string, string[]>} */
         const found = { home: await violations(page) };
-        const topics = await page.$$eval('#topics a', (links) => links.map((a) => /** @type {HTMLElement} */ (a).dataset.topic));
+        const topics = await page.$$eval('#topics a', (links) =>
+          links.map((a) => /** @type {HTMLElement} */ (a).dataset.topic),
+        );
         assert.ok(topics.length >= 30, `${topics.length} topics`);
         for (const topic of topics) {
           await page.goto(`${env.url}?topic=${topic}`);
@@ -61,7 +67,9 @@ describe('axe-core, WCAG 2.1 AA', () => {
         }
         const failing = Object.entries(found).filter(([, list]) => list.length);
         assert.deepEqual(failing, [], JSON.stringify(failing, null, 1));
-        console.log(`axe: no WCAG 2.1 AA violation on the home page and ${topics.length} topic pages after a run, light and dark`);
+        console.log(
+          `axe: no WCAG 2.1 AA violation on the home page and ${topics.length} topic pages after a run, light and dark`,
+        );
       },
     );
   });
@@ -87,7 +95,12 @@ describe('keyboard, live regions, narrow screens', () => {
         await page.focus('#run');
         await page.keyboard.press('Enter');
         await page.waitForFunction(() => Number(document.body.dataset.runs ?? 0) === 1, null, { timeout: 60_000 });
-        await page.waitForFunction(() => /^Finished in .+ \d+ of \d+ checks passed\.$/.test(document.getElementById('announcer')?.textContent ?? ''), null, { timeout: 5000 });
+        await page.waitForFunction(
+          () =>
+            /^Finished in .+ \d+ of \d+ checks passed\.$/.test(document.getElementById('announcer')?.textContent ?? ''),
+          null,
+          { timeout: 5000 },
+        );
         assert.equal(await page.getAttribute('#announcer', 'aria-live'), 'polite');
 
         // Tab from the top (the skip link) to the end: each stop shows a ring, every control is a stop.
@@ -100,7 +113,8 @@ describe('keyboard, live regions, narrow screens', () => {
             const el = document.activeElement;
             if (!el || el === document.body) return null;
             const style = getComputedStyle(el);
-            const id = el.id || `${el.tagName.toLowerCase()}.${el.className}:${(el.textContent ?? '').trim().slice(0, 30)}`;
+            const id =
+              el.id || `${el.tagName.toLowerCase()}.${el.className}:${(el.textContent ?? '').trim().slice(0, 30)}`;
             return { id, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
           });
           if (!stop || reached.has(stop.id)) break;
@@ -109,8 +123,15 @@ describe('keyboard, live regions, narrow screens', () => {
         }
         assert.deepEqual(noRing, [], 'focus stops without a visible ring');
         // Tabs are one stop: the arrow keys move between them (a roving tabindex).
-        const controls = await page.$$eval('#app button:not([disabled]):not([tabindex="-1"]), #app input, #app select, #app a[href], #app [tabindex="0"], #topics a', (list) =>
-          list.filter((el) => /** @type {HTMLElement} */ (el).offsetParent !== null).map((el) => el.id || `${el.tagName.toLowerCase()}.${el.className}:${(el.textContent ?? '').trim().slice(0, 30)}`),
+        const controls = await page.$$eval(
+          '#app button:not([disabled]):not([tabindex="-1"]), #app input, #app select, #app a[href], #app [tabindex="0"], #topics a',
+          (list) =>
+            list
+              .filter((el) => /** @type {HTMLElement} */ (el).offsetParent !== null)
+              .map(
+                (el) =>
+                  el.id || `${el.tagName.toLowerCase()}.${el.className}:${(el.textContent ?? '').trim().slice(0, 30)}`,
+              ),
         );
         const missed = controls.filter((id) => !reached.has(id));
         assert.deepEqual(missed, [], 'controls Tab never reached');

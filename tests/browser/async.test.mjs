@@ -8,7 +8,22 @@ import assert from 'node:assert/strict';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_ARGS, EXPECTED_NETWORK_NOISE, assertRunPassed, checks, onPage, openPage, runAndWait, runFromForm, shoot, shownRun, table, textOf, timings, useBrowser } from './harness.mjs';
+import {
+  CHROMIUM_ARGS,
+  EXPECTED_NETWORK_NOISE,
+  assertRunPassed,
+  checks,
+  onPage,
+  openPage,
+  runAndWait,
+  runFromForm,
+  shoot,
+  shownRun,
+  table,
+  textOf,
+  timings,
+  useBrowser,
+} from './harness.mjs';
 
 const env = useBrowser();
 
@@ -17,19 +32,45 @@ const env = useBrowser();
  * @type {Record<string, import('./harness.mjs').FormEdits>}
  */
 const EDITED = {
-  kitchen: { values: { time_scale: 0.03 }, expect: { sequential: /every step added up/, concurrent: /the longer dish/ } },
-  'async-basics': { values: { names: 'Ada, Grace, Alan, Barbara', wait_s: 0.5 }, expect: { gathered: /^4 tasks: Ada, Grace, Alan, Barbara/ } },
+  kitchen: {
+    values: { time_scale: 0.03 },
+    expect: { sequential: /every step added up/, concurrent: /the longer dish/ },
+  },
+  'async-basics': {
+    values: { names: 'Ada, Grace, Alan, Barbara', wait_s: 0.5 },
+    expect: { gathered: /^4 tasks: Ada, Grace, Alan, Barbara/ },
+  },
   'async-fetch': {
     values: { urls: 'sim/delay/0.5, sim/status/500, sim/xml, sim/blackhole', timeout_s: 0.4, time_scale: 0.5 },
     expect: { gathered: /^2 of 4 answered 2xx\/3xx/ },
   },
-  'async-stream': { values: { records: 5, interval_ms: 50 }, select: { storage: 'memory' }, expect: { stream: /^5 records written/ } },
-  'background-tasks': { values: { tasks: 12, seed: 3 }, expect: { background: /^12 tasks finished, 0 left in the set/ } },
-  'async-queue': { values: { items: 12, max_size: 3, consumers: 3, consume_ms: 60 }, expect: { queue: /consumer 1: \d+, consumer 2: \d+, consumer 3: \d+/ } },
-  'async-pipeline': { values: { items: 5, buffer: 1, time_scale: 0.3 }, expect: { bounded: /^5 squares; generator at most 1 ahead/ } },
-  mixed: { values: { inputs: 3, limit: 3000000, workers: 2 }, expect: { pool: /^216816 primes below 3000000/, 'on-loop': /^216816 primes/ } },
+  'async-stream': {
+    values: { records: 5, interval_ms: 50 },
+    select: { storage: 'memory' },
+    expect: { stream: /^5 records written/ },
+  },
+  'background-tasks': {
+    values: { tasks: 12, seed: 3 },
+    expect: { background: /^12 tasks finished, 0 left in the set/ },
+  },
+  'async-queue': {
+    values: { items: 12, max_size: 3, consumers: 3, consume_ms: 60 },
+    expect: { queue: /consumer 1: \d+, consumer 2: \d+, consumer 3: \d+/ },
+  },
+  'async-pipeline': {
+    values: { items: 5, buffer: 1, time_scale: 0.3 },
+    expect: { bounded: /^5 squares; generator at most 1 ahead/ },
+  },
+  mixed: {
+    values: { inputs: 3, limit: 3000000, workers: 2 },
+    expect: { pool: /^216816 primes below 3000000/, 'on-loop': /^216816 primes/ },
+  },
   scraper: {
-    values: { urls: 'sim/site/shop, sim/site/blog/3, sim/site/missing, http://127.0.0.1:9/', concurrency: 2, politeness_s: 0.2 },
+    values: {
+      urls: 'sim/site/shop, sim/site/blog/3, sim/site/missing, http://127.0.0.1:9/',
+      concurrency: 2,
+      politeness_s: 0.2,
+    },
     expect: { scrape: /^2 of 4 pages fetched/ },
   },
 };
@@ -175,7 +216,10 @@ describe('async topics without cross-origin isolation', () => {
         // access checks); a separate browser without those checks stands in for two public hosts.
         const publicBrowser = await chromium.launch({
           executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-          args: [...CHROMIUM_ARGS, '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessForNavigations'],
+          args: [
+            ...CHROMIUM_ARGS,
+            '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessForNavigations',
+          ],
         });
         const page = await (await publicBrowser.newContext({ viewport: { width: 1100, height: 1400 } })).newPage();
         /** @type {string[]} */
@@ -191,7 +235,8 @@ describe('async topics without cross-origin isolation', () => {
           }),
         );
         await page.goto('https://course.example/lesson');
-        const frame = (await (await page.waitForSelector('#demo')).contentFrame()) ?? assert.fail('no playground frame');
+        const frame =
+          (await (await page.waitForSelector('#demo')).contentFrame()) ?? assert.fail('no playground frame');
         await frame.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
         assert.equal(await frame.evaluate(() => self.crossOriginIsolated), false);
         for (const id of ['async-fetch', 'scraper']) {

@@ -89,32 +89,44 @@ async function everyTopic(t, engine, embed, expect) {
   /** @type {string[]} */
   const saidWhy = [];
   for (const id of env.topics) {
-    await t.test(id, () => untilPassed(2, `${engine} ${id}`, async () => {
-      const answer = await embed(`${env.playground}embed.html?topic=${encodeURIComponent(id)}`, id);
-      assert.notEqual(answer.type, 'timeout', `${id}: no answer within ${ANSWER_MS / 1000} s`);
-      assert.equal(answer.capabilities?.threads, expect.threads, `${id}: threads ${expect.threads ? 'on' : 'off'} in this embed`);
-      if (!expect.threads) assert.ok(answer.capabilities?.reason, 'the embed says why threads are off');
-      if (!expect.threads && env.threadsOnly.has(id)) {
-        assert.equal(answer.type, 'error', `${id}: ${answer.type}`);
-        assert.match(answer.message ?? '', /^Nothing could run here: every mode of .* uses shared-memory threads/);
-        saidWhy.push(id);
-        return;
-      }
-      assert.equal(answer.type, 'result', `${id}: ${answer.type}: ${answer.message ?? ''}`);
-      assert.equal(answer.status, 'ok', `${id}: ${answer.status}`);
-      assert.ok(answer.checks?.length, `${id}: no self-checks`);
-      for (const check of answer.checks ?? []) {
-        // WebKit's loop answers mixed's heartbeat 100-170 ms late while its workers take the CPU
-        // work on these 2 cores: that claim is printed for WebKit, not asserted (README, "Supported browsers").
-        if (!check.ok && expect.timingReported?.test(check.text)) console.log(`# ${engine} ${id}: timing claim reported, not asserted: ${check.text}`);
-        else assert.ok(check.ok, `${id}: ${check.text}`);
-      }
-      assert.ok(answer.modes?.some((m) => m.status === 'ok'), `${id}: no mode ran`);
-      passed.push(id);
-    }));
+    await t.test(id, () =>
+      untilPassed(2, `${engine} ${id}`, async () => {
+        const answer = await embed(`${env.playground}embed.html?topic=${encodeURIComponent(id)}`, id);
+        assert.notEqual(answer.type, 'timeout', `${id}: no answer within ${ANSWER_MS / 1000} s`);
+        assert.equal(
+          answer.capabilities?.threads,
+          expect.threads,
+          `${id}: threads ${expect.threads ? 'on' : 'off'} in this embed`,
+        );
+        if (!expect.threads) assert.ok(answer.capabilities?.reason, 'the embed says why threads are off');
+        if (!expect.threads && env.threadsOnly.has(id)) {
+          assert.equal(answer.type, 'error', `${id}: ${answer.type}`);
+          assert.match(answer.message ?? '', /^Nothing could run here: every mode of .* uses shared-memory threads/);
+          saidWhy.push(id);
+          return;
+        }
+        assert.equal(answer.type, 'result', `${id}: ${answer.type}: ${answer.message ?? ''}`);
+        assert.equal(answer.status, 'ok', `${id}: ${answer.status}`);
+        assert.ok(answer.checks?.length, `${id}: no self-checks`);
+        for (const check of answer.checks ?? []) {
+          // WebKit's loop answers mixed's heartbeat 100-170 ms late while its workers take the CPU
+          // work on these 2 cores: that claim is printed for WebKit, not asserted (README, "Supported browsers").
+          if (!check.ok && expect.timingReported?.test(check.text))
+            console.log(`# ${engine} ${id}: timing claim reported, not asserted: ${check.text}`);
+          else assert.ok(check.ok, `${id}: ${check.text}`);
+        }
+        assert.ok(
+          answer.modes?.some((m) => m.status === 'ok'),
+          `${id}: no mode ran`,
+        );
+        passed.push(id);
+      }),
+    );
   }
   const why = saidWhy.length ? `; ${saidWhy.length} have only thread modes and said so (${saidWhy.join(', ')})` : '';
-  console.log(`embeds: ${engine}: ${passed.length} of ${env.topics.length} topics ran and passed their checks in a course page without isolation${why}`);
+  console.log(
+    `embeds: ${engine}: ${passed.length} of ${env.topics.length} topics ran and passed their checks in a course page without isolation${why}`,
+  );
 }
 
 describe('every topic embedded in a course page that is not isolated', () => {
@@ -123,7 +135,16 @@ describe('every topic embedded in a course page that is not isolated', () => {
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(env.course);
-      await everyTopic(t, 'Chromium', (src, id) => page.evaluate(([s, i, ms]) => /** @type {any} */ (window).embedTopic(s, i, ms), /** @type {const} */ ([src, id, ANSWER_MS])), { threads: true });
+      await everyTopic(
+        t,
+        'Chromium',
+        (src, id) =>
+          page.evaluate(
+            ([s, i, ms]) => /** @type {any} */ (window).embedTopic(s, i, ms),
+            /** @type {const} */ ([src, id, ANSWER_MS]),
+          ),
+        { threads: true },
+      );
     } finally {
       await browser.close();
     }
@@ -134,7 +155,12 @@ describe('every topic embedded in a course page that is not isolated', () => {
     try {
       const page = await browser.newPage();
       await page.goto(env.course);
-      await everyTopic(t, 'Firefox', (src, id) => page.evaluate((s, i, ms) => /** @type {any} */ (window).embedTopic(s, i, ms), src, id, ANSWER_MS), { threads: false });
+      await everyTopic(
+        t,
+        'Firefox',
+        (src, id) => page.evaluate((s, i, ms) => /** @type {any} */ (window).embedTopic(s, i, ms), src, id, ANSWER_MS),
+        { threads: false },
+      );
     } finally {
       await browser.close();
     }
@@ -145,7 +171,19 @@ describe('every topic embedded in a course page that is not isolated', () => {
     try {
       await webkit.driver.get(env.course);
       const page = new WebKitPage(webkit.driver);
-      await everyTopic(t, 'WebKit', (src, id) => page.evaluate((/** @type {string} */ s, /** @type {string} */ i, /** @type {number} */ ms) => /** @type {any} */ (window).embedTopic(s, i, ms), src, id, ANSWER_MS), { threads: false, timingReported: /stayed responsive \(worst heartbeat delay/ });
+      await everyTopic(
+        t,
+        'WebKit',
+        (src, id) =>
+          page.evaluate(
+            (/** @type {string} */ s, /** @type {string} */ i, /** @type {number} */ ms) =>
+              /** @type {any} */ (window).embedTopic(s, i, ms),
+            src,
+            id,
+            ANSWER_MS,
+          ),
+        { threads: false, timingReported: /stayed responsive \(worst heartbeat delay/ },
+      );
     } finally {
       await webkit.close();
     }

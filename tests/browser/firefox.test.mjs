@@ -54,9 +54,15 @@ async function run(page) {
   const before = await page.evaluate(() => Number(document.body.dataset.runs ?? 0));
   await page.click('#run');
   try {
-    await page.waitForFunction((/** @type {number} */ n) => Number(document.body.dataset.runs ?? 0) > n, { timeout: RUN_TIMEOUT_MS }, before);
+    await page.waitForFunction(
+      (/** @type {number} */ n) => Number(document.body.dataset.runs ?? 0) > n,
+      { timeout: RUN_TIMEOUT_MS },
+      before,
+    );
   } catch {
-    const shown = await page.$eval('#results', (/** @type {Element} */ e) => /** @type {HTMLElement} */ (e).innerText.slice(0, 300)).catch(() => '');
+    const shown = await page
+      .$eval('#results', (/** @type {Element} */ e) => (e.textContent ?? '').slice(0, 300))
+      .catch(() => '');
     assert.fail(`no end within ${RUN_TIMEOUT_MS / 1000} s: ${shown}`);
   }
   return shownRun(page);
@@ -68,10 +74,14 @@ describe('Firefox', () => {
       () => openPage(`${env.url}diagnostics.html`),
       async ({ page }) => {
         await page.waitForSelector('#selftest tbody tr', { timeout: 30_000 });
-        const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+        const rows = await page.$$eval('#selftest tbody tr', (trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        );
         assert.equal(rows.length, 4, 'four self-test checks');
         for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
-        const facts = await page.$$eval('.panel table tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))));
+        const facts = await page.$$eval('.panel table tbody tr', (trs) =>
+          Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))),
+        );
         assert.equal(facts['Engine memory is shared'], 'true');
       },
     );
@@ -83,7 +93,11 @@ describe('Firefox', () => {
       async ({ page }) => {
         await page.evaluate(() => sessionStorage.setItem('playground.stallMs', '1500'));
         const stalled = await run(page);
-        assert.match(stalled.status, /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /, stalled.status);
+        assert.match(
+          stalled.status,
+          /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /,
+          stalled.status,
+        );
         assert.match(stalled.status, /thread 1 waits for lock [AB].*thread 2 waits for lock [AB]/, stalled.status);
         await page.evaluate(() => sessionStorage.removeItem('playground.stallMs'));
         await page.goto(`${env.url}index.html?topic=deadlock&watchdog_ms=300&time_scale=0.3`);
@@ -96,7 +110,13 @@ describe('Firefox', () => {
   for (let pass = 1; pass <= PASSES; pass++) {
     test(`catalog pass ${pass} of ${PASSES}: every topic runs ${RUNS_PER_PAGE} times with its defaults, every check passes`, async (t) => {
       // async-fetch and the scraper ask a host that does not exist on purpose: Firefox logs it.
-      await testCatalog(t, { url: env.url, open: openPage, run, runs: RUNS_PER_PAGE, ignore: /^Error: Cross-Origin Request Blocked: .* at https:\/\/unreachable\.invalid\// });
+      await testCatalog(t, {
+        url: env.url,
+        open: openPage,
+        run,
+        runs: RUNS_PER_PAGE,
+        ignore: /^Error: Cross-Origin Request Blocked: .* at https:\/\/unreachable\.invalid\//,
+      });
     });
   }
 });

@@ -5,7 +5,19 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checks, gotoReady, holdsOnSomeRun, onPage, openCoursePage, openPage, runAndWait, shoot, textOf, timings, useBrowser } from './harness.mjs';
+import {
+  checks,
+  gotoReady,
+  holdsOnSomeRun,
+  onPage,
+  openCoursePage,
+  openPage,
+  runAndWait,
+  shoot,
+  textOf,
+  timings,
+  useBrowser,
+} from './harness.mjs';
 
 const env = useBrowser();
 
@@ -34,7 +46,11 @@ test('cpu-map with defaults: exact sums everywhere, every worker lane used, a re
       assert.equal(await page.locator('.history tbody tr').count(), 1);
       await shoot(page, 'cpu-map');
       // The lesson, on the first click: every parallel mode clearly beats one core.
-      await holdsOnSomeRun(page, (w) => ['threads', 'rayon', 'workers'].filter((mode) => !(w[mode] * 1.3 < w.sequential)).map((mode) => `${mode} not faster`));
+      await holdsOnSomeRun(page, (w) =>
+        ['threads', 'rayon', 'workers']
+          .filter((mode) => !(w[mode] * 1.3 < w.sequential))
+          .map((mode) => `${mode} not faster`),
+      );
     },
   ));
 
@@ -43,7 +59,9 @@ test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", 
     async () => {
       const session = await openPage(env.browser, '');
       // Before any script of the page: it sees 8 cores, whatever this machine has.
-      await session.page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 8 }));
+      await session.page.addInitScript(() =>
+        Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 8 }),
+      );
       // Smaller tasks (16 x 25M numbers): 8 lanes on 2 real cores, yet each thread gets work.
       await gotoReady(session.page, `${env.url}?topic=cpu-map&numbers=25000000`);
       return session;
@@ -60,7 +78,10 @@ test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", 
       for (const mode of ['threads', 'workers']) assert.equal(modes[mode].lanes, 8, `${mode} lanes`);
       // rayon's pool is the engine worker's, sized by its own navigator (the fake reaches pages only).
       assert.ok(modes.rayon.lanes >= 1 && modes.rayon.lanes <= 8, `rayon lanes ${modes.rayon.lanes}`);
-      assert.ok(Object.values(modes).every((m) => m.status === 'ok' && m.result === modes.sequential.result), JSON.stringify(modes));
+      assert.ok(
+        Object.values(modes).every((m) => m.status === 'ok' && m.result === modes.sequential.result),
+        JSON.stringify(modes),
+      );
       await shoot(page, 'cpu-map-8-cores');
       // image-resize's pool follows too; its form says 8 (its limit) too.
       await gotoReady(page, `${env.url}?topic=image-resize`);
@@ -75,10 +96,16 @@ test("on a learner's 8 cores, the pool defaults are 8 and a run draws 8 lanes", 
 test('gil with defaults: GIL threads gain nothing, the other modes scale, one exact sum', () =>
   onPage(
     () => runTopic('gil'),
-    async ({ page, status, modes, checks: found }) => {
+    async ({ page, status, checks: found }) => {
       assert.match(status, /Finished/);
-      assert.ok(found.every((c) => c.ok), JSON.stringify(found));
-      assert.ok((await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0, 'waiting for the GIL is drawn');
+      assert.ok(
+        found.every((c) => c.ok),
+        JSON.stringify(found),
+      );
+      assert.ok(
+        (await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0,
+        'waiting for the GIL is drawn',
+      );
       await shoot(page, 'gil');
       // The lesson: GIL threads gain nothing, threads without it and isolated workers do.
       await holdsOnSomeRun(page, (w, found) => [
@@ -102,7 +129,9 @@ test('io-compare with defaults: waits add up one after another, overlap on threa
       await holdsOnSomeRun(page, (w, found) => [
         ...found.filter((c) => !c.ok).map((c) => c.text),
         ...(w.sequential >= 1000 ? [] : ['ten 100 ms waits in a row took under a second']),
-        ...['threads', 'gil', 'async'].filter((mode) => !(w[mode] < w.sequential / 3)).map((mode) => `${mode} did not overlap the waits`),
+        ...['threads', 'gil', 'async']
+          .filter((mode) => !(w[mode] < w.sequential / 3))
+          .map((mode) => `${mode} did not overlap the waits`),
       ]);
     },
   ));
@@ -133,7 +162,9 @@ test('an invalid value shows a message next to its field and nothing runs', () =
       await page.waitForFunction(() => document.querySelector('#param-workers-error')?.textContent);
       assert.equal(await page.textContent('#param-workers-error'), 'Workers (W) must be a whole number');
       await page.fill('#param-workers', '500');
-      await page.waitForFunction(() => document.querySelector('#param-workers-error')?.textContent?.includes('between'));
+      await page.waitForFunction(() =>
+        document.querySelector('#param-workers-error')?.textContent?.includes('between'),
+      );
       await page.click('#run');
       await page.waitForTimeout(300);
       assert.equal(await page.textContent('#results'), 'Press Run to start.');
@@ -175,7 +206,7 @@ test('the topic, its explanation and its form show before the wasm has loaded; R
     await page.goto(`${env.url}?topic=gil&limit=abc`);
     await page.waitForSelector('.explanation p');
     assert.match(await textOf(page, 'h1'), /^The GIL/);
-    assert.equal(await page.inputValue('#param-limit'), 'abc', 'the address bar\'s value, not yet checked');
+    assert.equal(await page.inputValue('#param-limit'), 'abc', "the address bar's value, not yet checked");
     assert.equal(await page.isDisabled('#run'), true);
     assert.match(await textOf(page, '#results'), /The engine is loading/);
     assert.equal(await page.getAttribute('body', 'data-ready'), null);
@@ -209,7 +240,11 @@ for (const flavor of ['threads', 'plain']) {
       assert.deepEqual([...parts], ['foundations']);
       assert.match(await runAndWait(page), /^Finished/);
       /** @param {string} id */
-      const shows = async (id) => page.waitForFunction((title) => document.querySelector('h1')?.textContent === title, await textOf(page, `#topics a[data-topic="${id}"]`));
+      const shows = async (id) =>
+        page.waitForFunction(
+          (title) => document.querySelector('h1')?.textContent === title,
+          await textOf(page, `#topics a[data-topic="${id}"]`),
+        );
       await page.click('#topics a[data-topic="race"]');
       await shows('race');
       assert.match(await runAndWait(page), /^Finished/);
@@ -262,8 +297,12 @@ test('the embed view works in an iframe on another origin and answers postMessag
       assert.ok(frame);
       assert.equal(await frame.inputValue('#param-limit'), '2000000');
       await page.evaluate(() => window.runDemo({ limit: 3000000 }));
-      await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
-      const result = (await page.evaluate(() => window.messages.find((m) => m.type === 'result'))) ?? assert.fail('no result message');
+      await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, {
+        timeout: 60_000,
+      });
+      const result =
+        (await page.evaluate(() => window.messages.find((m) => m.type === 'result'))) ??
+        assert.fail('no result message');
       assert.equal(result.requestId, 7);
       assert.equal(result.topic, 'gil');
       assert.equal(result.params.limit, 3000000);
@@ -272,7 +311,8 @@ test('the embed view works in an iframe on another origin and answers postMessag
       assert.equal(result.values.sum, '8999995500000500000');
       await page.evaluate(() => window.runDemo({ limit: 'lots' }));
       await page.waitForFunction(() => window.messages.some((m) => m.type === 'error'), null, { timeout: 10_000 });
-      const error = (await page.evaluate(() => window.messages.find((m) => m.type === 'error'))) ?? assert.fail('no error message');
+      const error =
+        (await page.evaluate(() => window.messages.find((m) => m.type === 'error'))) ?? assert.fail('no error message');
       assert.equal(error.errors[0].field, 'limit');
       // The embed shows the rejected value next to its message.
       assert.equal(await frame.inputValue('#param-limit'), 'lots');
@@ -287,7 +327,10 @@ test('without isolation headers the page says why threads are off, and other mod
     async ({ page }) => {
       assert.match(await textOf(page, '#isolation'), /Threads off/);
       assert.match(await textOf(page, '.notice.isolation'), /cross-origin isolated/);
-      assert.match((await page.getAttribute('.notice.isolation a', 'href')) ?? '', /index\.html\?topic=gil&limit=4000000/);
+      assert.match(
+        (await page.getAttribute('.notice.isolation a', 'href')) ?? '',
+        /index\.html\?topic=gil&limit=4000000/,
+      );
       assert.match(await runAndWait(page), /Finished/);
       const modes = await timings(page);
       assert.equal(modes.single.status, 'ok');
@@ -316,17 +359,26 @@ test('code view: Copy and Download .py / .rs on each tab, and the pip line only 
     async ({ page, context }) => {
       await context.grantPermissions(['clipboard-read', 'clipboard-write']);
       await page.waitForSelector('#code-rust .code-tools');
-      const [rs] = await Promise.all([page.waitForEvent('download'), page.locator('#code-rust').getByRole('button', { name: 'Download .rs' }).click()]);
+      const [rs] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('#code-rust').getByRole('button', { name: 'Download .rs' }).click(),
+      ]);
       assert.equal(rs.suggestedFilename(), 'scraper.rs');
       assert.equal(await page.locator('#code-rust .pip').count(), 0);
       await page.click('#tab-python');
       const python = page.locator('#code-python');
       assert.equal(await python.locator('.pip code').textContent(), 'pip install aiohttp beautifulsoup4');
-      const [py] = await Promise.all([page.waitForEvent('download'), python.getByRole('button', { name: 'Download .py' }).click()]);
+      const [py] = await Promise.all([
+        page.waitForEvent('download'),
+        python.getByRole('button', { name: 'Download .py' }).click(),
+      ]);
       assert.equal(py.suggestedFilename(), 'scraper.py');
       await python.getByRole('button', { name: 'Copy' }).click();
       await python.locator('.code-status', { hasText: 'Copied.' }).waitFor();
-      assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^import asyncio[\s\S]*if __name__ == "__main__":/);
+      assert.match(
+        await page.evaluate(() => navigator.clipboard.readText()),
+        /^import asyncio[\s\S]*if __name__ == "__main__":/,
+      );
       await page.goto(`${env.url}?topic=race`);
       await page.click('#tab-python');
       await page.waitForSelector('#code-python .code-tools');

@@ -61,11 +61,20 @@ export async function launchFirefox() {
  * Starts a static server on a free port; resolves to {url, close}.
  * @param {Omit<NonNullable<Parameters<typeof serve>[0]>, 'port' | 'quiet'>} [options]
  */
-export async function startServer({ isolation = true, root = 'www', headersFile = undefined, onServed = undefined } = {}) {
+export async function startServer({
+  isolation = true,
+  root = 'www',
+  headersFile = undefined,
+  onServed = undefined,
+} = {}) {
   const server = await serve({ root, port: 0, isolation, headersFile, quiet: true, onServed });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/`, port, close: () => new Promise((done) => server.close(() => done(undefined))) };
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    close: () => new Promise((done) => server.close(() => done(undefined))),
+  };
 }
 
 export async function launch() {
@@ -86,7 +95,9 @@ export async function openPage(browser, url, { width = 1280, height = 1000, scal
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(String(error)));
-  page.on('worker', (worker) => worker.on('console', (message) => message.type() === 'error' && errors.push(`[worker] ${message.text()}`)));
+  page.on('worker', (worker) =>
+    worker.on('console', (message) => message.type() === 'error' && errors.push(`[worker] ${message.text()}`)),
+  );
   if (url) await gotoReady(page, url);
   return { page, context, errors, close: () => context.close() };
 }
@@ -139,7 +150,8 @@ addEventListener('message', (e) => {
 window.send = (message) => frame.contentWindow.postMessage(message, '*');
 </script>`,
   );
-  if (waitReady) await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
+  if (waitReady)
+    await session.page.waitForFunction(() => window.replies.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
   return session;
 }
 
@@ -152,18 +164,20 @@ window.send = (message) => frame.contentWindow.postMessage(message, '*');
 export async function ask(page, message, timeout = 60_000) {
   return page.evaluate(
     ([m, ms]) =>
-      /** @type {Promise<EmbedMessage>} */ (new Promise((resolve, reject) => {
-        const before = window.replies.length;
-        window.send(m);
-        const started = Date.now();
-        const look = () => {
-          const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
-          if (found) resolve(found);
-          else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
-          else setTimeout(look, 20);
-        };
-        look();
-      })),
+      /** @type {Promise<EmbedMessage>} */ (
+        new Promise((resolve, reject) => {
+          const before = window.replies.length;
+          window.send(m);
+          const started = Date.now();
+          const look = () => {
+            const found = window.replies.slice(before).find((r) => r.requestId === m.requestId);
+            if (found) resolve(found);
+            else if (Date.now() - started > ms) reject(new Error(`no answer to ${m.requestId}`));
+            else setTimeout(look, 20);
+          };
+          look();
+        })
+      ),
     /** @type {const} */ ([message, timeout]),
   );
 }
@@ -243,7 +257,8 @@ export async function runFromForm(page, { values = {}, select = {}, expect = {},
   const status = await runAndWait(page);
   assert.match(status, /^Finished/, status);
   const rows = await timings(page);
-  for (const [mode, pattern] of Object.entries(expect)) assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
+  for (const [mode, pattern] of Object.entries(expect))
+    assert.match(rows[mode].result, pattern, `${mode}: ${rows[mode].result}`);
   const list = await checks(page);
   assert.ok(list.length > 0, 'no self-checks shown');
   for (const check of list) assert.ok(check.ok, check.text);
@@ -253,7 +268,8 @@ export async function runFromForm(page, { values = {}, select = {}, expect = {},
   if (edited.length) {
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-    for (const [name, value] of edited) assert.equal(await page.inputValue(`#param-${name}`), String(value), `${name} after a reload`);
+    for (const [name, value] of edited)
+      assert.equal(await page.inputValue(`#param-${name}`), String(value), `${name} after a reload`);
   }
   return rows;
 }
@@ -273,7 +289,10 @@ export async function onPage(open, body, { ignore } = {}) {
   const session = await open();
   try {
     const result = await body(session);
-    assert.deepEqual(session.errors.filter((e) => !ignore?.test(e)), []);
+    assert.deepEqual(
+      session.errors.filter((e) => !ignore?.test(e)),
+      [],
+    );
     return result;
   } finally {
     await session.close();
@@ -296,7 +315,10 @@ export async function readCatalog(page) {
   return page.$$eval('#topics section', (/** @type {Element[]} */ sections) =>
     sections.flatMap((section) => {
       const chapter = section.querySelector('h2')?.textContent ?? '';
-      return [...section.querySelectorAll('a[data-topic]')].map((a) => ({ id: /** @type {HTMLElement} */ (a).dataset.topic ?? '', chapter }));
+      return [...section.querySelectorAll('a[data-topic]')].map((a) => ({
+        id: /** @type {HTMLElement} */ (a).dataset.topic ?? '',
+        chapter,
+      }));
     }),
   );
 }
@@ -309,7 +331,10 @@ export async function readCatalog(page) {
 export async function shownRun(page) {
   return page.evaluate(() => ({
     status: document.querySelector('#results .status')?.textContent ?? '',
-    checks: [...document.querySelectorAll('.checks li')].map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })),
+    checks: [...document.querySelectorAll('.checks li')].map((li) => ({
+      ok: li.classList.contains('pass'),
+      text: li.textContent ?? '',
+    })),
     modes: [...document.querySelectorAll('table.timings tbody tr')].map((tr) => ({
       mode: /** @type {HTMLElement} */ (tr).dataset.mode ?? '',
       status: tr.className.replace('mode-', ''),
@@ -329,32 +354,48 @@ export async function shownRun(page) {
  * @param {{url: string, open: (url: string) => Promise<S>, run: (page: S['page']) => Promise<Awaited<ReturnType<typeof shownRun>>>, runs?: number, shots?: boolean | string, ignore?: RegExp, threads?: boolean, tries?: number, timingReported?: RegExp}} how
  *   `tries`: attempts per topic, each on a fresh page (see `untilPassed`); `timingReported`: see `assertRunPassed`
  */
-export async function testCatalog(t, { url, open, run, runs = 1, shots = false, ignore, threads = true, tries = 1, timingReported }) {
+export async function testCatalog(
+  t,
+  { url, open, run, runs = 1, shots = false, ignore, threads = true, tries = 1, timingReported },
+) {
   const catalog = await onPage(
     () => open(url),
     async ({ page }) => {
-      assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), String(threads), `threads ${threads ? 'on' : 'off'}`);
+      assert.equal(
+        await page.evaluate(() => document.documentElement.dataset.threads),
+        String(threads),
+        `threads ${threads ? 'on' : 'off'}`,
+      );
       return readCatalog(page);
     },
   );
   assert.ok(catalog.length > 0, 'the catalog lists topics');
   for (const { id } of catalog) {
-    await t.test(id, () => untilPassed(tries, id, () =>
-      onPage(
-        () => open(`${url}index.html?topic=${id}`),
-        async ({ page }) => {
-          // Without threads, a topic whose every mode needs them says so before and after Run.
-          const notice = threads ? '' : await page.evaluate(() => document.querySelector('.notice.isolation')?.textContent ?? '');
-          for (let r = 1; r <= runs; r++) {
-            const shown = await run(page);
-            if (/cannot run here/.test(notice)) assert.match(shown.status, /^Nothing could run here: every mode of .* uses shared-memory threads, which this page does not have\. \S/, shown.status);
-            else assertRunPassed(shown, runs > 1 ? `run ${r}` : '', { threads, timingReported });
-          }
-          if (shots) await shoot(page, `${typeof shots === 'string' ? shots : 'catalog'}/${id}`);
-        },
-        { ignore },
+    await t.test(id, () =>
+      untilPassed(tries, id, () =>
+        onPage(
+          () => open(`${url}index.html?topic=${id}`),
+          async ({ page }) => {
+            // Without threads, a topic whose every mode needs them says so before and after Run.
+            const notice = threads
+              ? ''
+              : await page.evaluate(() => document.querySelector('.notice.isolation')?.textContent ?? '');
+            for (let r = 1; r <= runs; r++) {
+              const shown = await run(page);
+              if (/cannot run here/.test(notice))
+                assert.match(
+                  shown.status,
+                  /^Nothing could run here: every mode of .* uses shared-memory threads, which this page does not have\. \S/,
+                  shown.status,
+                );
+              else assertRunPassed(shown, runs > 1 ? `run ${r}` : '', { threads, timingReported });
+            }
+            if (shots) await shoot(page, `${typeof shots === 'string' ? shots : 'catalog'}/${id}`);
+          },
+          { ignore },
+        ),
       ),
-    ));
+    );
   }
 }
 
@@ -374,7 +415,11 @@ export async function untilPassed(tries, label, attempt) {
       return await attempt();
     } catch (error) {
       if (i >= tries) throw error;
-      console.log(`# ${label}: attempt ${i} of ${tries} failed, measuring again: ${String(/** @type {Error} */ (error).message).split('\n')[0].slice(0, 300)}`);
+      console.log(
+        `# ${label}: attempt ${i} of ${tries} failed, measuring again: ${String(/** @type {Error} */ (error).message)
+          .split('\n')[0]
+          .slice(0, 300)}`,
+      );
     }
   }
 }
@@ -393,14 +438,18 @@ export function assertRunPassed(shown, label = '', { threads = true, timingRepor
   assert.match(shown.status, /^Finished/, `${at}${shown.status}`);
   assert.ok(shown.checks.length > 0, `${at}no self-checks shown`);
   for (const check of shown.checks) {
-    if (!check.ok && timingReported?.test(check.text)) console.log(`# ${at}timing claim reported, not asserted: ${check.text}`);
+    if (!check.ok && timingReported?.test(check.text))
+      console.log(`# ${at}timing claim reported, not asserted: ${check.text}`);
     else assert.ok(check.ok, `${at}${check.text}`);
   }
   for (const mode of shown.modes) {
     if (!threads && mode.status === 'unavailable') continue;
     assert.equal(mode.status, 'ok', `${at}${mode.mode}: ${mode.text}`);
   }
-  assert.ok(shown.modes.some((mode) => mode.status === 'ok'), `${at}no mode ran`);
+  assert.ok(
+    shown.modes.some((mode) => mode.status === 'ok'),
+    `${at}no mode ran`,
+  );
 }
 
 /**
@@ -423,7 +472,11 @@ export async function table(page, title) {
     'section.result-table',
     (sections, wanted) => {
       const found = sections.find((s) => s.querySelector('h3')?.textContent === wanted);
-      return found ? [...found.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')) : null;
+      return found
+        ? [...found.querySelectorAll('tbody tr')].map((tr) =>
+            [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+          )
+        : null;
     },
     title,
   );
@@ -438,7 +491,17 @@ export async function timings(page) {
     Object.fromEntries(
       rows.map((row) => {
         const cells = [...row.querySelectorAll('td')].map((c) => c.textContent ?? '');
-        return [/** @type {string} every timing row names its mode */ (/** @type {HTMLElement} */ (row).dataset.mode), { wall: cells[0], speedup: cells[1], lanes: Number(cells[2] || 0), result: cells[3], note: cells[4], status: row.className.replace('mode-', '') }];
+        return [
+          /** @type {string} every timing row names its mode */ (/** @type {HTMLElement} */ (row).dataset.mode),
+          {
+            wall: cells[0],
+            speedup: cells[1],
+            lanes: Number(cells[2] || 0),
+            result: cells[3],
+            note: cells[4],
+            status: row.className.replace('mode-', ''),
+          },
+        ];
       }),
     ),
   );
@@ -449,7 +512,9 @@ export async function timings(page) {
  * @param {PageOrFrame} page
  */
 export async function checks(page) {
-  return page.$$eval('.checks li', (items) => items.map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })));
+  return page.$$eval('.checks li', (items) =>
+    items.map((li) => ({ ok: li.classList.contains('pass'), text: li.textContent ?? '' })),
+  );
 }
 
 /**

@@ -15,13 +15,21 @@ const env = useBrowser();
 // logged-in pages there.
 const marker = randomBytes(6).toString('hex');
 const secretFile = `www/pkg/secret-${marker}.html`;
-before(() => writeFileSync(secretFile, `<!doctype html><title>secret ${marker}</title><a href="private-${marker}">mine</a>`));
+before(() =>
+  writeFileSync(secretFile, `<!doctype html><title>secret ${marker}</title><a href="private-${marker}">mine</a>`),
+);
 after(() => rmSync(secretFile, { force: true }));
 
 describe('a hostile page framing the embed', () => {
-  test('reads the simulated site, and nothing of the playground origin\'s own pages', async () => {
+  test("reads the simulated site, and nothing of the playground origin's own pages", async () => {
     const secret = `${env.url}pkg/secret-${marker}.html`;
-    const urls = ['sim/site/index', secret, `${env.url}`, `pkg/secret-${marker}.html`, `sim/../pkg/secret-${marker}.html`].join(',');
+    const urls = [
+      'sim/site/index',
+      secret,
+      `${env.url}`,
+      `pkg/secret-${marker}.html`,
+      `sim/../pkg/secret-${marker}.html`,
+    ].join(',');
     const src = `${env.url}embed.html?topic=scraper&urls=${encodeURIComponent(urls)}&autorun=1`;
     await onPage(
       () => openEmbedCourse(env.browser, src),
@@ -30,7 +38,8 @@ describe('a hostile page framing the embed', () => {
         const heard = await page.evaluate(() => JSON.stringify([...window.replies, ...window.events]));
         const result = await page.evaluate(() => window.replies.find((m) => m.type === 'result'));
         /** @type {{url: string, status: number | null, error: string | null, size: number, title: string | null, links: string[]}[]} */
-        const pages = result?.values?.pages ?? assert.fail(`no pages in the result: ${JSON.stringify(result).slice(0, 400)}`);
+        const pages =
+          result?.values?.pages ?? assert.fail(`no pages in the result: ${JSON.stringify(result).slice(0, 400)}`);
         // The control: the simulated site was fetched and parsed, and its title reached the page.
         const site = pages.find((p) => p.url === 'sim/site/index') ?? assert.fail('no sim/site/index');
         assert.equal(site.status, 200);
@@ -43,8 +52,11 @@ describe('a hostile page framing the embed', () => {
           assert.deepEqual(own.links, [], own.url);
           assert.match(own.error ?? '', /refused|not part of the simulated service|404/, own.url);
         }
-        assert.ok(!heard.includes(`secret ${marker}`) && !heard.includes(`private-${marker}`), 'the secret page leaked to the framing page');
-        assert.ok(!heard.includes('Concurrency Playground</title>'), 'the playground\'s own page leaked');
+        assert.ok(
+          !heard.includes(`secret ${marker}`) && !heard.includes(`private-${marker}`),
+          'the secret page leaked to the framing page',
+        );
+        assert.ok(!heard.includes('Concurrency Playground</title>'), "the playground's own page leaked");
       },
     );
   });

@@ -39,11 +39,17 @@ describe('the dist/ site on a static host', () => {
       async ({ page }) => {
         assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
         assert.equal(await page.textContent('#isolation'), 'Threads off: page not cross-origin isolated');
-        assert.match((await page.getAttribute('#isolation', 'title')) ?? '', /server sends no Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers/);
+        assert.match(
+          (await page.getAttribute('#isolation', 'title')) ?? '',
+          /server sends no Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy headers/,
+        );
         assert.match((await page.textContent('.notice.isolation')) ?? '', /Threads are unavailable here/);
         assert.match(await runAndWait(page), /^Finished/);
         const modes = await timings(page);
-        assert.deepEqual([modes.single.status, modes.workers.status, modes.gil.status, modes.nogil.status], ['ok', 'ok', 'unavailable', 'unavailable']);
+        assert.deepEqual(
+          [modes.single.status, modes.workers.status, modes.gil.status, modes.nogil.status],
+          ['ok', 'ok', 'unavailable', 'unavailable'],
+        );
         await page.goto(`${url}?topic=async-fetch`);
         await page.waitForSelector('body[data-ready="true"]');
         assert.match(await runAndWait(page), /^Finished/);
@@ -87,14 +93,27 @@ function rawGet(base, path) {
 describe('the headers a host sends, from dist/_headers', () => {
   test('every file has the CSP, nosniff and Referrer-Policy; the embed may be framed anywhere, the other pages only by the playground', async () => {
     const url = await serveDist({ isolation: false, headersFile: join(dist, '_headers') });
-    for (const path of ['', 'index.html', 'embed.html', 'diagnostics.html', 'engine/engine-worker.js', 'sw.js', 'pkg/plain/foundations/playground_bg.wasm']) {
+    for (const path of [
+      '',
+      'index.html',
+      'embed.html',
+      'diagnostics.html',
+      'engine/engine-worker.js',
+      'sw.js',
+      'pkg/plain/foundations/playground_bg.wasm',
+    ]) {
       const { headers } = await rawGet(url, `/${path}`);
       const policy = String(headers['content-security-policy'] ?? '');
       assert.ok(policy.startsWith(CONTENT_SECURITY_POLICY), `${path}: ${policy}`);
       assert.equal(headers['x-content-type-options'], 'nosniff', path);
       assert.equal(headers['referrer-policy'], 'no-referrer', path);
       assert.equal(headers['cross-origin-opener-policy'], 'same-origin', path);
-      const framing = path === 'embed.html' ? 'frame-ancestors *' : ['', 'index.html', 'diagnostics.html'].includes(path) ? "frame-ancestors 'self'" : null;
+      const framing =
+        path === 'embed.html'
+          ? 'frame-ancestors *'
+          : ['', 'index.html', 'diagnostics.html'].includes(path)
+            ? "frame-ancestors 'self'"
+            : null;
       if (framing) assert.ok(policy.endsWith(`, ${framing}`), `${path}: ${policy}`);
       else assert.ok(!policy.includes('frame-ancestors'), `${path}: ${policy}`);
     }
@@ -102,8 +121,14 @@ describe('the headers a host sends, from dist/_headers', () => {
 
   test('the README shows the nginx and Apache lines tools/headers.mjs makes', () => {
     const readme = readFileSync('README.md', 'utf8');
-    assert.ok(readme.includes(`\`\`\`nginx\n${nginx()}\`\`\``), 'README: nginx lines differ from node tools/headers.mjs nginx');
-    assert.ok(readme.includes(`\`\`\`apache\n${apache()}\`\`\``), 'README: Apache lines differ from node tools/headers.mjs apache');
+    assert.ok(
+      readme.includes(`\`\`\`nginx\n${nginx()}\`\`\``),
+      'README: nginx lines differ from node tools/headers.mjs nginx',
+    );
+    assert.ok(
+      readme.includes(`\`\`\`apache\n${apache()}\`\`\``),
+      'README: Apache lines differ from node tools/headers.mjs apache',
+    );
   });
 
   test('a page on another origin can frame the embed, not the full page', async () => {
@@ -117,16 +142,21 @@ describe('the headers a host sends, from dist/_headers', () => {
 <iframe id="full" src="${url}index.html?topic=gil" width="600" height="400"></iframe>`,
         ),
       async ({ page }) => {
-        const frame = async (/** @type {string} */ id) => (await (await page.$(`#${id}`))?.contentFrame()) ?? assert.fail(`no frame ${id}`);
+        const frame = async (/** @type {string} */ id) =>
+          (await (await page.$(`#${id}`))?.contentFrame()) ?? assert.fail(`no frame ${id}`);
         await (await frame('embed')).waitForSelector('body[data-view="embed"]', { timeout: 30_000 });
         await page.waitForTimeout(1000);
-        assert.equal(await (await frame('full')).$('body[data-view="full"]'), null, 'the full page loaded inside another origin\'s frame');
+        assert.equal(
+          await (await frame('full')).$('body[data-view="full"]'),
+          null,
+          "the full page loaded inside another origin's frame",
+        );
       },
       { ignore: /frame-ancestors|Refused to (display|frame)/ },
     );
   });
 
-  test('the service worker caches only this build\'s listed files, under its version', async () => {
+  test("the service worker caches only this build's listed files, under its version", async () => {
     const url = await serveDist({ isolation: false, headersFile: join(dist, '_headers') });
     /** @type {{version: string, files: string[]}} */
     const list = JSON.parse(readFileSync(join(dist, 'pkg', 'app-files.json'), 'utf8'));
@@ -139,13 +169,15 @@ describe('the headers a host sends, from dist/_headers', () => {
         const cached = await page.evaluate(async () => {
           /** @type {Record<string, string[]>} */
           const all = {};
-          for (const name of await caches.keys()) all[name] = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+          for (const name of await caches.keys())
+            all[name] = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
           return all;
         });
         assert.deepEqual(Object.keys(cached), [`playground-${list.version}`]);
         const paths = cached[`playground-${list.version}`];
         assert.ok(paths.length > 5, `only ${paths.length} files cached`);
-        for (const path of paths) assert.ok(path === '/' || list.files.includes(path.slice(1)), `${path} is not one of the app's files`);
+        for (const path of paths)
+          assert.ok(path === '/' || list.files.includes(path.slice(1)), `${path} is not one of the app's files`);
         assert.ok(!paths.some((p) => p.includes('/sim/')), 'a simulated answer was cached');
       },
     );

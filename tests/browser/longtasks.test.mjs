@@ -19,7 +19,13 @@ async function runCountingElements(page) {
   await page.click('#run');
   let most = 0;
   for (;;) {
-    const { nodes, done } = await page.evaluate((n) => ({ nodes: document.querySelectorAll('#results *').length, done: Number(document.body.dataset.runs ?? 0) > n }), before);
+    const { nodes, done } = await page.evaluate(
+      (n) => ({
+        nodes: document.querySelectorAll('#results *').length,
+        done: Number(document.body.dataset.runs ?? 0) > n,
+      }),
+      before,
+    );
     if (done) break;
     most = Math.max(most, nodes);
     await page.waitForTimeout(250);
@@ -39,14 +45,23 @@ test('race at the form limits: 200,000 spans reach the page and the timeline sta
       const spans = Number(/\((\d+) spans\)/.exec(summary)?.[1]);
       assert.ok(spans >= 2 * 64 * 1562, summary);
       // Both modes are summarised on a canvas, with the kinds they hold.
-      const charts = await page.$$eval('.timeline-mode .timeline-chart', (list) => list.map((c) => ({ tag: c.tagName, kinds: c.getAttribute('data-kinds'), spans: Number(c.getAttribute('data-spans')) })));
+      const charts = await page.$$eval('.timeline-mode .timeline-chart', (list) =>
+        list.map((c) => ({
+          tag: c.tagName,
+          kinds: c.getAttribute('data-kinds'),
+          spans: Number(c.getAttribute('data-spans')),
+        })),
+      );
       assert.equal(charts.length, 2, JSON.stringify(charts));
       for (const chart of charts) assert.ok(chart.tag === 'CANVAS' && chart.spans > 60_000, JSON.stringify(chart));
       assert.match(charts[1].kinds ?? '', /\bio\b/);
       const inTimeline = await page.locator('#results .timeline *').count();
       assert.ok(inTimeline < 300, `${inTimeline} elements in the timeline`);
       const inResults = await page.locator('#results *').count();
-      assert.ok(inResults < 1500 && whileRunning < 1500, `${inResults} elements in the results, ${whileRunning} while running`);
+      assert.ok(
+        inResults < 1500 && whileRunning < 1500,
+        `${inResults} elements in the results, ${whileRunning} while running`,
+      );
       // The table is the text alternative: a page of rows at a time.
       await page.click('.spans-table summary');
       await page.waitForSelector('.spans-table tbody tr'); // built on the details' toggle event
@@ -62,10 +77,18 @@ test('io-compare with 1,000 waits: 1,000 lanes, 40 drawn per mode, the rest name
     async ({ page }) => {
       const whileRunning = await runCountingElements(page);
       assert.match((await page.textContent('#results .status')) ?? '', /^Finished/);
-      const lanes = await page.$$eval('.timeline-mode .timeline-chart', (list) => list.map((c) => c.getAttribute('aria-label') ?? ''));
-      assert.ok(lanes.some((label) => /1000 lanes/.test(label)), JSON.stringify(lanes));
+      const lanes = await page.$$eval('.timeline-mode .timeline-chart', (list) =>
+        list.map((c) => c.getAttribute('aria-label') ?? ''),
+      );
+      assert.ok(
+        lanes.some((label) => /1000 lanes/.test(label)),
+        JSON.stringify(lanes),
+      );
       assert.match((await page.textContent('#results .timeline')) ?? '', /\+960 more lanes/);
       const inResults = await page.locator('#results *').count();
-      assert.ok(inResults < 3000 && whileRunning < 3000, `${inResults} elements in the results, ${whileRunning} while running`);
+      assert.ok(
+        inResults < 3000 && whileRunning < 3000,
+        `${inResults} elements in the results, ${whileRunning} while running`,
+      );
     },
   ));

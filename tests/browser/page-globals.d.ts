@@ -43,11 +43,16 @@ interface Window {
   /** The settling test's course page: how many ready events its placeholder fired. */
   readies: number;
   /** The settling test's course page: how a promise of the embed helper settled. */
-  settled(promise: Promise<EmbedMessage>): Promise<{ ok: boolean; type?: string; message?: string; detail?: EmbedMessage }>;
+  settled(
+    promise: Promise<EmbedMessage>,
+  ): Promise<{ ok: boolean; type?: string; message?: string; detail?: EmbedMessage }>;
   /** The benchmark's engine, made once in the page (tests/bench/browser-bench.mjs). */
   benchEngine?: import('../../www/js/engine-client.js').Engine;
   /** axe-core, injected by the accessibility test: the part of its API the test uses. */
   axe: {
-    run(context: Document, options: { runOnly: { type: string; values: string[] } }): Promise<{ violations: AxeViolation[] }>;
+    run(
+      context: Document,
+      options: { runOnly: { type: string; values: string[] } },
+    ): Promise<{ violations: AxeViolation[] }>;
   };
 }

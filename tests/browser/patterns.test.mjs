@@ -7,7 +7,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { checks, onPage, openCoursePage, openPage, readCatalog, runAndWait, runFromForm, shoot, table, timings, useBrowser } from './harness.mjs';
+import {
+  checks,
+  onPage,
+  openCoursePage,
+  openPage,
+  readCatalog,
+  runAndWait,
+  runFromForm,
+  shoot,
+  table,
+  timings,
+  useBrowser,
+} from './harness.mjs';
 
 const env = useBrowser();
 
@@ -16,7 +28,7 @@ const env = useBrowser();
  * @type {Record<string, (page: import('playwright-core').Page, rows: Awaited<ReturnType<typeof timings>>) => Promise<void>>}
  */
 const SPECIAL = {
-  actor: async (page, rows) => {
+  actor: async (_page, rows) => {
     assert.match(rows['stop-flag'].result, /^1 of 3 printed, 2 lost/);
     assert.match(rows['poison-pill'].result, /^3 of 3 printed, 0 lost/);
     assert.match(rows.bank.result, /^balance \d+ after 32 operations/);
@@ -61,14 +73,19 @@ test('compare on a page without isolation: thread modes say why, the sweep plots
       assert.equal(rows.threads.status, 'unavailable');
       assert.equal(rows.gil.status, 'unavailable');
       for (const mode of ['sequential', 'workers', 'async', 'async-pool']) assert.equal(rows[mode].status, 'ok', mode);
-      const sweep = await page.$$eval('section.result-table h3', (hs) => hs.map((h) => h.textContent ?? '').find((t) => t.startsWith('Sweep')));
+      const sweep = await page.$$eval('section.result-table h3', (hs) =>
+        hs.map((h) => h.textContent ?? '').find((t) => t.startsWith('Sweep')),
+      );
       assert.ok(sweep, 'a sweep table');
       assert.ok(await page.$('.chart, canvas'), 'a chart');
     },
   ));
 
 test('every Patterns topic in the catalog answers the embed API with its defaults', async () => {
-  const catalog = await onPage(() => openPage(env.browser, env.url), ({ page }) => readCatalog(page));
+  const catalog = await onPage(
+    () => openPage(env.browser, env.url),
+    ({ page }) => readCatalog(page),
+  );
   const topics = catalog.filter((topic) => topic.chapter === 'Patterns and scale').map((topic) => topic.id);
   assert.ok(topics.length > 0, 'the chapter has topics');
   await onPage(
@@ -88,13 +105,17 @@ test('every Patterns topic in the catalog answers the embed API with its default
       for (const [i, topic] of topics.entries()) {
         await page.evaluate(([t, n]) => window.runDemo(t, n), /** @type {const} */ ([topic, i + 1]));
         // The run's answer, not its 'started' and 'progress' events (which carry its requestId too).
-        const answered = (/** @type {number} */ n) => window.messages.find((m) => m.requestId === n && (m.type === 'result' || m.type === 'error'));
+        const answered = (/** @type {number} */ n) =>
+          window.messages.find((m) => m.requestId === n && (m.type === 'result' || m.type === 'error'));
         await page.waitForFunction(answered, i + 1, { timeout: 90_000 });
         const answer = (await page.evaluate(answered, i + 1)) ?? assert.fail(`no answer about ${topic}`);
         assert.equal(answer.type, 'result', JSON.stringify(answer));
         assert.equal(answer.topic, topic);
         assert.equal(answer.status, 'ok');
-        assert.ok(answer.checks.length > 0 && answer.checks.every((c) => c.ok), `${topic}: ${JSON.stringify(answer.checks)}`);
+        assert.ok(
+          answer.checks.length > 0 && answer.checks.every((c) => c.ok),
+          `${topic}: ${JSON.stringify(answer.checks)}`,
+        );
       }
     },
   );

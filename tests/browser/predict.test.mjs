@@ -40,18 +40,29 @@ describe('predict, then run', () => {
         await gotoReady(page, `${env.url}?topic=cpu-map&tasks=4&numbers=4000000&workers=2`);
         assert.equal(await page.locator('#predict legend').first().textContent(), 'Predict, then run');
         await page.fill('#predict-pool-speedup', '1.8');
-        const running = page.waitForFunction(() => document.body.dataset.running === 'true' && /** @type {HTMLInputElement} */ (document.querySelector('#predict-pool-speedup')).disabled, null, { timeout: 30_000 });
+        const running = page.waitForFunction(
+          () =>
+            document.body.dataset.running === 'true' &&
+            /** @type {HTMLInputElement} */ (document.querySelector('#predict-pool-speedup')).disabled,
+          null,
+          { timeout: 30_000 },
+        );
         const status = runAndWait(page);
         await running; // the answer cannot change once the run started
         assert.match(await status, /^Finished/);
         const [speedup] = await compared(page);
         assert.equal(speedup.prompt, 'pool-speedup');
         assert.equal(speedup.said, '1.8 x');
-        const range = /^(\d+(?:\.\d+)?)x \((\d+(?:\.\d+)?) to (\d+(?:\.\d+)?) counts\)$/.exec(speedup.measured) ?? assert.fail(speedup.measured);
+        const range =
+          /^(\d+(?:\.\d+)?)x \((\d+(?:\.\d+)?) to (\d+(?:\.\d+)?) counts\)$/.exec(speedup.measured) ??
+          assert.fail(speedup.measured);
         const [min, max] = [Number(range[2]), Number(range[3])];
         assert.ok(min <= Number(range[1]) && Number(range[1]) <= max, speedup.measured);
         assert.equal(speedup.verdict, min <= 1.8 && 1.8 <= max ? 'right' : 'wrong', JSON.stringify(speedup));
-        assert.match(speedup.why, /^Sequential took [\d.,]+ ms, Thread pool \(W threads\) [\d.,]+ ms: [\d.]+x; 2 workers on 4 tasks could reach at most 2x/);
+        assert.match(
+          speedup.why,
+          /^Sequential took [\d.,]+ ms, Thread pool \(W threads\) [\d.,]+ ms: [\d.]+x; 2 workers on 4 tasks could reach at most 2x/,
+        );
         assert.equal(await page.isDisabled('#predict-pool-speedup'), false, 'the field is free again after the run');
         await shoot(page, 'predict/cpu-map');
 
@@ -60,7 +71,10 @@ describe('predict, then run', () => {
         await page.check('#predict-lost-updates-some');
         assert.match(await runAndWait(page), /^Finished/);
         const [alone] = await compared(page);
-        assert.deepEqual([alone.said, alone.measured, alone.verdict, alone.shownVerdict], ['Some (at most half)', '0 of 20 lost', 'wrong', 'Not this time']);
+        assert.deepEqual(
+          [alone.said, alone.measured, alone.verdict, alone.shownVerdict],
+          ['Some (at most half)', '0 of 20 lost', 'wrong', 'Not this time'],
+        );
         assert.match(alone.why, /the balance ended at 980 instead of 980: 0 of 20 withdrawals vanished \(0%\)/);
         // Ten threads: the verdict agrees with the count the run reports.
         await gotoReady(page, `${env.url}?topic=race&threads=10&withdrawals=30`);
@@ -98,7 +112,9 @@ describe('predict, then run', () => {
     await onPage(
       () => openPage(env.browser, `${env.url}embed.html?topic=deadlock&prompt=ordered-deadlock&panels=params,results`),
       async ({ page }) => {
-        assert.deepEqual(await page.$$eval('#predict .predict-prompt legend', (l) => l.map((x) => x.textContent)), ['If every thread takes the two locks in one global order, will they deadlock?']);
+        assert.deepEqual(await page.$$eval('#predict .predict-prompt legend', (l) => l.map((x) => x.textContent)), [
+          'If every thread takes the two locks in one global order, will they deadlock?',
+        ]);
         await page.goto(`${env.url}embed.html?topic=deadlock&prompt=nothing-like-it`);
         await page.waitForSelector('body[data-ready="true"]');
         assert.equal(await page.locator('#predict').count(), 0);
@@ -116,16 +132,37 @@ describe('predict, then run', () => {
         await page.uncheck('#exercise-panel-timeline');
         const link = new URL((await page.getAttribute('#exercise-link', 'href')) ?? '');
         assert.equal(link.pathname, '/embed.html');
-        assert.deepEqual(Object.fromEntries(link.searchParams), { topic: 'deadlock', rounds: '2', prompt: 'ordered-deadlock', panels: 'params,results' });
-        assert.equal(await page.inputValue('#exercise-snippet'), `<script src="${env.url}embed.js" defer></script>\n<div data-concurrency-topic="deadlock" data-params='{&quot;rounds&quot;:&quot;2&quot;}' data-prompt="ordered-deadlock" data-panels="params,results"></div>`);
+        assert.deepEqual(Object.fromEntries(link.searchParams), {
+          topic: 'deadlock',
+          rounds: '2',
+          prompt: 'ordered-deadlock',
+          panels: 'params,results',
+        });
+        assert.equal(
+          await page.inputValue('#exercise-snippet'),
+          `<script src="${env.url}embed.js" defer></script>\n<div data-concurrency-topic="deadlock" data-params='{&quot;rounds&quot;:&quot;2&quot;}' data-prompt="ordered-deadlock" data-panels="params,results"></div>`,
+        );
         await shoot(page, 'predict/exercise-builder');
         const [download] = await Promise.all([page.waitForEvent('download'), page.click('#exercise-download')]);
         assert.equal(download.suggestedFilename(), 'deadlock-ordered-deadlock-scorm12.zip');
         const file = join(mkdtempSync(join(tmpdir(), 'package-')), 'p.zip');
         await download.saveAs(file);
-        const listing = execFileSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); z.testzip(); print(" ".join(z.namelist())); print(z.read("index.html").decode())', file], { encoding: 'utf8' });
+        const listing = execFileSync(
+          'python3',
+          [
+            '-c',
+            'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); z.testzip(); print(" ".join(z.namelist())); print(z.read("index.html").decode())',
+            file,
+          ],
+          { encoding: 'utf8' },
+        );
         assert.match(listing, /^imsmanifest.xml index.html launch.js\n/);
-        assert.ok(listing.includes(`"playground":"${env.url}","topic":"deadlock","params":{"rounds":"2"},"prompt":"ordered-deadlock","panels":["params","results"]`), listing);
+        assert.ok(
+          listing.includes(
+            `"playground":"${env.url}","topic":"deadlock","params":{"rounds":"2"},"prompt":"ordered-deadlock","panels":["params","results"]`,
+          ),
+          listing,
+        );
       },
     );
   });

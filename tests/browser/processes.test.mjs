@@ -7,7 +7,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { checks, onPage, openCoursePage, openPage, runAndWait, runFromForm, shoot, table, timings, toMs, useBrowser } from './harness.mjs';
+import {
+  checks,
+  onPage,
+  openCoursePage,
+  openPage,
+  runAndWait,
+  runFromForm,
+  shoot,
+  table,
+  timings,
+  toMs,
+  useBrowser,
+} from './harness.mjs';
 
 const env = useBrowser();
 
@@ -17,7 +29,11 @@ const env = useBrowser();
  * @param {string} title
  */
 async function tableText(page, title) {
-  return page.$$eval('#results table', (tables, wanted) => tables.map((t) => t.textContent ?? '').find((text) => text.includes(wanted)) ?? '', title);
+  return page.$$eval(
+    '#results table',
+    (tables, wanted) => tables.map((t) => t.textContent ?? '').find((text) => text.includes(wanted)) ?? '',
+    title,
+  );
 }
 
 /**
@@ -26,9 +42,16 @@ async function tableText(page, title) {
  */
 const EDITED = {
   'process-basics': { values: { workers: 2, limit: 3000000 }, expect: { workers: /^2 sums of 8999995500000500000$/ } },
-  'process-pool': { values: { lo: 0, hi: 200000, ranges: 8, workers: 2 }, expect: { pool: /^17,984 primes$/, sequential: /^17,984 primes$/ } },
+  'process-pool': {
+    values: { lo: 0, hi: 200000, ranges: 8, workers: 2 },
+    expect: { pool: /^17,984 primes$/, sequential: /^17,984 primes$/ },
+  },
   'ipc-queues': { values: { numbers: 9, workers: 3, time_scale: 0.2 }, expect: { workers: /^9 squares$/ } },
-  'image-resize': { values: { max_w: 200, max_h: 200, workers: 3 }, select: { size: 'small' }, expect: { pool: /^7 thumbnails, 1 error/ } },
+  'image-resize': {
+    values: { max_w: 200, max_h: 200, workers: 3 },
+    select: { size: 'small' },
+    expect: { pool: /^7 thumbnails, 1 error/ },
+  },
   'process-executor': { values: { powers: '2^10, 3^4', squares: 3 }, expect: { executor: /^5 results, 1 exception/ } },
   footprint: { values: { samples: 2, payload_kb: 64 }, expect: { worker: /median of 2/ } },
 };
@@ -45,7 +68,9 @@ describe('process topics on a page without cross-origin isolation', () => {
             if (mode === 'thread') assert.match(row.note, /cross-origin isolated/);
             else assert.equal(row.status, 'ok', `${mode}: ${JSON.stringify(row)}`);
           }
-          const workerMode = Object.entries(rows).find(([mode]) => ['workers', 'pool', 'executor', 'worker'].includes(mode));
+          const workerMode = Object.entries(rows).find(([mode]) =>
+            ['workers', 'pool', 'executor', 'worker'].includes(mode),
+          );
           assert.ok(workerMode, 'a mode on isolated workers');
           assert.ok(workerMode[1].lanes >= 1, 'the workers are drawn on lanes');
         },
@@ -105,12 +130,24 @@ describe('image-resize with files the learner picks', () => {
             },
             /** @type {const} */ ([type, width, height]),
           );
-        const photo = { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(await encode('image/jpeg', 1000, 500)) };
-        const drawing = { name: 'drawing.png', mimeType: 'image/png', buffer: Buffer.from(await encode('image/png', 90, 120)) };
+        const photo = {
+          name: 'photo.jpg',
+          mimeType: 'image/jpeg',
+          buffer: Buffer.from(await encode('image/jpeg', 1000, 500)),
+        };
+        const drawing = {
+          name: 'drawing.png',
+          mimeType: 'image/png',
+          buffer: Buffer.from(await encode('image/png', 90, 120)),
+        };
         const notes = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture at all') };
 
         // Over the limit: Rust's message appears next to the field.
-        const many = Array.from({ length: 9 }, (_, i) => ({ name: `n${i}.txt`, mimeType: 'text/plain', buffer: Buffer.from('x') }));
+        const many = Array.from({ length: 9 }, (_, i) => ({
+          name: `n${i}.txt`,
+          mimeType: 'text/plain',
+          buffer: Buffer.from('x'),
+        }));
         await page.setInputFiles('#param-files', many);
         await page.waitForFunction(() => document.getElementById('param-files-error')?.textContent !== '');
         assert.equal(await page.textContent('#param-files-error'), 'Your images: at most 8 files, not 9');
@@ -126,12 +163,26 @@ describe('image-resize with files the learner picks', () => {
         assert.match(await runAndWait(page), /^Finished/);
         // Columns: file, input, input bytes, thumbnail, thumbnail bytes, timings or the error.
         const rows = (await table(page, 'Thumbnails')) ?? [];
-        const row = Object.fromEntries(rows.map(([file, input, , thumbnail, , last]) => [file, { input, thumbnail, last }]));
-        assert.deepEqual(rows.map((r) => r[0]).slice(-4), ['broken.png', 'drawing.png', 'photo.jpg', 'notes.txt'], 'picked files come after the generated ones');
+        const row = Object.fromEntries(
+          rows.map(([file, input, , thumbnail, , last]) => [file, { input, thumbnail, last }]),
+        );
+        assert.deepEqual(
+          rows.map((r) => r[0]).slice(-4),
+          ['broken.png', 'drawing.png', 'photo.jpg', 'notes.txt'],
+          'picked files come after the generated ones',
+        );
         assert.deepEqual([row['photo.jpg'].input, row['photo.jpg'].thumbnail], ['1000 x 500', '200 x 100']);
-        assert.deepEqual([row['drawing.png'].input, row['drawing.png'].thumbnail], ['90 x 120', '90 x 120'], 'smaller than the box: kept');
+        assert.deepEqual(
+          [row['drawing.png'].input, row['drawing.png'].thumbnail],
+          ['90 x 120', '90 x 120'],
+          'smaller than the box: kept',
+        );
         assert.equal(row['sunset.png'].thumbnail, '200 x 150');
-        assert.deepEqual(row['notes.txt'], { input: '?', thumbnail: 'error', last: 'notes.txt: cannot decode: not a PNG or JPEG file' });
+        assert.deepEqual(row['notes.txt'], {
+          input: '?',
+          thumbnail: 'error',
+          last: 'notes.txt: cannot decode: not a PNG or JPEG file',
+        });
         assert.match((await timings(page)).pool.result, /^9 thumbnails, 2 error/);
         for (const check of await checks(page)) assert.ok(check.ok, check.text);
         // Files stay out of the address bar; the history names them without their bytes.
@@ -174,7 +225,10 @@ describe('process topics inside an iframe on another (non-isolated) site', () =>
         assert.equal(queues.type, 'result', JSON.stringify(queues));
         assert.equal(pool.status, 'ok');
         assert.equal(pool.values.count, 501);
-        assert.ok(pool.checks.every((c) => c.ok), JSON.stringify(pool.checks));
+        assert.ok(
+          pool.checks.every((c) => c.ok),
+          JSON.stringify(pool.checks),
+        );
         assert.equal(queues.status, 'ok');
         assert.equal(queues.values.results.length, 20);
         await shoot(page, 'processes-iframe');
@@ -192,13 +246,24 @@ describe('footprint on a cross-origin isolated page', () => {
         assert.equal(rows.thread.status, 'ok');
         assert.equal(rows.worker.status, 'ok');
         const text = await tableText(page, 'how it was measured');
-        for (const what of ['start one more thread', 'start a thread on a finished one', 'memory of one more thread', 'start one more isolated worker', 'memory of one more worker', 'large message round trip']) {
+        for (const what of [
+          'start one more thread',
+          'start a thread on a finished one',
+          'memory of one more thread',
+          'start one more isolated worker',
+          'memory of one more worker',
+          'large message round trip',
+        ]) {
           assert.ok(text.includes(what), what);
         }
         // In the browser every worker reports its own wasm memory (whole 64 KiB pages).
-        assert.match(text, /memory of one more worker[^]*?\d+(\.\d+)? (MiB|KiB)/);
+        assert.match(text, /memory of one more worker[\s\S]*?\d+(\.\d+)? (MiB|KiB)/);
         // A new thread is a new Web Worker; a finished one is reused far faster.
-        const median = Object.fromEntries(((await table(page, 'What one more costs')) ?? assert.fail('no table What one more costs')).map(([what, value]) => [what, toMs(value)]));
+        const median = Object.fromEntries(
+          ((await table(page, 'What one more costs')) ?? assert.fail('no table What one more costs')).map(
+            ([what, value]) => [what, toMs(value)],
+          ),
+        );
         const [fresh, reused] = [median['start one more thread'], median['start a thread on a finished one']];
         assert.ok(reused < fresh / 2, `reused ${reused} ms vs new ${fresh} ms`);
         await shoot(page, 'footprint-isolated');

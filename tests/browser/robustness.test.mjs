@@ -13,14 +13,27 @@ import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 
-import { ask, checks, onPage, openEmbedCourse, openPage, runAndWait, shoot, startServer, textOf, timings, useBrowser } from './harness.mjs';
+import {
+  ask,
+  checks,
+  onPage,
+  openEmbedCourse,
+  openPage,
+  runAndWait,
+  shoot,
+  startServer,
+  textOf,
+  timings,
+  useBrowser,
+} from './harness.mjs';
 
 const env = useBrowser();
 
 /** @typedef {import('playwright-core').Page} Page */
 
 /** A course page of its own origin around the embed at `base` + `query` (harness.mjs). */
-const coursePage = (/** @type {string} */ base, /** @type {string} */ query) => openEmbedCourse(env.browser, `${base}embed.html${query}`);
+const coursePage = (/** @type {string} */ base, /** @type {string} */ query) =>
+  openEmbedCourse(env.browser, `${base}embed.html${query}`);
 
 /**
  * The engine worker of the page (of the frame whose URL starts with `origin`, if given).
@@ -38,7 +51,10 @@ function engineWorker(page, origin = '') {
  * @param {'fill-memory' | 'thread-panic'} kind
  */
 async function fault(worker, kind) {
-  await worker.evaluate((k) => self.dispatchEvent(new MessageEvent('message', { data: { type: 'fault', kind: k } })), kind);
+  await worker.evaluate(
+    (k) => self.dispatchEvent(new MessageEvent('message', { data: { type: 'fault', kind: k } })),
+    kind,
+  );
 }
 
 /** A real PNG like the issue's: 7071 x 7071 pixels of 16-bit RGBA (all zero), about 390 KB. */
@@ -67,7 +83,12 @@ function hugeDeepPng() {
   header.writeUInt32BE(h, 4);
   header.set([16, 6, 0, 0, 0], 8);
   const rows = deflateSync(Buffer.alloc(h * (1 + w * 8)), { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', rows), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', rows),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe('the embed answers every message, exactly once', () => {
@@ -121,13 +142,29 @@ describe('the embed answers every message, exactly once', () => {
           window.send({ type: 'run', topic: 'mixed', params: { inputs: 2 }, requestId: 'b' });
           return window.replies.length;
         });
-        await page.waitForFunction((n) => ['a', 'b'].every((id) => window.replies.slice(n).some((r) => r.requestId === id)), twoAtOnce, { timeout: 60_000 });
-        const [a, b] = await page.evaluate((n) => ['a', 'b'].map((id) => /** @type {EmbedMessage} waited for above */ (window.replies.slice(n).find((r) => r.requestId === id))), twoAtOnce);
+        await page.waitForFunction(
+          (n) => ['a', 'b'].every((id) => window.replies.slice(n).some((r) => r.requestId === id)),
+          twoAtOnce,
+          { timeout: 60_000 },
+        );
+        const [a, b] = await page.evaluate(
+          (n) =>
+            ['a', 'b'].map(
+              (id) =>
+                /** @type {EmbedMessage} waited for above */ (window.replies.slice(n).find((r) => r.requestId === id)),
+            ),
+          twoAtOnce,
+        );
         assert.equal(a.type, 'result');
         assert.equal(a.topic, 'process-basics');
         assert.equal(b.type, 'error');
         assert.match(b.message, /^Busy: request "a" \(process-basics\)/);
-        const io = await ask(page, { type: 'run', topic: 'io-compare', params: { count: 3, latency_ms: 20 }, requestId: 'io' });
+        const io = await ask(page, {
+          type: 'run',
+          topic: 'io-compare',
+          params: { count: 3, latency_ms: 20 },
+          requestId: 'io',
+        });
         assert.equal(io.type, 'result', JSON.stringify(io));
         assert.equal(io.topic, 'io-compare');
         assert.equal(io.params.count, 3);
@@ -149,8 +186,21 @@ describe('the embed answers every message, exactly once', () => {
           return window.replies.length;
         });
         const ids = ['bigint', 'cyclic', 'nan', 'deep', 'surrogate', 'unknown-type', 'long-key'];
-        await page.waitForFunction(([n, want]) => want.every((id) => window.replies.slice(n).some((r) => r.requestId === id)), /** @type {const} */ ([bigint, ids]), { timeout: 10_000 });
-        const answers = Object.fromEntries(await page.evaluate(([n, want]) => want.map((id) => [id, /** @type {EmbedMessage} waited for above */ (window.replies.slice(n).find((r) => r.requestId === id))]), /** @type {const} */ ([bigint, ids])));
+        await page.waitForFunction(
+          ([n, want]) => want.every((id) => window.replies.slice(n).some((r) => r.requestId === id)),
+          /** @type {const} */ ([bigint, ids]),
+          { timeout: 10_000 },
+        );
+        const answers = Object.fromEntries(
+          await page.evaluate(
+            ([n, want]) =>
+              want.map((id) => [
+                id,
+                /** @type {EmbedMessage} waited for above */ (window.replies.slice(n).find((r) => r.requestId === id)),
+              ]),
+            /** @type {const} */ ([bigint, ids]),
+          ),
+        );
         for (const id of ids) assert.equal(answers[id].type, 'error', id);
         const fields = (/** @type {string} */ id) => answers[id].errors.map((e) => e.field).sort();
         assert.deepEqual(fields('bigint'), ['limit']);
@@ -168,7 +218,9 @@ describe('the embed answers every message, exactly once', () => {
         assert.equal(result.type, 'result', JSON.stringify(result));
         assert.equal(result.status, 'ok');
         assert.ok(result.checks.length > 0 && result.checks.every((c) => c.ok), JSON.stringify(result.checks));
-        console.log(`fuzz: ${burst.sent + 100 + 2 + 1 + ids.length} messages tried, all answered once; phase 2 ran ${ran} of 100; valid runs afterwards passed`);
+        console.log(
+          `fuzz: ${burst.sent + 100 + 2 + 1 + ids.length} messages tried, all answered once; phase 2 ran ${ran} of 100; valid runs afterwards passed`,
+        );
       },
     );
   });
@@ -182,7 +234,10 @@ describe('the embed answers every message, exactly once', () => {
  */
 function fuzzBurst({ count, seed }) {
   let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   /** @type {<T>(list: T[]) => T} */
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const deep = (/** @type {number} */ n) => {
@@ -220,7 +275,19 @@ function fuzzBurst({ count, seed }) {
     () => [1, 2, 3],
     () => ({ nested: { big: 1n } }),
   ];
-  const keys = ['limit', 'workers', 'count', 'latency_ms', 'files', 'x', '__proto__', 'constructor', 'k'.repeat(2000), '\uD800', ''];
+  const keys = [
+    'limit',
+    'workers',
+    'count',
+    'latency_ms',
+    'files',
+    'x',
+    '__proto__',
+    'constructor',
+    'k'.repeat(2000),
+    '\uD800',
+    '',
+  ];
   const params = () =>
     pick([
       () => undefined,
@@ -229,10 +296,33 @@ function fuzzBurst({ count, seed }) {
       () => pick(values)(),
       () => Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 4) }, () => [pick(keys), pick(values)()])),
     ])();
-  const topics = ['gil', 'io-compare', 'process-basics', 'race', 'mixed', 'image-resize', 'nope', '', 'GIL', 42, null, undefined, { id: 'gil' }];
+  const topics = [
+    'gil',
+    'io-compare',
+    'process-basics',
+    'race',
+    'mixed',
+    'image-resize',
+    'nope',
+    '',
+    'GIL',
+    42,
+    null,
+    undefined,
+    { id: 'gil' },
+  ];
   // 'stop', 'getState' and 'setParams' are commands (embed.test.mjs): here only runs and junk.
   const types = ['run', 'run', 'run', 'RUN', 'result', 'ready', 'error', 'halt', '', undefined, 5, { t: 1 }];
-  const shapes = [() => 'run', () => 42, () => null, () => undefined, () => [1, 2], () => true, () => 5n, () => new Date(0)];
+  const shapes = [
+    () => 'run',
+    () => 42,
+    () => null,
+    () => undefined,
+    () => [1, 2],
+    () => true,
+    () => 5n,
+    () => new Date(0),
+  ];
   /** @type {(string | number)[]} */
   const ids = [];
   let withoutId = 0;
@@ -247,9 +337,11 @@ function fuzzBurst({ count, seed }) {
     /** @type {Record<string, unknown>} a message of any shape: that is the point */
     const message = { type: pick(types), topic: pick(topics), params: params() };
     const kind = rand();
-    if (kind < 0.8) ids.push((message.requestId = i));
-    else if (kind < 0.9) ids.push((message.requestId = `r${i}`));
-    else {
+    if (kind < 0.9) {
+      const id = kind < 0.8 ? i : `r${i}`;
+      message.requestId = id;
+      ids.push(id);
+    } else {
       message.requestId = pick([undefined, null, { n: i }, 7n, 'y'.repeat(300)]);
       withoutId++;
     }
@@ -264,12 +356,32 @@ function fuzzBurst({ count, seed }) {
  */
 function fuzzParams({ seed, id }) {
   let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   /** @type {<T>(list: T[]) => T} */
   const pick = (list) => list[Math.floor(rand() * list.length)];
-  const values = [() => -1, () => 0, () => 17, () => '12', () => '3', () => 2.5, () => 'lots', () => true, () => [2], () => ({ n: 2 }), () => '', () => 200000001, () => ' 4 ', () => '1_000'];
+  const values = [
+    () => -1,
+    () => 0,
+    () => 17,
+    () => '12',
+    () => '3',
+    () => 2.5,
+    () => 'lots',
+    () => true,
+    () => [2],
+    () => ({ n: 2 }),
+    () => '',
+    () => 200000001,
+    () => ' 4 ',
+    () => '1_000',
+  ];
   const keys = ['workers', 'limit', 'workers', 'limit', 'extra', 'k'.repeat(100)];
-  const params = Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => [pick(keys), pick(values)()]));
+  const params = Object.fromEntries(
+    Array.from({ length: 1 + Math.floor(rand() * 3) }, () => [pick(keys), pick(values)()]),
+  );
   return { type: 'run', topic: 'process-basics', params, requestId: id };
 }
 
@@ -325,8 +437,16 @@ describe('faults end their run with a message, and the next run passes', () => {
         const refused = await ask(page, { type: 'run', topic: 'image-resize', params: { files }, requestId: 'huge' });
         assert.equal(refused.type, 'error', JSON.stringify(refused).slice(0, 300));
         assert.equal(refused.errors[0].field, 'files');
-        assert.match(refused.errors[0].message, /^a\.png \(7071 x 7071 pixels, 16-bit RGBA PNG\) would need about [\d,]+ MB of memory/);
-        const ok = await ask(page, { type: 'run', topic: 'image-resize', params: { size: 'tiny' }, requestId: 'after' });
+        assert.match(
+          refused.errors[0].message,
+          /^a\.png \(7071 x 7071 pixels, 16-bit RGBA PNG\) would need about [\d,]+ MB of memory/,
+        );
+        const ok = await ask(page, {
+          type: 'run',
+          topic: 'image-resize',
+          params: { size: 'tiny' },
+          requestId: 'after',
+        });
         assert.equal(ok.type, 'result');
         assert.ok(ok.checks.every((c) => c.ok));
       },
@@ -337,7 +457,10 @@ describe('faults end their run with a message, and the next run passes', () => {
       async ({ page }) => {
         await fault(engineWorker(page), 'fill-memory');
         const status = await runAndWait(page);
-        assert.match(status, /^The run ran out of memory: it asked for [\d,]+ MB more .* Try smaller files, smaller parameters or fewer workers\./);
+        assert.match(
+          status,
+          /^The run ran out of memory: it asked for [\d,]+ MB more .* Try smaller files, smaller parameters or fewer workers\./,
+        );
         await shoot(page, 'fault-out-of-memory');
         assert.match(await runAndWait(page), /^Finished/);
         assert.ok((await checks(page)).every((c) => c.ok));
@@ -354,7 +477,7 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.waitForFunction(() => document.body.dataset.running === 'true');
         await fault(engineWorker(page), 'thread-panic');
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
-        assert.match(await textOf(page, '#results .status'), /panicked[^]*injected fault: this thread panicked/);
+        assert.match(await textOf(page, '#results .status'), /panicked[\s\S]*injected fault: this thread panicked/);
         await page.fill('#param-tasks', '2');
         await page.fill('#param-numbers', '1000000');
         assert.match(await runAndWait(page), /^Finished/);
@@ -372,10 +495,17 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.frame({ url: /embed\.html/ })?.waitForFunction(() => document.body.dataset.running === 'true');
         await fault(engineWorker(page, origin), 'thread-panic');
         await page.waitForFunction(() => window.replies.some((r) => r.requestId === 'long'), null, { timeout: 30_000 });
-        const crashed = await page.evaluate(() => /** @type {EmbedMessage} waited for above */ (window.replies.find((r) => r.requestId === 'long')));
+        const crashed = await page.evaluate(
+          () => /** @type {EmbedMessage} waited for above */ (window.replies.find((r) => r.requestId === 'long')),
+        );
         assert.equal(crashed.type, 'error');
         assert.match(crashed.message, /panicked/);
-        const next = await ask(page, { type: 'run', topic: 'cpu-map', params: { tasks: 2, numbers: 1000000 }, requestId: 'next' });
+        const next = await ask(page, {
+          type: 'run',
+          topic: 'cpu-map',
+          params: { tasks: 2, numbers: 1000000 },
+          requestId: 'next',
+        });
         assert.equal(next.type, 'result', JSON.stringify(next).slice(0, 300));
         assert.ok(next.checks.every((c) => c.ok));
       },
@@ -388,14 +518,18 @@ describe('faults end their run with a message, and the next run passes', () => {
     const root = mkdtempSync(join(tmpdir(), 'no-threads-'));
     for (const entry of readdirSync('www')) if (entry !== 'pkg') symlinkSync(resolve('www', entry), join(root, entry));
     mkdirSync(join(root, 'pkg'));
-    for (const entry of readdirSync('www/pkg')) if (entry !== 'threads') symlinkSync(resolve('www/pkg', entry), join(root, 'pkg', entry));
+    for (const entry of readdirSync('www/pkg'))
+      if (entry !== 'threads') symlinkSync(resolve('www/pkg', entry), join(root, 'pkg', entry));
     const server = await startServer({ root, isolation: true });
     try {
       await onPage(
         () => openPage(env.browser, `${server.url}?topic=cpu-map`),
         async ({ page }) => {
           assert.equal(await page.evaluate(() => document.documentElement.dataset.threads), 'false');
-          assert.match((await page.getAttribute('#isolation', 'title')) ?? '', /^The threaded engine failed to start twice \(.+\), so the playground runs its plain build here/);
+          assert.match(
+            (await page.getAttribute('#isolation', 'title')) ?? '',
+            /^The threaded engine failed to start twice \(.+\), so the playground runs its plain build here/,
+          );
           assert.match(await textOf(page, '.notice.isolation'), /The threaded engine failed to start twice/);
           assert.match(await runAndWait(page), /^Finished/);
           const modes = await timings(page);
@@ -404,7 +538,10 @@ describe('faults end their run with a message, and the next run passes', () => {
           assert.ok((await checks(page)).every((c) => c.ok));
         },
         // The missing files are logged as failed loads, and each failed start as an error.
-        { ignore: /Failed to load resource|failed to start|Failed to fetch|Importing a module script failed|dynamically imported module|404/ },
+        {
+          ignore:
+            /Failed to load resource|failed to start|Failed to fetch|Importing a module script failed|dynamically imported module|404/,
+        },
       );
     } finally {
       await server.close();
@@ -418,8 +555,13 @@ describe('faults end their run with a message, and the next run passes', () => {
         // Workers ended by the browser (here: they close themselves) send no word: their jobs fail.
         await page.click('#run');
         // Once the new pool has finished a job, its workers are ended.
-        await page.waitForFunction(() => /jobs done: [1-9]/.test(document.querySelector('#results')?.textContent ?? ''), null, { timeout: 60_000 });
-        for (const w of page.workers().filter((x) => x.url().includes('isolated-worker.js'))) await w.evaluate(() => self.close()).catch(() => {});
+        await page.waitForFunction(
+          () => /jobs done: [1-9]/.test(document.querySelector('#results')?.textContent ?? ''),
+          null,
+          { timeout: 60_000 },
+        );
+        for (const w of page.workers().filter((x) => x.url().includes('isolated-worker.js')))
+          await w.evaluate(() => self.close()).catch(() => {});
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 60_000 });
         assert.match(await textOf(page, '#results'), /the worker was lost/);
         await page.fill('#param-hi', '20000');
@@ -431,7 +573,9 @@ describe('faults end their run with a message, and the next run passes', () => {
         await page.click('#run');
         await page.waitForFunction(() => document.body.dataset.running === 'true');
         await page.waitForTimeout(300);
-        await engineWorker(page).evaluate(() => self.close()).catch(() => {});
+        await engineWorker(page)
+          .evaluate(() => self.close())
+          .catch(() => {});
         await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
         assert.match(await textOf(page, '#results .status'), /^The engine stopped without a word/);
         await page.fill('#param-hi', '20000');

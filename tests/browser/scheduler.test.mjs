@@ -30,7 +30,13 @@ async function panel(page) {
 async function pressThreads(page, keys) {
   for (const [i, key] of [...keys].entries()) {
     await page.keyboard.press(key);
-    await page.waitForFunction((n) => document.querySelector('[data-panel="schedule"] .step-note')?.textContent?.includes(`Every one of the ${n} steps`), i + 1);
+    await page.waitForFunction(
+      (n) =>
+        document
+          .querySelector('[data-panel="schedule"] .step-note')
+          ?.textContent?.includes(`Every one of the ${n} steps`),
+      i + 1,
+    );
   }
 }
 
@@ -44,15 +50,25 @@ test('race: by keyboard the learner makes a withdrawal vanish, undoes a step and
       // Thread 1 reads, thread 2 reads, thread 1 writes; then a step undone and redone.
       await pressThreads(page, '121');
       assert.match((await root.locator('.schedule-shared').textContent()) ?? '', /balance: 99/);
-      assert.match((await root.locator('.schedule-thread').nth(1).textContent()) ?? '', /write 99 to the balance · its copy: 100/);
+      assert.match(
+        (await root.locator('.schedule-thread').nth(1).textContent()) ?? '',
+        /write 99 to the balance · its copy: 100/,
+      );
       await page.keyboard.press('Control+z');
-      await page.waitForFunction(() => document.querySelector('[data-panel="schedule"] .schedule-shared')?.textContent?.includes('balance: 100'));
+      await page.waitForFunction(() =>
+        document.querySelector('[data-panel="schedule"] .schedule-shared')?.textContent?.includes('balance: 100'),
+      );
       await page.keyboard.press('1');
-      await page.waitForFunction(() => document.querySelector('[data-panel="schedule"] .schedule-shared')?.textContent?.includes('balance: 99'));
+      await page.waitForFunction(() =>
+        document.querySelector('[data-panel="schedule"] .schedule-shared')?.textContent?.includes('balance: 99'),
+      );
       await page.keyboard.press('2');
       await root.locator('.schedule-reached').waitFor();
       const status = (await root.locator('.schedule-status').textContent()) ?? '';
-      assert.match(status, /Goal reached\. thread 1 read 100, thread 2 read 100, thread 1 wrote 99, thread 2 wrote 99: one withdrawal vanished\./);
+      assert.match(
+        status,
+        /Goal reached\. thread 1 read 100, thread 2 read 100, thread 1 wrote 99, thread 2 wrote 99: one withdrawal vanished\./,
+      );
       await root.screenshot({ path: '/tmp/scheduler-race.png' });
     },
   ));
@@ -64,15 +80,27 @@ test('race: "Find the bug" counts 6 interleavings, 4 losing an update, and repla
       const root = await panel(page);
       await root.locator('.schedule-find').click();
       await root.locator('.schedule-search strong').waitFor();
-      assert.match((await root.locator('.schedule-search').textContent()) ?? '', /^6 interleavings explored, 4 lose an update; the shortest failing one takes 4 steps\./);
+      assert.match(
+        (await root.locator('.schedule-search').textContent()) ?? '',
+        /^6 interleavings explored, 4 lose an update; the shortest failing one takes 4 steps\./,
+      );
       await root.locator('.schedule-reached').waitFor();
       assert.match((await root.locator('.step-note').textContent()) ?? '', /Every one of the 4 steps was recorded/);
       await root.screenshot({ path: '/tmp/scheduler-race-search.png' });
       await root.locator('.schedule-variant').selectOption('safe');
-      await page.waitForFunction(() => document.querySelector('[data-panel="schedule"] .schedule-thread')?.textContent?.includes('take the lock'));
+      await page.waitForFunction(() =>
+        document.querySelector('[data-panel="schedule"] .schedule-thread')?.textContent?.includes('take the lock'),
+      );
       await root.locator('.schedule-find').click();
-      await page.waitForFunction(() => /none loses an update/.test(document.querySelector('[data-panel="schedule"] .schedule-search')?.textContent ?? ''));
-      assert.match((await root.locator('.schedule-search').textContent()) ?? '', /^2 interleavings explored, none loses an update\./);
+      await page.waitForFunction(() =>
+        /none loses an update/.test(
+          document.querySelector('[data-panel="schedule"] .schedule-search')?.textContent ?? '',
+        ),
+      );
+      assert.match(
+        (await root.locator('.schedule-search').textContent()) ?? '',
+        /^2 interleavings explored, none loses an update\./,
+      );
     },
   ));
 
@@ -83,19 +111,28 @@ test('deadlock: by keyboard each thread takes its first lock, and no thread can 
       const root = await panel(page);
       await root.locator('.schedule-thread').first().focus();
       await page.keyboard.press('1');
-      await page.waitForFunction(() => document.querySelector('[data-panel="schedule"] .schedule-shared')?.textContent?.includes('lock A: held by thread 1'));
+      await page.waitForFunction(() =>
+        document
+          .querySelector('[data-panel="schedule"] .schedule-shared')
+          ?.textContent?.includes('lock A: held by thread 1'),
+      );
       // Arrow to thread 2 and move it with Enter.
       await root.locator('.schedule-thread').first().focus();
       await page.keyboard.press('ArrowRight');
       await page.keyboard.press('Enter');
       await root.locator('.schedule-reached').waitFor();
-      assert.match((await root.locator('.schedule-status').textContent()) ?? '', /each waits for a lock the next one holds/);
+      assert.match(
+        (await root.locator('.schedule-status').textContent()) ?? '',
+        /each waits for a lock the next one holds/,
+      );
       assert.equal(await root.locator('.schedule-thread:not([disabled])').count(), 0);
-      assert.equal(await root.locator('.stepper .wait-graph, .stepper svg').count() > 0, true);
+      assert.equal((await root.locator('.stepper .wait-graph, .stepper svg').count()) > 0, true);
       await root.screenshot({ path: '/tmp/scheduler-deadlock.png' });
       await root.locator('.schedule-variant').selectOption('ordered');
       await root.locator('.schedule-find').click();
-      await page.waitForFunction(() => /none deadlocks/.test(document.querySelector('[data-panel="schedule"] .schedule-search')?.textContent ?? ''));
+      await page.waitForFunction(() =>
+        /none deadlocks/.test(document.querySelector('[data-panel="schedule"] .schedule-search')?.textContent ?? ''),
+      );
     },
   ));
 
@@ -124,8 +161,14 @@ test('without shared memory bank teaches: its transactions run on the scheduler 
       assert.match(rows['scheduled-unlocked'].result, /^final balance -?\d+; the ledger says -?\d+/);
       assert.match(rows['scheduled-locked'].note, /ran on the scheduler engine/);
       const all = await checks(page);
-      assert.deepEqual(all.filter((c) => !c.ok), []);
-      assert.ok(all.some((c) => c.text.includes('scheduled-unlocked: the books are off by')), JSON.stringify(all));
+      assert.deepEqual(
+        all.filter((c) => !c.ok),
+        [],
+      );
+      assert.ok(
+        all.some((c) => c.text.includes('scheduled-unlocked: the books are off by')),
+        JSON.stringify(all),
+      );
       const details = page.locator('details.stepper-mode[data-mode="scheduled-unlocked"]');
       await details.locator('summary').click();
       const now = (await details.locator('.step-now').textContent()) ?? '';
@@ -141,7 +184,11 @@ test('an embedding page hears schedule-step, goal-reached and search-result', ()
     async ({ page }) => {
       const frame = page.frameLocator('#demo');
       await frame.locator('[data-panel="schedule"] .schedule-find').click();
-      await page.waitForFunction(() => [...window.replies, ...window.events].some((m) => m.type === 'goal-reached'), null, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => [...window.replies, ...window.events].some((m) => m.type === 'goal-reached'),
+        null,
+        { timeout: 60_000 },
+      );
       const messages = await page.evaluate(() => [...window.replies, ...window.events]);
       const search = messages.find((m) => m.type === 'search-result');
       assert.deepEqual([search?.interleavings, search?.failing, search?.shortest], [6, 4, [0, 1, 0, 1]]);

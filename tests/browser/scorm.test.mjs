@@ -40,9 +40,12 @@ window.API.on('LMSSetValue.cmi.*', (element, value) => window.lmsCalls.push(['LM
 document.getElementById('sco').src = 'pkg/index.html';
 `,
   );
-  writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>An LMS</title><link rel="icon" href="data:,">
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><title>An LMS</title><link rel="icon" href="data:,">
 <iframe id="sco" width="1100" height="1000" allow="cross-origin-isolated"></iframe>
-<script src="scorm12.min.js"></script><script src="lms.js"></script>`);
+<script src="scorm12.min.js"></script><script src="lms.js"></script>`,
+  );
   const server = await startServer({ root: dir, isolation: false });
   servers.push(server);
   return { url: server.url, file };
@@ -50,7 +53,16 @@ document.getElementById('sco').src = 'pkg/index.html';
 
 describe('a SCORM 1.2 package under scorm-again', () => {
   test('launch, predict, run: the LMS stores completion and the score', async () => {
-    const { url, file } = await lms(['race', 'threads=2', 'withdrawals=3', 'pause_ms=0', '--prompt', 'lost-updates', '--panels', 'params,results']);
+    const { url, file } = await lms([
+      'race',
+      'threads=2',
+      'withdrawals=3',
+      'pause_ms=0',
+      '--prompt',
+      'lost-updates',
+      '--panels',
+      'params,results',
+    ]);
     assert.equal(file, 'race-lost-updates-scorm12.zip');
     await onPage(
       () => openPage(env.browser, null, { width: 1200, height: 1100 }),
@@ -61,16 +73,34 @@ describe('a SCORM 1.2 package under scorm-again', () => {
         const embed = launch.frameLocator('iframe');
         // prompt= asks only the package's question.
         assert.equal(await embed.locator('#predict .predict-prompt').count(), 1);
-        const before = await page.evaluate(() => ({ status: window.API.cmi.core.lesson_status, calls: window.lmsCalls.map((c) => c[0]) }));
+        const before = await page.evaluate(() => ({
+          status: window.API.cmi.core.lesson_status,
+          calls: window.lmsCalls.map((c) => c[0]),
+        }));
         assert.deepEqual(before, { status: 'incomplete', calls: ['LMSInitialize', 'LMSSetValue', 'LMSCommit'] });
 
         await embed.locator('#predict-lost-updates-none').check();
         await embed.locator('#run').click();
-        await page.waitForFunction(() => ['passed', 'failed'].includes(window.API.cmi.core.lesson_status), null, { timeout: 90_000 });
+        await page.waitForFunction(() => ['passed', 'failed'].includes(window.API.cmi.core.lesson_status), null, {
+          timeout: 90_000,
+        });
         const verdict = await embed.locator('#prediction-outcome .prediction').getAttribute('data-verdict');
-        const recorded = await page.evaluate(() => ({ status: window.API.cmi.core.lesson_status, raw: window.API.cmi.core.score.raw, min: window.API.cmi.core.score.min, max: window.API.cmi.core.score.max }));
-        assert.deepEqual(recorded, verdict === 'right' ? { status: 'passed', raw: '100', min: '0', max: '100' } : { status: 'failed', raw: '0', min: '0', max: '100' });
-        assert.match((await launch.locator('#status').textContent()) ?? '', verdict === 'right' ? /^Passed: score 100 of 100/ : /^Not this time: score 0 of 100/);
+        const recorded = await page.evaluate(() => ({
+          status: window.API.cmi.core.lesson_status,
+          raw: window.API.cmi.core.score.raw,
+          min: window.API.cmi.core.score.min,
+          max: window.API.cmi.core.score.max,
+        }));
+        assert.deepEqual(
+          recorded,
+          verdict === 'right'
+            ? { status: 'passed', raw: '100', min: '0', max: '100' }
+            : { status: 'failed', raw: '0', min: '0', max: '100' },
+        );
+        assert.match(
+          (await launch.locator('#status').textContent()) ?? '',
+          verdict === 'right' ? /^Passed: score 100 of 100/ : /^Not this time: score 0 of 100/,
+        );
         await shoot(page, 'predict/scorm-lms');
 
         // A second run does not change the grade; leaving the page finishes the session.
@@ -78,10 +108,15 @@ describe('a SCORM 1.2 package under scorm-again', () => {
         await embed.locator('#run').click();
         await embed.locator('body[data-runs="2"]').waitFor({ timeout: 90_000 });
         assert.equal(await page.evaluate(() => window.API.cmi.core.lesson_status), recorded.status);
-        await page.evaluate(() => (/** @type {HTMLIFrameElement} */ (document.getElementById('sco')).src = 'about:blank'));
+        await page.evaluate(() => {
+          /** @type {HTMLIFrameElement} */ (document.getElementById('sco')).src = 'about:blank';
+        });
         await page.waitForFunction(() => window.lmsCalls.some((c) => c[0] === 'LMSFinish'), null, { timeout: 10_000 });
         const calls = await page.evaluate(() => window.lmsCalls);
-        assert.ok(calls.some((c) => c[1] === 'cmi.core.session_time' && /^\d{4}:\d\d:\d\d\.\d\d$/.test(c[2] ?? '')), JSON.stringify(calls));
+        assert.ok(
+          calls.some((c) => c[1] === 'cmi.core.session_time' && /^\d{4}:\d\d:\d\d\.\d\d$/.test(c[2] ?? '')),
+          JSON.stringify(calls),
+        );
       },
     );
   });

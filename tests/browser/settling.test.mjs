@@ -8,7 +8,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ask, assertRunPassed, onPage, openCoursePage, openEmbedCourse, openPage, runAndWait, shownRun, useBrowser } from './harness.mjs';
+import {
+  ask,
+  assertRunPassed,
+  onPage,
+  openCoursePage,
+  openEmbedCourse,
+  openPage,
+  runAndWait,
+  shownRun,
+  useBrowser,
+} from './harness.mjs';
 
 const env = useBrowser();
 
@@ -65,7 +75,11 @@ describe('switching topics of different engine parts, fast, mid-edit', () => {
               // Typing into the field of whatever topic is shown (a back or forward may be under way).
               const id = await page.evaluate(() => new URLSearchParams(location.search).get('topic') ?? '');
               const [name, value] = Object.hasOwn(EDITS, id) ? EDITS[/** @type {keyof typeof EDITS} */ (id)] : ['', ''];
-              if (name) await page.locator(`#param-${name}`).pressSequentially(value, { delay: 5, timeout: 2000 }).catch(() => {}); // the form may be replaced mid-typing
+              if (name)
+                await page
+                  .locator(`#param-${name}`)
+                  .pressSequentially(value, { delay: 5, timeout: 2000 })
+                  .catch(() => {}); // the form may be replaced mid-typing
             }
             await page.waitForTimeout(pick(60));
           }
@@ -76,8 +90,16 @@ describe('switching topics of different engine parts, fast, mid-edit', () => {
           assert.ok(Object.hasOwn(EDITS, id), `round ${round}: the page shows ${id}`);
           const [name, value] = EDITS[/** @type {keyof typeof EDITS} */ (id)];
           await page.fill(`#param-${name}`, value);
-          assert.equal(await page.textContent('h1'), await page.textContent(`#topics a[data-topic="${id}"]`), `round ${round}: the heading is ${id}'s`);
-          await page.waitForFunction(() => !(/** @type {HTMLButtonElement | null} */ (document.getElementById('run'))?.disabled), null, { timeout: 30_000 });
+          assert.equal(
+            await page.textContent('h1'),
+            await page.textContent(`#topics a[data-topic="${id}"]`),
+            `round ${round}: the heading is ${id}'s`,
+          );
+          await page.waitForFunction(
+            () => !(/** @type {HTMLButtonElement | null} */ (document.getElementById('run'))?.disabled),
+            null,
+            { timeout: 30_000 },
+          );
           await runAndWait(page);
           assertRunPassed(await shownRun(page), `round ${round} (${id})`);
           assert.equal(await page.inputValue(`#param-${name}`), value, `round ${round}: the edited value stayed`);
@@ -118,7 +140,9 @@ window.settled = (promise) => promise.then((value) => ({ ok: true, type: value.t
 }
 
 describe("the embed helper's promises settle when their iframe goes away", () => {
-  test('removed mid-run: run() and getState() reject saying so, and a request made afterwards at once', { timeout: 60_000 }, async () => {
+  test('removed mid-run: run() and getState() reject saying so, and a request made afterwards at once', {
+    timeout: 60_000,
+  }, async () => {
     await onPage(
       () => helperCourse('compare'),
       async ({ page }) => {
@@ -140,7 +164,9 @@ describe("the embed helper's promises settle when their iframe goes away", () =>
     );
   });
 
-  test('navigated mid-run: run() rejects; a request made meanwhile is answered by the new document', { timeout: 60_000 }, async () => {
+  test('navigated mid-run: run() rejects; a request made meanwhile is answered by the new document', {
+    timeout: 60_000,
+  }, async () => {
     await onPage(
       () => helperCourse('compare'),
       async ({ page }) => {
@@ -176,9 +202,15 @@ describe('hostile keys: names of Object.prototype properties', () => {
         }
         await page.goto(`${env.url}index.html?topic=race&__proto__=1&constructor=2&toString=3&withdrawals=40`);
         await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-        await page.waitForFunction(() => document.querySelectorAll('.notices .notice').length >= 3, null, { timeout: 30_000 });
+        await page.waitForFunction(() => document.querySelectorAll('.notices .notice').length >= 3, null, {
+          timeout: 30_000,
+        });
         const notices = await page.$$eval('.notices .notice', (list) => list.map((n) => n.textContent ?? ''));
-        for (const name of ['__proto__', 'constructor', 'toString']) assert.ok(notices.some((n) => n.startsWith(`Ignored ${name}=`) && /unknown parameter/.test(n)), `${name}: ${notices.join(' | ')}`);
+        for (const name of ['__proto__', 'constructor', 'toString'])
+          assert.ok(
+            notices.some((n) => n.startsWith(`Ignored ${name}=`) && /unknown parameter/.test(n)),
+            `${name}: ${notices.join(' | ')}`,
+          );
         assert.equal(await page.inputValue('#param-withdrawals'), '40');
         await runAndWait(page);
         assertRunPassed(await shownRun(page));
@@ -189,7 +221,10 @@ describe('hostile keys: names of Object.prototype properties', () => {
       async ({ page }) => {
         const frame = page.frames().find((f) => f.url().includes('embed.html')) ?? assert.fail('no embed frame');
         const problems = await frame.$$eval('.notices .notice', (list) => list.map((n) => n.textContent ?? ''));
-        assert.ok(problems.some((p) => /Unknown panel __proto__ in panels=/.test(p)), problems.join(' | '));
+        assert.ok(
+          problems.some((p) => /Unknown panel __proto__ in panels=/.test(p)),
+          problems.join(' | '),
+        );
       },
     );
   });
@@ -205,13 +240,20 @@ describe('hostile keys: names of Object.prototype properties', () => {
         }
         // Own keys named like Object.prototype's (what JSON.parse makes of them), sent as they are.
         const replies = await page.evaluate(async () => {
-          const params = JSON.parse('{"__proto__": {"balance": 5}, "constructor": 1, "toString": "x", "withdrawals": 40}');
+          const params = JSON.parse(
+            '{"__proto__": {"balance": 5}, "constructor": 1, "toString": "x", "withdrawals": 40}',
+          );
           const answers = [];
           for (const type of ['run', 'setParams']) {
             const requestId = `keys-${type}`;
             const before = window.replies.length;
             window.send({ type, requestId, topic: 'race', params });
-            for (let waited = 0; waited < 30_000 && !window.replies.slice(before).some((r) => r.requestId === requestId); waited += 20) await new Promise((r) => setTimeout(r, 20));
+            for (
+              let waited = 0;
+              waited < 30_000 && !window.replies.slice(before).some((r) => r.requestId === requestId);
+              waited += 20
+            )
+              await new Promise((r) => setTimeout(r, 20));
             answers.push(window.replies.slice(before).find((r) => r.requestId === requestId));
           }
           return answers;
@@ -219,14 +261,18 @@ describe('hostile keys: names of Object.prototype properties', () => {
         for (const reply of replies) {
           assert.equal(reply?.type, 'error', JSON.stringify(reply));
           const fields = reply.errors.map((/** @type {{field: string}} */ e) => e.field);
-          for (const name of ['__proto__', 'constructor', 'toString']) assert.ok(fields.includes(name), `${name} in ${JSON.stringify(reply.errors)}`);
+          for (const name of ['__proto__', 'constructor', 'toString'])
+            assert.ok(fields.includes(name), `${name} in ${JSON.stringify(reply.errors)}`);
         }
         const state = await ask(page, { type: 'getState', requestId: 'state' });
         assert.equal(state.type, 'state');
         assert.equal(state.topic.id, 'race');
         const result = await ask(page, { type: 'run', requestId: 'valid', topic: 'race', params: { withdrawals: 40 } });
         assert.equal(result.type, 'result', JSON.stringify(result).slice(0, 300));
-        assert.ok(result.checks.every((/** @type {{ok: boolean}} */ c) => c.ok), JSON.stringify(result.checks));
+        assert.ok(
+          result.checks.every((/** @type {{ok: boolean}} */ c) => c.ok),
+          JSON.stringify(result.checks),
+        );
       },
     );
   });

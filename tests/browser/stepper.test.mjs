@@ -62,7 +62,11 @@ async function stepToFirstFinding(page, mode, finding, explanation) {
   // The current step's thread is ringed on its lane of the timeline.
   const thread = /· (thread \d+) /.exec(byMouse.now)?.[1];
   assert.ok(thread, byMouse.now);
-  assert.equal(await page.locator(`.step-marker-ring[data-lane="${thread}"]`).count(), 1, 'step not marked on the timeline');
+  assert.equal(
+    await page.locator(`.step-marker-ring[data-lane="${thread}"]`).count(),
+    1,
+    'step not marked on the timeline',
+  );
 
   await root.locator('.step-slider').focus();
   await page.keyboard.press('Home');
@@ -76,7 +80,9 @@ async function stepToFirstFinding(page, mode, finding, explanation) {
   await page.keyboard.press('ArrowLeft');
   assert.equal((await shown(page, mode)).step, byMouse.step);
   // The focused control shows a visible focus ring.
-  const outline = await page.evaluate(() => getComputedStyle(/** @type {Element} */ (document.activeElement)).outlineStyle);
+  const outline = await page.evaluate(
+    () => getComputedStyle(/** @type {Element} */ (document.activeElement)).outlineStyle,
+  );
   assert.notEqual(outline, 'none');
   return byMouse;
 }
@@ -86,17 +92,28 @@ test('race: step to the first lost update by mouse and keyboard, and read why', 
     () => openPage(env.browser, `${env.url}index.html?topic=race&threads=4&withdrawals=40&pause_ms=0.5`),
     async ({ page }) => {
       await runUntil(page, (rows) => /[1-9]\d* updates lost/.test(rows.unsafe.result));
-      const first = await stepToFirstFinding(page, 'unsafe', 'lost update', /thread \d+ read (\d+),.* wrote .*: (one withdrawal|[\d,]+ withdrawals) vanished\./);
+      const first = await stepToFirstFinding(
+        page,
+        'unsafe',
+        'lost update',
+        /thread \d+ read (\d+),.* wrote .*: (one withdrawal|[\d,]+ withdrawals) vanished\./,
+      );
       // The sentence is about the step shown: the thread that wrote last is the current one.
       const [, writer, value] = /· (thread \d+) wrote (\d+)/.exec(first.now) ?? [];
       assert.ok(writer, first.now);
       assert.match(first.explain, new RegExp(`${writer} wrote ${value}: `));
       // Every step was recorded and the lost updates add up (a self-check of the run).
-      assert.match(await page.locator('.stepper[data-mode="unsafe"] .step-note').textContent() ?? '', /Every one of the 320 steps was recorded/);
+      assert.match(
+        (await page.locator('.stepper[data-mode="unsafe"] .step-note').textContent()) ?? '',
+        /Every one of the 320 steps was recorded/,
+      );
       // Play moves on by itself, and Pause stops it.
       const play = page.locator('.stepper[data-mode="unsafe"] .step-play');
       await play.click();
-      await page.waitForFunction((at) => Number(document.querySelector('.stepper[data-mode="unsafe"]')?.getAttribute('data-step')) > at, first.step);
+      await page.waitForFunction(
+        (at) => Number(document.querySelector('.stepper[data-mode="unsafe"]')?.getAttribute('data-step')) > at,
+        first.step,
+      );
       await play.click();
       assert.equal(await play.getAttribute('aria-pressed'), 'false');
       // The safe mode's steps are there too: locks taken and released, nothing lost.
@@ -113,13 +130,21 @@ test('race: step to the first lost update by mouse and keyboard, and read why', 
 
 test('race: the what-if sweep plots lost updates by pause', () =>
   onPage(
-    () => openPage(env.browser, `${env.url}index.html?topic=race&threads=4&withdrawals=20&pause_ms=1&sweep=pause&record=false`),
+    () =>
+      openPage(
+        env.browser,
+        `${env.url}index.html?topic=race&threads=4&withdrawals=20&pause_ms=1&sweep=pause&record=false`,
+      ),
     async ({ page }) => {
       assert.match(await runAndWait(page), /^Finished/);
       assert.equal(await page.locator('.chart-canvas[data-chart="what-if"]').count(), 1);
       const rows = await page.$$eval('section.result-table', (sections) => {
         const found = sections.find((s) => s.querySelector('h3')?.textContent?.startsWith('What if'));
-        return found ? [...found.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')) : [];
+        return found
+          ? [...found.querySelectorAll('tbody tr')].map((tr) =>
+              [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+            )
+          : [];
       });
       assert.equal(rows.length, 7);
       assert.equal(rows[0][0], '0.00');
@@ -138,8 +163,16 @@ test('counter: step to the first lost increment by mouse and keyboard', () =>
       assert.ok(!disabled, 'increments were lost but none was caught in the recorded steps');
       // Which write is caught first depends on the interleaving: one that erased increments, or
       // one that wrote over a stale value written back by another thread (as in race's native test).
-      await stepToFirstFinding(page, 'unsync', 'lost update', /(one increment|[\d,]+ increments) vanished\.|jumped back/);
-      assert.match((await page.locator('.stepper[data-mode="unsync"] .step-note').textContent()) ?? '', / of 16,000,000 steps recorded/);
+      await stepToFirstFinding(
+        page,
+        'unsync',
+        'lost update',
+        /(one increment|[\d,]+ increments) vanished\.|jumped back/,
+      );
+      assert.match(
+        (await page.locator('.stepper[data-mode="unsync"] .step-note').textContent()) ?? '',
+        / of 16,000,000 steps recorded/,
+      );
       await page.locator('.stepper-section').scrollIntoViewIfNeeded();
       await page.locator('.stepper-section').screenshot({ path: '/tmp/stepper-counter.png' });
     },
@@ -150,7 +183,12 @@ test('deadlock: step to the moment the circle closed, with the wait-for graph dr
     () => openPage(env.browser, `${env.url}index.html?topic=deadlock&time_scale=0.3&watchdog_ms=400`),
     async ({ page }) => {
       await runUntil(page, (rows) => /^deadlock detected/.test(rows.deadlock.result));
-      await stepToFirstFinding(page, 'deadlock', 'deadlock', /thread 1 holds lock A and waits for lock B|thread 2 holds lock B and waits for lock A/);
+      await stepToFirstFinding(
+        page,
+        'deadlock',
+        'deadlock',
+        /thread 1 holds lock A and waits for lock B|thread 2 holds lock B and waits for lock A/,
+      );
       const graph = page.locator('.stepper[data-mode="deadlock"] svg.wait-graph');
       assert.equal(await graph.count(), 1);
       const label = (await graph.getAttribute('aria-label')) ?? '';
@@ -187,8 +225,12 @@ window.runDemo = () => document.getElementById('demo').contentWindow.postMessage
       async ({ page }) => {
         await page.waitForFunction(() => window.messages.some((m) => m.type === 'ready'), null, { timeout: 30_000 });
         await page.evaluate(() => window.runDemo());
-        await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, { timeout: 60_000 });
-        const result = (await page.evaluate(() => window.messages.find((m) => m.type === 'result' || m.type === 'error'))) ?? assert.fail('no result message');
+        await page.waitForFunction(() => window.messages.some((m) => m.type === 'result' || m.type === 'error'), null, {
+          timeout: 60_000,
+        });
+        const result =
+          (await page.evaluate(() => window.messages.find((m) => m.type === 'result' || m.type === 'error'))) ??
+          assert.fail('no result message');
         assert.equal(result.type, 'result', JSON.stringify(result).slice(0, 300));
         const steps = result.values.interleaving;
         assert.ok(Array.isArray(steps), 'values.interleaving is a list');

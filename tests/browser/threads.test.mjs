@@ -12,14 +12,32 @@ const env = useBrowser();
 
 /** Edited parameters per topic (typed into the form), and what the run must then show. */
 const EDITED = {
-  'threads-basics': { values: { wait_ms: 400, numbers: 3, gap_ms: 50, time_scale: 0.5 }, expect: { printer: /3 numbers printed/ } },
+  'threads-basics': {
+    values: { wait_ms: 400, numbers: 3, gap_ms: 50, time_scale: 0.5 },
+    expect: { printer: /3 numbers printed/ },
+  },
   race: { values: { threads: 4, withdrawals: 50, pause_ms: 0.5 }, expect: { safe: /^final 800 \(expected 800\)/ } },
   bank: { values: { threads: 4, transactions: 6, seed: 99, balance: 30 }, expect: { locked: /^final balance \d+/ } },
-  counter: { values: { threads: 2, increments: 1000000 }, expect: { mutex: /^2,000,000 of 2,000,000: exact/, atomic: /^2,000,000 of 2,000,000: exact/ } },
-  'producer-consumer': { values: { queue_size: 1, items: 4, consumers: 2, time_scale: 0.2 }, expect: { threads: /^8 items consumed/ } },
-  primitives: { values: { threads: 6, permits: 3, hold_ms: 100 }, expect: { semaphore: /at most [123] inside at once \(permits: 3\)/ } },
-  deadlock: { values: { threads: 3, rounds: 2, time_scale: 0.3 }, expect: { deadlock: /^deadlock detected/, ordered: /^6 transfers done/, trylock: /^6 transfers done/ } },
-  'thread-pool': { values: { queries: 6, pool: 2, fail: 0, time_scale: 0.2 }, expect: { completed: /^order \[/, map: /^order \[1, 2, 3, 4, 5, 6\]/ } },
+  counter: {
+    values: { threads: 2, increments: 1000000 },
+    expect: { mutex: /^2,000,000 of 2,000,000: exact/, atomic: /^2,000,000 of 2,000,000: exact/ },
+  },
+  'producer-consumer': {
+    values: { queue_size: 1, items: 4, consumers: 2, time_scale: 0.2 },
+    expect: { threads: /^8 items consumed/ },
+  },
+  primitives: {
+    values: { threads: 6, permits: 3, hold_ms: 100 },
+    expect: { semaphore: /at most [123] inside at once \(permits: 3\)/ },
+  },
+  deadlock: {
+    values: { threads: 3, rounds: 2, time_scale: 0.3 },
+    expect: { deadlock: /^deadlock detected/, ordered: /^6 transfers done/, trylock: /^6 transfers done/ },
+  },
+  'thread-pool': {
+    values: { queries: 6, pool: 2, fail: 0, time_scale: 0.2 },
+    expect: { completed: /^order \[/, map: /^order \[1, 2, 3, 4, 5, 6\]/ },
+  },
 };
 
 describe('threads topics, cross-origin isolated page', () => {
@@ -29,7 +47,11 @@ describe('threads topics, cross-origin isolated page', () => {
         () => openPage(env.browser, `${env.url}index.html?topic=${id}`),
         async ({ page }) => {
           // Time blocked on a lock, a queue, a condition or a join is drawn as waiting.
-          const waitingDrawn = async () => assert.ok((await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0, 'no waiting drawn');
+          const waitingDrawn = async () =>
+            assert.ok(
+              (await page.locator('.timeline-mode .timeline-chart[data-kinds~="wait"]').count()) > 0,
+              'no waiting drawn',
+            );
           await runFromForm(page, { ...edits, shot: `${id}-edited`, inspect: waitingDrawn });
         },
       ));
@@ -62,7 +84,11 @@ describe('threads topics, cross-origin isolated page', () => {
       async ({ page }) => {
         await page.evaluate(() => sessionStorage.setItem('playground.stallMs', '1500'));
         const status = await runAndWait(page);
-        assert.match(status, /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /, status);
+        assert.match(
+          status,
+          /^Failed: no progress for [\d.]+ s while every thread waited, so the engine ended the run: /,
+          status,
+        );
         assert.match(status, /thread 1 waits for lock [AB]/, status);
         assert.match(status, /thread 2 waits for lock [AB]/, status);
         await page.evaluate(() => sessionStorage.removeItem('playground.stallMs'));
@@ -82,7 +108,10 @@ describe('threads topics, cross-origin isolated page', () => {
 });
 
 test('every threads topic in the catalog, on a page without cross-origin isolation, says threads are unavailable and does not hang', async (t) => {
-  const catalog = await onPage(() => openPage(env.browser, env.plainUrl), ({ page }) => readCatalog(page));
+  const catalog = await onPage(
+    () => openPage(env.browser, env.plainUrl),
+    ({ page }) => readCatalog(page),
+  );
   const chapter = catalog.filter((topic) => topic.chapter === 'Threads and synchronization');
   assert.ok(chapter.length > 0, 'the chapter has topics');
   for (const { id } of chapter) {
@@ -94,7 +123,10 @@ test('every threads topic in the catalog, on a page without cross-origin isolati
           // A topic whose every mode needs threads says so, and links to a page where it runs.
           if (/cannot run here/.test((await page.textContent('.notice.isolation')) ?? '')) {
             assert.match(status, /^Nothing could run here/, status);
-            assert.match((await page.getAttribute('#results a', 'href')) ?? '', new RegExp(`index\\.html\\?topic=${id}$`));
+            assert.match(
+              (await page.getAttribute('#results a', 'href')) ?? '',
+              new RegExp(`index\\.html\\?topic=${id}$`),
+            );
             return;
           }
           assert.match(status, /^Finished/, status);
@@ -105,6 +137,7 @@ test('every threads topic in the catalog, on a page without cross-origin isolati
           }
           assert.ok(Object.values(rows).some((row) => row.status === 'unavailable'));
         },
-      ));
+      ),
+    );
   }
 });

@@ -43,10 +43,15 @@ function memoryKind(path) {
         i += nameLength;
         const kind = bytes[i++];
         if (kind === 0) leb();
-        else if (kind === 1) (i++, limits());
-        else if (kind === 2) return limits() & 2 ? 'shared' : 'not-shared';
+        else if (kind === 1) {
+          i++;
+          limits();
+        } else if (kind === 2) return limits() & 2 ? 'shared' : 'not-shared';
         else if (kind === 3) i += 2;
-        else if (kind === 4) (i++, leb());
+        else if (kind === 4) {
+          i++;
+          leb();
+        }
       }
     } else if (id === 5 && leb() > 0) return limits() & 2 ? 'shared' : 'not-shared';
     i = end;
@@ -68,10 +73,14 @@ test('in Chromium, wasm threads overlap in time and locks, conditions and channe
   onPage(
     () => openPage(env.browser, `${env.url}diagnostics.html`),
     async ({ page }) => {
-      const rows = await page.$$eval('#selftest tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      const rows = await page.$$eval('#selftest tbody tr', (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      );
       assert.equal(rows.length, 4, 'four self-test checks');
       for (const [result, name, detail] of rows) assert.equal(result, 'pass', `${name}: ${detail}`);
-      const facts = await page.$$eval('.panel table tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))));
+      const facts = await page.$$eval('.panel table tbody tr', (trs) =>
+        Object.fromEntries(trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))),
+      );
       assert.equal(facts['Engine memory is shared'], 'true');
     },
   ));

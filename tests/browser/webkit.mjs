@@ -34,7 +34,9 @@ function freePort() {
  */
 function startXvfb() {
   return new Promise((resolve, reject) => {
-    const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
     let said = '';
     xvfb.stdio[3]?.on('data', (chunk) => {
       said += chunk;
@@ -85,14 +87,21 @@ export async function launchWebKit({ sharedMemory }) {
     await whenUp(url);
     const driver = await new Builder()
       .usingServer(url)
-      .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] } })
+      .withCapabilities({
+        browserName: 'MiniBrowser',
+        'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+      })
       .build();
     await driver.manage().window().setRect({ width: 1280, height: 1000 });
     await driver.manage().setTimeouts({ script: 120_000, pageLoad: 60_000 });
-    return { driver, open: (/** @type {string} */ to) => openIn(driver, to), close: async () => {
-      await driver.quit().catch(() => {});
-      stop();
-    } };
+    return {
+      driver,
+      open: (/** @type {string} */ to) => openIn(driver, to),
+      close: async () => {
+        await driver.quit().catch(() => {});
+        stop();
+      },
+    };
   } catch (error) {
     stop();
     throw error;
@@ -136,7 +145,9 @@ export class WebKitPage {
 
   /** Moves the errors the page has noted since the last call into `errors`. */
   async drainErrors() {
-    this.errors.push(...(await this.evaluate(() => /** @type {any} */ (window).__errors?.splice(0) ?? []).catch(() => [])));
+    this.errors.push(
+      ...(await this.evaluate(() => /** @type {any} */ (window).__errors?.splice(0) ?? []).catch(() => [])),
+    );
   }
 
   /**
@@ -157,7 +168,11 @@ export class WebKitPage {
    * @param {...any} args
    */
   $$eval(selector, fn, ...args) {
-    return this.driver.executeScript(`return (${fn}).apply(null, [[...document.querySelectorAll(arguments[0])], ...[].slice.call(arguments, 1)])`, selector, ...args);
+    return this.driver.executeScript(
+      `return (${fn}).apply(null, [[...document.querySelectorAll(arguments[0])], ...[].slice.call(arguments, 1)])`,
+      selector,
+      ...args,
+    );
   }
 
   /**
@@ -179,7 +194,10 @@ export class WebKitPage {
 
   /** @param {string} selector */
   click(selector) {
-    return this.evaluate((/** @type {string} */ s) => /** @type {HTMLElement} */ (document.querySelector(s)).click(), selector);
+    return this.evaluate(
+      (/** @type {string} */ s) => /** @type {HTMLElement} */ (document.querySelector(s)).click(),
+      selector,
+    );
   }
 
   /**

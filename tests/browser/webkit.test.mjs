@@ -33,7 +33,12 @@ async function run(page) {
   const before = await page.evaluate(() => Number(document.body.dataset.runs ?? 0));
   await page.click('#run');
   try {
-    await page.waitFor((/** @type {number} */ n) => Number(document.body.dataset.runs ?? 0) > n, RUN_TIMEOUT_MS, 'the run to end', before);
+    await page.waitFor(
+      (/** @type {number} */ n) => Number(document.body.dataset.runs ?? 0) > n,
+      RUN_TIMEOUT_MS,
+      'the run to end',
+      before,
+    );
   } catch {
     const shown = await page.evaluate(() => document.querySelector('#results')?.textContent?.slice(0, 300) ?? '');
     assert.fail(`no end within ${RUN_TIMEOUT_MS / 1000} s: ${shown}`);
@@ -58,6 +63,14 @@ for (const sharedMemory of [true, false]) {
       // With JSC's shared memory switch, WebKitGTK's threads start and wake slowly here (io-compare's
       // pool of 10 once took 1.05 s for 0.58 s): timing claims that compare thread modes with their
       // ideal are printed, not asserted, in that pass; every correctness check is asserted.
-      testCatalog(t, { url: server.url, open: (url) => webkit.open(url), run, threads: sharedMemory, shots: `webkit-${build}`, tries: 2, timingReported: sharedMemory ? THREAD_TIMING : RESPONSIVENESS }));
+      testCatalog(t, {
+        url: server.url,
+        open: (url) => webkit.open(url),
+        run,
+        threads: sharedMemory,
+        shots: `webkit-${build}`,
+        tries: 2,
+        timingReported: sharedMemory ? THREAD_TIMING : RESPONSIVENESS,
+      }));
   });
 }

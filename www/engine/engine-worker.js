@@ -59,7 +59,13 @@ Object.assign(self, {
       }),
     poolWarm: (/** @type {number} */ size) => pools.warm(size).catch(() => {}),
     poolStart: (/** @type {number} */ size, /** @type {boolean} */ cold) => pools.start(size, cold),
-    poolRun: (/** @type {number} */ pool, /** @type {number} */ worker, /** @type {string} */ job, /** @type {Uint8Array} */ input, /** @type {number} */ pauseMs) => pools.run(pool, worker, job, input, pauseMs),
+    poolRun: (
+      /** @type {number} */ pool,
+      /** @type {number} */ worker,
+      /** @type {string} */ job,
+      /** @type {Uint8Array} */ input,
+      /** @type {number} */ pauseMs,
+    ) => pools.run(pool, worker, job, input, pauseMs),
     poolStop: (/** @type {number} */ pool) => pools.stop(pool),
     poolKill: (/** @type {number} */ pool, /** @type {number} */ worker) => pools.kill(pool, worker),
     // Rust calls this (at most once a second) while it computes without yielding: see host::beat.
@@ -369,7 +375,11 @@ self.addEventListener('message', async ({ data }) => {
 async function handle(data) {
   switch (data?.type) {
     case 'check-params':
-      toPage({ type: 'answer', id: data.id, result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)) });
+      toPage({
+        type: 'answer',
+        id: data.id,
+        result: JSON.parse(engine.check_params(data.topic, JSON.stringify(data.params), data.lenient)),
+      });
       break;
     case 'run':
       await run(data.id, data.topic, data.params, data.stallMs);
@@ -384,7 +394,13 @@ async function handle(data) {
       toPage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
       break;
     case 'schedule':
-      toPage({ type: 'answer', id: data.id, result: JSON.parse((data.search ? engine.search_schedules : engine.schedule)(data.topic, JSON.stringify(data.request))) });
+      toPage({
+        type: 'answer',
+        id: data.id,
+        result: JSON.parse(
+          (data.search ? engine.search_schedules : engine.schedule)(data.topic, JSON.stringify(data.request)),
+        ),
+      });
       break;
     case 'stop':
       stopAsked = running;
@@ -420,8 +436,14 @@ function failed(data, error) {
   }
   const message = `the request could not be handled: ${String(error?.message ?? error).slice(0, 200)}`;
   const id = /** @type {{id?: number} | null | undefined} */ (data)?.id;
-  if (data?.type === 'run') toPage({ type: 'done', id: data.id, outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] } });
-  else if (id !== undefined) toPage({ type: 'answer', id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
+  if (data?.type === 'run')
+    toPage({
+      type: 'done',
+      id: data.id,
+      outcome: { outcome: 'rejected', message: `Nothing ran: ${message}`, errors: [] },
+    });
+  else if (id !== undefined)
+    toPage({ type: 'answer', id, result: { ok: false, params: {}, errors: [{ field: 'params', message }] } });
 }
 
 let reported = false;
@@ -440,7 +462,13 @@ function crashed(error) {
     // Too far gone to ask: the message says what it can.
   }
   const memoryBytes = exports?.memory?.buffer?.byteLength ?? 0;
-  toPage({ type: 'crashed', message: String(error?.message ?? error ?? 'unknown error').slice(0, 300), failedAllocation, memoryBytes, flavor });
+  toPage({
+    type: 'crashed',
+    message: String(error?.message ?? error ?? 'unknown error').slice(0, 300),
+    failedAllocation,
+    memoryBytes,
+    flavor,
+  });
 }
 
 // A trap inside an async run surfaces here (the run's promise never settles).

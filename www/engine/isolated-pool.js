@@ -80,8 +80,17 @@ class IsolatedWorker {
    */
   run(job, input, pauseMs) {
     const sent = now();
-    if (this.dead) return Promise.resolve({ error: 'the worker had crashed', sent, paused: sent, start: sent, end: sent, received: sent });
-    return this.jobs.open((seq) => this.send({ type: 'job', seq, job, input, pauseMs }, [input.buffer]), { sent }).answer;
+    if (this.dead)
+      return Promise.resolve({
+        error: 'the worker had crashed',
+        sent,
+        paused: sent,
+        start: sent,
+        end: sent,
+        received: sent,
+      });
+    return this.jobs.open((seq) => this.send({ type: 'job', seq, job, input, pauseMs }, [input.buffer]), { sent })
+      .answer;
   }
 
   /** @param {Extract<IsolatedMessage, {type: 'done'}>} done */
@@ -98,7 +107,14 @@ class IsolatedWorker {
     if (this.dead) return;
     this.dead = true;
     const at = now();
-    this.jobs.settleAll(({ sent }) => ({ error: `crashed: ${message}`, sent, paused: sent, start: sent, end: at, received: at }));
+    this.jobs.settleAll(({ sent }) => ({
+      error: `crashed: ${message}`,
+      sent,
+      paused: sent,
+      start: sent,
+      end: at,
+      received: at,
+    }));
     this.worker.terminate();
   }
 
@@ -178,15 +194,17 @@ export class IsolatedPools {
       waited.push(fresh || worker.readyAt === null);
     }
     await Promise.all(workers.map((w) => w.ready));
-    const spawned = workers.map((w, i) => (waited[i] ? [Math.max(w.started, taken), /** @type {number} */ (w.readyAt)] : null));
+    const spawned = workers.map((w, i) =>
+      waited[i] ? [Math.max(w.started, taken), /** @type {number} */ (w.readyAt)] : null,
+    );
     const id = this.nextId++;
     this.pools.set(id, workers);
     return JSON.stringify({ id, spawned });
   }
 
   takeIdle() {
-    let worker;
-    while ((worker = this.idle.shift()) && worker.dead);
+    let worker = this.idle.shift();
+    while (worker?.dead) worker = this.idle.shift();
     return worker;
   }
 
@@ -226,7 +244,10 @@ export class IsolatedPools {
       if (worker.dead) continue;
       if (worker.busy) {
         worker.terminate();
-        this.spawn(true).then((fresh) => this.idle.push(fresh), () => {});
+        this.spawn(true).then(
+          (fresh) => this.idle.push(fresh),
+          () => {},
+        );
       } else if (this.idle.length < this.keep) this.idle.push(worker);
       else worker.terminate();
     }

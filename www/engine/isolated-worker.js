@@ -72,6 +72,7 @@ function trapMessage(error) {
   } catch {
     // The instance is gone too far to ask; the error says what it can.
   }
-  if (failed > 0) return `out of memory: it asked for ${(failed / 1e6).toFixed(1)} MB more than its memory could grow to (${error})`;
+  if (failed > 0)
+    return `out of memory: it asked for ${(failed / 1e6).toFixed(1)} MB more than its memory could grow to (${error})`;
   return String(error);
 }

@@ -34,7 +34,8 @@ export class Requests {
     let resolve = () => {};
     /** @type {Promise<A>} */
     const answer = new Promise((settle) => (resolve = settle));
-    const timer = timeoutMs !== undefined && timedOut ? setTimeout(() => this.answer(id, timedOut()), timeoutMs) : undefined;
+    const timer =
+      timeoutMs !== undefined && timedOut ? setTimeout(() => this.answer(id, timedOut()), timeoutMs) : undefined;
     this.waiting.set(id, { resolve, data, timer });
     send(id);
     return { id, answer };

@@ -24,7 +24,8 @@ function boot(event) {
   });
   import(url).then(
     () => {
-      port.onmessage = ({ data, ports }) => self.dispatchEvent(new MessageEvent('message', { data, ports: [...ports] }));
+      port.onmessage = ({ data, ports }) =>
+        self.dispatchEvent(new MessageEvent('message', { data, ports: [...ports] }));
     },
     // As for a real worker whose script failed: an error event at the creator.
     (error) => factory.postMessage({ type: 'failed', message: `could not load ${url}: ${error}` }),

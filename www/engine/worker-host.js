@@ -61,7 +61,8 @@ export class WorkerHost {
     const worker = new Worker(boot, { type: 'module', name: options?.name ?? '' });
     this.workers.add(worker);
     // An error the worker did not catch goes to whoever asked for it, as a real parent's would.
-    const failed = (/** @type {string} */ message) => requester.postMessage({ type: 'error', id, message: message || `${options?.name ?? url} failed` });
+    const failed = (/** @type {string} */ message) =>
+      requester.postMessage({ type: 'error', id, message: message || `${options?.name ?? url} failed` });
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       failed(event.message);
@@ -101,9 +102,13 @@ export function installWorkerShim(factory) {
       this.id = nextId++;
       this.port = port1;
       live.set(this.id, this);
-      port1.onmessage = ({ data, ports }) => this.dispatchEvent(new MessageEvent('message', { data, ports: [...ports] }));
+      port1.onmessage = ({ data, ports }) =>
+        this.dispatchEvent(new MessageEvent('message', { data, ports: [...ports] }));
       const href = new URL(url, self.location.href).href;
-      factory.postMessage({ type: 'create', id: this.id, url: href, options: { type: options.type, name: options.name }, port: port2 }, [port2]);
+      factory.postMessage(
+        { type: 'create', id: this.id, url: href, options: { type: options.type, name: options.name }, port: port2 },
+        [port2],
+      );
       /** @type {((event: MessageEvent) => void) | null} */
       this.onmessage = null;
       /** @type {((event: ErrorEvent) => void) | null} */

@@ -32,7 +32,14 @@ import { embedHost, loadEmbedApi } from './embed-host.js';
 const embed = document.body.dataset.view === 'embed';
 /** The theme applies to every page; panels, compact, autorun and origin only to the embed. */
 const display = readDisplay();
-if (!embed) Object.assign(display, { panels: new Set(PANELS), compact: false, autorun: false, origins: null, problems: display.problems.filter((p) => p.includes('theme=')) });
+if (!embed)
+  Object.assign(display, {
+    panels: new Set(PANELS),
+    compact: false,
+    autorun: false,
+    origins: null,
+    problems: display.problems.filter((p) => p.includes('theme=')),
+  });
 applyDisplay(display);
 /** Panels left out of this embed, for the CSS that hides parts the results build (the timeline). */
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
@@ -50,7 +57,12 @@ highlightAfter(new Promise((resolve) => (readyToLoad = () => resolve(undefined))
  */
 function expectedCaps() {
   const flavor = engineFlavor();
-  return { threads: flavor === 'threads', cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated === true, flavor };
+  return {
+    threads: flavor === 'threads',
+    cores: navigator.hardwareConcurrency || 1,
+    isolated: self.crossOriginIsolated === true,
+    flavor,
+  };
 }
 
 /** @type {Page} */
@@ -84,13 +96,22 @@ async function boot() {
   // for it; a page it already controls starts the engine at once. (Without one, the engine still
   // runs: it simulates the network itself.)
   const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(([, first]) => (page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic))));
+  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(
+    ([, first]) => (page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic))),
+  );
   page.engineReady = started.then((e) => e.ready.then(() => e));
   page.engineReady.catch(() => {}); // said below
   try {
     page.catalog = await catalog;
   } catch (error) {
-    replace(page.app, h('p', { class: 'status failed', role: 'alert', text: `The playground could not load its list of topics (${/** @type {Error} */ (error).message}): reload the page.` }));
+    replace(
+      page.app,
+      h('p', {
+        class: 'status failed',
+        role: 'alert',
+        text: `The playground could not load its list of topics (${/** @type {Error} */ (error).message}): reload the page.`,
+      }),
+    );
     return;
   }
   const badge = document.getElementById('isolation');
@@ -106,7 +127,14 @@ async function boot() {
   } catch (error) {
     // engine.ready rejects with an Error that says why.
     if (badge) badge.textContent = 'Engine failed';
-    replace(page.app, h('p', { class: 'status failed', role: 'alert', text: `The engine could not start: ${/** @type {Error} */ (error).message}. Reload the page to try again.` }));
+    replace(
+      page.app,
+      h('p', {
+        class: 'status failed',
+        role: 'alert',
+        text: `The engine could not start: ${/** @type {Error} */ (error).message}. Reload the page to try again.`,
+      }),
+    );
     return;
   }
   page.caps = ready.caps;
@@ -127,7 +155,9 @@ async function boot() {
 function showIsolation() {
   const badge = document.getElementById('isolation');
   if (!badge) return;
-  badge.textContent = page.caps.threads ? `Threads on · ${page.caps.cores} cores` : `Threads off: ${page.caps.isolated ? 'no shared memory in this browser' : 'page not cross-origin isolated'}`;
+  badge.textContent = page.caps.threads
+    ? `Threads on · ${page.caps.cores} cores`
+    : `Threads off: ${page.caps.isolated ? 'no shared memory in this browser' : 'page not cross-origin isolated'}`;
   badge.className = `badge ${page.caps.threads ? 'on' : 'off'}`;
   if (!page.caps.threads) badge.title = topics.threadsOffReason();
 }
@@ -136,7 +166,8 @@ function showIsolation() {
 async function route() {
   const { topic: id, params } = readUrl();
   const topic = page.catalog.topics.find((t) => t.id === id);
-  for (const link of document.querySelectorAll('#topics a')) link.toggleAttribute('aria-current', link.getAttribute('data-topic') === id);
+  for (const link of document.querySelectorAll('#topics a'))
+    link.toggleAttribute('aria-current', link.getAttribute('data-topic') === id);
   if (!topic) {
     home.renderHome(id);
     return;

@@ -29,10 +29,16 @@ export function sizedForThisMachine(catalog, cores) {
     const [wanted, how] =
       param.per_core !== undefined
         ? [param.per_core * cores, param.per_core === 1 ? 'your cores' : `${param.per_core} x your ${cores} cores`]
-        : [Math.round(Number(param.split_over_cores) / cores), `${number(Number(param.split_over_cores))} / your ${cores} cores`];
+        : [
+            Math.round(Number(param.split_over_cores) / cores),
+            `${number(Number(param.split_over_cores))} / your ${cores} cores`,
+          ];
     const value = Math.min(param.max, Math.max(param.min, wanted));
     param.default = value;
-    const said = value === wanted ? `Default ${number(value)} = ${how}.` : `Default ${number(value)}: the limit (${how} would be ${number(wanted)}).`;
+    const said =
+      value === wanted
+        ? `Default ${number(value)} = ${how}.`
+        : `Default ${number(value)}: the limit (${how} would be ${number(wanted)}).`;
     param.help = param.help ? `${param.help} ${said}` : said;
   }
   return catalog;

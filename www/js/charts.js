@@ -46,7 +46,12 @@ function chart(name, list, width) {
   const columns = list.map((s) => thin(s.points, Math.max(width, 280)));
   // uPlot draws axes on its canvas, black unless told: the theme's ink and lines.
   const [ink, line] = ['--ink', '--line'].map(cssRgb);
-  const axis = (/** @type {string} */ label) => ({ label, stroke: ink, grid: { stroke: line }, ticks: { stroke: line } });
+  const axis = (/** @type {string} */ label) => ({
+    label,
+    stroke: ink,
+    grid: { stroke: line },
+    ticks: { stroke: line },
+  });
   const options = {
     width: Math.max(width, 280),
     height: 240,
@@ -64,15 +69,32 @@ function chart(name, list, width) {
       })),
     ],
   };
-  const holder = h('div', { class: 'chart-canvas', dataset: { chart: name }, role: 'img', 'aria-label': `${list[0].y} by ${list[0].x}: ${list.map((s) => s.name).join(', ')}` });
+  const holder = h('div', {
+    class: 'chart-canvas',
+    dataset: { chart: name },
+    role: 'img',
+    'aria-label': `${list[0].y} by ${list[0].x}: ${list.map((s) => s.name).join(', ')}`,
+  });
   // The points as a table: the chart's text alternative (and its exact numbers).
   const points = list.reduce((n, s) => n + size(s.points), 0);
-  figure.append(holder, lazyDetails('chart-table', `Chart as a table (${points.toLocaleString('en-US')} points)`, () => pointsTable(list, points)));
+  figure.append(
+    holder,
+    lazyDetails('chart-table', `Chart as a table (${points.toLocaleString('en-US')} points)`, () =>
+      pointsTable(list, points),
+    ),
+  );
   // The table above still has every number if the chart cannot be drawn (uPlot reads the
   // browser's language at load, and throws on one Intl does not know, as WebKitGTK's "C").
   loadUPlot()
     .then((uPlot) => new uPlot(options, uPlot.join(columns), holder))
-    .catch((error) => holder.replaceChildren(h('p', { class: 'muted', text: `The chart could not be drawn here (${error?.message ?? error}); the table below has its numbers.` })));
+    .catch((error) =>
+      holder.replaceChildren(
+        h('p', {
+          class: 'muted',
+          text: `The chart could not be drawn here (${error?.message ?? error}); the table below has its numbers.`,
+        }),
+      ),
+    );
   return figure;
 }
 
@@ -91,12 +113,17 @@ const number = (/** @type {number} */ v) => v.toLocaleString('en-US', { maximumF
  */
 function pointsTable(list, count) {
   const columns = ['Series', list[0].x, list[0].y];
-  return pagedTable(columns, count, (row) => {
-    let i = row;
-    let k = 0;
-    while (i >= size(list[k].points)) i -= size(list[k++].points);
-    return [list[k].name, ...point(list[k].points, i).map(number)];
-  }, { numeric: [1, 2], noun: 'points', label: `${list[0].y} by ${list[0].x}` });
+  return pagedTable(
+    columns,
+    count,
+    (row) => {
+      let i = row;
+      let k = 0;
+      while (i >= size(list[k].points)) i -= size(list[k++].points);
+      return [list[k].name, ...point(list[k].points, i).map(number)];
+    },
+    { numeric: [1, 2], noun: 'points', label: `${list[0].y} by ${list[0].x}` },
+  );
 }
 
 /**

@@ -17,7 +17,13 @@ export function highlightAfter(promise) {
 }
 function loadHighlighter() {
   highlighter ??= loadable
-    .then(() => Promise.all([import('../vendor/highlight/core.min.js'), import('../vendor/highlight/rust.min.js'), import('../vendor/highlight/python.min.js')]))
+    .then(() =>
+      Promise.all([
+        import('../vendor/highlight/core.min.js'),
+        import('../vendor/highlight/rust.min.js'),
+        import('../vendor/highlight/python.min.js'),
+      ]),
+    )
     .then(([{ default: hljs }, { default: rust }, { default: python }]) => {
       hljs.registerLanguage('rust', rust);
       hljs.registerLanguage('python', python);
@@ -78,7 +84,9 @@ function toolbar(tab) {
     },
   });
   const packages = tab.id === 'python' ? pipPackages(tab.code) : [];
-  const pip = packages.length ? h('p', { class: 'pip' }, 'Needs packages: ', h('code', { text: `pip install ${packages.join(' ')}` })) : null;
+  const pip = packages.length
+    ? h('p', { class: 'pip' }, 'Needs packages: ', h('code', { text: `pip install ${packages.join(' ')}` }))
+    : null;
   return [h('div', { class: 'code-tools' }, copy, download, status), pip];
 }
 
@@ -103,10 +111,23 @@ function tabsView(texts, hljs, id, shown) {
     const code = h('code', { class: `language-${tab.id}`, text: tab.code });
     hljs.highlightElement(code);
     // The code scrolls, so it takes focus itself (arrow keys scroll it); the panel holds buttons.
-    return h('div', { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, class: 'code-panel' }, ...toolbar(tab), h('pre', { tabindex: '0', role: 'region', 'aria-label': tab.label }, code));
+    return h(
+      'div',
+      { role: 'tabpanel', id: `code-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, class: 'code-panel' },
+      ...toolbar(tab),
+      h('pre', { tabindex: '0', role: 'region', 'aria-label': tab.label }, code),
+    );
   });
   const buttons = tabs.map((tab, i) =>
-    h('button', { type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `code-${tab.id}`, text: tab.label, onclick: () => select(i), onkeydown: (/** @type {KeyboardEvent} */ e) => arrows(e, i) }),
+    h('button', {
+      type: 'button',
+      role: 'tab',
+      id: `tab-${tab.id}`,
+      'aria-controls': `code-${tab.id}`,
+      text: tab.label,
+      onclick: () => select(i),
+      onkeydown: (/** @type {KeyboardEvent} */ e) => arrows(e, i),
+    }),
   );
   /** @param {number} i */
   function select(i) {

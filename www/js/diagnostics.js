@@ -26,14 +26,22 @@ async function main() {
   replace(
     app,
     h('h1', { text: 'Diagnostics' }),
-    h('section', { class: 'panel' }, h('h2', { text: 'This browser' }), dataTable('This browser', ['What', 'Value'], facts)),
+    h(
+      'section',
+      { class: 'panel' },
+      h('h2', { text: 'This browser' }),
+      dataTable('This browser', ['What', 'Value'], facts),
+    ),
     h(
       'section',
       { class: 'panel', id: 'selftest' },
       h('h2', { text: 'Threads self-test' }),
       findings.length
         ? dataTable('Threads self-test', ['Result', 'Check', 'Detail'], findings)
-        : h('p', { class: 'notice', text: 'Threads are unavailable: this page is not cross-origin isolated, so the threaded build was not loaded.' }),
+        : h('p', {
+            class: 'notice',
+            text: 'Threads are unavailable: this page is not cross-origin isolated, so the threaded build was not loaded.',
+          }),
     ),
   );
   document.body.dataset.ready = 'true';

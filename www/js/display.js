@@ -18,7 +18,8 @@ export function readDisplay(location = window.location) {
   const query = new URLSearchParams(location.search);
   /** @type {string[]} */
   const problems = [];
-  const ignored = (/** @type {string} */ key, /** @type {string} */ why) => problems.push(`Ignored ${key}=${shorten(query.get(key) ?? '')}: ${why}.`);
+  const ignored = (/** @type {string} */ key, /** @type {string} */ why) =>
+    problems.push(`Ignored ${key}=${shorten(query.get(key) ?? '')}: ${why}.`);
 
   let theme = query.get('theme') ?? 'auto';
   if (!THEMES.includes(theme)) {
@@ -28,23 +29,44 @@ export function readDisplay(location = window.location) {
 
   let panels = new Set(PANELS);
   if (query.has('panels')) {
-    const asked = (query.get('panels') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const asked = (query.get('panels') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const unknown = asked.filter((p) => !PANELS.includes(p));
-    if (unknown.length) problems.push(`Unknown panel${unknown.length > 1 ? 's' : ''} ${unknown.map(shorten).join(', ')} in panels=: the panels are ${PANELS.join(', ')}.`);
+    if (unknown.length)
+      problems.push(
+        `Unknown panel${unknown.length > 1 ? 's' : ''} ${unknown.map(shorten).join(', ')} in panels=: the panels are ${PANELS.join(', ')}.`,
+      );
     const known = asked.filter((p) => PANELS.includes(p));
     if (known.length) panels = new Set(known);
   }
 
   let origins = null;
   if (query.has('origin')) {
-    const given = query.getAll('origin').flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+    const given = query
+      .getAll('origin')
+      .flatMap((o) => o.split(','))
+      .map((o) => o.trim())
+      .filter(Boolean);
     const bad = given.filter((o) => !isOrigin(o));
     origins = bad.length ? [] : given;
     // Failing closed: a typo must not open the embed to every page.
-    if (bad.length) problems.push(`origin=${shorten(bad[0])} is not an origin like https://course.example (no path), so no page may drive this embed.`);
+    if (bad.length)
+      problems.push(
+        `origin=${shorten(bad[0])} is not an origin like https://course.example (no path), so no page may drive this embed.`,
+      );
   }
 
-  return { theme, panels, compact: flag(query, 'compact', ignored), autorun: flag(query, 'autorun', ignored), origins, prompt: query.get('prompt'), problems };
+  return {
+    theme,
+    panels,
+    compact: flag(query, 'compact', ignored),
+    autorun: flag(query, 'autorun', ignored),
+    origins,
+    prompt: query.get('prompt'),
+    problems,
+  };
 }
 
 /**

@@ -38,7 +38,8 @@ function fill(element, attrs, children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'text') element.textContent = String(value);
-    else if (key === 'dataset') Object.assign(/** @type {HTMLElement} */ (/** @type {unknown} */ (element)).dataset, value);
+    else if (key === 'dataset')
+      Object.assign(/** @type {HTMLElement} */ (/** @type {unknown} */ (element)).dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2), value);
     else element.setAttribute(key, value === true ? '' : String(value));
   }
@@ -84,7 +85,9 @@ export const cssRgb = (/** @type {string} */ name) => `rgb(${cssColour(name).joi
  * @param {() => Node} build
  */
 export function lazyDetails(className, summary, build) {
-  const details = /** @type {HTMLDetailsElement} */ (h('details', { class: className }, h('summary', { text: summary })));
+  const details = /** @type {HTMLDetailsElement} */ (
+    h('details', { class: className }, h('summary', { text: summary }))
+  );
   details.addEventListener('toggle', () => {
     if (details.open && details.childElementCount === 1) details.append(build());
   });

@@ -47,7 +47,16 @@ export function summarize(report) {
     status: report.status,
     params: report.params,
     wallMs: report.wall_ms,
-    modes: report.modes.map((m) => ({ id: m.id, label: m.label, status: m.status, wallMs: m.wall_ms, speedup: m.speedup, result: m.result, lanes: m.lanes, note: m.note })),
+    modes: report.modes.map((m) => ({
+      id: m.id,
+      label: m.label,
+      status: m.status,
+      wallMs: m.wall_ms,
+      speedup: m.speedup,
+      result: m.result,
+      lanes: m.lanes,
+      note: m.note,
+    })),
     speedup: Math.max(0, ...ok.map((m) => m.speedup ?? 0)),
     lanes: Math.max(0, ...report.modes.map((m) => m.lanes)),
     values: report.values,
@@ -63,10 +72,17 @@ export function summarize(report) {
  * @returns {Message}
  */
 export function endMessage(outcome, topic) {
-  if (outcome.report && outcome.report.topic !== topic) return { type: 'error', message: "The run that ended was not this request's: send it again.", errors: [] };
-  if (outcome.report) return { type: outcome.report.status === 'stopped' ? 'stopped' : 'result', ...summarize(outcome.report) };
+  if (outcome.report && outcome.report.topic !== topic)
+    return { type: 'error', message: "The run that ended was not this request's: send it again.", errors: [] };
+  if (outcome.report)
+    return { type: outcome.report.status === 'stopped' ? 'stopped' : 'result', ...summarize(outcome.report) };
   if (outcome.stopped) return { type: 'stopped', topic, status: 'stopped', message: outcome.message };
-  return { type: 'error', message: outcome.message ?? 'The run did not finish.', errors: limited(outcome.errors ?? []), ...(outcome.fullPage ? { fullPage: outcome.fullPage } : {}) };
+  return {
+    type: 'error',
+    message: outcome.message ?? 'The run did not finish.',
+    errors: limited(outcome.errors ?? []),
+    ...(outcome.fullPage ? { fullPage: outcome.fullPage } : {}),
+  };
 }
 
 /**
@@ -99,14 +115,22 @@ export function listen(host, origins) {
   parent({ type: 'ready', protocol: PROTOCOL, requestId: null, ...host.ready() });
   reportHeight(parent);
   // The scheduler panel's events (scheduler.js): 'schedule-step', 'goal-reached', 'search-result'.
-  window.addEventListener('playground-scheduler', (event) => parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }));
+  window.addEventListener('playground-scheduler', (event) =>
+    parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }),
+  );
   // Predict, then run (predict.js): 'prediction' and 'outcome', each with an xAPI-shaped statement.
-  window.addEventListener('playground-prediction', (event) => parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }));
+  window.addEventListener('playground-prediction', (event) =>
+    parent({ .../** @type {CustomEvent} */ (event).detail, requestId: null }),
+  );
   window.addEventListener('message', (event) => {
     if (event.source === window) return; // the page's own messages are not requests
     const reply = replier(event);
     if (origins && !origins.includes(event.origin)) {
-      reply({ type: 'error', message: `This embed takes commands only from the origins its URL names (origin=), and ${cut(event.origin, 80)} is not one of them.`, errors: [] });
+      reply({
+        type: 'error',
+        message: `This embed takes commands only from the origins its URL names (origin=), and ${cut(event.origin, 80)} is not one of them.`,
+        errors: [],
+      });
       return;
     }
     try {
@@ -193,7 +217,12 @@ function replier(event) {
       post(event, { ...message, requestId: id });
     } catch (error) {
       // A result that cannot be cloned (it never should) still gets an answer.
-      post(event, { type: 'error', requestId: id, message: `The answer could not be sent: ${cut(String(error), 200)}`, errors: [] });
+      post(event, {
+        type: 'error',
+        requestId: id,
+        message: `The answer could not be sent: ${cut(String(error), 200)}`,
+        errors: [],
+      });
     }
   };
 }
@@ -222,7 +251,15 @@ function runEvents(send) {
     },
     progress({ progress, spans, log }) {
       const fraction = progress && progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
-      pending = { type: 'progress', done: progress?.done ?? null, total: progress?.total ?? null, label: progress?.label ?? null, fraction, spans: spans.length, lines: log.length };
+      pending = {
+        type: 'progress',
+        done: progress?.done ?? null,
+        total: progress?.total ?? null,
+        label: progress?.label ?? null,
+        fraction,
+        spans: spans.length,
+        lines: log.length,
+      };
       if (timer) return;
       timer = window.setTimeout(flush, Math.max(0, last + PROGRESS_EVERY_MS - performance.now()));
     },
@@ -240,7 +277,10 @@ function runEvents(send) {
  * @returns {{id: string | number | null, ok: boolean}}
  */
 function requestId(data) {
-  const given = data !== null && typeof data === 'object' && !Array.isArray(data) ? /** @type {{requestId?: unknown}} */ (data).requestId : undefined;
+  const given =
+    data !== null && typeof data === 'object' && !Array.isArray(data)
+      ? /** @type {{requestId?: unknown}} */ (data).requestId
+      : undefined;
   if (given === undefined || given === null) return { id: null, ok: true };
   if (typeof given === 'number' || (typeof given === 'string' && given.length <= 200)) return { id: given, ok: true };
   return { id: null, ok: false };
@@ -254,37 +294,51 @@ function requestId(data) {
  * @param {Send} send events of a run, before its answer
  */
 function answer(data, reply, host, send) {
-  const error = (/** @type {string} */ message, /** @type {FieldError[]} */ errors = []) => reply({ type: 'error', message, errors });
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return error(`The playground answers messages like {type: 'run', ...}, not ${describe(data)}: ${USAGE}.`);
+  const error = (/** @type {string} */ message, /** @type {FieldError[]} */ errors = []) =>
+    reply({ type: 'error', message, errors });
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return error(`The playground answers messages like {type: 'run', ...}, not ${describe(data)}: ${USAGE}.`);
   if (!requestId(data).ok) return error('requestId must be a string (at most 200 characters) or a number.');
   const failed = (/** @type {unknown} */ failure) => error(`The request failed: ${cut(String(failure), 200)}`);
   const state = (extra = {}) => host.state().then((s) => reply({ type: 'state', ...s, ...extra }), failed);
   if (data.type === 'getState') return state();
   if (data.type === 'stop') return host.stop().then((stopped) => state({ stopped }), failed);
-  if (data.type !== 'run' && data.type !== 'setParams') return error(`Unknown message type ${describe(data.type)}: ${USAGE}.`);
+  if (data.type !== 'run' && data.type !== 'setParams')
+    return error(`Unknown message type ${describe(data.type)}: ${USAGE}.`);
   const needsTopic = data.type === 'run' || data.topic !== undefined;
-  if (needsTopic && (typeof data.topic !== 'string' || !host.topics.includes(data.topic))) return error(`Unknown topic: ${describe(data.topic)}.`, [{ field: 'topic', message: 'unknown topic' }]);
+  if (needsTopic && (typeof data.topic !== 'string' || !host.topics.includes(data.topic)))
+    return error(`Unknown topic: ${describe(data.topic)}.`, [{ field: 'topic', message: 'unknown topic' }]);
   const given = data.params ?? {};
   if (typeof given !== 'object' || Array.isArray(given) || !isPlain(given)) {
-    return error('Some parameters could not be read.', [{ field: 'params', message: `params must be an object of names and values, not ${describe(given)}` }]);
+    return error('Some parameters could not be read.', [
+      { field: 'params', message: `params must be an object of names and values, not ${describe(given)}` },
+    ]);
   }
   const { params, errors } = toJson(given);
   if (errors.length) return error('Some parameters could not be read.', limited(errors));
   if (data.type === 'setParams') {
-    return host.setParams(data.topic, params).then((refused) => (refused ? reply(endMessage(refused, data.topic)) : state()), failed);
+    return host
+      .setParams(data.topic, params)
+      .then((refused) => (refused ? reply(endMessage(refused, data.topic)) : state()), failed);
   }
   const { id } = requestId(data);
-  const events = runEvents((message) => (message.type === 'started' || message.type === 'progress' ? send({ ...message, requestId: id }) : reply(message)));
+  const events = runEvents((message) =>
+    message.type === 'started' || message.type === 'progress' ? send({ ...message, requestId: id }) : reply(message),
+  );
   host.run(data.topic, params, `request ${describe(data.requestId ?? null)} (${data.topic})`, events).then(
     (outcome) => events.ended(outcome, data.topic),
-    (/** @type {unknown} */ failure) => events.ended({ message: `The run failed: ${cut(String(failure), 200)}` }, data.topic),
+    (/** @type {unknown} */ failure) =>
+      events.ended({ message: `The run failed: ${cut(String(failure), 200)}` }, data.topic),
   );
 }
 
 /** @param {FieldError[]} errors */
 function limited(errors) {
   if (errors.length <= MAX_ERRORS) return errors;
-  return [...errors.slice(0, MAX_ERRORS), { field: 'params', message: `and ${errors.length - MAX_ERRORS} more problems` }];
+  return [
+    ...errors.slice(0, MAX_ERRORS),
+    { field: 'params', message: `and ${errors.length - MAX_ERRORS} more problems` },
+  ];
 }
 
 /**
@@ -412,7 +466,8 @@ export function cut(text, max = ECHO_CHARS) {
  */
 function describe(value) {
   if (typeof value === 'string') return `"${cut(value)}"`;
-  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined') return String(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined')
+    return String(value);
   if (typeof value === 'bigint') return `${cut(String(value))}n`;
   if (Array.isArray(value)) return 'an array';
   if (typeof value !== 'object') return `a ${typeof value}`;

@@ -73,7 +73,14 @@ export function embedHost(page, { showTopic, threadsOffReason, syncUrl, shownFor
    * @param {Values} values
    */
   function withoutBytes(values) {
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.map((/** @type {import('./types.js').FileValue | null} */ f) => ({ name: f?.name, size: f?.size })) : v]));
+    return Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [
+        k,
+        Array.isArray(v)
+          ? v.map((/** @type {import('./types.js').FileValue | null} */ f) => ({ name: f?.name, size: f?.size }))
+          : v,
+      ]),
+    );
   }
 
   /**
@@ -127,14 +134,16 @@ export function embedHost(page, { showTopic, threadsOffReason, syncUrl, shownFor
    */
   async function showAndFill(topicId, params) {
     const topic = page.catalog.topics.find((t) => t.id === topicId);
-    if (!topic) return { message: 'No topic is shown: name one.', errors: [{ field: 'topic', message: 'unknown topic' }] };
+    if (!topic)
+      return { message: 'No topic is shown: name one.', errors: [{ field: 'topic', message: 'unknown topic' }] };
     if (page.topic?.id !== topicId) {
       writeUrl(topic, {});
       await showTopic(topic, {});
     }
     const answer = await engine().check(topic.id, { ...defaultsOf(topic), ...params }, false);
     // The page may have moved on meanwhile (the back button): never run another topic's form.
-    if (page.topic?.id !== topicId) return { message: 'The page switched topics before the run started: send the request again.' };
+    if (page.topic?.id !== topicId)
+      return { message: 'The page switched topics before the run started: send the request again.' };
     const form = shownForm();
     if (!answer.ok) form.setValues(shortValues(params));
     form.setErrors(answer.errors);
@@ -149,7 +158,9 @@ export function embedHost(page, { showTopic, threadsOffReason, syncUrl, shownFor
    * @param {Values} params
    */
   function shortValues(params) {
-    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v]));
+    return Object.fromEntries(
+      Object.entries(params).map(([k, v]) => [k, typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…` : v]),
+    );
   }
 
   return host();

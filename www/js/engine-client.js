@@ -99,7 +99,10 @@ export class Engine {
   start() {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
-    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
+    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), {
+      type: 'module',
+      name: 'engine',
+    });
     const { part, flavor } = this;
     compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', flavor, part, module }));
     // Whatever a replaced worker still says is about a run that has already ended.
@@ -122,8 +125,7 @@ export class Engine {
           booted = true;
           clearTimeout(slow);
           resolve({ ...data, caps: { ...data.caps, fallback: this.fallback } });
-        }
-        else if (data.type === 'failed') reject(new Error(data.message));
+        } else if (data.type === 'failed') reject(new Error(data.message));
         else if (data.type === 'alive') watchLife(life, () => current() && this.restart({ cause: 'lost' }));
         else this.receive(data);
       });
@@ -160,7 +162,8 @@ export class Engine {
   bootFailed(worker, error) {
     if (this.worker !== worker) return this.ready; // replaced: its waiters wait for the new one
     this.failures.push(error.message);
-    if (this.failures.length >= BOOT_TRIES) throw new Error(`it failed to start ${this.failures.length} times (${this.failures.join('; ')})`);
+    if (this.failures.length >= BOOT_TRIES)
+      throw new Error(`it failed to start ${this.failures.length} times (${this.failures.join('; ')})`);
     if (this.failures.length === BOOT_TRIES - 1 && this.flavor === 'threads') {
       this.flavor = 'plain';
       this.fallback = `The threaded engine failed to start twice (${error.message}), so the playground runs its plain build here: thread modes are unavailable, everything else runs.`;
@@ -182,7 +185,8 @@ export class Engine {
 
   /** The id of the run this worker is running, if any. */
   runInFlight() {
-    for (const [id, request] of this.pending.entries()) if (request.kind === 'run') return { id, answered: request.answered };
+    for (const [id, request] of this.pending.entries())
+      if (request.kind === 'run') return { id, answered: request.answered };
     return null;
   }
 
@@ -195,7 +199,11 @@ export class Engine {
     }
     if (data.type === 'crashed') {
       const { message, failedAllocation, memoryBytes, flavor } = data;
-      this.restart(failedAllocation > 0 ? { cause: 'out-of-memory', failedAllocation, memoryBytes, flavor } : { cause: 'trap', detail: message });
+      this.restart(
+        failedAllocation > 0
+          ? { cause: 'out-of-memory', failedAllocation, memoryBytes, flavor }
+          : { cause: 'trap', detail: message },
+      );
       return;
     }
     if (data.type === 'panic') {

@@ -43,13 +43,39 @@ function builder(topic, values) {
   /** The parameters that differ from the defaults, as the embed's URL takes them. */
   const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic'));
   const prompt = /** @type {HTMLSelectElement} */ (
-    h('select', { id: 'exercise-prompt' }, h('option', { value: '', text: topic.prompts.length ? 'Every question the topic asks' : 'This topic asks no question' }), ...topic.prompts.map((p) => h('option', { value: p.id, text: p.question })))
+    h(
+      'select',
+      { id: 'exercise-prompt' },
+      h('option', {
+        value: '',
+        text: topic.prompts.length ? 'Every question the topic asks' : 'This topic asks no question',
+      }),
+      ...topic.prompts.map((p) => h('option', { value: p.id, text: p.question })),
+    )
   );
   if (topic.prompts.length === 1) prompt.value = topic.prompts[0].id;
-  const panels = PANELS.map((panel) => /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: `exercise-panel-${panel}`, value: panel, checked: ['params', 'results', 'timeline'].includes(panel) })));
+  const panels = PANELS.map(
+    (panel) =>
+      /** @type {HTMLInputElement} */ (
+        h('input', {
+          type: 'checkbox',
+          id: `exercise-panel-${panel}`,
+          value: panel,
+          checked: ['params', 'results', 'timeline'].includes(panel),
+        })
+      ),
+  );
   const out = h('div', { class: 'exercise-out' });
   const link = h('a', { id: 'exercise-link', target: '_blank', rel: 'noopener' });
-  const snippet = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, class: 'snippet', id: 'exercise-snippet', 'aria-label': 'Embed snippet for this exercise' }));
+  const snippet = /** @type {HTMLTextAreaElement} */ (
+    h('textarea', {
+      readonly: true,
+      rows: 3,
+      class: 'snippet',
+      id: 'exercise-snippet',
+      'aria-label': 'Embed snippet for this exercise',
+    })
+  );
 
   const exercise = () => {
     const chosen = topic.prompts.find((p) => p.id === prompt.value) ?? null;
@@ -69,8 +95,12 @@ function builder(topic, values) {
     if (e.panels) url.searchParams.set('panels', e.panels.join(','));
     link.setAttribute('href', url.href);
     link.textContent = url.href;
-    const attribute = (/** @type {string} */ text) => text.replaceAll('&', '&amp;').replaceAll("'", '&#39;').replaceAll('"', '&quot;');
-    const extra = [e.prompt ? ` data-prompt="${attribute(e.prompt.id)}"` : '', e.panels ? ` data-panels="${attribute(e.panels.join(','))}"` : ''].join('');
+    const attribute = (/** @type {string} */ text) =>
+      text.replaceAll('&', '&amp;').replaceAll("'", '&#39;').replaceAll('"', '&quot;');
+    const extra = [
+      e.prompt ? ` data-prompt="${attribute(e.prompt.id)}"` : '',
+      e.panels ? ` data-panels="${attribute(e.panels.join(','))}"` : '',
+    ].join('');
     snippet.value = `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params))}'${extra}></div>`;
   };
   const download = h('button', {
@@ -88,12 +118,29 @@ function builder(topic, values) {
   prompt.addEventListener('change', update);
   for (const p of panels) p.addEventListener('change', update);
   update();
-  replace(out, h('p', { class: 'snippet-label', text: 'Link (an embed of this exercise):' }), h('p', {}, link), h('p', { class: 'snippet-label', text: 'Embed snippet for a course page (with embed.js):' }), snippet, h('p', {}, download));
-  const fixed = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(', ');
+  replace(
+    out,
+    h('p', { class: 'snippet-label', text: 'Link (an embed of this exercise):' }),
+    h('p', {}, link),
+    h('p', { class: 'snippet-label', text: 'Embed snippet for a course page (with embed.js):' }),
+    snippet,
+    h('p', {}, download),
+  );
+  const fixed = Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   return [
-    h('p', { class: 'muted', text: `The exercise fixes the parameters as the form has them now (${fixed || 'the defaults'}). A learner predicts, runs and sees the measurement; an LMS that imports the package records completion and the score (100 for a right prediction, 0 otherwise).` }),
+    h('p', {
+      class: 'muted',
+      text: `The exercise fixes the parameters as the form has them now (${fixed || 'the defaults'}). A learner predicts, runs and sees the measurement; an LMS that imports the package records completion and the score (100 for a right prediction, 0 otherwise).`,
+    }),
     h('p', {}, h('label', { for: 'exercise-prompt', text: 'Question to ask: ' }), prompt),
-    h('fieldset', { class: 'exercise-panels' }, h('legend', { text: 'Panels to show' }), ...panels.map((p) => h('span', { class: 'predict-choice' }, p, h('label', { for: p.id, text: p.value })))),
+    h(
+      'fieldset',
+      { class: 'exercise-panels' },
+      h('legend', { text: 'Panels to show' }),
+      ...panels.map((p) => h('span', { class: 'predict-choice' }, p, h('label', { for: p.id, text: p.value }))),
+    ),
     out,
   ];
 }

@@ -28,14 +28,32 @@ export function buildForm(topic, values, onChange) {
   for (const param of topic.params) {
     const id = `param-${param.name}`;
     // `values` come from the URL or a parent page: only their own keys count.
-    const control = makeControl(param, id, (Object.hasOwn(values, param.name) ? values[param.name] : undefined) ?? param.default, () => onChange(read()));
+    const control = makeControl(
+      param,
+      id,
+      (Object.hasOwn(values, param.name) ? values[param.name] : undefined) ?? param.default,
+      () => onChange(read()),
+    );
     const { input } = control;
     const error = h('div', { class: 'field-error', id: `${id}-error`, role: 'alert' });
     const help = param.help ? h('div', { class: 'field-help', id: `${id}-help`, text: param.help }) : null;
-    input.setAttribute('aria-describedby', [help && `${id}-help`, control.extra?.id, `${id}-error`].filter(Boolean).join(' '));
+    input.setAttribute(
+      'aria-describedby',
+      [help && `${id}-help`, control.extra?.id, `${id}-error`].filter(Boolean).join(' '),
+    );
     fields.set(param.name, { control, error });
     const label = h('label', { for: id, text: param.label });
-    grid.append(h('div', { class: `field field-${param.type}`, dataset: { field: param.name } }, label, input, control.extra, help, error));
+    grid.append(
+      h(
+        'div',
+        { class: `field field-${param.type}`, dataset: { field: param.name } },
+        label,
+        input,
+        control.extra,
+        help,
+        error,
+      ),
+    );
   }
   return {
     element: grid,
@@ -82,13 +100,21 @@ export function buildForm(topic, values, onChange) {
 function makeControl(param, id, value, changed) {
   if (param.type === 'files') return filePicker(param, id, changed);
   if (param.type === 'choice') {
-    const select = /** @type {HTMLSelectElement} */ (h('select', { id, name: param.name, onchange: changed }, ...param.options.map(([v, label]) => h('option', { value: v, text: label }))));
+    const select = /** @type {HTMLSelectElement} */ (
+      h(
+        'select',
+        { id, name: param.name, onchange: changed },
+        ...param.options.map(([v, label]) => h('option', { value: v, text: label })),
+      )
+    );
     const set = (/** @type {unknown} */ v) => (select.value = String(v));
     set(value);
     return { input: select, get: () => select.value, set };
   }
   if (param.type === 'bool') {
-    const box = /** @type {HTMLInputElement} */ (h('input', { id, name: param.name, type: 'checkbox', onchange: changed }));
+    const box = /** @type {HTMLInputElement} */ (
+      h('input', { id, name: param.name, type: 'checkbox', onchange: changed })
+    );
     const set = (/** @type {unknown} */ v) => (box.checked = v === true || v === 'true');
     set(value);
     return { input: box, get: () => box.checked, set };
@@ -96,7 +122,15 @@ function makeControl(param, id, value, changed) {
   // Numbers are typed as text so any input reaches Rust's validation and its message.
   const numeric = param.type === 'int' || param.type === 'float';
   const input = /** @type {HTMLInputElement} */ (
-    h('input', { id, name: param.name, type: 'text', inputmode: numeric ? 'decimal' : undefined, autocomplete: 'off', spellcheck: 'false', oninput: changed })
+    h('input', {
+      id,
+      name: param.name,
+      type: 'text',
+      inputmode: numeric ? 'decimal' : undefined,
+      autocomplete: 'off',
+      spellcheck: 'false',
+      oninput: changed,
+    })
   );
   const set = (/** @type {unknown} */ v) => (input.value = String(v));
   set(value);
@@ -112,13 +146,16 @@ function makeControl(param, id, value, changed) {
  * @returns {Control}
  */
 function filePicker(param, id, changed) {
-  const input = /** @type {HTMLInputElement} */ (h('input', { id, name: param.name, type: 'file', multiple: true, accept: param.accept || undefined }));
+  const input = /** @type {HTMLInputElement} */ (
+    h('input', { id, name: param.name, type: 'file', multiple: true, accept: param.accept || undefined })
+  );
   const list = h('ul', { class: 'file-list', id: `${id}-list` });
   /** @type {FileValue[]} */
   let files = [];
   let reading = Promise.resolve();
   let picks = 0;
-  const show = (/** @type {{name: string, size: number}[]} */ shown) => replace(list, ...shown.map((f) => h('li', { text: `${f.name} (${bytes(f.size)})` })));
+  const show = (/** @type {{name: string, size: number}[]} */ shown) =>
+    replace(list, ...shown.map((f) => h('li', { text: `${f.name} (${bytes(f.size)})` })));
   input.addEventListener('change', () => {
     const picked = [...(input.files ?? [])];
     const pick = ++picks;
@@ -155,8 +192,11 @@ function filePicker(param, id, changed) {
  */
 async function readFiles(picked, param) {
   const total = picked.reduce((sum, f) => sum + f.size, 0);
-  if (picked.length > param.max_files || total > param.max_bytes) return picked.map((f) => ({ name: f.name, size: f.size }));
-  return Promise.all(picked.map(async (f) => ({ name: f.name, size: f.size, data: await base64(f).catch(() => undefined) })));
+  if (picked.length > param.max_files || total > param.max_bytes)
+    return picked.map((f) => ({ name: f.name, size: f.size }));
+  return Promise.all(
+    picked.map(async (f) => ({ name: f.name, size: f.size, data: await base64(f).catch(() => undefined) })),
+  );
 }
 
 /** @param {Blob} file @returns {Promise<string>} */

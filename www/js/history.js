@@ -44,7 +44,13 @@ export function remember(report) {
     at: report.started_at,
     status: report.status,
     params: report.params,
-    modes: report.modes.map((m) => ({ id: m.id, label: m.label, wall: m.wall_ms, speedup: m.speedup, status: m.status })),
+    modes: report.modes.map((m) => ({
+      id: m.id,
+      label: m.label,
+      wall: m.wall_ms,
+      speedup: m.speedup,
+      status: m.status,
+    })),
   };
   save(report.topic, [entry, ...load(report.topic)].slice(0, KEEP));
 }
@@ -62,21 +68,41 @@ export function historyTable(topic) {
       'tr',
       {},
       h('td', { text: new Date(e.at).toLocaleTimeString() }),
-      h('td', { class: 'params-cell', text: Object.entries(e.params).filter(([, v]) => !isEmptyList(v)).map(([k, v]) => `${k}=${shown(v)}`).join(' ') }),
+      h('td', {
+        class: 'params-cell',
+        text: Object.entries(e.params)
+          .filter(([, v]) => !isEmptyList(v))
+          .map(([k, v]) => `${k}=${shown(v)}`)
+          .join(' '),
+      }),
       ...topic.modes.map((m) => {
         const mode = e.modes.find((x) => x.id === m.id);
-        const text = !mode ? '' : mode.wall === null ? mode.status : `${ms(mode.wall)}${mode.speedup ? ` (${mode.speedup.toFixed(2)}×)` : ''}`;
+        const text = !mode
+          ? ''
+          : mode.wall === null
+            ? mode.status
+            : `${ms(mode.wall)}${mode.speedup ? ` (${mode.speedup.toFixed(2)}×)` : ''}`;
         return h('td', { class: 'num', text });
       }),
     ),
   );
   return scrollBox(
     'Last runs',
-    h('table', { class: 'data history' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      { class: 'data history' },
+      h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
 const isEmptyList = (/** @type {unknown} */ v) => Array.isArray(v) && !v.length;
 
 /** A value as text; a list of picked files (reports give `{name, size}`, never the bytes) by their names. */
-const shown = (/** @type {unknown} */ v) => (Array.isArray(v) ? v.map((/** @type {import('./types.js').FileValue | string} */ f) => (typeof f === 'string' ? f : f?.name ?? f)).join(',') : v);
+const shown = (/** @type {unknown} */ v) =>
+  Array.isArray(v)
+    ? v
+        .map((/** @type {import('./types.js').FileValue | string} */ f) => (typeof f === 'string' ? f : (f?.name ?? f)))
+        .join(',')
+    : v;

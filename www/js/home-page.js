@@ -23,7 +23,22 @@ export function homePage(page, route) {
         'section',
         {},
         h('h2', { text: chapter }),
-        h('ul', {}, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${encodeURIComponent(t.id)}`, dataset: { topic: t.id }, text: t.title, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) })))),
+        h(
+          'ul',
+          {},
+          ...topics.map((t) =>
+            h(
+              'li',
+              {},
+              h('a', {
+                href: `?topic=${encodeURIComponent(t.id)}`,
+                dataset: { topic: t.id },
+                text: t.title,
+                onclick: (/** @type {MouseEvent} */ e) => navigate(e, t),
+              }),
+            ),
+          ),
+        ),
       );
     });
     replace(nav, ...groups);
@@ -41,17 +56,46 @@ export function homePage(page, route) {
   /** @param {string | null} unknownId */
   function renderHome(unknownId) {
     document.title = 'Concurrency Playground';
-    const notice = unknownId ? h('p', { class: 'notice', role: 'alert', text: `There is no topic “${unknownId.slice(0, 60)}”. Pick one below.` }) : null;
+    const notice = unknownId
+      ? h('p', {
+          class: 'notice',
+          role: 'alert',
+          text: `There is no topic “${unknownId.slice(0, 60)}”. Pick one below.`,
+        })
+      : null;
     const cards = page.catalog.chapters.map((chapter) => {
       const topics = page.catalog.topics.filter((t) => t.chapter === chapter);
       if (!topics.length) return null;
-      return h('section', { class: 'chapter' }, h('h2', { text: chapter }), h('ul', { class: 'cards' }, ...topics.map((t) => h('li', {}, h('a', { href: `?topic=${t.id}`, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) }, h('strong', { text: t.title })), h('p', { text: t.summary })))));
+      return h(
+        'section',
+        { class: 'chapter' },
+        h('h2', { text: chapter }),
+        h(
+          'ul',
+          { class: 'cards' },
+          ...topics.map((t) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                { href: `?topic=${t.id}`, onclick: (/** @type {MouseEvent} */ e) => navigate(e, t) },
+                h('strong', { text: t.title }),
+              ),
+              h('p', { text: t.summary }),
+            ),
+          ),
+        ),
+      );
     });
     replace(
       page.app,
       notice,
       h('h1', { text: 'Concurrency Playground' }),
-      h('p', { class: 'lead', text: 'Real threads, isolated workers and async tasks, compiled from Rust to WebAssembly and run in your browser. Pick a topic, change its parameters, press Run, and watch what ran where.' }),
+      h('p', {
+        class: 'lead',
+        text: 'Real threads, isolated workers and async tasks, compiled from Rust to WebAssembly and run in your browser. Pick a topic, change its parameters, press Run, and watch what ran where.',
+      }),
       ...cards,
     );
   }

@@ -5,7 +5,7 @@
 // detail {type: 'prediction' | 'outcome', topic, prompt, statement}) shaped as an xAPI statement,
 // which the embed API passes to the course page.
 
-import { h, replace } from './dom.js';
+import { h } from './dom.js';
 
 /**
  * @typedef {import('./types.js').Topic} Topic
@@ -50,7 +50,10 @@ export function predictionBox(topic, only = null) {
     'fieldset',
     { class: 'predict', id: 'predict' },
     h('legend', { text: 'Predict, then run' }),
-    h('p', { class: 'muted', text: 'Answer before you press Run (or leave it blank): the results will show your answer beside what was measured.' }),
+    h('p', {
+      class: 'muted',
+      text: 'Answer before you press Run (or leave it blank): the results will show your answer beside what was measured.',
+    }),
     ...shown.asked.map((a) => a.element),
   );
 }
@@ -63,20 +66,55 @@ export function predictionBox(topic, only = null) {
 function ask(prompt) {
   const id = `predict-${prompt.id}`;
   if (prompt.kind === 'number') {
-    const input = /** @type {HTMLInputElement} */ (h('input', { type: 'number', id, name: id, min: prompt.min, max: prompt.max, step: prompt.step, inputmode: 'decimal', dataset: { prompt: prompt.id } }));
-    const element = h('div', { class: 'predict-prompt' }, h('label', { for: id, text: prompt.question }), h('span', { class: 'predict-number' }, input, prompt.unit ? h('span', { text: ` ${prompt.unit}` }) : null));
-    const read = () => (input.value.trim() === '' || !Number.isFinite(input.valueAsNumber) ? null : input.valueAsNumber);
+    const input = /** @type {HTMLInputElement} */ (
+      h('input', {
+        type: 'number',
+        id,
+        name: id,
+        min: prompt.min,
+        max: prompt.max,
+        step: prompt.step,
+        inputmode: 'decimal',
+        dataset: { prompt: prompt.id },
+      })
+    );
+    const element = h(
+      'div',
+      { class: 'predict-prompt' },
+      h('label', { for: id, text: prompt.question }),
+      h('span', { class: 'predict-number' }, input, prompt.unit ? h('span', { text: ` ${prompt.unit}` }) : null),
+    );
+    const read = () =>
+      input.value.trim() === '' || !Number.isFinite(input.valueAsNumber) ? null : input.valueAsNumber;
     return { prompt, element, read, lock: (locked) => (input.disabled = locked) };
   }
-  const radios = prompt.choices.map((c) => /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: id, value: c.id, id: `${id}-${c.id}`, dataset: { prompt: prompt.id } })));
+  const radios = prompt.choices.map(
+    (c) =>
+      /** @type {HTMLInputElement} */ (
+        h('input', { type: 'radio', name: id, value: c.id, id: `${id}-${c.id}`, dataset: { prompt: prompt.id } })
+      ),
+  );
   const element = h(
     'fieldset',
     { class: 'predict-prompt' },
     h('legend', { text: prompt.question }),
-    h('div', { class: 'predict-choices' }, ...prompt.choices.map((c, i) => h('span', { class: 'predict-choice' }, radios[i], h('label', { for: radios[i].id, text: c.label })))),
+    h(
+      'div',
+      { class: 'predict-choices' },
+      ...prompt.choices.map((c, i) =>
+        h('span', { class: 'predict-choice' }, radios[i], h('label', { for: radios[i].id, text: c.label })),
+      ),
+    ),
   );
   const read = () => radios.find((r) => r.checked)?.value ?? null;
-  return { prompt, element, read, lock: (locked) => radios.forEach((r) => (r.disabled = locked)) };
+  return {
+    prompt,
+    element,
+    read,
+    lock: (locked) => {
+      for (const r of radios) r.disabled = locked;
+    },
+  };
 }
 
 /**
@@ -94,7 +132,12 @@ export function commitPrediction(topic, params) {
     asked.lock(true);
     if (answer === null) continue;
     answers.set(asked.prompt.id, answer);
-    emit('prediction', topic, asked.prompt, { verb: VERBS.answered, object: activity(topic, asked.prompt, params), result: { response: String(answer) }, timestamp: new Date().toISOString() });
+    emit('prediction', topic, asked.prompt, {
+      verb: VERBS.answered,
+      object: activity(topic, asked.prompt, params),
+      result: { response: String(answer) },
+      timestamp: new Date().toISOString(),
+    });
   }
   shown.committed = { topic, params, answers };
 }
@@ -122,14 +165,33 @@ export function judgePrediction(results, report) {
     /** @type {Record<string, unknown>} */
     const result = {
       completion: true,
-      ...(measured && right !== null ? { success: right, score: { raw: right ? 1 : 0, min: 0, max: 1, scaled: right ? 1 : 0 } } : {}),
+      ...(measured && right !== null
+        ? { success: right, score: { raw: right ? 1 : 0, min: 0, max: 1, scaled: right ? 1 : 0 } }
+        : {}),
       ...(answer !== null ? { response: String(answer) } : {}),
-      extensions: { [extension('measured')]: judged.measured, [extension('shown')]: judged.shown, [extension('accepted')]: judged.accepted, [extension('explanation')]: judged.explanation },
+      extensions: {
+        [extension('measured')]: judged.measured,
+        [extension('shown')]: judged.shown,
+        [extension('accepted')]: judged.accepted,
+        [extension('explanation')]: judged.explanation,
+      },
     };
-    emit('outcome', committed.topic, asked.prompt, { verb, object: activity(committed.topic, asked.prompt, report.params), result, timestamp: new Date().toISOString() });
+    emit('outcome', committed.topic, asked.prompt, {
+      verb,
+      object: activity(committed.topic, asked.prompt, report.params),
+      result,
+      timestamp: new Date().toISOString(),
+    });
   }
   if (!rows.length) return;
-  results.prepend(h('section', { class: 'prediction-outcome', id: 'prediction-outcome', 'aria-label': 'Your prediction and the measurement' }, h('h3', { text: 'Your prediction' }), ...rows));
+  results.prepend(
+    h(
+      'section',
+      { class: 'prediction-outcome', id: 'prediction-outcome', 'aria-label': 'Your prediction and the measurement' },
+      h('h3', { text: 'Your prediction' }),
+      ...rows,
+    ),
+  );
 }
 
 /**
@@ -139,7 +201,8 @@ export function judgePrediction(results, report) {
  */
 export function grade(judged, answer) {
   const accepted = judged.accepted;
-  if (accepted.type === 'range') return typeof answer === 'number' && Number.isFinite(answer) && accepted.min <= answer && answer <= accepted.max;
+  if (accepted.type === 'range')
+    return typeof answer === 'number' && Number.isFinite(answer) && accepted.min <= answer && answer <= accepted.max;
   if (accepted.type === 'choices') return typeof answer === 'string' && accepted.ids.includes(answer);
   return false;
 }
@@ -152,11 +215,15 @@ export function grade(judged, answer) {
  */
 function outcomeRow(prompt, judged, answer, right) {
   const said = answer === null ? 'no answer' : words(prompt, answer);
-  const verdict = judged.measured === null ? 'Not measured' : right === null ? 'No prediction' : right ? 'Right' : 'Not this time';
+  const verdict =
+    judged.measured === null ? 'Not measured' : right === null ? 'No prediction' : right ? 'Right' : 'Not this time';
   const range = judged.accepted.type === 'range' ? ` (${judged.accepted.min} to ${judged.accepted.max} counts)` : '';
   return h(
     'div',
-    { class: 'prediction', dataset: { prompt: prompt.id, verdict: right === null ? 'none' : right ? 'right' : 'wrong' } },
+    {
+      class: 'prediction',
+      dataset: { prompt: prompt.id, verdict: right === null ? 'none' : right ? 'right' : 'wrong' },
+    },
     h('p', { class: 'prediction-question', text: prompt.question }),
     h(
       'dl',
@@ -186,8 +253,14 @@ function words(prompt, answer) {
  * @param {Values} params
  */
 function activity(topic, prompt, params) {
-  const id = new URL(`index.html?topic=${encodeURIComponent(topic.id)}&prompt=${encodeURIComponent(prompt.id)}`, window.location.href).href;
-  const choices = prompt.kind === 'number' ? {} : { choices: prompt.choices.map((c) => ({ id: c.id, description: { 'en-US': c.label } })) };
+  const id = new URL(
+    `index.html?topic=${encodeURIComponent(topic.id)}&prompt=${encodeURIComponent(prompt.id)}`,
+    window.location.href,
+  ).href;
+  const choices =
+    prompt.kind === 'number'
+      ? {}
+      : { choices: prompt.choices.map((c) => ({ id: c.id, description: { 'en-US': c.label } })) };
   return {
     objectType: 'Activity',
     id,
@@ -197,7 +270,11 @@ function activity(topic, prompt, params) {
       type: `${ADL}/activities/cmi.interaction`,
       interactionType: prompt.kind === 'number' ? 'numeric' : 'choice',
       ...choices,
-      extensions: { [extension('topic')]: topic.id, [extension('prompt')]: prompt.id, [extension('parameters')]: params },
+      extensions: {
+        [extension('topic')]: topic.id,
+        [extension('prompt')]: prompt.id,
+        [extension('parameters')]: params,
+      },
     },
   };
 }
@@ -214,5 +291,7 @@ function extension(name) {
  * @param {Record<string, unknown>} statement
  */
 function emit(type, topic, prompt, statement) {
-  window.dispatchEvent(new CustomEvent('playground-prediction', { detail: { type, topic: topic.id, prompt: prompt.id, statement } }));
+  window.dispatchEvent(
+    new CustomEvent('playground-prediction', { detail: { type, topic: topic.id, prompt: prompt.id, statement } }),
+  );
 }

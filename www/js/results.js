@@ -51,8 +51,20 @@ export async function renderReport(container, report, catalogModes) {
   /** @type {(() => Node | null)[]} */
   const later = [
     () => section('Charts', renderCharts(report.series, width - 20), report.series.length > 0),
-    () => section('Timeline', [timeline.show(report.spans, modes), spansDetails(report.spans, modes)], true, 'timeline-section'),
-    () => section('Step through what happened', steppersView(report.steppers ?? [], modes, timeline), (report.steppers ?? []).length > 0, 'stepper-section'),
+    () =>
+      section(
+        'Timeline',
+        [timeline.show(report.spans, modes), spansDetails(report.spans, modes)],
+        true,
+        'timeline-section',
+      ),
+    () =>
+      section(
+        'Step through what happened',
+        steppersView(report.steppers ?? [], modes, timeline),
+        (report.steppers ?? []).length > 0,
+        'stepper-section',
+      ),
     () => section('Output', [logView(report.log)], true, 'output-section'),
     ...report.tables.map((t) => () => section(t.title, [dataTable(t.title, t.columns, t.rows)], true, 'result-table')),
     () => section('See also', [links(report.links ?? [])], (report.links ?? []).length > 0, 'links'),
@@ -76,7 +88,10 @@ export async function renderReport(container, report, catalogModes) {
  */
 export function renderLive(container, live, catalogModes) {
   let view = liveViews.get(container);
-  if (view?.live !== live) liveViews.set(container, (view = liveView(container, live, catalogModes)));
+  if (view?.live !== live) {
+    view = liveView(container, live, catalogModes);
+    liveViews.set(container, view);
+  }
   view.update();
 }
 
@@ -85,11 +100,18 @@ function liveView(container, live, modes) {
   const timeline = new TimelineView(container.clientWidth || 800);
   const bar = /** @type {HTMLProgressElement} */ (h('progress', { max: 1, value: 0, 'aria-label': 'Progress' }));
   const label = document.createTextNode('');
-  const timelineSection = /** @type {HTMLElement} */ (section('Timeline so far', [timeline.element], true, 'timeline-section'));
+  const timelineSection = /** @type {HTMLElement} */ (
+    section('Timeline so far', [timeline.element], true, 'timeline-section')
+  );
   timelineSection.hidden = true;
   const log = h('pre', { class: 'log', tabindex: '0', 'aria-label': 'Output' }, '(nothing printed)');
   let logged = 0;
-  replace(container, h('p', { class: 'status running' }, 'Running… ', bar, label), timelineSection, section('Output so far', [log], true, 'output-section'));
+  replace(
+    container,
+    h('p', { class: 'status running' }, 'Running… ', bar, label),
+    timelineSection,
+    section('Output so far', [log], true, 'output-section'),
+  );
   const update = () => {
     const { progress } = live;
     bar.max = progress?.total || 1;
@@ -135,7 +157,12 @@ function links(list) {
   const embedded = document.body.dataset.view === 'embed';
   const link = (/** @type {string} */ topic) =>
     embedded
-      ? h('a', { href: new URL(`index.html?topic=${encodeURIComponent(topic)}`, window.location.href).href, target: '_blank', rel: 'noopener', text: topic })
+      ? h('a', {
+          href: new URL(`index.html?topic=${encodeURIComponent(topic)}`, window.location.href).href,
+          target: '_blank',
+          rel: 'noopener',
+          text: topic,
+        })
       : h('a', { href: `?topic=${encodeURIComponent(topic)}`, text: topic });
   return h('ul', { class: 'topic-links' }, ...list.map((l) => h('li', {}, link(l.topic), ` ${l.text}`)));
 }
@@ -146,7 +173,15 @@ function checks(list) {
   return h(
     'ul',
     { class: 'checks', 'aria-label': 'Checks' },
-    ...list.map((c) => h('li', { class: c.ok ? 'pass' : 'fail' }, h('span', { class: 'mark', 'aria-hidden': 'true', text: c.ok ? '✓' : '✗' }), h('span', { class: 'sr-only', text: c.ok ? 'passed: ' : 'failed: ' }), c.text)),
+    ...list.map((c) =>
+      h(
+        'li',
+        { class: c.ok ? 'pass' : 'fail' },
+        h('span', { class: 'mark', 'aria-hidden': 'true', text: c.ok ? '✓' : '✗' }),
+        h('span', { class: 'sr-only', text: c.ok ? 'passed: ' : 'failed: ' }),
+        c.text,
+      ),
+    ),
   );
 }
 
@@ -172,7 +207,15 @@ function timingTable(report) {
       'table',
       { class: 'data timings' },
       h('caption', { text: baseline ? `Speedup relative to “${baseline.label}”` : 'Timings' }),
-      h('thead', {}, h('tr', {}, ...['Mode', 'Wall time', 'Speedup', 'Lanes', 'Result', 'Note'].map((c) => h('th', { scope: 'col', text: c })))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Mode', 'Wall time', 'Speedup', 'Lanes', 'Result', 'Note'].map((c) => h('th', { scope: 'col', text: c })),
+        ),
+      ),
       h('tbody', {}, ...rows),
     ),
   );
@@ -182,7 +225,12 @@ function timingTable(report) {
 function speedupBar(value, best) {
   const bar = h('span', { class: 'bar' });
   bar.style.width = `${Math.max(2, (100 * value) / best)}%`;
-  return h('span', { class: 'speedup-cell' }, h('span', { class: 'bar-track' }, bar), h('span', { class: 'speedup-value', text: `${value.toFixed(2)}×` }));
+  return h(
+    'span',
+    { class: 'speedup-cell' },
+    h('span', { class: 'bar-track' }, bar),
+    h('span', { class: 'speedup-value', text: `${value.toFixed(2)}×` }),
+  );
 }
 
 /**
@@ -206,7 +254,13 @@ function spansDetails(spans, modes) {
 
 /** @param {LogLine} l */
 function logLine(l) {
-  return h('div', { class: 'log-line' }, h('span', { class: 'log-time', text: ms(l.t).padStart(9) }), h('span', { class: 'log-lane', text: ` [${l.lane}] ` }), l.text);
+  return h(
+    'div',
+    { class: 'log-line' },
+    h('span', { class: 'log-time', text: ms(l.t).padStart(9) }),
+    h('span', { class: 'log-lane', text: ` [${l.lane}] ` }),
+    l.text,
+  );
 }
 
 /** @param {LogLine[]} lines */
@@ -255,12 +309,19 @@ export function dataTable(title, columns, rows) {
 /** @param {import('./types.js').FileOut} file */
 function download(file) {
   const url = URL.createObjectURL(new Blob([file.text], { type: file.mime }));
-  return h('p', {}, h('a', { href: url, download: file.name, class: 'button', text: `Download ${file.name}` }), ` (${file.text.length} bytes)`);
+  return h(
+    'p',
+    {},
+    h('a', { href: url, download: file.name, class: 'button', text: `Download ${file.name}` }),
+    ` (${file.text.length} bytes)`,
+  );
 }
 
 /** @param {import('./types.js').ImageOut} img */
 function image(img) {
-  const canvas = /** @type {HTMLCanvasElement} */ (h('canvas', { width: img.width, height: img.height, role: 'img', 'aria-label': img.label }));
+  const canvas = /** @type {HTMLCanvasElement} */ (
+    h('canvas', { width: img.width, height: img.height, role: 'img', 'aria-label': img.label })
+  );
   canvas.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
   return h('figure', { class: 'thumb' }, canvas, h('figcaption', { text: img.label }));
 }

@@ -177,7 +177,8 @@ export class RunController {
  * @returns {Ended}
  */
 export function endedAs(outcome) {
-  if (outcome.outcome === 'unsent') return { outcome: 'unsent', message: outcome.cause === 'stop' ? STOPPED_BEFORE_START : SWITCHED };
+  if (outcome.outcome === 'unsent')
+    return { outcome: 'unsent', message: outcome.cause === 'stop' ? STOPPED_BEFORE_START : SWITCHED };
   if (outcome.outcome !== 'crashed') return outcome;
   const { message, restarted } = crashMessage(outcome.crash);
   return { outcome: 'crashed', message, note: restarted ? null : RESTARTED };
@@ -197,18 +198,26 @@ function crashMessage(crash) {
     case 'out-of-memory': {
       const mb = (/** @type {number} */ bytes) => `${Math.ceil(bytes / 1e6).toLocaleString('en')} MB`;
       const shared = crash.flavor === 'threads' ? ', shared by all its threads,' : '';
-      return restarted(`The run ran out of memory: it asked for ${mb(crash.failedAllocation)} more when the engine's memory${shared} was at ${mb(crash.memoryBytes)} and could not grow. The engine was restarted. Try smaller files, smaller parameters or fewer workers.`);
+      return restarted(
+        `The run ran out of memory: it asked for ${mb(crash.failedAllocation)} more when the engine's memory${shared} was at ${mb(crash.memoryBytes)} and could not grow. The engine was restarted. Try smaller files, smaller parameters or fewer workers.`,
+      );
     }
     case 'trap':
-      return restarted(`The engine crashed (${crash.detail}). It was restarted: you can run again; if it happens again, try smaller parameters.`);
+      return restarted(
+        `The engine crashed (${crash.detail}). It was restarted: you can run again; if it happens again, try smaller parameters.`,
+      );
     case 'worker-error':
       return restarted(`The engine failed (${crash.detail}). It was restarted: you can run again.`);
     case 'lost':
-      return restarted('The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.');
+      return restarted(
+        'The engine stopped without a word: the browser ended it, perhaps because it ran short of memory. It was restarted: try again, with smaller parameters if it happens again.',
+      );
     case 'stalled':
       return { message: `The run did not end: ${crash.detail}`, restarted: false };
     case 'silent':
-      return restarted(`The engine stopped answering for ${crash.seconds} s during the run (its thread was blocked), so it was restarted.`);
+      return restarted(
+        `The engine stopped answering for ${crash.seconds} s during the run (its thread was blocked), so it was restarted.`,
+      );
     case 'hard-stop':
       return restarted('Stopped: the run did not end by itself, so the engine was restarted.');
     case 'switch':

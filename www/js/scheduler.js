@@ -35,13 +35,34 @@ export function mountScheduler(container, topic, goal, engineReady) {
   /** @type {ScheduleView | null} */
   let view = null;
 
-  const variants = /** @type {HTMLSelectElement} */ (h('select', { class: 'schedule-variant', onchange: () => restart(variants.value) }));
+  const variants = /** @type {HTMLSelectElement} */ (
+    h('select', { class: 'schedule-variant', onchange: () => restart(variants.value) })
+  );
   const status = h('p', { class: 'schedule-status', role: 'status', 'aria-live': 'polite' });
   const shared = h('p', { class: 'schedule-shared' });
-  const threads = h('div', { class: 'schedule-threads', role: 'group', 'aria-label': 'Threads: pick the one that moves next' });
-  const undo = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'schedule-undo', 'aria-keyshortcuts': 'Backspace Control+Z', text: 'Undo', onclick: () => back() }));
-  const again = h('button', { type: 'button', class: 'schedule-restart', text: 'Start over', onclick: () => restart(variant) });
-  const find = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'schedule-find', text: 'Find the bug', onclick: () => findBug() }));
+  const threads = h('div', {
+    class: 'schedule-threads',
+    role: 'group',
+    'aria-label': 'Threads: pick the one that moves next',
+  });
+  const undo = /** @type {HTMLButtonElement} */ (
+    h('button', {
+      type: 'button',
+      class: 'schedule-undo',
+      'aria-keyshortcuts': 'Backspace Control+Z',
+      text: 'Undo',
+      onclick: () => back(),
+    })
+  );
+  const again = h('button', {
+    type: 'button',
+    class: 'schedule-restart',
+    text: 'Start over',
+    onclick: () => restart(variant),
+  });
+  const find = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'schedule-find', text: 'Find the bug', onclick: () => findBug() })
+  );
   const searchOut = h('p', { class: 'schedule-search', role: 'status', 'aria-live': 'polite' });
   const steps = h('div', { class: 'schedule-steps' });
 
@@ -49,7 +70,10 @@ export function mountScheduler(container, topic, goal, engineReady) {
     'div',
     { class: 'scheduler', onkeydown: (/** @type {KeyboardEvent} */ e) => keys(e) },
     h('p', { class: 'schedule-goal' }, h('strong', { text: 'Goal: ' }), goal),
-    h('p', { class: 'muted', text: 'You are the scheduler: each button moves one thread by one shared step. Keys: 1-9 move that thread, ← → pick a thread and Enter moves it, Backspace or Ctrl+Z undoes.' }),
+    h('p', {
+      class: 'muted',
+      text: 'You are the scheduler: each button moves one thread by one shared step. Keys: 1-9 move that thread, ← → pick a thread and Enter moves it, Backspace or Ctrl+Z undoes.',
+    }),
     h('label', { class: 'schedule-variant-label' }, 'Version: ', variants),
     shared,
     threads,
@@ -66,7 +90,9 @@ export function mountScheduler(container, topic, goal, engineReady) {
     const engine = await engineReady;
     // A panel its page has left asks nothing: the question would switch the engine back to its topic's part.
     if (!container.isConnected) return;
-    const answer = /** @type {ScheduleView | {error?: string, errors?: {message: string}[]}} */ (await engine.schedule(topic, { variant, choices }, false));
+    const answer = /** @type {ScheduleView | {error?: string, errors?: {message: string}[]}} */ (
+      await engine.schedule(topic, { variant, choices }, false)
+    );
     if (!('threads' in answer)) {
       replace(status, answer.error ?? answer.errors?.[0]?.message ?? 'The scheduler did not answer.');
       return;
@@ -75,7 +101,8 @@ export function mountScheduler(container, topic, goal, engineReady) {
     view = answer;
     variant = answer.variant;
     render(answer);
-    if (answer.reached && !reachedBefore) announce({ type: 'goal-reached', topic, variant, choices: [...choices], explanation: answer.explanation });
+    if (answer.reached && !reachedBefore)
+      announce({ type: 'goal-reached', topic, variant, choices: [...choices], explanation: answer.explanation });
   }
 
   /** @param {ScheduleView} v */
@@ -87,7 +114,9 @@ export function mountScheduler(container, topic, goal, engineReady) {
     const locks = v.locks.map((l) => `${l.name}: ${l.holder ? `held by ${l.holder}` : 'free'}`);
     const value = v.shared ? [h('strong', { text: `${v.shared}: ${v.value}` }), locks.length ? ' · ' : ''] : [];
     replace(shared, ...value, locks.join(' · '));
-    const focused = threads.contains(document.activeElement) ? [...threads.children].indexOf(/** @type {Element} */ (document.activeElement)) : -1;
+    const focused = threads.contains(document.activeElement)
+      ? [...threads.children].indexOf(/** @type {Element} */ (document.activeElement))
+      : -1;
     replace(
       threads,
       ...v.threads.map((t, i) => {
@@ -155,11 +184,26 @@ export function mountScheduler(container, topic, goal, engineReady) {
     replace(searchOut, 'Exploring every interleaving…');
     try {
       const engine = await engineReady;
-      const found = /** @type {ScheduleSearch | {error?: string}} */ (await engine.schedule(topic, { variant, choices: [] }, true));
+      const found = /** @type {ScheduleSearch | {error?: string}} */ (
+        await engine.schedule(topic, { variant, choices: [] }, true)
+      );
       if (!('interleavings' in found)) return replace(searchOut, found.error ?? 'The search did not answer.');
       const took = `(${found.states.toLocaleString('en-US')} states, ${found.ms.toFixed(1)} ms)`;
-      replace(searchOut, h('strong', { text: found.summary }), ` ${took}`, found.shortest ? ' The shortest one is replayed above and in the steps below.' : '');
-      announce({ type: 'search-result', topic, variant: found.variant, interleavings: found.interleavings, failing: found.failing, shortest: found.shortest, summary: found.summary });
+      replace(
+        searchOut,
+        h('strong', { text: found.summary }),
+        ` ${took}`,
+        found.shortest ? ' The shortest one is replayed above and in the steps below.' : '',
+      );
+      announce({
+        type: 'search-result',
+        topic,
+        variant: found.variant,
+        interleavings: found.interleavings,
+        failing: found.failing,
+        shortest: found.shortest,
+        summary: found.summary,
+      });
       if (found.shortest) {
         choices = found.shortest;
         await ask();
@@ -184,7 +228,10 @@ export function mountScheduler(container, topic, goal, engineReady) {
    */
   function keepFocus(at) {
     const buttons = /** @type {HTMLButtonElement[]} */ ([...threads.querySelectorAll('button')]);
-    const movable = buttons.slice(at).concat(buttons.slice(0, at)).find((b) => !b.disabled);
+    const movable = buttons
+      .slice(at)
+      .concat(buttons.slice(0, at))
+      .find((b) => !b.disabled);
     (movable ?? undo).focus();
   }
 
@@ -196,9 +243,15 @@ export function mountScheduler(container, topic, goal, engineReady) {
       move(Number(e.key) - 1);
     } else if (e.key === 'Backspace' || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z')) {
       back();
-    } else if (inThreads && (e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'ArrowLeft' || e.key === 'ArrowUp')) {
+    } else if (
+      inThreads &&
+      (e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'ArrowLeft' || e.key === 'ArrowUp')
+    ) {
       const buttons = [...threads.querySelectorAll('button')];
-      focusThread(buttons.indexOf(/** @type {HTMLButtonElement} */ (e.target)), e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : -1);
+      focusThread(
+        buttons.indexOf(/** @type {HTMLButtonElement} */ (e.target)),
+        e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : -1,
+      );
     } else {
       return;
     }

@@ -43,14 +43,19 @@ function title(exercise) {
 }
 
 /** Text for XML and HTML, with the five special characters escaped. @param {string} text */
-function escape(text) {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+function escapeMarkup(text) {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
 }
 
 /** @param {Exercise} exercise */
 function manifest(exercise) {
   const id = `concurrency-playground-${packageName(exercise).replace(/\.zip$/, '')}`.replace(/[^A-Za-z0-9_-]/g, '-');
-  const name = escape(title(exercise));
+  const name = escapeMarkup(title(exercise));
   return `<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="${id}" version="1.0"
     xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -83,17 +88,23 @@ function manifest(exercise) {
 function launchPage(exercise) {
   const origin = new URL(exercise.playground).origin;
   // JSON inside a script element: '<' escaped so no text can close the element.
-  const config = JSON.stringify({ playground: exercise.playground, topic: exercise.topic.id, params: exercise.params, prompt: exercise.prompt?.id ?? null, panels: exercise.panels }).replaceAll('<', '\\u003c');
+  const config = JSON.stringify({
+    playground: exercise.playground,
+    topic: exercise.topic.id,
+    params: exercise.params,
+    prompt: exercise.prompt?.id ?? null,
+    panels: exercise.panels,
+  }).replaceAll('<', '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; frame-src ${origin}; style-src 'unsafe-inline'; base-uri 'none'">
-  <title>${escape(title(exercise))}</title>
+  <title>${escapeMarkup(title(exercise))}</title>
 </head>
 <body style="margin: 0 auto; max-width: 70rem; padding: 0.5rem 1rem; font-family: system-ui, sans-serif">
-  <h1 style="font-size: 1.3rem">${escape(title(exercise))}</h1>
+  <h1 style="font-size: 1.3rem">${escapeMarkup(title(exercise))}</h1>
   <p>${exercise.prompt ? 'Answer the question above Run, then run the program: your first run is graded.' : 'Run the program to complete this exercise.'}</p>
   <p id="status" role="status">Loading the playground…</p>
   <div id="exercise-frame"></div>
@@ -228,14 +239,34 @@ export function zip(entries) {
     const crc = crc32(entry.bytes);
     // Version 2.0, flag bit 11 (names in UTF-8), stored, time 00:00, date 1980-01-01.
     /** @type {[number, 2 | 4][]} */
-    const common = [[20, 2], [0x0800, 2], [0, 2], [0, 2], [0x21, 2], [crc, 4], [entry.bytes.length, 4], [entry.bytes.length, 4], [name.length, 2], [0, 2]];
+    const common = [
+      [20, 2],
+      [0x0800, 2],
+      [0, 2],
+      [0, 2],
+      [0x21, 2],
+      [crc, 4],
+      [entry.bytes.length, 4],
+      [entry.bytes.length, 4],
+      [name.length, 2],
+      [0, 2],
+    ];
     const local = fields([[0x04034b50, 4], ...common]);
     parts.push(local, name, entry.bytes);
     central.push(fields([[0x02014b50, 4], [20, 2], ...common, [0, 2], [0, 2], [0, 2], [0, 4], [offset, 4]]), name);
     offset += local.length + name.length + entry.bytes.length;
   }
   const size = central.reduce((n, b) => n + b.length, 0);
-  const end = fields([[0x06054b50, 4], [0, 2], [0, 2], [entries.length, 2], [entries.length, 2], [size, 4], [offset, 4], [0, 2]]);
+  const end = fields([
+    [0x06054b50, 4],
+    [0, 2],
+    [0, 2],
+    [entries.length, 2],
+    [entries.length, 2],
+    [size, 4],
+    [offset, 4],
+    [0, 2],
+  ]);
   const all = [...parts, ...central, end];
   const out = new Uint8Array(all.reduce((n, b) => n + b.length, 0));
   let at = 0;

@@ -32,7 +32,9 @@ export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
   }
   if (container.controller) return true;
 
-  const controlled = new Promise((resolve) => container.addEventListener('controllerchange', () => resolve(true), { once: true }));
+  const controlled = new Promise((resolve) =>
+    container.addEventListener('controllerchange', () => resolve(true), { once: true }),
+  );
   const gaveUp = new Promise((resolve) => setTimeout(() => resolve(false), timeoutMs));
 
   // First visit: the page was loaded before any service worker existed, so nothing controls it
@@ -79,7 +81,10 @@ export function warmServiceWorker({ timeoutMs = 5000 } = {}) {
  * run asks for it itself, before it starts). `body[data-service-worker="warm"]` says when.
  */
 export function warmServiceWorkerLater() {
-  const warm = () => warmServiceWorker().then((ok) => ok && (document.body.dataset.serviceWorker = 'warm'));
+  const warm = () =>
+    warmServiceWorker().then((ok) => {
+      if (ok) document.body.dataset.serviceWorker = 'warm';
+    });
   const whenIdle = () => ('requestIdleCallback' in window ? requestIdleCallback(warm, { timeout: 3000 }) : warm());
   setTimeout(whenIdle, Math.max(0, 2000 - performance.now()));
 }

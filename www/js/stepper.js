@@ -56,7 +56,13 @@ function when(stepper, t) {
 export function steppersView(steppers, modes, timeline) {
   return steppers.map((stepper, i) => {
     const label = modes.find((m) => m.id === stepper.mode)?.label ?? stepper.mode;
-    const details = /** @type {HTMLDetailsElement} */ (h('details', { class: 'stepper-mode', open: i === 0, dataset: { mode: stepper.mode } }, h('summary', { text: `${label}: ${summaryOf(stepper)}` })));
+    const details = /** @type {HTMLDetailsElement} */ (
+      h(
+        'details',
+        { class: 'stepper-mode', open: i === 0, dataset: { mode: stepper.mode } },
+        h('summary', { text: `${label}: ${summaryOf(stepper)}` }),
+      )
+    );
     details.append(stepperView(stepper, label, timeline, i === 0));
     return details;
   });
@@ -84,13 +90,36 @@ function stepperView(stepper, label, timeline, marked) {
   let playing = 0;
   const findingAt = new Map(stepper.findings.map((f, i) => [f.step, i]));
 
-  const button = (/** @type {string | (Node | string)[]} */ text, /** @type {Record<string, unknown>} */ attrs, /** @type {() => void} */ onclick) => h('button', { type: 'button', ...attrs, onclick }, text);
+  const button = (
+    /** @type {string | (Node | string)[]} */ text,
+    /** @type {Record<string, unknown>} */ attrs,
+    /** @type {() => void} */ onclick,
+  ) => h('button', { type: 'button', ...attrs, onclick }, text);
   const arrow = (/** @type {string} */ glyph) => h('span', { 'aria-hidden': 'true', text: glyph });
-  const prev = button([arrow('◀ '), 'Previous'], { class: 'step-prev', 'aria-keyshortcuts': 'ArrowLeft' }, () => go(at - 1));
-  const next = button(['Next', arrow(' ▶')], { class: 'step-next', 'aria-keyshortcuts': 'ArrowRight' }, () => go(at + 1));
-  const play = button('Play', { class: 'step-play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'P' }, () => toggle());
-  const jump = button(`Next ${stepper.finding}`, { class: 'step-finding', 'aria-keyshortcuts': 'N', disabled: stepper.findings.length === 0 }, () => nextFinding());
-  const slider = /** @type {HTMLInputElement} */ (h('input', { type: 'range', min: 1, max: last + 1, value: 1, class: 'step-slider', 'aria-label': `Step of ${label}` }));
+  const prev = button([arrow('◀ '), 'Previous'], { class: 'step-prev', 'aria-keyshortcuts': 'ArrowLeft' }, () =>
+    go(at - 1),
+  );
+  const next = button(['Next', arrow(' ▶')], { class: 'step-next', 'aria-keyshortcuts': 'ArrowRight' }, () =>
+    go(at + 1),
+  );
+  const play = button('Play', { class: 'step-play', 'aria-pressed': 'false', 'aria-keyshortcuts': 'P' }, () =>
+    toggle(),
+  );
+  const jump = button(
+    `Next ${stepper.finding}`,
+    { class: 'step-finding', 'aria-keyshortcuts': 'N', disabled: stepper.findings.length === 0 },
+    () => nextFinding(),
+  );
+  const slider = /** @type {HTMLInputElement} */ (
+    h('input', {
+      type: 'range',
+      min: 1,
+      max: last + 1,
+      value: 1,
+      class: 'step-slider',
+      'aria-label': `Step of ${label}`,
+    })
+  );
   slider.addEventListener('input', () => go(Number(slider.value) - 1));
   const now = h('p', { class: 'step-now', 'aria-live': 'polite' });
   const explain = h('div', { class: 'step-explain' });
@@ -105,8 +134,25 @@ function stepperView(stepper, label, timeline, marked) {
       dataset: { mode: stepper.mode },
       onkeydown: (/** @type {KeyboardEvent} */ e) => keys(e),
     },
-    h('p', { class: 'muted step-note' }, stepper.note, ' ', findingsLine(stepper), ' Keys: ← → step, Home/End, N next ', stepper.finding, ', P play.'),
-    h('div', { class: 'step-controls' }, prev, play, next, jump, h('label', { class: 'step-slider-label' }, 'Step ', slider)),
+    h(
+      'p',
+      { class: 'muted step-note' },
+      stepper.note,
+      ' ',
+      findingsLine(stepper),
+      ' Keys: ← → step, Home/End, N next ',
+      stepper.finding,
+      ', P play.',
+    ),
+    h(
+      'div',
+      { class: 'step-controls' },
+      prev,
+      play,
+      next,
+      jump,
+      h('label', { class: 'step-slider-label' }, 'Step ', slider),
+    ),
     now,
     explain,
     state,
@@ -173,7 +219,11 @@ function stepperView(stepper, label, timeline, marked) {
       replace(now, 'No steps were recorded.');
       return;
     }
-    replace(now, h('strong', { text: `Step ${(at + 1).toLocaleString('en-US')} of ${steps.length.toLocaleString('en-US')}` }), ` · ${when(stepper, step.t)} · ${describeStep(step, stepper.shared)}`);
+    replace(
+      now,
+      h('strong', { text: `Step ${(at + 1).toLocaleString('en-US')} of ${steps.length.toLocaleString('en-US')}` }),
+      ` · ${when(stepper, step.t)} · ${describeStep(step, stepper.shared)}`,
+    );
     showFinding();
     replace(state, stateTable(stepper, at));
     // A scheduler's steps have no time to mark on the timeline.
@@ -185,7 +235,15 @@ function stepperView(stepper, label, timeline, marked) {
     explain.className = i === undefined ? 'step-explain' : 'step-explain finding';
     if (i === undefined) {
       const ahead = stepper.findings.find((f) => f.step > at);
-      replace(explain, h('p', { class: 'muted', text: ahead ? `The next ${stepper.finding} is at step ${(ahead.step + 1).toLocaleString('en-US')}.` : `No ${stepper.finding} after this step.` }));
+      replace(
+        explain,
+        h('p', {
+          class: 'muted',
+          text: ahead
+            ? `The next ${stepper.finding} is at step ${(ahead.step + 1).toLocaleString('en-US')}.`
+            : `No ${stepper.finding} after this step.`,
+        }),
+      );
       return;
     }
     const title = `${stepper.finding[0].toUpperCase()}${stepper.finding.slice(1)} ${i + 1} of ${stepper.findings.length}: `;
@@ -216,7 +274,8 @@ function stateAt(stepper, at) {
   /** @type {number | null} */
   let shared = null;
   let memory = false;
-  for (const step of stepper.steps) threads.has(step.thread) || threads.set(step.thread, { read: null, wrote: null, last: '', waits: null });
+  for (const step of stepper.steps)
+    threads.has(step.thread) || threads.set(step.thread, { read: null, wrote: null, last: '', waits: null });
   for (let i = 0; i <= at; i++) {
     const s = stepper.steps[i];
     const th = /** @type {ThreadState} every thread was added above */ (threads.get(s.thread));
@@ -243,22 +302,59 @@ function stateTable(stepper, at) {
   const current = stepper.steps[at]?.thread;
   const locks = stepper.locks.length > 0;
   const names = [...threads.keys()].sort(collator.compare);
-  const heads = ['Thread', ...(memory ? [`Its copy (last read)`, 'Last wrote'] : []), ...(locks ? ['Holds', 'Waits for'] : []), 'Its last step'];
+  const heads = [
+    'Thread',
+    ...(memory ? [`Its copy (last read)`, 'Last wrote'] : []),
+    ...(locks ? ['Holds', 'Waits for'] : []),
+    'Its last step',
+  ];
   const rows = names.map((name) => {
     const th = /** @type {ThreadState} */ (threads.get(name));
-    const holds = [...holders].filter(([, who]) => who === name).map(([lock]) => lock).join(', ');
-    const cells = [...(memory ? [th.read ?? '—', th.wrote ?? '—'] : []), ...(locks ? [holds || '—', th.waits ?? '—'] : []), th.last || '(not started)'];
-    return h('tr', { class: name === current ? 'current' : undefined }, h('th', { scope: 'row', text: name }), ...cells.map((c) => h('td', { text: String(c) })));
+    const holds = [...holders]
+      .filter(([, who]) => who === name)
+      .map(([lock]) => lock)
+      .join(', ');
+    const cells = [
+      ...(memory ? [th.read ?? '—', th.wrote ?? '—'] : []),
+      ...(locks ? [holds || '—', th.waits ?? '—'] : []),
+      th.last || '(not started)',
+    ];
+    return h(
+      'tr',
+      { class: name === current ? 'current' : undefined },
+      h('th', { scope: 'row', text: name }),
+      ...cells.map((c) => h('td', { text: String(c) })),
+    );
   });
-  const sharedLine = memory ? h('p', { class: 'step-shared' }, `Shared ${stepper.shared} after this step: `, h('strong', { text: String(shared ?? '—') })) : null;
-  const lockLine = locks ? h('p', { class: 'step-locks' }, 'Locks after this step: ', [...holders].map(([lock, who]) => `${lock} ${who ? `held by ${who}` : 'free'}`).join(' · ')) : null;
+  const sharedLine = memory
+    ? h(
+        'p',
+        { class: 'step-shared' },
+        `Shared ${stepper.shared} after this step: `,
+        h('strong', { text: String(shared ?? '—') }),
+      )
+    : null;
+  const lockLine = locks
+    ? h(
+        'p',
+        { class: 'step-locks' },
+        'Locks after this step: ',
+        [...holders].map(([lock, who]) => `${lock} ${who ? `held by ${who}` : 'free'}`).join(' · '),
+      )
+    : null;
   return [
     sharedLine,
     lockLine,
     h(
       'div',
       { class: 'table-wrap' },
-      h('table', { class: 'data step-threads' }, h('caption', { text: `Each thread after step ${(at + 1).toLocaleString('en-US')}` }), h('thead', {}, h('tr', {}, ...heads.map((c) => h('th', { scope: 'col', text: c })))), h('tbody', {}, ...rows)),
+      h(
+        'table',
+        { class: 'data step-threads' },
+        h('caption', { text: `Each thread after step ${(at + 1).toLocaleString('en-US')}` }),
+        h('thead', {}, h('tr', {}, ...heads.map((c) => h('th', { scope: 'col', text: c })))),
+        h('tbody', {}, ...rows),
+      ),
     ),
   ];
 }
@@ -275,35 +371,83 @@ function waitGraph(graph, steps, clock) {
   /** @type {string[]} */
   const order = [];
   const nextOf = new Map(graph.edges.map(([from, to]) => [from, to]));
-  for (let /** @type {string | undefined} */ node = graph.cycle[0]; node !== undefined && !order.includes(node); node = nextOf.get(node)) order.push(node);
+  for (
+    let /** @type {string | undefined} */ node = graph.cycle[0];
+    node !== undefined && !order.includes(node);
+    node = nextOf.get(node)
+  )
+    order.push(node);
   for (const [from, to] of graph.edges) for (const node of [from, to]) if (!order.includes(node)) order.push(node);
   const size = 320;
   const radius = 115;
   const centre = size / 2;
-  const place = new Map(order.map((node, i) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * i) / order.length;
-    return [node, { x: centre + radius * Math.cos(angle), y: centre + radius * Math.sin(angle) }];
-  }));
+  const place = new Map(
+    order.map((node, i) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / order.length;
+      return [node, { x: centre + radius * Math.cos(angle), y: centre + radius * Math.sin(angle) }];
+    }),
+  );
   const threads = new Set(graph.cycle);
-  const picture = svg('svg', { class: 'wait-graph', width: size, height: size, viewBox: `0 0 ${size} ${size}`, role: 'img', 'aria-label': `Wait-for graph: ${graph.edges.map(([a, b, what]) => `${a} ${what} ${b}`).join('; ')}` });
-  picture.append(svg('defs', {}, svg('marker', { id: 'wait-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'wait-arrow-head' }))));
+  const picture = svg('svg', {
+    class: 'wait-graph',
+    width: size,
+    height: size,
+    viewBox: `0 0 ${size} ${size}`,
+    role: 'img',
+    'aria-label': `Wait-for graph: ${graph.edges.map(([a, b, what]) => `${a} ${what} ${b}`).join('; ')}`,
+  });
+  picture.append(
+    svg(
+      'defs',
+      {},
+      svg(
+        'marker',
+        {
+          id: 'wait-arrow',
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: 'auto-start-reverse',
+        },
+        svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'wait-arrow-head' }),
+      ),
+    ),
+  );
   for (const [from, to, what] of graph.edges) {
     // Every edge's ends are in `order`, so placed.
     const [a, b] = /** @type {{x: number, y: number}[]} */ ([place.get(from), place.get(to)]);
     const [dx, dy] = [b.x - a.x, b.y - a.y];
     const length = Math.hypot(dx, dy) || 1;
     const pad = 30; // stop short of the node's label
-    const line = svg('line', { x1: a.x + (dx * pad) / length, y1: a.y + (dy * pad) / length, x2: b.x - (dx * pad) / length, y2: b.y - (dy * pad) / length, class: `wait-edge ${what === 'waits for' ? 'waits' : 'held'}`, 'marker-end': 'url(#wait-arrow)' });
+    const line = svg('line', {
+      x1: a.x + (dx * pad) / length,
+      y1: a.y + (dy * pad) / length,
+      x2: b.x - (dx * pad) / length,
+      y2: b.y - (dy * pad) / length,
+      class: `wait-edge ${what === 'waits for' ? 'waits' : 'held'}`,
+      'marker-end': 'url(#wait-arrow)',
+    });
     // The label sits beside its arrow, on the outer side of the circle.
     const [mx, my] = [(a.x + b.x) / 2, (a.y + b.y) / 2];
     const [nx, ny] = [-dy / length, dx / length];
     const side = (mx - centre) * nx + (my - centre) * ny >= 0 ? 1 : -1;
-    picture.append(line, svg('text', { x: mx + side * nx * 16, y: my + side * ny * 16 + 4, class: 'wait-edge-label', 'text-anchor': 'middle' }, what));
+    picture.append(
+      line,
+      svg(
+        'text',
+        { x: mx + side * nx * 16, y: my + side * ny * 16 + 4, class: 'wait-edge-label', 'text-anchor': 'middle' },
+        what,
+      ),
+    );
   }
   for (const [node, { x, y }] of place) {
     const thread = threads.has(node);
     picture.append(
-      thread ? svg('rect', { x: x - 34, y: y - 13, width: 68, height: 26, rx: 6, class: 'wait-node thread' }) : svg('circle', { cx: x, cy: y, r: 24, class: 'wait-node lock' }),
+      thread
+        ? svg('rect', { x: x - 34, y: y - 13, width: 68, height: 26, rx: 6, class: 'wait-node thread' })
+        : svg('circle', { cx: x, cy: y, r: 24, class: 'wait-node lock' }),
       svg('text', { x, y: y + 4, class: 'wait-node-label', 'text-anchor': 'middle' }, node),
     );
   }

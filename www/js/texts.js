@@ -41,7 +41,15 @@ export function withTexts(topic, className, render) {
   topicTexts(topic)
     .then(render)
     .then((nodes) => replace(box, ...nodes))
-    .catch((error) => replace(box, h('p', { class: 'notice', text: `This text could not be loaded (${error.message ?? error}); the topic still runs.` })))
+    .catch((error) =>
+      replace(
+        box,
+        h('p', {
+          class: 'notice',
+          text: `This text could not be loaded (${error.message ?? error}); the topic still runs.`,
+        }),
+      ),
+    )
     .finally(() => box.removeAttribute('aria-busy'));
   return box;
 }
@@ -51,5 +59,7 @@ export function withTexts(topic, className, render) {
  * @param {Topic} topic
  */
 export function explanationView(topic) {
-  return withTexts(topic, 'explanation', (texts) => texts.explanation.split(/\n\s*\n/).map((p) => h('p', { text: p.trim() })));
+  return withTexts(topic, 'explanation', (texts) =>
+    texts.explanation.split(/\n\s*\n/).map((p) => h('p', { text: p.trim() })),
+  );
 }

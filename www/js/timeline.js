@@ -51,7 +51,13 @@ export const KINDS = {
 const KIND_IDS = Object.keys(KINDS);
 /** The canvas's colours: the CSS custom properties and fill-opacities of `.span-*` in style.css. */
 /** @type {Record<string, [variable: string, alpha: number]>} */
-const KIND_LOOK = { run: ['--run', 1], wait: ['--wait', 0.55], io: ['--io', 0.6], spawn: ['--spawn', 1], copy: ['--copy', 1] };
+const KIND_LOOK = {
+  run: ['--run', 1],
+  wait: ['--wait', 0.55],
+  io: ['--io', 0.6],
+  spawn: ['--spawn', 1],
+  copy: ['--copy', 1],
+};
 
 /** Sorts "thread 2" before "thread 10" (one collator: `localeCompare` with options builds one per call). */
 const collator = new Intl.Collator(undefined, { numeric: true });
@@ -71,9 +77,15 @@ class Groups {
     for (let i = from; i < to; i++) {
       const span = spans[i];
       let group = this.byMode.get(span.mode);
-      if (!group) this.byMode.set(span.mode, (group = { mode: span.mode, start: Infinity, end: -Infinity, lanes: new Map() }));
+      if (!group) {
+        group = { mode: span.mode, start: Infinity, end: -Infinity, lanes: new Map() };
+        this.byMode.set(span.mode, group);
+      }
       let lane = group.lanes.get(span.lane);
-      if (!lane) group.lanes.set(span.lane, (lane = { spans: [], kinds: new Set() }));
+      if (!lane) {
+        lane = { spans: [], kinds: new Set() };
+        group.lanes.set(span.lane, lane);
+      }
       lane.spans.push(span);
       lane.kinds.add(span.kind);
       if (span.start < group.start) group.start = span.start;
@@ -166,8 +178,17 @@ export class TimelineView {
     const px = (/** @type {number} */ n) => `${Number(n).toFixed(1)}px`;
     const line = h('div', { class: 'step-marker step-marker-line', 'aria-hidden': 'true' });
     Object.assign(line.style, { left: px(x), top: px(top), height: px(frame.rows.size * LANE_HEIGHT * zoom) });
-    const ring = h('div', { class: 'step-marker step-marker-ring', 'aria-hidden': 'true', dataset: { lane: this.mark.lane } });
-    Object.assign(ring.style, { left: px(x - 7), top: px(top + row * LANE_HEIGHT * zoom), width: '14px', height: px(LANE_HEIGHT * zoom) });
+    const ring = h('div', {
+      class: 'step-marker step-marker-ring',
+      'aria-hidden': 'true',
+      dataset: { lane: this.mark.lane },
+    });
+    Object.assign(ring.style, {
+      left: px(x - 7),
+      top: px(top + row * LANE_HEIGHT * zoom),
+      width: '14px',
+      height: px(LANE_HEIGHT * zoom),
+    });
     block.figure.append(line, ring);
   }
 
@@ -209,7 +230,8 @@ export class TimelineView {
     if (!this.groups.continuedBy(spans)) this.groups = new Groups();
     const sliced = spans.length > AT_ONCE_SPANS;
     // What the run drew while it went on stays until the finished drawing replaces it.
-    if (sliced && !this.element.childElementCount) replace(this.element, h('p', { class: 'muted', text: `Drawing ${spans.length.toLocaleString('en-US')} spans…` }));
+    if (sliced && !this.element.childElementCount)
+      replace(this.element, h('p', { class: 'muted', text: `Drawing ${spans.length.toLocaleString('en-US')} spans…` }));
     this.element.dataset.drawn = 'false';
     (async () => {
       const version = this.version;
@@ -245,7 +267,14 @@ export class TimelineView {
     /** @type {Block[]} */
     const blocks = [];
     for (const group of groups) {
-      const block = await modeBlock(group, modeLabel(this.modes, group.mode), scale, plotWidth, slicer, this.blocks.get(group.mode));
+      const block = await modeBlock(
+        group,
+        modeLabel(this.modes, group.mode),
+        scale,
+        plotWidth,
+        slicer,
+        this.blocks.get(group.mode),
+      );
       if (!block || version !== this.version) return;
       blocks.push(block);
     }
@@ -253,7 +282,8 @@ export class TimelineView {
     // Only new figures change the page's structure; a redrawn canvas changes only its pixels.
     const figures = blocks.map((b) => b.figure);
     const shown = [...this.element.children];
-    if (shown[0] !== this.legend || shown.length !== figures.length + 1 || figures.some((f, i) => shown[i + 1] !== f)) replace(this.element, this.legend, ...figures);
+    if (shown[0] !== this.legend || shown.length !== figures.length + 1 || figures.some((f, i) => shown[i + 1] !== f))
+      replace(this.element, this.legend, ...figures);
     this.element.dataset.drawn = 'true';
     this.placeMark();
   }
@@ -299,7 +329,14 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
   }
   const view = { ...group, label, laneCount: lanes.length };
   /** @type {Frame} */
-  const frame = { group: view, rows, scale, plotWidth, width: LABEL_WIDTH + plotWidth + 10, height: shown.length * LANE_HEIGHT + 22 };
+  const frame = {
+    group: view,
+    rows,
+    scale,
+    plotWidth,
+    width: LABEL_WIDTH + plotWidth + 10,
+    height: shown.length * LANE_HEIGHT + 22,
+  };
   const summarised = count > DETAIL_SPANS;
   const reuse = summarised && old?.canvas?.dataset.size === `${frame.width}x${frame.height}` ? old : undefined;
   const chart = summarised ? await canvasChart(frame, slicer, reuse?.canvas) : svgChart(frame);
@@ -309,7 +346,9 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
   chart.dataset.spans = String(count);
   const more = lanes.length - shown.length;
   const notes = [
-    summarised ? `${count.toLocaleString('en-US')} spans, summarised: each pixel column shows how much of its time each lane spent on each kind. Point at a lane for the span there; every span is in the table below.` : '',
+    summarised
+      ? `${count.toLocaleString('en-US')} spans, summarised: each pixel column shows how much of its time each lane spent on each kind. Point at a lane for the span there; every span is in the table below.`
+      : '',
     more > 0 ? `+${more} more lanes (all are in the table below).` : '',
   ].filter(Boolean);
   const caption = ` — ${lanes.length} lane${lanes.length === 1 ? '' : 's'}, ${ms(group.end - group.start)}`;
@@ -318,8 +357,18 @@ async function modeBlock(group, label, scale, plotWidth, slicer, old) {
     reuse.note.textContent = notes.join(' ');
     return { ...reuse, frame };
   }
-  const block = { caption: document.createTextNode(caption), note: h('p', { class: 'muted', text: notes.join(' ') }), canvas: summarised ? /** @type {HTMLCanvasElement} */ (chart) : null };
-  const figure = h('figure', { class: 'timeline-mode' }, h('figcaption', {}, h('strong', { text: label }), block.caption), chart, block.note);
+  const block = {
+    caption: document.createTextNode(caption),
+    note: h('p', { class: 'muted', text: notes.join(' ') }),
+    canvas: summarised ? /** @type {HTMLCanvasElement} */ (chart) : null,
+  };
+  const figure = h(
+    'figure',
+    { class: 'timeline-mode' },
+    h('figcaption', {}, h('strong', { text: label }), block.caption),
+    chart,
+    block.note,
+  );
   return { ...block, figure, chart: /** @type {HTMLElement} */ (/** @type {unknown} */ (chart)), frame };
 }
 
@@ -347,14 +396,31 @@ function svgChart(frame) {
   const chart = svg('svg', { class: 'timeline-chart', width, height, role: 'img', 'aria-label': ariaLabel(group) });
   for (const [lane, row] of rows) {
     const y = row * LANE_HEIGHT;
-    chart.append(svg('text', { x: LABEL_WIDTH - 6, y: y + LANE_HEIGHT - 5, class: 'lane-label', 'text-anchor': 'end' }, lane));
-    chart.append(svg('line', { x1: LABEL_WIDTH, x2: LABEL_WIDTH + plotWidth, y1: y + LANE_HEIGHT - 0.5, y2: y + LANE_HEIGHT - 0.5, class: 'lane-rule' }));
+    chart.append(
+      svg('text', { x: LABEL_WIDTH - 6, y: y + LANE_HEIGHT - 5, class: 'lane-label', 'text-anchor': 'end' }, lane),
+    );
+    chart.append(
+      svg('line', {
+        x1: LABEL_WIDTH,
+        x2: LABEL_WIDTH + plotWidth,
+        y1: y + LANE_HEIGHT - 0.5,
+        y2: y + LANE_HEIGHT - 0.5,
+        class: 'lane-rule',
+      }),
+    );
   }
   for (const span of shownSpans(group, rows)) {
     const row = /** @type {number} */ (rows.get(span.lane));
     const x = LABEL_WIDTH + (span.start - group.start) * scale;
     const w = Math.max((span.end - span.start) * scale, 1);
-    const rect = svg('rect', { x, y: row * LANE_HEIGHT + 2, width: w, height: LANE_HEIGHT - 5, class: `span span-${span.kind}`, rx: 2 });
+    const rect = svg('rect', {
+      x,
+      y: row * LANE_HEIGHT + 2,
+      width: w,
+      height: LANE_HEIGHT - 5,
+      class: `span span-${span.kind}`,
+      rx: 2,
+    });
     rect.append(svg('title', {}, describe(span)));
     chart.append(rect);
   }
@@ -391,7 +457,16 @@ async function canvasChart(frame, slicer, into = null) {
     }
     if (slicer.due() && !(await slicer.pause())) return null;
   }
-  const canvas = into ?? /** @type {HTMLCanvasElement} */ (h('canvas', { class: 'timeline-chart', width: width * ratio, height: height * ratio, dataset: { drawn: 'summary', size: `${width}x${height}` } }));
+  const canvas =
+    into ??
+    /** @type {HTMLCanvasElement} */ (
+      h('canvas', {
+        class: 'timeline-chart',
+        width: width * ratio,
+        height: height * ratio,
+        dataset: { drawn: 'summary', size: `${width}x${height}` },
+      })
+    );
   canvas.style.width = `${width}px`;
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', `${ariaLabel(group)}, summarised; the table below lists every span`);
@@ -418,7 +493,8 @@ async function canvasChart(frame, slicer, into = null) {
         if (cover[at + k] <= 0) continue;
         reached += cover[at + k] * fit * barHeight;
         const next = base - Math.round(reached);
-        for (let y = next; y < top; y++) pixels.fill(colours[k], y * stride + col * ratio, y * stride + (col + 1) * ratio);
+        for (let y = next; y < top; y++)
+          pixels.fill(colours[k], y * stride + col * ratio, y * stride + (col + 1) * ratio);
         top = next;
       }
     }
@@ -469,7 +545,8 @@ function look() {
     const [variable, alpha] = KIND_LOOK[id] ?? ['--muted', 1];
     return pixel(cssColour(variable), panel, alpha);
   });
-  return (looks = { colours, muted: cssRgb('--muted'), rule: cssRgb('--rule'), tick: cssRgb('--tick') });
+  looks = { colours, muted: cssRgb('--muted'), rule: cssRgb('--rule'), tick: cssRgb('--tick') };
+  return looks;
 }
 
 /**
@@ -506,7 +583,10 @@ function pointAt(canvas) {
     }
     const spans = /** @type {Lane} */ (group.lanes.get(lane)).spans;
     let list = sorted.get(spans);
-    if (!list || list.length !== spans.length) sorted.set(spans, (list = [...spans].sort((a, b) => a.start - b.start)));
+    if (!list || list.length !== spans.length) {
+      list = [...spans].sort((a, b) => a.start - b.start);
+      sorted.set(spans, list);
+    }
     // The last span starting before t, then back a little for one still going (spans may nest).
     let lo = 0;
     let hi = list.length;
@@ -556,7 +636,16 @@ function legend() {
     'ul',
     { class: 'legend', 'aria-label': 'Legend' },
     ...Object.entries(KINDS).map(([kind, text]) =>
-      h('li', {}, svg('svg', { width: 14, height: 10, 'aria-hidden': 'true' }, svg('rect', { width: 14, height: 10, class: `span span-${kind}` })), text),
+      h(
+        'li',
+        {},
+        svg(
+          'svg',
+          { width: 14, height: 10, 'aria-hidden': 'true' },
+          svg('rect', { width: 14, height: 10, class: `span span-${kind}` }),
+        ),
+        text,
+      ),
     ),
   );
 }
@@ -569,10 +658,23 @@ function legend() {
  */
 export function timelineTable(spans, modes) {
   const columns = ['Mode', 'Lane', 'What', 'Kind', 'Start', 'End', 'Duration'];
-  return pagedTable(columns, spans.length, (i) => {
-    const s = spans[i];
-    return [modeLabel(modes, s.mode), s.lane, s.label, KINDS[s.kind] ?? s.kind, ms(s.start), ms(s.end), ms(s.end - s.start)];
-  }, { numeric: [4, 5, 6], noun: 'spans', label: 'Timeline as a table' });
+  return pagedTable(
+    columns,
+    spans.length,
+    (i) => {
+      const s = spans[i];
+      return [
+        modeLabel(modes, s.mode),
+        s.lane,
+        s.label,
+        KINDS[s.kind] ?? s.kind,
+        ms(s.start),
+        ms(s.end),
+        ms(s.end - s.start),
+      ];
+    },
+    { numeric: [4, 5, 6], noun: 'spans', label: 'Timeline as a table' },
+  );
 }
 
 /**
@@ -583,7 +685,12 @@ export function timelineTable(spans, modes) {
  * @param {(i: number) => (string | number)[]} cells
  * @param {{numeric?: number[], noun?: string, page?: number, label?: string}} [options] label: what the table holds, for its scroll box
  */
-export function pagedTable(columns, count, cells, { numeric = [], noun = 'rows', page = TABLE_PAGE, label = 'Table' } = {}) {
+export function pagedTable(
+  columns,
+  count,
+  cells,
+  { numeric = [], noun = 'rows', page = TABLE_PAGE, label = 'Table' } = {},
+) {
   const body = h('tbody');
   const status = h('span', { class: 'muted' });
   let made = 0;
@@ -592,7 +699,10 @@ export function pagedTable(columns, count, cells, { numeric = [], noun = 'rows',
   function showNext() {
     const until = Math.min(count, made + page);
     const rows = [];
-    for (; made < until; made++) rows.push(h('tr', {}, ...cells(made).map((text, c) => h('td', { class: numeric.includes(c) ? 'num' : undefined, text }))));
+    for (; made < until; made++)
+      rows.push(
+        h('tr', {}, ...cells(made).map((text, c) => h('td', { class: numeric.includes(c) ? 'num' : undefined, text }))),
+      );
     body.append(...rows);
     status.textContent = `${made.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} ${noun} shown.`;
     more.textContent = `Show ${Math.min(page, count - made).toLocaleString('en-US')} more`;
@@ -601,7 +711,12 @@ export function pagedTable(columns, count, cells, { numeric = [], noun = 'rows',
   showNext();
   return scrollBox(
     label,
-    h('table', { class: 'data' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))), body),
+    h(
+      'table',
+      { class: 'data' },
+      h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', text: c })))),
+      body,
+    ),
     footer,
   );
 }

@@ -66,7 +66,14 @@ export function topicPage(page) {
     // Run waits for the engine, and for its part that has this topic (a topic of another part
     // starts that part's engine; see engine-client.js).
     const canRun = page.ready && engine().runs(topic.id);
-    const results = h('div', { class: 'results', id: 'results' }, h('p', { class: 'muted', text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.' }));
+    const results = h(
+      'div',
+      { class: 'results', id: 'results' },
+      h('p', {
+        class: 'muted',
+        text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.',
+      }),
+    );
     const history = h('div', { class: 'history-view' }, historyTable(topic));
     const formStatus = h('p', { class: 'form-status', role: 'alert' });
     // The address bar's values until Rust has checked them (below, once the engine is ready).
@@ -94,8 +101,12 @@ export function topicPage(page) {
       }, 150);
     };
 
-    const runButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !canRun }));
-    const stopButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => page.runs.stop() }));
+    const runButton = /** @type {HTMLButtonElement} */ (
+      h('button', { type: 'submit', class: 'primary', id: 'run', text: 'Run', disabled: !canRun })
+    );
+    const stopButton = /** @type {HTMLButtonElement} */ (
+      h('button', { type: 'button', id: 'stop', text: 'Stop', disabled: true, onclick: () => page.runs.stop() })
+    );
     const presetButtons = topic.presets.map((p) =>
       h('button', {
         type: 'button',
@@ -134,9 +145,21 @@ export function topicPage(page) {
         },
       },
       // Without the parameters panel the fields are hidden, and Run and Stop stay.
-      h('div', { class: 'fields-and-presets', hidden: !page.display.panels.has('params') }, form.element, h('div', { class: 'presets' }, ...presetButtons, resetButton)),
+      h(
+        'div',
+        { class: 'fields-and-presets', hidden: !page.display.panels.has('params') },
+        form.element,
+        h('div', { class: 'presets' }, ...presetButtons, resetButton),
+      ),
       predictionBox(topic, page.display.prompt),
-      h('div', { class: 'actions' }, runButton, stopButton, page.embed ? null : embedButton(topic), page.embed ? null : exerciseBuilder(topic, () => form.values())),
+      h(
+        'div',
+        { class: 'actions' },
+        runButton,
+        stopButton,
+        page.embed ? null : embedButton(topic),
+        page.embed ? null : exerciseBuilder(topic, () => form.values()),
+      ),
       formStatus,
     );
 
@@ -159,7 +182,10 @@ export function topicPage(page) {
       if (!shown()) return; // the learner went to another topic meanwhile: no run of a form not shown
       const unplaced = form.setErrors(answer.errors);
       if (!answer.ok) {
-        replace(formStatus, unplaced.length ? unplaced.join(' ') : 'Some parameters are not valid: see the messages next to the fields.');
+        replace(
+          formStatus,
+          unplaced.length ? unplaced.join(' ') : 'Some parameters are not valid: see the messages next to the fields.',
+        );
         /** @type {HTMLElement | null} */ (controls.querySelector('[aria-invalid="true"]'))?.focus();
         return;
       }
@@ -173,7 +199,13 @@ export function topicPage(page) {
     const view = { results, history, runButton, stopButton };
     page.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
-    const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) => h('section', { class: 'panel', dataset: { panel }, hidden: !page.display.panels.has(panel) }, h('h2', { text: title }), ...content);
+    const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) =>
+      h(
+        'section',
+        { class: 'panel', dataset: { panel }, hidden: !page.display.panels.has(panel) },
+        h('h2', { text: title }),
+        ...content,
+      );
     const code = { rust: page.display.panels.has('code'), python: page.display.panels.has('python') };
     replace(
       page.app,
@@ -182,7 +214,12 @@ export function topicPage(page) {
       notices,
       isolation,
       page.display.panels.has('explanation') ? explanationView(topic) : null,
-      h('section', { class: 'panel', dataset: { panel: 'params' } }, h('h2', { text: page.display.panels.has('params') ? 'Parameters' : 'Run' }), controls),
+      h(
+        'section',
+        { class: 'panel', dataset: { panel: 'params' } },
+        h('h2', { text: page.display.panels.has('params') ? 'Parameters' : 'Run' }),
+        controls,
+      ),
       titled('results', 'Results', results),
       schedulerPanel(topic),
       titled('history', 'Last runs', history),
@@ -197,7 +234,15 @@ export function topicPage(page) {
     // A value Rust ignored comes back as its own default, sized for 2 cores: the page's follows this machine.
     for (const { field } of checked.errors) if (Object.hasOwn(defaults, field)) checked.params[field] = defaults[field];
     if (page.ready && !canRun) engineIsReady();
-    replace(notices, ...page.display.problems.map(notice), ...checked.errors.map((e) => notice(`Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`)));
+    replace(
+      notices,
+      ...page.display.problems.map(notice),
+      ...checked.errors.map((e) =>
+        notice(
+          `Ignored ${e.field}=${String(Object.hasOwn(rawParams, e.field) ? rawParams[e.field] : '').slice(0, 40)}: ${e.message}. Using the default instead.`,
+        ),
+      ),
+    );
     replace(isolation, isolationNotice(topic)); // with the engine's own caps
     if (edited) return validateSoon(form.values());
     form.setValues(checked.params);
@@ -214,8 +259,15 @@ export function topicPage(page) {
     if (!goal || !page.display.panels.has('results')) return null;
     const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
     // Not once its topic has gone: its first question would switch the engine back to its part.
-    import('./scheduler.js').then(({ mountScheduler }) => page.topic === topic && mountScheduler(body, topic.id, goal, page.engineReady));
-    return h('section', { class: 'panel', dataset: { panel: 'schedule' } }, h('h2', { text: 'Be the scheduler' }), body);
+    import('./scheduler.js').then(
+      ({ mountScheduler }) => page.topic === topic && mountScheduler(body, topic.id, goal, page.engineReady),
+    );
+    return h(
+      'section',
+      { class: 'panel', dataset: { panel: 'schedule' } },
+      h('h2', { text: 'Be the scheduler' }),
+      body,
+    );
   }
 
   /** Once the engine can run: Run works, and the topic shown says so. */
@@ -271,7 +323,15 @@ export function topicPage(page) {
    */
   function fullPageLink(topic, values) {
     if (page.caps.isolated) return [];
-    return [h('a', { href: fullPageUrl(topic, values), target: '_blank', rel: 'noopener', text: 'Open this topic in a full page' }), ', where it page.runs.'];
+    return [
+      h('a', {
+        href: fullPageUrl(topic, values),
+        target: '_blank',
+        rel: 'noopener',
+        text: 'Open this topic in a full page',
+      }),
+      ', where it page.runs.',
+    ];
   }
 
   /** @param {Topic} topic */
@@ -291,14 +351,27 @@ export function topicPage(page) {
           // no page may, which fails closed).
           const src = new URL(`embed.html${query}&origin=https://course.example`, window.location.href).href;
           // The values that differ from the defaults, numbers as numbers.
-          const numeric = new Set(topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name));
-          const params = Object.fromEntries([...new URLSearchParams(query)].filter(([key]) => key !== 'topic').map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]));
+          const numeric = new Set(
+            topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name),
+          );
+          const params = Object.fromEntries(
+            [...new URLSearchParams(query)]
+              .filter(([key]) => key !== 'topic')
+              .map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]),
+          );
           // Text inside an HTML attribute quoted with `quote`.
-          const attribute = (/** @type {string} */ text, quote = '"') => text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
+          const attribute = (/** @type {string} */ text, quote = '"') =>
+            text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
           replace(
             box,
-            snippetBox('With the helper (resizes itself; the page can run and stop it)', `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`),
-            snippetBox('As a plain iframe: put your course site for https://course.example in origin= (only it may then drive the embed; without origin=, any page may)', `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`),
+            snippetBox(
+              'With the helper (resizes itself; the page can run and stop it)',
+              `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`,
+            ),
+            snippetBox(
+              'As a plain iframe: put your course site for https://course.example in origin= (only it may then drive the embed; without origin=, any page may)',
+              `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`,
+            ),
           );
           box.hidden = !box.hidden;
           /** @type {HTMLElement} */ (event.currentTarget).setAttribute('aria-expanded', String(!box.hidden));
@@ -314,7 +387,9 @@ export function topicPage(page) {
    * @param {string} snippet
    */
   function snippetBox(label, snippet) {
-    const area = /** @type {HTMLTextAreaElement} */ (h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' }));
+    const area = /** @type {HTMLTextAreaElement} */ (
+      h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' })
+    );
     area.value = snippet;
     const status = h('span', { class: 'code-status', role: 'status' });
     const copy = h('button', {
@@ -370,7 +445,10 @@ export function topicPage(page) {
           return shown;
         } catch (error) {
           console.error('could not show the run', error);
-          replace(view.results, h('p', { class: 'status failed', text: `The run ended but could not be shown: ${error}` }));
+          replace(
+            view.results,
+            h('p', { class: 'status failed', text: `The run ended but could not be shown: ${error}` }),
+          );
           announce(`The run ended but could not be shown: ${error}`);
           return { message: String(error) };
         }
@@ -389,7 +467,11 @@ export function topicPage(page) {
   async function show(outcome, view, topic, params) {
     if (outcome.outcome === 'unavailable') {
       const fullPage = page.caps.isolated ? undefined : fullPageUrl(topic, params);
-      replace(view.results, h('p', { class: 'status failed', text: `${outcome.message} ${threadsOffReason()}` }), h('p', {}, ...fullPageLink(topic, params)));
+      replace(
+        view.results,
+        h('p', { class: 'status failed', text: `${outcome.message} ${threadsOffReason()}` }),
+        h('p', {}, ...fullPageLink(topic, params)),
+      );
       return { message: outcome.message, fullPage };
     }
     if (outcome.outcome === 'finished') {
@@ -401,7 +483,10 @@ export function topicPage(page) {
     }
     if (outcome.outcome === 'rejected') {
       // Field messages go next to the fields of this run's topic, if its form is still shown.
-      const unplaced = page.topic === topic ? shownForm().setErrors(outcome.errors ?? []) : (outcome.errors ?? []).map((e) => e.message);
+      const unplaced =
+        page.topic === topic
+          ? shownForm().setErrors(outcome.errors ?? [])
+          : (outcome.errors ?? []).map((e) => e.message);
       replace(view.results, h('p', { class: 'status failed', text: [outcome.message, ...unplaced].join(' ') }));
       return { message: outcome.message, errors: outcome.errors };
     }
@@ -409,7 +494,11 @@ export function topicPage(page) {
       replace(view.results, h('p', { class: 'status stopped', text: outcome.message }));
       return { stopped: true, message: outcome.message };
     }
-    replace(view.results, h('p', { class: 'status failed', text: outcome.message }), outcome.note ? h('p', { class: 'muted', text: outcome.note }) : null);
+    replace(
+      view.results,
+      h('p', { class: 'status failed', text: outcome.message }),
+      outcome.note ? h('p', { class: 'muted', text: outcome.note }) : null,
+    );
     return { message: outcome.message };
   }
 
