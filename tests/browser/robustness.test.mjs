@@ -471,7 +471,9 @@ describe('faults end their run with a message, and the next run passes', () => {
 
   test('a thread that panics mid-run, on the page and in the embed', async () => {
     await onPage(
-      () => openPage(env.browser, `${env.url}?topic=cpu-map&tasks=8&numbers=200000000`),
+      // A run of many seconds (a sweep after the modes): the fault reaches the engine worker between
+      // two of its steps, and the panicking thread needs a worker of its own; a short run once ended first.
+      () => openPage(env.browser, `${env.url}?topic=cpu-map&tasks=8&numbers=250000000&sweep=8`),
       async ({ page }) => {
         await page.click('#run');
         await page.waitForFunction(() => document.body.dataset.running === 'true');
@@ -489,7 +491,7 @@ describe('faults end their run with a message, and the next run passes', () => {
       async ({ page }) => {
         const origin = new URL(env.url).origin;
         const pending = page.evaluate(() => {
-          window.send({ type: 'run', topic: 'cpu-map', params: { tasks: 8, numbers: 200000000 }, requestId: 'long' });
+          window.send({ type: 'run', topic: 'cpu-map', params: { tasks: 8, numbers: 250000000, sweep: 8 }, requestId: 'long' });
         });
         await pending;
         await page.frame({ url: /embed\.html/ })?.waitForFunction(() => document.body.dataset.running === 'true');
