@@ -491,7 +491,12 @@ describe('faults end their run with a message, and the next run passes', () => {
       async ({ page }) => {
         const origin = new URL(env.url).origin;
         const pending = page.evaluate(() => {
-          window.send({ type: 'run', topic: 'cpu-map', params: { tasks: 8, numbers: 250000000, sweep: 8 }, requestId: 'long' });
+          window.send({
+            type: 'run',
+            topic: 'cpu-map',
+            params: { tasks: 8, numbers: 250000000, sweep: 8 },
+            requestId: 'long',
+          });
         });
         await pending;
         await page.frame({ url: /embed\.html/ })?.waitForFunction(() => document.body.dataset.running === 'true');
