@@ -30,3 +30,7 @@ mod python_programs;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+// The TypeScript declarations of what crosses to JavaScript, made from these types and checked.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod typescript;

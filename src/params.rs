@@ -8,6 +8,8 @@ use crate::base64;
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ParamKind"))]
 pub enum Kind {
     Int {
         min: i64,
@@ -42,6 +44,7 @@ const MAX_NAME_CHARS: usize = 255;
 
 /// One field of a topic's parameter form.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Param {
     pub name: &'static str,
     pub label: &'static str,
@@ -54,10 +57,12 @@ pub struct Param {
     /// (www/js/catalog.js). `default` is the value for [`REFERENCE_CORES`], which Rust fills in
     /// for a value the page did not send, and natively.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub per_core: Option<i64>,
     /// A default of this total shared among the cores (a task's share of a fixed amount of work,
     /// when the task count follows the cores): the page divides it by the learner's cores.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub split_over_cores: Option<i64>,
 }
 
@@ -286,6 +291,7 @@ pub fn group(n: i64) -> String {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -17,6 +17,7 @@ pub const TIE: f64 = 0.10;
 
 /// One question asked before a run.
 #[derive(Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Prompt {
     /// Unique within its topic (a package or an embed names it: `prompt=ID`).
     pub id: &'static str,
@@ -34,6 +35,8 @@ pub type MeasureFn = fn(&Report) -> Result<Measured, String>;
 /// What kind of answer a prompt takes.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PromptKind"))]
 pub enum Kind {
     /// Which of these modes has the shortest wall time (ties within [`TIE`] all count).
     Fastest { choices: Vec<Choice> },
@@ -46,6 +49,7 @@ pub enum Kind {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Choice {
     pub id: &'static str,
     pub label: &'static str,
@@ -53,6 +57,7 @@ pub struct Choice {
 
 /// A number counts as right within `absolute` or within `relative` x the measurement, whichever is wider.
 #[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Tolerance {
     pub relative: f64,
     pub absolute: f64,
@@ -104,6 +109,7 @@ fn mode_choices(modes: &[Mode]) -> Vec<Choice> {
 /// An answer: a number, or a choice's id.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Answer {
     Number(f64),
     Choice(String),
@@ -112,6 +118,7 @@ pub enum Answer {
 /// Which answers count as right.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Accepted {
     /// A number from `min` to `max`, both included.
     Range { min: f64, max: f64 },
@@ -148,6 +155,7 @@ impl Measured {
 
 /// A prompt answered by a run (in `report.predictions`).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Judged {
     pub prompt: String,
     /// `None`: this run could not measure it (the explanation says why).

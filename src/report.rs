@@ -5,6 +5,7 @@ use serde::Serialize;
 /// What a span of time on a lane was spent doing; the timeline draws each kind differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum SpanKind {
     /// Computing.
     Run,
@@ -20,6 +21,7 @@ pub enum SpanKind {
 
 /// One span on the timeline. Times are milliseconds since the run started.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Span {
     pub mode: String,
     pub lane: String,
@@ -30,6 +32,7 @@ pub struct Span {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LogLine {
     /// Milliseconds since the run started.
     pub t: f64,
@@ -39,6 +42,7 @@ pub struct LogLine {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ModeStatus {
     Ok,
     /// The mode needs shared-memory threads and the page is not cross-origin isolated.
@@ -49,6 +53,7 @@ pub enum ModeStatus {
 
 /// One row of the timing table: how a mode did.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModeRow {
     pub id: String,
     pub label: String,
@@ -65,6 +70,7 @@ pub struct ModeRow {
 
 /// A property the run checked about itself, e.g. "all modes give the same sum".
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Check {
     pub ok: bool,
     pub text: String,
@@ -72,6 +78,8 @@ pub struct Check {
 
 /// Named points for a chart. `x` and `y` name the axes.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "SeriesJson"))]
 pub struct Series {
     pub chart: String,
     pub name: String,
@@ -81,6 +89,7 @@ pub struct Series {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Table {
     pub title: String,
     pub columns: Vec<String>,
@@ -89,6 +98,7 @@ pub struct Table {
 
 /// A text file the learner can download.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FileOut {
     pub name: String,
     pub mime: String,
@@ -97,6 +107,7 @@ pub struct FileOut {
 
 /// A link to another topic that shows something the run talks about.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Link {
     /// The topic's id (the page links to `?topic=ID`).
     pub topic: String,
@@ -105,17 +116,21 @@ pub struct Link {
 
 /// An RGBA image to show (e.g. a thumbnail).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ImageJson"))]
 pub struct ImageOut {
     pub label: String,
     pub width: u32,
     pub height: u32,
     /// In JSON, base64 like every byte string the page and the engine exchange.
     #[serde(serialize_with = "crate::base64::serialize")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub rgba: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum RunStatus {
     Ok,
     Stopped,
@@ -124,8 +139,12 @@ pub enum RunStatus {
 
 /// The whole result of a run.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ReportJson"))]
 pub struct Report {
     pub topic: String,
+    /// Always an object: the values by field name.
+    #[cfg_attr(test, ts(as = "serde_json::Map<String, serde_json::Value>"))]
     pub params: serde_json::Value,
     pub status: RunStatus,
     pub error: Option<String>,

@@ -57,6 +57,7 @@ pub struct Capabilities {
 
 /// Progress of a long run, shown as a bar.
 #[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Progress {
     pub done: f64,
     pub total: f64,
@@ -65,6 +66,7 @@ pub struct Progress {
 
 /// What has been recorded since the previous drain.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Drained {
     pub log: Vec<LogLine>,
     pub spans: Vec<Span>,

@@ -16,8 +16,11 @@ static CURRENT: Mutex<Option<Run>> = Mutex::new(None);
 
 /// The answer to "are these parameters fine?": complete values, and what was wrong.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Checked {
     pub ok: bool,
+    /// Always an object: the values by field name.
+    #[cfg_attr(test, ts(as = "serde_json::Map<String, serde_json::Value>"))]
     pub params: Value,
     pub errors: Vec<FieldError>,
 }
@@ -69,6 +72,7 @@ fn lenient_cross_check(topic: &Topic, params: &mut Params, errors: &mut Vec<Fiel
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Outcome {
     /// Nothing ran: the topic is unknown or the parameters are invalid.
     Rejected {

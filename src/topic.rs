@@ -9,6 +9,7 @@ use crate::run::{Run, RunResult};
 /// How a mode runs its work; decides what the page needs to run it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Model {
     /// One lane, one thing after another.
     Sequential,
@@ -30,6 +31,7 @@ impl Model {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Mode {
     pub id: &'static str,
     pub label: &'static str,
@@ -44,9 +46,12 @@ impl Mode {
 
 /// A named set of parameter values, e.g. the original durations or a large input.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Preset {
     pub id: &'static str,
     pub label: &'static str,
+    /// Always an object: the values by field name.
+    #[cfg_attr(test, ts(as = "serde_json::Map<String, serde_json::Value>"))]
     pub values: serde_json::Value,
 }
 
@@ -54,6 +59,7 @@ pub struct Preset {
 /// asks the engine to have them started when it shows the topic (and when the form changes), so
 /// that a run measures threads and workers, not their start-up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Needs {
     pub threads: usize,
     pub workers: usize,
@@ -77,6 +83,7 @@ pub fn needs_nothing(_: &Params) -> Needs {
 pub type RunFn = fn(Run, Params) -> LocalBoxFuture<'static, RunResult<()>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Chapter {
     #[serde(rename = "Foundations")]
     Foundations,
@@ -91,6 +98,8 @@ pub enum Chapter {
 }
 
 #[derive(Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "TopicMetadata"))]
 pub struct Topic {
     pub id: &'static str,
     pub title: &'static str,

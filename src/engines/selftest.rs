@@ -12,6 +12,8 @@ use crate::clock::now_ms;
 use crate::engines::threads;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "SelfTestFinding"))]
 pub struct Finding {
     pub name: &'static str,
     pub ok: bool,

@@ -36,6 +36,7 @@ pub use steps::{SharedMemory, Steps, ThreadSteps};
 /// What a step did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Op {
     /// Read the shared value.
     Read,

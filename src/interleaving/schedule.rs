@@ -26,6 +26,8 @@ pub type Body = LocalBoxFuture<'static, RunResult<()>>;
 
 /// How big an instance is: threads, and rounds of the body per thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ScheduleSize"))]
 pub struct Size {
     pub threads: usize,
     pub rounds: usize,
@@ -57,6 +59,7 @@ impl Failure {
 
 /// A version of the lesson's code: the broken one, or a fix.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Variant {
     pub id: &'static str,
     pub label: &'static str,
@@ -461,6 +464,7 @@ impl<'l> Machine<'l> {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ThreadView {
     pub name: String,
     /// What it does when it next moves ("read the balance", "take lock A"); none once done.
@@ -473,12 +477,15 @@ pub struct ThreadView {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LockView {
     pub name: String,
     pub holder: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ScheduleView"))]
 pub struct View {
     pub goal: String,
     pub variant: String,
@@ -503,6 +510,8 @@ pub struct View {
 
 /// What exploring every interleaving of an instance found.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ScheduleSearch"))]
 pub struct Search {
     pub variant: String,
     pub size: Size,
@@ -653,10 +662,13 @@ pub async fn scheduled_mode<'l>(
 
 /// A request from the page: `{variant, choices, size?}` (size defaults to the lesson's).
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ScheduleRequest"))]
 pub struct Request {
     pub variant: Option<String>,
     #[serde(default)]
     pub choices: Vec<usize>,
+    #[cfg_attr(test, ts(optional))]
     pub size: Option<Size>,
 }
 

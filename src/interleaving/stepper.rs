@@ -9,6 +9,7 @@ use super::{Op, Recorder, Step};
 
 /// What the page's stepper shows for one mode: a result kind any topic can emit.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Stepper {
     pub mode: String,
     /// What the shared value is called ("balance", "counter").
@@ -32,6 +33,7 @@ pub struct Stepper {
 /// number from 0 (the scheduler has no clock: one step is one unit of its time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Clock {
     Ms,
     Step,
@@ -39,12 +41,15 @@ pub enum Clock {
 
 /// A step as the page and embedding pages get it.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "Step"))]
 pub struct StepOut {
     pub thread: String,
     pub op: Op,
     /// The value read or written, or the lock's name.
     pub value: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub was: Option<i64>,
     /// Milliseconds since the run started, or the step's number (see [`Clock`]).
     pub t: f64,
@@ -52,6 +57,8 @@ pub struct StepOut {
 
 /// A step worth stopping at, explained.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "StepFinding"))]
 pub struct Finding {
     /// Index into `steps`.
     pub step: usize,
@@ -61,6 +68,7 @@ pub struct Finding {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct WaitGraph {
     pub step: usize,
     /// `[from, to, label]`: "thread 1" -> "lock B" (waits for), "lock B" -> "thread 2" (held by).

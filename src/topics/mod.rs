@@ -161,7 +161,8 @@ pub fn warm_up_jobs() {
 }
 
 #[derive(Serialize)]
-struct Catalog<'a> {
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub(crate) struct Catalog<'a> {
     chapters: [Chapter; 5],
     /// The engine part that runs each topic, by topic id.
     parts: std::collections::BTreeMap<&'static str, &'static str>,
@@ -172,7 +173,9 @@ struct Catalog<'a> {
 
 /// A topic as the catalog lists it: its metadata and its prompts.
 #[derive(Serialize)]
-struct Entry<'a> {
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "Topic"))]
+pub(crate) struct Entry<'a> {
     #[serde(flatten)]
     topic: &'a Topic,
     prompts: Vec<crate::predict::Prompt>,
