@@ -23,6 +23,8 @@ fn declarations() -> String {
     collector.visit::<crate::runner::Checked>();
     collector.visit::<crate::runner::Outcome>();
     collector.visit::<crate::run::Drained>();
+    // Named only in `Step`'s written-out type.
+    collector.visit::<crate::interleaving::Op>();
     collector.visit::<crate::topic::Needs>();
     collector.visit::<crate::engines::selftest::Finding>();
     collector.visit::<crate::interleaving::schedule::Request>();

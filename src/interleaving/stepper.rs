@@ -42,14 +42,20 @@ pub enum Clock {
 /// A step as the page and embedding pages get it.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
-#[cfg_attr(test, ts(rename = "Step"))]
+// `value`'s type follows `op`, which a derive cannot say: written out, over `Op`.
+#[cfg_attr(
+    test,
+    ts(
+        rename = "Step",
+        type = "{ thread: string, t: number } & ({ op: 'read' | 'write', value: number, was?: number } | { op: Exclude<Op, 'read' | 'write'>, value: string, was?: undefined })"
+    )
+)]
 pub struct StepOut {
     pub thread: String,
     pub op: Op,
     /// The value read or written, or the lock's name.
     pub value: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(test, ts(optional))]
     pub was: Option<i64>,
     /// Milliseconds since the run started, or the step's number (see [`Clock`]).
     pub t: f64,

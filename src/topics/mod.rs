@@ -163,6 +163,8 @@ pub fn warm_up_jobs() {
 #[derive(Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub(crate) struct Catalog<'a> {
+    /// In order. (An array to JavaScript, not a tuple of five: the page starts with none.)
+    #[cfg_attr(test, ts(as = "Vec<Chapter>"))]
     chapters: [Chapter; 5],
     /// The engine part that runs each topic, by topic id.
     parts: std::collections::BTreeMap<&'static str, &'static str>,

@@ -71,7 +71,7 @@ const page = {
   display,
   app: /** @type {HTMLElement} */ (document.getElementById('app')),
   runs: new RunController(),
-  catalog: { chapters: [], parts: {}, topics: [] },
+  catalog: { chapters: [], parts: {}, lessons: {}, topics: [] },
   caps: expectedCaps(),
   ready: false,
   engineReady: new Promise(() => {}), // resolves to the engine once it is ready for a first run

@@ -59,7 +59,7 @@ export function partOf(catalog, id) {
  * A topic's defaults as the page shows them (some follow this machine's cores, above): what Rust
  * is given for the fields a URL or an embedding page leaves out, since its own are for 2 cores.
  * @param {import('./types.js').Topic} topic
- * @returns {import('./types.js').Values}
+ * @returns {Record<string, import('./types.js').JsonValue>}
  */
 export function defaultsOf(topic) {
   return Object.fromEntries(topic.params.map((param) => [param.name, param.default]));

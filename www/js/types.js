@@ -1,121 +1,72 @@
-// The JavaScript side of the Rust<->JS contract: typedefs only, no code. Each mirrors a Rust type
-// serialized with serde (struct fields keep their snake_case names; `Option` is `null` when absent,
-// since no field skips serializing). Import one with `@typedef {import('./types.js').Report} Report`.
-// When a Rust type in src/report.rs, src/topic.rs, src/params.rs, src/runner.rs or src/run.rs
-// changes, change its typedef here.
+// The JavaScript side of the Rust<->JS contract: typedefs only, no code. Every type that Rust
+// serializes with serde is generated from the Rust type itself (ts-rs, src/typescript.rs) into
+// ./generated/rust.d.ts, which `cargo test` checks is current, and is re-exported here under the
+// name the front end uses. What is written by hand below is what no Rust type describes: the
+// values as the page holds them after the engine worker converted them (`Report`, `Series`,
+// `ImageOut`), parameter values, the engine's and the isolated workers' messages, and the crash
+// causes the page works out. Import one with `@typedef {import('./types.js').Report} Report`.
+/** @import * as Rust from './generated/rust.js' */
 
 export {};
 
-// ----- the catalog (src/topic.rs, src/params.rs, src/topics/mod.rs) -----
+// ----- the catalog (src/topic.rs, src/params.rs, src/predict.rs, src/topics/mod.rs) -----
+
+/** @typedef {Rust.Chapter} Chapter */
+/** @typedef {Rust.Model} Model */
+/** @typedef {Rust.Mode} Mode */
+/** @typedef {Rust.Choice} Choice */
+/** @typedef {Rust.Prompt} Prompt */
+/** @typedef {Rust.Accepted} Accepted */
+/** @typedef {Rust.Judged} Judged */
+/** @typedef {Rust.Preset} Preset */
+/** @typedef {Rust.Param} Param `default` is whatever JSON the kind holds; see www/js/catalog.js for `per_core` */
+/** @typedef {Rust.Topic} Topic its explanation, code and Python come apart, see `Texts` */
+/** @typedef {Rust.Catalog} Catalog */
 
 /**
- * `Chapter`: serialized as its title.
- * @typedef {'Foundations' | 'Threads and synchronization' | 'Processes (isolated workers)' | 'Async' | 'Patterns and scale'} Chapter
- */
-
-/**
- * `Model`: how a mode runs its work; 'threads' needs shared memory; 'scheduled' runs a lesson's
- * threads as tasks on the scheduler engine (no shared memory).
- * @typedef {'sequential' | 'threads' | 'workers' | 'async' | 'scheduled'} Model
- */
-
-/** @typedef {{id: string, label: string, model: Model}} Mode */
-
-/**
- * A question asked before a run. src/predict.rs `Prompt`; `fastest` / `slowest` name modes.
- * @typedef {{id: string, label: string}} Choice
- * @typedef {{id: string, question: string} & ({kind: 'fastest' | 'slowest' | 'choice', choices: Choice[]}
- *   | {kind: 'number', unit: string, min: number, max: number, step: number, tolerance: {relative: number, absolute: number}})} Prompt
- */
-
-/**
- * A prompt answered by a run. src/predict.rs `Judged`; `measured` null: this run could not tell.
- * @typedef {{type: 'range', min: number, max: number} | {type: 'choices', ids: string[]} | {type: 'nothing'}} Accepted
- * @typedef {{prompt: string, measured: number | string | null, shown: string, accepted: Accepted, explanation: string}} Judged
- */
-
-/**
- * A named set of parameter values (`Preset`).
- * @typedef {{id: string, label: string, values: Record<string, unknown>}} Preset
- */
-
-/**
- * `Kind`, tagged by `type` and flattened into its `Param`.
- * @typedef {{type: 'int', min: number, max: number}
- *   | {type: 'float', min: number, max: number, step: number}
- *   | {type: 'choice', options: [value: string, label: string][]}
- *   | {type: 'bool'}
- *   | {type: 'text', max_len: number}
- *   | {type: 'files', accept: string, max_files: number, max_bytes: number}} ParamKind
- */
-
-/**
- * One field of a topic's form (`Param`). `default` is whatever JSON value the kind holds; an int
- * field's may follow the learner's cores (`per_core`, `split_over_cores`: www/js/catalog.js).
- * @typedef {{name: string, label: string, help: string, default: unknown, per_core?: number, split_over_cores?: number} & ParamKind} Param
- */
-
-/**
- * What the page knows of a topic (`Topic`; its explanation, code and Python come apart, see `Texts`).
- * @typedef {{id: string, title: string, chapter: Chapter, summary: string, params: Param[], presets: Preset[], modes: Mode[], prompts: Prompt[]}} Topic
- */
-
-/**
- * The catalog (src/topics/mod.rs): chapters in order, the engine part that runs each topic (by
- * topic id), and the topics.
- * `lessons`: the goal of each topic's scheduled lesson, by topic id ("Be the scheduler").
- * @typedef {{chapters: Chapter[], parts: Record<string, string>, lessons?: Record<string, string>, topics: Topic[]}} Catalog
- */
-
-/**
- * A topic's long texts, fetched from www/pkg/texts/<id>.json (src/bin/export_static.rs).
+ * A topic's long texts, fetched from www/pkg/texts/<id>.json (written with `json!` by
+ * src/bin/export_static.rs: no Rust type).
  * @typedef {{explanation: string, code: string, python: string}} Texts
  */
 
 /**
  * A picked file as a file parameter's value: `data` is its bytes in base64; a report's `params`
  * (and files over the limits, which the form does not read) carry only the name and size.
+ * (src/params.rs reads and writes it as JSON: no Rust type.)
  * @typedef {{name: string, size: number, data?: string}} FileValue
  */
+
+/** @typedef {Rust.JsonValue} JsonValue any value serde_json writes */
 
 /**
  * Parameter values by field name (raw from a URL or form, or validated).
  * @typedef {Record<string, unknown>} Values
  */
 
-// ----- validation (src/params.rs `FieldError`, src/runner.rs `Checked`) -----
+// ----- validation (src/params.rs, src/runner.rs) -----
 
-/** @typedef {{field: string, message: string}} FieldError */
+/** @typedef {Rust.FieldError} FieldError */
+/** @typedef {Rust.Checked} Checked the answer to 'check-params' */
 
-/**
- * The answer to 'check-params': `params` are the validated values (complete when `ok`).
- * @typedef {{ok: boolean, params: Values, errors: FieldError[]}} Checked
- */
+// ----- the report (src/report.rs, src/interleaving/) -----
 
-// ----- the report (src/report.rs) -----
-
-/** @typedef {'run' | 'wait' | 'io' | 'spawn' | 'copy'} SpanKind */
-
-/**
- * One span on the timeline; times in ms since the run started.
- * @typedef {{mode: string, lane: string, label: string, kind: SpanKind, start: number, end: number}} Span
- */
-
-/** @typedef {{t: number, lane: string, text: string}} LogLine */
-
-/** @typedef {'ok' | 'unavailable' | 'failed' | 'stopped'} ModeStatus */
-
-/**
- * One row of the timing table (`ModeRow`).
- * @typedef {{id: string, label: string, status: ModeStatus, wall_ms: number | null, speedup: number | null, result: string | null, note: string | null, lanes: number}} ModeRow
- */
-
-/** @typedef {{ok: boolean, text: string}} Check */
-
-/**
- * Named points for a chart, as the engine serializes them: `[x, y]` pairs.
- * @typedef {{chart: string, name: string, x: string, y: string, points: [number, number][]}} SeriesJson
- */
+/** @typedef {Rust.SpanKind} SpanKind */
+/** @typedef {Rust.Span} Span */
+/** @typedef {Rust.LogLine} LogLine */
+/** @typedef {Rust.ModeStatus} ModeStatus */
+/** @typedef {Rust.ModeRow} ModeRow */
+/** @typedef {Rust.Check} Check */
+/** @typedef {Rust.SeriesJson} SeriesJson */
+/** @typedef {Rust.Table} Table */
+/** @typedef {Rust.FileOut} FileOut */
+/** @typedef {Rust.Link} Link */
+/** @typedef {Rust.ImageJson} ImageJson */
+/** @typedef {Rust.Step} Step */
+/** @typedef {Rust.StepFinding} StepFinding */
+/** @typedef {Rust.WaitGraph} WaitGraph */
+/** @typedef {Rust.Stepper} Stepper */
+/** @typedef {Rust.RunStatus} RunStatus */
+/** @typedef {Rust.ReportJson} ReportJson */
 
 /**
  * A series as the page receives it: the engine flattens the points into `[x0, y0, x1, y1, ...]`
@@ -123,59 +74,9 @@ export {};
  * @typedef {Omit<SeriesJson, 'points'> & {points: Float64Array}} Series
  */
 
-/** @typedef {{title: string, columns: string[], rows: string[][]}} Table */
-
-/** @typedef {{name: string, mime: string, text: string}} FileOut */
-
-/** @typedef {{topic: string, text: string}} Link */
-
-/**
- * An RGBA image as the engine serializes it (`ImageOut`): the pixels in base64.
- * @typedef {{label: string, width: number, height: number, rgba: string}} ImageJson
- */
-
 /**
  * An image as the page receives it: the engine decodes the base64 into pixels ready for ImageData.
  * @typedef {Omit<ImageJson, 'rgba'> & {rgba: Uint8ClampedArray}} ImageOut
- */
-
-// ----- recorded interleavings (src/interleaving.rs): a report's `steppers` -----
-
-/**
- * One recorded step (`StepOut`, its `op` from `Op`): a read or write carries the shared value
- * (`was` is what a write overwrote, when known); a lock step carries the lock's name.
- * @typedef {{thread: string, t: number} & ({op: 'read' | 'write', value: number, was?: number}
- *   | {op: 'lock-wait' | 'lock-acquire' | 'lock-release' | 'lock-give-up' | 'lock-cancelled', value: string, was?: undefined})} Step
- */
-
-/**
- * A step worth stopping at (`Finding`): `step` indexes `steps`; `lost` counts the updates a lost
- * update erased (0 otherwise).
- * @typedef {{step: number, text: string, lost: number}} StepFinding
- */
-
-/**
- * Who waits for whom when a wait cycle formed (`WaitGraph`): edges `[from, to, label]`, thread ->
- * lock "waits for", lock -> thread "held by".
- * @typedef {{step: number, edges: [from: string, to: string, label: string][], cycle: string[]}} WaitGraph
- */
-
-/**
- * What the page's stepper shows for one mode (`Stepper`): `shared` names the shared value
- * ("balance"), `finding` what a finding is called ("lost update"); `recorded` of `happened` steps kept;
- * `clock` what a step's `t` counts: milliseconds, or the step's number on the scheduler (from 0).
- * @typedef {{mode: string, shared: string, finding: string, locks: string[], steps: Step[], findings: StepFinding[],
- *   recorded: number, happened: number, note: string, graph: WaitGraph | null, clock: 'ms' | 'step'}} Stepper
- */
-
-/** @typedef {'ok' | 'stopped' | 'failed'} RunStatus */
-
-/**
- * The whole result of a run as the engine serializes it (`Report`). `values` holds what a topic
- * chose to report by name.
- * @typedef {{topic: string, params: Values, status: RunStatus, error: string | null, wall_ms: number, started_at: number,
- *   baseline: string | null, modes: ModeRow[], checks: Check[], values: Record<string, unknown>, log: LogLine[], spans: Span[],
- *   series: SeriesJson[], tables: Table[], files: FileOut[], images: ImageJson[], links: Link[], steppers: Stepper[], predictions: Judged[]}} ReportJson
  */
 
 /**
@@ -186,21 +87,18 @@ export {};
 
 // ----- a run in progress (src/run.rs) -----
 
-/** @typedef {{done: number, total: number, label: string}} Progress */
-
-/**
- * What a run recorded since the previous look (`Drained`).
- * @typedef {{log: LogLine[], spans: Span[], progress: Progress | null}} Drained
- */
+/** @typedef {Rust.Progress} Progress */
+/** @typedef {Rust.Drained} Drained what a run recorded since the previous look */
 
 // ----- how a run ends (src/runner.rs `Outcome`, tagged by `outcome`) -----
 
 /**
- * @template R the report's shape: `ReportJson` from the wasm, `Report` on the page
- * @typedef {{outcome: 'rejected', message: string, errors: FieldError[]}
- *   | {outcome: 'finished', report: R}
- *   | {outcome: 'unavailable', message: string}} OutcomeOf
+ * Rust's outcome with the report as `R`: `ReportJson` from the wasm, `Report` on the page.
+ * @template R
+ * @typedef {Exclude<Rust.Outcome, {outcome: 'finished'}> | {outcome: 'finished', report: R}} OutcomeOf
  */
+
+// ----- how a run ended, as the page sees it (no Rust type) -----
 
 /**
  * How a run ended, as the engine client resolves it: the engine's outcome, 'crashed' when the
@@ -236,7 +134,7 @@ export {};
  *   `fallback`: why the page runs the plain build although threads were expected (the threaded engine did not start)
  */
 
-/** @typedef {{name: string, ok: boolean, detail: string}} SelfTestFinding src/engines/selftest.rs `Finding` */
+/** @typedef {Rust.SelfTestFinding} SelfTestFinding */
 
 /**
  * The diagnostics page's self-test (`selftest` request).
@@ -250,28 +148,10 @@ export {};
 
 // ----- the scheduler engine (src/interleaving/schedule.rs) -----
 
-/** @typedef {{threads: number, rounds: number}} ScheduleSize */
-
-/**
- * A "You schedule" or "Find the bug" request: the lesson's version (null: its first) and the
- * choices so far (0-based thread indices).
- * @typedef {{variant: string | null, choices: number[], size?: ScheduleSize}} ScheduleRequest
- */
-
-/**
- * `View`: what each thread does next and its local copy, the shared value and the locks, whether
- * the goal is reached (explained in one sentence from the steps), and the steps so far.
- * @typedef {{goal: string, variant: string, variants: {id: string, label: string}[], size: ScheduleSize, shared: string, value: number,
- *   locks: {name: string, holder: string | null}[],
- *   threads: {name: string, next: string | null, local: number | null, enabled: boolean, done: boolean, waits_for: string | null}[],
- *   choices: number[], reached: boolean, finished: boolean, deadlocked: boolean, explanation: string | null, message: string, stepper: Stepper}} ScheduleView
- */
-
-/**
- * `Search` (and the `ms` it took): every interleaving counted, the failing ones, the shortest failing schedule and its view.
- * @typedef {{variant: string, size: ScheduleSize, interleavings: number, failing: number, states: number, shortest: number[] | null,
- *   summary: string, view: ScheduleView | null, ms: number}} ScheduleSearch
- */
+/** @typedef {Rust.ScheduleSize} ScheduleSize */
+/** @typedef {Rust.ScheduleRequest} ScheduleRequest */
+/** @typedef {Rust.ScheduleView} ScheduleView */
+/** @typedef {Rust.ScheduleSearch & {ms: number}} ScheduleSearch `ms`: how long the search took (added beside the `Search`) */
 
 /**
  * Requests from the page. 'run' is answered by 'progress' messages and one 'done'; 'check-params',

@@ -11,7 +11,11 @@ export type Accepted = { "type": "range", min: number, max: number, } | { "type"
  */
 export type Answer = number | string;
 
-export type Catalog = { chapters: [Chapter, Chapter, Chapter, Chapter, Chapter], 
+export type Catalog = { 
+/**
+ * In order. (An array to JavaScript, not a tuple of five: the page starts with none.)
+ */
+chapters: Array<Chapter>, 
 /**
  * The engine part that runs each topic, by topic id.
  */
@@ -278,15 +282,7 @@ export type SpanKind = "run" | "wait" | "io" | "spawn" | "copy";
 /**
  * A step as the page and embedding pages get it.
  */
-export type Step = { thread: string, op: Op, 
-/**
- * The value read or written, or the lock's name.
- */
-value: JsonValue, was?: number, 
-/**
- * Milliseconds since the run started, or the step's number (see [`Clock`]).
- */
-t: number, };
+export type Step = { thread: string, t: number } & ({ op: 'read' | 'write', value: number, was?: number } | { op: Exclude<Op, 'read' | 'write'>, value: string, was?: undefined });
 
 /**
  * A step worth stopping at, explained.
