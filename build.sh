@@ -186,6 +186,9 @@ run_tests() {
   PLAYGROUND_PYTHON="$PWD/.venv/bin/python" cargo test --lib python_programs -- --ignored --nocapture
   say "test: front-end type check"
   node_modules/.bin/tsc -p jsconfig.json
+  # Real JSON from native runs (written by `cargo test`, src/typescript.rs) against the generated types.
+  node_modules/.bin/tsc --noEmit --strict --skipLibCheck --target es2022 --module es2022 --moduleResolution bundler \
+    target/typescript/samples.ts
   say "test: wasm and end-to-end tests in headless Chromium; the catalog in headless Firefox and in WebKit; every topic embedded in each"
   node --test --test-concurrency=1 tests/browser/
 }

@@ -5,7 +5,11 @@
 //! make now; `TYPESCRIPT_EXPORT=1 cargo test --lib typescript` writes it anew.
 //!
 //! ts-rs is a dev-dependency and every `TS` derive is `cfg_attr(test, ...)`: no build for the
-//! page compiles any of it.
+//! page compiles any of it. ts-rs reads serde's attributes; what it cannot read it says while
+//! compiling ("failed to parse serde attribute": `serialize_with` on `ImageOut::rgba`, whose type
+//! `ts(type)` gives) and ignores, and it does not read `skip_serializing_if`, so such a field
+//! also needs `ts(optional)`. The second test catches what slips through: it writes real JSON
+//! typed by these declarations, which `./build.sh test` type-checks.
 
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
@@ -80,4 +84,56 @@ fn generated_typescript_is_current() {
         "www/js/generated/rust.d.ts is not what the Rust types make now: run \
          `TYPESCRIPT_EXPORT=1 cargo test --lib typescript`, check `tsc -p jsconfig.json` and commit it"
     );
+}
+
+/// Where [`real_json_is_written_for_the_type_check`] writes: `./build.sh test` type-checks it.
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/typescript/samples.ts");
+
+/// Real JSON from native runs, each assigned to the generated type that says what it is, for
+/// `tsc` to check that they agree (a missing or extra field, a `null` where a field is left out, a
+/// wrong tag): the declarations are made from the types, this is made from what the types write.
+#[test]
+fn real_json_is_written_for_the_type_check() {
+    use crate::runner::testing::run_native;
+    use crate::runner::Outcome;
+    use serde_json::json;
+
+    let finished = |topic: &str, params| {
+        let report = Box::new(run_native(topic, params, true));
+        serde_json::to_string(&Outcome::Finished { report }).unwrap()
+    };
+    let race = crate::topics::find("race").unwrap();
+    let caps = crate::run::Capabilities { threads: true, cores: 2 };
+    let unreadable = json!({"threads": "many"});
+    let rejected = crate::runner::run_topic("race", &unreadable, caps);
+    let samples = [
+        ("Catalog", crate::topics::catalog_json()),
+        // Steppers with lost updates, and answered prompts.
+        ("Outcome", finished("race", json!({"balance": 200, "threads": 4, "withdrawals": 10, "pause_ms": 0.1}))),
+        // A wait graph, locks; a run the watchdog ends.
+        ("Outcome", finished("deadlock", json!({"hold_ms": 20, "work_ms": 5, "watchdog_ms": 200, "time_scale": 1.0}))),
+        // Images, tables, files.
+        ("Outcome", finished("image-resize", json!({"size": "tiny", "max_w": 200, "max_h": 150, "preview": 60}))),
+        ("Outcome", finished("cpu-map", json!({"tasks": 4, "numbers": 20_000, "workers": 1, "sweep": 2}))),
+        ("Outcome", serde_json::to_string(&futures::executor::block_on(rejected)).unwrap()),
+        ("Checked", serde_json::to_string(&crate::runner::check(race, &json!({"threads": -1}), true)).unwrap()),
+        ("ScheduleView", crate::interleaving::schedule::answer("race", r#"{"variant":null,"choices":[0,1,0]}"#, false)),
+        (
+            "ScheduleView",
+            crate::interleaving::schedule::answer("deadlock", r#"{"variant":null,"choices":[0,1]}"#, false),
+        ),
+        (
+            "ScheduleSearch & { ms: number }",
+            crate::interleaving::schedule::answer("deadlock", r#"{"variant":null}"#, true),
+        ),
+    ];
+    let mut text = String::from(
+        "// Written by src/typescript.rs from native runs: real JSON, typed by the generated declarations.\n\
+         import type * as Rust from '../../www/js/generated/rust.js';\n",
+    );
+    for (i, (ty, json)) in samples.iter().enumerate() {
+        text.push_str(&format!("\nexport const sample{i}: Rust.{ty} = {json};\n"));
+    }
+    std::fs::create_dir_all(std::path::Path::new(SAMPLES).parent().unwrap()).unwrap();
+    std::fs::write(SAMPLES, text).unwrap();
 }
