@@ -255,7 +255,7 @@ export function topicPage(page) {
    * @param {Topic} topic
    */
   function schedulerPanel(topic) {
-    const goal = Object.hasOwn(page.catalog.lessons ?? {}, topic.id) ? page.catalog.lessons?.[topic.id] : undefined;
+    const goal = Object.hasOwn(page.catalog.lessons, topic.id) ? page.catalog.lessons[topic.id] : undefined;
     if (!goal || !page.display.panels.has('results')) return null;
     const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
     // Not once its topic has gone: its first question would switch the engine back to its part.
