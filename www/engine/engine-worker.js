@@ -132,7 +132,7 @@ function prepare(topic, params) {
     deferredPrepare = { topic, params };
     return;
   }
-  /** @type {{threads: number, workers: number}} */
+  /** @type {import('../js/types.js').Needs} */
   const needs = JSON.parse(engine.needs(topic, JSON.stringify(params ?? {})));
   if (caps.threads && needs.threads > 0) engine.warm_threads(Math.min(Math.max(needs.threads, caps.cores), MAX_WARM));
   if (needs.workers > 0) warmWorkers(Math.min(needs.workers, MAX_WARM));
@@ -260,29 +260,24 @@ async function run(id, topic, params, stallMs) {
     const text = await engine.run_topic(topic, JSON.stringify(params), caps.threads, caps.cores);
     drain(id);
     // The report as Rust wrote it, turned here into what the page receives (`Report` in types.js).
-    /** @type {any} */
+    /** @type {import('../js/types.js').OutcomeOf<import('../js/types.js').ReportJson>} */
     const outcome = JSON.parse(text);
+    if (outcome.outcome !== 'finished') {
+      toPage({ type: 'done', id, outcome });
+      return;
+    }
     // Images and chart points travel as typed arrays (transferred, not copied a second time),
     // and spans and log lines only in progress messages (engine-client.js puts them back in
     // the report): a run at the form's limits records 200,000 spans and points, which the
     // page's main thread would take seconds to copy in one message.
-    const transfer = [];
-    for (const image of outcome.report?.images ?? []) {
-      image.rgba = bytesOf(image.rgba); // base64 in the JSON, like every byte string
-      transfer.push(image.rgba.buffer);
-    }
-    for (const series of outcome.report?.series ?? []) {
-      series.points = Float64Array.from(series.points.flat());
-      transfer.push(series.points.buffer);
-    }
-    const report = outcome.report;
-    if (report) {
-      post(id, report.log.slice(posted.log), report.spans.slice(posted.spans), lastProgress);
-      report.spans = [];
-      report.log = [];
-      report.posted = { ...posted };
-    }
-    toPage({ type: 'done', id, outcome }, transfer);
+    const written = outcome.report;
+    // base64 in the JSON, like every byte string
+    const images = written.images.map((image) => ({ ...image, rgba: bytesOf(image.rgba) }));
+    const series = written.series.map((one) => ({ ...one, points: Float64Array.from(one.points.flat()) }));
+    const transfer = [...images.map((image) => image.rgba.buffer), ...series.map((one) => one.points.buffer)];
+    post(id, written.log.slice(posted.log), written.spans.slice(posted.spans), lastProgress);
+    const report = { ...written, images, series, spans: [], log: [], posted: { ...posted } };
+    toPage({ type: 'done', id, outcome: { outcome: 'finished', report } }, transfer);
   } finally {
     clearInterval(timer);
     watch.stop();

@@ -88,6 +88,7 @@ export {};
 // ----- a run in progress (src/run.rs) -----
 
 /** @typedef {Rust.Progress} Progress */
+/** @typedef {Rust.Needs} Needs the threads and isolated workers a run can use at once (`prepare`) */
 /** @typedef {Rust.Drained} Drained what a run recorded since the previous look */
 
 // ----- how a run ends (src/runner.rs `Outcome`, tagged by `outcome`) -----
