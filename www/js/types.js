@@ -3,7 +3,8 @@
 // ./generated/rust.d.ts, which `cargo test` checks is current, and is re-exported here under the
 // name the front end uses. What is written by hand below is what no Rust type describes: the
 // values as the page holds them after the engine worker converted them (`Report`, `Series`,
-// `ImageOut`), parameter values, the engine's and the isolated workers' messages, and the crash
+// `ImageOut`), parameter values, what Rust writes with `json!` or as a bare `Result` (`Texts`,
+// `FileValue`, `BenchResult`), the engine's and the isolated workers' messages, and the crash
 // causes the page works out. Import one with `@typedef {import('./types.js').Report} Report`.
 /** @import * as Rust from './generated/rust.js' */
 
