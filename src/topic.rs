@@ -129,6 +129,22 @@ pub struct Topic {
     pub needs: fn(&Params) -> Needs,
 }
 
+/// A topic's long texts as the page fetches them, from `www/pkg/texts/<id>.json` (written by the
+/// `export_static` binary; see `prose!`).
+#[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Texts {
+    pub explanation: &'static str,
+    pub code: &'static str,
+    pub python: &'static str,
+}
+
+impl Topic {
+    pub fn texts(&self) -> Texts {
+        Texts { explanation: self.explanation, code: self.code, python: self.python }
+    }
+}
+
 /// No cross-field constraints.
 pub fn no_check(_: &Params) -> Result<(), FieldError> {
     Ok(())

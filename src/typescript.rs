@@ -30,6 +30,7 @@ fn declarations() -> String {
     // Named only in `Step`'s written-out type.
     collector.visit::<crate::interleaving::Op>();
     collector.visit::<crate::topic::Needs>();
+    collector.visit::<crate::topic::Texts>();
     collector.visit::<crate::engines::selftest::Finding>();
     collector.visit::<crate::interleaving::schedule::Request>();
     collector.visit::<crate::interleaving::schedule::View>();
@@ -108,6 +109,7 @@ fn real_json_is_written_for_the_type_check() {
     let rejected = crate::runner::run_topic("race", &unreadable, caps);
     let samples = [
         ("Catalog", crate::topics::catalog_json()),
+        ("Texts", serde_json::to_string(&race.texts()).unwrap()),
         // Steppers with lost updates, and answered prompts.
         ("Outcome", finished("race", json!({"balance": 200, "threads": 4, "withdrawals": 10, "pause_ms": 0.1}))),
         // A wait graph, locks; a run the watchdog ends.

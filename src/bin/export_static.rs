@@ -15,8 +15,8 @@ fn main() -> ExitCode {
     };
     let mut files = vec![(dir.join("catalog.json"), topics::catalog_json())];
     for topic in topics::all() {
-        let texts = serde_json::json!({"explanation": topic.explanation, "code": topic.code, "python": topic.python});
-        files.push((dir.join("texts").join(format!("{}.json", topic.id)), texts.to_string()));
+        let texts = serde_json::to_string(&topic.texts()).expect("texts serialize");
+        files.push((dir.join("texts").join(format!("{}.json", topic.id)), texts));
     }
     for (path, text) in files {
         if let Err(error) = write(&path, &text) {

@@ -3,8 +3,8 @@
 // ./generated/rust.d.ts, which `cargo test` checks is current, and is re-exported here under the
 // name the front end uses. What is written by hand below is what no Rust type describes: the
 // values as the page holds them after the engine worker converted them (`Report`, `Series`,
-// `ImageOut`), parameter values, what Rust writes with `json!` or as a bare `Result` (`Texts`,
-// `FileValue`, `BenchResult`), the engine's and the isolated workers' messages, and the crash
+// `ImageOut`), parameter values, what Rust writes with `json!` or as a bare `Result`
+// (`FileValue`, `BenchResult`), the engine's and the isolated workers' messages, and the crash
 // causes the page works out. Import one with `@typedef {import('./types.js').Report} Report`.
 /** @import * as Rust from './generated/rust.js' */
 
@@ -24,11 +24,7 @@ export {};
 /** @typedef {Rust.Topic} Topic its explanation, code and Python come apart, see `Texts` */
 /** @typedef {Rust.Catalog} Catalog */
 
-/**
- * A topic's long texts, fetched from www/pkg/texts/<id>.json (written with `json!` by
- * src/bin/export_static.rs: no Rust type).
- * @typedef {{explanation: string, code: string, python: string}} Texts
- */
+/** @typedef {Rust.Texts} Texts a topic's long texts, fetched from www/pkg/texts/<id>.json */
 
 /**
  * A picked file as a file parameter's value: `data` is its bytes in base64; a report's `params`

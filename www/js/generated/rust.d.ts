@@ -324,6 +324,12 @@ clock: Clock, };
 
 export type Table = { title: string, columns: Array<string>, rows: Array<Array<string>>, };
 
+/**
+ * A topic's long texts as the page fetches them, from `www/pkg/texts/<id>.json` (written by the
+ * `export_static` binary; see [`prose!`]).
+ */
+export type Texts = { explanation: string, code: string, python: string, };
+
 export type ThreadView = { name: string, 
 /**
  * What it does when it next moves ("read the balance", "take lock A"); none once done.
