@@ -326,7 +326,7 @@ export type Table = { title: string, columns: Array<string>, rows: Array<Array<s
 
 /**
  * A topic's long texts as the page fetches them, from `www/pkg/texts/<id>.json` (written by the
- * `export_static` binary; see [`prose!`]).
+ * `export_static` binary; see `prose!`).
  */
 export type Texts = { explanation: string, code: string, python: string, };
 
