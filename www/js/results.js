@@ -21,7 +21,7 @@ const LOG_PAGE = 1000;
 
 /** @type {Record<ModeStatus, string>} */
 const STATUS_TEXT = {
-  ok: 'ok',
+  ok: 'not compared', // a timed mode without a speedup: a simulation's time, or a baseline of 0 ms
   unavailable: 'unavailable here',
   failed: 'failed',
   stopped: 'stopped',
@@ -195,7 +195,7 @@ function timingTable(report) {
       { class: `mode-${m.status}`, dataset: { mode: m.id } },
       h('th', { scope: 'row', text: m.label }),
       h('td', { class: 'num wall', text: m.wall_ms === null ? '—' : ms(m.wall_ms) }),
-      h('td', { class: 'speedup' }, m.speedup ? speedupBar(m.speedup, best) : m.status === 'ok' ? 'not compared' : STATUS_TEXT[m.status]),
+      h('td', { class: 'speedup' }, m.speedup ? speedupBar(m.speedup, best) : STATUS_TEXT[m.status]),
       h('td', { class: 'num', text: m.lanes || '' }),
       h('td', { class: 'result', text: m.result ?? '' }),
       h('td', { class: 'note', text: m.note ?? '' }),
