@@ -12,7 +12,7 @@ use futures::future::{FutureExt, Shared};
 
 use crate::clock::now_ms;
 use crate::report::*;
-use crate::topic::{Mode, Topic};
+use crate::topic::{Mode, Model, Topic};
 
 /// Why a run or a mode ended early.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -442,9 +442,14 @@ impl Run {
             lanes.dedup();
             row.lanes = lanes.len();
         }
-        let baseline = state.rows.iter().find(|r| r.status == ModeStatus::Ok).map(|r| (r.id.clone(), r.wall_ms));
+        // A mode on the scheduler engine replays a lesson's steps without its pauses: its time is
+        // a simulation's, so it is neither a baseline nor given a speedup.
+        let timed = |row: &ModeRow| {
+            row.status == ModeStatus::Ok && self.mode_info(&row.id).is_some_and(|m| m.model != Model::Scheduled)
+        };
+        let baseline = state.rows.iter().find(|r| timed(r)).map(|r| (r.id.clone(), r.wall_ms));
         if let Some((_, Some(base))) = &baseline {
-            for row in state.rows.iter_mut().filter(|r| r.status == ModeStatus::Ok) {
+            for row in state.rows.iter_mut().filter(|r| timed(r)) {
                 row.speedup = row.wall_ms.filter(|w| *w > 0.0).map(|w| base / w);
             }
         }

@@ -649,7 +649,7 @@ pub async fn scheduled_mode<'l>(
     run.note(
         mode,
         format!(
-            "ran on the scheduler engine: {} threads as tasks on one wasm thread, no shared memory; a random scheduler (seed {seed}) picked who took each of the {} shared steps",
+            "ran on the scheduler engine: {} threads as tasks on one wasm thread, no shared memory; a random scheduler (seed {seed}) picked who took each of the {} shared steps; the pauses are skipped, so its time is not compared with the others",
             size.threads,
             crate::params::group(stepper.steps.len() as i64)
         ),
@@ -861,5 +861,16 @@ mod tests {
         assert_eq!(stepper.clock, Clock::Step);
         let ts: Vec<f64> = stepper.steps.iter().map(|s| s.t).collect();
         assert_eq!(ts, [0.0, 1.0]);
+    }
+
+    #[test]
+    fn a_scheduled_mode_is_timed_but_never_compared() {
+        let report = crate::runner::testing::run_native("race", serde_json::json!({}), true);
+        let row = |id: &str| report.modes.iter().find(|m| m.id == id).unwrap_or_else(|| panic!("no mode {id}"));
+        assert_eq!(report.baseline.as_deref(), Some("unsafe"));
+        assert!(row("safe").speedup.is_some());
+        for id in ["scheduled-unsafe", "scheduled-safe"] {
+            assert!(row(id).wall_ms.is_some() && row(id).speedup.is_none(), "{id}: {:?}", row(id).speedup);
+        }
     }
 }

@@ -21,7 +21,7 @@ const LOG_PAGE = 1000;
 
 /** @type {Record<ModeStatus, string>} */
 const STATUS_TEXT = {
-  ok: 'ok',
+  ok: 'not compared', // a timed mode without a speedup: a simulation's time, or a baseline of 0 ms
   unavailable: 'unavailable here',
   failed: 'failed',
   stopped: 'stopped',
