@@ -19,6 +19,7 @@ pub mod run;
 pub mod runner;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sim_server;
+pub mod thread_id;
 pub mod topic;
 pub mod topics;
 pub mod watchdog;

@@ -101,7 +101,7 @@ struct State {
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
     links: Vec<Link>,
-    steppers: Vec<crate::interleaving::Stepper>,
+    steppers: Vec<Stepper>,
     /// While set, spans are not recorded (see [`Run::set_tracing`]).
     muted: bool,
     /// Waits going on now (see [`Run::waiting`]), for the stall watchdog.
@@ -237,7 +237,7 @@ impl Run {
     /// Says that this thread waits for `label` (a lock, a queue, a signal) until the guard is
     /// dropped: if the run then stops making progress, the watchdog names what waited on what.
     pub fn waiting(&self, lane: &str, label: &str) -> Waiting {
-        let thread = crate::engines::threads::current_thread();
+        let thread = crate::thread_id::current();
         let since = self.now();
         let mut state = self.state();
         state.next_wait += 1;
@@ -324,7 +324,7 @@ impl Run {
 
     /// A recorded interleaving for the stepper; its steps are also added to `values.interleaving`
     /// (with their mode), for pages that embed the topic.
-    pub fn stepper(&self, stepper: crate::interleaving::Stepper) {
+    pub fn stepper(&self, stepper: Stepper) {
         let mut state = self.state();
         let steps = state.values.entry("interleaving").or_insert_with(|| serde_json::Value::Array(Vec::new()));
         if let serde_json::Value::Array(list) = steps {
