@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
+mod prediction;
 mod stepper;
+pub use prediction::{Accepted, Answer, Judged};
 pub use stepper::{Clock, Finding, Op, StepOut, Stepper, WaitGraph};
 
 /// What a span of time on a lane was spent doing; the timeline draws each kind differently.
@@ -149,5 +151,5 @@ pub struct Report {
     /// Recorded interleavings the page lets the learner step through.
     pub steppers: Vec<Stepper>,
     /// The topic's prompts answered by this run (`predict`): empty unless it finished.
-    pub predictions: Vec<crate::predict::Judged>,
+    pub predictions: Vec<Judged>,
 }
