@@ -12,6 +12,7 @@ pub mod host;
 pub mod imaging;
 pub mod interleaving;
 pub mod memory;
+pub mod mode;
 pub mod params;
 pub mod predict;
 pub mod report;

@@ -11,8 +11,8 @@ use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::now_ms;
+use crate::mode::Mode;
 use crate::report::*;
-use crate::topic::{Mode, Topic};
 
 /// Why a run or a mode ended early.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,11 +135,12 @@ impl Drop for Waiting {
 }
 
 impl Run {
-    pub fn new(topic: &Topic, caps: Capabilities) -> Run {
+    /// A run of topic `topic`, which can measure `modes` (the topic's, from the catalog).
+    pub fn new(topic: &str, modes: &[Mode], caps: Capabilities) -> Run {
         let (tx, rx) = oneshot::channel();
         Run(Arc::new(Inner {
-            topic: topic.id.to_string(),
-            modes: topic.modes.clone(),
+            topic: topic.to_string(),
+            modes: modes.to_vec(),
             caps,
             started_at: now_ms(),
             cancelled: AtomicBool::new(false),

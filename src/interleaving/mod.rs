@@ -217,7 +217,8 @@ mod tests {
     use crate::run::Capabilities;
 
     fn run() -> Run {
-        Run::new(crate::topics::find("race").unwrap(), Capabilities { threads: true, cores: 2 })
+        let race = crate::topics::find("race").unwrap();
+        Run::new(race.id, &race.modes, Capabilities { threads: true, cores: 2 })
     }
 
     fn names() -> Names<'static> {
