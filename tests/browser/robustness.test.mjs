@@ -593,4 +593,29 @@ describe('faults end their run with a message, and the next run passes', () => {
       { ignore },
     );
   });
+
+  test('an engine whose own thread blocks mid-run is replaced after 10 s of silence', async () => {
+    await onPage(
+      // A run of many seconds, so that it is still going when the engine's thread blocks.
+      () => openPage(env.browser, `${env.url}?topic=cpu-map&tasks=8&numbers=250000000&sweep=8`),
+      async ({ page }) => {
+        await page.click('#run');
+        await page.waitForFunction(() => document.body.dataset.running === 'true');
+        // Blocks the engine worker's event loop, as a nested `new Worker()` once did in Firefox: no
+        // heartbeat, no answer. Not awaited: the page ends the worker before the loop would end.
+        engineWorker(page)
+          .evaluate(() => {
+            const until = Date.now() + 20_000;
+            while (Date.now() < until);
+          })
+          .catch(() => {});
+        await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
+        assert.match(await textOf(page, '#results .status'), /^The engine stopped answering for 10 s during the run/);
+        await page.fill('#param-tasks', '2');
+        await page.fill('#param-numbers', '1000000');
+        assert.match(await runAndWait(page), /^Finished/);
+      },
+      { ignore },
+    );
+  });
 });
