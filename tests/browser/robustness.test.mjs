@@ -1,10 +1,10 @@
 // Nothing wedges the playground (issue 15). The embed as a hostile course page would drive it: a
 // few hundred random messages, two runs at once, values JSON cannot carry; every message gets
 // exactly one answer with its requestId, and a valid run passes afterwards. Faults injected into
-// a run (memory exhausted, a thread that panics, isolated workers and the engine itself lost)
-// end that run with a message, and the next run passes. URL values that fail a cross-field check
-// really fall back to defaults, and a thread-only topic on a page without isolation says that
-// nothing could run here.
+// a run (memory exhausted, a thread that panics, isolated workers and the engine itself lost, the
+// engine's own thread blocked) end that run with a message, and the next run passes. URL values
+// that fail a cross-field check really fall back to defaults, and a thread-only topic on a page
+// without isolation says that nothing could run here.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
