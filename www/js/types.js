@@ -1,12 +1,12 @@
 // The JavaScript side of the Rust<->JS contract: typedefs only, no code. Each mirrors a Rust type
 // serialized with serde (struct fields keep their snake_case names; `Option` is `null` when absent,
 // since no field skips serializing). Import one with `@typedef {import('./types.js').Report} Report`.
-// When a Rust type in src/report.rs, src/topic.rs, src/params.rs, src/runner.rs or src/run.rs
-// changes, change its typedef here.
+// When a Rust type in src/report.rs (and src/report/), src/topic.rs, src/mode.rs, src/params.rs,
+// src/runner.rs or src/run.rs changes, change its typedef here.
 
 export {};
 
-// ----- the catalog (src/topic.rs, src/params.rs, src/topics/mod.rs) -----
+// ----- the catalog (src/topic.rs, src/mode.rs, src/params.rs, src/topics/mod.rs) -----
 
 /**
  * `Chapter`: serialized as its title.
@@ -29,7 +29,7 @@ export {};
  */
 
 /**
- * A prompt answered by a run. src/predict.rs `Judged`; `measured` null: this run could not tell.
+ * A prompt answered by a run. src/report/prediction.rs `Judged`; `measured` null: this run could not tell.
  * @typedef {{type: 'range', min: number, max: number} | {type: 'choices', ids: string[]} | {type: 'nothing'}} Accepted
  * @typedef {{prompt: string, measured: number | string | null, shown: string, accepted: Accepted, explanation: string}} Judged
  */
@@ -139,7 +139,7 @@ export {};
  * @typedef {Omit<ImageJson, 'rgba'> & {rgba: Uint8ClampedArray}} ImageOut
  */
 
-// ----- recorded interleavings (src/interleaving.rs): a report's `steppers` -----
+// ----- recorded interleavings (src/report/stepper.rs): a report's `steppers` -----
 
 /**
  * One recorded step (`StepOut`, its `op` from `Op`): a read or write carries the shared value
