@@ -70,7 +70,7 @@ fn main() {
 /// Runs `n` concurrent waits of `wait_ms`; returns (wall ms, ms until all had started, RSS kB before).
 fn measure(kind: &str, n: usize, wait_ms: f64) -> (f64, f64, f64) {
     let topic = playground::topics::find("async-basics").expect("the async-basics topic exists");
-    let run = Run::new(topic, Capabilities { threads: false, cores: 1 });
+    let run = Run::new(topic.id, &topic.modes, Capabilities { threads: false, cores: 1 });
     let url = format!("sim/delay/{}", wait_ms / 1000.0);
     let rss_before = status_kb("VmRSS");
     let last_started = std::cell::Cell::new(0.0f64);

@@ -27,7 +27,7 @@ fn main() {
     let limit: u64 = std::env::var("BENCH_PRIMES_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
     let ranges = 16u64;
     let topic = topics::find("process-pool").expect("process-pool is in the catalog");
-    let run = Run::new(topic, Capabilities { threads: false, cores });
+    let run = Run::new(topic.id, &topic.modes, Capabilities { threads: false, cores });
     println!("Isolated workers, native ({cores} cores)");
     println!();
     println!("{:<52} {:>12} {:>12} {:>12}", "measurement", "median", "min", "max");

@@ -12,6 +12,7 @@ pub mod host;
 pub mod imaging;
 pub mod interleaving;
 pub mod memory;
+pub mod mode;
 pub mod params;
 pub mod predict;
 pub mod report;
@@ -19,6 +20,7 @@ pub mod run;
 pub mod runner;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sim_server;
+pub mod thread_id;
 pub mod topic;
 pub mod topics;
 pub mod watchdog;

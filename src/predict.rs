@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+pub use crate::report::{Accepted, Answer, Judged};
 use crate::report::{ModeStatus, Report};
 use crate::topic::Mode;
 
@@ -106,28 +107,6 @@ fn mode_choices(modes: &[Mode]) -> Vec<Choice> {
     modes.iter().map(|m| Choice { id: m.id, label: m.label }).collect()
 }
 
-/// An answer: a number, or a choice's id.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Answer {
-    Number(f64),
-    Choice(String),
-}
-
-/// Which answers count as right.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Accepted {
-    /// A number from `min` to `max`, both included.
-    Range { min: f64, max: f64 },
-    /// Any of these choice ids.
-    Choices { ids: Vec<String> },
-    /// Nothing: the run could not measure the answer.
-    Nothing,
-}
-
 /// What a topic's [`MeasureFn`] found: the answer, how to say it, and why.
 #[derive(Clone, Debug)]
 pub struct Measured {
@@ -151,20 +130,6 @@ impl Measured {
             also: vec![],
         }
     }
-}
-
-/// A prompt answered by a run (in `report.predictions`).
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct Judged {
-    pub prompt: String,
-    /// `None`: this run could not measure it (the explanation says why).
-    pub measured: Option<Answer>,
-    /// The measured answer in words, e.g. "1.9x" or "Async tasks".
-    pub shown: String,
-    pub accepted: Accepted,
-    /// One sentence from the run's own values.
-    pub explanation: String,
 }
 
 /// Whether `answer` counts as right for a judged prompt. The page does the same test on

@@ -2,6 +2,11 @@
 
 use serde::Serialize;
 
+mod prediction;
+mod stepper;
+pub use prediction::{Accepted, Answer, Judged};
+pub use stepper::{Clock, Finding, Op, StepOut, Stepper, WaitGraph};
+
 /// What a span of time on a lane was spent doing; the timeline draws each kind differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -163,7 +168,7 @@ pub struct Report {
     pub images: Vec<ImageOut>,
     pub links: Vec<Link>,
     /// Recorded interleavings the page lets the learner step through.
-    pub steppers: Vec<crate::interleaving::Stepper>,
+    pub steppers: Vec<Stepper>,
     /// The topic's prompts answered by this run (`predict`): empty unless it finished.
-    pub predictions: Vec<crate::predict::Judged>,
+    pub predictions: Vec<Judged>,
 }

@@ -11,8 +11,8 @@ use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::now_ms;
+use crate::mode::{Mode, Model};
 use crate::report::*;
-use crate::topic::{Mode, Model, Topic};
 
 /// Why a run or a mode ended early.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +103,7 @@ struct State {
     files: Vec<FileOut>,
     images: Vec<ImageOut>,
     links: Vec<Link>,
-    steppers: Vec<crate::interleaving::Stepper>,
+    steppers: Vec<Stepper>,
     /// While set, spans are not recorded (see [`Run::set_tracing`]).
     muted: bool,
     /// Waits going on now (see [`Run::waiting`]), for the stall watchdog.
@@ -137,11 +137,12 @@ impl Drop for Waiting {
 }
 
 impl Run {
-    pub fn new(topic: &Topic, caps: Capabilities) -> Run {
+    /// A run of topic `topic`, which can measure `modes` (the topic's, from the catalog).
+    pub fn new(topic: &str, modes: &[Mode], caps: Capabilities) -> Run {
         let (tx, rx) = oneshot::channel();
         Run(Arc::new(Inner {
-            topic: topic.id.to_string(),
-            modes: topic.modes.clone(),
+            topic: topic.to_string(),
+            modes: modes.to_vec(),
             caps,
             started_at: now_ms(),
             cancelled: AtomicBool::new(false),
@@ -239,7 +240,7 @@ impl Run {
     /// Says that this thread waits for `label` (a lock, a queue, a signal) until the guard is
     /// dropped: if the run then stops making progress, the watchdog names what waited on what.
     pub fn waiting(&self, lane: &str, label: &str) -> Waiting {
-        let thread = crate::engines::threads::current_thread();
+        let thread = crate::thread_id::current();
         let since = self.now();
         let mut state = self.state();
         state.next_wait += 1;
@@ -326,7 +327,7 @@ impl Run {
 
     /// A recorded interleaving for the stepper; its steps are also added to `values.interleaving`
     /// (with their mode), for pages that embed the topic.
-    pub fn stepper(&self, stepper: crate::interleaving::Stepper) {
+    pub fn stepper(&self, stepper: Stepper) {
         let mut state = self.state();
         let steps = state.values.entry("interleaving").or_insert_with(|| serde_json::Value::Array(Vec::new()));
         if let serde_json::Value::Array(list) = steps {

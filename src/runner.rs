@@ -106,7 +106,7 @@ pub async fn run_topic_given(id: &str, given: &Given, caps: Capabilities) -> Out
         return Outcome::Unavailable { message };
     }
     let params: Params = crate::params::validate(&topic.params, &checked.params, false).params;
-    let run = Run::new(topic, caps);
+    let run = Run::new(topic.id, &topic.modes, caps);
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(run.clone());
     let outcome = (topic.run)(run.clone(), params).await;
     // The report names picked files but does not carry their bytes back to the page.

@@ -3,46 +3,9 @@
 use futures::future::LocalBoxFuture;
 use serde::Serialize;
 
+pub use crate::mode::{Mode, Model};
 use crate::params::{FieldError, Param, Params};
 use crate::run::{Run, RunResult};
-
-/// How a mode runs its work; decides what the page needs to run it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Model {
-    /// One lane, one thing after another.
-    Sequential,
-    /// Wasm threads sharing one memory (needs a cross-origin isolated page).
-    Threads,
-    /// Isolated workers, each with its own memory, talking by messages.
-    Workers,
-    /// Futures on one event loop.
-    Async,
-    /// A lesson's thread bodies as tasks on the scheduler engine (`interleaving::schedule`): one
-    /// thread, no shared memory, a scheduler picking who takes each shared step.
-    Scheduled,
-}
-
-impl Model {
-    pub fn needs_shared_memory(self) -> bool {
-        self == Model::Threads
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct Mode {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub model: Model,
-}
-
-impl Mode {
-    pub const fn new(id: &'static str, label: &'static str, model: Model) -> Mode {
-        Mode { id, label, model }
-    }
-}
 
 /// A named set of parameter values, e.g. the original durations or a large input.
 #[derive(Clone, Debug, Serialize)]

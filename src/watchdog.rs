@@ -101,7 +101,8 @@ mod tests {
 
     #[test]
     fn an_aborted_run_fails_with_the_watchdog_message_and_open_waits_close() {
-        let run = Run::new(crate::topics::find("race").expect("a topic"), Capabilities { threads: true, cores: 2 });
+        let race = crate::topics::find("race").expect("a topic");
+        let run = Run::new(race.id, &race.modes, Capabilities { threads: true, cores: 2 });
         let waiting = run.waiting("main", "a join");
         assert_eq!(run.open_waits().len(), 1);
         let before = run.activity();

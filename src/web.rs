@@ -60,14 +60,14 @@ pub async fn run_topic(topic: String, params_json: String, threads: bool, cores:
 /// (`{variant, choices, size?}`), as JSON (`{error}` when it cannot be).
 #[wasm_bindgen]
 pub fn schedule(topic: &str, request_json: &str) -> String {
-    crate::interleaving::schedule::answer(topic, request_json, false)
+    crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, false)
 }
 
 /// "Find the bug": every interleaving of the lesson's small instance explored; the counts, the
 /// shortest failing schedule and its view, as JSON.
 #[wasm_bindgen]
 pub fn search_schedules(topic: &str, request_json: &str) -> String {
-    crate::interleaving::schedule::answer(topic, request_json, true)
+    crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, true)
 }
 
 /// The threads self-test of the diagnostics page: `[{name, ok, detail}]` as JSON.

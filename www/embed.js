@@ -113,6 +113,13 @@
     let removed = false;
     /** @type {{requestId: string}[]} commands sent before the embed was ready */
     const queued = [];
+    // The requests waiting for their answer. Not engine/requests.js, which the page's other request
+    // and answer pairs share: this classic script cannot `import` it, an `import()` of it from the
+    // course page's origin is a CORS request that the playground's hosts do not answer (tools/headers.mjs
+    // sends no Access-Control-Allow-Origin), and a build step inlining it would make the file the
+    // course pages link a generated one. Its needs differ too: an answer rejects when it is an
+    // 'error' (the helper's API), a request waits unsent until the embed says ready, a navigation
+    // settles only those sent, and there is no timeout (a run answers when it ends, however long).
     /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void, sent: boolean}>} */
     const waiting = new Map();
     const fire = (/** @type {string} */ type, /** @type {Message} */ detail) =>

@@ -147,12 +147,12 @@ pub async fn measure(name: &str, arg: f64) -> RunResult<f64> {
     match name {
         "kernel-ms" => {
             let start = now_ms();
-            std::hint::black_box(crate::topics::kernels::sum_squares(0, n as u64));
+            std::hint::black_box(kernels::sum_squares(0, n as u64));
             Ok(now_ms() - start)
         }
         "primes-ms" => {
             let start = now_ms();
-            std::hint::black_box(crate::topics::kernels::primes_in(0, n as u64).len());
+            std::hint::black_box(kernels::primes_in(0, n as u64).len());
             Ok(now_ms() - start)
         }
         "handoff-ns" => lock_handoff_ns_async(n).await,

@@ -172,7 +172,8 @@ mod tests {
     }
 
     fn run_two(gil: Arc<Gil>) -> (Vec<crate::report::Span>, usize) {
-        let run = Run::new(&test_topic(), crate::run::Capabilities { threads: true, cores: 2 });
+        let topic = test_topic();
+        let run = Run::new(topic.id, &topic.modes, crate::run::Capabilities { threads: true, cores: 2 });
         // Counts how often both threads are inside a slice at the same moment.
         let inside = Arc::new(AtomicUsize::new(0));
         let overlaps = Arc::new(AtomicUsize::new(0));

@@ -583,7 +583,8 @@ mod tests {
 
     #[test]
     fn native_fetch_waits_times_out_and_refuses_the_network() {
-        let run = crate::run::Run::new(&crate::topics::all()[0], crate::run::Capabilities { threads: false, cores: 1 });
+        let topic = &crate::topics::all()[0];
+        let run = crate::run::Run::new(topic.id, &topic.modes, crate::run::Capabilities { threads: false, cores: 1 });
         futures::executor::block_on(async {
             let ok = fetch(&run, "sim/delay/1?scale=0.03", 1000.0).await.unwrap();
             assert!(ok.ms() >= 29.0, "{}", ok.ms());

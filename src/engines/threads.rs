@@ -10,7 +10,6 @@
 //! synchronous, in shared memory, so a spawn right after a join finds the joined threads idle.
 //! A reused thread keeps its stack and thread-locals. [`spawn_new`] always starts a new one.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -77,9 +76,9 @@ where
         if let Some(me) = live().iter_mut().find(|t| t.id == id) {
             me.begun = Some(crate::clock::now_ms());
         }
-        CURRENT.with(|c| c.set(Some(id)));
+        crate::thread_id::set(Some(id));
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(&*p));
-        CURRENT.with(|c| c.set(None)); // the thread waits for other work next
+        crate::thread_id::set(None); // the thread waits for other work next
         live().retain(|t| t.id != id);
         let _ = send.send(outcome);
     });
@@ -112,10 +111,6 @@ pub struct ThreadInfo {
 static LIVE: Mutex<Vec<ThreadInfo>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
-thread_local! {
-    static CURRENT: Cell<Option<usize>> = const { Cell::new(None) };
-}
-
 fn live() -> MutexGuard<'static, Vec<ThreadInfo>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -123,11 +118,6 @@ fn live() -> MutexGuard<'static, Vec<ThreadInfo>> {
 /// The threads asked for whose closures have not returned, oldest first.
 pub fn live_threads() -> Vec<ThreadInfo> {
     live().clone()
-}
-
-/// Which of those threads this code runs on, if any.
-pub fn current_thread() -> Option<usize> {
-    CURRENT.with(Cell::get)
 }
 
 /// Makes sure `n` threads (at most [`MAX_IDLE`]) wait for work, starting the missing ones in the

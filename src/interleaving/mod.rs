@@ -23,36 +23,14 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
-
+pub use crate::report::{Clock, Finding, Op, StepOut, Stepper, WaitGraph};
 use crate::run::Run;
 
 pub mod schedule;
 mod stepper;
 mod steps;
-pub use stepper::{Clock, Finding, Names, StepOut, Stepper, WaitGraph};
+pub use stepper::Names;
 pub use steps::{SharedMemory, Steps, ThreadSteps};
-
-/// What a step did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Op {
-    /// Read the shared value.
-    Read,
-    /// Wrote the shared value (and `was` is what it overwrote).
-    Write,
-    /// Asked for a lock (and may now wait).
-    LockWait,
-    /// Got the lock.
-    LockAcquire,
-    /// Let go of the lock.
-    LockRelease,
-    /// Stopped waiting without the lock: a try-lock timed out.
-    LockGiveUp,
-    /// Stopped waiting without the lock: the thread was cancelled (a watchdog, Stop).
-    LockCancelled,
-}
 
 impl Op {
     fn is_lock(self) -> bool {
@@ -239,7 +217,8 @@ mod tests {
     use crate::run::Capabilities;
 
     fn run() -> Run {
-        Run::new(crate::topics::find("race").unwrap(), Capabilities { threads: true, cores: 2 })
+        let race = crate::topics::find("race").unwrap();
+        Run::new(race.id, &race.modes, Capabilities { threads: true, cores: 2 })
     }
 
     fn names() -> Names<'static> {

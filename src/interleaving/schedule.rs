@@ -673,10 +673,12 @@ pub struct Request {
 }
 
 /// Answers "You schedule" (`search: false`: the view after the choices) or "Find the bug"
-/// (`search: true`) for `topic`, as JSON; an error is `{"error": text}`.
-pub fn answer(topic: &str, request_json: &str, search_all: bool) -> String {
+/// (`search: true`) for `topic`, whose lesson the caller looked up in the catalog
+/// (`topics::lesson`: the catalog knows this engine, not the other way round), as JSON; an
+/// error is `{"error": text}`.
+pub fn answer(topic: &str, lesson: Option<Lesson>, request_json: &str, search_all: bool) -> String {
     let answer = || -> Result<serde_json::Value, String> {
-        let lesson = crate::topics::lesson(topic).ok_or_else(|| format!("{topic} has no scheduled lesson"))?;
+        let lesson = lesson.ok_or_else(|| format!("{topic} has no scheduled lesson"))?;
         let request: Request = serde_json::from_str(request_json).map_err(|e| format!("unreadable request: {e}"))?;
         let size = request.size.unwrap_or(lesson.size);
         check_size(size)?;
@@ -810,16 +812,17 @@ mod tests {
 
     #[test]
     fn the_page_s_requests_are_answered_as_json_and_bad_ones_say_why() {
+        let ask = |topic: &str, request: &str, search_all: bool| answer(topic, lesson(topic), request, search_all);
         let view: serde_json::Value =
-            serde_json::from_str(&answer("race", r#"{"variant":"unsafe","choices":[0,1,0,1]}"#, false)).unwrap();
+            serde_json::from_str(&ask("race", r#"{"variant":"unsafe","choices":[0,1,0,1]}"#, false)).unwrap();
         assert_eq!(view["reached"], true);
         assert_eq!(view["stepper"]["steps"].as_array().unwrap().len(), 4);
-        let found: serde_json::Value = serde_json::from_str(&answer("race", r#"{"variant":"unsafe"}"#, true)).unwrap();
+        let found: serde_json::Value = serde_json::from_str(&ask("race", r#"{"variant":"unsafe"}"#, true)).unwrap();
         assert_eq!((found["interleavings"].as_u64(), found["failing"].as_u64()), (Some(6), Some(4)));
-        assert!(answer("race", r#"{"choices":[0,0,0]}"#, false).contains("error"));
-        assert!(answer("cpu-map", "{}", false).contains("no scheduled lesson"));
-        assert!(answer("race", r#"{"size":{"threads":9,"rounds":1}}"#, true).contains("keep it small"));
-        assert!(answer("race", r#"{"variant":"nope"}"#, false).contains("unknown variant"));
+        assert!(ask("race", r#"{"choices":[0,0,0]}"#, false).contains("error"));
+        assert!(ask("cpu-map", "{}", false).contains("no scheduled lesson"));
+        assert!(ask("race", r#"{"size":{"threads":9,"rounds":1}}"#, true).contains("keep it small"));
+        assert!(ask("race", r#"{"variant":"nope"}"#, false).contains("unknown variant"));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 // Nothing wedges the playground (issue 15). The embed as a hostile course page would drive it: a
 // few hundred random messages, two runs at once, values JSON cannot carry; every message gets
 // exactly one answer with its requestId, and a valid run passes afterwards. Faults injected into
-// a run (memory exhausted, a thread that panics, isolated workers and the engine itself lost)
-// end that run with a message, and the next run passes. URL values that fail a cross-field check
-// really fall back to defaults, and a thread-only topic on a page without isolation says that
-// nothing could run here.
+// a run (memory exhausted, a thread that panics, isolated workers and the engine itself lost, the
+// engine's own thread blocked) end that run with a message, and the next run passes. URL values
+// that fail a cross-field check really fall back to defaults, and a thread-only topic on a page
+// without isolation says that nothing could run here.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
@@ -428,6 +428,30 @@ describe('faults end their run with a message, and the next run passes', () => {
   // A trapped or lost engine leaves a console line; nothing else may.
   const ignore = /RuntimeError|unreachable|panicked|injected fault/;
 
+  /**
+   * Starts a run of many seconds (cpu-map with a sweep after the modes), so that `inject` reaches
+   * the engine between two of its steps and a thread it makes panic has a worker of its own (a
+   * short run once ended first); the run must end saying `ended`, and a small run after it pass.
+   * @param {(page: Page) => Promise<void>} inject
+   * @param {RegExp} ended
+   */
+  async function faultMidRun(inject, ended) {
+    await onPage(
+      () => openPage(env.browser, `${env.url}?topic=cpu-map&tasks=8&numbers=250000000&sweep=8`),
+      async ({ page }) => {
+        await page.click('#run');
+        await page.waitForFunction(() => document.body.dataset.running === 'true');
+        await inject(page);
+        await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
+        assert.match(await textOf(page, '#results .status'), ended);
+        await page.fill('#param-tasks', '2');
+        await page.fill('#param-numbers', '1000000');
+        assert.match(await runAndWait(page), /^Finished/);
+      },
+      { ignore },
+    );
+  }
+
   test('memory: huge images are a field error; an allocation past the limit mid-run ends the run', async () => {
     const png = hugeDeepPng().toString('base64');
     await onPage(
@@ -470,21 +494,9 @@ describe('faults end their run with a message, and the next run passes', () => {
   });
 
   test('a thread that panics mid-run, on the page and in the embed', async () => {
-    await onPage(
-      // A run of many seconds (a sweep after the modes): the fault reaches the engine worker between
-      // two of its steps, and the panicking thread needs a worker of its own; a short run once ended first.
-      () => openPage(env.browser, `${env.url}?topic=cpu-map&tasks=8&numbers=250000000&sweep=8`),
-      async ({ page }) => {
-        await page.click('#run');
-        await page.waitForFunction(() => document.body.dataset.running === 'true');
-        await fault(engineWorker(page), 'thread-panic');
-        await page.waitForFunction(() => !document.body.dataset.running, null, { timeout: 30_000 });
-        assert.match(await textOf(page, '#results .status'), /panicked[\s\S]*injected fault: this thread panicked/);
-        await page.fill('#param-tasks', '2');
-        await page.fill('#param-numbers', '1000000');
-        assert.match(await runAndWait(page), /^Finished/);
-      },
-      { ignore },
+    await faultMidRun(
+      (page) => fault(engineWorker(page), 'thread-panic'),
+      /panicked[\s\S]*injected fault: this thread panicked/,
     );
     await onPage(
       () => coursePage(env.url, '?topic=cpu-map'),
@@ -592,5 +604,18 @@ describe('faults end their run with a message, and the next run passes', () => {
       },
       { ignore },
     );
+  });
+
+  test('an engine whose own thread blocks mid-run is replaced after 10 s of silence', async () => {
+    await faultMidRun(async (page) => {
+      // Blocks the engine worker's event loop, as a nested `new Worker()` once did in Firefox: no
+      // heartbeat, no answer. Not awaited: the page ends the worker before the loop would end.
+      engineWorker(page)
+        .evaluate(() => {
+          const until = Date.now() + 20_000;
+          while (Date.now() < until);
+        })
+        .catch(() => {});
+    }, /^The engine stopped answering for 10 s during the run/);
   });
 });

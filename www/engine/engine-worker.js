@@ -293,7 +293,8 @@ async function run(id, topic, params, stallMs) {
 // started) will not end by itself: Rust (src/watchdog.rs) says who waited for what and ends it,
 // and the report shows that. Threads stuck where they cannot see that (a lock taken without a
 // timeout) keep the run from ending: after WIND_DOWN_MS the page replaces the whole engine. A
-// heartbeat tells the page that this worker itself is not blocked (engine-client.js).
+// heartbeat tells the page that this worker itself is not blocked (`watchSilence` in
+// run-controller.js).
 
 /** Quiet this long (no log line, span, progress or chart point) before the watchdog looks closer. */
 const STALL_MS = 15_000;

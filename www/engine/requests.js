@@ -1,7 +1,8 @@
 // Requests and their answers over postMessage: one id per request, the requests still waiting,
 // an answer matched to its request by id and taken once, an optional timeout, and every waiting
 // request settled when the other side goes away (a crash, a worker replaced or lost). Used by
-// the engine client (engine-client.js) and the isolated workers' pool (isolated-pool.js).
+// the engine client (engine-client.js) and the isolated workers' pool (isolated-pool.js); the
+// worker shim (worker-host.js) and the course pages' helper (embed.js) say why they do not.
 
 /**
  * @template A what an answer is

@@ -83,6 +83,10 @@ export class WorkerHost {
  * @param {MessagePort} factory
  */
 export function installWorkerShim(factory) {
+  // Ids here name live workers, not requests, so requests.js does not fit: `new Worker()` is
+  // synchronous and answered by nothing (the worker's messages come over its own port), and the
+  // page's 'error' notices are events, any number of them, for as long as the worker lives. Nothing
+  // waits, so there is nothing to time out or settle; if the page goes, so do its workers.
   /** @type {Map<number, PortWorker>} */
   const live = new Map();
   let nextId = 1;

@@ -1,8 +1,9 @@
 // The page's side of the engine worker: transport. It sends requests, hands progress on, and
-// when a demo panics or traps (out of memory), the worker fails, is lost or stops answering, or the
-// run controller gives up on a Stop, it replaces the worker so the next run starts clean and ends
-// the run in flight with a typed `Crash` (its cause, as data). What the learner reads about a run
-// that ended so, and when a run may start or must stop, is run-controller.js's.
+// when a demo panics or traps (out of memory), Rust's stall watchdog ends a run, the worker fails
+// or is lost, or the run controller gives up on it (a Stop not honoured, an engine gone silent),
+// it replaces the worker so the next run starts clean and ends the run in flight with a typed
+// `Crash` (its cause, as data). What the learner reads about a run that ended so, and when a run
+// may start or must stop, is run-controller.js's.
 
 import { buildOf, engineFlavor, glueUrl } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
@@ -13,8 +14,6 @@ import { WorkerHost } from '../engine/worker-host.js';
 const BOOT_MS = 30_000;
 /** Starts tried before the page gives up: one more of the same build, then the plain build. */
 const BOOT_TRIES = 3;
-/** A run whose engine has said nothing (not even its heartbeat) for this long has a blocked engine. */
-const ENGINE_SILENT_MS = 10_000;
 
 /**
  * @typedef {import('./types.js').Caps} Caps
@@ -81,7 +80,10 @@ export class Engine {
     this.fallback = undefined;
     /** @type {Requests<any, Pending>} requests sent to the current worker, waiting for their answer */
     this.pending = new Requests();
-    /** When the engine last said anything (performance.now()). */
+    /**
+     * When the current engine worker last said anything (performance.now()): the run
+     * controller's watch for an engine gone silent during a run reads it.
+     */
     this.heard = 0;
     const { worker, host, ready, retire } = this.start();
     this.worker = worker;
@@ -243,27 +245,9 @@ export class Engine {
   request(message, kind, onProgress) {
     /** @type {Pending} */
     const request = { onProgress, kind, spans: [], log: [], answered: Promise.resolve() };
-    const { id, answer } = this.pending.open((id) => this.worker.postMessage({ ...message, id }), request);
+    const { answer } = this.pending.open((id) => this.worker.postMessage({ ...message, id }), request);
     request.answered = answer;
-    if (kind === 'run') this.watchSilence(id);
     return /** @type {Promise<T>} */ (answer);
-  }
-
-  // ----- watchdog: an engine that stops answering during a run -----
-  // The engine posts a heartbeat every second while it runs (engine-worker.js, which also ends
-  // runs whose threads all wait). If even that stops, the engine's own thread is blocked (it
-  // was, in Firefox, inside `new Worker()`): nothing in it can end the run, so it is replaced.
-
-  /** @param {number} id the run */
-  watchSilence(id) {
-    this.heard = performance.now();
-    const timer = setInterval(() => {
-      if (this.runInFlight()?.id !== id) clearInterval(timer);
-      else if (performance.now() - this.heard > ENGINE_SILENT_MS) {
-        clearInterval(timer);
-        this.restart({ cause: 'silent', seconds: Math.round(ENGINE_SILENT_MS / 1000) });
-      }
-    }, 1000);
   }
 
   /**

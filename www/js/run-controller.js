@@ -4,14 +4,18 @@
 //   idle -> claimed -> waiting -> running -> ending -> claimed -> (released) idle
 // `waiting`: the run is not sent yet (the service worker, the engine's part); a Stop ends it
 // there, unsent. `running`: the engine has it; a Stop asks the engine, and restarts it if the run
-// has not ended HARD_STOP_MS later. `ending`: the page shows how it ended. Every way a run ends
-// goes through one `end(outcome)`, which settles once; a crash comes from the engine client as a
-// typed cause, and `endedAs` below turns it into the learner's sentence: the one table of them.
+// has not ended HARD_STOP_MS later; an engine that says nothing, not even its heartbeat, for
+// ENGINE_SILENT_MS is restarted too (`watchSilence`). `ending`: the page shows how it ended.
+// Every way a run ends goes through one `end(outcome)`, which settles once; a crash comes from
+// the engine client as a typed cause, and `endedAs` below turns it into the learner's sentence:
+// the one table of them.
 
 import { SWITCHED } from './engine-client.js';
 
 /** How long a stopped run may take to end by itself before the engine is restarted. */
 const HARD_STOP_MS = 400;
+/** A run whose engine has said nothing (not even its heartbeat) for this long has a blocked engine. */
+const ENGINE_SILENT_MS = 10_000;
 /** A run a Stop ended before it was sent (or, for the embed, before it was shown). */
 export const STOPPED_BEFORE_START = 'Stopped before the run started.';
 /** Said after a crash whose sentence does not say the engine was restarted. */
@@ -132,7 +136,12 @@ export class RunController {
       if (!(await engine.readyFor(topic))) return end({ outcome: 'unsent', cause: 'switch' });
       if (this.end !== end) return;
       this.enter('running'); // and sent in the same task: a Stop from now on goes to the engine
-      end(await engine.run(topic, params, onProgress));
+      const silence = watchSilence(engine);
+      try {
+        end(await engine.run(topic, params, onProgress));
+      } finally {
+        clearInterval(silence);
+      }
     };
     send().catch((error) => end({ outcome: 'crashed', crash: { cause: 'trap', detail: String(error) } }));
     const outcome = await ended;
@@ -168,6 +177,24 @@ export class RunController {
     }
     return this.released.then(() => true);
   }
+}
+
+/**
+ * Watches a run the engine has for silence: the engine posts a heartbeat every second while it
+ * runs (engine-worker.js, which also ends runs whose threads all wait, Rust's stall watchdog). If
+ * even that stops, the engine's own thread is blocked (it was, in Firefox, inside `new Worker()`):
+ * nothing in it can end the run, so it is replaced, which ends the run as `silent`. The caller
+ * clears the returned interval when the run has ended.
+ * @param {Engine} engine
+ */
+function watchSilence(engine) {
+  const since = performance.now();
+  const timer = setInterval(() => {
+    if (performance.now() - Math.max(since, engine.heard) <= ENGINE_SILENT_MS) return;
+    clearInterval(timer);
+    engine.restart({ cause: 'silent', seconds: Math.round(ENGINE_SILENT_MS / 1000) });
+  }, 1000);
+  return timer;
 }
 
 /**

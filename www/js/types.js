@@ -10,7 +10,7 @@
 
 export {};
 
-// ----- the catalog (src/topic.rs, src/params.rs, src/predict.rs, src/topics/mod.rs) -----
+// ----- the catalog (src/topic.rs, src/mode.rs, src/params.rs, src/predict.rs, src/topics/mod.rs) -----
 
 /** @typedef {Rust.Chapter} Chapter */
 /** @typedef {Rust.Model} Model */
@@ -45,7 +45,7 @@ export {};
 /** @typedef {Rust.FieldError} FieldError */
 /** @typedef {Rust.Checked} Checked the answer to 'check-params' */
 
-// ----- the report (src/report.rs, src/interleaving/) -----
+// ----- the report (src/report.rs, src/report/) -----
 
 /** @typedef {Rust.SpanKind} SpanKind */
 /** @typedef {Rust.Span} Span */

@@ -224,7 +224,7 @@ mod tests {
         let topic = crate::topics::find("async-stream").unwrap();
         let raw = json!({"records": 100, "interval_ms": 20, "storage": "memory"});
         let params = crate::params::validate(&topic.params, &raw, false).params;
-        let run = Run::new(topic, Capabilities { threads: false, cores: 2 });
+        let run = Run::new(topic.id, &topic.modes, Capabilities { threads: false, cores: 2 });
         let stopper = async {
             let _ = tasks::sleep(&run, 110.0).await;
             run.cancel();
