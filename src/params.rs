@@ -1,7 +1,8 @@
 //! Parameter schemas and their validation: the one source of truth for limits.
 //! The page builds its form from the schema and shows these messages next to the fields.
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::base64;
@@ -340,6 +341,18 @@ impl Params {
         items.iter().map(|item| File { name: text(item, "name"), bytes: decode(item) }).collect()
     }
 
+    /// The values as the topic's own struct (a `#[derive(Deserialize)]` with a field per schema
+    /// field, see [`crate::topic::reads`]): validated values always fit it, so a mismatch is a bug
+    /// in the topic, which the catalog's tests find for every topic.
+    pub fn read<T: DeserializeOwned>(&self) -> T {
+        self.try_read().unwrap_or_else(|e| panic!("the parameters do not fit their struct: {e}"))
+    }
+
+    /// [`Params::read`], with the mismatch (a missing or unknown field) as the error.
+    pub fn try_read<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_value(self.to_json()).map_err(|e| e.to_string())
+    }
+
     pub fn to_json(&self) -> Value {
         Value::Object(self.0.clone())
     }
@@ -352,6 +365,29 @@ impl Params {
     /// Sets field `name` (lenient checking puts defaults back this way).
     pub fn set(&mut self, name: &str, value: Value) {
         self.0.insert(name.to_string(), value);
+    }
+}
+
+/// A file parameter's value in a topic's struct: the files as validated (name, size and base64),
+/// decoded only when asked, so that counting them (`needs`) copies no bytes.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Files(Vec<Value>);
+
+impl Files {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The files, decoded (validation checked the base64).
+    pub fn decode(&self) -> Vec<File> {
+        let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_string();
+        let decode = |item: &Value| base64::decode(&text(item, "data")).unwrap_or_default();
+        self.0.iter().map(|item| File { name: text(item, "name"), bytes: decode(item) }).collect()
     }
 }
 
