@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
+use crate::params::{FieldError, Param};
 use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 const DEFAULT_URLS: &str =

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
-use crate::params::{group, FieldError, Param, Params};
+use crate::params::{group, FieldError, Param};
 use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 const MAX_TOTAL: i64 = 100_000_000;

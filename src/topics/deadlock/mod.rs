@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::interleaving::schedule::{self, Failure, Lesson, Size};
-use crate::params::{FieldError, Param, Params};
+use crate::params::{FieldError, Param};
 use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {

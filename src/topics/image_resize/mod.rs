@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::imaging::memory::{memory_needed, JOB_MEMORY};
 use crate::imaging::NOT_AN_IMAGE;
-use crate::params::{FieldError, Param, Params};
+use crate::params::{FieldError, Param};
 use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::params::{group, FieldError, Param, Params};
+use crate::params::{group, FieldError, Param};
 use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {

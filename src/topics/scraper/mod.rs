@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
+use crate::params::{FieldError, Param};
 use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 const DEFAULT_URLS: &str = "sim/site/index, sim/site/about, sim/site/blog, sim/site/blog/1, sim/site/blog/2, sim/site/shop, sim/site/contact, sim/site/old-page, sim/site/broken, sim/blackhole";
