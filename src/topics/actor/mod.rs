@@ -52,9 +52,10 @@ fn check(p: &ActorParams) -> Result<(), FieldError> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::engines::workers::{instance_id, Job, Pool};

@@ -43,6 +43,7 @@ fn names(text: &str) -> Vec<String> {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::engines::tasks;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};

@@ -52,10 +52,11 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
 
 use crate::engines::gil::Gil;
 use crate::engines::net::{self, Fetched};

@@ -34,11 +34,11 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::Cell;
 
 use futures::channel::mpsc;
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;

@@ -37,12 +37,12 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
 
 use futures::channel::mpsc;
 use futures::lock::Mutex;
 use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;

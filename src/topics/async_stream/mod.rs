@@ -32,8 +32,8 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use futures::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::engines::tasks;

@@ -38,10 +38,10 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::Cell;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;

@@ -86,12 +86,12 @@ fn check(p: &BankParams) -> Result<(), FieldError> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use futures::executor::block_on;
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::interleaving::schedule::scheduled_mode;

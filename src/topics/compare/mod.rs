@@ -70,11 +70,11 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use serde::Deserialize;
 
 use crate::engines::gil::Gil;
 use crate::engines::tasks::{self, Pacer};

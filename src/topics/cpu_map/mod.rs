@@ -92,12 +92,12 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use serde::Deserialize;
 
 use crate::engines::tasks::Pacer;
 use crate::engines::threads;

@@ -119,11 +119,11 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::executor::block_on;
+use serde::Deserialize;
 
 use crate::engines::{tasks, threads};
 use crate::interleaving::schedule::scheduled_mode;

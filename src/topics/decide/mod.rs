@@ -48,6 +48,7 @@ pub fn topic() -> Topic {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::run::{Run, RunResult};
 use crate::topics::compare::{calibrate, run_model, Workload};
 

@@ -32,9 +32,10 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+
+use serde::Deserialize;
 
 use crate::engines::workers::{instance_id, instance_memory_bytes, Job, Pool};
 use crate::engines::{tasks, threads};

@@ -41,8 +41,9 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::sync::Arc;
+
+use serde::Deserialize;
 
 use crate::engines::gil::Gil;
 use crate::engines::tasks::Pacer;

@@ -77,6 +77,7 @@ fn something_to_resize(p: &ImageResizeParams) -> Result<(), FieldError> {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::clock::now_ms;
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{Job, Pool};

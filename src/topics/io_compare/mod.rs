@@ -52,9 +52,10 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
 
 use crate::engines::gil::Gil;
 use crate::engines::{tasks, threads};

@@ -51,9 +51,10 @@ fn check(p: &IpcQueuesParams) -> Result<(), FieldError> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::Mutex;
+
+use serde::Deserialize;
 
 use crate::engines::workers::{instance_id, Job, Pool};
 use crate::run::{Run, RunError, RunResult};

@@ -36,8 +36,9 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::Cell;
+
+use serde::Deserialize;
 
 use crate::engines::workers::{Job, Pool};
 use crate::engines::{net, tasks};

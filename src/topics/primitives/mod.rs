@@ -41,10 +41,11 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::report::SpanKind;

@@ -49,6 +49,7 @@ fn check(p: &ProcessBasicsParams) -> Result<(), FieldError> {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{instance_id, Job, JobDone, Pool, Traffic};
 use crate::report::SpanKind;

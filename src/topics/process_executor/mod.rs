@@ -60,6 +60,7 @@ fn parse_powers(text: &str) -> Result<Vec<(i64, u32)>, String> {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::engines::workers::{Job, Pool};
 use crate::run::{Run, RunResult};
 

@@ -51,6 +51,7 @@ fn check(p: &ProcessPoolParams) -> Result<(), FieldError> {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{Job, Pool, Traffic};
 use crate::report::SpanKind;

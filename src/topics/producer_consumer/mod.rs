@@ -75,11 +75,12 @@ fn check(p: &ProducerConsumerParams) -> Result<(), FieldError> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::report::SpanKind;

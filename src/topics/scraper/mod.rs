@@ -43,11 +43,11 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::task::{Poll, Waker};
 
+use serde::Deserialize;
 use serde::Serialize;
 
 use crate::engines::{net, tasks};

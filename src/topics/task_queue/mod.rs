@@ -59,9 +59,10 @@ fn check(p: &TaskQueueParams) -> Result<(), FieldError> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 use crate::engines::broker;
 use crate::engines::durable::Durable;

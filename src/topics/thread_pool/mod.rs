@@ -65,12 +65,12 @@ fn check(p: &ThreadPoolParams) -> Result<(), FieldError> {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use futures::channel::oneshot;
 use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::report::SpanKind;

@@ -38,11 +38,12 @@ pub fn topic() -> Topic {
 }
 
 // CODE START
-use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::report::SpanKind;

@@ -37,6 +37,7 @@ pub fn topic() -> Topic {
 
 // CODE START
 use serde::Deserialize;
+
 use crate::engines::{tasks, threads};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
