@@ -312,7 +312,7 @@ impl Params {
 
     /// [`Params::read`], with the mismatch (a missing or unknown field) as the error.
     pub fn try_read<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_value(self.to_json()).map_err(|e| e.to_string())
+        read_map(&self.0)
     }
 
     pub fn to_json(&self) -> Value {
@@ -328,6 +328,13 @@ impl Params {
     pub fn set(&mut self, name: &str, value: Value) {
         self.0.insert(name.to_string(), value);
     }
+}
+
+/// Values as a topic's struct, read from the map by reference: nothing is copied first (a file
+/// parameter's bytes can be megabytes), and serde's path for a struct given as a list, which
+/// this never meets, is not compiled into the wasm for every topic.
+pub fn read_map<T: DeserializeOwned>(values: &Map<String, Value>) -> Result<T, String> {
+    T::deserialize(values).map_err(|e| e.to_string())
 }
 
 /// A file parameter's value in a topic's struct: the files as validated (name, size and base64),

@@ -270,7 +270,8 @@ pub fn ms(wall: f64) -> String {
 /// The run's parameters as the topic's struct (see `Params::read`); a report holds every field
 /// (file parameters without their bytes).
 pub fn params<T: serde::de::DeserializeOwned>(report: &Report) -> Result<T, String> {
-    serde_json::from_value(report.params.clone()).map_err(|e| format!("the run's parameters: {e}"))
+    let values = report.params.as_object().ok_or("the run's parameters are not a map")?;
+    crate::params::read_map(values).map_err(|e| format!("the run's parameters: {e}"))
 }
 
 /// The row of the first of `ids` that ran, with its wall time.
