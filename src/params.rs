@@ -1,7 +1,8 @@
 //! Parameter schemas and their validation: the one source of truth for limits.
 //! The page builds its form from the schema and shows these messages next to the fields.
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::base64;
@@ -308,42 +309,16 @@ impl FieldError {
 pub struct Params(Map<String, Value>);
 
 impl Params {
-    fn get(&self, name: &str) -> &Value {
-        self.0.get(name).unwrap_or_else(|| panic!("no parameter named {name}"))
+    /// The values as the topic's own struct (a `#[derive(Deserialize)]` with a field per schema
+    /// field, see [`crate::topic::reads`]): validated values always fit it, so a mismatch is a bug
+    /// in the topic, which the catalog's tests find for every topic.
+    pub fn read<T: DeserializeOwned>(&self) -> T {
+        self.try_read().unwrap_or_else(|e| panic!("the parameters do not fit their struct: {e}"))
     }
 
-    pub fn int(&self, name: &str) -> i64 {
-        self.get(name).as_i64().unwrap_or_default()
-    }
-
-    /// A whole-number parameter whose schema minimum is not negative.
-    pub fn count(&self, name: &str) -> usize {
-        self.int(name).max(0) as usize
-    }
-
-    pub fn float(&self, name: &str) -> f64 {
-        self.get(name).as_f64().unwrap_or_default()
-    }
-
-    pub fn text(&self, name: &str) -> &str {
-        self.get(name).as_str().unwrap_or_default()
-    }
-
-    pub fn flag(&self, name: &str) -> bool {
-        self.get(name).as_bool().unwrap_or_default()
-    }
-
-    /// How many files a file parameter holds (without decoding them).
-    pub fn file_count(&self, name: &str) -> usize {
-        self.get(name).as_array().map_or(0, Vec::len)
-    }
-
-    /// The files of a file parameter, decoded (validation checked the base64).
-    pub fn files(&self, name: &str) -> Vec<File> {
-        let items = self.get(name).as_array().map(Vec::as_slice).unwrap_or_default();
-        let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_string();
-        let decode = |item: &Value| base64::decode(&text(item, "data")).unwrap_or_default();
-        items.iter().map(|item| File { name: text(item, "name"), bytes: decode(item) }).collect()
+    /// [`Params::read`], with the mismatch (a missing or unknown field) as the error.
+    pub fn try_read<T: DeserializeOwned>(&self) -> Result<T, String> {
+        read_map(&self.0)
     }
 
     pub fn to_json(&self) -> Value {
@@ -358,6 +333,36 @@ impl Params {
     /// Sets field `name` (lenient checking puts defaults back this way).
     pub fn set(&mut self, name: &str, value: Value) {
         self.0.insert(name.to_string(), value);
+    }
+}
+
+/// Values as a topic's struct, read from the map by reference: nothing is copied first (a file
+/// parameter's bytes can be megabytes), and serde's path for a struct given as a list, which
+/// this never meets, is not compiled into the wasm for every topic.
+pub fn read_map<T: DeserializeOwned>(values: &Map<String, Value>) -> Result<T, String> {
+    T::deserialize(values).map_err(|e| e.to_string())
+}
+
+/// A file parameter's value in a topic's struct: the files as validated (name, size and base64),
+/// decoded only when asked, so that counting them (`needs`) copies no bytes.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Files(Vec<Value>);
+
+impl Files {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The files, decoded (validation checked the base64).
+    pub fn decode(&self) -> Vec<File> {
+        let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_string();
+        let decode = |item: &Value| base64::decode(&text(item, "data")).unwrap_or_default();
+        self.0.iter().map(|item| File { name: text(item, "name"), bytes: decode(item) }).collect()
     }
 }
 
@@ -518,6 +523,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// What a topic's struct would be for `schema()`.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Form {
+        n: i64,
+        scale: f64,
+        kind: String,
+        gil: bool,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // `n` is there because the schema has it
+    struct WithFiles {
+        n: i64,
+        files: Files,
+    }
+
     fn schema() -> Vec<Param> {
         vec![
             Param::int("n", "Numbers", 10, 1, 100),
@@ -531,9 +554,32 @@ mod tests {
     fn defaults_fill_missing_fields() {
         let v = validate(&schema(), &json!({}), false);
         assert!(v.errors.is_empty());
-        assert_eq!(v.params.int("n"), 10);
-        assert_eq!(v.params.text("kind"), "io");
-        assert!(v.params.flag("gil"));
+        let form: Form = v.params.read();
+        assert_eq!((form.n, form.kind.as_str(), form.gil), (10, "io", true));
+    }
+
+    #[test]
+    fn a_struct_that_does_not_match_the_schema_is_named_in_the_error() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)] // only its fields' names matter
+        struct Misspelt {
+            n: i64,
+            scael: f64,
+            kind: String,
+            gil: bool,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Short {
+            n: i64,
+        }
+        let v = validate(&schema(), &json!({}), false);
+        let error = v.params.try_read::<Misspelt>().unwrap_err();
+        assert!(error.contains("scale") || error.contains("scael"), "{error}");
+        let error = v.params.try_read::<Short>().unwrap_err();
+        assert!(error.contains("unknown field"), "{error}");
     }
 
     #[test]
@@ -542,9 +588,8 @@ mod tests {
         assert_eq!(v.errors, vec![FieldError::new("n", "Numbers must be between 1 and 100")]);
         let v = validate(&schema(), &json!({"n": " 42 ", "scale": "0.25", "gil": "off"}), false);
         assert!(v.errors.is_empty(), "{:?}", v.errors);
-        assert_eq!(v.params.int("n"), 42);
-        assert_eq!(v.params.float("scale"), 0.25);
-        assert!(!v.params.flag("gil"));
+        let form: Form = v.params.read();
+        assert_eq!((form.n, form.scale, form.gil), (42, 0.25, false));
     }
 
     #[test]
@@ -575,7 +620,7 @@ mod tests {
     #[test]
     fn lenient_mode_falls_back_to_defaults_and_reports() {
         let v = validate(&schema(), &json!({"n": "-3", "zzz": "1"}), true);
-        assert_eq!(v.params.int("n"), 10);
+        assert_eq!(v.params.read::<Form>().n, 10);
         assert_eq!(v.errors.len(), 2);
         assert_eq!(v.errors[1].message, "unknown parameter \"zzz\"");
     }
@@ -588,13 +633,15 @@ mod tests {
     fn files_arrive_as_base64_and_are_checked() {
         let v = validate(&files_schema(), &json!({}), false);
         assert!(v.errors.is_empty());
-        assert_eq!(v.params.files("files"), vec![]);
+        assert_eq!(v.params.read::<WithFiles>().files.decode(), vec![]);
         let given =
             json!({"files": [{"name": " a.png ", "data": base64::encode(b"\x89PNG")}, {"name": "b", "data": ""}]});
         let v = validate(&files_schema(), &given, false);
         assert!(v.errors.is_empty(), "{:?}", v.errors);
         let file = |name: &str, bytes: &[u8]| File { name: name.into(), bytes: bytes.to_vec() };
-        assert_eq!(v.params.files("files"), vec![file("a.png", b"\x89PNG"), file("b", b"")]);
+        let files = v.params.read::<WithFiles>().files;
+        assert_eq!(files.len(), 2);
+        assert_eq!(files.decode(), vec![file("a.png", b"\x89PNG"), file("b", b"")]);
         // Reports keep the names and sizes, not the bytes.
         let shown = without_file_data(&files_schema(), v.params.to_json());
         assert_eq!(shown, json!({"n": 10, "files": [{"name": "a.png", "size": 4}, {"name": "b", "size": 0}]}));
@@ -622,7 +669,7 @@ mod tests {
         // A URL can only hold text: lenient mode ignores it and says so.
         let v = validate(&files_schema(), &json!({"files": "cat.png"}), true);
         assert_eq!(v.errors, vec![FieldError::new("files", "Your images must be a list of files")]);
-        assert_eq!(v.params.files("files"), vec![]);
+        assert!(v.params.read::<WithFiles>().files.is_empty());
         assert_eq!(megabytes(20_000_000), "20 MB");
         assert_eq!(megabytes(1), "0.1 MB");
     }

@@ -240,6 +240,13 @@ pub fn ms(wall: f64) -> String {
     }
 }
 
+/// The run's parameters as the topic's struct (see `Params::read`); a report holds every field
+/// (file parameters without their bytes).
+pub fn params<T: serde::de::DeserializeOwned>(report: &Report) -> Result<T, String> {
+    let values = report.params.as_object().ok_or("the run's parameters are not a map")?;
+    crate::params::read_map(values).map_err(|e| format!("the run's parameters: {e}"))
+}
+
 /// The row of the first of `ids` that ran, with its wall time.
 pub fn ran<'a>(report: &'a Report, ids: &[&str]) -> Option<&'a crate::report::ModeRow> {
     ids.iter()

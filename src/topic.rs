@@ -90,6 +90,17 @@ pub struct Topic {
     /// What a run can use at once (see [`Needs`]).
     #[serde(skip)]
     pub needs: fn(&Params) -> Needs,
+    /// Reads the parameters into the topic's struct, the one `run`, `check` and `needs` read:
+    /// `reads::<TheTopicParams>`. The catalog's tests read every default and preset with it, so
+    /// the struct and the schema cannot drift apart.
+    #[serde(skip)]
+    pub reads: fn(&Params) -> Result<(), String>,
+}
+
+/// Whether validated parameters fit a topic's struct `T` (see [`Topic::reads`]). Its fields are
+/// the schema's, and `#[serde(deny_unknown_fields)]` makes a field the struct lacks an error too.
+pub fn reads<T: serde::de::DeserializeOwned>(params: &Params) -> Result<(), String> {
+    params.try_read::<T>().map(drop)
 }
 
 /// A topic's long texts as the page fetches them, from `www/pkg/texts/<id>.json` (written by the

@@ -168,6 +168,7 @@ mod tests {
             check: crate::topic::no_check,
             run: |_, _| Box::pin(async { Ok(()) }),
             needs: crate::topic::needs_nothing,
+            reads: |_| Ok(()),
         }
     }
 

@@ -231,6 +231,20 @@ mod tests {
     /// The defaults the page sizes by the learner's cores (`sizedForThisMachine` in
     /// www/js/catalog.js: k per core, or a total split over them, within the field's limits) pass
     /// every topic's own checks on any machine, not only on the 2 cores Rust's defaults are for.
+    /// Every topic's struct has a field for each of its schema's fields and no other: its
+    /// defaults and each preset, validated, read into it (see `Topic::reads`).
+    #[test]
+    fn every_topics_struct_matches_its_schema() {
+        for topic in all() {
+            let v = validate(&topic.params, &serde_json::json!({}), false);
+            (topic.reads)(&v.params).unwrap_or_else(|e| panic!("{}: the defaults: {e}", topic.id));
+            for preset in &topic.presets {
+                let v = validate(&topic.params, &preset.values, false);
+                (topic.reads)(&v.params).unwrap_or_else(|e| panic!("{} preset {}: {e}", topic.id, preset.id));
+            }
+        }
+    }
+
     #[test]
     fn defaults_sized_for_any_number_of_cores_are_valid() {
         use crate::params::Kind;

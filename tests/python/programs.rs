@@ -161,6 +161,13 @@ fn every_topic_has_a_complete_program_and_its_check_names_its_fields() {
         for field in check.no_constant.iter().chain(check.sized_for_cpython) {
             assert!(topic.params.iter().any(|p| p.name == *field), "{id}: its ProgramCheck names no field {field}");
         }
+        // The Rust run's values fit the topic's struct, so a misspelt name fails here, not only
+        // where CPython is installed.
+        if let Some(rust) = check.rust {
+            let v = crate::params::validate(&topic.params, &rust(), false);
+            assert!(v.errors.is_empty(), "{id}: its ProgramCheck's Rust run: {:?}", v.errors);
+            (topic.reads)(&v.params).unwrap_or_else(|e| panic!("{id}: its ProgramCheck's Rust run: {e}"));
+        }
     }
     for topic in topics::all() {
         assert!(topic.python.contains("if __name__ == \"__main__\":"), "{}: the Python has no main guard", topic.id);

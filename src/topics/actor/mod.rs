@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -33,15 +33,15 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("actor/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_actor(run, params)),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_actor(run, params.read())),
         needs: |_| Needs::workers(1),
+        reads: reads::<ActorParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    let seconds = p.float("time_scale")
-        * (2.0 + (p.int("senders") * p.int("operations")) as f64 * p.float("handle_ms") / 1000.0);
+fn check(p: &ActorParams) -> Result<(), FieldError> {
+    let seconds = p.time_scale * (2.0 + (p.senders * p.operations) as f64 * p.handle_ms / 1000.0);
     if seconds > 60.0 {
         return Err(FieldError::new(
             "operations",
@@ -55,10 +55,24 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
+use serde::Deserialize;
+
 use crate::engines::tasks;
 use crate::engines::workers::{instance_id, Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActorParams {
+    time_scale: f64,
+    senders: usize,
+    operations: usize,
+    handle_ms: f64,
+    balance: i64,
+    seed: u64,
+}
 
 /// A message as it travels to an actor's worker.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
@@ -221,8 +235,8 @@ impl<'a> Actor<'a> {
     }
 }
 
-async fn run_actor(run: Run, p: Params) -> RunResult<()> {
-    let scale = p.float("time_scale");
+async fn run_actor(run: Run, p: ActorParams) -> RunResult<()> {
+    let scale = p.time_scale;
     for (mode, pill) in [("stop-flag", false), ("poison-pill", true)] {
         let printer = run.measure(mode, async {
             let pool = Pool::start(&run, 1).await?;
@@ -259,14 +273,14 @@ async fn run_actor(run: Run, p: Params) -> RunResult<()> {
         }
     }
 
-    let (senders, operations, opening) = (p.count("senders"), p.count("operations"), p.int("balance"));
-    let seed = match p.int("seed") {
+    let (senders, operations, opening) = (p.senders, p.operations, p.balance);
+    let seed = match p.seed {
         0 => crate::clock::now_ms() as u64,
-        s => s as u64,
+        s => s,
     };
     let bank = run.measure("bank", async {
         let pool = Pool::start(&run, 1).await?;
-        let account = Actor::new("bank account", &run, &pool, p.float("handle_ms") * scale);
+        let account = Actor::new("bank account", &run, &pool, p.handle_ms * scale);
         let accepted = RefCell::new(Vec::<i64>::new());
         let (refused, answered, max_depth) = (Cell::new(0), Cell::new(0), Cell::new(0));
         let sender = |s: usize| {

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, needs_nothing};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -25,14 +25,15 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("async_basics/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: |p| {
-            let n = names(p.text("names")).len();
+            let n = names(&p.read::<AsyncBasicsParams>().names).len();
             if n == 0 || n > 20 {
                 return Err(FieldError::new("names", "give 1 to 20 comma-separated names"));
             }
             Ok(())
         },
-        run: |run, params| Box::pin(run_async_basics(run, params)),
+        run: |run, params| Box::pin(run_async_basics(run, params.read())),
         needs: needs_nothing,
+        reads: reads::<AsyncBasicsParams>,
     }
 }
 
@@ -41,9 +42,20 @@ fn names(text: &str) -> Vec<String> {
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::engines::tasks;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AsyncBasicsParams {
+    names: String,
+    wait_s: f64,
+    time_scale: f64,
+}
 
 /// Greets, waits without blocking the loop, says goodbye.
 async fn greet(run: &Run, name: &str, wait_ms: f64) -> RunResult<String> {
@@ -54,9 +66,9 @@ async fn greet(run: &Run, name: &str, wait_ms: f64) -> RunResult<String> {
     Ok(name.to_string())
 }
 
-async fn run_async_basics(run: Run, p: Params) -> RunResult<()> {
-    let names = names(p.text("names"));
-    let wait = p.float("wait_s") * 1000.0 * p.float("time_scale");
+async fn run_async_basics(run: Run, p: AsyncBasicsParams) -> RunResult<()> {
+    let names = names(&p.names);
+    let wait = p.wait_s * 1000.0 * p.time_scale;
 
     let one_by_one = run.measure("one-by-one", async {
         let mut done = Vec::new();

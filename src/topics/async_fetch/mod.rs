@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 const DEFAULT_URLS: &str =
     "sim/delay/1, sim/delay/2, sim/status/404, sim/json, sim/html, sim/blackhole, https://unreachable.invalid/";
@@ -36,14 +36,18 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("async_fetch/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: |p| {
-            let n = net::split_urls(p.text("urls")).len();
+            let n = net::split_urls(&p.read::<AsyncFetchParams>().urls).len();
             if n == 0 || n > MAX_URLS {
                 return Err(FieldError::new("urls", format!("give 1 to {MAX_URLS} comma-separated URLs")));
             }
             Ok(())
         },
-        run: |run, params| Box::pin(run_async_fetch(run, params)),
-        needs: |p| Needs::threads(p.count("threads").min(net::split_urls(p.text("urls")).len())),
+        run: |run, params| Box::pin(run_async_fetch(run, params.read())),
+        needs: |p| {
+            let p: AsyncFetchParams = p.read();
+            Needs::threads(p.threads.min(net::split_urls(&p.urls).len()))
+        },
+        reads: reads::<AsyncFetchParams>,
     }
 }
 
@@ -52,11 +56,23 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use serde::Deserialize;
+
 use crate::engines::gil::Gil;
 use crate::engines::net::{self, Fetched};
 use crate::engines::threads;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AsyncFetchParams {
+    urls: String,
+    timeout_s: f64,
+    time_scale: f64,
+    threads: usize,
+}
 
 /// One client for every request: its settings, and what it has sent.
 struct Client {
@@ -93,11 +109,11 @@ async fn get_timed(run: &Run, client: &Client, k: usize, url: &str) -> Outcome {
     Outcome { url: url.to_string(), answer, start, ms: run.now() - start }
 }
 
-async fn run_async_fetch(run: Run, p: Params) -> RunResult<()> {
-    let urls = net::split_urls(p.text("urls"));
+async fn run_async_fetch(run: Run, p: AsyncFetchParams) -> RunResult<()> {
+    let urls = net::split_urls(&p.urls);
     let client = Arc::new(Client {
-        timeout_ms: p.float("timeout_s") * 1000.0,
-        time_scale: p.float("time_scale"),
+        timeout_ms: p.timeout_s * 1000.0,
+        time_scale: p.time_scale,
         sent: AtomicUsize::new(0),
     });
 
@@ -122,7 +138,7 @@ async fn run_async_fetch(run: Run, p: Params) -> RunResult<()> {
     });
     let Some(outcomes) = gathered.await? else { return Ok(()) };
     report(&run, "gathered", &outcomes);
-    pooled(&run, &client, &urls, p.count("threads")).await?;
+    pooled(&run, &client, &urls, p.threads).await?;
     first_error(&run, &client, &urls).await?;
 
     let slowest = outcomes.iter().map(|o| o.ms).fold(0.0, f64::max);

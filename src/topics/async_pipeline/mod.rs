@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -27,8 +27,9 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("async_pipeline/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_pipeline(run, params)),
+        run: |run, params| Box::pin(run_pipeline(run, params.read())),
         needs: needs_nothing,
+        reads: reads::<AsyncPipelineParams>,
     }
 }
 
@@ -37,10 +38,22 @@ use std::cell::Cell;
 
 use futures::channel::mpsc;
 use futures::{Sink, SinkExt, Stream, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AsyncPipelineParams {
+    items: usize,
+    buffer: usize,
+    generate_ms: f64,
+    square_ms: f64,
+    time_scale: f64,
+}
 
 /// How far the generator is ahead of the squarer: items sent but not yet taken.
 struct Ahead<'a> {
@@ -64,9 +77,9 @@ impl Ahead<'_> {
     }
 }
 
-async fn run_pipeline(run: Run, p: Params) -> RunResult<()> {
-    let (n, buffer, scale) = (p.count("items"), p.count("buffer"), p.float("time_scale"));
-    let (gen_ms, square_ms) = (p.float("generate_ms") * scale, p.float("square_ms") * scale);
+async fn run_pipeline(run: Run, p: AsyncPipelineParams) -> RunResult<()> {
+    let (n, buffer) = (p.items, p.buffer);
+    let (gen_ms, square_ms) = (p.generate_ms * p.time_scale, p.square_ms * p.time_scale);
     let expected: Vec<u64> = (1..=n as u64).map(|i| i * i).collect();
 
     for mode in ["bounded", "unbounded"] {

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -30,8 +30,9 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("async_queue/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_async_queue(run, params)),
+        run: |run, params| Box::pin(run_async_queue(run, params.read())),
         needs: needs_nothing,
+        reads: reads::<AsyncQueueParams>,
     }
 }
 
@@ -41,10 +42,24 @@ use std::cell::{Cell, RefCell};
 use futures::channel::mpsc;
 use futures::lock::Mutex;
 use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AsyncQueueParams {
+    items: usize,
+    max_size: usize,
+    consumers: usize,
+    produce_ms: f64,
+    consume_ms: f64,
+    time_scale: f64,
+    one_sentinel: bool,
+}
 
 /// A consumer waiting this long on an empty queue after the last item is stuck for good.
 const STUCK_AFTER_MS: f64 = 1000.0;
@@ -69,11 +84,10 @@ impl Length<'_> {
     }
 }
 
-async fn run_async_queue(run: Run, p: Params) -> RunResult<()> {
-    let (items, bound, consumers) = (p.count("items"), p.count("max_size"), p.count("consumers"));
-    let scale = p.float("time_scale");
-    let (make_ms, handle_ms) = (p.float("produce_ms") * scale, p.float("consume_ms") * scale);
-    let sentinels = if p.flag("one_sentinel") { 1 } else { consumers };
+async fn run_async_queue(run: Run, p: AsyncQueueParams) -> RunResult<()> {
+    let (items, bound, consumers) = (p.items, p.max_size, p.consumers);
+    let (make_ms, handle_ms) = (p.produce_ms * p.time_scale, p.consume_ms * p.time_scale);
+    let sentinels = if p.one_sentinel { 1 } else { consumers };
 
     let outcome = run.measure("queue", async {
         // A channel of `bound - 1` plus one slot per sender (one here) holds exactly `bound` items.

@@ -1,7 +1,7 @@
 //! async-stream: an async generator feeding an async writer that is always closed.
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Topic, needs_nothing};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -25,18 +25,29 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("async_stream/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_async_stream(run, params)),
+        run: |run, params| Box::pin(run_async_stream(run, params.read())),
         needs: needs_nothing,
+        reads: reads::<AsyncStreamParams>,
     }
 }
 
 // CODE START
 use futures::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AsyncStreamParams {
+    records: usize,
+    interval_ms: f64,
+    storage: String,
+}
 
 const FILE: &str = "async-stream.jsonl";
 
@@ -57,9 +68,9 @@ fn records(run: &Run, n: usize, interval: f64) -> impl Stream<Item = RunResult<s
     })
 }
 
-async fn run_async_stream(run: Run, p: Params) -> RunResult<()> {
-    let (n, interval) = (p.count("records"), p.int("interval_ms") as f64);
-    let want_opfs = p.text("storage") == "auto";
+async fn run_async_stream(run: Run, p: AsyncStreamParams) -> RunResult<()> {
+    let (n, interval) = (p.records, p.interval_ms);
+    let want_opfs = p.storage == "auto";
     let written = run.measure("stream", async {
         // `async with open(...) as writer:` opening...
         let mut writer = JsonLinesWriter::open(&run, FILE, want_opfs).await;

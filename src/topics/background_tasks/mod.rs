@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, needs_nothing};
+use crate::params::Param;
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 pub fn topic() -> Topic {
     Topic {
@@ -25,13 +25,15 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("background_tasks/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: |p| {
-            if p.float("min_s") > p.float("max_s") {
+            let p: BackgroundTasksParams = p.read();
+            if p.min_s > p.max_s {
                 return Err(crate::params::FieldError::new("max_s", "the longest task must not be shorter than the shortest"));
             }
-            no_check(p)
+            Ok(())
         },
-        run: |run, params| Box::pin(run_background(run, params)),
+        run: |run, params| Box::pin(run_background(run, params.read())),
         needs: needs_nothing,
+        reads: reads::<BackgroundTasksParams>,
     }
 }
 
@@ -39,10 +41,23 @@ pub fn topic() -> Topic {
 use std::cell::Cell;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::tasks;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackgroundTasksParams {
+    tasks: usize,
+    min_s: f64,
+    max_s: f64,
+    main_steps: usize,
+    time_scale: f64,
+    seed: u64,
+}
 
 const STEP_MS: f64 = 20.0;
 
@@ -54,12 +69,12 @@ async fn job(run: &Run, i: usize, ms: f64) -> RunResult<(usize, f64)> {
     Ok((i, run.now()))
 }
 
-async fn run_background(run: Run, p: Params) -> RunResult<()> {
-    let scale = p.float("time_scale");
-    let (n, steps) = (p.count("tasks"), p.count("main_steps"));
-    let mut rng = fastrand::Rng::with_seed(p.int("seed") as u64);
+async fn run_background(run: Run, p: BackgroundTasksParams) -> RunResult<()> {
+    let scale = p.time_scale;
+    let (n, steps) = (p.tasks, p.main_steps);
+    let mut rng = fastrand::Rng::with_seed(p.seed);
     let durations: Vec<f64> = (0..n)
-        .map(|_| (p.float("min_s") + rng.f64() * (p.float("max_s") - p.float("min_s"))) * 1000.0 * scale)
+        .map(|_| (p.min_s + rng.f64() * (p.max_s - p.min_s)) * 1000.0 * scale)
         .collect();
     let main_done = Cell::new(f64::NAN);
 

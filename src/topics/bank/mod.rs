@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -36,9 +36,10 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("bank/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_bank(run, params)),
-        needs: |p| Needs::threads(p.count("threads")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_bank(run, params.read())),
+        needs: |p| Needs::threads(p.read::<BankParams>().threads),
+        reads: reads::<BankParams>,
     }
 }
 
@@ -69,13 +70,13 @@ pub fn lesson() -> Lesson {
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    if p.int("min_amount") > p.int("max_amount") {
+fn check(p: &BankParams) -> Result<(), FieldError> {
+    if p.min_amount > p.max_amount {
         return Err(FieldError::new("max_amount", "The largest amount must be at least the smallest"));
     }
-    let per_thread = p.int("transactions") * (p.int("think_ms") + p.int("hold_ms"));
-    let locked = p.int("threads") * p.int("transactions") * p.int("hold_ms");
-    if per_thread.max(locked) > 60_000 {
+    let per_thread = p.transactions as f64 * (p.think_ms + p.hold_ms);
+    let locked = (p.threads * p.transactions) as f64 * p.hold_ms;
+    if per_thread.max(locked) > 60_000.0 {
         return Err(FieldError::new(
             "transactions",
             "This would take over a minute; use fewer transactions or shorter pauses",
@@ -90,12 +91,27 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use futures::executor::block_on;
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::interleaving::schedule::scheduled_mode;
 use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BankParams {
+    balance: i64,
+    threads: usize,
+    transactions: usize,
+    min_amount: i64,
+    max_amount: i64,
+    seed: u64,
+    think_ms: f64,
+    hold_ms: f64,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 enum Kind {
@@ -145,12 +161,12 @@ async fn transact<S: Steps>(s: &S, kind: Kind, amount: i64, locked: bool, hold_m
     Ok((before, accepted))
 }
 
-fn plan(p: &Params) -> Vec<Vec<Tx>> {
-    let mut rng = fastrand::Rng::with_seed(p.int("seed") as u64);
-    let (min, max, think) = (p.int("min_amount"), p.int("max_amount"), p.float("think_ms"));
-    (1..=p.count("threads"))
+fn plan(p: &BankParams) -> Vec<Vec<Tx>> {
+    let mut rng = fastrand::Rng::with_seed(p.seed);
+    let (min, max, think) = (p.min_amount, p.max_amount, p.think_ms);
+    (1..=p.threads)
         .map(|thread| {
-            (1..=p.count("transactions"))
+            (1..=p.transactions)
                 .map(|n| Tx {
                     thread,
                     n,
@@ -167,8 +183,8 @@ fn names(mode: &str) -> Names<'_> {
     Names { mode, shared: "balance", update: ("transaction", "transactions"), locks: &[] }
 }
 
-async fn run_bank(run: Run, p: Params) -> RunResult<()> {
-    let start = p.int("balance");
+async fn run_bank(run: Run, p: BankParams) -> RunResult<()> {
+    let start = p.balance;
     let plan = plan(&p);
     let lock = ["the account's lock".to_string()];
     let memory = Arc::new(SharedMemory::new(start, &lock, plan.len()));
@@ -179,7 +195,7 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
     let done = run.measure("locked", async {
         let mut handles = Vec::new();
         for txs in plan.clone() {
-            let (run, memory, ledger, hold) = (run.clone(), memory.clone(), ledger.clone(), p.float("hold_ms"));
+            let (run, memory, ledger, hold) = (run.clone(), memory.clone(), ledger.clone(), p.hold_ms);
             let me = txs[0].thread;
             let lane = format!("thread {me}");
             let mut track = recorder.track(&run, &lane, me);
@@ -206,7 +222,7 @@ async fn run_bank(run: Run, p: Params) -> RunResult<()> {
     for (mode, locked) in [("scheduled-locked", true), ("scheduled-unlocked", false)] {
         let ledger = Rc::new(RefCell::new(Vec::new()));
         let lesson = planned(&plan, start, ledger.clone());
-        let size = Size { threads: plan.len(), rounds: p.count("transactions") };
+        let size = Size { threads: plan.len(), rounds: p.transactions };
         let variant = if locked { "locked" } else { "unlocked" };
         let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, true).await? else { continue };
         let ledger = ledger.take();

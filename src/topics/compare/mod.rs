@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -28,12 +28,14 @@ pub fn topic() -> Topic {
         modes: MODES.iter().map(|&(id, label, model)| Mode::new(id, label, model)).collect(),
         code: crate::topic_code!("compare/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_compare(run, params)),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_compare(run, params.read())),
         needs: |p| {
-            let n = p.count("pool").min(p.count("tasks"));
+            let p: CompareParams = p.read();
+            let n = p.pool.min(p.tasks);
             Needs { threads: n, workers: n }
         },
+        reads: reads::<CompareParams>,
     }
 }
 
@@ -48,9 +50,9 @@ pub const MODES: [(&str, &str, Model); 6] = [
     ("async-pool", "Async + worker pool", Model::Workers),
 ];
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    let sequential_s = p.float("tasks") * (p.float("cpu_ms") + p.float("wait_ms")) / 1000.0;
-    let runs = 1.0 + 3.0 * p.float("sweep");
+fn check(p: &CompareParams) -> Result<(), FieldError> {
+    let sequential_s = p.tasks as f64 * (p.cpu_ms + p.wait_ms) / 1000.0;
+    let runs = 1.0 + 3.0 * p.sweep as f64;
     if sequential_s * runs > 60.0 {
         return Err(FieldError::new(
             "tasks",
@@ -72,6 +74,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use serde::Deserialize;
 
 use crate::engines::gil::Gil;
 use crate::engines::tasks::{self, Pacer};
@@ -80,6 +83,17 @@ use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
 use crate::topics::kernels::sum_squares;
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareParams {
+    tasks: usize,
+    cpu_ms: f64,
+    wait_ms: f64,
+    pool: usize,
+    sweep: usize,
+}
 
 /// The workload: `tasks` tasks, each waiting `wait_ms` and then summing squares of `numbers`
 /// numbers (about `cpu_ms` on one core here).
@@ -261,14 +275,14 @@ async fn async_with_pool(run: &Run, w: Workload) -> RunResult<u128> {
     Ok(futures::future::try_join_all((0..w.tasks).map(task)).await?.into_iter().sum())
 }
 
-async fn run_compare(run: Run, p: Params) -> RunResult<()> {
+async fn run_compare(run: Run, p: CompareParams) -> RunResult<()> {
     let rate = calibrate(&run);
-    let cpu_ms = p.float("cpu_ms");
+    let cpu_ms = p.cpu_ms;
     let w = Workload {
-        tasks: p.count("tasks"),
+        tasks: p.tasks,
         numbers: (cpu_ms * rate) as u64,
-        wait_ms: p.float("wait_ms"),
-        pool: p.count("pool"),
+        wait_ms: p.wait_ms,
+        pool: p.pool,
     };
     run.log("main", format!("calibrated: {:.0} numbers per ms, so {} numbers per task", rate, w.numbers));
     let expected = sum_squares(0, w.numbers) * w.tasks as u128;
@@ -296,8 +310,8 @@ async fn run_compare(run: Run, p: Params) -> RunResult<()> {
     run.value("numbers_per_task", w.numbers);
     run.value("ran", ran.iter().map(|(m, _)| *m).collect::<Vec<_>>());
 
-    if p.count("sweep") > 0 {
-        sweep(&run, w, rate, cpu_ms + w.wait_ms, p.count("sweep")).await?;
+    if p.sweep > 0 {
+        sweep(&run, w, rate, cpu_ms + w.wait_ms, p.sweep).await?;
     }
     Ok(())
 }

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
-use crate::params::{group, FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::{group, FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 const MAX_TOTAL: i64 = 100_000_000;
 
@@ -35,9 +35,10 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("counter/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_counter(run, params)),
-        needs: |p| Needs::threads(p.count("threads")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_counter(run, params.read())),
+        needs: |p| Needs::threads(p.read::<CounterParams>().threads),
+        reads: reads::<CounterParams>,
     }
 }
 
@@ -71,8 +72,8 @@ pub fn lesson() -> Lesson {
 /// A scheduled mode takes each thread's first this many increments (one step at a time).
 const SCHEDULED_INCREMENTS: usize = 500;
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    let total = p.int("threads") * p.int("increments");
+fn check(p: &CounterParams) -> Result<(), FieldError> {
+    let total = (p.threads * p.increments) as i64;
     if total > MAX_TOTAL {
         return Err(FieldError::new(
             "increments",
@@ -87,12 +88,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::executor::block_on;
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::interleaving::schedule::scheduled_mode;
 use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CounterParams {
+    threads: usize,
+    increments: usize,
+    record: bool,
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Way {
@@ -141,13 +152,13 @@ async fn increments<S: Steps>(s: &S, way: Way, n: usize) -> RunResult<()> {
 /// Increments between two looks at the Stop button.
 const CHUNK: usize = 1 << 14;
 
-async fn run_counter(run: Run, p: Params) -> RunResult<()> {
-    let (n, m) = (p.count("threads"), p.count("increments"));
+async fn run_counter(run: Run, p: CounterParams) -> RunResult<()> {
+    let (n, m) = (p.threads, p.increments);
     let expected = (n * m) as u64;
     let mut rows = Vec::new();
     for (mode, way) in [("unsync", Way::Unsync), ("mutex", Way::Mutex), ("atomic", Way::Atomic)] {
         // The atomic's one instruction has no steps between which anything could happen.
-        let recorder = Recorder::new(p.flag("record") && way != Way::Atomic, n);
+        let recorder = Recorder::new(p.record && way != Way::Atomic, n);
         let Some((count, ms)) = run.measure(mode, count_with(&run, way, n, m, &recorder)).await? else { continue };
         if recorder.is_on() {
             let locks = if way == Way::Mutex { vec!["the mutex".to_string()] } else { Vec::new() };
@@ -179,7 +190,7 @@ async fn run_counter(run: Run, p: Params) -> RunResult<()> {
     let lesson = lesson();
     for (mode, variant) in [("scheduled-unsync", "unsync"), ("scheduled-mutex", "mutex")] {
         let size = Size { threads: n, rounds };
-        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, p.flag("record")).await? else { continue };
+        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, p.record).await? else { continue };
         let (count, expected) = (machine.value(), (n * rounds) as i64);
         let explained: i64 = steps.findings.iter().map(|f| f.lost).sum();
         run.result(mode, format!("{} of {} (each thread's first {rounds}): {} lost", group(count), group(expected), group(expected - count)));

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 const MAX_NUMBERS: i64 = 2_000_000_000;
 
@@ -36,14 +36,18 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("cpu_map/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_cpu_map(run, params)),
-        needs: |p| Needs { threads: p.count("workers").max(p.count("sweep")) + 1, workers: p.count("workers").min(p.count("tasks")) },
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_cpu_map(run, params.read())),
+        needs: |p| {
+            let p: CpuMapParams = p.read();
+            Needs { threads: p.workers.max(p.sweep) + 1, workers: p.workers.min(p.tasks as usize) }
+        },
+        reads: reads::<CpuMapParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    let total = p.int("tasks") * p.int("numbers");
+fn check(p: &CpuMapParams) -> Result<(), FieldError> {
+    let total = (p.tasks * p.numbers) as i64;
     if total > MAX_NUMBERS {
         return Err(FieldError::new(
             "numbers",
@@ -71,8 +75,7 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
             let pool = ran(report, &["threads", "workers"]).ok_or("neither the thread pool nor the isolated workers ran here")?;
             let (one, many) = (base.wall_ms.unwrap_or(0.0), pool.wall_ms.unwrap_or(f64::INFINITY));
             let speedup = (one / many * 100.0).round() / 100.0;
-            let workers = report.params["workers"].as_i64().unwrap_or(1);
-            let tasks = report.params["tasks"].as_i64().unwrap_or(1);
+            let CpuMapParams { workers, tasks, .. } = crate::predict::params(report)?;
             Ok(Measured::number(
                 speedup,
                 format!("{speedup:.2}x"),
@@ -81,7 +84,7 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
                     ms(one),
                     pool.label,
                     ms(many),
-                    workers.min(tasks)
+                    workers.min(tasks as usize)
                 ),
             ))
         },
@@ -94,6 +97,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use serde::Deserialize;
 
 use crate::engines::tasks::Pacer;
 use crate::engines::threads;
@@ -102,13 +106,23 @@ use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
 
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CpuMapParams {
+    tasks: u64,
+    numbers: u64,
+    workers: usize,
+    sweep: usize,
+}
+
 /// Numbers summed between two looks at the Stop button.
 const SLICE: u64 = 1 << 20;
 
 type Range = (u64, u64);
 
-async fn run_cpu_map(run: Run, p: Params) -> RunResult<()> {
-    let (tasks, n, w) = (p.int("tasks") as u64, p.int("numbers") as u64, p.count("workers"));
+async fn run_cpu_map(run: Run, p: CpuMapParams) -> RunResult<()> {
+    let (tasks, n, w) = (p.tasks, p.numbers, p.workers);
     let ranges: Vec<Range> = (0..tasks).map(|k| (k * n, (k + 1) * n)).collect();
     let expected: Vec<u128> = ranges.iter().map(|&(lo, hi)| sum_squares_formula(lo, hi)).collect();
     let progress = Progress::new(&run, tasks * n);
@@ -137,8 +151,8 @@ async fn run_cpu_map(run: Run, p: Params) -> RunResult<()> {
     run.value("sums", expected.iter().map(u128::to_string).collect::<Vec<_>>());
     run.value("total", expected.iter().sum::<u128>().to_string());
 
-    if p.count("sweep") > 0 {
-        sweep(&run, &ranges, p.count("sweep")).await?;
+    if p.sweep > 0 {
+        sweep(&run, &ranges, p.sweep).await?;
     }
     Ok(())
 }

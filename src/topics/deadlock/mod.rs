@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use crate::interleaving::schedule::{self, Failure, Lesson, Size};
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -40,9 +40,10 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("deadlock/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_deadlock(run, params)),
-        needs: |p| Needs::threads(p.count("threads") + 1),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_deadlock(run, params.read())),
+        needs: |p| Needs::threads(p.read::<DeadlockParams>().threads + 1),
+        reads: reads::<DeadlockParams>,
     }
 }
 
@@ -74,11 +75,11 @@ pub fn lesson() -> Lesson {
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
+fn check(p: &DeadlockParams) -> Result<(), FieldError> {
     // A thread legitimately goes quiet while it works holding locks, or backs off: the
     // watchdog must wait longer than that, or it would call a slow thread deadlocked.
-    let quiet = p.int("hold_ms").max(p.int("work_ms")).max(p.int("try_ms") + p.int("backoff_ms"));
-    if p.int("watchdog_ms") <= quiet {
+    let quiet = p.hold_ms.max(p.work_ms).max(p.try_ms + p.backoff_ms);
+    if p.watchdog_ms <= quiet {
         return Err(FieldError::new(
             "watchdog_ms",
             format!("The watchdog timeout must be longer than a thread can legitimately be quiet ({quiet} ms)"),
@@ -91,6 +92,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
 pub fn prompts() -> Vec<crate::predict::Prompt> {
     use crate::predict::{Measured, Prompt};
     vec![Prompt::yes_no("ordered-deadlock", "If every thread takes the two locks in one global order, will they deadlock?", |report| {
+        let DeadlockParams { rounds, .. } = crate::predict::params(report)?;
         let (mode, v) = ["ordered", "scheduled-ordered"]
             .iter()
             .find_map(|m| report.values.get(*m).map(|v| (*m, v)))
@@ -105,7 +107,7 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
         let ordered = if deadlocked {
             format!("In one lock order ({place}) the threads deadlocked")
         } else {
-            format!("In one lock order ({place}) every thread finished its {} transfers", report.params["rounds"])
+            format!("In one lock order ({place}) every thread finished its {rounds} transfers")
         };
         let contrast = match opposite {
             Some(true) => "; in opposite orders they deadlocked, each holding the lock the next one waited for.",
@@ -121,12 +123,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::executor::block_on;
+use serde::Deserialize;
 
 use crate::engines::{tasks, threads};
 use crate::interleaving::schedule::scheduled_mode;
 use crate::interleaving::{Names, Recorder, SharedMemory, Stepper, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeadlockParams {
+    threads: usize,
+    rounds: usize,
+    hold_ms: f64,
+    work_ms: f64,
+    watchdog_ms: f64,
+    try_ms: f64,
+    backoff_ms: f64,
+    time_scale: f64,
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Variant {
@@ -205,19 +222,19 @@ struct Deadlock {
     cycle: Vec<String>,
 }
 
-async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
-    let scale = p.float("time_scale");
+async fn run_deadlock(run: Run, p: DeadlockParams) -> RunResult<()> {
+    let scale = p.time_scale;
     let settings = |variant| Settings {
         variant,
-        threads: p.count("threads"),
-        rounds: p.count("rounds"),
-        hold: p.float("hold_ms") * scale,
-        work: p.float("work_ms") * scale,
-        watchdog: p.float("watchdog_ms") * scale,
-        try_ms: p.float("try_ms") * scale,
-        backoff: p.float("backoff_ms") * scale,
+        threads: p.threads,
+        rounds: p.rounds,
+        hold: p.hold_ms * scale,
+        work: p.work_ms * scale,
+        watchdog: p.watchdog_ms * scale,
+        try_ms: p.try_ms * scale,
+        backoff: p.backoff_ms * scale,
     };
-    let total = p.count("threads") * p.count("rounds");
+    let total = p.threads * p.rounds;
 
     if let Some((found, ended, free, steps)) = run.measure("deadlock", transfers(&run, settings(Variant::Opposite))).await? {
         let cancelled = ended.iter().filter(|e| matches!(e, Ended::Cancelled)).count();
@@ -255,7 +272,7 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
 
     // The same lock orders on the scheduler engine, where threads cannot run.
     let lesson = lesson();
-    let size = Size { threads: p.count("threads"), rounds: p.count("rounds") };
+    let size = Size { threads: p.threads, rounds: p.rounds };
     for (mode, variant) in [("scheduled-deadlock", "deadlock"), ("scheduled-ordered", "ordered")] {
         let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, true).await? else { continue };
         if machine.deadlocked() {
@@ -271,7 +288,7 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
         if variant == "ordered" {
             run.verify(
                 machine.finished(),
-                format!("{mode}: every thread finished its {} transfers: one lock order cannot deadlock", p.count("rounds")),
+                format!("{mode}: every thread finished its {} transfers: one lock order cannot deadlock", p.rounds),
             );
         }
         run.value(mode, json!({"deadlock": machine.deadlocked(), "finished": machine.finished()}));
@@ -284,13 +301,13 @@ async fn run_deadlock(run: Run, p: Params) -> RunResult<()> {
         let retries: usize = ended.iter().map(|e| if let Ended::Done { retries } = e { *retries } else { 0 }).sum();
         run.verify(
             found.is_none() && done == ended.len() && free,
-            format!("{mode}: every thread finished its {} transfers; the watchdog never fired", p.count("rounds")),
+            format!("{mode}: every thread finished its {} transfers; the watchdog never fired", p.rounds),
         );
-        run.result(mode, format!("{} transfers done", done * p.count("rounds")));
+        run.result(mode, format!("{} transfers done", done * p.rounds));
         if variant == Variant::TryLock {
             run.note(mode, format!("{retries} times a thread gave up its first lock and backed off"));
         }
-        run.value(mode, json!({"completed": done * p.count("rounds"), "expected": total, "retries": retries, "deadlock": found.is_some()}));
+        run.value(mode, json!({"completed": done * p.rounds, "expected": total, "retries": retries, "deadlock": found.is_some()}));
     }
     Ok(())
 }

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Needs, Preset, Topic};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -40,14 +40,29 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("decide/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_decide(run, params)),
+        run: |run, params| Box::pin(run_decide(run, params.read())),
         needs: |_| Needs { threads: 4, workers: 4 },
+        reads: reads::<DecideParams>,
     }
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::run::{Run, RunResult};
 use crate::topics::compare::{calibrate, run_model, Workload};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideParams {
+    work: String,
+    count: String,
+    shared: bool,
+    blocking: bool,
+    distributed: bool,
+    measure: bool,
+}
 
 /// A recommendation: what to use, why, which topics show it, and which compare models measure
 /// it (the recommended one first, then the usual wrong choice).
@@ -147,9 +162,9 @@ fn advise(work: &str, count: &str, shared: bool, blocking: bool, distributed: bo
     a
 }
 
-async fn run_decide(run: Run, p: Params) -> RunResult<()> {
-    let (work, count) = (p.text("work"), p.text("count"));
-    let advice = advise(work, count, p.flag("shared"), p.flag("blocking"), p.flag("distributed"));
+async fn run_decide(run: Run, p: DecideParams) -> RunResult<()> {
+    let (work, count) = (p.work.as_str(), p.count.as_str());
+    let advice = advise(work, count, p.shared, p.blocking, p.distributed);
     run.log("main", format!("Recommendation: {}", advice.title));
     for reason in &advice.reasons {
         run.log("main", format!("  because {}", reason.to_lowercase().trim_end_matches('.')));
@@ -162,7 +177,7 @@ async fn run_decide(run: Run, p: Params) -> RunResult<()> {
     run.value("links", advice.links.iter().map(|l| l.0).collect::<Vec<_>>());
     run.verify(!advice.links.is_empty(), format!("{} topics show this recommendation at work", advice.links.len()));
 
-    if !p.flag("measure") {
+    if !p.measure {
         return Ok(());
     }
     // The compare workload matching the answers: 8 tasks of about 80 ms each.

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -25,8 +25,9 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("footprint/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_footprint(run, params)),
+        run: |run, params| Box::pin(run_footprint(run, params.read())),
         needs: |_| Needs::threads(1),
+        reads: reads::<FootprintParams>,
     }
 }
 
@@ -34,10 +35,20 @@ pub fn topic() -> Topic {
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use serde::Deserialize;
+
 use crate::engines::workers::{instance_id, instance_memory_bytes, Job, Pool};
 use crate::engines::{tasks, threads};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FootprintParams {
+    samples: usize,
+    payload_kb: usize,
+}
 
 /// One measured quantity: its repeated samples, and how it was measured.
 struct Figure {
@@ -46,8 +57,8 @@ struct Figure {
     how: String,
 }
 
-async fn run_footprint(run: Run, p: Params) -> RunResult<()> {
-    let (n, payload) = (p.count("samples"), p.count("payload_kb") * 1024);
+async fn run_footprint(run: Run, p: FootprintParams) -> RunResult<()> {
+    let (n, payload) = (p.samples, p.payload_kb * 1024);
     let mut rows: Vec<Vec<String>> = Vec::new();
 
     if let Some(figures) = run.measure("thread", one_more_thread(&run, n)).await? {

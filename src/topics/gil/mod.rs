@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -29,8 +29,9 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("gil/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_gil(run, params)),
+        run: |run, params| Box::pin(run_gil(run, params.read())),
         needs: |_| Needs { threads: 2, workers: 2 },
+        reads: reads::<GilParams>,
     }
 }
 
@@ -42,6 +43,8 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 // CODE START
 use std::sync::Arc;
 
+use serde::Deserialize;
+
 use crate::engines::gil::Gil;
 use crate::engines::tasks::Pacer;
 use crate::engines::threads;
@@ -50,18 +53,26 @@ use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
 
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GilParams {
+    limit: u64,
+    switch_ms: f64,
+}
+
 /// Numbers summed in one slice of work (one "bytecode burst" between GIL checks).
 const SLICE: u64 = 1 << 16;
 
-async fn run_gil(run: Run, p: Params) -> RunResult<()> {
-    let limit = p.int("limit") as u64;
+async fn run_gil(run: Run, p: GilParams) -> RunResult<()> {
+    let limit = p.limit;
     let halves = split(0, limit, 2);
     let mut totals = Vec::new();
 
     if let Some(total) = run.measure("single", single(&run, limit)).await? {
         totals.push(("single", total));
     }
-    let gil = Arc::new(Gil::new(true, p.float("switch_ms")));
+    let gil = Arc::new(Gil::new(true, p.switch_ms));
     if let Some(total) = run.measure("gil", two_threads(&run, &halves, gil.clone())).await? {
         run.note("gil", format!("the GIL changed hands {} times", gil.switches()));
         totals.push(("gil", total));

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use crate::imaging::memory::{memory_needed, JOB_MEMORY};
 use crate::imaging::NOT_AN_IMAGE;
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -44,21 +44,22 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("image_resize/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check: something_to_resize,
-        run: |run, params| Box::pin(run_image_resize(run, params)),
-        needs: |p| Needs::workers(p.count("workers")),
+        check: |p| something_to_resize(&p.read()),
+        run: |run, params| Box::pin(run_image_resize(run, params.read())),
+        needs: |p| Needs::workers(p.read::<ImageResizeParams>().workers),
+        reads: reads::<ImageResizeParams>,
     }
 }
 
 /// Without generated pictures, the broken file or picked files, there would be nothing to do.
 /// A picked file whose thumbnail would need more memory than a job may use is refused here, from
 /// its header, before any work starts (rather than trapping the engine mid-run).
-fn something_to_resize(p: &Params) -> Result<(), FieldError> {
-    if p.text("size") == "none" && !p.flag("broken") && p.file_count("files") == 0 {
+fn something_to_resize(p: &ImageResizeParams) -> Result<(), FieldError> {
+    if p.size == "none" && !p.broken && p.files.is_empty() {
         return Err(FieldError::new("files", "Pick some images, or choose generated ones: there is nothing to resize"));
     }
-    let bound = (p.int("max_w") as u32, p.int("max_h") as u32);
-    for file in p.files("files") {
+    let bound = (p.max_w, p.max_h);
+    for file in p.files.decode() {
         // A file that is not an image at all fails alone in its worker, as Pool.map's caught error
         // would; an image whose header cannot be read is refused here: what the budget cannot
         // count never reaches a decoder.
@@ -75,12 +76,28 @@ fn something_to_resize(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::clock::now_ms;
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{Job, Pool};
 use crate::imaging::{decode, fit, paint, png, resize, Header, Pattern};
 use crate::report::SpanKind;
+use crate::params::Files;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageResizeParams {
+    max_w: u32,
+    max_h: u32,
+    workers: usize,
+    size: String,
+    broken: bool,
+    files: Files,
+    preview: u32,
+}
 
 /// One call: a file and what to make of it.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -105,25 +122,25 @@ pub struct Thumb {
     encode_ms: f64,
 }
 
-async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
-    let (max_w, max_h) = (p.int("max_w") as u32, p.int("max_h") as u32);
+async fn run_image_resize(run: Run, p: ImageResizeParams) -> RunResult<()> {
+    let (max_w, max_h) = (p.max_w, p.max_h);
     // Make the batch here (as a page would), one picture at a time so Stop is heard in between.
     let mut pacer = Pacer::new(&run);
     let mut batch = Vec::new();
-    for (name, w, h, pattern) in shapes(p.text("size")) {
+    for (name, w, h, pattern) in shapes(&p.size) {
         let start = run.now();
         batch.push((name.to_string(), png::encode(&paint(pattern, w, h), (w, h))?));
         run.span("main", format!("make {name}"), SpanKind::Run, start, run.now());
         pacer.tick(&run).await?;
     }
-    let broken = p.flag("broken").then(|| {
+    let broken = p.broken.then(|| {
         batch.push(("broken.png".to_string(), broken_file()));
         batch.len() - 1
     });
     let generated = batch.len();
     // Then the learner's own files (PNG, JPEG, or anything else), handled exactly like ours.
-    batch.extend(p.files("files").into_iter().map(|file| (file.name, file.bytes)));
-    let preview = p.int("preview") as u32;
+    batch.extend(p.files.decode().into_iter().map(|file| (file.name, file.bytes)));
+    let preview = p.preview;
     let calls: Vec<Call> = batch
         .iter()
         .map(|(name, data)| Call { name: name.clone(), data: data.clone(), bound: (max_w, max_h), preview })
@@ -147,7 +164,7 @@ async fn run_image_resize(run: Run, p: Params) -> RunResult<()> {
     // ...and on a pool, where every idle worker takes the next file, the biggest pictures first
     // (pixels, read from each header): the small ones then even out the workers' ends.
     let pooled = run.measure("pool", async {
-        let pool = Pool::start(&run, p.count("workers").min(calls.len())).await?;
+        let pool = Pool::start(&run, p.workers.min(calls.len())).await?;
         let out = pool.map_largest_first(&run, &THUMBNAIL, calls.clone(), pixels, |k| batch[k].0.clone()).await?;
         Ok((out, pool.traffic()))
     });

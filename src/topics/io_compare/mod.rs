@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::Param;
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -27,7 +27,8 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("io_compare/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: |p| {
-            let total = p.int("count") * p.int("latency_ms");
+            let p: IoCompareParams = p.read();
+            let total = (p.count as f64 * p.latency_ms) as i64;
             if total > 120_000 {
                 return Err(crate::params::FieldError::new(
                     "latency_ms",
@@ -36,8 +37,12 @@ pub fn topic() -> Topic {
             }
             Ok(())
         },
-        run: |run, params| Box::pin(run_io_compare(run, params)),
-        needs: |p| Needs::threads(p.count("pool").min(p.count("count"))),
+        run: |run, params| Box::pin(run_io_compare(run, params.read())),
+        needs: |p| {
+            let p: IoCompareParams = p.read();
+            Needs::threads(p.pool.min(p.count))
+        },
+        reads: reads::<IoCompareParams>,
     }
 }
 
@@ -50,14 +55,25 @@ pub fn prompts() -> Vec<crate::predict::Prompt> {
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use serde::Deserialize;
+
 use crate::engines::gil::Gil;
 use crate::engines::{tasks, threads};
 use crate::topics::kernels::sum_squares;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
-async fn run_io_compare(run: Run, p: Params) -> RunResult<()> {
-    let (n, latency, pool) = (p.count("count"), p.float("latency_ms"), p.count("pool"));
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IoCompareParams {
+    count: usize,
+    latency_ms: f64,
+    pool: usize,
+}
+
+async fn run_io_compare(run: Run, p: IoCompareParams) -> RunResult<()> {
+    let (n, latency, pool) = (p.count, p.latency_ms, p.pool);
 
     let sequential = run.measure("sequential", async {
         for i in 0..n {

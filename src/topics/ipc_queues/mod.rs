@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -29,17 +29,18 @@ pub fn topic() -> Topic {
         modes: vec![Mode::new("workers", "Isolated workers and two queues", Model::Workers)],
         code: crate::topic_code!("ipc_queues/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_ipc_queues(run, params)),
-        needs: |p| Needs::workers(p.count("workers")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_ipc_queues(run, params.read())),
+        needs: |p| Needs::workers(p.read::<IpcQueuesParams>().workers),
+        reads: reads::<IpcQueuesParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    if p.int("pause_min_ms") > p.int("pause_max_ms") {
+fn check(p: &IpcQueuesParams) -> Result<(), FieldError> {
+    if p.pause_min_ms > p.pause_max_ms {
         return Err(FieldError::new("pause_max_ms", "The longest pause must not be shorter than the shortest"));
     }
-    let expected_s = p.float("numbers") * p.float("pause_max_ms") * p.float("time_scale") / p.float("workers") / 1000.0;
+    let expected_s = p.numbers as f64 * p.pause_max_ms * p.time_scale / p.workers as f64 / 1000.0;
     if expected_s > 60.0 {
         return Err(FieldError::new(
             "time_scale",
@@ -53,8 +54,22 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use serde::Deserialize;
+
 use crate::engines::workers::{instance_id, Job, Pool};
 use crate::run::{Run, RunError, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IpcQueuesParams {
+    numbers: u64,
+    workers: usize,
+    pause_min_ms: f64,
+    pause_max_ms: f64,
+    time_scale: f64,
+    seed: u64,
+}
 
 /// What the work queue holds: a number with the pause its work will take, or a stop pill.
 enum Item {
@@ -71,14 +86,14 @@ struct Answer {
     at: f64,
 }
 
-async fn run_ipc_queues(run: Run, p: Params) -> RunResult<()> {
-    let (numbers, workers) = (p.int("numbers") as u64, p.count("workers"));
-    let seed = match p.int("seed") {
+async fn run_ipc_queues(run: Run, p: IpcQueuesParams) -> RunResult<()> {
+    let (numbers, workers) = (p.numbers, p.workers);
+    let seed = match p.seed {
         0 => crate::clock::now_ms() as u64,
-        s => s as u64,
+        s => s,
     };
     let mut rng = fastrand::Rng::with_seed(seed);
-    let (lo, hi, scale) = (p.float("pause_min_ms"), p.float("pause_max_ms"), p.float("time_scale"));
+    let (lo, hi, scale) = (p.pause_min_ms, p.pause_max_ms, p.time_scale);
 
     // The work queue: the numbers, then one stop pill per worker.
     let mut items: VecDeque<Item> =

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -23,8 +23,9 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("kitchen/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_kitchen(run, params)),
+        run: |run, params| Box::pin(run_kitchen(run, params.read())),
         needs: |_| Needs::workers(2),
+        reads: reads::<KitchenParams>,
     }
 }
 
@@ -36,6 +37,13 @@ use crate::engines::tasks;
 use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KitchenParams {
+    time_scale: f64,
+}
 
 /// A dish: its name and its steps (label, seconds).
 const DISHES: [(&str, &[(&str, f64)]); 2] = [
@@ -55,8 +63,8 @@ pub struct Cooked {
     steps: Vec<(String, f64, f64)>,
 }
 
-async fn run_kitchen(run: Run, p: Params) -> RunResult<()> {
-    let scale = p.float("time_scale");
+async fn run_kitchen(run: Run, p: KitchenParams) -> RunResult<()> {
+    let scale = p.time_scale;
     let ms = |seconds: f64| seconds * 1000.0 * scale;
     let dish_ms = |steps: &[(&str, f64)]| steps.iter().map(|s| ms(s.1)).sum::<f64>();
     let sum = DISHES.iter().map(|d| dish_ms(d.1)).sum::<f64>();

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -26,19 +26,35 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("mixed/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_mixed(run, params)),
-        needs: |p| Needs::workers(p.count("workers").min(p.count("inputs"))),
+        run: |run, params| Box::pin(run_mixed(run, params.read())),
+        needs: |p| {
+            let p: MixedParams = p.read();
+            Needs::workers(p.workers.min(p.inputs as usize))
+        },
+        reads: reads::<MixedParams>,
     }
 }
 
 // CODE START
 use std::cell::Cell;
 
+use serde::Deserialize;
+
 use crate::engines::workers::{Job, Pool};
 use crate::engines::{net, tasks};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::primes_in;
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MixedParams {
+    inputs: u64,
+    limit: u64,
+    workers: usize,
+    fetch_delay_s: f64,
+}
 
 const BEAT_MS: f64 = 15.0;
 
@@ -76,8 +92,8 @@ async fn fetch_inputs(run: &Run, ranges: &[(u64, u64)], delay_s: f64) -> RunResu
     futures::future::try_join_all(requests).await
 }
 
-async fn run_mixed(run: Run, p: Params) -> RunResult<()> {
-    let (k, limit, delay_s) = (p.int("inputs") as u64, p.int("limit") as u64, p.float("fetch_delay_s"));
+async fn run_mixed(run: Run, p: MixedParams) -> RunResult<()> {
+    let (k, limit, delay_s) = (p.inputs, p.limit, p.fetch_delay_s);
     let ranges: Vec<(u64, u64)> = (0..k).map(|i| (limit * i / k, limit * (i + 1) / k)).collect();
     let mut answers = Vec::new();
     let mut worst = Vec::new();
@@ -94,7 +110,7 @@ async fn run_mixed(run: Run, p: Params) -> RunResult<()> {
             }
             let counted = match inputs {
                 Err(e) => Err(e),
-                Ok(inputs) if mode == "pool" => on_pool(&run, &inputs, p.count("workers")).await,
+                Ok(inputs) if mode == "pool" => on_pool(&run, &inputs, p.workers).await,
                 Ok(inputs) => Ok(on_the_loop(&run, &inputs)),
             };
             done.set(true); // the heartbeat stops after its next tick

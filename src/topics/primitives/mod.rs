@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -34,8 +34,9 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("primitives/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_primitives(run, params)),
-        needs: |p| Needs::threads(p.count("threads") + 2),
+        run: |run, params| Box::pin(run_primitives(run, params.read())),
+        needs: |p| Needs::threads(p.read::<PrimitivesParams>().threads + 2),
+        reads: reads::<PrimitivesParams>,
     }
 }
 
@@ -44,9 +45,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::engines::threads;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrimitivesParams {
+    threads: usize,
+    permits: usize,
+    hold_ms: f64,
+    time_scale: f64,
+}
 
 /// Condition waits wake up at least this often, to notice Stop.
 const SLICE: Duration = Duration::from_millis(10);
@@ -54,11 +67,10 @@ const SLICE: Duration = Duration::from_millis(10);
 /// Clocks of different browser workers can disagree by a little; allow this much (ms).
 const CLOCK_SLACK: f64 = 1.0;
 
-async fn run_primitives(run: Run, p: Params) -> RunResult<()> {
-    let n = p.count("threads");
-    let hold = p.float("hold_ms") * p.float("time_scale");
-    if let Some(peak) = run.measure("semaphore", semaphore(&run, n, p.count("permits"), hold)).await? {
-        let permits = p.count("permits");
+async fn run_primitives(run: Run, p: PrimitivesParams) -> RunResult<()> {
+    let (n, permits) = (p.threads, p.permits);
+    let hold = p.hold_ms * p.time_scale;
+    if let Some(peak) = run.measure("semaphore", semaphore(&run, n, permits, hold)).await? {
         run.result("semaphore", format!("at most {peak} inside at once (permits: {permits})"));
         run.verify(peak <= permits, format!("the semaphore never admitted more than {permits}: peak {peak}"));
         run.value("semaphore_peak", peak);

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -29,14 +29,15 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("process_basics/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_process_basics(run, params)),
-        needs: |p| Needs::workers(p.count("workers")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_process_basics(run, params.read())),
+        needs: |p| Needs::workers(p.read::<ProcessBasicsParams>().workers),
+        reads: reads::<ProcessBasicsParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    let total = p.int("workers") * p.int("limit");
+fn check(p: &ProcessBasicsParams) -> Result<(), FieldError> {
+    let total = p.workers as i64 * p.limit as i64;
     if total > 1_000_000_000 {
         return Err(FieldError::new(
             "limit",
@@ -47,11 +48,21 @@ fn check(p: &Params) -> Result<(), FieldError> {
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{instance_id, Job, JobDone, Pool, Traffic};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessBasicsParams {
+    workers: usize,
+    limit: u64,
+}
 
 /// Numbers summed on the main lane between two looks at the Stop button.
 const SLICE: u64 = 1 << 20;
@@ -64,8 +75,8 @@ pub struct Answer {
     sum: u128,
 }
 
-async fn run_process_basics(run: Run, p: Params) -> RunResult<()> {
-    let (workers, limit) = (p.count("workers"), p.int("limit") as u64);
+async fn run_process_basics(run: Run, p: ProcessBasicsParams) -> RunResult<()> {
+    let (workers, limit) = (p.workers, p.limit);
 
     let sequential = run.measure("sequential", async {
         let mut pacer = Pacer::new(&run);

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -30,14 +30,15 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("process_executor/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_process_executor(run, params)),
-        needs: |p| Needs::workers(p.count("workers")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_process_executor(run, params.read())),
+        needs: |p| Needs::workers(p.read::<ProcessExecutorParams>().workers),
+        reads: reads::<ProcessExecutorParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    parse_powers(p.text("powers")).map(|_| ()).map_err(|message| FieldError::new("powers", message))
+fn check(p: &ProcessExecutorParams) -> Result<(), FieldError> {
+    parse_powers(&p.powers).map(|_| ()).map_err(|message| FieldError::new("powers", message))
 }
 
 /// "2^31, 5^20" -> [(2, 31), (5, 20)].
@@ -58,8 +59,20 @@ fn parse_powers(text: &str) -> Result<Vec<(i64, u32)>, String> {
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::engines::workers::{Job, Pool};
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessExecutorParams {
+    powers: String,
+    squares: i64,
+    failing: bool,
+    workers: usize,
+}
 
 /// One call for the executor: which function, with which arguments.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -98,12 +111,12 @@ fn square(n: i64) -> Result<i64, String> {
 /// arguments), and its result or its error goes back.
 pub static CALL: Job<Call, i64> = Job { name: "process-executor/call", run: Call::call, warm_up: || Call::Square(3) };
 
-async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
-    let mut calls: Vec<Call> = parse_powers(p.text("powers"))?.into_iter().map(|(b, e)| Call::Power(b, e)).collect();
-    if p.flag("failing") {
+async fn run_process_executor(run: Run, p: ProcessExecutorParams) -> RunResult<()> {
+    let mut calls: Vec<Call> = parse_powers(&p.powers)?.into_iter().map(|(b, e)| Call::Power(b, e)).collect();
+    if p.failing {
         calls.push(Call::Power(10, 19));
     }
-    calls.extend((1..=p.int("squares")).map(Call::Square));
+    calls.extend((1..=p.squares).map(Call::Square));
 
     // The reference: the same calls in a plain loop, here.
     let sequential = run.measure("sequential", async {
@@ -115,7 +128,7 @@ async fn run_process_executor(run: Run, p: Params) -> RunResult<()> {
 
     // The executor: map over the inputs; each idle worker takes the next call.
     let mapped = run.measure("executor", async {
-        let pool = Pool::start(&run, p.count("workers").min(calls.len().max(1))).await?;
+        let pool = Pool::start(&run, p.workers.min(calls.len().max(1))).await?;
         let results = pool.map(&run, &CALL, calls.clone(), |k| calls[k].label()).await?;
         Ok((results, pool.traffic()))
     });

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{group, FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{group, FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -29,36 +29,51 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("process_pool/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_process_pool(run, params)),
-        needs: |p| Needs::workers(p.count("workers").min(p.count("ranges"))),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_process_pool(run, params.read())),
+        needs: |p| {
+            let p: ProcessPoolParams = p.read();
+            Needs::workers(p.workers.min(p.ranges as usize))
+        },
+        reads: reads::<ProcessPoolParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    if p.int("lo") >= p.int("hi") {
+fn check(p: &ProcessPoolParams) -> Result<(), FieldError> {
+    if p.lo >= p.hi {
         return Err(FieldError::new("hi", "\"Up to\" must be larger than \"From\""));
     }
-    if p.int("hi") - p.int("lo") < p.int("ranges") {
+    if p.hi - p.lo < p.ranges {
         return Err(FieldError::new("ranges", "There are more ranges than numbers to test"));
     }
     Ok(())
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::engines::tasks::Pacer;
 use crate::engines::workers::{Job, Pool, Traffic};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 use crate::topics::kernels::{primes_in, sieve_count, split};
 
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessPoolParams {
+    lo: u64,
+    hi: u64,
+    ranges: u64,
+    workers: usize,
+}
+
 /// Numbers tested on the main lane between two looks at the Stop button.
 const SLICE: u64 = 20_000;
 
-async fn run_process_pool(run: Run, p: Params) -> RunResult<()> {
-    let (lo, hi) = (p.int("lo") as u64, p.int("hi") as u64);
-    let ranges = split(lo, hi, p.int("ranges") as u64);
-    let workers = p.count("workers").min(ranges.len());
+async fn run_process_pool(run: Run, p: ProcessPoolParams) -> RunResult<()> {
+    let ranges = split(p.lo, p.hi, p.ranges);
+    let workers = p.workers.min(ranges.len());
 
     let sequential = run.measure("sequential", async {
         let mut pacer = Pacer::new(&run);
@@ -79,7 +94,7 @@ async fn run_process_pool(run: Run, p: Params) -> RunResult<()> {
     let pooled = run.measure("pool", on_pool(&run, &ranges, workers, true)).await?;
     let warm = run.measure("warm", on_pool(&run, &ranges, workers, false)).await?;
 
-    let expected = sieve_count(lo, hi);
+    let expected = sieve_count(p.lo, p.hi);
     run.value("expected", expected);
     if let Some(primes) = &sequential {
         run.result("sequential", format!("{} primes", group(primes.len() as i64)));

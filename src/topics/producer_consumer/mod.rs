@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -40,24 +40,31 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("producer_consumer/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_producer_consumer(run, params)),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_producer_consumer(run, params.read())),
         // The join mode adds a thread that stands in for main while it waits in join().
-        needs: |p| Needs::threads(p.count("producers") + p.count("consumers") + 1),
+        needs: |p| {
+            let p: ProducerConsumerParams = p.read();
+            Needs::threads(p.producers + p.consumers + 1)
+        },
+        reads: reads::<ProducerConsumerParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    for (lo, hi) in [("produce_min_ms", "produce_max_ms"), ("consume_min_ms", "consume_max_ms")] {
-        if p.int(lo) > p.int(hi) {
-            return Err(FieldError::new(hi, "The longest time must be at least the shortest"));
+fn check(p: &ProducerConsumerParams) -> Result<(), FieldError> {
+    let ranges = [
+        (p.produce_min_ms, p.produce_max_ms, "produce_max_ms"),
+        (p.consume_min_ms, p.consume_max_ms, "consume_max_ms"),
+    ];
+    for (lo, hi, field) in ranges {
+        if lo > hi {
+            return Err(FieldError::new(field, "The longest time must be at least the shortest"));
         }
     }
     // Worst case: one producer's items made one after another, or all items consumed by the consumers.
-    let scale = p.float("time_scale");
-    let producing = (p.int("items") * p.int("produce_max_ms")) as f64 * scale;
-    let total_items = p.int("producers") * p.int("items");
-    let consuming = (total_items * p.int("consume_max_ms")) as f64 * scale / p.int("consumers") as f64;
+    let producing = p.items as f64 * p.produce_max_ms * p.time_scale;
+    let total_items = (p.producers * p.items) as f64;
+    let consuming = total_items * p.consume_max_ms * p.time_scale / p.consumers as f64;
     if producing.max(consuming) > 60_000.0 {
         return Err(FieldError::new(
             "items",
@@ -73,9 +80,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::engines::threads;
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProducerConsumerParams {
+    producers: usize,
+    items: usize,
+    consumers: usize,
+    queue_size: usize,
+    produce_min_ms: f64,
+    produce_max_ms: f64,
+    consume_min_ms: f64,
+    consume_max_ms: f64,
+    time_scale: f64,
+    seed: u64,
+}
 
 /// What travels on the queue: an item, or the sentinel that tells a consumer to stop.
 #[derive(Clone, Debug, PartialEq)]
@@ -355,21 +380,20 @@ async fn one_mode(run: &Run, mode: &'static str, s: &Setup) -> RunResult<Outcome
     })
 }
 
-async fn run_producer_consumer(run: Run, p: Params) -> RunResult<()> {
-    let scale = p.float("time_scale");
-    let ms = |name: &str| p.float(name) * scale;
+async fn run_producer_consumer(run: Run, p: ProducerConsumerParams) -> RunResult<()> {
+    let ms = |time: f64| time * p.time_scale;
     let setup = Setup {
-        producers: p.count("producers"),
-        items: p.count("items"),
-        consumers: p.count("consumers"),
-        queue_size: p.count("queue_size"),
+        producers: p.producers,
+        items: p.items,
+        consumers: p.consumers,
+        queue_size: p.queue_size,
         times: Arc::new(Durations {
-            produce: (ms("produce_min_ms"), ms("produce_max_ms")),
-            consume: (ms("consume_min_ms"), ms("consume_max_ms")),
+            produce: (ms(p.produce_min_ms), ms(p.produce_max_ms)),
+            consume: (ms(p.consume_min_ms), ms(p.consume_max_ms)),
         }),
-        seed: match p.int("seed") {
+        seed: match p.seed {
             0 => (crate::clock::now_ms() as u64 % 999_999_999) + 1, // shown in the note, so a run can be repeated
-            s => s as u64,
+            s => s,
         },
     };
     let produced: Vec<String> =

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::interleaving::schedule::{self, Failure, Lesson, Size, Variant};
-use crate::params::{group, FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::{group, FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -42,9 +42,10 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("race/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_race(run, params)),
-        needs: |p| Needs::threads(p.count("threads")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_race(run, params.read())),
+        needs: |p| Needs::threads(p.read::<RaceParams>().threads),
+        reads: reads::<RaceParams>,
     }
 }
 
@@ -74,8 +75,8 @@ pub fn lesson() -> Lesson {
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    let steps = p.int("threads") * p.int("withdrawals");
+fn check(p: &RaceParams) -> Result<(), FieldError> {
+    let steps = (p.threads * p.withdrawals) as i64;
     if steps > 100_000 {
         return Err(FieldError::new(
             "withdrawals",
@@ -83,7 +84,7 @@ fn check(p: &Params) -> Result<(), FieldError> {
         ));
     }
     // Under the lock the pauses add up: keep the safe mode under half a minute.
-    let locked_ms = steps as f64 * p.float("pause_ms");
+    let locked_ms = steps as f64 * p.pause_ms;
     if locked_ms > 30_000.0 {
         return Err(FieldError::new(
             "pause_ms",
@@ -91,11 +92,11 @@ fn check(p: &Params) -> Result<(), FieldError> {
         ));
     }
     // A sweep repeats the unsafe mode (whose threads pause side by side) at every point.
-    let one_run_ms = |pause: f64| p.int("withdrawals") as f64 * pause * SWEEP_RUNS as f64;
-    let sweep_ms = match p.text("sweep") {
+    let one_run_ms = |pause: f64| p.withdrawals as f64 * pause * SWEEP_RUNS as f64;
+    let sweep_ms = match p.sweep.as_str() {
         // The pauses of the points add up to (points + 1) / 2 times the largest.
-        "pause" => one_run_ms(sweep_top(p.float("pause_ms"))) * (SWEEP_POINTS as f64 + 1.0) / 2.0,
-        "threads" => one_run_ms(p.float("pause_ms")) * SWEEP_POINTS.min(p.count("threads")) as f64,
+        "pause" => one_run_ms(sweep_top(p.pause_ms)) * (SWEEP_POINTS as f64 + 1.0) / 2.0,
+        "threads" => one_run_ms(p.pause_ms) * SWEEP_POINTS.min(p.threads) as f64,
         _ => 0.0,
     };
     if sweep_ms > 30_000.0 {
@@ -146,12 +147,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::executor::block_on;
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::interleaving::schedule::scheduled_mode;
 use crate::interleaving::{Names, Recorder, SharedMemory, Steps, ThreadSteps};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RaceParams {
+    balance: i64,
+    threads: usize,
+    withdrawals: usize,
+    pause_ms: f64,
+    record: bool,
+    sweep: String,
+}
 
 /// What one mode ended with.
 #[derive(serde::Serialize)]
@@ -184,12 +198,12 @@ impl Setup {
 const SWEEP_POINTS: usize = 7;
 const SWEEP_RUNS: usize = 3;
 
-async fn run_race(run: Run, p: Params) -> RunResult<()> {
+async fn run_race(run: Run, p: RaceParams) -> RunResult<()> {
     let setup = Setup {
-        start: p.int("balance"),
-        threads: p.count("threads"),
-        per_thread: p.count("withdrawals"),
-        pause: p.float("pause_ms"),
+        start: p.balance,
+        threads: p.threads,
+        per_thread: p.withdrawals,
+        pause: p.pause_ms,
         plot: true,
     };
     let outcome = |final_balance: i64| {
@@ -199,7 +213,7 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
     };
     let names = |mode| Names { mode, shared: "balance", update: ("withdrawal", "withdrawals"), locks: &[] };
 
-    let recorder = Recorder::new(p.flag("record"), setup.threads);
+    let recorder = Recorder::new(p.record, setup.threads);
     if let Some(final_balance) = run.measure("unsafe", withdrawals(&run, setup, false, &recorder)).await? {
         let o = outcome(final_balance);
         run.result("unsafe", format!("final {} (expected {}): {} updates lost", o.final_balance, o.expected, o.lost));
@@ -230,7 +244,7 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
         }
     }
 
-    let recorder = Recorder::new(p.flag("record"), setup.threads);
+    let recorder = Recorder::new(p.record, setup.threads);
     if let Some(final_balance) = run.measure("safe", withdrawals(&run, setup, true, &recorder)).await? {
         let o = outcome(final_balance);
         run.result("safe", format!("final {} (expected {})", o.final_balance, o.expected));
@@ -248,7 +262,7 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
     let lesson = Lesson { start: setup.start, ..lesson() };
     let size = Size { threads: setup.threads, rounds: setup.per_thread };
     for (mode, variant) in [("scheduled-unsafe", "unsafe"), ("scheduled-safe", "safe")] {
-        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, p.flag("record")).await? else { continue };
+        let Some((machine, steps)) = scheduled_mode(&run, mode, &lesson, variant, size, p.record).await? else { continue };
         let o = outcome(machine.value());
         run.result(mode, format!("final {} (expected {}): {} updates lost", o.final_balance, o.expected, o.lost));
         let explained: i64 = steps.findings.iter().map(|f| f.lost).sum();
@@ -263,8 +277,8 @@ async fn run_race(run: Run, p: Params) -> RunResult<()> {
         run.value(mode, &o);
     }
 
-    if p.text("sweep") != "off" && run.can_run("unsafe") {
-        what_if(&run, p.text("sweep"), setup).await?;
+    if p.sweep != "off" && run.can_run("unsafe") {
+        what_if(&run, &p.sweep, setup).await?;
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, needs_nothing};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, needs_nothing};
 
 const DEFAULT_URLS: &str = "sim/site/index, sim/site/about, sim/site/blog, sim/site/blog/1, sim/site/blog/2, sim/site/shop, sim/site/contact, sim/site/old-page, sim/site/broken, sim/blackhole";
 const MAX_URLS: usize = 50;
@@ -30,14 +30,15 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("scraper/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: |p| {
-            let n = net::split_urls(p.text("urls")).len();
+            let n = net::split_urls(&p.read::<ScraperParams>().urls).len();
             if n == 0 || n > MAX_URLS {
                 return Err(FieldError::new("urls", format!("give 1 to {MAX_URLS} comma-separated pages")));
             }
             Ok(())
         },
-        run: |run, params| Box::pin(run_scraper(run, params)),
+        run: |run, params| Box::pin(run_scraper(run, params.read())),
         needs: needs_nothing,
+        reads: reads::<ScraperParams>,
     }
 }
 
@@ -46,11 +47,23 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::task::{Poll, Waker};
 
+use serde::Deserialize;
 use serde::Serialize;
 
 use crate::engines::{net, tasks};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScraperParams {
+    urls: String,
+    concurrency: usize,
+    politeness_s: f64,
+    timeout_s: f64,
+    time_scale: f64,
+}
 
 /// An async semaphore: `acquire` waits (without blocking the loop) until one of the permits is
 /// free; the permit goes back when the guard is dropped, waking the waiting tasks.
@@ -226,13 +239,13 @@ fn resolve(base: &str, href: &str) -> Option<String> {
     Some(if origin.is_empty() { path } else { format!("{origin}/{path}") })
 }
 
-async fn run_scraper(run: Run, p: Params) -> RunResult<()> {
-    let urls = net::split_urls(p.text("urls"));
-    let n = p.count("concurrency");
-    let scale = p.float("time_scale");
+async fn run_scraper(run: Run, p: ScraperParams) -> RunResult<()> {
+    let urls = net::split_urls(&p.urls);
+    let n = p.concurrency;
+    let scale = p.time_scale;
     let cfg = Settings {
-        timeout_ms: p.float("timeout_s") * 1000.0,
-        polite_ms: p.float("politeness_s") * 1000.0 * scale,
+        timeout_ms: p.timeout_s * 1000.0,
+        polite_ms: p.politeness_s * 1000.0 * scale,
         scale,
     };
     let semaphore = Semaphore::new(n);

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Needs, Preset, Topic};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Needs, Preset, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -35,22 +35,23 @@ pub fn topic() -> Topic {
         modes: vec![Mode::new("queue", "Broker, backend and isolated workers", Model::Workers)],
         code: crate::topic_code!("task_queue/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_task_queue(run, params)),
-        needs: |p| Needs::workers(p.count("workers")),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_task_queue(run, params.read())),
+        needs: |p| Needs::workers(p.read::<TaskQueueParams>().workers),
+        reads: reads::<TaskQueueParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    if p.int("visibility_ms") <= p.int("task_ms") {
+fn check(p: &TaskQueueParams) -> Result<(), FieldError> {
+    if p.visibility_ms <= p.task_ms {
         return Err(FieldError::new(
             "visibility_ms",
             "Keep the visibility timeout longer than a task, or healthy tasks are delivered twice",
         ));
     }
-    let seconds = (p.float("tasks") + 1.0) * p.float("task_ms") / p.float("workers") / 1000.0
-        + p.float("visibility_ms") / 1000.0
-        + p.float("backoff_ms") * (2f64.powi(p.int("max_retries") as i32) - 1.0) / 1000.0;
+    let seconds = (p.tasks as f64 + 1.0) * p.task_ms / p.workers as f64 / 1000.0
+        + p.visibility_ms / 1000.0
+        + p.backoff_ms * (2f64.powi(p.max_retries as i32) - 1.0) / 1000.0;
     if seconds > 60.0 {
         return Err(FieldError::new("tasks", format!("This would take about {seconds:.0} s; keep it under 60 s")));
     }
@@ -61,12 +62,30 @@ fn check(p: &Params) -> Result<(), FieldError> {
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use crate::engines::broker;
 use crate::engines::durable::Durable;
 use crate::engines::tasks;
 use crate::engines::workers::{instance_id, Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskQueueParams {
+    tasks: usize,
+    workers: usize,
+    task_ms: f64,
+    visibility_ms: f64,
+    kill: bool,
+    kill_at_ms: f64,
+    max_retries: u32,
+    backoff_ms: f64,
+    poll_ms: f64,
+    resume: bool,
+}
 
 /// A task call as it travels to a worker: which task, its arguments, and the attempt number
 /// (Celery's `self.request.retries`).
@@ -205,8 +224,8 @@ impl App<'_> {
     }
 }
 
-async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
-    let (n, workers) = (p.count("tasks"), p.count("workers"));
+async fn run_task_queue(run: Run, p: TaskQueueParams) -> RunResult<()> {
+    let (n, workers) = (p.tasks, p.workers);
     let flaky_id = n + 1;
     let (store, saved) = match Durable::open::<Saved>(STORE).await {
         Ok((store, saved)) => (Some(store), saved),
@@ -216,7 +235,7 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
         }
     };
         let saved = match saved {
-        Some(s) if s.unfinished() && !p.flag("resume") => {
+        Some(s) if s.unfinished() && !p.resume => {
             run.log("broker", "an unfinished saved queue was dropped: resuming is off");
             None
         }
@@ -236,10 +255,10 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
             busy: RefCell::new(vec![None; workers]),
             done: Cell::new(false),
             finished: RefCell::new(Vec::new()),
-            task_ms: p.float("task_ms"),
-            visibility: p.float("visibility_ms"),
-            max_retries: p.int("max_retries") as u32,
-            backoff: p.float("backoff_ms"),
+            task_ms: p.task_ms,
+            visibility: p.visibility_ms,
+            max_retries: p.max_retries,
+            backoff: p.backoff_ms,
         };
         // The client: .delay() every task, then poll ready() until all are, then get().
         let kept = match saved {
@@ -271,17 +290,17 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
                 if run.now() > deadline {
                     return Err(RunError::Failed(format!("only {ready} of {} tasks ready after 60 s", ids.len())));
                 }
-                tasks::sleep(&run, p.float("poll_ms")).await?;
+                tasks::sleep(&run, p.poll_ms).await?;
             }
             app.done.set(true);
             Ok::<Vec<(usize, State)>, RunError>(ids.iter().map(|&id| (id, app.queue.backend.get(id))).collect())
         };
         // Chaos: kill one busy worker mid-task.
         let chaos = async {
-            if !p.flag("kill") {
+            if !p.kill {
                 return Ok::<Option<(usize, usize)>, RunError>(None);
             }
-            tasks::sleep(&run, p.float("kill_at_ms")).await?;
+            tasks::sleep(&run, p.kill_at_ms).await?;
             loop {
                 if app.done.get() {
                     return Ok(None);
@@ -320,7 +339,7 @@ async fn run_task_queue(run: Run, p: Params) -> RunResult<()> {
         results.iter().all(|(id, s)| *id == flaky_id || *s == State::Success(2 * *id as i64)),
         format!("every add(i, i) returned 2i ({n} results checked)"),
     );
-    let max_retries = p.int("max_retries");
+    let max_retries = p.max_retries;
     if max_retries >= 2 {
         run.verify(
             flaky_state == Some(State::Success(70)) && attempts.get(&flaky_id).is_some_and(|&a| a >= 2),

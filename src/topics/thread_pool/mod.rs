@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use crate::params::{FieldError, Param, Params};
-use crate::topic::{Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::{FieldError, Param};
+use crate::topic::{reads, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -39,19 +39,23 @@ pub fn topic() -> Topic {
         ],
         code: crate::topic_code!("thread_pool/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
-        check,
-        run: |run, params| Box::pin(run_thread_pool(run, params)),
+        check: |p| check(&p.read()),
+        run: |run, params| Box::pin(run_thread_pool(run, params.read())),
         // The bare mode starts a thread per query.
-        needs: |p| Needs::threads(p.count("pool").max(p.count("queries"))),
+        needs: |p| {
+            let p: ThreadPoolParams = p.read();
+            Needs::threads(p.pool.max(p.queries))
+        },
+        reads: reads::<ThreadPoolParams>,
     }
 }
 
-fn check(p: &Params) -> Result<(), FieldError> {
-    if p.int("fail") > p.int("queries") {
-        return Err(FieldError::new("fail", format!("There are only {} queries", p.int("queries"))));
+fn check(p: &ThreadPoolParams) -> Result<(), FieldError> {
+    if p.fail > p.queries {
+        return Err(FieldError::new("fail", format!("There are only {} queries", p.queries)));
     }
-    let longest = p.int("queries") as f64 * p.float("duration_ms") * (1.0 + p.float("jitter_pct") / 100.0);
-    if longest * p.float("time_scale") > 120_000.0 {
+    let longest = p.queries as f64 * p.duration_ms * (1.0 + p.jitter_pct / 100.0);
+    if longest * p.time_scale > 120_000.0 {
         return Err(FieldError::new(
             "duration_ms",
             "One thread could be busy for over two minutes: use fewer or shorter queries",
@@ -66,10 +70,24 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use futures::channel::oneshot;
 use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Deserialize;
 
 use crate::engines::threads;
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThreadPoolParams {
+    queries: usize,
+    pool: usize,
+    duration_ms: f64,
+    jitter_pct: f64,
+    fail: usize,
+    seed: u64,
+    time_scale: f64,
+}
 
 /// A job gets the name of the pool thread that runs it.
 type Job = Box<dyn FnOnce(&str) + Send>;
@@ -162,12 +180,12 @@ fn query(run: &Run, lane: &str, k: usize, ms: f64, fail: usize, busy: &Busy) -> 
     Ok(Done { k, lane: lane.to_string(), started, finished: run.now(), outcome })
 }
 
-async fn run_thread_pool(run: Run, p: Params) -> RunResult<()> {
-    let (n, size, fail) = (p.count("queries"), p.count("pool"), p.count("fail"));
-    let mut rng = fastrand::Rng::with_seed(p.int("seed") as u64);
-    let spread = p.float("jitter_pct") / 100.0;
+async fn run_thread_pool(run: Run, p: ThreadPoolParams) -> RunResult<()> {
+    let (n, size, fail) = (p.queries, p.pool, p.fail);
+    let mut rng = fastrand::Rng::with_seed(p.seed);
+    let spread = p.jitter_pct / 100.0;
     let durations: Vec<f64> = (0..n)
-        .map(|_| p.float("duration_ms") * p.float("time_scale") * (1.0 + spread * (rng.f64() * 2.0 - 1.0)))
+        .map(|_| p.duration_ms * p.time_scale * (1.0 + spread * (rng.f64() * 2.0 - 1.0)))
         .collect();
 
     for mode in ["completed", "map"] {

@@ -2,8 +2,8 @@
 //! write (`count += 1`) loses updates; one append at a time never loses an item; a deque's
 //! check-then-pop fails where queue.Queue's blocking get does not.
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Needs, Topic};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Needs, Topic};
 
 pub fn topic() -> Topic {
     Topic {
@@ -30,9 +30,10 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("thread_safety/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_thread_safety(run, params)),
+        run: |run, params| Box::pin(run_thread_safety(run, params.read())),
         // The deque and queue modes add a producer to the consumers.
-        needs: |p| Needs::threads(p.count("threads") + 1),
+        needs: |p| Needs::threads(p.read::<ThreadSafetyParams>().threads + 1),
+        reads: reads::<ThreadSafetyParams>,
     }
 }
 
@@ -42,9 +43,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::engines::threads;
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
+
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThreadSafetyParams {
+    threads: usize,
+    operations: usize,
+    items: usize,
+}
 
 /// Waits until all `n` threads are here, so they start their loops together (in the browser a
 /// thread may take a while to start); spins, as the loops are short, and hears Stop.
@@ -147,8 +159,8 @@ fn each_once(taken: &[Vec<u64>], items: usize) -> bool {
     seen.iter().all(|s| *s)
 }
 
-async fn run_thread_safety(run: Run, p: Params) -> RunResult<()> {
-    let (n, operations, items) = (p.count("threads"), p.count("operations"), p.count("items"));
+async fn run_thread_safety(run: Run, p: ThreadSafetyParams) -> RunResult<()> {
+    let (n, operations, items) = (p.threads, p.operations, p.items);
     let expected = (n * operations) as u64;
 
     let count = Arc::new(AtomicU64::new(0));

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::params::{Param, Params};
-use crate::topic::{no_check, Chapter, Mode, Model, Preset, Topic, Needs};
+use crate::params::Param;
+use crate::topic::{reads, no_check, Chapter, Mode, Model, Preset, Topic, Needs};
 
 pub fn topic() -> Topic {
     Topic {
@@ -29,21 +29,33 @@ pub fn topic() -> Topic {
         code: crate::topic_code!("threads_basics/mod.rs"),
         python: crate::prose!(include_str!("program.py")),
         check: no_check,
-        run: |run, params| Box::pin(run_threads_basics(run, params)),
+        run: |run, params| Box::pin(run_threads_basics(run, params.read())),
         needs: |_| Needs::threads(3),
+        reads: reads::<ThreadsBasicsParams>,
     }
 }
 
 // CODE START
+use serde::Deserialize;
+
 use crate::engines::{tasks, threads};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
 
-async fn run_threads_basics(run: Run, p: Params) -> RunResult<()> {
-    let scale = p.float("time_scale");
-    let wait = p.float("wait_ms") * scale;
-    let gap = p.float("gap_ms") * scale;
-    let numbers = p.count("numbers");
+/// The parameters from the form, already checked against their limits.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThreadsBasicsParams {
+    wait_ms: f64,
+    numbers: usize,
+    gap_ms: f64,
+    time_scale: f64,
+}
+
+async fn run_threads_basics(run: Run, p: ThreadsBasicsParams) -> RunResult<()> {
+    let wait = p.wait_ms * p.time_scale;
+    let gap = p.gap_ms * p.time_scale;
+    let numbers = p.numbers;
 
     // Baseline: the same two waits, one after the other, on the main flow.
     let sequential = run.measure("sequential", async {
