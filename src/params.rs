@@ -310,7 +310,7 @@ pub struct Params(Map<String, Value>);
 
 impl Params {
     /// The values as the topic's own struct (a `#[derive(Deserialize)]` with a field per schema
-    /// field, see [`crate::topic::reads`]): validated values always fit it, so a mismatch is a bug
+    /// field, see `reads` in the topic module): validated values always fit it, so a mismatch is a bug
     /// in the topic, which the catalog's tests find for every topic.
     pub fn read<T: DeserializeOwned>(&self) -> T {
         self.try_read().unwrap_or_else(|e| panic!("the parameters do not fit their struct: {e}"))

@@ -119,14 +119,32 @@ fn real_json_is_written_for_the_type_check() {
         ("Outcome", finished("cpu-map", json!({"tasks": 4, "numbers": 20_000, "workers": 1, "sweep": 2}))),
         ("Outcome", serde_json::to_string(&futures::executor::block_on(rejected)).unwrap()),
         ("Checked", serde_json::to_string(&crate::runner::check(race, &json!({"threads": -1}), true)).unwrap()),
-        ("ScheduleView", crate::interleaving::schedule::answer("race", crate::topics::lesson("race"), r#"{"variant":null,"choices":[0,1,0]}"#, false)),
         (
             "ScheduleView",
-            crate::interleaving::schedule::answer("deadlock", crate::topics::lesson("deadlock"), r#"{"variant":null,"choices":[0,1]}"#, false),
+            crate::interleaving::schedule::answer(
+                "race",
+                crate::topics::lesson("race"),
+                r#"{"variant":null,"choices":[0,1,0]}"#,
+                false,
+            ),
+        ),
+        (
+            "ScheduleView",
+            crate::interleaving::schedule::answer(
+                "deadlock",
+                crate::topics::lesson("deadlock"),
+                r#"{"variant":null,"choices":[0,1]}"#,
+                false,
+            ),
         ),
         (
             "ScheduleSearch & { ms: number }",
-            crate::interleaving::schedule::answer("deadlock", crate::topics::lesson("deadlock"), r#"{"variant":null}"#, true),
+            crate::interleaving::schedule::answer(
+                "deadlock",
+                crate::topics::lesson("deadlock"),
+                r#"{"variant":null}"#,
+                true,
+            ),
         ),
     ];
     let mut text = String::from(
