@@ -64,7 +64,7 @@ export {};
  * The catalog (src/topics/mod.rs): chapters in order, the engine part that runs each topic (by
  * topic id), and the topics.
  * `lessons`: the goal of each topic's scheduled lesson, by topic id ("Be the scheduler").
- * @typedef {{chapters: Chapter[], parts: Record<string, string>, lessons?: Record<string, string>, topics: Topic[]}} Catalog
+ * @typedef {{chapters: Chapter[], parts: Record<string, string>, lessons?: Record<string, string>, diagnostics: string, topics: Topic[]}} Catalog
  */
 
 /**
