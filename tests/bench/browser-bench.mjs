@@ -129,10 +129,11 @@ const inEngine = (method, a, b) =>
         // Runs go to each topic's part; the measurements to the part that has them (the catalog
         // says which), an engine of their own that no run switches away.
         window.benchEngines ??= {};
-        const engine = (window.benchEngines[method] ??=
+        window.benchEngines[method] ??=
           method === 'bench'
             ? new Engine(catalog.diagnostics)
-            : new Engine(partOf(catalog, 'cpu-map'), (topic) => partOf(catalog, topic)));
+            : new Engine(partOf(catalog, 'cpu-map'), (topic) => partOf(catalog, topic));
+        const engine = window.benchEngines[method];
         await engine.ready;
         const call = /** @type {(a: unknown, b: unknown) => Promise<unknown>} */ (engine[method]);
         return call.call(engine, a, b);

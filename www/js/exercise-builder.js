@@ -11,8 +11,13 @@ import { queryFor } from './url-state.js';
  * @typedef {import('./types.js').Values} Values
  */
 
-/** @type {Promise<typeof import('./scorm.js')> | null} loaded when the builder is first opened */
+/** @type {Promise<typeof import('./scorm.js')> | null} */
 let scorm = null;
+/** The package's zip writer, loaded when the builder is first opened (not part of a first load). */
+const loadScorm = () => {
+  scorm ??= import('./scorm.js');
+  return scorm;
+};
 
 /**
  * The builder's button and its box (hidden until pressed).
@@ -28,8 +33,7 @@ export function exerciseBuilder(topic, values) {
     'aria-expanded': 'false',
     'aria-controls': 'exercise-builder',
     onclick: () => {
-      // The package's zip writer is only needed from here on: not part of a first load.
-      scorm ??= import('./scorm.js');
+      loadScorm();
       if (box.hidden) replace(box, ...builder(topic, values()));
       box.hidden = !box.hidden;
       button.setAttribute('aria-expanded', String(!box.hidden));
@@ -113,7 +117,7 @@ function builder(topic, values) {
     text: 'Download the SCORM 1.2 package',
     onclick: async () => {
       const e = exercise();
-      const { packageName, scormPackage } = await (scorm ??= import('./scorm.js'));
+      const { packageName, scormPackage } = await loadScorm();
       const blob = new Blob([scormPackage(e)], { type: 'application/zip' });
       const a = h('a', { href: URL.createObjectURL(blob), download: packageName(e) });
       a.click();
