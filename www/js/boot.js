@@ -72,7 +72,7 @@ const page = {
   display,
   app: /** @type {HTMLElement} */ (document.getElementById('app')),
   runs: new RunController(),
-  catalog: { chapters: [], parts: {}, topics: [] },
+  catalog: { chapters: [], parts: {}, diagnostics: '', topics: [] },
   caps: expectedCaps(),
   ready: false,
   engineReady: new Promise(() => {}), // resolves to the engine once it is ready for a first run
