@@ -58,6 +58,7 @@ pub async fn run_topic(topic: String, params_json: String, threads: bool, cores:
 
 /// "You schedule": the view of a topic's scheduled lesson after the choices in `request_json`
 /// (`{variant, choices, size?}`), as JSON (`{error}` when it cannot be).
+#[cfg(feature = "synchronization")]
 #[wasm_bindgen]
 pub fn schedule(topic: &str, request_json: &str) -> String {
     crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, false)
@@ -65,18 +66,21 @@ pub fn schedule(topic: &str, request_json: &str) -> String {
 
 /// "Find the bug": every interleaving of the lesson's small instance explored; the counts, the
 /// shortest failing schedule and its view, as JSON.
+#[cfg(feature = "synchronization")]
 #[wasm_bindgen]
 pub fn search_schedules(topic: &str, request_json: &str) -> String {
     crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, true)
 }
 
 /// The threads self-test of the diagnostics page: `[{name, ok, detail}]` as JSON.
+#[cfg(feature = "diagnostics")]
 #[wasm_bindgen]
 pub async fn self_test(threads: u32) -> String {
     serde_json::to_string(&crate::engines::selftest::run(threads as usize).await).unwrap_or_default()
 }
 
 /// One benchmark measurement (see `engines::bench::measure`): `{"Ok": number}` or `{"Err": text}`.
+#[cfg(feature = "diagnostics")]
 #[wasm_bindgen]
 pub async fn bench(name: String, arg: f64) -> String {
     let outcome = crate::engines::bench::measure(&name, arg).await.map_err(|e| e.to_string());
@@ -147,7 +151,7 @@ pub fn thread_entry(entry: u32) {
 /// The simulated network service (engines/net.rs), for the service worker (www/sw.js):
 /// `{status, content_type, body, delay_ms, never_answers}` as JSON. The service worker loads the
 /// plain build: the threaded parts leave it out (a part without async topics has no network).
-#[cfg(not(feature = "threads"))]
+#[cfg(all(not(feature = "threads"), feature = "async"))]
 #[wasm_bindgen]
 pub fn sim_respond(method: &str, path_and_query: &str) -> String {
     serde_json::to_string(&crate::engines::net::respond(method, path_and_query)).unwrap_or_default()

@@ -112,6 +112,10 @@ catalog! {
     compare [compare::WORK] => "patterns",
 }
 
+/// The engine part that exports the threads self-test and the benchmark's measurements: its cargo
+/// feature turns on `diagnostics` (Cargo.toml). The diagnostics page and the benchmark start it.
+pub const DIAGNOSTICS_PART: &str = "synchronization";
+
 /// The scheduled lesson of a topic ("You schedule", "Find the bug"), if it has one.
 pub fn lesson(id: &str) -> Option<crate::interleaving::schedule::Lesson> {
     match id {
@@ -170,6 +174,8 @@ pub(crate) struct Catalog<'a> {
     parts: std::collections::BTreeMap<&'static str, &'static str>,
     /// The goal of each topic's scheduled lesson, by topic id (the page offers "You schedule").
     lessons: std::collections::BTreeMap<&'static str, &'static str>,
+    /// The part with the self-test and the benchmark's measurements ([`DIAGNOSTICS_PART`]).
+    diagnostics: &'static str,
     topics: Vec<Entry<'a>>,
 }
 
@@ -191,6 +197,7 @@ pub fn catalog_json() -> String {
         chapters,
         parts: parts().into_iter().collect(),
         lessons: lessons(),
+        diagnostics: DIAGNOSTICS_PART,
         topics: all().iter().map(|topic| Entry { topic, prompts: prompts(topic.id) }).collect(),
     })
     .expect("the catalog serializes")

@@ -229,9 +229,11 @@ for (const flavor of ['threads', 'plain']) {
     const context = await env.browser.newContext();
     try {
       const page = await context.newPage();
-      /** @type {Set<string>} the parts' wasm files of this build fetched, by anyone (page, workers) */
+      /** @type {Set<string>} the parts' wasm files of this build fetched by the page and its workers (the
+       * service worker loads the plain async part for the simulated network, whatever the topic) */
       const parts = new Set();
       context.on('request', (request) => {
+        if (request.serviceWorker()) return;
         const path = new URL(request.url()).pathname;
         if (path.endsWith('_bg.wasm') && path.split('/').at(-3) === flavor) parts.add(path.split('/').at(-2) ?? '');
       });

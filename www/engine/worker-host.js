@@ -56,8 +56,10 @@ export class WorkerHost {
 
   /** @param {{id: number, url: string, options: WorkerOptions, port: MessagePort}} request @param {MessagePort} requester */
   create({ id, url, options, port }, requester) {
-    // The real script's name in the address tells workers apart in DevTools and in tests.
-    const boot = `${BOOT_URL}?${new URLSearchParams({ script: url.startsWith('blob:') ? 'blob' : new URL(url).pathname })}`;
+    // The real script's name in the address tells workers apart in DevTools and in tests. It goes in
+    // the fragment, which is not part of the request: with a query every worker's boot script was
+    // another URL, so fetched again (and downloaded again) for each kind of worker.
+    const boot = `${BOOT_URL}#${new URLSearchParams({ script: url.startsWith('blob:') ? 'blob' : new URL(url).pathname })}`;
     const worker = new Worker(boot, { type: 'module', name: options?.name ?? '' });
     this.workers.add(worker);
     // An error the worker did not catch goes to whoever asked for it, as a real parent's would.

@@ -15,7 +15,6 @@ import { registerServiceWorker, warmServiceWorkerLater } from './service-worker.
 import { readUrl } from './url-state.js';
 import { homePage } from './home-page.js';
 import { loadResults, topicPage } from './topic-page.js';
-import { embedHost, loadEmbedApi } from './embed-host.js';
 
 /**
  * What the page's parts share, passed to each (no module holds it): `runs` owns the engine and
@@ -46,6 +45,8 @@ document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.pa
 // What only a run or an embedding page needs loads once a first run can start (see boot), so
 // the first load is the topic and the engine: the results' views, the embed API and the
 // highlighter of the code below the fold.
+/** Only an embedded page answers a course page: the full page never loads the embed's host. */
+const embedHostLoaded = embed ? import('./embed-host.js') : null;
 /** @type {() => void} called once a first run can start: the highlighter waits for it */
 let readyToLoad = () => {};
 highlightAfter(new Promise((resolve) => (readyToLoad = () => resolve(undefined))));
@@ -71,7 +72,7 @@ const page = {
   display,
   app: /** @type {HTMLElement} */ (document.getElementById('app')),
   runs: new RunController(),
-  catalog: { chapters: [], parts: {}, lessons: {}, topics: [] },
+  catalog: { chapters: [], parts: {}, lessons: {}, diagnostics: '', topics: [] },
   caps: expectedCaps(),
   ready: false,
   engineReady: new Promise(() => {}), // resolves to the engine once it is ready for a first run
@@ -143,7 +144,10 @@ async function boot() {
   await shown;
   page.ready = true;
   topics.engineIsReady();
-  if (embed) page.learnerRun = (await loadEmbedApi()).listen(embedHost(page, topics), display.origins);
+  if (embedHostLoaded) {
+    const { embedHost, loadEmbedApi } = await embedHostLoaded;
+    page.learnerRun = (await loadEmbedApi()).listen(embedHost(page, topics), display.origins);
+  }
   document.body.dataset.ready = 'true';
   if (embed && display.autorun && page.topic) page.runForm('autorun');
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)

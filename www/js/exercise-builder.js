@@ -4,13 +4,20 @@
 
 import { PANELS } from './display.js';
 import { h, replace } from './dom.js';
-import { packageName, scormPackage } from './scorm.js';
 import { queryFor } from './url-state.js';
 
 /**
  * @typedef {import('./types.js').Topic} Topic
  * @typedef {import('./types.js').Values} Values
  */
+
+/** @type {Promise<typeof import('./scorm.js')> | null} */
+let scorm = null;
+/** The package's zip writer, loaded when the builder is first opened (not part of a first load). */
+const loadScorm = () => {
+  scorm ??= import('./scorm.js');
+  return scorm;
+};
 
 /**
  * The builder's button and its box (hidden until pressed).
@@ -26,6 +33,7 @@ export function exerciseBuilder(topic, values) {
     'aria-expanded': 'false',
     'aria-controls': 'exercise-builder',
     onclick: () => {
+      loadScorm();
       if (box.hidden) replace(box, ...builder(topic, values()));
       box.hidden = !box.hidden;
       button.setAttribute('aria-expanded', String(!box.hidden));
@@ -107,8 +115,9 @@ function builder(topic, values) {
     type: 'button',
     id: 'exercise-download',
     text: 'Download the SCORM 1.2 package',
-    onclick: () => {
+    onclick: async () => {
       const e = exercise();
+      const { packageName, scormPackage } = await loadScorm();
       const blob = new Blob([scormPackage(e)], { type: 'application/zip' });
       const a = h('a', { href: URL.createObjectURL(blob), download: packageName(e) });
       a.click();

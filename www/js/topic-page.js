@@ -233,7 +233,11 @@ export function topicPage(page) {
     if (!shown()) return;
     // A value Rust ignored comes back as its own default, sized for 2 cores: the page's follows this machine.
     for (const { field } of checked.errors) if (Object.hasOwn(defaults, field)) checked.params[field] = defaults[field];
-    if (page.ready && !canRun) engineIsReady();
+    if (page.ready && !canRun) {
+      engineIsReady();
+      // Run works after a switch to a topic of another part (the benchmark reads this mark).
+      performance.mark('playground-switched', { detail: topic.id });
+    }
     replace(
       notices,
       ...page.display.problems.map(notice),

@@ -23,7 +23,11 @@ parts: { [key in string]: string },
 /**
  * The goal of each topic's scheduled lesson, by topic id (the page offers "You schedule").
  */
-lessons: { [key in string]: string }, topics: Array<Topic>, };
+lessons: { [key in string]: string }, 
+/**
+ * The part with the self-test and the benchmark's measurements ([`DIAGNOSTICS_PART`]).
+ */
+diagnostics: string, topics: Array<Topic>, };
 
 export type Chapter = "Foundations" | "Threads and synchronization" | "Processes (isolated workers)" | "Async" | "Patterns and scale";
 
