@@ -103,6 +103,10 @@ fn real_json_is_written_for_the_type_check() {
         let report = Box::new(run_native(topic, params, true));
         serde_json::to_string(&Outcome::Finished { report }).unwrap()
     };
+    // The scheduler's answer to a request about one topic's lesson, as web.rs asks for it.
+    let scheduled = |topic: &str, request: &str, search_all: bool| {
+        crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request, search_all)
+    };
     let race = crate::topics::find("race").unwrap();
     let caps = crate::run::Capabilities { threads: true, cores: 2 };
     let unreadable = json!({"threads": "many"});
@@ -119,33 +123,9 @@ fn real_json_is_written_for_the_type_check() {
         ("Outcome", finished("cpu-map", json!({"tasks": 4, "numbers": 20_000, "workers": 1, "sweep": 2}))),
         ("Outcome", serde_json::to_string(&futures::executor::block_on(rejected)).unwrap()),
         ("Checked", serde_json::to_string(&crate::runner::check(race, &json!({"threads": -1}), true)).unwrap()),
-        (
-            "ScheduleView",
-            crate::interleaving::schedule::answer(
-                "race",
-                crate::topics::lesson("race"),
-                r#"{"variant":null,"choices":[0,1,0]}"#,
-                false,
-            ),
-        ),
-        (
-            "ScheduleView",
-            crate::interleaving::schedule::answer(
-                "deadlock",
-                crate::topics::lesson("deadlock"),
-                r#"{"variant":null,"choices":[0,1]}"#,
-                false,
-            ),
-        ),
-        (
-            "ScheduleSearch & { ms: number }",
-            crate::interleaving::schedule::answer(
-                "deadlock",
-                crate::topics::lesson("deadlock"),
-                r#"{"variant":null}"#,
-                true,
-            ),
-        ),
+        ("ScheduleView", scheduled("race", r#"{"variant":null,"choices":[0,1,0]}"#, false)),
+        ("ScheduleView", scheduled("deadlock", r#"{"variant":null,"choices":[0,1]}"#, false)),
+        ("ScheduleSearch & { ms: number }", scheduled("deadlock", r#"{"variant":null}"#, true)),
     ];
     let mut text = String::from(
         "// Written by src/typescript.rs from native runs: real JSON, typed by the generated declarations.\n\
