@@ -15,8 +15,9 @@
 // 'playground:error', 'playground:state', 'playground:resize', and from "Be the scheduler"
 // 'playground:schedule-step', 'playground:goal-reached', 'playground:search-result' (the message is `event.detail`).
 // Every promise settles: a request its iframe can no longer answer rejects, because the iframe was
-// removed from the page (a request made while it is out of the page rejects at once) or its
-// document was replaced by a navigation (requests made after that wait for the new one).
+// removed from the page (a request made while it is out of the page rejects at once), its
+// document was replaced by a navigation (requests made after that wait for the new one), or it
+// never said ready within READY_WAIT_MS of the request (a wrong address, a host that refuses to be framed).
 // Only this page's origin may drive the iframes it makes (their URL says origin=).
 (() => {
   const script = /** @type {HTMLScriptElement | null} */ (document.currentScript);
@@ -28,6 +29,9 @@
   const ELEMENT = 'concurrency-playground';
   const DISPLAY = ['panels', 'theme', 'compact', 'autorun', 'prompt'];
   const ANSWERS = ['result', 'stopped', 'error', 'state'];
+  // How long a request waits for an embed that has not said ready: starting it loads the engine,
+  // seconds on a slow connection, so a minute means it will not start.
+  const READY_WAIT_MS = 60_000;
   /**
    * A mounted placeholder's handle (also its methods).
    * @typedef {Record<string, unknown>} Message a message of the embed API (the README's table)
@@ -119,9 +123,11 @@
     // sends no Access-Control-Allow-Origin), and a build step inlining it would make the file the
     // course pages link a generated one. Its needs differ too: an answer rejects when it is an
     // 'error' (the helper's API), a request waits unsent until the embed says ready, a navigation
-    // settles only those sent, and there is no timeout (a run answers when it ends, however long).
+    // settles only those sent, and no answer times out (a run answers when it ends, however long): only the wait for ready does.
     /** @type {Map<string, {resolve: (m: any) => void, reject: (e: Error) => void, sent: boolean}>} */
     const waiting = new Map();
+    /** @type {ReturnType<typeof setTimeout> | undefined} gives up on the queued requests */
+    let readyWait;
     const fire = (/** @type {string} */ type, /** @type {Message} */ detail) =>
       host.dispatchEvent(new CustomEvent(`playground:${type}`, { detail }));
     /** @param {string} requestId @param {string} why */
@@ -166,6 +172,8 @@
         if (!message || typeof message.type !== 'string') return; // lti.frameResize is for LMSs
         if (message.type === 'ready') {
           ready = true;
+          clearTimeout(readyWait);
+          readyWait = undefined;
           if (message.topic?.title)
             iframe.title = option(host, 'title') ?? `${message.topic.title} (Concurrency Playground)`;
           for (const command of queued.splice(0)) {
@@ -208,6 +216,13 @@
         else {
           queued.push(message);
           iframe.loading = 'eager'; // a command for an iframe still off screen loads it now
+          readyWait ??= setTimeout(() => {
+            readyWait = undefined;
+            abandon(
+              `The playground embed did not start within ${READY_WAIT_MS / 1000} s (it never said it was ready): check the address embed.js was loaded from, and that its host lets this site frame it.`,
+              true,
+            );
+          }, READY_WAIT_MS);
         }
       });
     }

@@ -46,6 +46,8 @@ interface Window {
   settled(
     promise: Promise<EmbedMessage>,
   ): Promise<{ ok: boolean; type?: string; message?: string; detail?: EmbedMessage }>;
+  /** The settling test's course page whose embed never starts: how its run() settled. */
+  outcome: Promise<string>;
   /** The benchmark's engines, one per kind of request, made once in the page (tests/bench/browser-bench.mjs). */
   benchEngines?: Record<string, import('../../www/js/engine-client.js').Engine>;
   /** axe-core, injected by the accessibility test: the part of its API the test uses. */

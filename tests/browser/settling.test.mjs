@@ -6,6 +6,9 @@
 // protocol get a clear answer and break nothing.
 
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import {
@@ -17,6 +20,7 @@ import {
   openPage,
   runAndWait,
   shownRun,
+  startServer,
   useBrowser,
 } from './harness.mjs';
 
@@ -187,6 +191,48 @@ describe("the embed helper's promises settle when their iframe goes away", () =>
         assert.equal(outcome.topic, 'race');
       },
     );
+  });
+});
+
+describe("the embed helper's promises settle when its iframe never starts", () => {
+  test('a request to an embed that never says ready rejects after the wait, saying why', async () => {
+    // embed.js beside an embed.html that loads but is not the playground (a wrong address).
+    const dir = mkdtempSync(join(tmpdir(), 'course-'));
+    copyFileSync('www/embed.js', join(dir, 'embed.js'));
+    writeFileSync(join(dir, 'embed.html'), '<!doctype html><title>Not the playground</title>');
+    writeFileSync(
+      join(dir, 'index.html'),
+      `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<script src="embed.js" defer></script>
+<div id="demo" data-concurrency-topic="race"></div>`,
+    );
+    const server = await startServer({ root: dir, isolation: false });
+    try {
+      await onPage(
+        () => openPage(env.browser, null),
+        async ({ page }) => {
+          await page.clock.install();
+          await page.goto(`${server.url}index.html`);
+          await page.waitForFunction(() => document.querySelector('#demo iframe'));
+          await page.evaluate(() => {
+            const demo = /** @type {any} */ (document.getElementById('demo'));
+            window.outcome = demo.run().then(
+              () => 'resolved',
+              (/** @type {Error} */ error) => error.message,
+            );
+          });
+          await page.clock.runFor(59_000);
+          assert.equal(await page.evaluate(() => Promise.race([window.outcome, 'waiting'])), 'waiting');
+          await page.clock.runFor(2_000);
+          assert.match(
+            await page.evaluate(() => Promise.race([window.outcome, 'waiting'])),
+            /did not start within 60 s/,
+          );
+        },
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
 
