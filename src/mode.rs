@@ -34,10 +34,26 @@ pub struct Mode {
     pub id: &'static str,
     pub label: &'static str,
     pub model: Model,
+    /// Whether its time may be compared with the other modes' (a baseline, a speedup): see
+    /// [`Mode::compared`].
+    #[serde(skip)]
+    pub timed_work: bool,
 }
 
 impl Mode {
     pub const fn new(id: &'static str, label: &'static str, model: Model) -> Mode {
-        Mode { id, label, model }
+        Mode { id, label, model, timed_work: true }
+    }
+
+    /// A mode whose time is not its work's (a deadlock's is mostly the watchdog's wait): timed,
+    /// never a baseline nor given a speedup.
+    pub const fn not_compared(self) -> Mode {
+        Mode { timed_work: false, ..self }
+    }
+
+    /// Whether its time is compared with the others'. A mode on the scheduler engine replays a
+    /// lesson's steps without its pauses: its time is a simulation's, so it is not.
+    pub fn compared(&self) -> bool {
+        self.timed_work && self.model != Model::Scheduled
     }
 }

@@ -11,7 +11,7 @@ use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::now_ms;
-use crate::mode::{Mode, Model};
+use crate::mode::Mode;
 use crate::report::*;
 
 /// Why a run or a mode ended early.
@@ -443,11 +443,7 @@ impl Run {
             lanes.dedup();
             row.lanes = lanes.len();
         }
-        // A mode on the scheduler engine replays a lesson's steps without its pauses: its time is
-        // a simulation's, so it is neither a baseline nor given a speedup.
-        let timed = |row: &ModeRow| {
-            row.status == ModeStatus::Ok && self.mode_info(&row.id).is_some_and(|m| m.model != Model::Scheduled)
-        };
+        let timed = |row: &ModeRow| row.status == ModeStatus::Ok && self.mode_info(&row.id).is_some_and(Mode::compared);
         let baseline = state.rows.iter().find(|r| timed(r)).map(|r| (r.id.clone(), r.wall_ms));
         if let Some((_, Some(base))) = &baseline {
             for row in state.rows.iter_mut().filter(|r| timed(r)) {
