@@ -21,7 +21,10 @@ use futures::channel::oneshot;
 use crate::report::SpanKind;
 use crate::run::{Run, RunError, RunResult};
 
-type Body = Box<dyn FnOnce() + Send + 'static>;
+/// A thread's work: runs it and returns what hands its result to the joiner, which the thread
+/// calls once it counts itself idle (so a spawn right after the join finds it waiting).
+type Body = Box<dyn FnOnce() -> Deliver + Send + 'static>;
+type Deliver = Box<dyn FnOnce() + Send + 'static>;
 
 /// A thread to wait for. `join` is async, so the engine's event loop stays free while it waits.
 pub struct JoinHandle<T> {
@@ -80,7 +83,7 @@ where
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|p| panic_message(&*p));
         crate::thread_id::set(None); // the thread waits for other work next
         live().retain(|t| t.id != id);
-        let _ = send.send(outcome);
+        Box::new(move || drop(send.send(outcome))) as Deliver
     });
     if !fresh {
         let mut idle = idle();
@@ -133,7 +136,10 @@ pub fn warm(n: usize) -> RunResult<()> {
     state.starting += missing;
     drop(state);
     for k in 0..missing {
-        if let Err(e) = imp::start_thread(&format!("idle {}", k + 1), Entry { body: Box::new(|| ()), counted: true }) {
+        if let Err(e) = imp::start_thread(
+            &format!("idle {}", k + 1),
+            Entry { body: Box::new(|| Box::new(|| ()) as Deliver), counted: true },
+        ) {
             let mut state = idle();
             state.waiting -= missing - k;
             state.starting -= missing - k;
@@ -182,21 +188,26 @@ fn thread_main(entry: Entry) {
     if entry.counted {
         idle().starting -= 1;
     }
-    (entry.body)();
+    let deliver = (entry.body)();
     let mut state = idle();
     if !entry.counted {
         if state.waiting >= MAX_IDLE {
-            return;
+            drop(state);
+            return deliver();
         }
         state.waiting += 1;
     }
+    drop(state);
+    deliver();
+    state = idle();
     loop {
         if let Some(body) = state.queue.pop_front() {
             state.waiting -= 1;
             drop(state);
-            body();
+            let deliver = body();
+            idle().waiting += 1; // idle before the joiner hears: its next spawn finds this thread
+            deliver();
             state = idle();
-            state.waiting += 1;
             continue;
         }
         let (guard, wait) = WORK.wait_timeout(state, IDLE_FOR).unwrap_or_else(|e| e.into_inner());
@@ -321,8 +332,8 @@ mod tests {
     fn a_joined_thread_takes_the_next_spawn_and_warm_threads_are_ready() {
         let first = spawn("first", || std::thread::current().id()).unwrap();
         let id = futures::executor::block_on(first.join()).unwrap();
-        // The thread that ran `first` may still be on its way to waiting: give it a moment.
-        std::thread::sleep(Duration::from_millis(20));
+        // No pause: the thread counted itself idle before `join` heard (other tests share the
+        // pool, so one of the next spawns, not surely the first, gets it).
         let ids: Vec<_> = (0..20)
             .map(|_| {
                 futures::executor::block_on(spawn("again", || std::thread::current().id()).unwrap().join()).unwrap()
