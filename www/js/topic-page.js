@@ -27,10 +27,10 @@ import { queryFor, writeUrl } from './url-state.js';
 /** @type {Promise<typeof import('./results.js')> | null} */
 let resultsViews = null;
 /**
- * While a run goes on, its progress, output and timeline are redrawn at most this often. On a
- * machine with 2 cores, redrawing at every progress message (ten a second) took about a fifth of
- * a core (the page's main thread, its compositor and the GPU process's) from the modes being
- * timed: parallel modes, which need every core, lost more than the sequential one did.
+ * While a run goes on, its progress, output and timeline are redrawn at most this often. A redraw
+ * at every progress message (ten a second) took about 6 ms of the page's main thread, its
+ * compositor and the GPU process each time, about 6% of a core, from the modes being timed:
+ * parallel modes, which need every core, lost more to it than the sequential one did.
  */
 const LIVE_REDRAW_MS = 1000;
 /** The results' views (results, timeline, charts, stepper), loaded once: the page asks once a first run can start. */
