@@ -308,9 +308,9 @@ fn thumbnail(call: Call) -> Result<Thumb, String> {
 
 /// A worker makes thumbnails; it warms up on a picture of our own, large enough (about 20 ms)
 /// that the browser optimizes the decoder, resampler and encoder before the first timed file:
-/// a band of each generated pattern, as each takes other paths through the PNG codec (a path
-/// first taken by a timed file would run unoptimized for that whole file, and be compiled
-/// beside the timed work, on a core the other worker needs).
+/// a band of each generated pattern, as they may take other paths through the PNG codec (each
+/// row's filter is chosen by its content). Code first run hot by a timed file would be compiled
+/// beside the timed work, on a core the other worker needs, and run unoptimized meanwhile.
 pub static THUMBNAIL: Job<Call, Thumb> = Job {
     name: "image-resize/thumbnail",
     run: thumbnail,
