@@ -21,6 +21,14 @@ WASM=wasm32-unknown-unknown
 THREAD_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -C link-arg=--shared-memory \
 -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
 -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+# Both flavours, for size (measured for issue 25, gzip -9 of the threaded and plain foundations
+# parts: 192.9 and 187.5 KB before): no file names, lines and columns in the wasm (a panic still
+# says its message, which is what the page shows: src/web.rs), -4.8 KB threaded; and std rebuilt
+# at the wasm profile's opt-level "z" with its optimize_for_size feature (smaller sorts and
+# formatting; the hot loops are in the kernels crate), -4.0 KB more threaded and, with the plain
+# build's std now rebuilt too, -15.3 KB plain in all.
+SIZE_RUSTFLAGS="-Z location-detail=none"
+BUILD_STD="-Z build-std=panic_abort,std -Z build-std-features=optimize_for_size,panic-unwind"
 WASM_OPT_FEATURES="--enable-threads --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
 --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue"
 
@@ -90,13 +98,20 @@ setup_python() {
 
 # Both engines, threaded and plain, are built in parts that follow the chapters (the features in
 # Cargo.toml): a page downloads only its topic's part, and its isolated workers the same part.
-PARTS="foundations synchronization processes images async patterns"
+# The diagnostics part has no topics: the self-test and the benchmark's measurements.
+PARTS="foundations threading races processes images async patterns diagnostics"
 
 build() {
   local inputs flavor part optimizing=()
   inputs=$(build_inputs)
   # What a build from before the plain parts left in www/pkg/plain/ (one module with every part).
   [ ! -d www/pkg/plain ] || find www/pkg/plain -maxdepth 1 -type f -delete
+  # Parts no longer built (synchronization became threading and races for issue 25).
+  local dir
+  for dir in www/pkg/threads/*/ www/pkg/plain/*/; do
+    [ -d "$dir" ] || continue
+    [[ " $PARTS " == *" $(basename "$dir") "* ]] || rm -rf "$dir"
+  done
   for flavor in threads plain; do
     for part in $PARTS; do
       if built "www/pkg/$flavor/$part" "$inputs"; then continue; fi
@@ -126,7 +141,7 @@ build() {
 build_inputs() {
   { find src kernels/src -type f -print0 | sort -z | xargs -0 sha256sum
     sha256sum Cargo.toml Cargo.lock kernels/Cargo.toml build.rs rust-toolchain.toml
-    echo "$THREAD_RUSTFLAGS $WASM_OPT_FEATURES $WASM_BINDGEN_VERSION"
+    echo "$THREAD_RUSTFLAGS $SIZE_RUSTFLAGS $BUILD_STD $WASM_OPT_FEATURES $WASM_BINDGEN_VERSION"
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -134,14 +149,15 @@ build_inputs() {
 built() { [ -f "$1/playground_bg.wasm" ] && [ "$(cat "$1/.inputs" 2>/dev/null)" = "$2" ]; }
 
 threads_part() {
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
-    --no-default-features --features "threads $1" -Z build-std=panic_abort,std --target-dir target/threads
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREAD_RUSTFLAGS $SIZE_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
+    --no-default-features --features "threads $1" $BUILD_STD --target-dir target/threads
 }
 
-# No shared memory, no rustflags: a target dir of its own (the default one is left to clippy and
-# tests) where the parts share their compiled dependencies.
+# No shared memory: a target dir of its own (the default one is left to clippy and tests) where
+# the parts share their compiled dependencies and their std (rebuilt too, only for its size).
 plain_part() {
-  cargo build --profile wasm --lib --target "$WASM" --no-default-features --features "$1" --target-dir target/plain
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$SIZE_RUSTFLAGS" cargo build --profile wasm --lib --target "$WASM" \
+    --no-default-features --features "$1" $BUILD_STD --target-dir target/plain
 }
 
 # wasm-bindgen, then npm binaryen's wasm-opt (Debian's binaryen 108 corrupts this output).
@@ -216,10 +232,10 @@ bench() {
 }
 
 # Each build's size (gzip -9): every part of the threaded and the plain build; then the largest
-# items of the plain build's part PART (default: synchronization, the largest): twiggy on a copy that keeps
+# items of the plain build's part PART (default: threading, the largest): twiggy on a copy that keeps
 # function names.
 size() {
-  local part=${1:-synchronization}
+  local part=${1:-threading}
   setup
   build
   command -v twiggy >/dev/null || cargo install twiggy --locked

@@ -7,10 +7,13 @@ use crate::run::Capabilities;
 use crate::{runner, topics};
 
 /// Sends Rust panics to whoever owns this worker (the page, the engine or the spawning thread)
-/// as a `{type: "panic", message}` message before the wasm instance traps.
+/// as a `{type: "panic", message}` message before the wasm instance traps. Only the panic's own
+/// message: the wasm builds have no source locations (`-Z location-detail=none` in build.sh).
 #[wasm_bindgen]
 pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| crate::host::post_panic(&info.to_string())));
+    std::panic::set_hook(Box::new(|info| {
+        crate::host::post_panic(info.payload_as_str().unwrap_or("a panic without a message"))
+    }));
 }
 
 /// Starts `n` idle threads for later spawns to reuse (see `threads::warm`).
@@ -58,7 +61,7 @@ pub async fn run_topic(topic: String, params_json: String, threads: bool, cores:
 
 /// "You schedule": the view of a topic's scheduled lesson after the choices in `request_json`
 /// (`{variant, choices, size?}`), as JSON (`{error}` when it cannot be).
-#[cfg(feature = "synchronization")]
+#[cfg(feature = "races")]
 #[wasm_bindgen]
 pub fn schedule(topic: &str, request_json: &str) -> String {
     crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, false)
@@ -66,7 +69,7 @@ pub fn schedule(topic: &str, request_json: &str) -> String {
 
 /// "Find the bug": every interleaving of the lesson's small instance explored; the counts, the
 /// shortest failing schedule and its view, as JSON.
-#[cfg(feature = "synchronization")]
+#[cfg(feature = "races")]
 #[wasm_bindgen]
 pub fn search_schedules(topic: &str, request_json: &str) -> String {
     crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, true)

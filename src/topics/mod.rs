@@ -75,7 +75,9 @@ macro_rules! catalog {
     };
 }
 
-// The parts follow the chapters, so that most pages need one, with two exceptions said below.
+// The parts follow the chapters, so that most pages need one, with the exceptions said below.
+// Threads and synchronization is two parts (issue 25: as one it was 287 KB gzip threaded, the
+// largest first load): the threads lessons, and the races with the scheduled lessons ("races").
 catalog! {
     kitchen [kitchen::COOK] => "foundations",
     cpu_map [cpu_map::SUM] => "foundations",
@@ -83,15 +85,15 @@ catalog! {
     io_compare => "foundations",
     // decide measures with compare's models: it is built with them.
     decide => "patterns",
-    threads_basics => "synchronization",
-    race => "synchronization",
-    bank => "synchronization",
-    counter => "synchronization",
-    producer_consumer => "synchronization",
-    primitives => "synchronization",
-    deadlock => "synchronization",
-    thread_pool => "synchronization",
-    thread_safety => "synchronization",
+    threads_basics => "threading",
+    race => "races",
+    bank => "races",
+    counter => "races",
+    producer_consumer => "threading",
+    primitives => "threading",
+    deadlock => "races",
+    thread_pool => "threading",
+    thread_safety => "threading",
     process_basics [process_basics::SUM] => "processes",
     process_pool [process_pool::PRIMES] => "processes",
     ipc_queues [ipc_queues::SQUARE] => "processes",
@@ -112,20 +114,20 @@ catalog! {
     compare [compare::WORK] => "patterns",
 }
 
-/// The engine part that exports the threads self-test and the benchmark's measurements: its cargo
-/// feature turns on `diagnostics` (Cargo.toml). The diagnostics page and the benchmark start it.
-pub const DIAGNOSTICS_PART: &str = "synchronization";
+/// The engine part that exports the threads self-test and the benchmark's measurements, and has no
+/// topics (the cargo feature `diagnostics`). The diagnostics page and the benchmark start it.
+pub const DIAGNOSTICS_PART: &str = "diagnostics";
 
 /// The scheduled lesson of a topic ("You schedule", "Find the bug"), if it has one.
 pub fn lesson(id: &str) -> Option<crate::interleaving::schedule::Lesson> {
     match id {
-        #[cfg(feature = "synchronization")]
+        #[cfg(feature = "races")]
         "race" => Some(race::lesson()),
-        #[cfg(feature = "synchronization")]
+        #[cfg(feature = "races")]
         "counter" => Some(counter::lesson()),
-        #[cfg(feature = "synchronization")]
+        #[cfg(feature = "races")]
         "bank" => Some(bank::lesson()),
-        #[cfg(feature = "synchronization")]
+        #[cfg(feature = "races")]
         "deadlock" => Some(deadlock::lesson()),
         _ => None,
     }
@@ -140,9 +142,9 @@ pub fn prompts(id: &str) -> Vec<crate::predict::Prompt> {
         "gil" => gil::prompts(),
         #[cfg(feature = "foundations")]
         "io-compare" => io_compare::prompts(),
-        #[cfg(feature = "synchronization")]
+        #[cfg(feature = "races")]
         "race" => race::prompts(),
-        #[cfg(feature = "synchronization")]
+        #[cfg(feature = "races")]
         "deadlock" => deadlock::prompts(),
         #[cfg(feature = "patterns")]
         "compare" => compare::prompts(),

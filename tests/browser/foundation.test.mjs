@@ -250,7 +250,7 @@ for (const flavor of ['threads', 'plain']) {
       await page.click('#topics a[data-topic="race"]');
       await shows('race');
       assert.match(await runAndWait(page), /^Finished/);
-      assert.deepEqual([...parts].sort(), ['foundations', 'synchronization']);
+      assert.deepEqual([...parts].sort(), ['foundations', 'races']);
       await page.goBack();
       await shows('cpu-map');
       assert.match(await runAndWait(page), /^Finished/);

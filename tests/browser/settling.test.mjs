@@ -29,6 +29,7 @@ const env = useBrowser();
 /** One topic of each engine part, and a field of its form with a valid value other than its default. */
 const EDITS = {
   'cpu-map': ['numbers', '2000000'],
+  'threads-basics': ['numbers', '3'],
   race: ['withdrawals', '40'],
   'process-pool': ['ranges', '3'],
   'image-resize': ['preview', '120'],
