@@ -102,7 +102,7 @@ setup_python() {
 PARTS="foundations threading races processes images async patterns diagnostics"
 
 build() {
-  local inputs flavor part optimizing=()
+  local inputs
   inputs=$(build_inputs)
   # What a build from before the plain parts left in www/pkg/plain/ (one module with every part).
   [ ! -d www/pkg/plain ] || find www/pkg/plain -maxdepth 1 -type f -delete
@@ -112,28 +112,39 @@ build() {
     [ -d "$dir" ] || continue
     [[ " $PARTS " == *" $(basename "$dir") "* ]] || rm -rf "$dir"
   done
-  for flavor in threads plain; do
-    for part in $PARTS; do
-      if built "www/pkg/$flavor/$part" "$inputs"; then continue; fi
-      if [ "$flavor" = threads ]; then
-        say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
-      else
-        say "build: plain wasm, part $part (isolated workers, pages without cross-origin isolation)"
-      fi
-      "${flavor}_part" "$part"
-      # The compiler uses one core here (one codegen unit): wasm-opt takes the other meanwhile.
-      cp "target/$flavor/$WASM/wasm/playground.wasm" "target/$flavor/$part.wasm"
-      (bindgen "target/$flavor/$part.wasm" "www/pkg/$flavor/$part" && echo "$inputs" > "www/pkg/$flavor/$part/.inputs") &
-      optimizing+=($!)
-    done
-  done
-  local pid
-  for pid in "${optimizing[@]}"; do wait "$pid"; done
+  # The two flavours build side by side: a part's last compile (LTO, one codegen unit) keeps one
+  # core busy, so one flavour alone left the other core to wasm-opt and mostly idle.
+  local threads plain
+  build_flavor threads "$inputs" &
+  threads=$!
+  build_flavor plain "$inputs" &
+  plain=$!
+  wait "$threads"
+  wait "$plain"
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
   cargo run --quiet --release --bin export_static -- www/pkg
   vendor
   say "build: the service worker's list of the app's files (what it may cache)"
   node tools/app-files.mjs www
+}
+
+# Every part of flavour $1 whose build is not from inputs $2.
+build_flavor() {
+  local flavor=$1 inputs=$2 part optimizing=()
+  for part in $PARTS; do
+    if built "www/pkg/$flavor/$part" "$inputs"; then continue; fi
+    if [ "$flavor" = threads ]; then
+      say "build: threaded wasm, part $part (shared memory, std rebuilt with atomics)"
+    else
+      say "build: plain wasm, part $part (isolated workers, pages without cross-origin isolation)"
+    fi
+    "${flavor}_part" "$part"
+    cp "target/$flavor/$WASM/wasm/playground.wasm" "target/$flavor/$part.wasm"
+    (bindgen "target/$flavor/$part.wasm" "www/pkg/$flavor/$part" && echo "$inputs" > "www/pkg/$flavor/$part/.inputs") &
+    optimizing+=($!)
+  done
+  local pid
+  for pid in "${optimizing[@]}"; do wait "$pid"; done
 }
 
 # What the wasm builds are made from: every part's cdylib has the same file name, so cargo
