@@ -11,7 +11,7 @@ import { loadCatalog, partOf } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
 import { RunController } from './run-controller.js';
 import { engineFlavor } from '../engine/flavor.js';
-import { registerServiceWorker, warmServiceWorkerLater } from './service-worker.js';
+import { NETWORK_PART, registerServiceWorker, warmServiceWorkerLater } from './service-worker.js';
 import { readUrl } from './url-state.js';
 import { homePage } from './home-page.js';
 import { loadResults, topicPage } from './topic-page.js';
@@ -47,9 +47,10 @@ document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.pa
 // highlighter of the code below the fold.
 /** Only an embedded page answers a course page: the full page never loads the embed's host. */
 const embedHostLoaded = embed ? import('./embed-host.js') : null;
-/** @type {() => void} called once a first run can start: the highlighter waits for it */
+/** @type {() => void} called once a first run can start: the highlighter and the topic page's extras wait for it */
 let readyToLoad = () => {};
-highlightAfter(new Promise((resolve) => (readyToLoad = () => resolve(undefined))));
+const firstRunCanStart = new Promise((resolve) => (readyToLoad = () => resolve(undefined)));
+highlightAfter(firstRunCanStart);
 
 /**
  * What the engine will most likely say it can do (threads where a shared memory can go to a
@@ -82,7 +83,7 @@ const page = {
   execute: async () => ({}),
   learnerRun: null,
 };
-const topics = topicPage(page);
+const topics = topicPage(page, firstRunCanStart);
 const home = homePage(page, route);
 
 async function boot() {
@@ -92,14 +93,17 @@ async function boot() {
   // compiled as soon as the catalog says which it is.
   const part = catalog.then((c) => partOf(c, readUrl().topic));
   part.then(compileEngine, () => {});
-  // The service worker (simulated network, offline use) must be in control before the engine
-  // worker starts, or the engine's requests would bypass it: on a first visit the engine waits
-  // for it; a page it already controls starts the engine at once. (Without one, the engine still
-  // runs: it simulates the network itself.)
-  const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(
-    ([, first]) => (page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic))),
-  );
+  // The service worker (simulated network, offline use) must be in control before an engine
+  // worker whose topics fetch starts, or their requests would bypass it: on a first visit an
+  // engine of the network part waits for it. Any other part's engine starts at once, and the
+  // service worker registers once a first run can start (see boot), out of the first load; a
+  // switch to the network part later starts a new engine worker, by then under its control.
+  // (Without one, the engine still runs: it simulates the network itself.)
+  const started = part.then(async (first) => {
+    if (first === NETWORK_PART && !navigator.serviceWorker?.controller) await registered();
+    page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic));
+    return page.runs.engine;
+  });
   page.engineReady = started.then((e) => e.ready.then(() => e));
   page.engineReady.catch(() => {}); // said below
   try {
@@ -153,7 +157,15 @@ async function boot() {
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)
   readyToLoad();
   loadResults();
-  warmServiceWorkerLater();
+  registered().then(warmServiceWorkerLater); // it warms what controls the page
+}
+
+/** @type {Promise<boolean> | null} */
+let registering = null;
+/** Registers the service worker, once; resolves once it controls the page (false if it does not). */
+function registered() {
+  registering ??= registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
+  return registering;
 }
 
 function showIsolation() {

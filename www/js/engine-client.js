@@ -106,7 +106,8 @@ export class Engine {
       name: 'engine',
     });
     const { part, flavor } = this;
-    compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', flavor, part, module }));
+    worker.postMessage({ type: 'part', flavor, part });
+    compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', module }));
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');

@@ -7,9 +7,6 @@ import { codeView } from './code-view.js';
 import { h, replace } from './dom.js';
 import { defaultsOf } from './catalog.js';
 import { buildForm } from './form.js';
-import { historyTable, remember } from './history.js';
-import { commitPrediction, judgePrediction, predictionBox } from './predict.js';
-import { exerciseBuilder } from './exercise-builder.js';
 import { warmServiceWorker } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, writeUrl } from './url-state.js';
@@ -31,9 +28,27 @@ export const loadResults = () => (resultsViews ??= import('./results.js'));
 
 /**
  * The topic page of `page`: what the shell (boot.js) and the embed host (embed-host.js) call.
+ * What a first run does not need (the prediction box, the exercise builder, the last runs, the
+ * scheduler) loads once `firstRunCanStart` settles, out of the first load; each shows then.
  * @param {Page} page
+ * @param {Promise<unknown>} [firstRunCanStart]
  */
-export function topicPage(page) {
+export function topicPage(page, firstRunCanStart = Promise.resolve()) {
+  /** @type {Map<string, Promise<any>>} */
+  const loaded = new Map();
+  /**
+   * @template T
+   * @param {string} name @param {() => Promise<T>} load
+   * @returns {Promise<T>}
+   */
+  const later = (name, load) => {
+    const module = loaded.get(name) ?? firstRunCanStart.then(load);
+    loaded.set(name, module);
+    return module;
+  };
+  const predictions = () => later('predict', () => import('./predict.js'));
+  const histories = () => later('history', () => import('./history.js'));
+
   /** The engine: every caller here runs once the page has one. */
   const engine = () => /** @type {Engine} */ (page.runs.engine);
   /** One polite live region for how runs go: results replace their content, which would be read out whole. */
@@ -74,7 +89,7 @@ export function topicPage(page) {
         text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.',
       }),
     );
-    const history = h('div', { class: 'history-view' }, historyTable(topic));
+    const history = h('div', { class: 'history-view' });
     const formStatus = h('p', { class: 'form-status', role: 'alert' });
     // The address bar's values until Rust has checked them (below, once the engine is ready).
     let edited = false;
@@ -151,14 +166,21 @@ export function topicPage(page) {
         form.element,
         h('div', { class: 'presets' }, ...presetButtons, resetButton),
       ),
-      predictionBox(topic, page.display.prompt),
+      topic.prompts?.length
+        ? inPlaceOf(predictions(), ({ predictionBox }) => shown() && predictionBox(topic, page.display.prompt))
+        : null,
       h(
         'div',
         { class: 'actions' },
         runButton,
         stopButton,
         page.embed ? null : embedButton(topic),
-        page.embed ? null : exerciseBuilder(topic, () => form.values()),
+        page.embed
+          ? null
+          : inPlaceOf(
+              later('exercise', () => import('./exercise-builder.js')),
+              ({ exerciseBuilder }) => shown() && exerciseBuilder(topic, () => form.values()),
+            ),
       ),
       formStatus,
     );
@@ -197,6 +219,7 @@ export function topicPage(page) {
     }
     /** @type {TopicView} */
     const view = { results, history, runButton, stopButton };
+    histories().then(({ historyTable }) => shown() && replace(history, historyTable(topic)));
     page.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
     const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) =>
@@ -263,7 +286,7 @@ export function topicPage(page) {
     if (!goal || !page.display.panels.has('results')) return null;
     const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
     // Not once its topic has gone: its first question would switch the engine back to its part.
-    import('./scheduler.js').then(
+    later('scheduler', () => import('./scheduler.js')).then(
       ({ mountScheduler }) => page.topic === topic && mountScheduler(body, topic.id, goal, page.engineReady),
     );
     return h(
@@ -272,6 +295,22 @@ export function topicPage(page) {
       h('h2', { text: 'Be the scheduler' }),
       body,
     );
+  }
+
+  /**
+   * A hidden placeholder, replaced by what `make` returns from the module once it has loaded
+   * (nothing when it returns null or false: a topic left meanwhile).
+   * @template T
+   * @param {Promise<T>} module @param {(module: T) => Node | null | false} make
+   */
+  function inPlaceOf(module, make) {
+    const spot = h('span', { hidden: true });
+    module.then((m) => {
+      const made = make(m);
+      if (made) spot.replaceWith(made);
+      else spot.remove();
+    });
+    return spot;
   }
 
   /** Once the engine can run: Run works, and the topic shown says so. */
@@ -425,6 +464,7 @@ export function topicPage(page) {
     renderLive(view.results, live, topic.modes);
     announce(`Running ${topic.title}…`);
     events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
+    const { commitPrediction, judgePrediction } = await predictions();
     commitPrediction(topic, params);
     return page.runs.run({
       topic: topic.id,
@@ -480,6 +520,7 @@ export function topicPage(page) {
     }
     if (outcome.outcome === 'finished') {
       const drawn = (await loadResults()).renderReport(view.results, outcome.report, topic.modes);
+      const { historyTable, remember } = await histories();
       remember(outcome.report);
       replace(view.history, historyTable(topic));
       await drawn;
