@@ -7,7 +7,7 @@
 import { highlightAfter } from './code-view.js';
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { loadCatalog, partOf } from './catalog.js';
+import { isWhole, loadCatalog, loadFirst, partOf, wholeCatalog } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
 import { RunController } from './run-controller.js';
 import { engineFlavor } from '../engine/flavor.js';
@@ -88,7 +88,9 @@ const home = homePage(page, route);
 
 async function boot() {
   replace(page.app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
-  const catalog = loadCatalog();
+  // A topic page's first load has only its own topic whole (the rest when the learner goes
+  // elsewhere: see route); an embed answers its parent about any topic at once.
+  const catalog = embed ? loadCatalog() : loadFirst(readUrl().topic);
   // The engine comes in parts (src/topics/mod.rs): the one that runs the topic asked for is
   // compiled as soon as the catalog says which it is.
   const part = catalog.then((c) => partOf(c, readUrl().topic));
@@ -178,9 +180,30 @@ function showIsolation() {
   if (!page.caps.threads) badge.title = topics.threadsOffReason();
 }
 
+/** @type {Promise<void> | null} */
+let completing = null;
+/** Puts the whole catalog in `page.catalog`, once (tried again if it failed). */
+function completeCatalog() {
+  completing ??= wholeCatalog(page.catalog).then(
+    (whole) => {
+      page.catalog = whole;
+    },
+    (error) => {
+      completing = null;
+      throw error;
+    },
+  );
+  return completing;
+}
+
 /** Shows what the URL names: a topic, or the home page. */
 async function route() {
   const { topic: id, params } = readUrl();
+  const known = page.catalog.topics.find((t) => t.id === id);
+  if (!known?.params && !isWhole(page.catalog)) {
+    await completeCatalog();
+    if (readUrl().topic !== id) return; // the learner went on meanwhile: that route shows it
+  }
   const topic = page.catalog.topics.find((t) => t.id === id);
   for (const link of document.querySelectorAll('#topics a'))
     link.toggleAttribute('aria-current', link.getAttribute('data-topic') === id);

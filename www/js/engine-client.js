@@ -55,6 +55,48 @@ export function compileEngine(part, flavor = engineFlavor()) {
   return compiling;
 }
 
+/**
+ * An engine worker of `part`, told its part at once (its glue loads while the wasm compiles).
+ * @param {string} part @param {Caps['flavor']} flavor
+ */
+function engineWorker(part, flavor) {
+  const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
+  worker.postMessage({ type: 'part', flavor, part });
+  compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', module }));
+  return worker;
+}
+
+/** @type {{part: string, flavor: Caps['flavor'], worker: Worker, heard: Event[], stopListening: () => void} | null} */
+let early = null;
+/** Whether an `Engine` has started a worker: then no early start. */
+let made = false;
+
+/**
+ * Starts the engine worker of `part` before the rest of the page has loaded (js/early.js): the
+ * first `Engine` adopts it, with what it said meanwhile (its messages would be lost unheard).
+ * @param {string} part
+ */
+export function startEngineEarly(part) {
+  if (made || early) return;
+  const flavor = engineFlavor();
+  const worker = engineWorker(part, flavor);
+  /** @type {Event[]} */
+  const heard = [];
+  const keep = (/** @type {MessageEvent | ErrorEvent} */ event) =>
+    heard.push(
+      event instanceof MessageEvent
+        ? new MessageEvent('message', { data: event.data })
+        : new ErrorEvent('error', { message: event.message }),
+    );
+  worker.addEventListener('message', keep);
+  worker.addEventListener('error', keep);
+  const stopListening = () => {
+    worker.removeEventListener('message', keep);
+    worker.removeEventListener('error', keep);
+  };
+  early = { part, flavor, worker, heard, stopListening };
+}
+
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
 function stallOverride() {
   try {
@@ -101,13 +143,13 @@ export class Engine {
   start() {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
-    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), {
-      type: 'module',
-      name: 'engine',
-    });
     const { part, flavor } = this;
-    worker.postMessage({ type: 'part', flavor, part });
-    compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', module }));
+    const adopted = early?.part === part && early.flavor === flavor ? early : null;
+    early?.stopListening();
+    if (early && !adopted) early.worker.terminate();
+    early = null;
+    made = true;
+    const worker = adopted?.worker ?? engineWorker(part, flavor);
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');
@@ -142,6 +184,11 @@ export class Engine {
     const ready = booting.catch((error) => this.bootFailed(worker, error));
     ready.catch(() => {}); // whoever awaits it hears why
     worker.postMessage({ type: 'life', name: life });
+    // What it said before: once the caller holds it as the current worker, before any later message.
+    if (adopted)
+      queueMicrotask(() => {
+        for (const event of adopted.heard) worker.dispatchEvent(event);
+      });
     return { worker, host, ready, retire };
   }
 

@@ -1,0 +1,19 @@
+// The first load's critical path, started before the rest of the page has loaded (index.html runs
+// this async, so it waits only for its own few modules): which engine part the topic needs (the
+// catalog's topic list says), that part's wasm compiling, and its engine worker. boot.js then
+// finds them started: the same modules, so the same compiling and the same worker.
+
+import { loadIndex, partOf } from './catalog.js';
+import { compileEngine, startEngineEarly } from './engine-client.js';
+import { NETWORK_PART } from './service-worker.js';
+import { readUrl } from './url-state.js';
+
+loadIndex().then(
+  (index) => {
+    const part = partOf(index, readUrl().topic);
+    compileEngine(part);
+    // An engine whose topics fetch waits for the service worker's control on a first visit (boot.js).
+    if (part !== NETWORK_PART || navigator.serviceWorker?.controller) startEngineEarly(part);
+  },
+  () => {}, // boot.js says so
+);
