@@ -116,7 +116,7 @@ build() {
   for pid in "${optimizing[@]}"; do wait "$pid"; done
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
   cargo run --quiet --release --bin export_static -- www/pkg
-  node tools/split-catalog.mjs www/pkg
+  node tools/split-static.mjs www/pkg
   vendor
   say "build: the service worker's list of the app's files (what it may cache)"
   node tools/app-files.mjs www

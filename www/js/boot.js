@@ -4,14 +4,12 @@
 // explanation and form show while the wasm still loads; Run waits for the engine. Runs, Stop and
 // how a run ends are run-controller.js's.
 
-import { highlightAfter } from './code-view.js';
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
 import { isWhole, loadCatalog, loadFirst, partOf, wholeCatalog } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
 import { RunController } from './run-controller.js';
-import { engineFlavor } from '../engine/flavor.js';
-import { NETWORK_PART, registerServiceWorker, warmServiceWorkerLater } from './service-worker.js';
+import { NETWORK_PART, engineFlavor } from '../engine/flavor.js';
 import { readUrl } from './url-state.js';
 import { homePage } from './home-page.js';
 import { loadResults, topicPage } from './topic-page.js';
@@ -43,14 +41,13 @@ applyDisplay(display);
 /** Panels left out of this embed, for the CSS that hides parts the results build (the timeline). */
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
 // What only a run or an embedding page needs loads once a first run can start (see boot), so
-// the first load is the topic and the engine: the results' views, the embed API and the
-// highlighter of the code below the fold.
+// the first load is the topic and the engine: the results' views, the embed API and the code
+// below the fold (topic-page.js).
 /** Only an embedded page answers a course page: the full page never loads the embed's host. */
 const embedHostLoaded = embed ? import('./embed-host.js') : null;
-/** @type {() => void} called once a first run can start: the highlighter and the topic page's extras wait for it */
+/** @type {() => void} called once a first run can start: the topic page's code view and extras wait for it */
 let readyToLoad = () => {};
 const firstRunCanStart = new Promise((resolve) => (readyToLoad = () => resolve(undefined)));
-highlightAfter(firstRunCanStart);
 
 /**
  * What the engine will most likely say it can do (threads where a shared memory can go to a
@@ -159,14 +156,18 @@ async function boot() {
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)
   readyToLoad();
   loadResults();
-  registered().then(warmServiceWorkerLater); // it warms what controls the page
+  registered().then(async () => (await serviceWorker()).warmServiceWorkerLater()); // it warms what controls the page
 }
 
+/** The service worker's module: a page of the network part needs it at once, others once a first run can start. */
+const serviceWorker = () => import('./service-worker.js');
 /** @type {Promise<boolean> | null} */
 let registering = null;
 /** Registers the service worker, once; resolves once it controls the page (false if it does not). */
 function registered() {
-  registering ??= registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
+  registering ??= serviceWorker()
+    .then(({ registerServiceWorker }) => registerServiceWorker({ timeoutMs: 2000 }))
+    .catch(() => false);
   return registering;
 }
 

@@ -5,7 +5,7 @@
 
 import { loadIndex, partOf } from './catalog.js';
 import { compileEngine, startEngineEarly } from './engine-client.js';
-import { NETWORK_PART } from './service-worker.js';
+import { NETWORK_PART } from '../engine/flavor.js';
 import { readUrl } from './url-state.js';
 
 loadIndex().then(

@@ -6,12 +6,6 @@
 // (If they don't, the Rust side notices the missing `x-playground-sim` header and simulates the
 // network in its own process instead, so the topics still run, without real fetch calls.)
 
-/**
- * The engine part whose topics fetch (from the simulated network sw.js serves): the plain build
- * of this part exports that service, and sw.js imports it.
- */
-export const NETWORK_PART = 'async';
-
 /** Where sw.js is: the site root, next to index.html; its scope is that directory. */
 const SW_URL = new URL('../sw.js', import.meta.url);
 

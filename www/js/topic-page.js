@@ -3,11 +3,9 @@
 // reports. A run goes through the run controller (run-controller.js), which decides whether it
 // may start, stops it, and says how it ended; this page only shows it.
 
-import { codeView } from './code-view.js';
 import { h, replace } from './dom.js';
 import { defaultsOf } from './catalog.js';
 import { buildForm } from './form.js';
-import { warmServiceWorker } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, writeUrl } from './url-state.js';
 
@@ -246,7 +244,16 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
       titled('results', 'Results', results),
       schedulerPanel(topic),
       titled('history', 'Last runs', history),
-      code.rust || code.python ? titled(code.rust ? 'code' : 'python', 'Code', codeView(topic, code)) : null,
+      code.rust || code.python
+        ? titled(
+            code.rust ? 'code' : 'python',
+            'Code',
+            inPlaceOf(
+              later('code', () => import('./code-view.js')),
+              ({ codeView }) => shown() && codeView(topic, code),
+            ),
+          )
+        : null,
     );
 
     const ready = await page.engineReady;
@@ -471,7 +478,7 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
       params,
       by,
       // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
-      before: warmServiceWorker({ timeoutMs: 3000 }),
+      before: import('./service-worker.js').then(({ warmServiceWorker }) => warmServiceWorker({ timeoutMs: 3000 })),
       onProgress: (drained) => {
         live.log.push(...drained.log);
         live.spans.push(...drained.spans);
