@@ -115,9 +115,19 @@ async function boot() {
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
   toPage({ type: 'ready', caps, bootMs: performance.now() - started });
-  // After "ready": rayon's pool starts, and the warm-up follows the page's first requests.
-  if (threads) rayonPool = engine.initThreadPool(caps.cores);
-  setTimeout(warmUp, WARM_UP_AFTER_MS);
+  // After "ready": the warm-up follows the page's first requests, and rayon's pool starts then,
+  // its threads' scripts out of the page's first load (a run, the self-test or a benchmark that
+  // comes sooner starts it first).
+  setTimeout(() => {
+    startRayon();
+    warmUp();
+  }, WARM_UP_AFTER_MS);
+}
+
+/** Starts rayon's pool, once, in the threaded build; resolves once it runs. */
+function startRayon() {
+  if (caps.threads) rayonPool ??= engine.initThreadPool(caps.cores);
+  return rayonPool;
 }
 
 /**
@@ -271,7 +281,7 @@ async function run(id, topic, params, stallMs) {
     watch.tick();
   }, 100);
   try {
-    if (rayonPool) await rayonPool;
+    await startRayon();
     warmUp();
     warmWorkersNow();
     await settled();
@@ -364,6 +374,7 @@ async function selfTest() {
   const shared = exports.memory.buffer instanceof SharedArrayBuffer;
   const base = { caps, shared };
   if (!caps.threads) return { ...base, findings: [] };
+  await startRayon();
   return { ...base, findings: JSON.parse(await engine.self_test(Math.max(4, caps.cores))) };
 }
 
@@ -409,6 +420,7 @@ async function handle(data) {
       toPage({ type: 'answer', id: data.id, result: await selfTest() });
       break;
     case 'bench':
+      await startRayon();
       toPage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
       break;
     case 'schedule':
@@ -510,7 +522,7 @@ self.addEventListener('unhandledrejection', (event) => {
  */
 async function fault({ kind, leaveBytes = 2 << 20 }) {
   // Once rayon's threads have started: a thread that cannot start would be another fault.
-  if (rayonPool) await rayonPool;
+  await startRayon();
   if (kind === 'fill-memory') engine.fault_fill_memory(leaveBytes);
   else if (kind === 'thread-panic') engine.fault_thread_panic();
 }
