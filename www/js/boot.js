@@ -6,7 +6,7 @@
 
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { isWhole, loadCatalog, loadFirst, partOf, wholeCatalog } from './catalog.js';
+import { isWhole, loadCatalog, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.js';
 import { Engine, compileEngine } from './engine-client.js';
 import { RunController } from './run-controller.js';
 import { NETWORK_PART, engineFlavor } from '../engine/flavor.js';
@@ -90,7 +90,7 @@ async function boot() {
   const catalog = embed ? loadCatalog() : loadFirst(readUrl().topic);
   // The engine comes in parts (src/topics/mod.rs): the one that runs the topic asked for is
   // compiled as soon as the catalog says which it is.
-  const part = catalog.then((c) => partOf(c, readUrl().topic));
+  const part = (embed ? catalog : loadIndex().catch(() => catalog)).then((c) => partOf(c, readUrl().topic));
   part.then(compileEngine, () => {});
   // The service worker (simulated network, offline use) must be in control before an engine
   // worker whose topics fetch starts, or their requests would bypass it: on a first visit an

@@ -46,13 +46,13 @@ export async function loadFirst(id) {
     list.catch(() => {});
     return loadCatalog();
   }
-  const topic = fetchJson(`catalog/${encodeURIComponent(id)}.json`);
-  topic.catch(() => {}); // an unknown topic: the whole catalog, below
   try {
     /** @type {Catalog} */
     const catalog = await list;
+    // Only a topic the list has: another one is not asked for (a 404 is a console error).
     if (!Object.hasOwn(catalog.parts, id)) return loadCatalog();
-    const [whole] = sizedForThisMachine({ ...catalog, topics: [await topic] }, cores()).topics;
+    const topic = await fetchJson(`catalog/${encodeURIComponent(id)}.json`);
+    const [whole] = sizedForThisMachine({ ...catalog, topics: [topic] }, cores()).topics;
     return { ...catalog, topics: catalog.topics.map((t) => (t.id === id ? whole : t)) };
   } catch {
     return loadCatalog();

@@ -40,12 +40,18 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
    * @returns {Promise<T>}
    */
   const later = (name, load) => {
-    const module = loaded.get(name) ?? firstRunCanStart.then(load);
-    loaded.set(name, module);
+    let module = loaded.get(name);
+    if (!module) {
+      module = firstRunCanStart.then(load);
+      loaded.set(name, module);
+      module.catch(() => loaded.delete(name)); // tried again when next asked for (offline, say)
+    }
     return module;
   };
   const predictions = () => later('predict', () => import('./predict.js'));
   const histories = () => later('history', () => import('./history.js'));
+  // A run uses both: they load on every visit, so the service worker keeps them for offline use.
+  Promise.all([predictions(), histories()]).catch(() => {});
 
   /** The engine: every caller here runs once the page has one. */
   const engine = () => /** @type {Engine} */ (page.runs.engine);
@@ -217,7 +223,10 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
     }
     /** @type {TopicView} */
     const view = { results, history, runButton, stopButton };
-    histories().then(({ historyTable }) => shown() && replace(history, historyTable(topic)));
+    histories().then(
+      ({ historyTable }) => shown() && replace(history, historyTable(topic)),
+      () => {}, // the last runs stay unlisted; the topic runs
+    );
     page.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
     const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) =>
@@ -312,11 +321,17 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
    */
   function inPlaceOf(module, make) {
     const spot = h('span', { hidden: true });
-    module.then((m) => {
-      const made = make(m);
-      if (made) spot.replaceWith(made);
-      else spot.remove();
-    });
+    module.then(
+      (m) => {
+        const made = make(m);
+        if (made) spot.replaceWith(made);
+        else spot.remove();
+      },
+      (error) => {
+        console.warn('a part of the topic page could not load:', error);
+        spot.remove();
+      },
+    );
     return spot;
   }
 
@@ -471,8 +486,9 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
     renderLive(view.results, live, topic.modes);
     announce(`Running ${topic.title}…`);
     events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
-    const { commitPrediction, judgePrediction } = await predictions();
-    commitPrediction(topic, params);
+    // Without its module (offline, never loaded) the run goes on without the prediction.
+    const predict = await predictions().catch(() => null);
+    predict?.commitPrediction(topic, params);
     return page.runs.run({
       topic: topic.id,
       params,
@@ -491,7 +507,7 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
         cancelAnimationFrame(frame);
         try {
           const shown = await show(ended, view, topic, params);
-          judgePrediction(view.results, shown.report ?? null);
+          predict?.judgePrediction(view.results, shown.report ?? null);
           announce(endingText(shown));
           return shown;
         } catch (error) {
@@ -527,9 +543,9 @@ export function topicPage(page, firstRunCanStart = Promise.resolve()) {
     }
     if (outcome.outcome === 'finished') {
       const drawn = (await loadResults()).renderReport(view.results, outcome.report, topic.modes);
-      const { historyTable, remember } = await histories();
-      remember(outcome.report);
-      replace(view.history, historyTable(topic));
+      const history = await histories().catch(() => null);
+      history?.remember(outcome.report);
+      if (history) replace(view.history, history.historyTable(topic));
       await drawn;
       return { report: outcome.report };
     }
