@@ -115,13 +115,9 @@ async function boot() {
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
   toPage({ type: 'ready', caps, bootMs: performance.now() - started });
-  // After "ready": the warm-up follows the page's first requests, and rayon's pool starts then,
-  // its threads' scripts out of the page's first load (a run, the self-test or a benchmark that
-  // comes sooner starts it first).
-  setTimeout(() => {
-    startRayon();
-    warmUp();
-  }, WARM_UP_AFTER_MS);
+  // After "ready": rayon's pool starts, and the warm-up follows the page's first requests.
+  startRayon();
+  setTimeout(warmUp, WARM_UP_AFTER_MS);
 }
 
 /** Starts rayon's pool, once, in the threaded build; resolves once it runs. */
