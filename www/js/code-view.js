@@ -2,8 +2,10 @@
 // highlighted by highlight.js (it escapes the text itself; we never build HTML). Both are below the
 // fold: the page loads this module, the texts and the highlighter once a first run can start.
 
-import { h } from './dom.js';
+import { h, useStylesheet } from './dom.js';
 import { withTexts } from './texts.js';
+
+useStylesheet(new URL('../css/code.css', import.meta.url));
 
 /** @typedef {typeof import('../vendor/highlight/core.min.js').default} Highlighter */
 
