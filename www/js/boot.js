@@ -7,7 +7,8 @@
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
 import { isWhole, loadCatalog, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.js';
-import { Engine, compileEngine } from './engine-client.js';
+import { compileEngine } from '../engine/engine-start.js';
+import { Engine } from './engine-client.js';
 import { RunController } from './run-controller.js';
 import { NETWORK_PART, engineFlavor } from '../engine/flavor.js';
 import { readUrl } from './url-state.js';

@@ -4,13 +4,13 @@
 // finds them started: the same modules, so the same compiling and the same worker.
 
 import { loadIndex, partOf } from './catalog.js';
-import { compileEngine, startEngineEarly } from './engine-client.js';
+import { compileEngine, startEngineEarly } from '../engine/engine-start.js';
 import { NETWORK_PART } from '../engine/flavor.js';
-import { readUrl } from './url-state.js';
 
 loadIndex().then(
   (index) => {
-    const part = partOf(index, readUrl().topic);
+    // The topic as url-state.js reads it (not imported: this script's own modules come first).
+    const part = partOf(index, new URLSearchParams(window.location.search).get('topic'));
     compileEngine(part);
     // An engine whose topics fetch waits for the service worker's control on a first visit (boot.js).
     if (part !== NETWORK_PART || navigator.serviceWorker?.controller) startEngineEarly(part);

@@ -5,7 +5,8 @@
 // `Crash` (its cause, as data). What the learner reads about a run that ended so, and when a run
 // may start or must stop, is run-controller.js's.
 
-import { buildOf, engineFlavor, glueUrl } from '../engine/flavor.js';
+import { adoptEarly, engineWorker } from '../engine/engine-start.js';
+import { buildOf, engineFlavor } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
 import { Requests } from '../engine/requests.js';
 import { WorkerHost } from '../engine/worker-host.js';
@@ -31,71 +32,6 @@ const BOOT_TRIES = 3;
  * @typedef {{onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], answered: Promise<unknown>}} Pending
  *   what is kept beside a request: its answer is an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
-
-/** @type {Map<string, Promise<{flavor: Caps['flavor'], module: WebAssembly.Module | null}>>} by build */
-const compiled = new Map();
-
-/**
- * Fetches and compiles the wasm of the engine's `part` in the page, once: the page calls this as
- * soon as it knows the part of the topic it shows, while its service worker registers (the engine
- * worker must wait for that), and every engine worker of that part, a restarted one too, gets
- * the compiled module. Null if it fails: the worker then fetches its own, and says what went wrong.
- * @param {string} part
- * @param {Caps['flavor']} [flavor] the build: the one this browser can run, unless the page fell back
- */
-export function compileEngine(part, flavor = engineFlavor()) {
-  const build = buildOf(flavor, part);
-  let compiling = compiled.get(build);
-  if (!compiling) {
-    compiling = WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', glueUrl(flavor, part))))
-      .then((module) => ({ flavor, module }))
-      .catch(() => ({ flavor, module: null }));
-    compiled.set(build, compiling);
-  }
-  return compiling;
-}
-
-/**
- * An engine worker of `part`, told its part at once (its glue loads while the wasm compiles).
- * @param {string} part @param {Caps['flavor']} flavor
- */
-function engineWorker(part, flavor) {
-  const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), { type: 'module', name: 'engine' });
-  worker.postMessage({ type: 'part', flavor, part });
-  compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', module }));
-  return worker;
-}
-
-/** @type {{part: string, flavor: Caps['flavor'], worker: Worker, heard: Event[], stopListening: () => void} | null} */
-let early = null;
-/** Whether an `Engine` has started a worker: then no early start. */
-let made = false;
-
-/**
- * Starts the engine worker of `part` before the rest of the page has loaded (js/early.js): the
- * first `Engine` adopts it, with what it said meanwhile (its messages would be lost unheard).
- * @param {string} part
- */
-export function startEngineEarly(part) {
-  if (made || early) return;
-  const flavor = engineFlavor();
-  const worker = engineWorker(part, flavor);
-  /** @type {Event[]} */
-  const heard = [];
-  const keep = (/** @type {MessageEvent | ErrorEvent} */ event) =>
-    heard.push(
-      event instanceof MessageEvent
-        ? new MessageEvent('message', { data: event.data })
-        : new ErrorEvent('error', { message: event.message }),
-    );
-  worker.addEventListener('message', keep);
-  worker.addEventListener('error', keep);
-  const stopListening = () => {
-    worker.removeEventListener('message', keep);
-    worker.removeEventListener('error', keep);
-  };
-  early = { part, flavor, worker, heard, stopListening };
-}
 
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
 function stallOverride() {
@@ -144,11 +80,7 @@ export class Engine {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
     const { part, flavor } = this;
-    const adopted = early?.part === part && early.flavor === flavor ? early : null;
-    early?.stopListening();
-    if (early && !adopted) early.worker.terminate();
-    early = null;
-    made = true;
+    const adopted = adoptEarly(part, flavor);
     const worker = adopted?.worker ?? engineWorker(part, flavor);
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
