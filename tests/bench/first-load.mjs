@@ -192,7 +192,11 @@ export async function firstLoadFigures(row, runs = 3) {
   );
   console.log(`\nfirst load of ?topic=cpu-map on a page without isolation (the plain build; median of ${runs})`);
   const plainReady = median(plainLoads.map((l) => l.readyMs));
-  row('plain page: time until the first run can start', `${plainReady.toFixed(0)} ms`, target(plainReady, '<=', 500, 'ms'));
+  row(
+    'plain page: time until the first run can start',
+    `${plainReady.toFixed(0)} ms`,
+    target(plainReady, '<=', 500, 'ms'),
+  );
   row(
     'plain page: bytes until then',
     kb(median(plainLoads.map((l) => l.bytes))),
