@@ -123,6 +123,7 @@ build() {
   wait "$plain"
   say "build: the catalog and topic texts (the page shows them before the wasm has loaded)"
   cargo run --quiet --release --bin export_static -- www/pkg
+  node tools/split-static.mjs www/pkg
   vendor
   say "build: the service worker's list of the app's files (what it may cache)"
   node tools/app-files.mjs www

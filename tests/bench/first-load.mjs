@@ -4,7 +4,7 @@
 // with the browser's cache and the service worker); then the same topic and a topic of each
 // other part on a page without isolation (the plain build, in parts too); then switches, on one
 // page, to a topic of another part and back (the second time that part's wasm is cached). Targets:
-// ready <= 500 ms with <= 250 KB (plain page: <= 250 KB); nothing over 50 KB in the rest of the
+// ready <= 500 ms with <= 250 KB, on either page; nothing over 50 KB in the rest of the
 // first 2 s; no file fetched twice; a switch to a cached part's topic until Run works <= 300 ms.
 // Part of tests/bench/browser-bench.mjs; `node tests/bench/first-load.mjs` runs it alone.
 
@@ -23,10 +23,22 @@ const median = (/** @type {number[]} */ xs) => {
  * @param {(what: string, value: string, target?: string) => void} row
  */
 export async function firstLoadFigures(row, runs = 3) {
-  /** @type {{path: string, gzip: number, at: number}[] | null} */
+  /** @type {{path: string, readonly gzip: number, at: number}[] | null} */
   let served = null;
-  const onServed = (/** @type {string} */ path, /** @type {Buffer} */ body, /** @type {number} */ at) =>
-    served?.push({ path, gzip: gzipSync(body, { level: 9 }).length, at });
+  // Compressed when first counted, not as it is served: gzip -9 of a wasm part takes the server's
+  // only thread tens of milliseconds, which would hold up the responses after it.
+  const onServed = (/** @type {string} */ path, /** @type {Buffer} */ body, /** @type {number} */ at) => {
+    /** @type {number | undefined} */
+    let size;
+    served?.push({
+      path,
+      at,
+      get gzip() {
+        size ??= gzipSync(body, { level: 9 }).length;
+        return size;
+      },
+    });
+  };
   const server = await startServer({ onServed });
   // A course site's page: no cross-origin isolation, so the plain build.
   const plainServer = await startServer({ isolation: false, onServed });
@@ -179,7 +191,12 @@ export async function firstLoadFigures(row, runs = 3) {
     target(cachedMs, '<=', 300, 'ms'),
   );
   console.log(`\nfirst load of ?topic=cpu-map on a page without isolation (the plain build; median of ${runs})`);
-  row('plain page: time until the first run can start', `${median(plainLoads.map((l) => l.readyMs)).toFixed(0)} ms`);
+  const plainReady = median(plainLoads.map((l) => l.readyMs));
+  row(
+    'plain page: time until the first run can start',
+    `${plainReady.toFixed(0)} ms`,
+    target(plainReady, '<=', 500, 'ms'),
+  );
   row(
     'plain page: bytes until then',
     kb(median(plainLoads.map((l) => l.bytes))),
@@ -189,7 +206,7 @@ export async function firstLoadFigures(row, runs = 3) {
     row(
       `plain page, ${topic} (part ${part}): ready; bytes until then`,
       `${readyMs.toFixed(0)} ms; ${kb(bytes)}`,
-      target(bytes / 1024, '<=', 250, 'KB'),
+      `${target(readyMs, '<=', 500, 'ms')}; ${target(bytes / 1024, '<=', 250, 'KB')}`,
     );
 }
 

@@ -4,7 +4,6 @@
 // build (shared memory); otherwise the plain one, where only thread modes are unavailable.
 
 import { engineFlavor, glueUrl } from './flavor.js';
-import { IsolatedPools } from './isolated-pool.js';
 import { holdLife } from './liveness.js';
 import { installWorkerShim } from './worker-host.js';
 
@@ -32,20 +31,31 @@ toPage({ type: 'worker-host', port: host.port2 }, [host.port2]);
 
 /** The build this worker runs: the page says (it may fall back to the plain one); until then, this browser's. */
 let flavor = engineFlavor();
-/** @type {(build: {part: string, module: WebAssembly.Module | null}) => void} */
+/** @type {(part: string) => void} */
+let receivePart = () => {};
+/** Which part of the engine this worker runs (the threaded build comes in parts): the page says first. */
+const partKnown = new Promise((resolve) => (receivePart = resolve));
+/** @type {(module: WebAssembly.Module | null) => void} */
 let receiveModule = () => {};
 /**
- * Which part of the engine this worker runs (the threaded build comes in parts), and the wasm
- * module the page compiled for us (see engine-client.js), or null: fetch it here.
- * @type {Promise<{part: string, module: WebAssembly.Module | null}>}
+ * The wasm module the page compiled for us (see engine-client.js), or null: fetch it here. It
+ * comes after the part, so the glue loads while the page still compiles.
+ * @type {Promise<WebAssembly.Module | null>}
  */
 const compiled = new Promise((resolve) => (receiveModule = resolve));
 /** Threads or isolated workers kept warm for one topic, at most. */
 const MAX_WARM = 32;
 /** How long a run waits at most for the threads and workers `prepare` started to be running. */
 const SETTLE_MS = 5_000;
-/** @type {IsolatedPools} isolated workers: the plain build of this worker's part (set in `boot`, when the part is known) */
-let pools;
+/** @type {string} the plain build's glue of this worker's part, which isolated workers run (set in `boot`) */
+let plainGlue = '';
+/** @type {import('./isolated-pool.js').IsolatedPools | null} isolated workers, once a topic has asked for them */
+let pools = null;
+/** @type {Promise<import('./isolated-pool.js').IsolatedPools> | null} */
+let poolsLoading = null;
+/** The isolated-worker pool's module loads when a topic first asks for workers: many never do. */
+const loadPools = () =>
+  (poolsLoading ??= import('./isolated-pool.js').then(({ IsolatedPools }) => (pools = new IsolatedPools(plainGlue))));
 
 // What the Rust engines import from their host (see src/engines/*.rs).
 Object.assign(self, {
@@ -57,17 +67,21 @@ Object.assign(self, {
         channel.port1.onmessage = () => resolve(undefined);
         channel.port2.postMessage(null);
       }),
-    poolWarm: (/** @type {number} */ size) => pools.warm(size).catch(() => {}),
-    poolStart: (/** @type {number} */ size, /** @type {boolean} */ cold) => pools.start(size, cold),
+    poolWarm: (/** @type {number} */ size) =>
+      loadPools()
+        .then((p) => p.warm(size))
+        .catch(() => {}),
+    poolStart: async (/** @type {number} */ size, /** @type {boolean} */ cold) => (await loadPools()).start(size, cold),
     poolRun: (
       /** @type {number} */ pool,
       /** @type {number} */ worker,
       /** @type {string} */ job,
       /** @type {Uint8Array} */ input,
       /** @type {number} */ pauseMs,
-    ) => pools.run(pool, worker, job, input, pauseMs),
-    poolStop: (/** @type {number} */ pool) => pools.stop(pool),
-    poolKill: (/** @type {number} */ pool, /** @type {number} */ worker) => pools.kill(pool, worker),
+    ) => loadPools().then((p) => p.run(pool, worker, job, input, pauseMs)),
+    // A pool to stop or kill in was started, so the module has loaded.
+    poolStop: (/** @type {number} */ pool) => pools?.stop(pool),
+    poolKill: (/** @type {number} */ pool, /** @type {number} */ worker) => pools?.kill(pool, worker),
     // Rust calls this (at most once a second) while it computes without yielding: see host::beat.
     beat: () => runningId !== null && toPage({ type: 'heartbeat', id: runningId }),
   },
@@ -92,18 +106,24 @@ let deferredPrepare = null;
 
 async function boot() {
   const started = performance.now();
-  const { part, module } = await compiled;
-  pools = new IsolatedPools(glueUrl('plain', part));
-  const glue = await import(glueUrl(flavor, part));
-  engine = glue;
+  const part = await partKnown;
+  plainGlue = glueUrl('plain', part);
+  engine = await import(glueUrl(flavor, part));
+  const module = await compiled;
   exports = await engine.default(module ? { module_or_path: module } : undefined);
   engine.install_panic_hook();
   const threads = flavor === 'threads' && engine.threaded_build();
   caps = { threads, cores: navigator.hardwareConcurrency || 1, isolated: self.crossOriginIsolated, flavor };
   toPage({ type: 'ready', caps, bootMs: performance.now() - started });
   // After "ready": rayon's pool starts, and the warm-up follows the page's first requests.
-  if (threads) rayonPool = engine.initThreadPool(caps.cores);
+  startRayon();
   setTimeout(warmUp, WARM_UP_AFTER_MS);
+}
+
+/** Starts rayon's pool, once, in the threaded build; resolves once it runs. */
+function startRayon() {
+  if (caps.threads) rayonPool ??= engine.initThreadPool(caps.cores);
+  return rayonPool;
 }
 
 /**
@@ -154,7 +174,7 @@ function warmWorkers(n) {
   pendingWarm = null;
   const wait = QUIET_MS - performance.now();
   if (wait <= 0) {
-    pools.warm(n).catch(() => {});
+    warmPools(n);
     return;
   }
   pendingWarm = { n, timer: setTimeout(() => warmWorkers(n), wait) };
@@ -163,8 +183,15 @@ function warmWorkers(n) {
 function warmWorkersNow() {
   if (!pendingWarm) return;
   clearTimeout(pendingWarm.timer);
-  pools.warm(pendingWarm.n).catch(() => {});
+  warmPools(pendingWarm.n);
   pendingWarm = null;
+}
+
+/** @param {number} n */
+function warmPools(n) {
+  loadPools()
+    .then((p) => p.warm(n))
+    .catch(() => {});
 }
 
 /**
@@ -177,7 +204,8 @@ async function settled() {
   const until = performance.now() + SETTLE_MS;
   const pause = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const stopped = new Promise((resolve) => (stopWaiting = () => resolve(undefined)));
-  await Promise.race([pools.settled(), pause(SETTLE_MS), stopped]);
+  // No pool module loaded: no isolated worker is starting.
+  await Promise.race([poolsLoading?.then((p) => p.settled()), pause(SETTLE_MS), stopped]);
   while (caps.threads && engine.threads_starting() > 0 && performance.now() < until && !stopAsked) await pause(10);
 }
 
@@ -249,7 +277,7 @@ async function run(id, topic, params, stallMs) {
     watch.tick();
   }, 100);
   try {
-    if (rayonPool) await rayonPool;
+    await startRayon();
     warmUp();
     warmWorkersNow();
     await settled();
@@ -342,6 +370,7 @@ async function selfTest() {
   const shared = exports.memory.buffer instanceof SharedArrayBuffer;
   const base = { caps, shared };
   if (!caps.threads) return { ...base, findings: [] };
+  await startRayon();
   return { ...base, findings: JSON.parse(await engine.self_test(Math.max(4, caps.cores))) };
 }
 
@@ -387,6 +416,7 @@ async function handle(data) {
       toPage({ type: 'answer', id: data.id, result: await selfTest() });
       break;
     case 'bench':
+      await startRayon();
       toPage({ type: 'answer', id: data.id, result: JSON.parse(await engine.bench(data.name, data.arg)) });
       break;
     case 'schedule':
@@ -403,9 +433,12 @@ async function handle(data) {
       stopWaiting();
       engine?.stop_run();
       break;
-    case 'module':
+    case 'part':
       flavor = data.flavor;
-      receiveModule({ part: data.part, module: data.module });
+      receivePart(data.part);
+      break;
+    case 'module':
+      receiveModule(data.module);
       break;
     case 'life':
       await holdLife(data.name);
@@ -485,7 +518,7 @@ self.addEventListener('unhandledrejection', (event) => {
  */
 async function fault({ kind, leaveBytes = 2 << 20 }) {
   // Once rayon's threads have started: a thread that cannot start would be another fault.
-  if (rayonPool) await rayonPool;
+  await startRayon();
   if (kind === 'fill-memory') engine.fault_fill_memory(leaveBytes);
   else if (kind === 'thread-panic') engine.fault_thread_panic();
 }

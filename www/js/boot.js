@@ -4,14 +4,13 @@
 // explanation and form show while the wasm still loads; Run waits for the engine. Runs, Stop and
 // how a run ends are run-controller.js's.
 
-import { highlightAfter } from './code-view.js';
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { loadCatalog, partOf } from './catalog.js';
-import { Engine, compileEngine } from './engine-client.js';
+import { isWhole, loadCatalog, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.js';
+import { compileEngine } from '../engine/engine-start.js';
+import { Engine } from './engine-client.js';
 import { RunController } from './run-controller.js';
-import { engineFlavor } from '../engine/flavor.js';
-import { registerServiceWorker, warmServiceWorkerLater } from './service-worker.js';
+import { NETWORK_PART, engineFlavor } from '../engine/flavor.js';
 import { readUrl } from './url-state.js';
 import { homePage } from './home-page.js';
 import { loadResults, topicPage } from './topic-page.js';
@@ -43,13 +42,13 @@ applyDisplay(display);
 /** Panels left out of this embed, for the CSS that hides parts the results build (the timeline). */
 document.documentElement.dataset.hiddenPanels = PANELS.filter((p) => !display.panels.has(p)).join(' ');
 // What only a run or an embedding page needs loads once a first run can start (see boot), so
-// the first load is the topic and the engine: the results' views, the embed API and the
-// highlighter of the code below the fold.
+// the first load is the topic and the engine: the results' views, the embed API and the code
+// below the fold (topic-page.js).
 /** Only an embedded page answers a course page: the full page never loads the embed's host. */
 const embedHostLoaded = embed ? import('./embed-host.js') : null;
-/** @type {() => void} called once a first run can start: the highlighter waits for it */
+/** @type {() => void} called once a first run can start: the topic page's code view and extras wait for it */
 let readyToLoad = () => {};
-highlightAfter(new Promise((resolve) => (readyToLoad = () => resolve(undefined))));
+const firstRunCanStart = new Promise((resolve) => (readyToLoad = () => resolve(undefined)));
 
 /**
  * What the engine will most likely say it can do (threads where a shared memory can go to a
@@ -82,24 +81,29 @@ const page = {
   execute: async () => ({}),
   learnerRun: null,
 };
-const topics = topicPage(page);
+const topics = topicPage(page, firstRunCanStart);
 const home = homePage(page, route);
 
 async function boot() {
   replace(page.app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
-  const catalog = loadCatalog();
+  // A topic page's first load has only its own topic whole (the rest when the learner goes
+  // elsewhere: see route); an embed answers its parent about any topic at once.
+  const catalog = embed ? loadCatalog() : loadFirst(readUrl().topic);
   // The engine comes in parts (src/topics/mod.rs): the one that runs the topic asked for is
   // compiled as soon as the catalog says which it is.
-  const part = catalog.then((c) => partOf(c, readUrl().topic));
+  const part = (embed ? catalog : loadIndex().catch(() => catalog)).then((c) => partOf(c, readUrl().topic));
   part.then(compileEngine, () => {});
-  // The service worker (simulated network, offline use) must be in control before the engine
-  // worker starts, or the engine's requests would bypass it: on a first visit the engine waits
-  // for it; a page it already controls starts the engine at once. (Without one, the engine still
-  // runs: it simulates the network itself.)
-  const controlled = registerServiceWorker({ timeoutMs: 2000 }).catch(() => false);
-  const started = Promise.all([navigator.serviceWorker?.controller ? true : controlled, part]).then(
-    ([, first]) => (page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic))),
-  );
+  // The service worker (simulated network, offline use) must be in control before an engine
+  // worker whose topics fetch starts, or their requests would bypass it: on a first visit an
+  // engine of the network part waits for it. Any other part's engine starts at once, and the
+  // service worker registers once a first run can start (see boot), out of the first load; a
+  // switch to the network part later starts a new engine worker, by then under its control.
+  // (Without one, the engine still runs: it simulates the network itself.)
+  const started = part.then(async (first) => {
+    if (first === NETWORK_PART && !navigator.serviceWorker?.controller) await registered();
+    page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic));
+    return page.runs.engine;
+  });
   page.engineReady = started.then((e) => e.ready.then(() => e));
   page.engineReady.catch(() => {}); // said below
   try {
@@ -153,7 +157,19 @@ async function boot() {
   performance.mark('playground-ready'); // when a first run can start (the benchmark reads it)
   readyToLoad();
   loadResults();
-  warmServiceWorkerLater();
+  registered().then(async () => (await serviceWorker()).warmServiceWorkerLater()); // it warms what controls the page
+}
+
+/** The service worker's module: a page of the network part needs it at once, others once a first run can start. */
+const serviceWorker = () => import('./service-worker.js');
+/** @type {Promise<boolean> | null} */
+let registering = null;
+/** Registers the service worker, once; resolves once it controls the page (false if it does not). */
+function registered() {
+  registering ??= serviceWorker()
+    .then(({ registerServiceWorker }) => registerServiceWorker({ timeoutMs: 2000 }))
+    .catch(() => false);
+  return registering;
 }
 
 function showIsolation() {
@@ -166,9 +182,30 @@ function showIsolation() {
   if (!page.caps.threads) badge.title = topics.threadsOffReason();
 }
 
+/** @type {Promise<void> | null} */
+let completing = null;
+/** Puts the whole catalog in `page.catalog`, once (tried again if it failed). */
+function completeCatalog() {
+  completing ??= wholeCatalog(page.catalog).then(
+    (whole) => {
+      page.catalog = whole;
+    },
+    (error) => {
+      completing = null;
+      throw error;
+    },
+  );
+  return completing;
+}
+
 /** Shows what the URL names: a topic, or the home page. */
 async function route() {
   const { topic: id, params } = readUrl();
+  const known = page.catalog.topics.find((t) => t.id === id);
+  if (!known?.params && !isWhole(page.catalog)) {
+    await completeCatalog();
+    if (readUrl().topic !== id) return; // the learner went on meanwhile: that route shows it
+  }
   const topic = page.catalog.topics.find((t) => t.id === id);
   for (const link of document.querySelectorAll('#topics a'))
     link.toggleAttribute('aria-current', link.getAttribute('data-topic') === id);

@@ -6,13 +6,75 @@
 /** @type {Promise<Catalog> | null} */
 let loaded = null;
 
-/** Fetches the catalog, once per page. */
+/**
+ * A JSON file under pkg/.
+ * @param {string} path
+ */
+async function fetchJson(path) {
+  const response = await fetch(new URL(`../pkg/${path}`, import.meta.url));
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+const cores = () => navigator.hardwareConcurrency || 2;
+
+/** @type {Promise<Catalog> | null} */
+let index = null;
+/** Fetches the topic list (the catalog with each topic's id, title and chapter only), once per page. */
+export const loadIndex = () => {
+  index ??= fetchJson('catalog/index.json');
+  return index;
+};
+
+/** Fetches the whole catalog, once per page. */
 export function loadCatalog() {
-  loaded ??= fetch(new URL('../pkg/catalog.json', import.meta.url)).then(async (response) => {
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return sizedForThisMachine(await response.json(), navigator.hardwareConcurrency || 2);
-  });
+  loaded ??= fetchJson('catalog.json').then((catalog) => sizedForThisMachine(catalog, cores()));
   return loaded;
+}
+
+/**
+ * What a first load of the topic `id` needs, a tenth of the whole catalog's bytes: the topic list
+ * (ids, titles, chapters; the parts and lessons) with that one topic whole (pkg/catalog/, written
+ * by tools/split-catalog.mjs). The whole catalog for no topic or an unknown one (the home page
+ * lists every topic's summary). `isWhole` tells the two apart; `wholeCatalog` completes it.
+ * @param {string | null} id from the URL
+ * @returns {Promise<Catalog>}
+ */
+export async function loadFirst(id) {
+  const list = loadIndex(); // the page preloads it, so it is read either way
+  if (id === null) {
+    list.catch(() => {});
+    return loadCatalog();
+  }
+  try {
+    /** @type {Catalog} */
+    const catalog = await list;
+    // Only a topic the list has: another one is not asked for (a 404 is a console error).
+    if (!Object.hasOwn(catalog.parts, id)) return loadCatalog();
+    const topic = await fetchJson(`catalog/${encodeURIComponent(id)}.json`);
+    const [whole] = sizedForThisMachine({ ...catalog, topics: [topic] }, cores()).topics;
+    return { ...catalog, topics: catalog.topics.map((t) => (t.id === id ? whole : t)) };
+  } catch {
+    return loadCatalog();
+  }
+}
+
+/**
+ * Whether every topic of `catalog` is whole (not only its id, title and chapter, as `loadFirst` gives them).
+ * @param {Catalog} catalog
+ */
+export const isWhole = (catalog) => catalog.topics.every((t) => t.params);
+
+/**
+ * The whole catalog, keeping the topics `catalog` already has whole (the page shows them: the
+ * same objects, already sized for this machine).
+ * @param {Catalog} catalog
+ * @returns {Promise<Catalog>}
+ */
+export async function wholeCatalog(catalog) {
+  const whole = await loadCatalog();
+  const have = new Map(catalog.topics.filter((t) => t.params).map((t) => [t.id, t]));
+  return { ...whole, topics: whole.topics.map((t) => have.get(t.id) ?? t) };
 }
 
 /**

@@ -1,7 +1,9 @@
 // Line charts for a run's series (sweeps, queue lengths, heartbeat delays), drawn by uPlot.
 
-import { cssRgb, h, lazyDetails } from './dom.js';
+import { cssRgb, h, lazyDetails, useStylesheet } from './dom.js';
 import { pagedTable } from './timeline.js';
+
+useStylesheet(new URL('../vendor/uPlot.min.css', import.meta.url));
 
 /**
  * A series' points: [x, y] pairs, or x0, y0, x1, y1, ... in a Float64Array (as the engine sends

@@ -1,34 +1,26 @@
 // The code that runs (Rust, straight from the topic's source file) and its Python equivalent,
 // highlighted by highlight.js (it escapes the text itself; we never build HTML). Both are below the
-// fold: the texts load with the topic, the highlighter once the page lets it (`highlightAfter`).
+// fold: the page loads this module, the texts and the highlighter once a first run can start.
 
-import { h } from './dom.js';
+import { h, useStylesheet } from './dom.js';
 import { withTexts } from './texts.js';
+
+useStylesheet(new URL('../css/code.css', import.meta.url));
 
 /** @typedef {typeof import('../vendor/highlight/core.min.js').default} Highlighter */
 
 /** @type {Promise<Highlighter> | null} */
 let highlighter = null;
-/** The highlighter loads once this settles: the page holds it back until a first run can start. */
-let loadable = Promise.resolve();
-/** @param {Promise<unknown>} promise */
-export function highlightAfter(promise) {
-  loadable = promise.then(() => {});
-}
 function loadHighlighter() {
-  highlighter ??= loadable
-    .then(() =>
-      Promise.all([
-        import('../vendor/highlight/core.min.js'),
-        import('../vendor/highlight/rust.min.js'),
-        import('../vendor/highlight/python.min.js'),
-      ]),
-    )
-    .then(([{ default: hljs }, { default: rust }, { default: python }]) => {
-      hljs.registerLanguage('rust', rust);
-      hljs.registerLanguage('python', python);
-      return hljs;
-    });
+  highlighter ??= Promise.all([
+    import('../vendor/highlight/core.min.js'),
+    import('../vendor/highlight/rust.min.js'),
+    import('../vendor/highlight/python.min.js'),
+  ]).then(([{ default: hljs }, { default: rust }, { default: python }]) => {
+    hljs.registerLanguage('rust', rust);
+    hljs.registerLanguage('python', python);
+    return hljs;
+  });
   return highlighter;
 }
 

@@ -123,3 +123,13 @@ export function pause() {
   const scheduler = /** @type {{scheduler?: {yield?: () => Promise<void>}}} */ (globalThis).scheduler;
   return scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/**
+ * Adds the stylesheet at `url` to the page, once: a view's own styles load with its module, out
+ * of the first load (the page's links hold only what shows before a run).
+ * @param {URL} url
+ */
+export function useStylesheet(url) {
+  if (document.querySelector(`link[rel="stylesheet"][href="${url.href}"]`)) return;
+  document.head.append(h('link', { rel: 'stylesheet', href: url.href }));
+}

@@ -5,7 +5,8 @@
 // `Crash` (its cause, as data). What the learner reads about a run that ended so, and when a run
 // may start or must stop, is run-controller.js's.
 
-import { buildOf, engineFlavor, glueUrl } from '../engine/flavor.js';
+import { adoptEarly, engineWorker } from '../engine/engine-start.js';
+import { buildOf, engineFlavor } from '../engine/flavor.js';
 import { lifeName, watchLife } from '../engine/liveness.js';
 import { Requests } from '../engine/requests.js';
 import { WorkerHost } from '../engine/worker-host.js';
@@ -31,29 +32,6 @@ const BOOT_TRIES = 3;
  * @typedef {{onProgress?: (drained: Drained) => void, kind: 'run' | 'query', spans: import('./types.js').Span[], log: import('./types.js').LogLine[], answered: Promise<unknown>}} Pending
  *   what is kept beside a request: its answer is an `Outcome` for a run and a query's answer for a query (`request` types each caller's promise)
  */
-
-/** @type {Map<string, Promise<{flavor: Caps['flavor'], module: WebAssembly.Module | null}>>} by build */
-const compiled = new Map();
-
-/**
- * Fetches and compiles the wasm of the engine's `part` in the page, once: the page calls this as
- * soon as it knows the part of the topic it shows, while its service worker registers (the engine
- * worker must wait for that), and every engine worker of that part, a restarted one too, gets
- * the compiled module. Null if it fails: the worker then fetches its own, and says what went wrong.
- * @param {string} part
- * @param {Caps['flavor']} [flavor] the build: the one this browser can run, unless the page fell back
- */
-export function compileEngine(part, flavor = engineFlavor()) {
-  const build = buildOf(flavor, part);
-  let compiling = compiled.get(build);
-  if (!compiling) {
-    compiling = WebAssembly.compileStreaming(fetch(new URL('playground_bg.wasm', glueUrl(flavor, part))))
-      .then((module) => ({ flavor, module }))
-      .catch(() => ({ flavor, module: null }));
-    compiled.set(build, compiling);
-  }
-  return compiling;
-}
 
 /** Tests make the stall watchdog quicker than its 15 s (for a deliberate deadlock, say). */
 function stallOverride() {
@@ -101,12 +79,9 @@ export class Engine {
   start() {
     // The workers the engine asks for (threads, isolated workers) are made here; see worker-host.js.
     const host = new WorkerHost();
-    const worker = new Worker(new URL('../engine/engine-worker.js', import.meta.url), {
-      type: 'module',
-      name: 'engine',
-    });
     const { part, flavor } = this;
-    compileEngine(part, flavor).then(({ module }) => worker.postMessage({ type: 'module', flavor, part, module }));
+    const adopted = adoptEarly(part, flavor);
+    const worker = adopted?.worker ?? engineWorker(part, flavor);
     // Whatever a replaced worker still says is about a run that has already ended.
     const current = () => this.worker === worker;
     const life = lifeName('engine');
@@ -141,6 +116,11 @@ export class Engine {
     const ready = booting.catch((error) => this.bootFailed(worker, error));
     ready.catch(() => {}); // whoever awaits it hears why
     worker.postMessage({ type: 'life', name: life });
+    // What it said before: once the caller holds it as the current worker, before any later message.
+    if (adopted)
+      queueMicrotask(() => {
+        for (const event of adopted.heard) worker.dispatchEvent(event);
+      });
     return { worker, host, ready, retire };
   }
 

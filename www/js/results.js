@@ -2,9 +2,11 @@
 // tables, downloads and images. All of it is generic: topics describe themselves in the report.
 
 import { renderCharts } from './charts.js';
-import { h, lazyDetails, ms, pause, replace, scrollBox } from './dom.js';
+import { h, lazyDetails, ms, pause, replace, scrollBox, useStylesheet } from './dom.js';
 import { steppersView } from './stepper.js';
 import { TimelineView, pagedTable, timelineTable } from './timeline.js';
+
+useStylesheet(new URL('../css/results.css', import.meta.url));
 
 /**
  * @typedef {import('./types.js').Report} Report

@@ -15,7 +15,16 @@ const SW_URL = new URL('../sw.js', import.meta.url);
  * @param {{timeoutMs?: number}} [options]
  * @returns {Promise<boolean>}
  */
-export async function registerServiceWorker({ timeoutMs = 5000 } = {}) {
+export function registerServiceWorker({ timeoutMs = 5000 } = {}) {
+  registering = register(timeoutMs);
+  return registering;
+}
+
+/** @type {Promise<boolean> | null} the last registration asked for, under way or done */
+let registering = null;
+
+/** @param {number} timeoutMs */
+async function register(timeoutMs) {
   // Missing on plain http: pages other than localhost (not a secure context), in some private
   // windows, and in some browsers inside third-party iframes.
   if (!('serviceWorker' in navigator)) return false;
@@ -61,10 +70,13 @@ let warmed = null;
  * @param {{timeoutMs?: number}} [options]
  * @returns {Promise<boolean>}
  */
-export function warmServiceWorker({ timeoutMs = 5000 } = {}) {
+export async function warmServiceWorker({ timeoutMs = 5000 } = {}) {
+  // A first visit registers once a first run can start: a run that comes sooner waits for its
+  // control, so the service worker's wasm does not compile beside the run's first mode.
+  await registering;
   const container = navigator.serviceWorker;
   const controller = container?.controller;
-  if (!controller) return Promise.resolve(false);
+  if (!controller) return false;
   warmed ??= new Promise((resolve) => {
     container.addEventListener('message', (event) => event.data?.type === 'warmed' && resolve(event.data.ok === true));
     container.startMessages();

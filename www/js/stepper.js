@@ -4,7 +4,9 @@
 // lock), the finding explained, and a wait-for graph when there is one. Generic: it knows the
 // step vocabulary (read, write, lock-*), never a topic.
 
-import { h, ms, replace, svg } from './dom.js';
+import { h, ms, replace, svg, useStylesheet } from './dom.js';
+
+useStylesheet(new URL('../css/stepper.css', import.meta.url));
 
 /**
  * @typedef {import('./types.js').Step} Step

@@ -3,14 +3,9 @@
 // reports. A run goes through the run controller (run-controller.js), which decides whether it
 // may start, stops it, and says how it ended; this page only shows it.
 
-import { codeView } from './code-view.js';
 import { h, replace } from './dom.js';
 import { defaultsOf } from './catalog.js';
 import { buildForm } from './form.js';
-import { historyTable, remember } from './history.js';
-import { commitPrediction, judgePrediction, predictionBox } from './predict.js';
-import { exerciseBuilder } from './exercise-builder.js';
-import { warmServiceWorker } from './service-worker.js';
 import { explanationView } from './texts.js';
 import { queryFor, writeUrl } from './url-state.js';
 
@@ -38,9 +33,33 @@ export const loadResults = () => (resultsViews ??= import('./results.js'));
 
 /**
  * The topic page of `page`: what the shell (boot.js) and the embed host (embed-host.js) call.
+ * What a first run does not need (the prediction box, the exercise builder, the last runs, the
+ * scheduler) loads once `firstRunCanStart` settles, out of the first load; each shows then.
  * @param {Page} page
+ * @param {Promise<unknown>} [firstRunCanStart]
  */
-export function topicPage(page) {
+export function topicPage(page, firstRunCanStart = Promise.resolve()) {
+  /** @type {Map<string, Promise<any>>} */
+  const loaded = new Map();
+  /**
+   * @template T
+   * @param {string} name @param {() => Promise<T>} load
+   * @returns {Promise<T>}
+   */
+  const later = (name, load) => {
+    let module = loaded.get(name);
+    if (!module) {
+      module = firstRunCanStart.then(load);
+      loaded.set(name, module);
+      module.catch(() => loaded.delete(name)); // tried again when next asked for (offline, say)
+    }
+    return module;
+  };
+  const predictions = () => later('predict', () => import('./predict.js'));
+  const histories = () => later('history', () => import('./history.js'));
+  // A run uses both: they load on every visit, so the service worker keeps them for offline use.
+  Promise.all([predictions(), histories()]).catch(() => {});
+
   /** The engine: every caller here runs once the page has one. */
   const engine = () => /** @type {Engine} */ (page.runs.engine);
   /** One polite live region for how runs go: results replace their content, which would be read out whole. */
@@ -81,7 +100,7 @@ export function topicPage(page) {
         text: canRun ? 'Press Run to start.' : 'The engine is loading: Run works in a moment.',
       }),
     );
-    const history = h('div', { class: 'history-view' }, historyTable(topic));
+    const history = h('div', { class: 'history-view' });
     const formStatus = h('p', { class: 'form-status', role: 'alert' });
     // The address bar's values until Rust has checked them (below, once the engine is ready).
     let edited = false;
@@ -158,14 +177,26 @@ export function topicPage(page) {
         form.element,
         h('div', { class: 'presets' }, ...presetButtons, resetButton),
       ),
-      predictionBox(topic, page.display.prompt),
+      topic.prompts?.length
+        ? inPlaceOf(predictions(), ({ predictionBox }) => shown() && predictionBox(topic, page.display.prompt))
+        : null,
       h(
         'div',
         { class: 'actions' },
         runButton,
         stopButton,
-        page.embed ? null : embedButton(topic),
-        page.embed ? null : exerciseBuilder(topic, () => form.values()),
+        page.embed
+          ? null
+          : inPlaceOf(
+              later('embed-snippet', () => import('./embed-snippet.js')),
+              ({ embedButton }) => shown() && embedButton(topic, () => form.values()),
+            ),
+        page.embed
+          ? null
+          : inPlaceOf(
+              later('exercise', () => import('./exercise-builder.js')),
+              ({ exerciseBuilder }) => shown() && exerciseBuilder(topic, () => form.values()),
+            ),
       ),
       formStatus,
     );
@@ -204,6 +235,10 @@ export function topicPage(page) {
     }
     /** @type {TopicView} */
     const view = { results, history, runButton, stopButton };
+    histories().then(
+      ({ historyTable }) => shown() && replace(history, historyTable(topic)),
+      () => {}, // the last runs stay unlisted; the topic runs
+    );
     page.execute = (params, events) => execute(topic, params, view, events, 'parent');
 
     const titled = (/** @type {string} */ panel, /** @type {string} */ title, /** @type {Node[]} */ ...content) =>
@@ -230,7 +265,16 @@ export function topicPage(page) {
       titled('results', 'Results', results),
       schedulerPanel(topic),
       titled('history', 'Last runs', history),
-      code.rust || code.python ? titled(code.rust ? 'code' : 'python', 'Code', codeView(topic, code)) : null,
+      code.rust || code.python
+        ? titled(
+            code.rust ? 'code' : 'python',
+            'Code',
+            inPlaceOf(
+              later('code', () => import('./code-view.js')),
+              ({ codeView }) => shown() && codeView(topic, code),
+            ),
+          )
+        : null,
     );
 
     const ready = await page.engineReady;
@@ -270,7 +314,7 @@ export function topicPage(page) {
     if (!goal || !page.display.panels.has('results')) return null;
     const body = h('div', { class: 'scheduler-mount' }, h('p', { class: 'muted', text: 'Loading the scheduler…' }));
     // Not once its topic has gone: its first question would switch the engine back to its part.
-    import('./scheduler.js').then(
+    later('scheduler', () => import('./scheduler.js')).then(
       ({ mountScheduler }) => page.topic === topic && mountScheduler(body, topic.id, goal, page.engineReady),
     );
     return h(
@@ -279,6 +323,28 @@ export function topicPage(page) {
       h('h2', { text: 'Be the scheduler' }),
       body,
     );
+  }
+
+  /**
+   * A hidden placeholder, replaced by what `make` returns from the module once it has loaded
+   * (nothing when it returns null or false: a topic left meanwhile).
+   * @template T
+   * @param {Promise<T>} module @param {(module: T) => Node | null | false} make
+   */
+  function inPlaceOf(module, make) {
+    const spot = h('span', { hidden: true });
+    module.then(
+      (m) => {
+        const made = make(m);
+        if (made) spot.replaceWith(made);
+        else spot.remove();
+      },
+      (error) => {
+        console.warn('a part of the topic page could not load:', error);
+        spot.remove();
+      },
+    );
+    return spot;
   }
 
   /** Once the engine can run: Run works, and the topic shown says so. */
@@ -345,76 +411,6 @@ export function topicPage(page) {
     ];
   }
 
-  /** @param {Topic} topic */
-  function embedButton(topic) {
-    const box = h('div', { class: 'embed-snippet', hidden: true });
-    return h(
-      'span',
-      { class: 'embed-control' },
-      h('button', {
-        type: 'button',
-        id: 'embed',
-        text: 'Embed…',
-        'aria-expanded': 'false',
-        onclick: (/** @type {MouseEvent} */ event) => {
-          const query = queryFor(topic, shownForm().values());
-          // origin=: only the course page may drive the embed (a placeholder to replace: as it is,
-          // no page may, which fails closed).
-          const src = new URL(`embed.html${query}&origin=https://course.example`, window.location.href).href;
-          // The values that differ from the defaults, numbers as numbers.
-          const numeric = new Set(
-            topic.params.filter((p) => p.type === 'int' || p.type === 'float').map((p) => p.name),
-          );
-          const params = Object.fromEntries(
-            [...new URLSearchParams(query)]
-              .filter(([key]) => key !== 'topic')
-              .map(([key, value]) => [key, numeric.has(key) ? Number(value) : value]),
-          );
-          // Text inside an HTML attribute quoted with `quote`.
-          const attribute = (/** @type {string} */ text, quote = '"') =>
-            text.replaceAll('&', '&amp;').replaceAll(quote, quote === '"' ? '&quot;' : '&#39;');
-          replace(
-            box,
-            snippetBox(
-              'With the helper (resizes itself; the page can run and stop it)',
-              `<script src="${new URL('embed.js', window.location.href).href}" defer></script>\n<div data-concurrency-topic="${topic.id}" data-params='${attribute(JSON.stringify(params), "'")}'></div>`,
-            ),
-            snippetBox(
-              'As a plain iframe: put your course site for https://course.example in origin= (only it may then drive the embed; without origin=, any page may)',
-              `<iframe src="${attribute(src)}" title="${attribute(topic.title)}" width="100%" height="760" loading="lazy" allow="cross-origin-isolated"></iframe>`,
-            ),
-          );
-          box.hidden = !box.hidden;
-          /** @type {HTMLElement} */ (event.currentTarget).setAttribute('aria-expanded', String(!box.hidden));
-        },
-      }),
-      box,
-    );
-  }
-
-  /**
-   * A labelled, read-only snippet of embed code and its Copy button.
-   * @param {string} label
-   * @param {string} snippet
-   */
-  function snippetBox(label, snippet) {
-    const area = /** @type {HTMLTextAreaElement} */ (
-      h('textarea', { readonly: true, rows: 3, 'aria-label': label, class: 'snippet' })
-    );
-    area.value = snippet;
-    const status = h('span', { class: 'code-status', role: 'status' });
-    const copy = h('button', {
-      type: 'button',
-      text: 'Copy',
-      onclick: () =>
-        navigator.clipboard?.writeText(snippet).then(
-          () => (status.textContent = 'Copied.'),
-          () => (status.textContent = 'The browser did not allow copying: select the text and copy it.'),
-        ),
-    });
-    return h('div', { class: 'snippet-row' }, h('p', { class: 'snippet-label', text: label }), area, copy, status);
-  }
-
   /**
    * Runs a topic and shows it. Resolves to `{report}` or `{message, errors}`.
    * @param {Topic} topic
@@ -435,13 +431,15 @@ export function topicPage(page) {
     renderLive(view.results, live, topic.modes);
     announce(`Running ${topic.title}…`);
     events?.started({ topic: topic.id, params, modes: topic.modes.map((m) => m.id) });
-    commitPrediction(topic, params);
+    // Without its module (offline, never loaded) the run goes on without the prediction.
+    const predict = await predictions().catch(() => null);
+    predict?.commitPrediction(topic, params);
     return page.runs.run({
       topic: topic.id,
       params,
       by,
       // The service worker's wasm compiles before the run's clock starts, not beside its first mode.
-      before: warmServiceWorker({ timeoutMs: 3000 }),
+      before: import('./service-worker.js').then(({ warmServiceWorker }) => warmServiceWorker({ timeoutMs: 3000 })),
       onProgress: (drained) => {
         live.log.push(...drained.log);
         live.spans.push(...drained.spans);
@@ -464,7 +462,7 @@ export function topicPage(page) {
         cancelAnimationFrame(frame);
         try {
           const shown = await show(ended, view, topic, params);
-          judgePrediction(view.results, shown.report ?? null);
+          predict?.judgePrediction(view.results, shown.report ?? null);
           announce(endingText(shown));
           return shown;
         } catch (error) {
@@ -500,8 +498,9 @@ export function topicPage(page) {
     }
     if (outcome.outcome === 'finished') {
       const drawn = (await loadResults()).renderReport(view.results, outcome.report, topic.modes);
-      remember(outcome.report);
-      replace(view.history, historyTable(topic));
+      const history = await histories().catch(() => null);
+      history?.remember(outcome.report);
+      if (history) replace(view.history, history.historyTable(topic));
       await drawn;
       return { report: outcome.report };
     }

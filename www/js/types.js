@@ -154,8 +154,8 @@ export {};
 /**
  * Requests from the page. 'run' is answered by 'progress' messages and one 'done'; 'check-params',
  * 'selftest' and 'bench' by one 'answer' with the same id; the rest by none ('life' by 'alive').
- * 'module' comes first: which engine part to run, and the wasm the page compiled for it (null: the
- * engine fetches its own).
+ * 'part' comes first: which engine part (and build) to run, so its glue loads at once; then
+ * 'module', the wasm the page compiled for it (null: the engine fetches its own).
  * @typedef {{type: 'check-params', id: number, topic: string, params: Values, lenient: boolean}
  *   | {type: 'run', id: number, topic: string, params: Values, stallMs?: number}
  *   | {type: 'prepare', topic: string, params: Values}
@@ -164,7 +164,8 @@ export {};
  *   | {type: 'schedule', id: number, topic: string, request: ScheduleRequest, search: boolean}
  *   | {type: 'stop'}
  *   | {type: 'life', name: string}
- *   | {type: 'module', flavor: Caps['flavor'], part: string, module: WebAssembly.Module | null}
+ *   | {type: 'part', flavor: Caps['flavor'], part: string}
+ *   | {type: 'module', module: WebAssembly.Module | null}
  *   | {type: 'fault', kind: 'fill-memory' | 'thread-panic', leaveBytes?: number}} EngineRequest
  */
 
