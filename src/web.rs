@@ -180,5 +180,6 @@ pub fn fault_fill_memory(leave_bytes: u32) -> f64 {
 #[wasm_bindgen]
 pub fn fault_thread_panic() -> Result<(), String> {
     let work = || -> u8 { panic!("injected fault: this thread panicked") };
-    crate::engines::threads::spawn("faulty thread", work).map(drop).map_err(|e| e.to_string())
+    // A new thread, not an idle one of the pool: the fault is a thread's panic, whichever thread.
+    crate::engines::threads::spawn_new("faulty thread", work).map(drop).map_err(|e| e.to_string())
 }
