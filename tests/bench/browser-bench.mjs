@@ -135,6 +135,9 @@ const inEngine = (method, a, b) =>
             : new Engine(partOf(catalog, 'cpu-map'), (topic) => partOf(catalog, topic));
         const engine = window.benchEngines[method];
         await engine.ready;
+        // A topic of another part: the engine switches to it first, as the page does before a run.
+        if (method === 'run' && !(await engine.readyFor(/** @type {string} */ (a))))
+          throw new Error(`the engine did not switch to ${a}'s part`);
         const call = /** @type {(a: unknown, b: unknown) => Promise<unknown>} */ (engine[method]);
         return call.call(engine, a, b);
       },

@@ -35,7 +35,7 @@ export function loadCatalog() {
 /**
  * What a first load of the topic `id` needs, a tenth of the whole catalog's bytes: the topic list
  * (ids, titles, chapters; the parts and lessons) with that one topic whole (pkg/catalog/, written
- * by tools/split-catalog.mjs). The whole catalog for no topic or an unknown one (the home page
+ * by tools/split-static.mjs). The whole catalog for no topic or an unknown one (the home page
  * lists every topic's summary). `isWhole` tells the two apart; `wholeCatalog` completes it.
  * @param {string | null} id from the URL
  * @returns {Promise<Catalog>}
