@@ -21,25 +21,27 @@ const BLOCK: u64 = 1 << 16;
 /// `key` is zero, but the optimizer cannot know it (`black_box`), so it cannot replace the loop
 /// with a closed formula: the time measured is the time of the real loop.
 ///
-/// Each square (below 2^64, as every number is below 2^32) is added as its high and low 32-bit
-/// halves into two u64 sums, which a block cannot overflow (2^16 halves below 2^32 each), and the
-/// block's exact total is put together in u128 once at its end. So every number costs the same:
-/// the same work per number whatever its size, and equal ranges take equal time on every thread
-/// or worker. (Adding whole squares to a u64 and moving to u128 before it overflows makes large
-/// numbers dearer: near 1.6 billion a u64 holds only seven squares, and the last of four equal
-/// tasks took 1.7x as long as the first in V8, so two threads taking them in order could not
-/// pass about 1.83x, and the upper half of a range took longer than the lower one.)
+/// The squares are added in u64 sums, each of as many squares as surely fit (every square here
+/// is at most (hi-1)^2), then the sums in u128: one u64 add per number where a u128 add would be
+/// four wasm instructions (wasm has no carry flag).
 #[inline(never)]
 fn sum_squares_block(lo: u64, hi: u64) -> u128 {
     let key = black_box(0);
-    let (mut high, mut low) = (0u64, 0u64);
-    for i in lo..hi {
-        let x = i ^ key;
-        let square = x * x;
-        high += square >> 32;
-        low += square & 0xffff_ffff;
+    let largest = (hi - 1) * (hi - 1);
+    let per_sum = u64::MAX / largest.max(1);
+    let mut total = 0u128;
+    let mut start = lo;
+    while start < hi {
+        let end = hi.min(start.saturating_add(per_sum));
+        let mut sum = 0u64;
+        for i in start..end {
+            let x = i ^ key;
+            sum += x * x;
+        }
+        total += u128::from(sum);
+        start = end;
     }
-    (u128::from(high) << 32) + u128::from(low)
+    total
 }
 
 /// The same sum by formula, to check the loop: sum of i^2 for i < n is (n-1)n(2n-1)/6.
