@@ -38,9 +38,9 @@ const native = JSON.parse(
     .pop() ?? '',
 );
 // The build that `./build.sh bench` has just made, again: nothing changed, so every part is skipped.
-// Twice, the second timed: the native examples ran in between, and cargo builds the release
-// library they link with their dev-dependencies' features, so the first rebuilds it for
-// export_static (about a minute), which a learner's second `./build.sh serve` does not.
+// Twice, the second timed: the native examples ran in between, after which cargo rebuilt the
+// release library export_static links (about a minute), which a learner's second
+// `./build.sh serve` does not.
 {
   execFileSync('./build.sh', ['build'], { stdio: 'ignore' });
   const start = performance.now();
