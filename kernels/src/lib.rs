@@ -5,11 +5,20 @@
 
 use std::hint::black_box;
 
-/// Sum of i*i for lo <= i < hi, exact, in blocks of `BLOCK` numbers. Needs hi <= 2^32 (every
-/// square fits in a u64; all the topics' limits are far below).
+/// Sum of i*i for lo <= i < hi, exact. Needs hi <= 2^32 (every square fits in a u64; all the
+/// topics' limits are far below).
 pub fn sum_squares(lo: u64, hi: u64) -> u128 {
-    debug_assert!(hi <= 1 << 32, "sum_squares: {hi} is above 2^32");
-    (lo..hi).step_by(BLOCK as usize).map(|start| sum_squares_block(start, hi.min(start + BLOCK))).sum()
+    sum_squares_every(lo, hi.saturating_sub(lo), 1)
+}
+
+/// Sum of i*i over `count` numbers from `first` on, `step` apart (first, first + step, ...),
+/// exact, in blocks of `BLOCK` numbers. The last number must be below 2^32.
+pub fn sum_squares_every(first: u64, count: u64, step: u64) -> u128 {
+    debug_assert!(count == 0 || first + (count - 1) * step < 1 << 32, "sum_squares: a number is above 2^32");
+    (0..count)
+        .step_by(BLOCK as usize)
+        .map(|done| sum_squares_block(first + done * step, BLOCK.min(count - done), step))
+        .sum()
 }
 
 /// Why blocks: browsers start a wasm function on a quick baseline compiler and swap in optimized
@@ -22,39 +31,43 @@ const BLOCK: u64 = 1 << 16;
 /// with a closed formula: the time measured is the time of the real loop.
 ///
 /// The squares are added in u64 sums, each of as many squares as surely fit (every square here
-/// is at most (hi-1)^2), then the sums in u128: one u64 add per number where a u128 add would be
-/// four wasm instructions (wasm has no carry flag).
+/// is at most the last one), then the sums in u128: one u64 add per number where a u128 add would
+/// be four wasm instructions (wasm has no carry flag). So big numbers cost more than small ones:
+/// fewer of their squares fit in one u64 sum.
 #[inline(never)]
-fn sum_squares_block(lo: u64, hi: u64) -> u128 {
+fn sum_squares_block(first: u64, count: u64, step: u64) -> u128 {
     let key = black_box(0);
-    let largest = (hi - 1) * (hi - 1);
-    let per_sum = u64::MAX / largest.max(1);
+    let last = first + (count - 1) * step;
+    let per_sum = u64::MAX / (last * last).max(1);
     let mut total = 0u128;
-    let mut start = lo;
-    while start < hi {
-        let end = hi.min(start.saturating_add(per_sum));
+    let (mut i, mut left) = (first, count);
+    while left > 0 {
+        let n = left.min(per_sum);
         let mut sum = 0u64;
-        for i in start..end {
+        for _ in 0..n {
             let x = i ^ key;
             sum += x * x;
+            i += step;
         }
         total += u128::from(sum);
-        start = end;
+        left -= n;
     }
     total
 }
 
 /// The same sum by formula, to check the loop: sum of i^2 for i < n is (n-1)n(2n-1)/6.
 pub fn sum_squares_formula(lo: u64, hi: u64) -> u128 {
-    let below = |n: u64| -> u128 {
-        let n = u128::from(n);
-        if n == 0 {
-            0
-        } else {
-            (n - 1) * n * (2 * n - 1) / 6
-        }
-    };
-    below(hi) - below(lo.min(hi))
+    sum_squares_every_formula(lo, hi.saturating_sub(lo), 1)
+}
+
+/// `sum_squares_every` by formula: the sum of (a + jd)^2 for j < n is
+/// n a^2 + 2ad (n-1)n/2 + d^2 (n-1)n(2n-1)/6.
+pub fn sum_squares_every_formula(first: u64, count: u64, step: u64) -> u128 {
+    let (a, n, d) = (u128::from(first), u128::from(count), u128::from(step));
+    if n == 0 {
+        return 0;
+    }
+    n * a * a + a * d * (n - 1) * n + d * d * ((n - 1) * n * (2 * n - 1) / 6)
 }
 
 /// Splits lo..hi into `parts` ranges of nearly equal size (empty ones dropped).
@@ -118,6 +131,15 @@ mod tests {
         }
         // The original Python example: sum(i*i for i in range(100_000_000)).
         assert_eq!(sum_squares_formula(0, 100_000_000), 333_333_328_333_333_350_000_000);
+    }
+
+    #[test]
+    fn every_step_matches_formula_and_plain_sum() {
+        for (first, count, step) in [(0, 10, 3), (3, 1000, 4), (5, 0, 7), (1, 200_000, 7), (1 << 31, 70_000, 30_000)] {
+            let plain: u128 = (0..count).map(|j| u128::from(first + j * step).pow(2)).sum();
+            assert_eq!(sum_squares_every(first, count, step), plain, "{first} +{step} x{count}");
+            assert_eq!(sum_squares_every_formula(first, count, step), plain, "{first} +{step} x{count}");
+        }
     }
 
     #[test]

@@ -104,7 +104,7 @@ use crate::engines::threads;
 use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
-use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
+use crate::topics::kernels::{split, sum_squares_every, sum_squares_every_formula};
 
 /// The parameters from the form, already checked against their limits.
 #[derive(Deserialize)]
@@ -119,25 +119,29 @@ struct CpuMapParams {
 /// Numbers summed between two looks at the Stop button.
 const SLICE: u64 = 1 << 20;
 
-type Range = (u64, u64);
+/// A task's numbers: `count` of them from `first` on, `step` apart.
+type Task = (u64, u64, u64);
 
 async fn run_cpu_map(run: Run, p: CpuMapParams) -> RunResult<()> {
     let (tasks, n, w) = (p.tasks, p.numbers, p.workers);
-    let ranges: Vec<Range> = (0..tasks).map(|k| (k * n, (k + 1) * n)).collect();
-    let expected: Vec<u128> = ranges.iter().map(|&(lo, hi)| sum_squares_formula(lo, hi)).collect();
+    // The numbers 0..tasks*n dealt out like cards: task k sums k, k + tasks, k + 2*tasks, ...
+    // Every task gets as many big numbers as small ones, so every task costs the same (big
+    // numbers cost more: see the explanation) and a pool of W ends with every worker busy.
+    let work: Vec<Task> = (0..tasks).map(|k| (k, n, tasks)).collect();
+    let expected: Vec<u128> = work.iter().map(|&(first, count, step)| sum_squares_every_formula(first, count, step)).collect();
     let progress = Progress::new(&run, tasks * n);
     let mut answers = Vec::new();
 
-    if let Some(sums) = run.measure("sequential", sequential(&run, &ranges, &progress)).await? {
+    if let Some(sums) = run.measure("sequential", sequential(&run, &work, &progress)).await? {
         answers.push(("sequential", sums));
     }
-    if let Some(sums) = run.measure("threads", thread_pool(&run, &ranges, w, &progress.restart(), true)).await? {
+    if let Some(sums) = run.measure("threads", thread_pool(&run, &work, w, &progress.restart(), true)).await? {
         answers.push(("threads", sums));
     }
-    if let Some(sums) = run.measure("rayon", with_rayon(&run, &ranges, &progress.restart())).await? {
+    if let Some(sums) = run.measure("rayon", with_rayon(&run, &work, &progress.restart())).await? {
         answers.push(("rayon", sums));
     }
-    if let Some(sums) = run.measure("workers", isolated_workers(&run, &ranges, w)).await? {
+    if let Some(sums) = run.measure("workers", isolated_workers(&run, &work, w)).await? {
         answers.push(("workers", sums));
     }
 
@@ -152,21 +156,21 @@ async fn run_cpu_map(run: Run, p: CpuMapParams) -> RunResult<()> {
     run.value("total", expected.iter().sum::<u128>().to_string());
 
     if p.sweep > 0 {
-        sweep(&run, &ranges, p.sweep).await?;
+        sweep(&run, &work, p.sweep).await?;
     }
     Ok(())
 }
 
 /// One task after another on this lane; pauses now and then so Stop and progress get through.
-async fn sequential(run: &Run, ranges: &[Range], progress: &Progress) -> RunResult<Vec<u128>> {
+async fn sequential(run: &Run, work: &[Task], progress: &Progress) -> RunResult<Vec<u128>> {
     let mut pacer = Pacer::new(run);
     let mut sums = Vec::new();
-    for (k, &(lo, hi)) in ranges.iter().enumerate() {
+    for (k, &task) in work.iter().enumerate() {
         let start = run.now();
         let mut sum = 0;
-        for (a, b) in slices(lo, hi) {
-            sum += sum_squares(a, b);
-            progress.add(b - a);
+        for (first, count, step) in slices(task) {
+            sum += sum_squares_every(first, count, step);
+            progress.add(count);
             pacer.tick(run).await?;
         }
         run.span("main", format!("task {}", k + 1), SpanKind::Run, start, run.now());
@@ -176,21 +180,21 @@ async fn sequential(run: &Run, ranges: &[Range], progress: &Progress) -> RunResu
 }
 
 /// W threads take tasks from one shared queue until it is empty (like ThreadPoolExecutor.map).
-async fn thread_pool(run: &Run, ranges: &[Range], w: usize, progress: &Progress, trace: bool) -> RunResult<Vec<u128>> {
-    let queue = Arc::new(Mutex::new(ranges.iter().copied().enumerate().collect::<VecDeque<_>>()));
-    let sums = Arc::new(Mutex::new(vec![0u128; ranges.len()]));
+async fn thread_pool(run: &Run, work: &[Task], w: usize, progress: &Progress, trace: bool) -> RunResult<Vec<u128>> {
+    let queue = Arc::new(Mutex::new(work.iter().copied().enumerate().collect::<VecDeque<_>>()));
+    let sums = Arc::new(Mutex::new(vec![0u128; work.len()]));
     let mut handles = Vec::new();
     for t in 0..w {
         let (run, queue, sums, progress) = (run.clone(), queue.clone(), sums.clone(), progress.clone());
         handles.push(threads::spawn(format!("thread {}", t + 1), move || -> RunResult<()> {
             loop {
-                let Some((k, (lo, hi))) = queue.lock().unwrap().pop_front() else { return Ok(()) };
+                let Some((k, task)) = queue.lock().unwrap().pop_front() else { return Ok(()) };
                 let start = run.now();
                 let mut sum = 0;
-                for (a, b) in slices(lo, hi) {
+                for (first, count, step) in slices(task) {
                     run.check()?;
-                    sum += sum_squares(a, b);
-                    progress.add(b - a);
+                    sum += sum_squares_every(first, count, step);
+                    progress.add(count);
                 }
                 sums.lock().unwrap()[k] = sum;
                 if trace {
@@ -208,30 +212,30 @@ async fn thread_pool(run: &Run, ranges: &[Range], w: usize, progress: &Progress,
 
 /// rayon's global pool splits every task into pieces and steals work between its threads.
 /// The pool blocks the thread that calls it, so we call it from a thread of our own.
-async fn with_rayon(run: &Run, ranges: &[Range], progress: &Progress) -> RunResult<Vec<u128>> {
-    let pieces: Vec<(usize, Range)> = ranges
+async fn with_rayon(run: &Run, work: &[Task], progress: &Progress) -> RunResult<Vec<u128>> {
+    let pieces: Vec<(usize, Task)> = work
         .iter()
         .enumerate()
-        .flat_map(|(k, &(lo, hi))| split(lo, hi, 8).into_iter().map(move |r| (k, r)))
+        .flat_map(|(k, &task)| split(0, task.1, 8).into_iter().map(move |(a, b)| (k, numbers(task, a, b))))
         .collect();
-    let (run2, progress, tasks) = (run.clone(), progress.clone(), ranges.len());
+    let (run2, progress, count) = (run.clone(), progress.clone(), work.len());
     let caller = threads::spawn("rayon caller", move || -> RunResult<Vec<u128>> {
         let partial: Vec<(usize, u128)> = pieces
             .par_iter()
-            .map(|&(k, (lo, hi))| {
+            .map(|&(k, task)| {
                 let start = run2.now();
                 let mut sum = 0;
-                for (a, b) in slices(lo, hi) {
+                for (first, count, step) in slices(task) {
                     run2.check()?;
-                    sum += sum_squares(a, b);
-                    progress.add(b - a);
+                    sum += sum_squares_every(first, count, step);
+                    progress.add(count);
                 }
                 let lane = format!("rayon {}", rayon::current_thread_index().unwrap_or(0) + 1);
                 run2.span(lane, format!("task {}", k + 1), SpanKind::Run, start, run2.now());
                 Ok((k, sum))
             })
             .collect::<RunResult<_>>()?;
-        let mut sums = vec![0u128; tasks];
+        let mut sums = vec![0u128; count];
         for (k, sum) in partial {
             sums[k] += sum;
         }
@@ -241,9 +245,9 @@ async fn with_rayon(run: &Run, ranges: &[Range], progress: &Progress) -> RunResu
 }
 
 /// W isolated workers: each range is sent as a message, each sum comes back as one.
-async fn isolated_workers(run: &Run, ranges: &[Range], w: usize) -> RunResult<Vec<u128>> {
-    let pool = Pool::start(run, w.min(ranges.len())).await?;
-    let outputs = pool.map(run, &SUM, ranges.to_vec(), |k| format!("task {}", k + 1)).await?;
+async fn isolated_workers(run: &Run, work: &[Task], w: usize) -> RunResult<Vec<u128>> {
+    let pool = Pool::start(run, w.min(work.len())).await?;
+    let outputs = pool.map(run, &SUM, work.to_vec(), |k| format!("task {}", k + 1)).await?;
     let traffic = pool.traffic();
     run.note(
         "workers",
@@ -252,22 +256,25 @@ async fn isolated_workers(run: &Run, ranges: &[Range], w: usize) -> RunResult<Ve
     outputs.into_iter().map(|out| Ok(out?)).collect()
 }
 
-/// What an isolated worker runs for each message: a range in, its sum out.
-pub static SUM: Job<Range, u128> =
-    Job { name: "cpu-map/sum", run: |(lo, hi)| Ok(sum_squares(lo, hi)), warm_up: || (0, 1 << 20) };
+/// What an isolated worker runs for each message: a task in, its sum out.
+pub static SUM: Job<Task, u128> = Job {
+    name: "cpu-map/sum",
+    run: |(first, count, step)| Ok(sum_squares_every(first, count, step)),
+    warm_up: || (0, 1 << 20, 4),
+};
 
 /// Reruns the thread pool (or the workers, without threads) with 1..=max workers.
-async fn sweep(run: &Run, ranges: &[Range], max: usize) -> RunResult<()> {
+async fn sweep(run: &Run, work: &[Task], max: usize) -> RunResult<()> {
     let use_threads = run.can_run("threads");
     let mut times = Vec::new();
     for w in 1..=max {
         run.progress(w as f64 - 1.0, max as f64, format!("sweep: {w} workers"));
         let start = run.now();
         if use_threads {
-            thread_pool(run, ranges, w, &Progress::silent(), false).await?;
+            thread_pool(run, work, w, &Progress::silent(), false).await?;
         } else {
             let pool = Pool::start(run, w).await?;
-            pool.map(run, &SUM, ranges.to_vec(), |k| format!("sweep task {}", k + 1)).await?;
+            pool.map(run, &SUM, work.to_vec(), |k| format!("sweep task {}", k + 1)).await?;
         }
         times.push(run.now() - start);
     }
@@ -307,8 +314,13 @@ fn amdahl_fit(points: &[(f64, f64)]) -> f64 {
 }
 
 /// Slices of at most SLICE numbers, so long tasks can stop and report progress.
-fn slices(lo: u64, hi: u64) -> impl Iterator<Item = Range> {
-    (lo..hi).step_by(SLICE as usize).map(move |a| (a, (a + SLICE).min(hi)))
+fn slices(task: Task) -> impl Iterator<Item = Task> {
+    (0..task.1).step_by(SLICE as usize).map(move |a| numbers(task, a, (a + SLICE).min(task.1)))
+}
+
+/// A task's numbers from its `from`th to before its `to`th.
+fn numbers((first, _, step): Task, from: u64, to: u64) -> Task {
+    (first + from * step, to - from, step)
 }
 
 /// Numbers summed so far, shared by every thread of a mode, shown as the progress bar.
@@ -381,7 +393,7 @@ mod tests {
         assert_eq!(report.modes.len(), 4);
         assert!(both_lanes(&report), "{:?}", report.modes);
         assert!(report.modes.iter().all(|m| m.speedup.is_some()));
-        assert_eq!(report.values["total"], sum_squares_formula(0, 4_000_000).to_string());
+        assert_eq!(report.values["total"], crate::topics::kernels::sum_squares_formula(0, 4_000_000).to_string());
     }
 
     #[test]
