@@ -406,6 +406,9 @@ extern "C" {
         entry: u32,
         name: &str,
     ) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = reportPanic)]
+    fn report_panic_js(message: &str);
 }
 
 #[cfg(feature = "threads")]
@@ -426,8 +429,16 @@ pub fn start_thread(entry: u32, name: &str) -> Result<(), String> {
 
 // ----- panics -----
 
-/// Posts `{type: "panic", message}` to whoever owns this worker (the page, the engine or the
-/// spawning thread), before the instance traps.
+/// Posts `{type: "panic", message}` to whoever owns this worker (the page or the engine), before
+/// the instance traps; a wasm thread's goes straight to the engine (see `reportPanic`).
+#[cfg(feature = "threads")]
+pub fn post_panic(message: &str) {
+    report_panic_js(message);
+}
+
+/// Posts `{type: "panic", message}` to whoever owns this worker (the page or the engine), before
+/// the instance traps.
+#[cfg(not(feature = "threads"))]
 pub fn post_panic(message: &str) {
     let global = js_sys::global();
     let note = js_sys::Object::new();

@@ -175,11 +175,14 @@ pub fn fault_fill_memory(leave_bytes: u32) -> f64 {
     crate::memory::fill(leave_bytes as usize) as f64
 }
 
-/// Fault injection for the tests (see engine-worker.js `fault`): a wasm thread that panics.
-/// Only code running inside the engine worker can reach it; the page never asks for it.
+/// Fault injection for the tests (see engine-worker.js `fault`): a wasm thread that panics,
+/// started by another thread, which by then is back in Rust (idle in the pool): the panic must
+/// reach the engine all the same. Only code inside the engine worker can reach this.
 #[wasm_bindgen]
 pub fn fault_thread_panic() -> Result<(), String> {
-    let work = || -> u8 { panic!("injected fault: this thread panicked") };
-    // A new thread, not an idle one of the pool: the fault is a thread's panic, whichever thread.
-    crate::engines::threads::spawn_new("faulty thread", work).map(drop).map_err(|e| e.to_string())
+    use crate::engines::threads::spawn_new;
+    let faulty = || -> u8 { panic!("injected fault: this thread panicked") };
+    // New threads, not idle ones of the pool: the spawner must be one the engine did not start.
+    let spawner = move || drop(spawn_new("faulty thread", faulty));
+    spawn_new("spawner thread", spawner).map(drop).map_err(|e| e.to_string())
 }

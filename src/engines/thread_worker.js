@@ -8,6 +8,32 @@
 const PREFIX = 'wasm-thread:';
 const live = new Set(); // keep Worker objects reachable so no browser collects a running thread
 
+// Panics go to the top spawner (the engine) on a BroadcastChannel, not up the chain of spawners:
+// a thread started by another thread would post to that one, whose event loop never runs again
+// once it is back in Rust (busy, or idle in the pool), so the panic would go unheard.
+/** @type {string | undefined} in a thread, the channel's name (the engine's, handed down) */
+let panicChannel;
+/** @type {string | undefined} in the engine, the channel it listens on, opened at its first thread */
+let enginePanics;
+
+/**
+ * Tells the engine a thread panicked (from Rust's panic hook, and when a thread traps).
+ * @param {string} message
+ */
+export function reportPanic(message) {
+  if (panicChannel === undefined) return self.postMessage({ type: 'panic', message });
+  const channel = new BroadcastChannel(panicChannel);
+  channel.postMessage({ type: 'panic', message });
+  channel.close();
+}
+
+/** Opens the engine's channel for its threads' panics, which it passes on to its owner. */
+function listenForPanics() {
+  const name = `${PREFIX}panics:${crypto.randomUUID()}`;
+  new BroadcastChannel(name).addEventListener('message', ({ data }) => self.postMessage(data));
+  return name;
+}
+
 // (WorkerGlobalScope is read off globalThis: the checked libraries are the page's, not a worker's.)
 if (
   typeof (/** @type {{WorkerGlobalScope?: unknown}} */ (globalThis).WorkerGlobalScope) !== 'undefined' &&
@@ -16,14 +42,15 @@ if (
   self.addEventListener('message', async (/** @type {MessageEvent<any>} */ { data }) => {
     // (any: the spawner's message, checked by its type; the glue it names has no types)
     if (data?.type !== 'wasm-thread-start') return;
+    panicChannel = data.panicChannel;
     const glue = await import(data.glue);
     const exports = await glue.default({ module_or_path: data.module, memory: data.memory });
     try {
       glue.thread_entry(data.entry);
     } catch (error) {
-      // A Rust panic aborts (traps) the thread, and its instance with it: tell whoever spawned
-      // it (the engine restarts everything: the shared memory cannot be trusted any more).
-      self.postMessage({ type: 'panic', message: `${data.name}: ${error}` });
+      // A Rust panic aborts (traps) the thread, and its instance with it: tell the engine (it
+      // restarts everything: the shared memory cannot be trusted any more).
+      reportPanic(`${data.name}: ${error}`);
       self.close();
       return;
     }
@@ -46,15 +73,11 @@ export function startThread(module, memory, glue, entry, name) {
   live.add(worker);
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === 'wasm-thread-exit') live.delete(worker);
-    // Panics travel up the chain of spawners to the engine, which tells the page.
-    else if (data?.type === 'panic') {
-      live.delete(worker);
-      self.postMessage(data);
-    }
   });
   worker.addEventListener('error', (event) => {
     live.delete(worker);
-    self.postMessage({ type: 'panic', message: `${name} failed to start: ${event.message}` });
+    reportPanic(`${name} failed to start: ${event.message}`);
   });
-  worker.postMessage({ type: 'wasm-thread-start', module, memory, glue, entry, name });
+  const panics = panicChannel ?? (enginePanics ??= listenForPanics());
+  worker.postMessage({ type: 'wasm-thread-start', module, memory, glue, entry, name, panicChannel: panics });
 }
