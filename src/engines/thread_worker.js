@@ -78,6 +78,7 @@ export function startThread(module, memory, glue, entry, name) {
     live.delete(worker);
     reportPanic(`${name} failed to start: ${event.message}`);
   });
-  const panics = panicChannel ?? (enginePanics ??= listenForPanics());
+  if (panicChannel === undefined) enginePanics ??= listenForPanics();
+  const panics = panicChannel ?? enginePanics;
   worker.postMessage({ type: 'wasm-thread-start', module, memory, glue, entry, name, panicChannel: panics });
 }
