@@ -32,15 +32,12 @@ const preloads = (page) =>
 
 const sorted = (/** @type {Iterable<string>} */ paths) => [...paths].sort();
 
-test("index.html preloads early.js's modules; early.js preloads the rest of boot.js's", () => {
+test("index.html and embed.html preload early.js's modules; early.js preloads the rest of boot.js's", () => {
   const early = closure('js/early.js');
   assert.deepEqual(sorted(preloads('index.html')), sorted(early));
+  assert.deepEqual(sorted(preloads('embed.html')), sorted(early));
   const listed = readFileSync(join(WWW, 'js/early.js'), 'utf8').match(/const PAGE_MODULES = \[([^\]]*)\]/s);
   assert.ok(listed, 'early.js has no PAGE_MODULES');
   const pageModules = [...listed[1].matchAll(/'([^']+)'/g)].map((m) => relative(WWW, join(WWW, 'js', m[1])));
   assert.deepEqual(sorted(pageModules), sorted([...closure('js/boot.js')].filter((m) => !early.has(m))));
-});
-
-test("embed.html preloads boot.js's modules", () => {
-  assert.deepEqual(sorted(preloads('embed.html')), sorted(closure('js/boot.js')));
 });

@@ -6,7 +6,7 @@
 
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { isWhole, loadCatalog, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.js';
+import { isWhole, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.js';
 import { compileEngine } from '../engine/engine-start.js';
 import { Engine } from './engine-client.js';
 import { RunController } from './run-controller.js';
@@ -87,11 +87,13 @@ const home = homePage(page, route);
 async function boot() {
   replace(page.app, h('p', { class: 'loading', role: 'status', text: 'Loading the playground…' }));
   // A topic page's first load has only its own topic whole (the rest when the learner goes
-  // elsewhere: see route); an embed answers its parent about any topic at once.
-  const catalog = embed ? loadCatalog() : loadFirst(readUrl().topic);
+  // elsewhere, or the embed's parent asks about another topic: see route and embed-host.js).
+  const catalog = loadFirst(readUrl().topic);
   // The engine comes in parts (src/topics/mod.rs): the one that runs the topic asked for is
   // compiled as soon as the catalog says which it is.
-  const part = (embed ? catalog : loadIndex().catch(() => catalog)).then((c) => partOf(c, readUrl().topic));
+  const part = loadIndex()
+    .catch(() => catalog)
+    .then((c) => partOf(c, readUrl().topic));
   part.then(compileEngine, () => {});
   // The service worker (simulated network, offline use) must be in control before an engine
   // worker whose topics fetch starts, or their requests would bypass it: on a first visit an

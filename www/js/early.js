@@ -1,8 +1,9 @@
-// index.html's script. The first load's critical path starts here, before the rest of the page
-// has loaded: which engine part the topic needs (the catalog's topic list says), that part's wasm
-// compiling, and its engine worker. Then the page itself (boot.js), which finds them started: the
-// same modules, so the same compiling and the same worker. Its modules are asked for after the
-// wasm: a server over HTTP/1.1 takes six requests at a time, and they would go first.
+// The script of index.html and embed.html. The first load's critical path starts here, before
+// the rest of the page has loaded: which engine part the topic needs (the catalog's topic list
+// says), that part's wasm compiling, and its engine worker. Then the page itself (boot.js), which
+// finds them started: the same modules, so the same compiling and the same worker. Its modules are
+// asked for after the wasm: a server over HTTP/1.1 takes six requests at a time, and they would go
+// first.
 
 import { loadIndex, partOf } from './catalog.js';
 import { compileEngine, startEngineEarly } from '../engine/engine-start.js';

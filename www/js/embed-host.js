@@ -2,7 +2,7 @@
 // it (run, stop, setParams, getState). Runs, Stop and "one at a time" go through the run
 // controller (run-controller.js), as the learner's own do.
 
-import { defaultsOf } from './catalog.js';
+import { defaultsOf, wholeCatalog } from './catalog.js';
 import { STOPPED_BEFORE_START } from './run-controller.js';
 import { writeUrl } from './url-state.js';
 
@@ -133,7 +133,12 @@ export function embedHost(page, { showTopic, threadsOffReason, syncUrl, shownFor
    * @returns {Promise<{topic: Topic, params: Values} | RunEnd & {message: string}>}
    */
   async function showAndFill(topicId, params) {
-    const topic = page.catalog.topics.find((t) => t.id === topicId);
+    let topic = page.catalog.topics.find((t) => t.id === topicId);
+    // The first load has only the shown topic whole (catalog.js, loadFirst): the rest on demand.
+    if (topic && !topic.params) {
+      page.catalog = await wholeCatalog(page.catalog);
+      topic = page.catalog.topics.find((t) => t.id === topicId);
+    }
     if (!topic)
       return { message: 'No topic is shown: name one.', errors: [{ field: 'topic', message: 'unknown topic' }] };
     if (page.topic?.id !== topicId) {
