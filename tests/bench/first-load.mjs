@@ -3,12 +3,15 @@
 // fresh browser context; then what else arrives in the first 2 s; then a second visit (a reload,
 // with the browser's cache and the service worker); then the same topic and a topic of each
 // other part on a page without isolation (the plain build, in parts too); then switches, on one
-// page, to a topic of another part and back (the second time that part's wasm is cached). Targets:
+// page, to a topic of another part and back (the second time that part's wasm is cached); then
+// the embed of each part's first topic in a course page's iframe (another origin). Targets:
 // ready <= 500 ms with <= 250 KB, on either page; nothing over 50 KB in the rest of the
 // first 2 s; no file fetched twice; a switch to a cached part's topic until Run works <= 300 ms.
 // Part of tests/bench/browser-bench.mjs; `node tests/bench/first-load.mjs` runs it alone.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { launch, startServer } from '../browser/harness.mjs';
@@ -53,6 +56,35 @@ export async function firstLoadFigures(row, runs = 3) {
   const switches = [];
   /** @type {{topic: string, part: string, readyMs: number, bytes: number}[]} */
   const plainOthers = [];
+  /** @type {{topic: string, part: string, readyMs: number, bytes: number}[]} */
+  const embeds = [];
+  // A course site's own page (another origin, no isolation) with the embed in an iframe.
+  const courseDir = mkdtempSync(join(tmpdir(), 'course-'));
+  const courseServer = await startServer({ root: courseDir, isolation: false });
+  /** One embed's load in a fresh context: until the embed says a first run can start. */
+  const embedUntilReady = async (/** @type {string} */ topic) => {
+    const file = `${topic}.html`;
+    writeFileSync(
+      join(courseDir, file),
+      `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<iframe src="${plainServer.url}embed.html?topic=${topic}" width="1000" height="700"></iframe>`,
+    );
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    served = [];
+    await page.goto(`${courseServer.url}${file}`);
+    const frame = page.frames().find((f) => f.url().includes('embed.html'));
+    if (!frame) throw new Error('the course page has no embed');
+    await frame.waitForSelector('body[data-ready="true"]');
+    const [readyMs, start] = await frame.evaluate(() => [
+      performance.getEntriesByName('playground-ready')[0].startTime,
+      performance.timeOrigin,
+    ]);
+    const bytes = served.filter((f) => f.at <= start + readyMs).reduce((total, f) => total + f.gzip, 0);
+    served = null;
+    await context.close();
+    return { readyMs, bytes };
+  };
   /** One load in a fresh context: when a first run can start, and the bytes served until then. */
   const loadUntilReady = async (/** @type {string} */ url) => {
     const context = await browser.newContext();
@@ -137,10 +169,13 @@ export async function firstLoadFigures(row, runs = 3) {
     // The plain build comes in parts too.
     for (const { topic, part } of firstOfOtherParts)
       plainOthers.push({ topic, part, ...(await loadUntilReady(`${plainServer.url}?topic=${topic}`)) });
+    for (const { topic, part } of [{ topic: 'cpu-map', part: catalog.parts['cpu-map'] }, ...firstOfOtherParts])
+      embeds.push({ topic, part, ...(await embedUntilReady(topic)) });
   } finally {
     await browser.close();
     await server.close();
     await plainServer.close();
+    await courseServer.close();
   }
   const mid = (/** @type {(load: (typeof loads)[number]) => number} */ pick) => median(loads.map(pick));
   console.log(`\nfirst load of ?topic=cpu-map (fresh browser context each time; gzip -9; median of ${runs})`);
@@ -205,6 +240,13 @@ export async function firstLoadFigures(row, runs = 3) {
   for (const { topic, part, readyMs, bytes } of plainOthers)
     row(
       `plain page, ${topic} (part ${part}): ready; bytes until then`,
+      `${readyMs.toFixed(0)} ms; ${kb(bytes)}`,
+      `${target(readyMs, '<=', 500, 'ms')}; ${target(bytes / 1024, '<=', 250, 'KB')}`,
+    );
+  console.log('\nfirst load of embed.html in an iframe of a course page (another origin, no isolation; one each)');
+  for (const { topic, part, readyMs, bytes } of embeds)
+    row(
+      `embed, ${topic} (part ${part}): ready; bytes until then`,
       `${readyMs.toFixed(0)} ms; ${kb(bytes)}`,
       `${target(readyMs, '<=', 500, 'ms')}; ${target(bytes / 1024, '<=', 250, 'KB')}`,
     );
