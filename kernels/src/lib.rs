@@ -8,17 +8,29 @@ use std::hint::black_box;
 /// Sum of i*i for lo <= i < hi, exact. Needs hi <= 2^32 (every square fits in a u64; all the
 /// topics' limits are far below).
 pub fn sum_squares(lo: u64, hi: u64) -> u128 {
-    sum_squares_every(lo, hi.saturating_sub(lo), 1)
+    sum_squares_every((lo, hi.saturating_sub(lo), 1))
 }
 
-/// Sum of i*i over `count` numbers from `first` on, `step` apart (first, first + step, ...),
-/// exact, in blocks of `BLOCK` numbers. The last number must be below 2^32.
-pub fn sum_squares_every(first: u64, count: u64, step: u64) -> u128 {
+/// Some numbers, evenly spaced: `count` of them from `first` on, `step` apart.
+pub type Share = (u64, u64, u64);
+
+/// The numbers below `limit` dealt out like cards into `parts` shares: share k has k, k + parts,
+/// k + 2 * parts, ... Every share then holds as many big numbers as small ones.
+pub fn deal(limit: u64, parts: u64) -> Vec<Share> {
+    (0..parts.min(limit)).map(|k| (k, (limit - k).div_ceil(parts), parts)).collect()
+}
+
+/// A share cut, in order, into shares of at most `size` numbers.
+pub fn slices((first, count, step): Share, size: u64) -> impl Iterator<Item = Share> {
+    let size = size.max(1);
+    (0..count).step_by(size as usize).map(move |done| (first + done * step, size.min(count - done), step))
+}
+
+/// Sum of i*i over a share's numbers, exact, in blocks of `BLOCK` numbers. The last number must
+/// be below 2^32.
+pub fn sum_squares_every((first, count, step): Share) -> u128 {
     debug_assert!(count == 0 || first + (count - 1) * step < 1 << 32, "sum_squares: a number is above 2^32");
-    (0..count)
-        .step_by(BLOCK as usize)
-        .map(|done| sum_squares_block(first + done * step, BLOCK.min(count - done), step))
-        .sum()
+    slices((first, count, step), BLOCK).map(sum_squares_block).sum()
 }
 
 /// Why blocks: browsers start a wasm function on a quick baseline compiler and swap in optimized
@@ -35,7 +47,7 @@ const BLOCK: u64 = 1 << 16;
 /// be four wasm instructions (wasm has no carry flag). So big numbers cost more than small ones:
 /// fewer of their squares fit in one u64 sum.
 #[inline(never)]
-fn sum_squares_block(first: u64, count: u64, step: u64) -> u128 {
+fn sum_squares_block((first, count, step): Share) -> u128 {
     let key = black_box(0);
     let last = first + (count - 1) * step;
     let per_sum = u64::MAX / (last * last).max(1);
@@ -57,12 +69,12 @@ fn sum_squares_block(first: u64, count: u64, step: u64) -> u128 {
 
 /// The same sum by formula, to check the loop: sum of i^2 for i < n is (n-1)n(2n-1)/6.
 pub fn sum_squares_formula(lo: u64, hi: u64) -> u128 {
-    sum_squares_every_formula(lo, hi.saturating_sub(lo), 1)
+    sum_squares_every_formula((lo, hi.saturating_sub(lo), 1))
 }
 
 /// `sum_squares_every` by formula: the sum of (a + jd)^2 for j < n is
 /// n a^2 + 2ad (n-1)n/2 + d^2 (n-1)n(2n-1)/6.
-pub fn sum_squares_every_formula(first: u64, count: u64, step: u64) -> u128 {
+pub fn sum_squares_every_formula((first, count, step): Share) -> u128 {
     let (a, n, d) = (u128::from(first), u128::from(count), u128::from(step));
     if n == 0 {
         return 0;
@@ -137,9 +149,23 @@ mod tests {
     fn every_step_matches_formula_and_plain_sum() {
         for (first, count, step) in [(0, 10, 3), (3, 1000, 4), (5, 0, 7), (1, 200_000, 7), (1 << 31, 70_000, 30_000)] {
             let plain: u128 = (0..count).map(|j| u128::from(first + j * step).pow(2)).sum();
-            assert_eq!(sum_squares_every(first, count, step), plain, "{first} +{step} x{count}");
-            assert_eq!(sum_squares_every_formula(first, count, step), plain, "{first} +{step} x{count}");
+            assert_eq!(sum_squares_every((first, count, step)), plain, "{first} +{step} x{count}");
+            assert_eq!(sum_squares_every_formula((first, count, step)), plain, "{first} +{step} x{count}");
         }
+    }
+
+    #[test]
+    fn dealt_shares_cover_every_number_once_and_slice_in_order() {
+        for (limit, parts) in [(10, 3), (12, 4), (7, 2), (2, 5), (0, 3)] {
+            let mut numbers: Vec<u64> = deal(limit, parts)
+                .into_iter()
+                .flat_map(|share| slices(share, 2))
+                .flat_map(|(first, count, step)| (0..count).map(move |j| first + j * step))
+                .collect();
+            numbers.sort_unstable();
+            assert_eq!(numbers, (0..limit).collect::<Vec<_>>(), "{limit} in {parts}");
+        }
+        assert_eq!(deal(12, 4), [(0, 3, 4), (1, 3, 4), (2, 3, 4), (3, 3, 4)]);
     }
 
     #[test]

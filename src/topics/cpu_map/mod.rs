@@ -104,7 +104,7 @@ use crate::engines::threads;
 use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
-use crate::topics::kernels::{split, sum_squares_every, sum_squares_every_formula};
+use crate::topics::kernels::{deal, slices, sum_squares_every, sum_squares_every_formula, Share};
 
 /// The parameters from the form, already checked against their limits.
 #[derive(Deserialize)]
@@ -116,19 +116,16 @@ struct CpuMapParams {
     sweep: usize,
 }
 
-/// Numbers summed between two looks at the Stop button.
+/// Numbers summed between two looks at the Stop button (and progress reports).
 const SLICE: u64 = 1 << 20;
-
-/// A task's numbers: `count` of them from `first` on, `step` apart.
-type Task = (u64, u64, u64);
 
 async fn run_cpu_map(run: Run, p: CpuMapParams) -> RunResult<()> {
     let (tasks, n, w) = (p.tasks, p.numbers, p.workers);
     // The numbers 0..tasks*n dealt out like cards: task k sums k, k + tasks, k + 2*tasks, ...
     // Every task gets as many big numbers as small ones, so every task costs the same (big
     // numbers cost more: see the explanation) and a pool of W ends with every worker busy.
-    let work: Vec<Task> = (0..tasks).map(|k| (k, n, tasks)).collect();
-    let expected: Vec<u128> = work.iter().map(|&(first, count, step)| sum_squares_every_formula(first, count, step)).collect();
+    let work = deal(tasks * n, tasks);
+    let expected: Vec<u128> = work.iter().copied().map(sum_squares_every_formula).collect();
     let progress = Progress::new(&run, tasks * n);
     let mut answers = Vec::new();
 
@@ -162,15 +159,15 @@ async fn run_cpu_map(run: Run, p: CpuMapParams) -> RunResult<()> {
 }
 
 /// One task after another on this lane; pauses now and then so Stop and progress get through.
-async fn sequential(run: &Run, work: &[Task], progress: &Progress) -> RunResult<Vec<u128>> {
+async fn sequential(run: &Run, work: &[Share], progress: &Progress) -> RunResult<Vec<u128>> {
     let mut pacer = Pacer::new(run);
     let mut sums = Vec::new();
     for (k, &task) in work.iter().enumerate() {
         let start = run.now();
         let mut sum = 0;
-        for (first, count, step) in slices(task) {
-            sum += sum_squares_every(first, count, step);
-            progress.add(count);
+        for slice in slices(task, SLICE) {
+            sum += sum_squares_every(slice);
+            progress.add(slice.1);
             pacer.tick(run).await?;
         }
         run.span("main", format!("task {}", k + 1), SpanKind::Run, start, run.now());
@@ -180,7 +177,7 @@ async fn sequential(run: &Run, work: &[Task], progress: &Progress) -> RunResult<
 }
 
 /// W threads take tasks from one shared queue until it is empty (like ThreadPoolExecutor.map).
-async fn thread_pool(run: &Run, work: &[Task], w: usize, progress: &Progress, trace: bool) -> RunResult<Vec<u128>> {
+async fn thread_pool(run: &Run, work: &[Share], w: usize, progress: &Progress, trace: bool) -> RunResult<Vec<u128>> {
     let queue = Arc::new(Mutex::new(work.iter().copied().enumerate().collect::<VecDeque<_>>()));
     let sums = Arc::new(Mutex::new(vec![0u128; work.len()]));
     let mut handles = Vec::new();
@@ -191,10 +188,10 @@ async fn thread_pool(run: &Run, work: &[Task], w: usize, progress: &Progress, tr
                 let Some((k, task)) = queue.lock().unwrap().pop_front() else { return Ok(()) };
                 let start = run.now();
                 let mut sum = 0;
-                for (first, count, step) in slices(task) {
+                for slice in slices(task, SLICE) {
                     run.check()?;
-                    sum += sum_squares_every(first, count, step);
-                    progress.add(count);
+                    sum += sum_squares_every(slice);
+                    progress.add(slice.1);
                 }
                 sums.lock().unwrap()[k] = sum;
                 if trace {
@@ -212,11 +209,11 @@ async fn thread_pool(run: &Run, work: &[Task], w: usize, progress: &Progress, tr
 
 /// rayon's global pool splits every task into pieces and steals work between its threads.
 /// The pool blocks the thread that calls it, so we call it from a thread of our own.
-async fn with_rayon(run: &Run, work: &[Task], progress: &Progress) -> RunResult<Vec<u128>> {
-    let pieces: Vec<(usize, Task)> = work
+async fn with_rayon(run: &Run, work: &[Share], progress: &Progress) -> RunResult<Vec<u128>> {
+    let pieces: Vec<(usize, Share)> = work
         .iter()
         .enumerate()
-        .flat_map(|(k, &task)| split(0, task.1, 8).into_iter().map(move |(a, b)| (k, numbers(task, a, b))))
+        .flat_map(|(k, &task)| slices(task, task.1.div_ceil(8)).map(move |piece| (k, piece)))
         .collect();
     let (run2, progress, count) = (run.clone(), progress.clone(), work.len());
     let caller = threads::spawn("rayon caller", move || -> RunResult<Vec<u128>> {
@@ -225,10 +222,10 @@ async fn with_rayon(run: &Run, work: &[Task], progress: &Progress) -> RunResult<
             .map(|&(k, task)| {
                 let start = run2.now();
                 let mut sum = 0;
-                for (first, count, step) in slices(task) {
+                for slice in slices(task, SLICE) {
                     run2.check()?;
-                    sum += sum_squares_every(first, count, step);
-                    progress.add(count);
+                    sum += sum_squares_every(slice);
+                    progress.add(slice.1);
                 }
                 let lane = format!("rayon {}", rayon::current_thread_index().unwrap_or(0) + 1);
                 run2.span(lane, format!("task {}", k + 1), SpanKind::Run, start, run2.now());
@@ -245,7 +242,7 @@ async fn with_rayon(run: &Run, work: &[Task], progress: &Progress) -> RunResult<
 }
 
 /// W isolated workers: each range is sent as a message, each sum comes back as one.
-async fn isolated_workers(run: &Run, work: &[Task], w: usize) -> RunResult<Vec<u128>> {
+async fn isolated_workers(run: &Run, work: &[Share], w: usize) -> RunResult<Vec<u128>> {
     let pool = Pool::start(run, w.min(work.len())).await?;
     let outputs = pool.map(run, &SUM, work.to_vec(), |k| format!("task {}", k + 1)).await?;
     let traffic = pool.traffic();
@@ -257,14 +254,11 @@ async fn isolated_workers(run: &Run, work: &[Task], w: usize) -> RunResult<Vec<u
 }
 
 /// What an isolated worker runs for each message: a task in, its sum out.
-pub static SUM: Job<Task, u128> = Job {
-    name: "cpu-map/sum",
-    run: |(first, count, step)| Ok(sum_squares_every(first, count, step)),
-    warm_up: || (0, 1 << 20, 4),
-};
+pub static SUM: Job<Share, u128> =
+    Job { name: "cpu-map/sum", run: |task| Ok(sum_squares_every(task)), warm_up: || (0, 1 << 20, 4) };
 
 /// Reruns the thread pool (or the workers, without threads) with 1..=max workers.
-async fn sweep(run: &Run, work: &[Task], max: usize) -> RunResult<()> {
+async fn sweep(run: &Run, work: &[Share], max: usize) -> RunResult<()> {
     let use_threads = run.can_run("threads");
     let mut times = Vec::new();
     for w in 1..=max {
@@ -313,15 +307,6 @@ fn amdahl_fit(points: &[(f64, f64)]) -> f64 {
     (0..=1000).map(|i| i as f64 / 1000.0).min_by(|a, b| error(*a).total_cmp(&error(*b))).unwrap_or(0.0)
 }
 
-/// Slices of at most SLICE numbers, so long tasks can stop and report progress.
-fn slices(task: Task) -> impl Iterator<Item = Task> {
-    (0..task.1).step_by(SLICE as usize).map(move |a| numbers(task, a, (a + SLICE).min(task.1)))
-}
-
-/// A task's numbers from its `from`th to before its `to`th.
-fn numbers((first, _, step): Task, from: u64, to: u64) -> Task {
-    (first + from * step, to - from, step)
-}
 
 /// Numbers summed so far, shared by every thread of a mode, shown as the progress bar.
 #[derive(Clone)]

@@ -51,7 +51,7 @@ use crate::engines::threads;
 use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
-use crate::topics::kernels::{split, sum_squares, sum_squares_formula};
+use crate::topics::kernels::{deal, slices, split, sum_squares, sum_squares_every, sum_squares_formula, Share};
 
 /// The parameters from the form, already checked against their limits.
 #[derive(Deserialize)]
@@ -66,7 +66,9 @@ const SLICE: u64 = 1 << 16;
 
 async fn run_gil(run: Run, p: GilParams) -> RunResult<()> {
     let limit = p.limit;
-    let halves = split(0, limit, 2);
+    // Every other number to each thread: the even ones and the odd ones cost the same, where two
+    // halves would not (big numbers cost more: see cpu-map).
+    let halves = deal(limit, 2);
     let mut totals = Vec::new();
 
     if let Some(total) = run.measure("single", single(&run, limit)).await? {
@@ -108,21 +110,19 @@ async fn single(run: &Run, limit: u64) -> RunResult<u128> {
 
 /// Two threads, each summing one half in slices; each slice runs only while holding `gil`
 /// (when it is switched on).
-async fn two_threads(run: &Run, halves: &[(u64, u64)], gil: Arc<Gil>) -> RunResult<u128> {
+async fn two_threads(run: &Run, halves: &[Share], gil: Arc<Gil>) -> RunResult<u128> {
     let mut handles = Vec::new();
-    for (k, &(lo, hi)) in halves.iter().enumerate() {
+    for (k, &half) in halves.iter().enumerate() {
         let (run, gil) = (run.clone(), gil.clone());
         handles.push(threads::spawn(format!("thread {}", k + 1), move || -> RunResult<u128> {
-            let mut slices = split(lo, hi, (hi - lo).div_ceil(SLICE)).into_iter();
+            let mut slices = slices(half, SLICE);
             let mut total = 0;
-            gil.run_slices(&run, k, &format!("thread {}", k + 1), &format!("half {}", k + 1), || {
-                match slices.next() {
-                    Some((a, b)) => {
-                        total += sum_squares(a, b);
-                        true
-                    }
-                    None => false,
+            gil.run_slices(&run, k, &format!("thread {}", k + 1), HALVES[k], || match slices.next() {
+                Some(slice) => {
+                    total += sum_squares_every(slice);
+                    true
                 }
+                None => false,
             })?;
             Ok(total)
         })?);
@@ -135,18 +135,21 @@ async fn two_threads(run: &Run, halves: &[(u64, u64)], gil: Arc<Gil>) -> RunResu
 }
 
 /// Two isolated workers, one half each: nothing shared, so nothing to lock.
-async fn two_workers(run: &Run, halves: &[(u64, u64)]) -> RunResult<u128> {
+async fn two_workers(run: &Run, halves: &[Share]) -> RunResult<u128> {
     let pool = Pool::start(run, 2).await?;
     let mut total = 0;
-    for out in pool.map(run, &HALF, halves.to_vec(), |k| format!("half {}", k + 1)).await? {
+    for out in pool.map(run, &HALF, halves.to_vec(), |k| HALVES[k].to_string()).await? {
         total += out?;
     }
     Ok(total)
 }
 
 /// An isolated worker's job: one half in, its sum out.
-pub static HALF: Job<(u64, u64), u128> =
-    Job { name: "gil/sum", run: |(lo, hi)| Ok(sum_squares(lo, hi)), warm_up: || (0, 1 << 20) };
+pub static HALF: Job<Share, u128> =
+    Job { name: "gil/sum", run: |half| Ok(sum_squares_every(half)), warm_up: || (0, 1 << 20, 2) };
+
+/// What the timeline calls each half.
+const HALVES: [&str; 2] = ["even numbers", "odd numbers"];
 // CODE END
 
 /// What program.py must print, beside a Rust run of this topic (see tests/python/programs.rs).
