@@ -195,7 +195,7 @@ impl Param {
             Kind::Float { min, max, .. } => {
                 let f = match (raw, &text) {
                     (Value::Number(n), _) => n.as_f64(),
-                    (_, Some(t)) => t.parse::<f64>().ok(),
+                    (_, Some(t)) => parse_number(t),
                     _ => None,
                 }
                 .filter(|f| f.is_finite())
@@ -263,6 +263,41 @@ impl Param {
         });
         files.collect::<Result<Vec<_>, _>>().map(Value::Array)
     }
+}
+
+/// A number written as `str::parse::<f64>` reads one (`+1.5`, `.5`, `5.`, `-2e3`; not `inf` or
+/// `NaN`, which no field takes), read by serde_json's number reader, the one that reads the JSON
+/// numbers: core's own float parser would bring its 10 KB table of powers of five into every part
+/// (issue 25).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    // The same number in JSON's stricter form: no plus sign, no leading zeros, digits on both
+    // sides of a point.
+    let mut json = String::from(if text.starts_with('-') { "-" } else { "" });
+    let whole = whole.trim_start_matches('0');
+    json.push_str(if whole.is_empty() { "0" } else { whole });
+    if !fraction.is_empty() {
+        json.push('.');
+        json.push_str(fraction);
+    }
+    if let Some(exponent) = exponent {
+        let unsigned = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        if unsigned.is_empty() || !digits(unsigned) {
+            return None;
+        }
+        json.push('e');
+        json.push_str(exponent);
+    }
+    serde_json::from_str(&json).ok()
 }
 
 /// 20000000 as "20 MB", 20040000 as "20.1 MB": rounded up, so a size over a limit never reads as equal to it.
@@ -522,6 +557,20 @@ pub fn cut(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn numbers_read_as_str_parse_reads_them() {
+        let same = "0 -0 +7 42 007 0.25 -0.25 .5 -.5 +.5 5. 1.e3 1e3 1E3 1e+3 2.5e-3 -1E-07 1e-400 0e999 0.1 3.14159 \
+                    123456789012345678901234567890";
+        for text in same.split_whitespace() {
+            assert_eq!(parse_number(text), text.parse::<f64>().ok(), "{text}");
+        }
+        // Not finite (1e400 is infinite to str::parse) or not a number.
+        let refused = ". + - e3 .e3 1e 1e+ 1.5.2 1,5 +-1 --1 1e3.5 0x10 1_000 inf -Infinity NaN 1e400";
+        for text in refused.split_whitespace().chain([""]) {
+            assert_eq!(parse_number(text), None, "{text}");
+        }
+    }
 
     /// What a topic's struct would be for `schema()`.
     #[derive(Debug, Deserialize)]
