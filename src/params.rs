@@ -150,7 +150,12 @@ impl Param {
             panic!("{}: only a whole number can follow the cores", self.name)
         };
         let reference = (factor * REFERENCE_CORES).clamp(min, max);
-        assert_eq!(self.default, json!(reference), "{}: the default for {REFERENCE_CORES} cores", self.name);
+        // assert!, not assert_eq!: its message would bring Value's Debug into every part (issue 25).
+        assert!(
+            self.default.as_i64() == Some(reference),
+            "{}: the default for {REFERENCE_CORES} cores is {reference}",
+            self.name
+        );
         self.per_core = Some(factor);
         self
     }
@@ -161,7 +166,12 @@ impl Param {
             panic!("{}: only a whole number can follow the cores", self.name)
         };
         let reference = (total / REFERENCE_CORES).clamp(min, max);
-        assert_eq!(self.default, json!(reference), "{}: the default for {REFERENCE_CORES} cores", self.name);
+        // assert!, not assert_eq!: its message would bring Value's Debug into every part (issue 25).
+        assert!(
+            self.default.as_i64() == Some(reference),
+            "{}: the default for {REFERENCE_CORES} cores is {reference}",
+            self.name
+        );
         self.split_over_cores = Some(total);
         self
     }
