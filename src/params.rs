@@ -461,21 +461,27 @@ impl Given {
     /// Reads JSON text field by field, so that one value that cannot be read is reported by its
     /// name instead of turning the whole set into defaults.
     pub fn from_json(text: &str) -> Given {
-        use serde_json::value::RawValue;
+        use serde::de::IgnoredAny;
         use std::collections::BTreeMap;
-        // Raw values are only skipped over here (no depth limit, escapes unchecked); each is
-        // then read on its own.
-        let fields: BTreeMap<String, Box<RawValue>> = match serde_json::from_str(text) {
-            Ok(fields) => fields,
-            Err(_) if !text.trim_start().starts_with('{') => match serde_json::from_str::<Value>(text) {
-                Ok(value) => return Given::from_value(&value),
-                Err(e) => return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] },
-            },
-            Err(e) => return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] },
-        };
+        // The object's shape is checked first, its values only skipped over (no depth limit,
+        // escapes unchecked); then each value is read on its own from its text.
+        if let Err(e) = serde_json::from_str::<BTreeMap<String, IgnoredAny>>(text) {
+            // Not an object: read as a whole, for what it is (or why it cannot be read).
+            let e = if text.trim_start().starts_with('{') {
+                e
+            } else {
+                match serde_json::from_str::<Value>(text) {
+                    Ok(value) => return Given::from_value(&value),
+                    Err(e) => e,
+                }
+            };
+            return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] };
+        }
+        // A key given twice counts once, with its last value.
+        let fields: BTreeMap<String, &str> = members(text).into_iter().collect();
         let mut given = Given::default();
         for (key, raw) in fields {
-            match serde_json::from_str::<Value>(raw.get()) {
+            match serde_json::from_str::<Value>(raw) {
                 Ok(value) => {
                     given.values.insert(key, value);
                 }
@@ -488,6 +494,54 @@ impl Given {
 
 fn not_an_object() -> FieldError {
     FieldError::new("params", "the parameters must be an object of names and values")
+}
+
+/// The members of a JSON object whose shape serde_json has checked: each key, read, and the text
+/// of its value (serde_json's RawValue did this, but its feature put a branch for raw values into
+/// the serializing of every struct, in every part: issue 25).
+fn members(object: &str) -> Vec<(String, &str)> {
+    let bytes = object.as_bytes();
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    // Where the value (a string, or any JSON value) starting at `start` ends: at the first comma
+    // or closing brace outside strings and brackets, or after the string's closing quote.
+    let end_of = |start: usize, string: bool| {
+        let (mut depth, mut in_string, mut i) = (0usize, string, start + usize::from(string));
+        while let Some(&b) = bytes.get(i) {
+            match (in_string, b) {
+                (true, b'\\') => i += 1,
+                (true, b'"') if string => return i + 1,
+                (true, b'"') => in_string = false,
+                (false, b'"') => in_string = true,
+                (false, b'{' | b'[') => depth += 1,
+                (false, b',' | b'}') if depth == 0 => break,
+                (false, b'}' | b']') => depth -= 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    };
+    let mut members = Vec::new();
+    let mut i = skip_space(0) + 1;
+    loop {
+        i = skip_space(i);
+        match bytes.get(i) {
+            Some(b',') => i += 1,
+            Some(b'"') => {
+                let key_end = end_of(i, true);
+                let key = serde_json::from_str(&object[i..key_end]).unwrap_or_default();
+                let start = skip_space(skip_space(key_end) + 1);
+                i = end_of(start, false);
+                members.push((key, object[start..i].trim_end()));
+            }
+            _ => return members,
+        }
+    }
 }
 
 fn unreadable(field: &str, error: &serde_json::Error) -> FieldError {
