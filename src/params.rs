@@ -150,7 +150,12 @@ impl Param {
             panic!("{}: only a whole number can follow the cores", self.name)
         };
         let reference = (factor * REFERENCE_CORES).clamp(min, max);
-        assert_eq!(self.default, json!(reference), "{}: the default for {REFERENCE_CORES} cores", self.name);
+        // assert!, not assert_eq!: its message would bring Value's Debug into every part (issue 25).
+        assert!(
+            self.default.as_i64() == Some(reference),
+            "{}: the default for {REFERENCE_CORES} cores is {reference}",
+            self.name
+        );
         self.per_core = Some(factor);
         self
     }
@@ -161,7 +166,12 @@ impl Param {
             panic!("{}: only a whole number can follow the cores", self.name)
         };
         let reference = (total / REFERENCE_CORES).clamp(min, max);
-        assert_eq!(self.default, json!(reference), "{}: the default for {REFERENCE_CORES} cores", self.name);
+        // assert!, not assert_eq!: its message would bring Value's Debug into every part (issue 25).
+        assert!(
+            self.default.as_i64() == Some(reference),
+            "{}: the default for {REFERENCE_CORES} cores is {reference}",
+            self.name
+        );
         self.split_over_cores = Some(total);
         self
     }
@@ -195,7 +205,7 @@ impl Param {
             Kind::Float { min, max, .. } => {
                 let f = match (raw, &text) {
                     (Value::Number(n), _) => n.as_f64(),
-                    (_, Some(t)) => t.parse::<f64>().ok(),
+                    (_, Some(t)) => parse_number(t),
                     _ => None,
                 }
                 .filter(|f| f.is_finite())
@@ -263,6 +273,41 @@ impl Param {
         });
         files.collect::<Result<Vec<_>, _>>().map(Value::Array)
     }
+}
+
+/// A number written as `str::parse::<f64>` reads one (`+1.5`, `.5`, `5.`, `-2e3`; not `inf` or
+/// `NaN`, which no field takes), read by serde_json's number reader, the one that reads the JSON
+/// numbers: core's own float parser would bring its 10 KB table of powers of five into every part
+/// (issue 25).
+pub fn parse_number(text: &str) -> Option<f64> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    // The same number in JSON's stricter form: no plus sign, no leading zeros, digits on both
+    // sides of a point.
+    let mut json = String::from(if text.starts_with('-') { "-" } else { "" });
+    let whole = whole.trim_start_matches('0');
+    json.push_str(if whole.is_empty() { "0" } else { whole });
+    if !fraction.is_empty() {
+        json.push('.');
+        json.push_str(fraction);
+    }
+    if let Some(exponent) = exponent {
+        let unsigned = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        if unsigned.is_empty() || !digits(unsigned) {
+            return None;
+        }
+        json.push('e');
+        json.push_str(exponent);
+    }
+    serde_json::from_str(&json).ok()
 }
 
 /// 20000000 as "20 MB", 20040000 as "20.1 MB": rounded up, so a size over a limit never reads as equal to it.
@@ -416,21 +461,27 @@ impl Given {
     /// Reads JSON text field by field, so that one value that cannot be read is reported by its
     /// name instead of turning the whole set into defaults.
     pub fn from_json(text: &str) -> Given {
-        use serde_json::value::RawValue;
+        use serde::de::IgnoredAny;
         use std::collections::BTreeMap;
-        // Raw values are only skipped over here (no depth limit, escapes unchecked); each is
-        // then read on its own.
-        let fields: BTreeMap<String, Box<RawValue>> = match serde_json::from_str(text) {
-            Ok(fields) => fields,
-            Err(_) if !text.trim_start().starts_with('{') => match serde_json::from_str::<Value>(text) {
-                Ok(value) => return Given::from_value(&value),
-                Err(e) => return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] },
-            },
-            Err(e) => return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] },
-        };
+        // The object's shape is checked first, its values only skipped over (no depth limit,
+        // escapes unchecked); then each value is read on its own from its text.
+        if let Err(e) = serde_json::from_str::<BTreeMap<String, IgnoredAny>>(text) {
+            // Not an object: read as a whole, for what it is (or why it cannot be read).
+            let e = if text.trim_start().starts_with('{') {
+                e
+            } else {
+                match serde_json::from_str::<Value>(text) {
+                    Ok(value) => return Given::from_value(&value),
+                    Err(e) => e,
+                }
+            };
+            return Given { values: Map::new(), unreadable: vec![unreadable("params", &e)] };
+        }
+        // A key given twice counts once, with its last value.
+        let fields: BTreeMap<String, &str> = members(text).into_iter().collect();
         let mut given = Given::default();
         for (key, raw) in fields {
-            match serde_json::from_str::<Value>(raw.get()) {
+            match serde_json::from_str::<Value>(raw) {
                 Ok(value) => {
                     given.values.insert(key, value);
                 }
@@ -443,6 +494,54 @@ impl Given {
 
 fn not_an_object() -> FieldError {
     FieldError::new("params", "the parameters must be an object of names and values")
+}
+
+/// The members of a JSON object whose shape serde_json has checked: each key, read, and the text
+/// of its value (serde_json's RawValue did this, but its feature put a branch for raw values into
+/// the serializing of every struct, in every part: issue 25).
+fn members(object: &str) -> Vec<(String, &str)> {
+    let bytes = object.as_bytes();
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    // Where the value (a string, or any JSON value) starting at `start` ends: at the first comma
+    // or closing brace outside strings and brackets, or after the string's closing quote.
+    let end_of = |start: usize, string: bool| {
+        let (mut depth, mut in_string, mut i) = (0usize, string, start + usize::from(string));
+        while let Some(&b) = bytes.get(i) {
+            match (in_string, b) {
+                (true, b'\\') => i += 1,
+                (true, b'"') if string => return i + 1,
+                (true, b'"') => in_string = false,
+                (false, b'"') => in_string = true,
+                (false, b'{' | b'[') => depth += 1,
+                (false, b',' | b'}') if depth == 0 => break,
+                (false, b'}' | b']') => depth -= 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    };
+    let mut members = Vec::new();
+    let mut i = skip_space(0) + 1;
+    loop {
+        i = skip_space(i);
+        match bytes.get(i) {
+            Some(b',') => i += 1,
+            Some(b'"') => {
+                let key_end = end_of(i, true);
+                let key = serde_json::from_str(&object[i..key_end]).unwrap_or_default();
+                let start = skip_space(skip_space(key_end) + 1);
+                i = end_of(start, false);
+                members.push((key, object[start..i].trim_end()));
+            }
+            _ => return members,
+        }
+    }
 }
 
 fn unreadable(field: &str, error: &serde_json::Error) -> FieldError {
@@ -522,6 +621,20 @@ pub fn cut(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn numbers_read_as_str_parse_reads_them() {
+        let same = "0 -0 +7 42 007 0.25 -0.25 .5 -.5 +.5 5. 1.e3 1e3 1E3 1e+3 2.5e-3 -1E-07 1e-400 0e999 0.1 3.14159 \
+                    123456789012345678901234567890";
+        for text in same.split_whitespace() {
+            assert_eq!(parse_number(text), text.parse::<f64>().ok(), "{text}");
+        }
+        // Not finite (1e400 is infinite to str::parse) or not a number.
+        let refused = ". + - e3 .e3 1e 1e+ 1.5.2 1,5 +-1 --1 1e3.5 0x10 1_000 inf -Infinity NaN 1e400";
+        for text in refused.split_whitespace().chain([""]) {
+            assert_eq!(parse_number(text), None, "{text}");
+        }
+    }
 
     /// What a topic's struct would be for `schema()`.
     #[derive(Debug, Deserialize)]

@@ -40,13 +40,12 @@ pub fn threaded_build() -> bool {
 pub fn check_params(topic: &str, params_json: &str, lenient: bool) -> String {
     // Field by field: a value that cannot be read is an error for its field, never a default.
     let given = crate::params::Given::from_json(params_json);
-    let answer = match topics::find(topic) {
-        Some(topic) => serde_json::to_value(runner::check_given(topic, &given, lenient)).unwrap_or_default(),
-        None => {
-            serde_json::json!({"ok": false, "params": {}, "errors": [{"field": "topic", "message": "unknown topic"}]})
-        }
-    };
-    answer.to_string()
+    // Serialized as it is, not through a serde_json::Value: Value's Display would bring its
+    // pretty printer into every part (issue 25).
+    match topics::find(topic) {
+        Some(topic) => serde_json::to_string(&runner::check_given(topic, &given, lenient)).unwrap_or_default(),
+        None => r#"{"ok":false,"params":{},"errors":[{"field":"topic","message":"unknown topic"}]}"#.to_string(),
+    }
 }
 
 /// Runs a topic; resolves to the outcome (a report, or why nothing ran) as JSON.

@@ -278,3 +278,13 @@ fn lenient_cross_field_failures_really_fall_back() {
     assert_eq!(checked.params["count"], 1000);
     assert!(check(io, &checked.params, false).ok);
 }
+
+/// Each member's value is cut out of the text at the right place: commas, braces, brackets and
+/// escaped quotes inside strings and nested values do not end it; a key given twice keeps its last value.
+#[test]
+fn members_are_read_whole() {
+    let text = r#" { "a" : {"b": "},\"[", "c": [1, {"d": 2}]} , "e\u0021":"x" ,"f": 3,"f"  :  4 } "#;
+    let given = Given::from_json(text);
+    assert!(given.unreadable.is_empty(), "{:?}", given.unreadable);
+    assert_eq!(Value::Object(given.values), json!({"a": {"b": "},\"[", "c": [1, {"d": 2}]}, "e!": "x", "f": 4}));
+}

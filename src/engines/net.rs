@@ -55,9 +55,8 @@ pub fn respond(method: &str, path_and_query: &str) -> SimResponse {
     let path = path.split('#').next().unwrap_or_default().trim_start_matches("./").trim_start_matches('/');
     let args = parse_query(query);
     let arg = |name: &str| args.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let scale =
-        arg("scale").and_then(|s| s.parse::<f64>().ok()).filter(|s| s.is_finite()).unwrap_or(1.0).clamp(0.0, 10.0);
-    let extra_s = arg("delay").and_then(|s| s.parse::<f64>().ok()).filter(|s| s.is_finite()).unwrap_or(0.0);
+    let scale = arg("scale").and_then(crate::params::parse_number).unwrap_or(1.0).clamp(0.0, 10.0);
+    let extra_s = arg("delay").and_then(crate::params::parse_number).unwrap_or(0.0);
     let mut answer = match path.strip_prefix("sim/").or(if path == "sim" { Some("") } else { None }) {
         None => plain(404, format!("{path}: not part of the simulated service (paths start with sim/)")),
         Some(_) if method != "GET" && method != "HEAD" => plain(405, format!("{method} is not allowed here")),
@@ -75,8 +74,8 @@ fn route_to(route: &str, args: &[(String, String)]) -> SimResponse {
     let (head, rest) = route.split_once('/').unwrap_or((route, ""));
     match (head, rest) {
         ("" | "index", "") => page(200, "Simulated service", INDEX_BODY),
-        ("delay", s) => match s.parse::<f64>() {
-            Ok(s) if (0.0..=MAX_DELAY_S).contains(&s) => {
+        ("delay", s) => match crate::params::parse_number(s) {
+            Some(s) if (0.0..=MAX_DELAY_S).contains(&s) => {
                 let body = serde_json::json!({"delay_s": s, "message": format!("answered after {s} s")});
                 SimResponse { delay_ms: s * 1000.0, ..answer(200, JSON, body.to_string()) }
             }

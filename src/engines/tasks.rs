@@ -87,6 +87,7 @@ mod timer {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashMap};
     use std::future::Future;
+    use std::hash::{BuildHasherDefault, Hasher};
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
 
@@ -98,12 +99,31 @@ mod timer {
         /// (deadline in whole microseconds, id): the smallest first.
         heap: BinaryHeap<Reverse<(u64, u64)>>,
         /// Who to wake; a cancelled sleep is removed here and skipped when it leaves the heap.
-        wakers: HashMap<u64, Waker>,
+        wakers: HashMap<u64, Waker, BuildHasherDefault<IdHasher>>,
         next_id: u64,
         /// The deadline the pending `setTimeout` fires for, if one is pending.
         armed: Option<u64>,
         /// `fire` as a JavaScript function, made once.
         callback: Option<Callback>,
+    }
+
+    /// The sleeps' ids are handed out in order: multiplying spreads them over the table, and
+    /// spares the wasm std's SipHash and its random keys (issue 25).
+    #[derive(Default)]
+    struct IdHasher(u64);
+
+    impl Hasher for IdHasher {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only u64 ids are hashed")
+        }
+
+        fn write_u64(&mut self, id: u64) {
+            self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
     }
 
     thread_local! {
