@@ -154,7 +154,7 @@ pub fn thread_entry(entry: u32) {
 /// The simulated network service (engines/net.rs), for the service worker (www/sw.js):
 /// `{status, content_type, body, delay_ms, never_answers}` as JSON. The service worker loads the
 /// plain build: the threaded parts leave it out (a part without async topics has no network).
-#[cfg(all(not(feature = "threads"), feature = "async"))]
+#[cfg(all(not(feature = "threads"), feature = "network"))]
 #[wasm_bindgen]
 pub fn sim_respond(method: &str, path_and_query: &str) -> String {
     serde_json::to_string(&crate::engines::net::respond(method, path_and_query)).unwrap_or_default()

@@ -13,9 +13,9 @@
 // 3. Responses made here carry the cross-origin isolation headers (COOP/COEP/CORP), so a static
 //    host that cannot set headers still gets an isolated page (after a reload through us).
 
-// The plain build's async part exports it (its topics are the ones that use the network): the
+// The plain build's network part exports it (its topics are the ones that use the network): the
 // other parts leave the simulated service out, which a first load of theirs does not need.
-import init, { sim_respond } from './pkg/plain/async/playground.js';
+import init, { sim_respond } from './pkg/plain/network/playground.js';
 
 /** Our caches' names start with this, then the build's version. */
 const CACHE_PREFIX = 'playground-';
@@ -33,9 +33,9 @@ const BLACKHOLE_MS = 120_000;
 /** @type {Promise<unknown> | null} */
 let ready = null;
 
-/** Loads the plain wasm build (its async part) once (top-level await is not allowed in a service worker). */
+/** Loads the plain wasm build (its network part) once (top-level await is not allowed in a service worker). */
 function engine() {
-  ready ??= init({ module_or_path: new URL('./pkg/plain/async/playground_bg.wasm', import.meta.url) }).catch(
+  ready ??= init({ module_or_path: new URL('./pkg/plain/network/playground_bg.wasm', import.meta.url) }).catch(
     (error) => {
       ready = null;
       throw error;

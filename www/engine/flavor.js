@@ -30,7 +30,7 @@ function canShareMemory() {
  * The engine part whose topics fetch (from the simulated network www/sw.js serves): the plain
  * build of this part exports that service, and sw.js imports it.
  */
-export const NETWORK_PART = 'async';
+export const NETWORK_PART = 'network';
 
 /**
  * Where the build that runs `part` lives under pkg/, for `flavor`: both builds come in parts
