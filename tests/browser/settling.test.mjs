@@ -35,6 +35,7 @@ const EDITS = {
   'image-resize': ['preview', '120'],
   'async-basics': ['wait_s', '0.3'],
   'async-fetch': ['threads', '4'],
+  scraper: ['concurrency', '2'],
   actor: ['senders', '2'],
   compare: ['tasks', '6'],
 };
