@@ -156,8 +156,8 @@ pub fn thread_entry(entry: u32) {
 /// before a first load of a network topic is ready), so this is a C ABI on the module's memory:
 /// the service worker writes "METHOD path?query" (UTF-8) at `sim_buffer(len)`, and
 /// `sim_respond(len)` leaves there in its place `{status, content_type, body, delay_ms,
-/// never_answers}` as JSON and returns its length. The threaded parts leave it out, and so do
-/// the parts without network topics.
+/// never_answers}` as JSON and returns its length. Only the plain network part has it: the one
+/// the service worker loads.
 #[cfg(all(not(feature = "threads"), feature = "network"))]
 mod sim {
     use std::cell::RefCell;
