@@ -99,7 +99,7 @@ setup_python() {
 # Both engines, threaded and plain, are built in parts that follow the chapters (the features in
 # Cargo.toml): a page downloads only its topic's part, and its isolated workers the same part.
 # The diagnostics part has no topics: the self-test and the benchmark's measurements.
-PARTS="foundations threading races processes images async patterns diagnostics"
+PARTS="foundations threading races processes images async network scraper patterns models diagnostics"
 
 build() {
   local inputs

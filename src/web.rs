@@ -150,13 +150,46 @@ pub fn thread_entry(entry: u32) {
     unsafe { crate::engines::threads::run_entry(entry) }
 }
 
-/// The simulated network service (engines/net.rs), for the service worker (www/sw.js):
-/// `{status, content_type, body, delay_ms, never_answers}` as JSON. The service worker loads the
-/// plain build: the threaded parts leave it out (a part without async topics has no network).
-#[cfg(all(not(feature = "threads"), feature = "async"))]
-#[wasm_bindgen]
-pub fn sim_respond(method: &str, path_and_query: &str) -> String {
-    serde_json::to_string(&crate::engines::net::respond(method, path_and_query)).unwrap_or_default()
+/// The simulated network service (engines/net.rs), for the service worker (www/sw.js). It
+/// instantiates the plain build without its wasm-bindgen glue (a static import it would fetch
+/// before a first load of a network topic is ready), so this is a C ABI on the module's memory:
+/// the service worker writes "METHOD path?query" (UTF-8) at `sim_buffer(len)`, and
+/// `sim_respond(len)` leaves there in its place `{status, content_type, body, delay_ms,
+/// never_answers}` as JSON and returns its length. Only the plain network part has it: the one
+/// the service worker loads.
+#[cfg(all(not(feature = "threads"), feature = "network"))]
+mod sim {
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// A request, then its answer.
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Where the request of `len` bytes goes (the buffer grows to hold it), and the answer is.
+    #[no_mangle]
+    pub extern "C" fn sim_buffer(len: usize) -> *mut u8 {
+        BUFFER.with_borrow_mut(|buffer| {
+            if buffer.len() < len {
+                buffer.resize(len, 0);
+            }
+            buffer.as_mut_ptr()
+        })
+    }
+
+    /// Answers the request of `len` bytes in the buffer; the answer's length.
+    #[no_mangle]
+    pub extern "C" fn sim_respond(len: usize) -> usize {
+        BUFFER.with_borrow_mut(|buffer| {
+            let answer = {
+                let request = String::from_utf8_lossy(&buffer[..len.min(buffer.len())]);
+                let (method, path) = request.split_once(' ').unwrap_or(("GET", &request));
+                serde_json::to_string(&crate::engines::net::respond(method, path)).unwrap_or_default()
+            };
+            *buffer = answer.into_bytes();
+            buffer.len()
+        })
+    }
 }
 
 /// Bytes asked for by the last allocation that failed (0 if none did). An allocation that fails

@@ -3,8 +3,8 @@
 // 1. The simulated network: requests under `sim/` (anywhere below this worker's scope, e.g.
 //    `sim/delay/2` or `engine/sim/delay/2` as resolved from the engine worker) are answered here,
 //    by the same Rust function the native tests use (`respond` in src/engines/net.rs, exported
-//    as `sim_respond` from the plain wasm build). So topics make real `fetch` calls that work
-//    offline, on a static host and in an embed.
+//    as `sim_respond` from the plain wasm build's network part). So topics make real `fetch`
+//    calls that work offline, on a static host and in an embed.
 // 2. The app's own files (APP_PATHS) go to the network; the ones this build lists
 //    (pkg/app-files.json, tools/app-files.mjs) are kept in a cache named by the build's version,
 //    unless the server says `no-store`, and served from it when the network is gone, so the
@@ -13,9 +13,12 @@
 // 3. Responses made here carry the cross-origin isolation headers (COOP/COEP/CORP), so a static
 //    host that cannot set headers still gets an isolated page (after a reload through us).
 
-// The plain build's async part exports it (its topics are the ones that use the network): the
-// other parts leave the simulated service out, which a first load of theirs does not need.
-import init, { sim_respond } from './pkg/plain/async/playground.js';
+// The plain build's network part exports it (its topics are the ones that use the network): the
+// other parts leave the simulated service out, which a first load of theirs does not need. Its
+// wasm is instantiated here without its wasm-bindgen glue (`sim` in src/web.rs): the glue would
+// be a static import, fetched on every registration, and a first load of a network topic waits
+// for the registration.
+const SIM_WASM = new URL('./pkg/plain/network/playground_bg.wasm', import.meta.url);
 
 /** Our caches' names start with this, then the build's version. */
 const CACHE_PREFIX = 'playground-';
@@ -30,18 +33,56 @@ const GIVE_UP_GRACE_MS = 100;
 /** How long the host that never answers keeps a request open when nobody aborts it. */
 const BLACKHOLE_MS = 120_000;
 
-/** @type {Promise<unknown> | null} */
+/** @typedef {{memory: WebAssembly.Memory, sim_buffer: (len: number) => number, sim_respond: (len: number) => number}} Sim */
+
+/** @type {Promise<Sim> | null} */
 let ready = null;
 
-/** Loads the plain wasm build (its async part) once (top-level await is not allowed in a service worker). */
+/** Loads the plain wasm build (its network part) once (top-level await is not allowed in a service worker). */
 function engine() {
-  ready ??= init({ module_or_path: new URL('./pkg/plain/async/playground_bg.wasm', import.meta.url) }).catch(
-    (error) => {
+  ready ??= fetch(SIM_WASM)
+    .then((response) => (response.ok ? response.arrayBuffer() : Promise.reject(new Error(`${response.status}`))))
+    .then((bytes) => WebAssembly.compile(bytes))
+    .then(async (module) => /** @type {Sim} */ ((await WebAssembly.instantiate(module, unused(module))).exports))
+    .catch((error) => {
       ready = null;
       throw error;
-    },
-  );
+    });
   return ready;
+}
+
+/**
+ * The module's imports (the glue's, for the engine): the simulated service calls none of them,
+ * so each one here throws.
+ * @param {WebAssembly.Module} module
+ */
+function unused(module) {
+  /** @type {Record<string, Record<string, () => never>>} */
+  const imports = {};
+  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+    imports[from] ??= {};
+    imports[from][name] = () => {
+      throw new Error(`${from}.${name} is not available in the service worker`);
+    };
+  }
+  return imports;
+}
+
+/**
+ * The simulated service's answer to `method` on `path` (UTF-8 through the module's memory).
+ * @param {Sim} sim
+ * @param {string} method
+ * @param {string} path
+ * @returns {{status: number, content_type: string, body: string, delay_ms: number, never_answers: boolean}}
+ */
+function simRespond(sim, method, path) {
+  const request = new TextEncoder().encode(`${method} ${path}`);
+  // Each call may grow the memory (a new buffer): it is read after the call.
+  const into = sim.sim_buffer(request.length) >>> 0;
+  new Uint8Array(sim.memory.buffer, into, request.length).set(request);
+  const length = sim.sim_respond(request.length) >>> 0;
+  const at = sim.sim_buffer(0) >>> 0; // the answer, where the request was or moved
+  return JSON.parse(new TextDecoder().decode(new Uint8Array(sim.memory.buffer, at, length)));
 }
 
 self.addEventListener('install', () => {
@@ -145,14 +186,14 @@ function simPath(pathname) {
  * @param {string} path
  */
 async function simulate(request, path) {
+  let sim;
   try {
-    await engine();
+    sim = await engine();
   } catch (error) {
     // No simulation header: the page's Rust code sees that and simulates in its own process.
     return new Response(`the simulated network could not start: ${error}`, { status: 503 });
   }
-  /** @type {{status: number, content_type: string, body: string, delay_ms: number, never_answers: boolean}} */
-  const answer = JSON.parse(sim_respond(request.method, path));
+  const answer = simRespond(sim, request.method, path);
   const wait = answer.never_answers ? BLACKHOLE_MS : answer.delay_ms;
   // A synchronous request from a worker in WebKit sometimes outlives its timeout: it is closed
   // here a little after it, as the client would have given up (a network error, read as timed out).

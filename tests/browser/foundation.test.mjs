@@ -230,7 +230,7 @@ for (const flavor of ['threads', 'plain']) {
     try {
       const page = await context.newPage();
       /** @type {Set<string>} the parts' wasm files of this build fetched by the page and its workers (the
-       * service worker loads the plain async part for the simulated network, whatever the topic) */
+       * service worker loads the plain network part for the simulated network, whatever the topic) */
       const parts = new Set();
       context.on('request', (request) => {
         if (request.serviceWorker()) return;

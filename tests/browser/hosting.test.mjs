@@ -100,7 +100,7 @@ describe('the headers a host sends, from dist/_headers', () => {
       'diagnostics.html',
       'engine/engine-worker.js',
       'sw.js',
-      'pkg/plain/async/playground_bg.wasm',
+      'pkg/plain/network/playground_bg.wasm',
     ]) {
       const { headers } = await rawGet(url, `/${path}`);
       const policy = String(headers['content-security-policy'] ?? '');

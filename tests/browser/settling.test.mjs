@@ -34,6 +34,9 @@ const EDITS = {
   'process-pool': ['ranges', '3'],
   'image-resize': ['preview', '120'],
   'async-basics': ['wait_s', '0.3'],
+  'async-fetch': ['threads', '4'],
+  scraper: ['concurrency', '2'],
+  actor: ['senders', '2'],
   compare: ['tasks', '6'],
 };
 const TOPICS = Object.keys(EDITS);

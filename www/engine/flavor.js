@@ -27,10 +27,10 @@ function canShareMemory() {
 }
 
 /**
- * The engine part whose topics fetch (from the simulated network www/sw.js serves): the plain
- * build of this part exports that service, and sw.js imports it.
+ * The engine parts whose topics fetch (from the simulated network www/sw.js serves): the plain
+ * build of the first exports that service, and sw.js imports it.
  */
-export const NETWORK_PART = 'async';
+export const NETWORK_PARTS = ['network', 'scraper'];
 
 /**
  * Where the build that runs `part` lives under pkg/, for `flavor`: both builds come in parts

@@ -10,7 +10,7 @@ import { isWhole, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.j
 import { compileEngine } from '../engine/engine-start.js';
 import { Engine } from './engine-client.js';
 import { RunController } from './run-controller.js';
-import { NETWORK_PART, engineFlavor } from '../engine/flavor.js';
+import { NETWORK_PARTS, engineFlavor } from '../engine/flavor.js';
 import { readUrl } from './url-state.js';
 import { homePage } from './home-page.js';
 import { loadResults, topicPage } from './topic-page.js';
@@ -97,12 +97,12 @@ async function boot() {
   part.then(compileEngine, () => {});
   // The service worker (simulated network, offline use) must be in control before an engine
   // worker whose topics fetch starts, or their requests would bypass it: on a first visit an
-  // engine of the network part waits for it. Any other part's engine starts at once, and the
+  // engine of a network part waits for it. Any other part's engine starts at once, and the
   // service worker registers once a first run can start (see boot), out of the first load; a
-  // switch to the network part later starts a new engine worker, by then under its control.
+  // switch to a network part later starts a new engine worker, by then under its control.
   // (Without one, the engine still runs: it simulates the network itself.)
   const started = part.then(async (first) => {
-    if (first === NETWORK_PART && !navigator.serviceWorker?.controller) await registered();
+    if (NETWORK_PARTS.includes(first) && !navigator.serviceWorker?.controller) await registered();
     page.runs.engine = new Engine(first, (topic) => partOf(page.catalog, topic));
     return page.runs.engine;
   });
@@ -162,7 +162,7 @@ async function boot() {
   registered().then(async () => (await serviceWorker()).warmServiceWorkerLater()); // it warms what controls the page
 }
 
-/** The service worker's module: a page of the network part needs it at once, others once a first run can start. */
+/** The service worker's module: a page of a network part needs it at once, others once a first run can start. */
 const serviceWorker = () => import('./service-worker.js');
 /** @type {Promise<boolean> | null} */
 let registering = null;

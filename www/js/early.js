@@ -7,7 +7,7 @@
 
 import { loadIndex, partOf } from './catalog.js';
 import { compileEngine, startEngineEarly } from '../engine/engine-start.js';
-import { NETWORK_PART } from '../engine/flavor.js';
+import { NETWORK_PARTS } from '../engine/flavor.js';
 
 /** boot.js's static imports, at every depth (but this script's own), fetched at once rather than import by import. */
 const PAGE_MODULES = [
@@ -33,7 +33,7 @@ loadIndex()
       const part = partOf(index, new URLSearchParams(window.location.search).get('topic'));
       compileEngine(part);
       // An engine whose topics fetch waits for the service worker's control on a first visit (boot.js).
-      if (part !== NETWORK_PART || navigator.serviceWorker?.controller) startEngineEarly(part);
+      if (!NETWORK_PARTS.includes(part) || navigator.serviceWorker?.controller) startEngineEarly(part);
     },
     () => {}, // boot.js says so
   )

@@ -32,7 +32,7 @@ async function register(timeoutMs) {
   /** @type {ServiceWorkerRegistration} */
   let registration;
   try {
-    // An ES module service worker (sw.js imports the wasm glue). Browsers without module service
+    // An ES module service worker (sw.js uses import.meta). Browsers without module service
     // workers throw here; so does a third-party iframe whose storage is blocked (SecurityError).
     registration = await container.register(SW_URL, { type: 'module' });
   } catch (error) {
@@ -88,7 +88,7 @@ export async function warmServiceWorker({ timeoutMs = 5000 } = {}) {
 }
 
 /**
- * Warms the service worker once the page has been up 2 s and is idle: its wasm (~215 KB gzip)
+ * Warms the service worker once the page has been up 2 s and is idle: its wasm (~160 KB gzip)
  * is never part of the first load, and its compiling never takes a core from a first run (a
  * run asks for it itself, before it starts). `body[data-service-worker="warm"]` says when.
  */
