@@ -58,25 +58,21 @@ export async function firstLoadFigures(row, runs = 3) {
   const plainOthers = [];
   /** @type {{topic: string, part: string, readyMs: number, bytes: number}[]} */
   const embeds = [];
-  // A course site's own page (another origin, no isolation) with the embed in an iframe.
+  // A course site's own pages (another origin, no isolation), each with an embed in an iframe.
   const courseDir = mkdtempSync(join(tmpdir(), 'course-'));
   const courseServer = await startServer({ root: courseDir, isolation: false });
-  /** One embed's load in a fresh context: until the embed says a first run can start. */
-  const embedUntilReady = async (/** @type {string} */ topic) => {
-    const file = `${topic}.html`;
-    writeFileSync(
-      join(courseDir, file),
-      `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
-<iframe src="${plainServer.url}embed.html?topic=${topic}" width="1000" height="700"></iframe>`,
-    );
+  /**
+   * One load in a fresh context: when a first run can start (in the page, or in the embed it
+   * frames), and the bytes the playground's servers sent until then.
+   */
+  const loadUntilReady = async (/** @type {string} */ url) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     served = [];
-    await page.goto(`${courseServer.url}${file}`);
-    const frame = page.frames().find((f) => f.url().includes('embed.html'));
-    if (!frame) throw new Error('the course page has no embed');
-    await frame.waitForSelector('body[data-ready="true"]');
-    const [readyMs, start] = await frame.evaluate(() => [
+    await page.goto(url);
+    const playground = page.frames().find((f) => f.url().includes('embed.html')) ?? page.mainFrame();
+    await playground.waitForSelector('body[data-ready="true"]');
+    const [readyMs, start] = await playground.evaluate(() => [
       performance.getEntriesByName('playground-ready')[0].startTime,
       performance.timeOrigin,
     ]);
@@ -85,21 +81,14 @@ export async function firstLoadFigures(row, runs = 3) {
     await context.close();
     return { readyMs, bytes };
   };
-  /** One load in a fresh context: when a first run can start, and the bytes served until then. */
-  const loadUntilReady = async (/** @type {string} */ url) => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    served = [];
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]');
-    const [readyMs, start] = await page.evaluate(() => [
-      performance.getEntriesByName('playground-ready')[0].startTime,
-      performance.timeOrigin,
-    ]);
-    const bytes = served.filter((f) => f.at <= start + readyMs).reduce((total, f) => total + f.gzip, 0);
-    served = null;
-    await context.close();
-    return { readyMs, bytes };
+  /** The embed of `topic` loaded in a course page's iframe (`loadUntilReady`). */
+  const embedUntilReady = (/** @type {string} */ topic) => {
+    writeFileSync(
+      join(courseDir, `${topic}.html`),
+      `<!doctype html><meta charset="utf-8"><title>A course</title><link rel="icon" href="data:,">
+<iframe src="${plainServer.url}embed.html?topic=${topic}" width="1000" height="700"></iframe>`,
+    );
+    return loadUntilReady(`${courseServer.url}${topic}.html`);
   };
   try {
     for (let i = 0; i < runs; i++) {
