@@ -569,7 +569,9 @@ describe('faults end their run with a message, and the next run passes', () => {
 
   test('isolated workers, then the engine itself, lost mid-run', async () => {
     await onPage(
-      () => openPage(env.browser, `${env.url}?topic=process-pool&lo=0&hi=6000000&ranges=32&workers=2`),
+      // Long enough that the pool is still at work when the page shows a job done (the live view
+      // redraws once a second): about 2 s for the pool on 2 cores.
+      () => openPage(env.browser, `${env.url}?topic=process-pool&lo=0&hi=16000000&ranges=64&workers=2`),
       async ({ page }) => {
         // Workers ended by the browser (here: they close themselves) send no word: their jobs fail.
         await page.click('#run');
