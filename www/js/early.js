@@ -32,14 +32,8 @@ loadIndex()
       // The topic as url-state.js reads it (not imported: this script's own modules come first).
       const part = partOf(index, new URLSearchParams(window.location.search).get('topic'));
       compileEngine(part);
-      // An engine whose topics fetch waits for the service worker's control on a first visit
-      // (boot.js): the registration starts here, while the page's modules load, not after them.
-      if (NETWORK_PARTS.includes(part) && !navigator.serviceWorker?.controller)
-        import('./service-worker.js')
-          .then(({ registerServiceWorker }) => registerServiceWorker({ timeoutMs: 2000 }))
-          .then((controlled) => controlled && startEngineEarly(part))
-          .catch(() => {}); // boot.js registers too, and says what failed
-      else startEngineEarly(part);
+      // An engine whose topics fetch waits for the service worker's control on a first visit (boot.js).
+      if (!NETWORK_PARTS.includes(part) || navigator.serviceWorker?.controller) startEngineEarly(part);
     },
     () => {}, // boot.js says so
   )
