@@ -15,12 +15,12 @@ pub fn topic() -> Topic {
         summary: "Sum i*i over ranges: one core vs a pool of threads, rayon and isolated workers.",
         explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
-            Param::int("tasks", "Tasks", 4, 1, 64).per_core(2).help("How many ranges to sum: two per core, so the pool has a queue (the Python original used 3)."),
+            Param::int("tasks", "Tasks", 4, 1, 64).per_core(2).help("How many tasks share the numbers: two per core, so the pool has a queue (the Python original used 3)."),
             // Two tasks a core: the numbers per task shrink as the cores grow, so the run's total
             // (1.6 billion) stays within the limit below on any machine.
             Param::int("numbers", "Numbers per task", 400_000_000, 1, 2_000_000_000)
                 .split_over_cores(800_000_000)
-                .help("Each task sums i*i over this many consecutive numbers (original: 100,000,000)."),
+                .help("Each task sums i*i over this many numbers, dealt out: with 4 tasks, the first takes 0, 4, 8, ... (original: 100,000,000 consecutive ones)."),
             Param::int("workers", "Workers (W)", 2, 1, 64).per_core(1).help("Threads in the pool, and isolated workers."),
             Param::int("sweep", "Sweep up to", 0, 0, 16).help("Rerun the pool with 1..N workers and plot the speedup (0: off)."),
         ],
