@@ -12,7 +12,7 @@ pub fn topic() -> Topic {
         id: "cpu-map",
         title: "CPU-bound work on a pool",
         chapter: Chapter::Foundations,
-        summary: "Sum i*i over ranges: one core vs a pool of threads, rayon and isolated workers.",
+        summary: "Sum i*i over shares of the numbers: one core vs a pool of threads, rayon and isolated workers.",
         explanation: crate::prose!(include_str!("explanation.md").trim_ascii_end()),
         params: vec![
             Param::int("tasks", "Tasks", 4, 1, 64).per_core(2).help("How many tasks share the numbers: two per core, so the pool has a queue (the Python original used 3)."),
