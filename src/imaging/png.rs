@@ -88,7 +88,7 @@ impl Header {
     }
 
     /// What decoding holds besides the file and the RGBA pixels: "16-bit RGBA PNG", ..., and
-    /// the bytes of the inflated rows of every pass plus the unfiltered rows of the largest pass.
+    /// the bytes of the inflated rows of every pass plus two unfiltered rows of the widest pass.
     pub fn decoder_memory(&self) -> (String, u64) {
         let kind = match self.color {
             0 => "grey",
@@ -97,15 +97,15 @@ impl Header {
             4 => "grey and alpha",
             _ => "RGBA",
         };
-        let (mut raw, mut largest) = (0u64, 0u64);
+        let (mut raw, mut widest) = (0u64, 0u64);
         for (.., pw, ph) in self.passes() {
             if pw > 0 && ph > 0 {
                 raw += self.pass_bytes(pw, ph) as u64;
-                largest = largest.max((u64::from(ph) + 1) * (u64::from(pw) * self.bits() as u64).div_ceil(8));
+                widest = widest.max(2 * (u64::from(pw) * self.bits() as u64).div_ceil(8));
             }
         }
         let what = format!("{}-bit {kind} PNG{}", self.depth, if self.interlaced { ", interlaced" } else { "" });
-        (what, raw + largest)
+        (what, raw + widest)
     }
 }
 
@@ -145,10 +145,7 @@ pub fn decode(bytes: &[u8], header: &Header) -> Result<(u32, u32, Vec<u8>), Stri
         }
         let stride = (pw as usize * bits).div_ceil(8);
         let bytes = header.pass_bytes(pw, ph);
-        let rows = unfilter(&raw[offset..offset + bytes], stride, bits.div_ceil(8))?;
-        offset += bytes;
-        for y in 0..ph as usize {
-            let row = &rows[y * stride..(y + 1) * stride];
+        unfilter(&raw[offset..offset + bytes], stride, bits.div_ceil(8), |y, row| {
             let ty = (y0 + y as u32 * dy) as usize;
             if depth == 8 && (color == 6 || color == 2 && trns.is_empty()) {
                 // The common case, 8-bit RGB(A): copy the samples straight across.
@@ -157,7 +154,7 @@ pub fn decode(bytes: &[u8], header: &Header) -> Result<(u32, u32, Vec<u8>), Stri
                     rgba[at..at + 3].copy_from_slice(&p[..3]);
                     rgba[at + 3] = if channels == 4 { p[3] } else { 255 };
                 }
-                continue;
+                return Ok(());
             }
             for x in 0..pw as usize {
                 let sample = |c: usize| -> u16 {
@@ -195,7 +192,9 @@ pub fn decode(bytes: &[u8], header: &Header) -> Result<(u32, u32, Vec<u8>), Stri
                 let at = (ty * w as usize + (x0 + x as u32 * dx) as usize) * 4;
                 rgba[at..at + 4].copy_from_slice(&px);
             }
-        }
+            Ok(())
+        })?;
+        offset += bytes;
     }
     Ok((w, ht, rgba))
 }
@@ -220,16 +219,19 @@ fn inflate(data: &[u8], expected: usize) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Undoes PNG's per-row filters: every row starts with a filter byte, then `stride` bytes.
-fn unfilter(raw: &[u8], stride: usize, bpp: usize) -> Result<Vec<u8>, String> {
-    let rows = raw.len() / (stride + 1);
-    let mut out = vec![0u8; (rows + 1) * stride]; // row 0 stays zero: the "row above" the first
-    for y in 0..rows {
-        let line = &raw[y * (stride + 1)..(y + 1) * (stride + 1)];
-        let (above, below) = out.split_at_mut((y + 1) * stride);
-        let (prev, cur) = (&above[y * stride..], &mut below[..stride]);
-        let line = &line[1..];
-        match raw[y * (stride + 1)] {
+/// Undoes PNG's per-row filters: every row starts with a filter byte, then `stride` bytes. Each
+/// row, once unfiltered, is handed to `row` with its index; only it and the row above are kept
+/// (a filter reads the row above), not a second copy of the whole picture.
+fn unfilter(
+    raw: &[u8],
+    stride: usize,
+    bpp: usize,
+    mut row: impl FnMut(usize, &[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let (mut prev, mut cur) = (vec![0u8; stride], vec![0u8; stride]); // zeros: the "row above" the first
+    for (y, line) in raw.chunks_exact(stride + 1).enumerate() {
+        let (filter, line) = (line[0], &line[1..]);
+        match filter {
             0 => cur.copy_from_slice(line),
             1 => {
                 cur[..bpp].copy_from_slice(&line[..bpp]);
@@ -237,7 +239,7 @@ fn unfilter(raw: &[u8], stride: usize, bpp: usize) -> Result<Vec<u8>, String> {
                     cur[i] = line[i].wrapping_add(cur[i - bpp]);
                 }
             }
-            2 => cur.iter_mut().zip(line.iter().zip(prev)).for_each(|(c, (l, p))| *c = l.wrapping_add(*p)),
+            2 => cur.iter_mut().zip(line.iter().zip(&prev)).for_each(|(c, (l, p))| *c = l.wrapping_add(*p)),
             3 => {
                 for i in 0..stride {
                     let a = if i >= bpp { cur[i - bpp] as u16 } else { 0 };
@@ -252,9 +254,10 @@ fn unfilter(raw: &[u8], stride: usize, bpp: usize) -> Result<Vec<u8>, String> {
             }
             f => return Err(format!("unknown row filter {f}")),
         }
+        row(y, &cur)?;
+        std::mem::swap(&mut prev, &mut cur);
     }
-    out.drain(..stride);
-    Ok(out)
+    Ok(())
 }
 
 fn paeth(a: u8, b: u8, c: u8) -> u8 {

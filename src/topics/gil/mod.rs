@@ -51,7 +51,7 @@ use crate::engines::threads;
 use crate::engines::workers::{Job, Pool};
 use crate::report::SpanKind;
 use crate::run::{Run, RunResult};
-use crate::topics::kernels::{deal, slices, split, sum_squares, sum_squares_every, sum_squares_formula, Share};
+use crate::topics::kernels::{deal, slices, sum_squares_every, sum_squares_formula, Share};
 
 /// The parameters from the form, already checked against their limits.
 #[derive(Deserialize)]
@@ -100,8 +100,8 @@ async fn single(run: &Run, limit: u64) -> RunResult<u128> {
     let mut pacer = Pacer::new(run);
     let start = run.now();
     let mut total = 0;
-    for (lo, hi) in split(0, limit, limit.div_ceil(SLICE)) {
-        total += sum_squares(lo, hi);
+    for slice in slices((0, limit, 1), SLICE) {
+        total += sum_squares_every(slice);
         pacer.tick(run).await?;
     }
     run.span("main", "sum below limit", SpanKind::Run, start, run.now());

@@ -161,11 +161,11 @@ async fn run_image_resize(run: Run, p: ImageResizeParams) -> RunResult<()> {
     });
     let sequential = sequential.await?;
 
-    // ...and on a pool, where every idle worker takes the next file, the biggest pictures first
-    // (pixels, read from each header): the small ones then even out the workers' ends.
+    // ...and on a pool, where every idle worker takes the next file, the costliest first (pixels,
+    // read from each header): the cheap ones then even out the workers' ends.
     let pooled = run.measure("pool", async {
         let pool = Pool::start(&run, p.workers.min(calls.len())).await?;
-        let out = pool.map_largest_first(&run, &THUMBNAIL, calls.clone(), pixels, |k| batch[k].0.clone()).await?;
+        let out = pool.map_largest_first(&run, &THUMBNAIL, calls.clone(), cost, |k| batch[k].0.clone()).await?;
         Ok((out, pool.traffic()))
     });
     let pooled = pooled.await?;
@@ -270,11 +270,13 @@ async fn run_image_resize(run: Run, p: ImageResizeParams) -> RunResult<()> {
 }
 
 
-/// A file's pixels, from its header alone: what decoding and resizing it costs (0 when unreadable).
-fn pixels(call: &Call) -> u64 {
+/// What a file costs, from its header alone (0 when unreadable): every pixel it has is decoded
+/// and averaged, every pixel of its thumbnail encoded (each about as costly). A picture already
+/// within the box costs much less than its neighbours in the batch.
+fn cost(call: &Call) -> u64 {
     Header::read(&call.data).map_or(0, |header| {
-        let (w, h) = header.size();
-        u64::from(w) * u64::from(h)
+        let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+        area(header.size()) + area(fit(header.size(), call.bound))
     })
 }
 
@@ -286,7 +288,8 @@ fn thumbnail(call: Call) -> Result<Thumb, String> {
     let (width, height, rgba) = decode(&bytes).map_err(|e| format!("{name}: cannot decode: {e}"))?;
     let t1 = now_ms();
     let output = fit((width, height), bound);
-    let thumb = resize(&rgba, (width, height), output);
+    // A picture already within the box is kept as it is (as Pillow's thumbnail() keeps it).
+    let thumb = if output == (width, height) { rgba } else { resize(&rgba, (width, height), output) };
     let t2 = now_ms();
     let png = png::encode(&thumb, output).map_err(|e| format!("{name}: cannot encode: {e}"))?;
     let t3 = now_ms();
@@ -426,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_takes_the_biggest_pictures_first() {
+    fn the_pool_takes_the_costliest_pictures_first() {
         let report = run(json!({"size": "tiny", "max_w": 100, "max_h": 100, "workers": 2}));
         let mut jobs: Vec<_> = report
             .spans
@@ -442,8 +445,10 @@ mod tests {
             names
         };
         assert_eq!(order.len(), 8, "{order:?}");
-        // tiny: panorama 750 x 187 and garden 500 x 250 are the largest, the icon and the broken file the smallest.
-        assert_eq!(sorted(&order[..2]), ["garden.png", "panorama.png"], "{order:?}");
+        // tiny, in a 100 x 100 box: panorama 750 x 187 (thumbnail 100 x 25) and target 350 x 350
+        // (100 x 100) cost the most, garden 500 x 250 (100 x 50) next; the icon and the broken
+        // file the least.
+        assert_eq!(sorted(&order[..2]), ["panorama.png", "target.png"], "{order:?}");
         assert_eq!(sorted(&order[6..]), ["broken.png", "icon.png"], "{order:?}");
     }
 

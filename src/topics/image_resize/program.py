@@ -17,10 +17,11 @@ def thumbnail(name, data, box=(MAX_W, MAX_H)):
     except Exception as error:                   # a broken file fails alone
         return name, None, None, str(error)
 
-def pixels(data):                                # the header only: what a file costs to shrink
+def cost(data, box=(MAX_W, MAX_H)):              # the header only: pixels to decode, then to encode
     try:
         width, height = Image.open(io.BytesIO(data)).size
-        return width * height
+        scale = min(1, box[0] / width, box[1] / height)
+        return width * height + round(width * scale) * round(height * scale)
     except Exception:
         return 0
 
@@ -40,7 +41,7 @@ if __name__ == "__main__":
     for path in sys.argv[1:]:                    # then yours: python image_resize.py photo.jpg ...
         with open(path, "rb") as f:
             files[path] = f.read()
-    names = sorted(files, key=lambda name: pixels(files[name]), reverse=True)   # largest first: balanced
+    names = sorted(files, key=lambda name: cost(files[name]), reverse=True)   # largest first: balanced
     with ProcessPoolExecutor(WORKERS) as pool:   # the bytes are pickled to each worker
         results = list(pool.map(thumbnail, names, [files[name] for name in names]))
     for name, size, png, error in results:
