@@ -223,6 +223,29 @@ test('the topic, its explanation and its form show before the wasm has loaded; R
   }
 });
 
+test('a topic list that fails to load once says so, and picking the topic again loads it', async () => {
+  const context = await env.browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    let refused = 0;
+    // The whole catalog (asked for when the learner leaves the first topic) fails the first time.
+    await context.route(/\/pkg\/catalog\.json$/, (route) =>
+      refused++ ? route.continue() : route.fulfill({ status: 503, body: 'busy' }),
+    );
+    await gotoReady(page, `${env.url}?topic=cpu-map`);
+    await page.click('#topics a[data-topic="gil"]');
+    await page.waitForSelector('#app .status.failed[role="alert"]');
+    assert.match(await textOf(page, '#app .status.failed'), /could not load this topic \(HTTP 503\): pick it again/);
+    await page.click('#topics a[data-topic="gil"]');
+    await page.waitForSelector('.explanation p');
+    assert.match(await textOf(page, 'h1'), /^The GIL/);
+    assert.equal(refused, 2);
+    assert.match(await runAndWait(page), /^Finished/);
+  } finally {
+    await context.close();
+  }
+});
+
 // The threaded build on an isolated page, the plain build on a page without isolation.
 for (const flavor of ['threads', 'plain']) {
   test(`the ${flavor} engine comes in parts: a page fetches its topic's part only, and a topic of another part starts that one`, async () => {

@@ -6,7 +6,7 @@
 
 import { PANELS, applyDisplay, readDisplay } from './display.js';
 import { h, replace } from './dom.js';
-import { isWhole, loadFirst, loadIndex, partOf, wholeCatalog } from './catalog.js';
+import { completeCatalog, isWhole, loadFirst, loadIndex, partOf } from './catalog.js';
 import { compileEngine } from '../engine/engine-start.js';
 import { Engine } from './engine-client.js';
 import { RunController } from './run-controller.js';
@@ -184,28 +184,25 @@ function showIsolation() {
   if (!page.caps.threads) badge.title = topics.threadsOffReason();
 }
 
-/** @type {Promise<void> | null} */
-let completing = null;
-/** Puts the whole catalog in `page.catalog`, once (tried again if it failed). */
-function completeCatalog() {
-  completing ??= wholeCatalog(page.catalog).then(
-    (whole) => {
-      page.catalog = whole;
-    },
-    (error) => {
-      completing = null;
-      throw error;
-    },
-  );
-  return completing;
-}
-
 /** Shows what the URL names: a topic, or the home page. */
 async function route() {
   const { topic: id, params } = readUrl();
   const known = page.catalog.topics.find((t) => t.id === id);
   if (!known?.params && !isWhole(page.catalog)) {
-    await completeCatalog();
+    try {
+      await completeCatalog(page);
+    } catch (error) {
+      if (readUrl().topic !== id) return;
+      replace(
+        page.app,
+        h('p', {
+          class: 'status failed',
+          role: 'alert',
+          text: `The playground could not load this topic (${/** @type {Error} */ (error).message}): pick it again, or reload the page.`,
+        }),
+      );
+      return;
+    }
     if (readUrl().topic !== id) return; // the learner went on meanwhile: that route shows it
   }
   const topic = page.catalog.topics.find((t) => t.id === id);

@@ -3,9 +3,6 @@
 
 /** @typedef {import('./types.js').Catalog} Catalog */
 
-/** @type {Promise<Catalog> | null} */
-let loaded = null;
-
 /**
  * A JSON file under pkg/.
  * @param {string} path
@@ -18,25 +15,36 @@ async function fetchJson(path) {
 
 const cores = () => navigator.hardwareConcurrency || 2;
 
-/** @type {Promise<Catalog> | null} */
-let index = null;
+/**
+ * `load`, called once and its promise shared; a failure is not kept, so the next call tries again
+ * (a learner back online, or a server that answered 503 once).
+ * @template T
+ * @param {() => Promise<T>} load
+ * @returns {() => Promise<T>}
+ */
+function once(load) {
+  /** @type {Promise<T> | null} */
+  let loading = null;
+  return () =>
+    (loading ??= load().catch((error) => {
+      loading = null;
+      throw error;
+    }));
+}
+
 /** Fetches the topic list (the catalog with each topic's id, title and chapter only), once per page. */
-export const loadIndex = () => {
-  index ??= fetchJson('catalog/index.json');
-  return index;
-};
+export const loadIndex = once(() => fetchJson('catalog/index.json'));
 
 /** Fetches the whole catalog, once per page. */
-export function loadCatalog() {
-  loaded ??= fetchJson('catalog.json').then((catalog) => sizedForThisMachine(catalog, cores()));
-  return loaded;
-}
+export const loadCatalog = once(() =>
+  fetchJson('catalog.json').then((catalog) => sizedForThisMachine(catalog, cores())),
+);
 
 /**
  * What a first load of the topic `id` needs, a tenth of the whole catalog's bytes: the topic list
  * (ids, titles, chapters; the parts and lessons) with that one topic whole (pkg/catalog/, written
  * by tools/split-static.mjs). The whole catalog for no topic or an unknown one (the home page
- * lists every topic's summary). `isWhole` tells the two apart; `wholeCatalog` completes it.
+ * lists every topic's summary). `isWhole` tells the two apart; `completeCatalog` completes it.
  * @param {string | null} id from the URL
  * @returns {Promise<Catalog>}
  */
@@ -65,16 +73,26 @@ export async function loadFirst(id) {
  */
 export const isWhole = (catalog) => catalog.topics.every((t) => t.params);
 
+/** @type {Promise<void> | null} */
+let completing = null;
+
 /**
- * The whole catalog, keeping the topics `catalog` already has whole (the page shows them: the
- * same objects, already sized for this machine).
- * @param {Catalog} catalog
- * @returns {Promise<Catalog>}
+ * Puts the whole catalog in `page.catalog`, keeping the topics it already has whole (the page
+ * shows them: the same objects, already sized for this machine); once, or again if it failed.
+ * @param {{catalog: Catalog}} page
  */
-export async function wholeCatalog(catalog) {
-  const whole = await loadCatalog();
-  const have = new Map(catalog.topics.filter((t) => t.params).map((t) => [t.id, t]));
-  return { ...whole, topics: whole.topics.map((t) => have.get(t.id) ?? t) };
+export function completeCatalog(page) {
+  completing ??= loadCatalog().then(
+    (whole) => {
+      const have = new Map(page.catalog.topics.filter((t) => t.params).map((t) => [t.id, t]));
+      page.catalog = { ...whole, topics: whole.topics.map((t) => have.get(t.id) ?? t) };
+    },
+    (error) => {
+      completing = null;
+      throw error;
+    },
+  );
+  return completing;
 }
 
 /**

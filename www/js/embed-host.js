@@ -2,7 +2,7 @@
 // it (run, stop, setParams, getState). Runs, Stop and "one at a time" go through the run
 // controller (run-controller.js), as the learner's own do.
 
-import { defaultsOf, wholeCatalog } from './catalog.js';
+import { completeCatalog, defaultsOf } from './catalog.js';
 import { STOPPED_BEFORE_START } from './run-controller.js';
 import { writeUrl } from './url-state.js';
 
@@ -136,7 +136,13 @@ export function embedHost(page, { showTopic, threadsOffReason, syncUrl, shownFor
     let topic = page.catalog.topics.find((t) => t.id === topicId);
     // The first load has only the shown topic whole (catalog.js, loadFirst): the rest on demand.
     if (topic && !topic.params) {
-      page.catalog = await wholeCatalog(page.catalog);
+      try {
+        await completeCatalog(page);
+      } catch (error) {
+        return {
+          message: `The playground could not load this topic (${/** @type {Error} */ (error).message}): ask again.`,
+        };
+      }
       topic = page.catalog.topics.find((t) => t.id === topicId);
     }
     if (!topic)
