@@ -268,10 +268,10 @@ impl Param {
             return Err(format!("{label} may total at most {}, not {}", megabytes(max_bytes), megabytes(total)));
         }
         let files = files.into_iter().map(|(name, data, size)| match data {
-            Some(data) => Ok(json!({"name": name, "size": size, "data": data})),
+            Some(data) => Ok(FileValue { name: name.to_string(), size, data: Some(data.to_string()) }),
             None => Err(format!("{label}: {} could not be read", shorten(name))),
         });
-        files.collect::<Result<Vec<_>, _>>().map(Value::Array)
+        Ok(json!(files.collect::<Result<Vec<_>, _>>()?))
     }
 }
 
@@ -388,11 +388,24 @@ pub fn read_map<T: DeserializeOwned>(values: &Map<String, Value>) -> Result<T, S
     T::deserialize(values).map_err(|e| e.to_string())
 }
 
+/// One picked file as a file parameter's value: `data` is its bytes in base64, from the page; a
+/// report's params (and a file over the limits, which the form does not read) carry only the
+/// name and size.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FileValue {
+    pub name: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub data: Option<String>,
+}
+
 /// A file parameter's value in a topic's struct: the files as validated (name, size and base64),
 /// decoded only when asked, so that counting them (`needs`) copies no bytes.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(transparent)]
-pub struct Files(Vec<Value>);
+pub struct Files(Vec<FileValue>);
 
 impl Files {
     pub fn len(&self) -> usize {
@@ -405,9 +418,8 @@ impl Files {
 
     /// The files, decoded (validation checked the base64).
     pub fn decode(&self) -> Vec<File> {
-        let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_string();
-        let decode = |item: &Value| base64::decode(&text(item, "data")).unwrap_or_default();
-        self.0.iter().map(|item| File { name: text(item, "name"), bytes: decode(item) }).collect()
+        let decode = |file: &FileValue| base64::decode(file.data.as_deref().unwrap_or_default()).unwrap_or_default();
+        self.0.iter().map(|file| File { name: file.name.clone(), bytes: decode(file) }).collect()
     }
 }
 
@@ -422,9 +434,10 @@ pub struct File {
 /// posts back): file parameters become `[{name, size}]`, without their bytes.
 pub fn without_file_data(schema: &[Param], mut values: Value) -> Value {
     for param in schema.iter().filter(|p| matches!(p.kind, Kind::Files { .. })) {
-        if let Some(Value::Array(files)) = values.get_mut(param.name) {
-            for file in files.iter_mut() {
-                *file = json!({"name": file["name"], "size": file["size"]});
+        if let Some(files) = values.get_mut(param.name) {
+            // Validated values: always files (anything else is left as it is).
+            if let Ok(read) = serde_json::from_value::<Vec<FileValue>>(files.clone()) {
+                *files = json!(read.into_iter().map(|file| FileValue { data: None, ..file }).collect::<Vec<_>>());
             }
         }
     }

@@ -30,6 +30,7 @@ fn declarations() -> String {
     // Named only in `Step`'s written-out type.
     collector.visit::<crate::interleaving::Op>();
     collector.visit::<crate::topic::Needs>();
+    collector.visit::<crate::params::FileValue>();
     collector.visit::<crate::topic::Texts>();
     collector.visit::<crate::engines::selftest::Finding>();
     collector.visit::<crate::interleaving::schedule::Request>();
@@ -103,9 +104,15 @@ fn real_json_is_written_for_the_type_check() {
         let report = Box::new(run_native(topic, params, true));
         serde_json::to_string(&Outcome::Finished { report }).unwrap()
     };
-    // The scheduler's answer to a request about one topic's lesson, as web.rs asks for it.
-    let scheduled = |topic: &str, request: &str, search_all: bool| {
-        crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request, search_all)
+    let scheduled = crate::topics::schedule_answer;
+    let files = |shown: bool| {
+        let schema = [crate::params::Param::files("files", "Your images", "image/png")];
+        let raw = json!({"files": [{"name": "a.png", "data": "iVBORw0K"}]});
+        let mut values = crate::params::validate(&schema, &raw, false).params.to_json();
+        if shown {
+            values = crate::params::without_file_data(&schema, values);
+        }
+        values["files"].to_string()
     };
     let race = crate::topics::find("race").unwrap();
     let caps = crate::run::Capabilities { threads: true, cores: 2 };
@@ -123,6 +130,9 @@ fn real_json_is_written_for_the_type_check() {
         ("Outcome", finished("cpu-map", json!({"tasks": 4, "numbers": 20_000, "workers": 1, "sweep": 2}))),
         ("Outcome", serde_json::to_string(&futures::executor::block_on(rejected)).unwrap()),
         ("Checked", serde_json::to_string(&crate::runner::check(race, &json!({"threads": -1}), true)).unwrap()),
+        // Picked files as validated (with their bytes), and as a report shows them (without).
+        ("FileValue[]", files(false)),
+        ("FileValue[]", files(true)),
         ("ScheduleView", scheduled("race", r#"{"variant":null,"choices":[0,1,0]}"#, false)),
         ("ScheduleView", scheduled("deadlock", r#"{"variant":null,"choices":[0,1]}"#, false)),
         ("ScheduleSearch & { ms: number }", scheduled("deadlock", r#"{"variant":null}"#, true)),

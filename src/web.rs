@@ -63,7 +63,7 @@ pub async fn run_topic(topic: String, params_json: String, threads: bool, cores:
 #[cfg(feature = "races")]
 #[wasm_bindgen]
 pub fn schedule(topic: &str, request_json: &str) -> String {
-    crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, false)
+    crate::topics::schedule_answer(topic, request_json, false)
 }
 
 /// "Find the bug": every interleaving of the lesson's small instance explored; the counts, the
@@ -71,7 +71,7 @@ pub fn schedule(topic: &str, request_json: &str) -> String {
 #[cfg(feature = "races")]
 #[wasm_bindgen]
 pub fn search_schedules(topic: &str, request_json: &str) -> String {
-    crate::interleaving::schedule::answer(topic, crate::topics::lesson(topic), request_json, true)
+    crate::topics::schedule_answer(topic, request_json, true)
 }
 
 /// The threads self-test of the diagnostics page: `[{name, ok, detail}]` as JSON.

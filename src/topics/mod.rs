@@ -123,6 +123,12 @@ catalog! {
 /// topics (the cargo feature `diagnostics`). The diagnostics page and the benchmark start it.
 pub const DIAGNOSTICS_PART: &str = "diagnostics";
 
+/// The scheduler's answer about `topic`'s lesson as JSON: "You schedule" (the view after the
+/// request's choices) or, with `search_all`, "Find the bug" (web.rs exports both).
+pub fn schedule_answer(topic: &str, request_json: &str, search_all: bool) -> String {
+    crate::interleaving::schedule::answer(topic, lesson(topic), request_json, search_all)
+}
+
 /// The scheduled lesson of a topic ("You schedule", "Find the bug"), if it has one.
 pub fn lesson(id: &str) -> Option<crate::interleaving::schedule::Lesson> {
     match id {

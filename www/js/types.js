@@ -4,7 +4,7 @@
 // name the front end uses. What is written by hand below is what no Rust type describes: the
 // values as the page holds them after the engine worker converted them (`Report`, `Series`,
 // `ImageOut`), parameter values, what Rust writes with `json!` or as a bare `Result`
-// (`FileValue`, `BenchResult`), the engine's and the isolated workers' messages, and the crash
+// (`BenchResult`), the engine's and the isolated workers' messages, and the crash
 // causes the page works out. Import one with `@typedef {import('./types.js').Report} Report`.
 /** @import * as Rust from './generated/rust.js' */
 
@@ -26,12 +26,7 @@ export {};
 
 /** @typedef {Rust.Texts} Texts a topic's long texts, fetched from www/pkg/texts/<id>.json */
 
-/**
- * A picked file as a file parameter's value: `data` is its bytes in base64; a report's `params`
- * (and files over the limits, which the form does not read) carry only the name and size.
- * (src/params.rs reads and writes it as JSON: no Rust type.)
- * @typedef {{name: string, size: number, data?: string}} FileValue
- */
+/** @typedef {Rust.FileValue} FileValue a picked file as a file parameter's value */
 
 /** @typedef {Rust.JsonValue} JsonValue any value serde_json writes */
 

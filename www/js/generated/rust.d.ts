@@ -66,6 +66,13 @@ export type FieldError = { field: string, message: string, };
 export type FileOut = { name: string, mime: string, text: string, };
 
 /**
+ * One picked file as a file parameter's value: `data` is its bytes in base64, from the page; a
+ * report's params (and a file over the limits, which the form does not read) carry only the
+ * name and size.
+ */
+export type FileValue = { name: string, size: number, data?: string, };
+
+/**
  * An RGBA image to show (e.g. a thumbnail).
  */
 export type ImageJson = { label: string, width: number, height: number, 
