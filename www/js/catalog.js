@@ -73,26 +73,16 @@ export async function loadFirst(id) {
  */
 export const isWhole = (catalog) => catalog.topics.every((t) => t.params);
 
-/** @type {Promise<void> | null} */
-let completing = null;
-
 /**
  * Puts the whole catalog in `page.catalog`, keeping the topics it already has whole (the page
- * shows them: the same objects, already sized for this machine); once, or again if it failed.
+ * shows them: the same objects, already sized for this machine). `loadCatalog` fetches it once,
+ * or again if it failed.
  * @param {{catalog: Catalog}} page
  */
-export function completeCatalog(page) {
-  completing ??= loadCatalog().then(
-    (whole) => {
-      const have = new Map(page.catalog.topics.filter((t) => t.params).map((t) => [t.id, t]));
-      page.catalog = { ...whole, topics: whole.topics.map((t) => have.get(t.id) ?? t) };
-    },
-    (error) => {
-      completing = null;
-      throw error;
-    },
-  );
-  return completing;
+export async function completeCatalog(page) {
+  const whole = await loadCatalog();
+  const have = new Map(page.catalog.topics.filter((t) => t.params).map((t) => [t.id, t]));
+  page.catalog = { ...whole, topics: whole.topics.map((t) => have.get(t.id) ?? t) };
 }
 
 /**
