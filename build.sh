@@ -151,8 +151,8 @@ build_flavor() {
 # What the wasm builds are made from: every part's cdylib has the same file name, so cargo
 # rebuilds each part whenever another was built last; a build whose inputs are unchanged is skipped.
 build_inputs() {
-  { find src kernels/src -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock kernels/Cargo.toml build.rs rust-toolchain.toml
+  { find src kernels/src imaging/src -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock kernels/Cargo.toml imaging/Cargo.toml build.rs rust-toolchain.toml
     echo "$THREAD_RUSTFLAGS $SIZE_RUSTFLAGS $BUILD_STD $WASM_OPT_FEATURES $WASM_BINDGEN_VERSION"
   } | sha256sum | cut -d' ' -f1
 }

@@ -9,7 +9,7 @@ pub mod clock;
 pub mod engines;
 #[cfg(target_arch = "wasm32")]
 pub mod host;
-pub mod imaging;
+pub use imaging;
 pub mod interleaving;
 pub mod memory;
 pub mod mode;

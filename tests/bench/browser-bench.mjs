@@ -52,11 +52,35 @@ const native = JSON.parse(
 const server = await startServer();
 const browser = await launch();
 
+/**
+ * How steady the machine is right now: one fixed loop on one core, timed 15 times. Its spread
+ * (slowest / fastest) is the noise every figure below carries: when the same loop's time swings by
+ * 1.5x or more, one first click's ratio says little, and a median of 3 pages not much more.
+ * @param {string} when
+ */
+const steadiness = (when) => {
+  const times = Array.from({ length: 15 }, () => {
+    const start = performance.now();
+    let x = 1;
+    for (let i = 0; i < 30_000_000; i++) x = (x * 1_103_515_245 + 12_345) >>> 0;
+    if (x === 42) console.log(''); // keeps the loop from being optimized away
+    return performance.now() - start;
+  }).sort((a, b) => a - b);
+  row(
+    `steadiness ${when}: one loop on one core, 15 times`,
+    `${fmt(median(times), 0)} ms`,
+    `fastest ${fmt(times[0], 0)}, slowest ${fmt(times[14], 0)} (${fmt(times[14] / times[0])}x)`,
+  );
+};
+steadiness('before the page figures');
+
 await firstLoadFigures(row);
 
 /** Speedups over the first mode, per topic and mode, for the CPython comparison at the end. */
 /** @type {Record<string, Record<string, number>>} */
 const wasmSpeedups = {};
+
+steadiness('before the first clicks');
 
 // ---- the first click: a learner opens a topic on a fresh page and presses Run at once ----
 // Each CPU lesson with its defaults, in a new browser context each time (nothing warm but what
@@ -109,6 +133,8 @@ const wasmSpeedups = {};
     }
   }
 }
+
+steadiness('after the first clicks');
 
 const { page } = await openPage(browser, `${server.url}?topic=cpu-map`);
 // One engine for the whole bench, driven through the page's own client (no eval: the page's

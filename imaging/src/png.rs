@@ -342,8 +342,8 @@ pub fn size(bytes: &[u8]) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imaging::decode;
-    use crate::imaging::{paint, Pattern};
+    use crate::decode;
+    use crate::{paint, Pattern};
 
     #[test]
     fn round_trips() {

@@ -80,7 +80,7 @@ fn allowed_size(w: u32, h: u32) -> Result<(), String> {
 }
 
 /// Test files made by independent encoders, and headers made by hand.
-#[cfg(test)]
+#[cfg(any(test, feature = "test-files"))]
 pub mod test_files {
     use super::png::{crc32, SIGNATURE};
 

@@ -9,8 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use playground::imaging::memory::{memory_needed, JOB_MEMORY};
-use playground::imaging::{decode, paint, png, Pattern};
+use imaging::memory::{memory_needed, JOB_MEMORY};
+use imaging::{decode, paint, png, Pattern};
 use proptest::prelude::*;
 
 thread_local! {

@@ -61,8 +61,8 @@ pub fn needs(header: &Header, file_len: usize, bound: (u32, u32)) -> MemoryNeeds
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imaging::test_files::{jpeg, png_header};
-    use crate::imaging::{paint, Pattern};
+    use crate::test_files::{jpeg, png_header};
+    use crate::{paint, Pattern};
 
     #[test]
     fn images_that_would_outgrow_memory_are_refused_from_their_header() {
@@ -79,7 +79,7 @@ mod tests {
         let boxed = memory_needed(&png_header((4000, 4000), 8, 6), (4000, 4000)).unwrap();
         assert!(boxed.peak > memory_needed(&png_header((4000, 4000), 8, 6), (800, 600)).unwrap().peak);
         // ...and a job that comes without the check is refused before decoding.
-        let refused = crate::imaging::decode(&huge).unwrap_err();
+        let refused = crate::decode(&huge).unwrap_err();
         assert!(refused.starts_with("the image (7071 x 7071 pixels, 16-bit RGBA PNG) would need about "), "{refused}");
     }
 

@@ -133,9 +133,9 @@ pub fn upright(o: u16, w: u32, h: u32, rgba: Vec<u8>) -> (u32, u32, Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imaging::decode;
-    use crate::imaging::test_files::jpeg;
-    use crate::imaging::{paint, Pattern};
+    use crate::decode;
+    use crate::test_files::jpeg;
+    use crate::{paint, Pattern};
 
     /// An APP1 segment with a little-endian TIFF block holding only the Orientation tag.
     fn exif_orientation_segment(orientation: u8) -> Vec<u8> {
