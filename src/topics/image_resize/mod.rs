@@ -309,7 +309,7 @@ fn thumbnail(call: Call) -> Result<Thumb, String> {
     Ok(answer)
 }
 
-/// A worker makes thumbnails; it warms up on a picture of our own, large enough (about 20 ms)
+/// A worker makes thumbnails; it warms up on a picture of our own, large enough (300,000 pixels)
 /// that the browser optimizes the decoder, resampler and encoder before the first timed file:
 /// a band of each generated pattern, as they may take other paths through the PNG codec (each
 /// row's filter is chosen by its content). Code first run hot by a timed file would be compiled
