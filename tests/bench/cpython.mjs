@@ -43,13 +43,15 @@ function withConstants(program, constants) {
 }
 
 /**
- * The `label seconds` lines a program printed, in order.
+ * The `label seconds` lines a program printed, in order: one word, then a float (what
+ * `time.perf_counter()` differences print). Not "tasks 4 workers 2" (cpu-map's first line, which
+ * was once taken for its baseline: the pool then showed 8x on 2 cores) nor "sum 1234".
  * @param {string} output
  */
 function timingsOf(output) {
   return output
     .split('\n')
-    .map((line) => line.match(/^(.+?) (\d+(?:\.\d+)?(?:e-?\d+)?)$/))
+    .map((line) => line.match(/^([a-z]+) (\d+\.\d+(?:e-?\d+)?)$/))
     .filter((m) => m !== null)
     .map((m) => /** @type {[string, number]} */ ([m[1], Number(m[2])]));
 }
