@@ -14,6 +14,7 @@ import { cpythonBesideWasm } from './cpython.mjs';
 import { endurance } from './endurance.mjs';
 import { firstLoadFigures, target } from './first-load.mjs';
 import { longTaskFigures } from './longtasks.mjs';
+import { steadiness } from './steadiness.mjs';
 
 /** @typedef {import('../../www/js/engine-client.js').Engine} Engine */
 
@@ -52,27 +53,7 @@ const native = JSON.parse(
 const server = await startServer();
 const browser = await launch();
 
-/**
- * How steady the machine is right now: one fixed loop on one core, timed 15 times. Its spread
- * (slowest / fastest) is the noise every figure below carries: when the same loop's time swings by
- * 1.5x or more, one first click's ratio says little, and a median of 3 pages not much more.
- * @param {string} when
- */
-const steadiness = (when) => {
-  const times = Array.from({ length: 15 }, () => {
-    const start = performance.now();
-    let x = 1;
-    for (let i = 0; i < 30_000_000; i++) x = (x * 1_103_515_245 + 12_345) >>> 0;
-    if (x === 42) console.log(''); // keeps the loop from being optimized away
-    return performance.now() - start;
-  }).sort((a, b) => a - b);
-  row(
-    `steadiness ${when}: one loop on one core, 15 times`,
-    `${fmt(median(times), 0)} ms`,
-    `fastest ${fmt(times[0], 0)}, slowest ${fmt(times[14], 0)} (${fmt(times[14] / times[0])}x)`,
-  );
-};
-steadiness('before the page figures');
+await steadiness(row, 'before the page figures');
 
 await firstLoadFigures(row);
 
@@ -80,7 +61,7 @@ await firstLoadFigures(row);
 /** @type {Record<string, Record<string, number>>} */
 const wasmSpeedups = {};
 
-steadiness('before the first clicks');
+await steadiness(row, 'before the first clicks');
 
 // ---- the first click: a learner opens a topic on a fresh page and presses Run at once ----
 // Each CPU lesson with its defaults, in a new browser context each time (nothing warm but what
@@ -134,7 +115,7 @@ steadiness('before the first clicks');
   }
 }
 
-steadiness('after the first clicks');
+await steadiness(row, 'after the first clicks');
 
 const { page } = await openPage(browser, `${server.url}?topic=cpu-map`);
 // One engine for the whole bench, driven through the page's own client (no eval: the page's
